@@ -1,0 +1,41 @@
+# repolink: `make demo` runs a full simulated onboarding locally; `make test` runs every check.
+# Both create .venv on the Lambda runtime's Python (3.13) first, from pinned constraints.
+
+PYTHON_RUNTIME ?= $(shell command -v python3.13 2>/dev/null || ls -d $(HOME)/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1)
+VENV := .venv
+BIN := $(VENV)/bin
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: setup demo test checks infra build clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -n "$(PYTHON_RUNTIME)" || { echo "python3.13 (the Lambda runtime) is needed; set PYTHON_RUNTIME=/path/to/python3.13"; exit 1; }
+	$(PYTHON_RUNTIME) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(BIN)/repolink local run events/onboarding.json
+
+test: setup checks infra
+	$(BIN)/pytest --cov --cov-report=term
+
+checks: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+infra: setup
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint
+	$(BIN)/python -m repolink_local.asl_lint
+
+build: setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build --build-dir .aws-sam/build
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage

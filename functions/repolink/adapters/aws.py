@@ -1,0 +1,96 @@
+"""boto3 clients and AWS error translation: the one place that knows botocore's error shapes.
+
+Every client has explicit timeouts and botocore's ``standard`` retry mode, which retries
+throttling, 5xx and connection errors with exponential backoff and full jitter. What is still
+failing after that becomes a :class:`TransientAwsError`, which the state machine retries again
+with its own backoff; everything else becomes a named, permanent error.
+"""
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore import xform_name
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from repolink.errors import (
+    AwsAccessDenied,
+    AwsConflict,
+    AwsNotFound,
+    AwsRequestRejected,
+    TransientAwsError,
+)
+
+CLIENT_CONFIG = Config(
+    connect_timeout=5,
+    read_timeout=20,
+    retries={"mode": "standard", "max_attempts": 6},
+    user_agent_extra="repolink/0.1",
+)
+
+TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "InternalServerException",
+        "InternalServiceErrorException",
+        "InternalFailure",
+        "InternalError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+ACCESS_DENIED_CODES = frozenset(
+    {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnrecognizedClientException"}
+)
+NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "NotFoundException", "ResourceNotFound"})
+CONFLICT_CODES = frozenset({"ConflictException", "ResourceAlreadyExistsException"})
+NETWORK_ERRORS = (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError, ConnectionClosedError)
+
+
+@cache
+def client(service: str) -> Any:
+    """One client per service per process (clients are thread-safe and costly to build)."""
+    return boto3.session.Session().client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+
+
+def call(aws: Any, operation: str, /, **params: Any) -> dict[str, Any]:
+    """Call ``operation`` (its API name, e.g. ``CreateConnection``) and translate any failure."""
+    service = aws.meta.service_model.service_name
+    try:
+        response: dict[str, Any] = getattr(aws, xform_name(operation))(**params)
+    except ClientError as exc:
+        raise translate(exc, service, operation) from exc
+    except NETWORK_ERRORS as exc:
+        raise TransientAwsError(service, operation, type(exc).__name__, str(exc)) from exc
+    return response
+
+
+def translate(exc: ClientError, service: str, operation: str) -> AwsRequestRejected | TransientAwsError:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "Unknown"))
+    message = str(error.get("Message", "")) or str(exc)
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400))
+    if code in TRANSIENT_CODES or status >= 500:
+        return TransientAwsError(service, operation, code, message)
+    if code in ACCESS_DENIED_CODES:
+        return AwsAccessDenied(service, operation, code, message)
+    if code in NOT_FOUND_CODES:
+        return AwsNotFound(service, operation, code, message)
+    if code in CONFLICT_CODES:
+        return AwsConflict(service, operation, code, message)
+    return AwsRequestRejected(service, operation, code, message)

@@ -1,0 +1,105 @@
+"""Our own named exceptions. In Step Functions tasks the class name is the error name the ASL matches."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class RepolinkError(Exception):
+    """The base of every error repolink raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem with a request, at a JSON path written with the wire (camelCase) names.
+
+    ``field`` looks like ``codeartifact.repositories[1].upstreams[0]``, ``connection.hostArn``, or
+    ``(root)`` for the request as a whole.
+    """
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class RequestValidationError(RepolinkError):
+    """The request does not follow the contract; ``errors`` names every field at fault."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors: list[FieldError] = list(errors)
+        count = len(self.errors)
+        details = "; ".join(str(error) for error in self.errors)
+        super().__init__(f"invalid request ({count} error{'s' if count != 1 else ''}): {details}")
+
+
+class UnsupportedProvider(RepolinkError):
+    """A connection provider that the target (e.g. Proton) cannot use."""
+
+
+# --- AWS failures, as the adapters translate them (repolink.adapters.aws.translate) ---
+
+
+class AwsError(RepolinkError):
+    """An AWS call failed; carries the service, operation and AWS error code."""
+
+    def __init__(self, service: str, operation: str, code: str, message: str) -> None:
+        self.service = service
+        self.operation = operation
+        self.code = code
+        self.aws_message = message
+        super().__init__(f"{service} {operation} failed with {code}: {message}")
+
+
+class TransientAwsError(AwsError):
+    """Throttling, 5xx or a network error that outlived botocore's own retries.
+
+    The state machine retries this error name with backoff and full jitter.
+    """
+
+
+class AwsRequestRejected(AwsError):
+    """AWS refused the request (a 4xx that retrying will not fix)."""
+
+
+class AwsAccessDenied(AwsRequestRejected):
+    """The function's role may not do this: a deployment or permissions problem."""
+
+
+class AwsNotFound(AwsRequestRejected):
+    """The resource named in the request does not exist."""
+
+
+class AwsConflict(AwsRequestRejected):
+    """The resource exists already (the adapters decide whether that is fine)."""
+
+
+# --- workflow outcomes a Step Functions Catch or Choice acts on (class name == ASL error name) ---
+
+
+class ConnectionConflict(RepolinkError):
+    """A connection with the requested name exists with a different provider or host."""
+
+
+class ConnectionNotFound(RepolinkError):
+    """The connection the request names to reuse does not exist (or is deleted)."""
+
+
+class HandshakeFailed(RepolinkError):
+    """The connection went to ERROR: the third-party handshake failed or was refused."""
+
+
+class HandshakeTimedOut(RepolinkError):
+    """Nobody completed the handshake within the request's handshakeTimeoutHours."""
+
+
+class ResourceConflict(RepolinkError):
+    """A resource we would create exists already with different settings."""
+
+
+class UpstreamNotFound(RepolinkError):
+    """A CodeArtifact upstream is neither in the request nor in the domain."""
+
+
+class DomainNotFound(RepolinkError):
+    """The CodeArtifact domain does not exist and the request did not ask to create it."""

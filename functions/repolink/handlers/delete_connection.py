@@ -1,0 +1,23 @@
+"""Task: delete a pending connection this onboarding created (never one it reused)."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from repolink.adapters.connections import connection_service
+from repolink.handlers.common import task_handler
+from repolink.models.state import ConnectionTaskInput
+from repolink.observability import logger, metrics
+from repolink.workflow.connection import clean_up
+
+
+@task_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = ConnectionTaskInput.model_validate(event)
+    conn = task.connection
+    deleted = clean_up(connection_service(conn.service), conn)
+    logger.info("connection cleanup", connection_arn=conn.arn, created=conn.created, deleted=deleted)
+    if deleted:
+        metrics.add_metric(name="ConnectionsCleanedUp", unit=MetricUnit.Count, value=1)
+    return {"deleted": deleted, "connectionArn": conn.arn}

@@ -1,0 +1,28 @@
+"""Task: decide Completed or Failed from both branches and publish the one result event."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from repolink.adapters.events import put_event
+from repolink.handlers.common import task_handler
+from repolink.models.settings import get_settings
+from repolink.models.state import ReportOutcomeInput
+from repolink.observability import logger, metrics
+from repolink.workflow.outcome import decide
+
+
+@task_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = ReportOutcomeInput.model_validate(event)
+    settings = get_settings()
+    detail_type, detail = decide(task.request_id, task.branches)
+    event_id = put_event(settings.event_bus_name, settings.event_source, detail_type, detail.wire())
+    logger.info("onboarding finished", detail_type=detail_type, status=detail.status, event_id=event_id)
+    metrics.add_metric(
+        name="OnboardingsSucceeded" if detail.status == "succeeded" else "OnboardingsFailed",
+        unit=MetricUnit.Count,
+        value=1,
+    )
+    return {"detailType": detail_type, "eventId": event_id, **detail.wire()}

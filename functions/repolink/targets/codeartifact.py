@@ -1,0 +1,118 @@
+"""AWS CodeArtifact: the domain, repositories in dependency order, external connections.
+
+Needs no source connection, so the state machine runs it in parallel with the handshake wait.
+Idempotent: an existing domain or repository with the same settings counts as done
+(``ConflictException`` -> describe -> compare); one with other settings is a clear failure.
+"""
+
+from repolink.adapters import codeartifact as ca
+from repolink.errors import (
+    AwsConflict,
+    AwsNotFound,
+    DomainNotFound,
+    RepolinkError,
+    ResourceConflict,
+    TransientAwsError,
+    UpstreamNotFound,
+)
+from repolink.models.request import CodeArtifactRepositorySpec, CodeArtifactSpec
+from repolink.models.state import CodeArtifactRepositoryResult, CodeArtifactResult, Failure
+from repolink.workflow.plan import order_repositories
+
+
+class CodeArtifactTarget:
+    section = "codeartifact"
+    needs_connection = False
+
+    def apply(self, spec: CodeArtifactSpec, context: None = None) -> CodeArtifactResult:
+        """Provision everything; a permanent failure is reported with what was done before it.
+
+        Transient errors (:class:`TransientAwsError`) propagate so the state machine retries the
+        whole step, which is safe because every part of it is idempotent.
+        """
+        result = CodeArtifactResult(status="succeeded", domain=spec.domain)
+        step = "EnsureDomain"
+        try:
+            domain, created = self._ensure_domain(spec)
+            result = result.model_copy(update={"domain_arn": domain.arn, "domain_created": created})
+            requested = {r.name for r in spec.repositories}
+            done: list[CodeArtifactRepositoryResult] = []
+            for repo in order_repositories(spec.repositories):
+                step = f"CreateRepository:{repo.name}"
+                done.append(self._ensure_repository(spec, repo, requested))
+                result = result.model_copy(update={"repositories": list(done)})
+        except TransientAwsError:
+            raise
+        except RepolinkError as exc:
+            failure = Failure(step=f"CodeArtifact.{step}", error=type(exc).__name__, cause=str(exc))
+            return result.model_copy(update={"status": "failed", "failure": failure})
+        return result
+
+    @staticmethod
+    def _ensure_domain(spec: CodeArtifactSpec) -> tuple[ca.Domain, bool]:
+        try:
+            return ca.describe_domain(spec.domain, spec.domain_owner), False
+        except AwsNotFound:
+            if not spec.create_domain:
+                raise DomainNotFound(
+                    f"codeartifact.domain: domain {spec.domain!r} does not exist"
+                    f"{' in account ' + spec.domain_owner if spec.domain_owner else ''}; "
+                    "set createDomain to create it"
+                ) from None
+        try:
+            return ca.create_domain(spec.domain, spec.encryption_key, dict(spec.tags)), True
+        except AwsConflict:  # created meanwhile (a concurrent or retried run)
+            return ca.describe_domain(spec.domain, spec.domain_owner), False
+
+    def _ensure_repository(
+        self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, requested: set[str]
+    ) -> CodeArtifactRepositoryResult:
+        upstreams = list(repo.upstreams)
+        try:
+            created = ca.create_repository(
+                spec.domain, spec.domain_owner, repo.name, repo.description, upstreams, dict(repo.tags)
+            )
+            outcome = "created"
+        except AwsConflict:
+            created = ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
+            self._compare(repo, created)
+            outcome = "existing"
+        except AwsNotFound as exc:
+            missing = [u for u in upstreams if u not in requested]
+            raise UpstreamNotFound(
+                f"codeartifact.repositories[{repo.name}].upstreams: "
+                f"{', '.join(missing) or ', '.join(upstreams)} is neither in the request nor in "
+                f"domain {spec.domain!r} ({exc.aws_message})"
+            ) from None
+        final = created
+        wanted = repo.external_connection
+        if wanted and wanted not in created.external_connections:
+            if created.external_connections:
+                raise ResourceConflict(
+                    f"codeartifact.repositories[{repo.name}].externalConnection: the repository "
+                    f"already has {created.external_connections[0]!r}; a repository takes one"
+                )
+            try:
+                final = ca.associate_external_connection(spec.domain, spec.domain_owner, repo.name, wanted)
+            except AwsConflict:  # associated meanwhile
+                final = ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
+                if wanted not in final.external_connections:
+                    raise
+        return CodeArtifactRepositoryResult(
+            name=final.name,
+            arn=final.arn,
+            upstreams=list(final.upstreams),
+            external_connection=final.external_connections[0] if final.external_connections else None,
+            outcome=outcome,
+        )
+
+    @staticmethod
+    def _compare(repo: CodeArtifactRepositorySpec, found: ca.Repository) -> None:
+        field = f"codeartifact.repositories[{repo.name}]"
+        if list(found.upstreams) != list(repo.upstreams):
+            raise ResourceConflict(
+                f"{field}.upstreams: the repository exists with upstreams {list(found.upstreams)}, "
+                f"the request asks for {list(repo.upstreams)} (order is search priority)"
+            )
+        if repo.description is not None and found.description != repo.description:
+            raise ResourceConflict(f"{field}.description: the repository exists with another description")

@@ -1,0 +1,120 @@
+"""Create or reuse a source connection, then check on its handshake."""
+
+from repolink.adapters.connections import Connection, ConnectionService
+from repolink.errors import ConnectionConflict, ConnectionNotFound, HandshakeFailed, HandshakeTimedOut
+from repolink.models.request import ConnectionSpec
+from repolink.models.state import ConnectionState, Handshake, PollState
+from repolink.workflow.backoff import next_wait
+
+#: Tag put on every connection we create; how a re-run knows the connection is its own.
+REQUEST_TAG = "repolink:request-id"
+
+
+def _state(svc: ConnectionService, conn: Connection, *, created: bool, region: str) -> ConnectionState:
+    return ConnectionState(
+        arn=conn.arn,
+        name=conn.name,
+        service=svc.service,
+        provider=conn.provider,
+        status=conn.status,
+        created=created,
+        console_url=svc.console_url(conn.arn, region),
+        host_arn=conn.host_arn,
+    )
+
+
+def _check_same(spec: ConnectionSpec, found: Connection) -> None:
+    if spec.provider and found.provider != spec.provider:
+        raise ConnectionConflict(
+            f"connection.name: a connection named {found.name!r} exists with provider "
+            f"{found.provider!r} ({found.arn}); the request asks for {spec.provider!r}. "
+            "Choose another name or reuse that connection by its arn."
+        )
+    if spec.host_arn and found.host_arn and found.host_arn != spec.host_arn:
+        raise ConnectionConflict(
+            f"connection.hostArn: connection {found.name!r} uses host {found.host_arn}, "
+            f"the request asks for {spec.host_arn}"
+        )
+
+
+def create_or_reuse(
+    svc: ConnectionService,
+    spec: ConnectionSpec,
+    *,
+    request_id: str,
+    region: str,
+    first_wait: int,
+) -> Handshake:
+    """Reuse the named ARN, or a same-name connection, or create one: never a second one.
+
+    A connection counts as ``created`` by this onboarding only when it carries our request-id
+    tag, so a retried or redelivered step still knows it may clean the connection up.
+    """
+    poll = PollState(attempt=0, wait_seconds=first_wait, waited_seconds=0)
+    if spec.arn:
+        found = svc.get(spec.arn)
+        return Handshake(connection=_state(svc, found, created=False, region=region), poll=poll)
+    assert spec.name is not None and spec.provider is not None  # guaranteed by the request model
+    found_or_none = svc.find_by_name(spec.name)
+    if found_or_none is None:
+        tags = {**spec.tags, REQUEST_TAG: request_id}
+        conn = svc.create(spec.name, spec.provider, spec.host_arn, tags)
+        return Handshake(connection=_state(svc, conn, created=True, region=region), poll=poll)
+    _check_same(spec, found_or_none)
+    ours = svc.tags(found_or_none.arn).get(REQUEST_TAG) == request_id
+    return Handshake(connection=_state(svc, found_or_none, created=ours, region=region), poll=poll)
+
+
+def check_handshake(
+    svc: ConnectionService,
+    connection: ConnectionState,
+    poll: PollState,
+    *,
+    timeout_hours: int,
+    base: int,
+    cap: int,
+    request_id: str,
+) -> Handshake:
+    """One check after one Wait: AVAILABLE, still pending (with the next Wait), or an error."""
+    waited = poll.waited_seconds + poll.wait_seconds
+    current = svc.get(connection.arn)
+    updated = connection.model_copy(update={"status": current.status})
+    if current.status == "AVAILABLE":
+        return Handshake(
+            connection=updated,
+            poll=PollState(attempt=poll.attempt + 1, wait_seconds=0, waited_seconds=waited),
+        )
+    if current.status in ("ERROR", "DELETED"):
+        raise HandshakeFailed(
+            f"connection {connection.arn} is {current.status}: the handshake with "
+            f"{connection.provider} failed or was refused; finish or recreate it at {connection.console_url}"
+        )
+    timeout = timeout_hours * 3600
+    if waited >= timeout:
+        raise HandshakeTimedOut(
+            f"connection {connection.arn} was still {current.status} after {timeout_hours}h "
+            f"({poll.attempt + 1} checks); nobody completed the handshake at {connection.console_url}"
+        )
+    wait = next_wait(poll.attempt + 1, waited, timeout, base=base, cap=cap, request_id=request_id)
+    return Handshake(
+        connection=updated,
+        poll=PollState(attempt=poll.attempt + 1, wait_seconds=wait, waited_seconds=waited),
+    )
+
+
+def clean_up(svc: ConnectionService, connection: ConnectionState) -> bool:
+    """Delete the connection if this onboarding created it and it is still not AVAILABLE.
+
+    The status is read again first: a person may have finished the handshake just as the
+    timeout fired, and a working connection is never thrown away.
+    """
+    if not connection.created:
+        return False
+    try:
+        current = svc.get(connection.arn)
+    except ConnectionNotFound:
+        return False
+    if current.status == "AVAILABLE":
+        return False
+    svc.delete(connection.arn)
+    return True

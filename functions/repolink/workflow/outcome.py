@@ -1,0 +1,127 @@
+"""Decide Completed or Failed from what both branches of the state machine report.
+
+Branches report, they don't throw: each ends with its whole state, holding what it did
+(``handshake``, ``proton``, ``codeartifact.result``) and, when a step failed, the step name
+(``failedStep``) and the Step Functions error (``failure``: ``{"Error", "Cause"}``).
+"""
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from repolink.models.events import (
+    COMPLETED,
+    FAILED,
+    ConnectionSummary,
+    RepositoryLinkCompletedDetail,
+    RepositoryLinkFailedDetail,
+)
+from repolink.models.state import CodeArtifactResult, Failure, Handshake, ProtonLinkResult
+
+
+class StepError(BaseModel):
+    """A Step Functions Catch result."""
+
+    model_config = ConfigDict(extra="ignore")
+    error: str = Field(alias="Error")
+    cause: str = Field(default="", alias="Cause")
+
+
+class ProtonItem(BaseModel):
+    """One item of the Proton Map: linked, or failed with the error."""
+
+    model_config = ConfigDict(extra="ignore")
+    status: Literal["linked", "failed"]
+    name: str
+    result: ProtonLinkResult | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+class CodeArtifactOutput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    result: CodeArtifactResult
+
+
+class BranchOutput(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    handshake: Handshake | None = None
+    proton: list[ProtonItem] | None = None
+    codeartifact: CodeArtifactOutput | None = None
+    failed_step: str | None = Field(default=None, alias="failedStep")
+    failure: StepError | None = None
+    cleanup: dict[str, Any] | None = None
+
+
+def readable_cause(cause: str) -> str:
+    """A Lambda error's Cause is JSON with a stack trace: keep the message only."""
+    try:
+        parsed = json.loads(cause)
+    except (TypeError, ValueError):
+        return cause
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        return str(parsed["errorMessage"])
+    return cause
+
+
+def decide(
+    request_id: str, branches: list[dict[str, Any]]
+) -> tuple[str, RepositoryLinkCompletedDetail | RepositoryLinkFailedDetail]:
+    """The detail type and detail of the one result event for this onboarding."""
+    outputs = [BranchOutput.model_validate(b) for b in branches]
+    failures: list[Failure] = []
+    connection: ConnectionSummary | None = None
+    linked: list[ProtonLinkResult] = []
+    codeartifact: CodeArtifactResult | None = None
+    deleted = False
+    for out in outputs:
+        if out.handshake is not None:
+            c = out.handshake.connection
+            connection = ConnectionSummary(
+                arn=c.arn, name=c.name, service=c.service, provider=c.provider, status=c.status, created=c.created
+            )
+        if out.failed_step and out.failure:
+            failures.append(
+                Failure(step=out.failed_step, error=out.failure.error, cause=readable_cause(out.failure.cause))
+            )
+        if out.cleanup is not None:
+            deleted = bool(out.cleanup.get("deleted"))
+        for item in out.proton or []:
+            if item.status == "linked" and item.result is not None:
+                linked.append(item.result)
+            else:
+                failures.append(
+                    Failure(
+                        step=f"Proton.LinkRepository:{item.name}",
+                        error=item.error or "Unknown",
+                        cause=readable_cause(item.cause or ""),
+                    )
+                )
+        if out.codeartifact is not None:
+            codeartifact = out.codeartifact.result
+            if codeartifact.failure is not None:
+                failures.append(codeartifact.failure)
+    arns = [connection.arn] if connection and not deleted else []
+    arns += [r.arn for r in linked]
+    if codeartifact is not None:
+        arns += [codeartifact.domain_arn] if codeartifact.domain_arn else []
+        arns += [r.arn for r in codeartifact.repositories]
+    common: dict[str, Any] = {
+        "request_id": request_id,
+        "connection": connection,
+        "proton_repositories": linked,
+        "codeartifact": codeartifact,
+        "arns": arns,
+    }
+    if not failures:
+        return COMPLETED, RepositoryLinkCompletedDetail(**common)
+    first = failures[0]
+    return FAILED, RepositoryLinkFailedDetail(
+        **common,
+        step=first.step,
+        error=first.error,
+        cause=first.cause,
+        failures=failures,
+        connection_deleted=deleted,
+    )

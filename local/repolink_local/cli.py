@@ -1,0 +1,104 @@
+"""The ``repolink`` command: validate a request, or run a whole onboarding locally.
+
+    repolink validate REQUEST.json
+    repolink local run REQUEST.json [--handshake after:N|error|never]
+                                    [--inject ERROR@OPERATION:RATE ...] [--seed N]
+
+Progress goes to stderr; the summary of ``local run`` goes to stdout as JSON.
+Exit codes: 0 success, 1 the onboarding failed, 2 the request (or the command line) is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from repolink.errors import RequestValidationError
+from repolink.models.request import validate_request
+from repolink.workflow.idempotency import request_id_for
+
+
+def _read(path: str) -> str:
+    return sys.stdin.read() if path == "-" else Path(path).read_text()
+
+
+def _handshake(text: str) -> Any:
+    from repolink_local.standins import HandshakePolicy
+
+    if text in ("error", "never"):
+        return HandshakePolicy(text, 1)  # type: ignore[arg-type]
+    kind, _, count = text.partition(":")
+    if kind != "after" or not count.isdigit() or int(count) < 1:
+        raise argparse.ArgumentTypeError("expected after:N (N >= 1), error or never")
+    return HandshakePolicy("after", int(count))
+
+
+def _fault(text: str) -> Any:
+    from repolink_local.standins import FaultRule
+
+    error, at, rest = text.partition("@")
+    operation, colon, rate = rest.rpartition(":")
+    try:
+        value = float(rate)
+    except ValueError:
+        value = -1.0
+    if not (error and at and colon and operation and 0.0 <= value <= 1.0):
+        raise argparse.ArgumentTypeError(
+            "expected ERROR@OPERATION:RATE, e.g. ThrottlingException@codeartifact:CreateRepository:0.3"
+        )
+    return FaultRule(error_code=error, operation=operation, rate=value)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="repolink", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    validate = commands.add_parser("validate", help="validate a request as the API will")
+    validate.add_argument("request", help="request JSON file, or - for stdin")
+    local = commands.add_parser("local", help="run on the embedded local stand-in for AWS")
+    local_commands = local.add_subparsers(dest="local_command", required=True)
+    run = local_commands.add_parser("run", help="run a full simulated onboarding")
+    run.add_argument("request", help="request JSON file, or - for stdin")
+    run.add_argument("--handshake", type=_handshake, default=_handshake("after:3"),
+                     help="after:N (AVAILABLE after N status checks; default after:3), error or never")
+    run.add_argument("--inject", type=_fault, action="append", default=[], metavar="ERROR@OPERATION:RATE",
+                     help="make OPERATION (Operation, service:Operation or *) fail with ERROR at RATE (0..1)")
+    run.add_argument("--seed", type=int, default=0, help="seed for injected faults")
+    return parser
+
+
+def _validate(path: str) -> tuple[dict[str, Any] | None, int]:
+    try:
+        request = validate_request(_read(path))
+    except RequestValidationError as exc:
+        print(json.dumps({"valid": False, "errors": [{"field": e.field, "message": e.message} for e in exc.errors]},
+                         indent=2))
+        return None, 2
+    except OSError as exc:
+        print(json.dumps({"valid": False, "errors": [{"field": "(file)", "message": str(exc)}]}, indent=2))
+        return None, 2
+    return request.model_dump(by_alias=True, mode="json", exclude_none=True), 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "validate":
+        request, code = _validate(args.request)
+        if request is not None:
+            print(json.dumps({"valid": True, "requestId": request_id_for(request), "request": request}, indent=2))
+        return code
+    request, code = _validate(args.request) if args.request else (None, 2)
+    if request is None:
+        return code
+    from repolink_local.summary import run_locally
+
+    summary = run_locally(request, handshake=args.handshake, faults=args.inject, seed=args.seed,
+                          progress=lambda line: print(line, file=sys.stderr, flush=True))
+    print(json.dumps(summary, indent=2))
+    return 0 if summary["status"] == "SUCCEEDED" else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,406 @@
+"""The local engine: the deployed workflow, run here with no AWS account.
+
+It builds what ``template.yaml`` declares on moto (event bus, Lambda functions, the state
+machine from the very ASL file ``sam deploy`` ships, with its ``DefinitionSubstitutions``
+resolved), serves the four APIs moto lacks with the stand-ins, dispatches every Lambda task
+in-process to the handler its ``Handler:`` names, and runs Wait states on a virtual clock.
+
+It knows about AWS APIs, not about the workflow: tests and the CLI drive the real handlers
+through it, so what passes here is what ships.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import threading
+import time
+import uuid
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.handlers import BUILTIN_HANDLERS
+from moto import mock_aws
+
+from repolink_local.moto_hooks import LambdaServiceError, VirtualClock, in_process_lambdas, virtual_time
+from repolink_local.standins import StandIns
+from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, FunctionSpec, LocalTemplate
+
+#: what a Lambda runtime and Powertools need, set for the whole local run
+LOCAL_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy credentials
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "MOTO_ACCOUNT_ID": ACCOUNT_ID,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+
+@dataclass
+class FakeLambdaContext:
+    """The attributes of a Lambda context that Powertools and our handlers read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_seconds * 1000
+
+
+@dataclass
+class ExecutionResult:
+    """What one onboarding did, as the CLI prints it and the tests assert on it."""
+
+    execution_arn: str
+    status: str
+    output: dict[str, Any] | None
+    history: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    api_calls: dict[str, int]
+    lambda_invocations: dict[str, int]
+    waits: list[float]
+    retry_sleeps: list[float]
+
+    @property
+    def states_entered(self) -> list[str]:
+        return [
+            e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e
+        ]
+
+    @property
+    def state_transitions(self) -> int:
+        return len(self.states_entered)
+
+    def events_of(self, detail_type: str) -> list[dict[str, Any]]:
+        return [e["detail"] for e in self.events if e["detail-type"] == detail_type]
+
+
+class _CallCounter:
+    """A ``before-send`` handler that counts every AWS request a Lambda handler makes.
+
+    Inserted before moto's and the stand-ins' handlers, it always returns None. Only
+    requests made while a handler runs are counted (the engine's own set-up and polling are
+    not), and retries count as separate requests, as AWS bills and throttles them.
+    """
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.active = threading.local()
+        self._lock = threading.Lock()
+
+    def __call__(self, event_name: str = "", **_: Any) -> None:
+        if getattr(self.active, "depth", 0) > 0:
+            _, service, operation = event_name.split(".", 2)
+            with self._lock:
+                self.calls[f"{service}:{operation}"] += 1
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        self.active.depth = getattr(self.active, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            self.active.depth -= 1
+
+
+def _stub_zip() -> bytes:
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "repolink local engine: the code runs in-process")
+    return buffer.getvalue()
+
+
+def _reset_app_caches() -> None:
+    """Clients and settings are cached per process; a new engine needs fresh ones."""
+    from repolink.adapters.aws import client
+    from repolink.models.settings import get_settings
+
+    client.cache_clear()
+    get_settings.cache_clear()
+    boto3.DEFAULT_SESSION = None
+
+
+class LocalEngine:
+    """Use as a context manager; then :meth:`run` one request or :meth:`start` several."""
+
+    def __init__(
+        self,
+        standins: StandIns | None = None,
+        *,
+        template: Path = TEMPLATE,
+        clock: VirtualClock | None = None,
+        lambda_faults: Callable[[str], LambdaServiceError | None] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.standins = standins or StandIns(account_id=ACCOUNT_ID, region=REGION)
+        self.template = LocalTemplate(template, ACCOUNT_ID, REGION)
+        self.clock = clock or VirtualClock()
+        self.lambda_faults = lambda_faults
+        self.progress = progress or (lambda _line: None)
+        self.functions: dict[str, FunctionSpec] = {f.name: f for f in self.template.functions()}
+        self.lambda_invocations: Counter[str] = Counter()
+        self.counter = _CallCounter()
+        self._stack = ExitStack()
+        self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self.state_machine_arn = ""
+        self.bus_name = ""
+        self._events_queue_url = ""
+        self._events: list[dict[str, Any]] = []
+
+    # -- set-up -------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalEngine:
+        stack = self._stack
+        environment = dict(LOCAL_ENVIRONMENT)
+        for spec in self.functions.values():
+            environment.update(spec.environment)
+        stack.enter_context(_environment(environment))
+        BUILTIN_HANDLERS.insert(0, ("before-send", self.counter))
+        stack.callback(BUILTIN_HANDLERS.remove, ("before-send", self.counter))
+        stack.enter_context(
+            mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
+        )
+        self.standins.install()
+        stack.callback(self.standins.uninstall)
+        _reset_app_caches()
+        stack.callback(_reset_app_caches)
+        stack.enter_context(_logs_to_stderr())
+        stack.enter_context(virtual_time(self.clock))
+        stack.enter_context(in_process_lambdas(self._dispatch))
+        self._build()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _build(self) -> None:
+        iam = boto3.client("iam")
+        role = iam.create_role(
+            RoleName="repolink-local",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        for bus_id in self.template.resources_of_type("AWS::Events::EventBus"):
+            self.bus_name = self.template.physical_name(bus_id)
+            boto3.client("events").create_event_bus(Name=self.bus_name)
+        self._capture_events()
+        aws_lambda = boto3.client("lambda")
+        for spec in self.functions.values():
+            aws_lambda.create_function(
+                FunctionName=spec.name,
+                Runtime="python3.13",
+                Role=role,
+                Handler=spec.handler,
+                Code={"ZipFile": _stub_zip()},
+                Timeout=spec.timeout,
+                MemorySize=spec.memory,
+            )
+        machine = self.template.state_machine()
+        self.state_machine_arn = boto3.client("stepfunctions").create_state_machine(
+            name=machine.name, definition=machine.definition(), roleArn=role, type="STANDARD"
+        )["stateMachineArn"]
+
+    def _capture_events(self) -> None:
+        """Every event on our bus also lands in a queue, so a run can list what it emitted."""
+        sqs = boto3.client("sqs")
+        self._events_queue_url = sqs.create_queue(QueueName="repolink-local-events")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=self._events_queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        events = boto3.client("events")
+        events.put_rule(
+            Name="repolink-local-capture",
+            EventBusName=self.bus_name,
+            EventPattern=json.dumps({"source": [{"prefix": ""}]}),
+        )
+        events.put_targets(
+            Rule="repolink-local-capture",
+            EventBusName=self.bus_name,
+            Targets=[{"Id": "capture", "Arn": queue_arn}],
+        )
+
+    # -- Lambda dispatch ----------------------------------------------------------------
+
+    def _handler(self, name: str) -> Callable[[dict[str, Any], Any], Any]:
+        if name not in self._handlers:
+            module_name, _, attribute = self.functions[name].handler.rpartition(".")
+            self._handlers[name] = getattr(importlib.import_module(module_name), attribute)
+        return self._handlers[name]
+
+    def _dispatch(self, function_name: str, event: Any) -> Any:
+        if function_name not in self.functions:
+            raise LambdaServiceError("ResourceNotFoundException", f"Function not found: {function_name}")
+        self.lambda_invocations[function_name] += 1
+        if self.lambda_faults is not None:
+            fault = self.lambda_faults(function_name)
+            if fault is not None:
+                raise fault
+        spec = self.functions[function_name]
+        context = FakeLambdaContext(spec.name, spec.memory, spec.timeout)
+        self.progress(f"  λ {function_name}")
+        with self.counter.counting():
+            return self._handler(function_name)(event, context)
+
+    # -- running ------------------------------------------------------------------------
+
+    def start(self, request_id: str, request: dict[str, Any]) -> str:
+        """Start one onboarding; the execution name is the request id (one execution per id)."""
+        return str(
+            boto3.client("stepfunctions").start_execution(
+                stateMachineArn=self.state_machine_arn,
+                name=request_id,
+                input=json.dumps({"requestId": request_id, "request": request}),
+            )["executionArn"]
+        )
+
+    def wait(self, execution_arn: str, *, deadline_seconds: float = 120.0) -> ExecutionResult:
+        """Follow the execution until it ends (or the real-time deadline passes), printing progress."""
+        sfn = boto3.client("stepfunctions")
+        seen = 0
+        events_seen = len(self._events)
+        give_up = time.monotonic() + deadline_seconds
+        while True:
+            status = sfn.describe_execution(executionArn=execution_arn)["status"]
+            history = self._history(execution_arn)
+            for entry in history[seen:]:
+                self._report(entry)
+            seen = len(history)
+            events = self.emitted_events()
+            for event in events[events_seen:]:
+                detail = event.get("detail", {})
+                link = f": a person opens {detail['consoleUrl']}" if "consoleUrl" in detail else ""
+                self.progress(f"  ✉ {event['detail-type']}{link}")
+            events_seen = len(events)
+            if status != "RUNNING":
+                break
+            if time.monotonic() > give_up:
+                sfn.stop_execution(executionArn=execution_arn, error="LocalDeadline", cause="real-time deadline")
+                status = "TIMED_OUT_LOCALLY"
+                break
+            time.sleep(0.02)
+        description = sfn.describe_execution(executionArn=execution_arn)
+        output = json.loads(description["output"]) if description.get("output") else None
+        return ExecutionResult(
+            execution_arn=execution_arn,
+            status=status,
+            output=output,
+            history=self._history(execution_arn),
+            events=self.emitted_events(),
+            api_calls=dict(sorted(self.counter.calls.items())),
+            lambda_invocations=dict(sorted(self.lambda_invocations.items())),
+            waits=list(self.clock.waits),
+            retry_sleeps=list(self.clock.retry_sleeps),
+        )
+
+    def run(self, request_id: str, request: dict[str, Any], *, deadline_seconds: float = 120.0) -> ExecutionResult:
+        return self.wait(self.start(request_id, request), deadline_seconds=deadline_seconds)
+
+    def _history(self, execution_arn: str) -> list[dict[str, Any]]:
+        sfn = boto3.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            events += page["events"]
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+    def _report(self, entry: dict[str, Any]) -> None:
+        kind = entry["type"]
+        if "stateEnteredEventDetails" in entry:
+            self.progress(f"→ {entry['stateEnteredEventDetails']['name']}")
+        elif kind == "WaitStateEntered" or kind.endswith("Failed"):
+            details = next((v for k, v in entry.items() if k.endswith("EventDetails")), {})
+            self.progress(f"  ✗ {kind}: {details.get('error', '')} {str(details.get('cause', ''))[:200]}")
+
+    def emitted_events(self) -> list[dict[str, Any]]:
+        """Every event put on our bus so far, oldest first."""
+        sqs = boto3.client("sqs")
+        while True:
+            messages = sqs.receive_message(QueueUrl=self._events_queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not messages:
+                return list(self._events)
+            for message in messages:
+                self._events.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self._events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@contextmanager
+def _logs_to_stderr() -> Iterator[None]:
+    """Powertools logs to stdout, as Lambda wants; locally stdout belongs to the CLI's summary."""
+    import logging
+
+    from repolink.observability import logger
+
+    handler = logger.registered_handler
+    if not isinstance(handler, logging.StreamHandler):
+        yield
+        return
+    previous = handler.setStream(_STDERR_PROXY)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            handler.setStream(previous)
+
+
+class _StderrProxy:
+    """A file object that writes wherever ``sys.stderr`` points at the time of writing."""
+
+    def write(self, text: str) -> int:
+        import sys
+
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        import sys
+
+        sys.stderr.flush()
+
+
+_STDERR_PROXY: Any = _StderrProxy()
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old

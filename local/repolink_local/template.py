@@ -1,0 +1,210 @@
+"""Read ``template.yaml`` the way the local engine needs it: functions, handlers, environment,
+the state machine's ASL file and its ``DefinitionSubstitutions``, resolved for a local account.
+
+Only the intrinsic functions the template uses are resolved (``Ref`` to parameters and
+resources, ``Fn::GetAtt`` ``.Arn``, ``Fn::Sub``); anything else fails loudly, so the template
+cannot drift into something the engine silently misreads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: the account and region every local run pretends to be in
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+_SUB = re.compile(r"\$\{([^}!]+)\}")
+
+
+class TemplateError(ValueError):
+    """The template uses something the local engine does not understand."""
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that turns ``!Ref x`` into ``{"Ref": x}`` and so on."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    name: str
+    handler: str
+    environment: dict[str, str]
+    timeout: int
+    memory: int
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    logical_id: str
+    name: str
+    definition_path: Path
+    substitutions: dict[str, str]
+
+    def definition(self) -> str:
+        """The ASL with its substitutions applied, exactly as CloudFormation would."""
+        text = self.definition_path.read_text()
+
+        def replace(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key not in self.substitutions:
+                raise TemplateError(f"{self.definition_path.name}: no DefinitionSubstitution for ${{{key}}}")
+            return self.substitutions[key]
+
+        resolved = _SUB.sub(replace, text)
+        json.loads(resolved)  # must still be JSON
+        return resolved
+
+
+@dataclass
+class LocalTemplate:
+    """The parts of the SAM template the engine builds, resolved for one account and region."""
+
+    path: Path
+    account_id: str
+    region: str
+    raw: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.raw = yaml.load(self.path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        return dict(self.raw.get("Resources", {}))
+
+    def resources_of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v.get("Type") == kind}
+
+    def physical_name(self, logical_id: str) -> str:
+        resource = self.resources.get(logical_id)
+        if resource is None:
+            raise TemplateError(f"no resource {logical_id}")
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Events::EventBus":
+            return str(self.resolve(props["Name"]))
+        return logical_id
+
+    def arn(self, logical_id: str) -> str:
+        kind = self.resources[logical_id]["Type"]
+        name = self.physical_name(logical_id)
+        if kind == "AWS::Serverless::Function":
+            return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+        if kind == "AWS::Events::EventBus":
+            return f"arn:aws:events:{self.region}:{self.account_id}:event-bus/{name}"
+        if kind == "AWS::Serverless::StateMachine":
+            return f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:{name}"
+        if kind == "AWS::Logs::LogGroup":
+            return f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}"
+        raise TemplateError(f"no ARN rule for {kind} ({logical_id})")
+
+    def _pseudo(self, name: str) -> str | None:
+        return {
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account_id,
+            "AWS::Partition": "aws",
+            "AWS::StackName": "repolink-local",
+            "AWS::URLSuffix": "amazonaws.com",
+        }.get(name)
+
+    def _ref(self, name: str) -> str:
+        pseudo = self._pseudo(name)
+        if pseudo is not None:
+            return pseudo
+        params = self.raw.get("Parameters", {})
+        if name in params:
+            if "Default" not in params[name]:
+                raise TemplateError(f"parameter {name} has no Default for local runs")
+            return str(params[name]["Default"])
+        if name in self.resources:
+            return self.physical_name(name)
+        raise TemplateError(f"cannot resolve Ref {name}")
+
+    def resolve(self, value: Any) -> Any:
+        """Resolve the intrinsic functions in ``value``."""
+        if isinstance(value, dict) and len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                return self._ref(str(arg))
+            if key == "Fn::GetAtt":
+                logical, attribute = arg
+                if attribute != "Arn":
+                    raise TemplateError(f"GetAtt {logical}.{attribute} is not supported locally")
+                return self.arn(logical)
+            if key == "Fn::Sub":
+                if not isinstance(arg, str):
+                    raise TemplateError("only the one-argument Fn::Sub is supported locally")
+
+                def sub(match: re.Match[str]) -> str:
+                    token = match.group(1)
+                    if "." in token:
+                        logical, attribute = token.split(".", 1)
+                        return str(self.resolve({"Fn::GetAtt": [logical, attribute]}))
+                    return self._ref(token)
+
+                return _SUB.sub(sub, arg)
+            if key.startswith("Fn::"):
+                raise TemplateError(f"{key} is not supported locally")
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+    def functions(self) -> list[FunctionSpec]:
+        glob = self.raw.get("Globals", {}).get("Function", {})
+        global_env = glob.get("Environment", {}).get("Variables", {})
+        specs = []
+        for logical_id, resource in self.resources_of_type("AWS::Serverless::Function").items():
+            props = resource.get("Properties", {})
+            env = {**global_env, **props.get("Environment", {}).get("Variables", {})}
+            specs.append(
+                FunctionSpec(
+                    logical_id=logical_id,
+                    name=self.physical_name(logical_id),
+                    handler=str(props.get("Handler", glob.get("Handler"))),
+                    environment={k: str(self.resolve(v)) for k, v in env.items()},
+                    timeout=int(props.get("Timeout", glob.get("Timeout", 3))),
+                    memory=int(props.get("MemorySize", glob.get("MemorySize", 128))),
+                )
+            )
+        return specs
+
+    def state_machine(self, logical_id: str | None = None) -> StateMachineSpec:
+        machines = self.resources_of_type("AWS::Serverless::StateMachine")
+        if logical_id is None:
+            if len(machines) != 1:
+                raise TemplateError(f"expected one state machine, found {sorted(machines)}")
+            logical_id = next(iter(machines))
+        props = machines[logical_id]["Properties"]
+        substitutions = {k: str(self.resolve(v)) for k, v in props.get("DefinitionSubstitutions", {}).items()}
+        return StateMachineSpec(
+            logical_id=logical_id,
+            name=logical_id,
+            definition_path=self.path.parent / props["DefinitionUri"],
+            substitutions=substitutions,
+        )

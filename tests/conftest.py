@@ -1,0 +1,70 @@
+"""Fixtures every tier shares: a safe AWS environment, a Lambda context, sample events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+
+SAFE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "EVENT_BUS_NAME": "repolink-test-bus",
+    "EVENT_SOURCE": "repolink",
+    "POLL_BASE_SECONDS": "15",
+    "POLL_CAP_SECONDS": "300",
+    "POWERTOOLS_SERVICE_NAME": "repolink",
+    "POWERTOOLS_METRICS_NAMESPACE": "Repolink",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A sample payload from events/ (the same files `sam local invoke -e` takes)."""
+    return json.loads((EVENTS / name).read_text())
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test can reach a real AWS account: dummy credentials, one region, fresh caches."""
+    for key in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in SAFE_ENV.items():
+        monkeypatch.setenv(key, value)
+    from repolink.adapters.aws import client
+    from repolink.models.settings import get_settings
+
+    client.cache_clear()
+    get_settings.cache_clear()
+    yield
+    client.cache_clear()
+    get_settings.cache_clear()
+
+
+class LambdaContext:
+    function_name = "test-function"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+    function_version = "$LATEST"
+    log_group_name = "/aws/lambda/test-function"
+    log_stream_name = "test"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()

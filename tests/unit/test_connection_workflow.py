@@ -1,0 +1,176 @@
+"""create_or_reuse / check_handshake / clean_up against an in-memory ConnectionService."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pytest
+
+from repolink.adapters.connections import Connection
+from repolink.errors import ConnectionConflict, ConnectionNotFound, HandshakeFailed, HandshakeTimedOut
+from repolink.models.request import ConnectionSpec
+from repolink.models.state import ConnectionState, PollState
+from repolink.workflow.connection import REQUEST_TAG, check_handshake, clean_up, create_or_reuse
+
+pytestmark = pytest.mark.unit
+
+ARN = "arn:aws:codeconnections:us-east-1:123456789012:connection/{}"
+
+
+@dataclass
+class FakeConnections:
+    service: str = "codeconnections"
+    items: dict[str, Connection] = field(default_factory=dict)
+    tag_sets: dict[str, dict[str, str]] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    created: int = 0
+
+    def find_by_name(self, name: str) -> Connection | None:
+        return next((c for c in self.items.values() if c.name == name), None)
+
+    def create(self, name: str, provider: str, host_arn: str | None, tags: dict[str, str]) -> Connection:
+        self.created += 1
+        conn = Connection(ARN.format(f"id{self.created}"), name, provider, "PENDING", host_arn)
+        self.items[conn.arn] = conn
+        self.tag_sets[conn.arn] = dict(tags)
+        return conn
+
+    def get(self, arn: str) -> Connection:
+        if arn not in self.items:
+            raise ConnectionNotFound(arn)
+        return self.items[arn]
+
+    def tags(self, arn: str) -> dict[str, str]:
+        return self.tag_sets.get(arn, {})
+
+    def delete(self, arn: str) -> None:
+        self.deleted.append(arn)
+        self.items.pop(arn, None)
+
+    def console_url(self, arn: str, region: str) -> str:
+        return f"https://console/{arn}"
+
+    def set_status(self, arn: str, status: str) -> None:
+        self.items[arn] = replace(self.items[arn], status=status)  # type: ignore[arg-type]
+
+
+def spec(**kwargs: object) -> ConnectionSpec:
+    return ConnectionSpec.model_validate({"name": "acme-github", "provider": "GitHub", **kwargs})
+
+
+def go(svc: FakeConnections, s: ConnectionSpec, request_id: str = "rl-1") -> ConnectionState:
+    return create_or_reuse(svc, s, request_id=request_id, region="us-east-1", first_wait=15).connection  # type: ignore[arg-type]
+
+
+def test_creates_a_tagged_connection_when_none_exists() -> None:
+    svc = FakeConnections()
+    conn = go(svc, spec(tags={"team": "payments"}))
+    assert conn.created and conn.status == "PENDING" and svc.created == 1
+    assert svc.tag_sets[conn.arn] == {"team": "payments", REQUEST_TAG: "rl-1"}
+    assert conn.console_url.endswith(conn.arn)
+
+
+def test_a_rerun_of_the_same_request_reuses_and_still_owns_it() -> None:
+    svc = FakeConnections()
+    first = go(svc, spec())
+    again = go(svc, spec())
+    assert svc.created == 1
+    assert again.arn == first.arn and again.created
+
+
+def test_another_request_reuses_but_does_not_own_it() -> None:
+    svc = FakeConnections()
+    first = go(svc, spec(), "rl-1")
+    other = go(svc, spec(), "rl-2")
+    assert other.arn == first.arn and not other.created and svc.created == 1
+
+
+def test_same_name_with_another_provider_is_a_conflict_not_a_second_connection() -> None:
+    svc = FakeConnections()
+    go(svc, spec())
+    with pytest.raises(ConnectionConflict, match="connection.name"):
+        go(svc, spec(provider="Bitbucket"))
+    assert svc.created == 1
+
+
+def test_reusing_by_arn_never_creates_and_never_owns() -> None:
+    svc = FakeConnections()
+    existing = go(svc, spec(), "rl-0")
+    conn = go(svc, ConnectionSpec.model_validate({"arn": existing.arn}), "rl-0")
+    assert conn.arn == existing.arn and not conn.created and svc.created == 1
+
+
+def test_reusing_a_missing_arn_fails_clearly() -> None:
+    with pytest.raises(ConnectionNotFound):
+        go(FakeConnections(), ConnectionSpec.model_validate({"arn": ARN.format("missing")}))
+
+
+def _pending(svc: FakeConnections) -> ConnectionState:
+    return go(svc, spec())
+
+
+def check(svc: FakeConnections, conn: ConnectionState, poll: PollState, hours: int = 1):  # type: ignore[no-untyped-def]
+    return check_handshake(svc, conn, poll, timeout_hours=hours, base=15, cap=300, request_id="rl-1")  # type: ignore[arg-type]
+
+
+def test_check_counts_the_wait_and_schedules_the_next_one() -> None:
+    svc = FakeConnections()
+    conn = _pending(svc)
+    out = check(svc, conn, PollState(attempt=0, wait_seconds=15, waited_seconds=0))
+    assert out.connection.status == "PENDING"
+    assert out.poll.attempt == 1 and out.poll.waited_seconds == 15
+    assert 27 <= out.poll.wait_seconds <= 30
+
+
+def test_check_reports_available() -> None:
+    svc = FakeConnections()
+    conn = _pending(svc)
+    svc.set_status(conn.arn, "AVAILABLE")
+    out = check(svc, conn, PollState(attempt=3, wait_seconds=60, waited_seconds=100))
+    assert out.connection.status == "AVAILABLE" and out.poll.wait_seconds == 0
+
+
+@pytest.mark.parametrize("status", ["ERROR", "DELETED"])
+def test_check_raises_handshake_failed(status: str) -> None:
+    svc = FakeConnections()
+    conn = _pending(svc)
+    svc.set_status(conn.arn, status)
+    with pytest.raises(HandshakeFailed, match=status):
+        check(svc, conn, PollState(attempt=0, wait_seconds=15, waited_seconds=0))
+
+
+def test_check_times_out_exactly_at_the_deadline() -> None:
+    svc = FakeConnections()
+    conn = _pending(svc)
+    poll = PollState(attempt=9, wait_seconds=300, waited_seconds=3000)
+    with pytest.raises(HandshakeTimedOut, match="1h"):  # noqa: PT012 - the loop is the subject
+        for _ in range(10):  # bounded: the deadline is at most a few checks away
+            poll = check(svc, conn, poll, hours=1).poll
+            assert poll.waited_seconds + poll.wait_seconds <= 3600  # never waits past the deadline
+    assert poll.waited_seconds + poll.wait_seconds == 3600  # the last check falls on the deadline
+
+
+def test_cleanup_deletes_only_what_we_created_and_is_still_pending() -> None:
+    svc = FakeConnections()
+    ours = _pending(svc)
+    assert clean_up(svc, ours) is True and svc.deleted == [ours.arn]  # type: ignore[arg-type]
+
+
+def test_cleanup_keeps_a_reused_connection() -> None:
+    svc = FakeConnections()
+    reused = _pending(svc).model_copy(update={"created": False})
+    assert clean_up(svc, reused) is False and svc.deleted == []  # type: ignore[arg-type]
+
+
+def test_cleanup_keeps_a_connection_that_became_available_meanwhile() -> None:
+    svc = FakeConnections()
+    ours = _pending(svc)
+    svc.set_status(ours.arn, "AVAILABLE")
+    assert clean_up(svc, ours) is False and svc.deleted == []  # type: ignore[arg-type]
+
+
+def test_cleanup_of_a_vanished_connection_is_a_no_op() -> None:
+    svc = FakeConnections()
+    ours = _pending(svc)
+    svc.items.clear()
+    assert clean_up(svc, ours) is False  # type: ignore[arg-type]

@@ -1,0 +1,88 @@
+"""decide(): one result event from what both branches report."""
+
+import json
+
+import pytest
+
+from repolink.models.events import COMPLETED, FAILED
+from repolink.workflow.outcome import decide, readable_cause
+
+pytestmark = pytest.mark.unit
+
+CONN = {
+    "arn": "arn:aws:codeconnections:us-east-1:123456789012:connection/abc",
+    "name": "acme-github",
+    "service": "codeconnections",
+    "provider": "GitHub",
+    "status": "AVAILABLE",
+    "created": True,
+    "consoleUrl": "https://console",
+}
+HANDSHAKE = {"connection": CONN, "poll": {"attempt": 2, "waitSeconds": 0, "waitedSeconds": 45}}
+PROTON_OK = {
+    "status": "linked",
+    "name": "acme/templates",
+    "result": {"name": "acme/templates", "provider": "GITHUB", "arn": "arn:aws:proton:us-east-1:123456789012:repository/github:acme/templates", "outcome": "created"},
+}
+CA = {
+    "status": "succeeded",
+    "domain": "acme",
+    "domainArn": "arn:aws:codeartifact:us-east-1:123456789012:domain/acme",
+    "domainCreated": True,
+    "repositories": [
+        {"name": "pypi-store", "arn": "arn:aws:codeartifact:us-east-1:123456789012:repository/acme/pypi-store", "upstreams": [], "externalConnection": "public:pypi", "outcome": "created"}
+    ],
+}
+LAMBDA_CAUSE = json.dumps({"errorMessage": "boom happened", "errorType": "AwsAccessDenied", "stackTrace": ["x"]})
+
+
+def test_everything_done_is_completed_with_every_arn() -> None:
+    kind, detail = decide("rl-1", [{"handshake": HANDSHAKE, "proton": [PROTON_OK]}, {"codeartifact": {"result": CA}}])
+    assert kind == COMPLETED and detail.status == "succeeded"
+    assert detail.arns == [
+        CONN["arn"],
+        PROTON_OK["result"]["arn"],  # type: ignore[index]
+        CA["domainArn"],
+        CA["repositories"][0]["arn"],  # type: ignore[index]
+    ]
+
+
+def test_skipped_branches_are_neither_success_nor_failure() -> None:
+    kind, detail = decide("rl-1", [{"requestId": "rl-1"}, {"codeartifact": {"result": CA}}])
+    assert kind == COMPLETED and detail.connection is None and len(detail.arns) == 2
+
+
+def test_a_proton_failure_after_codeartifact_succeeded_keeps_what_succeeded() -> None:
+    failed_item = {"status": "failed", "name": "acme/other", "error": "AwsAccessDenied", "cause": LAMBDA_CAUSE}
+    kind, detail = decide(
+        "rl-1", [{"handshake": HANDSHAKE, "proton": [PROTON_OK, failed_item]}, {"codeartifact": {"result": CA}}]
+    )
+    assert kind == FAILED
+    assert detail.step == "Proton.LinkRepository:acme/other"  # type: ignore[union-attr]
+    assert detail.error == "AwsAccessDenied" and detail.cause == "boom happened"  # type: ignore[union-attr]
+    assert detail.codeartifact is not None and detail.codeartifact.status == "succeeded"
+    assert [r.name for r in detail.proton_repositories] == ["acme/templates"]
+
+
+def test_a_caught_step_failure_names_the_step_and_reads_the_cause() -> None:
+    branch = {"handshake": HANDSHAKE, "failedStep": "Handshake", "failure": {"Error": "HandshakeTimedOut", "Cause": LAMBDA_CAUSE}, "cleanup": {"deleted": True}}
+    kind, detail = decide("rl-1", [branch, {"requestId": "rl-1"}])
+    assert kind == FAILED
+    assert (detail.step, detail.error) == ("Handshake", "HandshakeTimedOut")  # type: ignore[union-attr]
+    assert detail.connection_deleted is True  # type: ignore[union-attr]
+    assert CONN["arn"] not in detail.arns  # a deleted connection is not a result
+
+
+def test_a_codeartifact_failure_reported_by_the_step_itself_counts() -> None:
+    ca_failed = {**CA, "status": "failed", "failure": {"step": "CodeArtifact.CreateRepository:team", "error": "UpstreamNotFound", "cause": "missing"}}
+    kind, detail = decide("rl-1", [{"requestId": "rl-1"}, {"codeartifact": {"result": ca_failed}}])
+    assert kind == FAILED and detail.error == "UpstreamNotFound"  # type: ignore[union-attr]
+    assert detail.arns == [CA["domainArn"], CA["repositories"][0]["arn"]]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("cause", "expected"),
+    [(LAMBDA_CAUSE, "boom happened"), ("plain words", "plain words"), ("[1, 2]", "[1, 2]"), ("", "")],
+)
+def test_readable_cause(cause: str, expected: str) -> None:
+    assert readable_cause(cause) == expected
