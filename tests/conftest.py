@@ -34,6 +34,12 @@ def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text())
 
 
+@pytest.fixture
+def sample_event() -> Any:
+    """The :func:`load_event` helper, as a fixture (test modules don't import conftest)."""
+    return load_event
+
+
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test can reach a real AWS account: dummy credentials, one region, fresh caches."""

@@ -53,7 +53,9 @@ def _fault(text: str) -> Any:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="repolink", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="repolink", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="validate a request as the API will")
     validate.add_argument("request", help="request JSON file, or - for stdin")
@@ -61,10 +63,20 @@ def _parser() -> argparse.ArgumentParser:
     local_commands = local.add_subparsers(dest="local_command", required=True)
     run = local_commands.add_parser("run", help="run a full simulated onboarding")
     run.add_argument("request", help="request JSON file, or - for stdin")
-    run.add_argument("--handshake", type=_handshake, default=_handshake("after:3"),
-                     help="after:N (AVAILABLE after N status checks; default after:3), error or never")
-    run.add_argument("--inject", type=_fault, action="append", default=[], metavar="ERROR@OPERATION:RATE",
-                     help="make OPERATION (Operation, service:Operation or *) fail with ERROR at RATE (0..1)")
+    run.add_argument(
+        "--handshake",
+        type=_handshake,
+        default=_handshake("after:3"),
+        help="after:N (AVAILABLE after N status checks; default after:3), error or never",
+    )
+    run.add_argument(
+        "--inject",
+        type=_fault,
+        action="append",
+        default=[],
+        metavar="ERROR@OPERATION:RATE",
+        help="make OPERATION (Operation, service:Operation or *) fail with ERROR at RATE (0..1)",
+    )
     run.add_argument("--seed", type=int, default=0, help="seed for injected faults")
     return parser
 
@@ -73,8 +85,12 @@ def _validate(path: str) -> tuple[dict[str, Any] | None, int]:
     try:
         request = validate_request(_read(path))
     except RequestValidationError as exc:
-        print(json.dumps({"valid": False, "errors": [{"field": e.field, "message": e.message} for e in exc.errors]},
-                         indent=2))
+        print(
+            json.dumps(
+                {"valid": False, "errors": [{"field": e.field, "message": e.message} for e in exc.errors]},
+                indent=2,
+            )
+        )
         return None, 2
     except OSError as exc:
         print(json.dumps({"valid": False, "errors": [{"field": "(file)", "message": str(exc)}]}, indent=2))
@@ -87,15 +103,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "validate":
         request, code = _validate(args.request)
         if request is not None:
-            print(json.dumps({"valid": True, "requestId": request_id_for(request), "request": request}, indent=2))
+            print(
+                json.dumps(
+                    {"valid": True, "requestId": request_id_for(request), "request": request}, indent=2
+                )
+            )
         return code
     request, code = _validate(args.request) if args.request else (None, 2)
     if request is None:
         return code
     from repolink_local.summary import run_locally
 
-    summary = run_locally(request, handshake=args.handshake, faults=args.inject, seed=args.seed,
-                          progress=lambda line: print(line, file=sys.stderr, flush=True))
+    summary = run_locally(
+        request,
+        handshake=args.handshake,
+        faults=args.inject,
+        seed=args.seed,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
     print(json.dumps(summary, indent=2))
     return 0 if summary["status"] == "SUCCEEDED" else 1
 

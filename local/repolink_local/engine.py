@@ -37,7 +37,7 @@ from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, FunctionSpec, 
 #: what a Lambda runtime and Powertools need, set for the whole local run
 LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy credentials
+    "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
@@ -89,6 +89,7 @@ class ExecutionResult:
     lambda_invocations: dict[str, int]
     waits: list[float]
     retry_sleeps: list[float]
+    sdk_retry_sleeps: list[float]
 
     @property
     def states_entered(self) -> list[str]:
@@ -168,6 +169,7 @@ class LocalEngine:
         self.progress = progress or (lambda _line: None)
         self.functions: dict[str, FunctionSpec] = {f.name: f for f in self.template.functions()}
         self.lambda_invocations: Counter[str] = Counter()
+        self.sdk_retry_sleeps: list[float] = []
         self.counter = _CallCounter()
         self._stack = ExitStack()
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
@@ -187,7 +189,9 @@ class LocalEngine:
         BUILTIN_HANDLERS.insert(0, ("before-send", self.counter))
         stack.callback(BUILTIN_HANDLERS.remove, ("before-send", self.counter))
         stack.enter_context(
-            mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
+            mock_aws(
+                config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+            )
         )
         self.standins.install()
         stack.callback(self.standins.uninstall)
@@ -195,6 +199,7 @@ class LocalEngine:
         stack.callback(_reset_app_caches)
         stack.enter_context(_logs_to_stderr())
         stack.enter_context(virtual_time(self.clock))
+        stack.enter_context(_sdk_retry_sleeps(self.clock, self.sdk_retry_sleeps))
         stack.enter_context(in_process_lambdas(self._dispatch))
         self._build()
         return self
@@ -302,7 +307,9 @@ class LocalEngine:
             if status != "RUNNING":
                 break
             if time.monotonic() > give_up:
-                sfn.stop_execution(executionArn=execution_arn, error="LocalDeadline", cause="real-time deadline")
+                sfn.stop_execution(
+                    executionArn=execution_arn, error="LocalDeadline", cause="real-time deadline"
+                )
                 status = "TIMED_OUT_LOCALLY"
                 break
             time.sleep(0.02)
@@ -318,9 +325,12 @@ class LocalEngine:
             lambda_invocations=dict(sorted(self.lambda_invocations.items())),
             waits=list(self.clock.waits),
             retry_sleeps=list(self.clock.retry_sleeps),
+            sdk_retry_sleeps=list(self.sdk_retry_sleeps),
         )
 
-    def run(self, request_id: str, request: dict[str, Any], *, deadline_seconds: float = 120.0) -> ExecutionResult:
+    def run(
+        self, request_id: str, request: dict[str, Any], *, deadline_seconds: float = 120.0
+    ) -> ExecutionResult:
         return self.wait(self.start(request_id, request), deadline_seconds=deadline_seconds)
 
     def _history(self, execution_arn: str) -> list[dict[str, Any]]:
@@ -354,6 +364,23 @@ class LocalEngine:
             for message in messages:
                 self._events.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=self._events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@contextmanager
+def _sdk_retry_sleeps(clock: VirtualClock, record: list[float]) -> Iterator[None]:
+    """botocore sleeps between its own retries (``botocore.endpoint``): on the virtual clock too."""
+    import types
+    from unittest import mock
+
+    import botocore.endpoint
+
+    def sleep(seconds: float) -> None:
+        record.append(seconds)
+        clock.advance(seconds)
+
+    shim = types.SimpleNamespace(sleep=sleep, time=time.time, monotonic=time.monotonic)
+    with mock.patch.object(botocore.endpoint, "time", shim):
+        yield
 
 
 @contextmanager

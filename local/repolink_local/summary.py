@@ -16,12 +16,20 @@ def resources(detail: dict[str, Any]) -> list[dict[str, str]]:
     found: list[dict[str, str]] = []
     connection = detail.get("connection")
     if connection and not detail.get("connectionDeleted"):
-        found.append({"type": f"{connection['service']}:connection", "name": connection["name"], "arn": connection["arn"]})
+        found.append(
+            {
+                "type": f"{connection['service']}:connection",
+                "name": connection["name"],
+                "arn": connection["arn"],
+            }
+        )
     for repo in detail.get("protonRepositories", []):
         found.append({"type": "proton:repository", "name": repo["name"], "arn": repo["arn"]})
     codeartifact = detail.get("codeartifact") or {}
     if codeartifact.get("domainArn"):
-        found.append({"type": "codeartifact:domain", "name": codeartifact["domain"], "arn": codeartifact["domainArn"]})
+        found.append(
+            {"type": "codeartifact:domain", "name": codeartifact["domain"], "arn": codeartifact["domainArn"]}
+        )
     for repo in codeartifact.get("repositories", []):
         found.append({"type": "codeartifact:repository", "name": repo["name"], "arn": repo["arn"]})
     return found

@@ -147,7 +147,7 @@ class LocalTemplate:
     def resolve(self, value: Any) -> Any:
         """Resolve the intrinsic functions in ``value``."""
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(str(arg))
             if key == "Fn::GetAtt":

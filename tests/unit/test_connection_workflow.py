@@ -88,7 +88,7 @@ def test_another_request_reuses_but_does_not_own_it() -> None:
 def test_same_name_with_another_provider_is_a_conflict_not_a_second_connection() -> None:
     svc = FakeConnections()
     go(svc, spec())
-    with pytest.raises(ConnectionConflict, match="connection.name"):
+    with pytest.raises(ConnectionConflict, match=r"connection\.name"):
         go(svc, spec(provider="Bitbucket"))
     assert svc.created == 1
 
@@ -143,7 +143,7 @@ def test_check_times_out_exactly_at_the_deadline() -> None:
     svc = FakeConnections()
     conn = _pending(svc)
     poll = PollState(attempt=9, wait_seconds=300, waited_seconds=3000)
-    with pytest.raises(HandshakeTimedOut, match="1h"):  # noqa: PT012 - the loop is the subject
+    with pytest.raises(HandshakeTimedOut, match="1h"):
         for _ in range(10):  # bounded: the deadline is at most a few checks away
             poll = check(svc, conn, poll, hours=1).poll
             assert poll.waited_seconds + poll.wait_seconds <= 3600  # never waits past the deadline

@@ -22,7 +22,12 @@ HANDSHAKE = {"connection": CONN, "poll": {"attempt": 2, "waitSeconds": 0, "waite
 PROTON_OK = {
     "status": "linked",
     "name": "acme/templates",
-    "result": {"name": "acme/templates", "provider": "GITHUB", "arn": "arn:aws:proton:us-east-1:123456789012:repository/github:acme/templates", "outcome": "created"},
+    "result": {
+        "name": "acme/templates",
+        "provider": "GITHUB",
+        "arn": "arn:aws:proton:us-east-1:123456789012:repository/github:acme/templates",
+        "outcome": "created",
+    },
 }
 CA = {
     "status": "succeeded",
@@ -30,14 +35,24 @@ CA = {
     "domainArn": "arn:aws:codeartifact:us-east-1:123456789012:domain/acme",
     "domainCreated": True,
     "repositories": [
-        {"name": "pypi-store", "arn": "arn:aws:codeartifact:us-east-1:123456789012:repository/acme/pypi-store", "upstreams": [], "externalConnection": "public:pypi", "outcome": "created"}
+        {
+            "name": "pypi-store",
+            "arn": "arn:aws:codeartifact:us-east-1:123456789012:repository/acme/pypi-store",
+            "upstreams": [],
+            "externalConnection": "public:pypi",
+            "outcome": "created",
+        }
     ],
 }
-LAMBDA_CAUSE = json.dumps({"errorMessage": "boom happened", "errorType": "AwsAccessDenied", "stackTrace": ["x"]})
+LAMBDA_CAUSE = json.dumps(
+    {"errorMessage": "boom happened", "errorType": "AwsAccessDenied", "stackTrace": ["x"]}
+)
 
 
 def test_everything_done_is_completed_with_every_arn() -> None:
-    kind, detail = decide("rl-1", [{"handshake": HANDSHAKE, "proton": [PROTON_OK]}, {"codeartifact": {"result": CA}}])
+    kind, detail = decide(
+        "rl-1", [{"handshake": HANDSHAKE, "proton": [PROTON_OK]}, {"codeartifact": {"result": CA}}]
+    )
     assert kind == COMPLETED and detail.status == "succeeded"
     assert detail.arns == [
         CONN["arn"],
@@ -53,9 +68,15 @@ def test_skipped_branches_are_neither_success_nor_failure() -> None:
 
 
 def test_a_proton_failure_after_codeartifact_succeeded_keeps_what_succeeded() -> None:
-    failed_item = {"status": "failed", "name": "acme/other", "error": "AwsAccessDenied", "cause": LAMBDA_CAUSE}
+    failed_item = {
+        "status": "failed",
+        "name": "acme/other",
+        "error": "AwsAccessDenied",
+        "cause": LAMBDA_CAUSE,
+    }
     kind, detail = decide(
-        "rl-1", [{"handshake": HANDSHAKE, "proton": [PROTON_OK, failed_item]}, {"codeartifact": {"result": CA}}]
+        "rl-1",
+        [{"handshake": HANDSHAKE, "proton": [PROTON_OK, failed_item]}, {"codeartifact": {"result": CA}}],
     )
     assert kind == FAILED
     assert detail.step == "Proton.LinkRepository:acme/other"  # type: ignore[union-attr]
@@ -65,7 +86,12 @@ def test_a_proton_failure_after_codeartifact_succeeded_keeps_what_succeeded() ->
 
 
 def test_a_caught_step_failure_names_the_step_and_reads_the_cause() -> None:
-    branch = {"handshake": HANDSHAKE, "failedStep": "Handshake", "failure": {"Error": "HandshakeTimedOut", "Cause": LAMBDA_CAUSE}, "cleanup": {"deleted": True}}
+    branch = {
+        "handshake": HANDSHAKE,
+        "failedStep": "Handshake",
+        "failure": {"Error": "HandshakeTimedOut", "Cause": LAMBDA_CAUSE},
+        "cleanup": {"deleted": True},
+    }
     kind, detail = decide("rl-1", [branch, {"requestId": "rl-1"}])
     assert kind == FAILED
     assert (detail.step, detail.error) == ("Handshake", "HandshakeTimedOut")  # type: ignore[union-attr]
@@ -74,7 +100,15 @@ def test_a_caught_step_failure_names_the_step_and_reads_the_cause() -> None:
 
 
 def test_a_codeartifact_failure_reported_by_the_step_itself_counts() -> None:
-    ca_failed = {**CA, "status": "failed", "failure": {"step": "CodeArtifact.CreateRepository:team", "error": "UpstreamNotFound", "cause": "missing"}}
+    ca_failed = {
+        **CA,
+        "status": "failed",
+        "failure": {
+            "step": "CodeArtifact.CreateRepository:team",
+            "error": "UpstreamNotFound",
+            "cause": "missing",
+        },
+    }
     kind, detail = decide("rl-1", [{"requestId": "rl-1"}, {"codeartifact": {"result": ca_failed}}])
     assert kind == FAILED and detail.error == "UpstreamNotFound"  # type: ignore[union-attr]
     assert detail.arns == [CA["domainArn"], CA["repositories"][0]["arn"]]  # type: ignore[index]

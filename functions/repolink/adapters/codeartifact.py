@@ -41,9 +41,7 @@ def _repository(raw: dict[str, Any]) -> Repository:
         arn=raw["arn"],
         description=raw.get("description", "") or "",
         upstreams=tuple(u["repositoryName"] for u in raw.get("upstreams", [])),
-        external_connections=tuple(
-            c["externalConnectionName"] for c in raw.get("externalConnections", [])
-        ),
+        external_connections=tuple(c["externalConnectionName"] for c in raw.get("externalConnections", [])),
     )
 
 
@@ -60,9 +58,9 @@ def create_domain(domain: str, encryption_key: str | None, tags: dict[str, str])
 
 
 def describe_repository(domain: str, owner: str | None, name: str) -> Repository:
-    raw = call(
-        client("codeartifact"), "DescribeRepository", domain=domain, repository=name, **_owner(owner)
-    )["repository"]
+    raw = call(client("codeartifact"), "DescribeRepository", domain=domain, repository=name, **_owner(owner))[
+        "repository"
+    ]
     return _repository(raw)
 
 

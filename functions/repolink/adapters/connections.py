@@ -13,7 +13,6 @@ from repolink.errors import AwsNotFound, ConnectionNotFound
 from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.state import ConnectionStatus
 
-
 _STATUS: dict[str, ConnectionStatus] = {
     "PENDING": "PENDING",
     "PENDING_HANDSHAKE": "PENDING",

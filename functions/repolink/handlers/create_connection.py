@@ -30,7 +30,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     conn = handshake.connection
     logger.info(
-        "connection ready", connection_arn=conn.arn, status=conn.status, created=conn.created, service=conn.service
+        "connection ready",
+        connection_arn=conn.arn,
+        status=conn.status,
+        created=conn.created,
+        service=conn.service,
     )
-    metrics.add_metric(name="ConnectionsCreated" if conn.created else "ConnectionsReused", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name="ConnectionsCreated" if conn.created else "ConnectionsReused", unit=MetricUnit.Count, value=1
+    )
     return handshake.wire()

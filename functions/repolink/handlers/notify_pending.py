@@ -19,6 +19,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail_type, detail = pending_handshake(task)
     event_id = put_event(settings.event_bus_name, settings.event_source, detail_type, detail.wire())
     logger.info(
-        "handshake pending", connection_arn=task.connection.arn, console_url=task.connection.console_url, event_id=event_id
+        "handshake pending",
+        connection_arn=task.connection.arn,
+        console_url=task.connection.console_url,
+        event_id=event_id,
     )
     return {"eventId": event_id}

@@ -79,11 +79,18 @@ def decide(
         if out.handshake is not None:
             c = out.handshake.connection
             connection = ConnectionSummary(
-                arn=c.arn, name=c.name, service=c.service, provider=c.provider, status=c.status, created=c.created
+                arn=c.arn,
+                name=c.name,
+                service=c.service,
+                provider=c.provider,
+                status=c.status,
+                created=c.created,
             )
         if out.failed_step and out.failure:
             failures.append(
-                Failure(step=out.failed_step, error=out.failure.error, cause=readable_cause(out.failure.cause))
+                Failure(
+                    step=out.failed_step, error=out.failure.error, cause=readable_cause(out.failure.cause)
+                )
             )
         if out.cleanup is not None:
             deleted = bool(out.cleanup.get("deleted"))

@@ -1,0 +1,49 @@
+"""Run the real ASL on moto's interpreter through the local engine."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pytest
+
+from repolink.models.request import validate_request
+from repolink.workflow.idempotency import request_id_for
+from repolink_local.engine import ExecutionResult, LocalEngine
+from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
+
+
+def normalized(request: dict[str, Any]) -> dict[str, Any]:
+    return validate_request(request).model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
+@pytest.fixture
+def onboarding_request(sample_event: Any) -> dict[str, Any]:
+    return copy.deepcopy(sample_event("onboarding.json"))
+
+
+Runner = Callable[..., tuple[ExecutionResult, StandIns]]
+
+
+@pytest.fixture
+def run_onboarding() -> Iterator[Runner]:
+    """Run one request in a fresh local engine; returns the result and the stand-ins to inspect."""
+
+    def run(
+        request: dict[str, Any],
+        *,
+        handshake: HandshakePolicy | None = None,
+        faults: Sequence[FaultRule] = (),
+        seed: int = 0,
+        prepare: Callable[[StandIns], None] | None = None,
+    ) -> tuple[ExecutionResult, StandIns]:
+        body = normalized(request)
+        standins = StandIns(handshake=handshake or HandshakePolicy("after", 2), faults=faults, seed=seed)
+        with LocalEngine(standins) as engine:
+            if prepare is not None:
+                prepare(standins)
+            result = engine.run(request_id_for(body), body, deadline_seconds=60)
+        return result, standins
+
+    yield run

@@ -1,0 +1,192 @@
+"""The real ASL, run on moto's interpreter, asserting on the execution history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from repolink_local.engine import ExecutionResult
+from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
+
+pytestmark = pytest.mark.statemachine
+
+CHECK = "Check the handshake"
+WAIT = "Wait before checking the handshake"
+
+
+def failed_tasks(result: ExecutionResult) -> list[tuple[str, str]]:
+    """(error, cause) of every TaskFailed / LambdaFunctionFailed event, in order."""
+    found = []
+    for event in result.history:
+        for key in ("taskFailedEventDetails", "lambdaFunctionFailedEventDetails"):
+            if key in event:
+                found.append((event[key].get("error", ""), event[key].get("cause", "")))
+    return found
+
+
+def only(result: ExecutionResult, detail_type: str) -> dict[str, Any]:
+    details = result.events_of(detail_type)
+    assert len(details) == 1, f"expected one {detail_type}, got {[e['detail-type'] for e in result.events]}"
+    return details[0]
+
+
+def test_happy_path_links_everything_and_reports_every_arn(
+    run_onboarding: Any, onboarding_request: dict
+) -> None:
+    # Given a full request, When the handshake completes after 2 checks
+    result, _ = run_onboarding(onboarding_request, handshake=HandshakePolicy("after", 2))
+    # Then the execution succeeds through every step, in order
+    assert result.status == "SUCCEEDED"
+    states = result.states_entered
+    for earlier, later in [
+        ("Create or reuse the connection", "Announce the pending handshake"),
+        ("Announce the pending handshake", WAIT),
+        (CHECK, "Link the Proton repositories"),
+        ("Link the Proton repositories", "Report the outcome"),
+    ]:
+        assert states.index(earlier) < states.index(later)
+    assert states.count(CHECK) == 2
+    assert "Delete the pending connection" not in states
+    # and the person was told where to finish the handshake
+    pending = only(result, "ConnectionPendingHandshake")
+    assert pending["consoleUrl"].startswith("https://us-east-1.console.aws.amazon.com/codesuite/settings/")
+    # and the completion event carries every ARN
+    done = only(result, "RepositoryLinkCompleted")
+    kinds = sorted(arn.split(":")[2] for arn in done["arns"])
+    assert kinds == ["codeartifact", "codeartifact", "codeartifact", "codeconnections", "proton"]
+    assert [r["name"] for r in done["codeartifact"]["repositories"]] == ["pypi-store", "team-python"]
+    assert done["codeartifact"]["repositories"][0]["externalConnection"] == "public:pypi"
+    assert result.output is not None and result.output["status"] == "succeeded"
+
+
+def test_handshake_error_fails_with_the_cause_and_keeps_codeartifact(
+    run_onboarding: Any, onboarding_request: dict
+) -> None:
+    result, _ = run_onboarding(onboarding_request, handshake=HandshakePolicy("error"))
+    assert result.status == "FAILED"
+    failed = only(result, "RepositoryLinkFailed")
+    assert (failed["step"], failed["error"]) == ("Handshake", "HandshakeFailed")
+    assert "ERROR" in failed["cause"]
+    assert failed["codeartifact"]["status"] == "succeeded"
+    assert "Link the Proton repositories" not in result.states_entered
+
+
+@pytest.mark.parametrize("cleanup", [True, False])
+def test_timeout_fails_and_cleans_up_only_when_asked(
+    run_onboarding: Any, onboarding_request: dict, cleanup: bool
+) -> None:
+    # Given nobody ever completes the handshake and a 1-hour timeout
+    onboarding_request |= {"handshakeTimeoutHours": 1, "cleanupOnTimeout": cleanup}
+    result, standins = run_onboarding(onboarding_request, handshake=HandshakePolicy("never"))
+    # Then it fails as HandshakeTimedOut after exactly one hour of (virtual) waiting
+    assert result.status == "FAILED"
+    failed = only(result, "RepositoryLinkFailed")
+    assert failed["error"] == "HandshakeTimedOut"
+    assert sum(result.waits) == 3600
+    # and at most 60 transitions were spent per hour waited
+    assert result.states_entered.count(WAIT) * 3 <= 60
+    arn = failed["connection"]["arn"]
+    remaining = {c.arn for c in standins.connections.list()}
+    if cleanup:
+        assert "Delete the pending connection" in result.states_entered
+        assert arn not in remaining and failed["connectionDeleted"] is True
+    else:
+        assert "Delete the pending connection" not in result.states_entered
+        assert arn in remaining and failed["connectionDeleted"] is False
+
+
+def test_a_reused_connection_is_never_deleted(run_onboarding: Any, onboarding_request: dict) -> None:
+    # Given a pending connection that existed before this onboarding, with the requested name
+    holder: dict[str, str] = {}
+
+    def prepare(standins: StandIns) -> None:
+        import boto3
+
+        holder["arn"] = boto3.client("codeconnections").create_connection(
+            ConnectionName="acme-github", ProviderType="GitHub"
+        )["ConnectionArn"]
+
+    onboarding_request |= {"handshakeTimeoutHours": 1, "cleanupOnTimeout": True}
+    # When nobody completes the handshake
+    result, standins = run_onboarding(onboarding_request, handshake=HandshakePolicy("never"), prepare=prepare)
+    # Then it times out, and cleanup was asked for, but the connection is not ours: it is kept
+    assert result.status == "FAILED"
+    failed = only(result, "RepositoryLinkFailed")
+    assert failed["connection"]["arn"] == holder["arn"] and failed["connection"]["created"] is False
+    assert "Delete the pending connection" not in result.states_entered
+    assert holder["arn"] in {c.arn for c in standins.connections.list()}
+    assert failed["connectionDeleted"] is False
+
+
+def test_reuse_of_an_available_connection_skips_the_wait(
+    run_onboarding: Any, onboarding_request: dict
+) -> None:
+    def prepare(standins: StandIns) -> None:
+        import boto3
+
+        arn = boto3.client("codestar-connections").create_connection(
+            ConnectionName="acme-github", ProviderType="GitHub"
+        )["ConnectionArn"]
+        standins.connections.set_status(arn, "AVAILABLE")
+
+    result, standins = run_onboarding(onboarding_request, prepare=prepare)
+    assert result.status == "SUCCEEDED"
+    assert WAIT not in result.states_entered and not result.events_of("ConnectionPendingHandshake")
+    done = only(result, "RepositoryLinkCompleted")
+    assert done["connection"]["created"] is False
+    assert len(standins.connections.list()) == 1
+
+
+def test_codeartifact_finishes_during_the_handshake_wait(
+    run_onboarding: Any, onboarding_request: dict
+) -> None:
+    result, _ = run_onboarding(onboarding_request, handshake=HandshakePolicy("after", 4))
+    assert result.status == "SUCCEEDED"
+    entered = [e for e in result.history if "stateEnteredEventDetails" in e]
+    names = [e["stateEnteredEventDetails"]["name"] for e in entered]
+    provisioned = next(
+        e["id"]
+        for e in result.history
+        if e.get("stateExitedEventDetails", {}).get("name") == "Provision CodeArtifact"
+    )
+    last_check = max(e["id"] for e in entered if e["stateEnteredEventDetails"]["name"] == CHECK)
+    assert provisioned < last_check, names
+
+
+def test_codeartifact_alone_needs_no_connection_and_no_wait(
+    run_onboarding: Any, onboarding_request: dict
+) -> None:
+    del onboarding_request["connection"], onboarding_request["proton"]
+    result, standins = run_onboarding(onboarding_request)
+    assert result.status == "SUCCEEDED"
+    assert WAIT not in result.states_entered and "Create or reuse the connection" not in result.states_entered
+    assert standins.connections.list() == []
+
+
+def test_throttling_is_retried_with_backoff_and_jitter(run_onboarding: Any, onboarding_request: dict) -> None:
+    # Given CodeArtifact throttles every CreateRepository call for a while
+    faults = [FaultRule("ThrottlingException", "codeartifact:CreateRepository", 1.0, times=8)]
+    result, standins = run_onboarding(onboarding_request, faults=faults)
+    # Then botocore's retries and the state machine's Retry absorb it, and it succeeds
+    assert result.status == "SUCCEEDED"
+    assert "TransientAwsError" in {error for error, _ in failed_tasks(result)}
+    assert result.retry_sleeps, "the state machine's Retry slept between attempts"
+    assert all(0 <= s <= 120 for s in result.retry_sleeps)  # FULL jitter, capped by MaxDelaySeconds
+    done = only(result, "RepositoryLinkCompleted")
+    assert len(done["codeartifact"]["repositories"]) == 2
+    assert len(standins.codeartifact.repositories("acme")) == 2  # no duplicates
+
+
+def test_proton_failure_after_codeartifact_succeeded_reports_what_succeeded(
+    run_onboarding: Any, onboarding_request: dict
+) -> None:
+    faults = [FaultRule("AccessDeniedException", "proton:CreateRepository", 1.0)]
+    result, _ = run_onboarding(onboarding_request, faults=faults)
+    assert result.status == "FAILED"
+    failed = only(result, "RepositoryLinkFailed")
+    assert failed["step"] == "Proton.LinkRepository:acme/proton-templates"
+    assert failed["error"] == "AwsAccessDenied"
+    assert "AccessDeniedException" in failed["cause"]
+    assert failed["codeartifact"]["status"] == "succeeded"
+    assert {a.split(":")[2] for a in failed["arns"]} == {"codeconnections", "codeartifact"}
