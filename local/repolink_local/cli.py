@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         help="make OPERATION (Operation, service:Operation or *) fail with ERROR at RATE (0..1)",
     )
     run.add_argument("--seed", type=int, default=0, help="seed for injected faults")
+    run.add_argument("--verbose", action="store_true", help="also show the handlers' structured logs")
     return parser
 
 

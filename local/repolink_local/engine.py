@@ -20,7 +20,7 @@ import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -161,12 +161,14 @@ class LocalEngine:
         clock: VirtualClock | None = None,
         lambda_faults: Callable[[str], LambdaServiceError | None] | None = None,
         progress: Callable[[str], None] | None = None,
+        log_level: str | None = None,
     ) -> None:
         self.standins = standins or StandIns(account_id=ACCOUNT_ID, region=REGION)
         self.template = LocalTemplate(template, ACCOUNT_ID, REGION)
         self.clock = clock or VirtualClock()
         self.lambda_faults = lambda_faults
         self.progress = progress or (lambda _line: None)
+        self.log_level = log_level
         self.functions: dict[str, FunctionSpec] = {f.name: f for f in self.template.functions()}
         self.lambda_invocations: Counter[str] = Counter()
         self.sdk_retry_sleeps: list[float] = []
@@ -185,7 +187,10 @@ class LocalEngine:
         environment = dict(LOCAL_ENVIRONMENT)
         for spec in self.functions.values():
             environment.update(spec.environment)
+        if self.log_level:
+            environment["POWERTOOLS_LOG_LEVEL"] = self.log_level
         stack.enter_context(_environment(environment))
+        stack.enter_context(_quiet_interpreter())
         BUILTIN_HANDLERS.insert(0, ("before-send", self.counter))
         stack.callback(BUILTIN_HANDLERS.remove, ("before-send", self.counter))
         stack.enter_context(
@@ -348,9 +353,12 @@ class LocalEngine:
         kind = entry["type"]
         if "stateEnteredEventDetails" in entry:
             self.progress(f"→ {entry['stateEnteredEventDetails']['name']}")
-        elif kind == "WaitStateEntered" or kind.endswith("Failed"):
+        elif kind.endswith("Failed"):
             details = next((v for k, v in entry.items() if k.endswith("EventDetails")), {})
-            self.progress(f"  ✗ {kind}: {details.get('error', '')} {str(details.get('cause', ''))[:200]}")
+            cause = str(details.get("cause", ""))
+            with suppress(ValueError, AttributeError):
+                cause = str(json.loads(cause).get("errorMessage", cause))
+            self.progress(f"  ✗ {kind}: {details.get('error', '')}: {cause[:300]}")
 
     def emitted_events(self) -> list[dict[str, Any]]:
         """Every event put on our bus so far, oldest first."""
@@ -364,6 +372,23 @@ class LocalEngine:
             for message in messages:
                 self._events.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=self._events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@contextmanager
+def _quiet_interpreter() -> Iterator[None]:
+    """moto's interpreter logs every evaluation detail at WARNING/ERROR; progress says what matters."""
+    import logging
+    import warnings
+
+    interpreter = logging.getLogger("moto.stepfunctions")
+    level = interpreter.level
+    interpreter.setLevel(logging.CRITICAL)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        try:
+            yield
+        finally:
+            interpreter.setLevel(level)
 
 
 @contextmanager

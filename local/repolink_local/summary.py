@@ -66,10 +66,11 @@ def run_locally(
     faults: Sequence[FaultRule] = (),
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    log_level: str | None = None,
 ) -> dict[str, Any]:
     from repolink.workflow.idempotency import request_id_for
 
     request_id = request_id_for(request)
     standins = StandIns(handshake=handshake, faults=faults, seed=seed)
-    with LocalEngine(standins, progress=progress) as engine:
+    with LocalEngine(standins, progress=progress, log_level=log_level) as engine:
         return summarise(request_id, engine.run(request_id, request))

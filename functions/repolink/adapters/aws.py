@@ -31,7 +31,7 @@ from repolink.errors import (
 CLIENT_CONFIG = Config(
     connect_timeout=5,
     read_timeout=20,
-    retries={"mode": "standard", "max_attempts": 6},
+    retries={"mode": "standard", "total_max_attempts": 5},
     user_agent_extra="repolink/0.1",
 )
 

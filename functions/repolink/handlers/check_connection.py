@@ -2,13 +2,14 @@
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.connections import connection_service
 from repolink.handlers.common import task_handler
 from repolink.models.settings import get_settings
 from repolink.models.state import CheckConnectionInput
-from repolink.observability import logger
+from repolink.observability import logger, metrics
 from repolink.workflow.connection import check_handshake
 
 
@@ -33,4 +34,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         waited_seconds=handshake.poll.waited_seconds,
         next_wait_seconds=handshake.poll.wait_seconds,
     )
+    metrics.add_metric(name="HandshakeChecks", unit=MetricUnit.Count, value=1)
+    if handshake.connection.status == "AVAILABLE":
+        metrics.add_metric(
+            name="HandshakeWaitHours", unit=MetricUnit.Count, value=handshake.poll.waited_seconds / 3600
+        )
     return handshake.wire()

@@ -33,7 +33,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "connection ready",
         connection_arn=conn.arn,
         status=conn.status,
-        created=conn.created,
+        created_by_us=conn.created,
         service=conn.service,
     )
     metrics.add_metric(

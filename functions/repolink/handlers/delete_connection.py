@@ -17,7 +17,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = ConnectionTaskInput.model_validate(event)
     conn = task.connection
     deleted = clean_up(connection_service(conn.service), conn)
-    logger.info("connection cleanup", connection_arn=conn.arn, created=conn.created, deleted=deleted)
+    logger.info("connection cleanup", connection_arn=conn.arn, created_by_us=conn.created, deleted=deleted)
     if deleted:
         metrics.add_metric(name="ConnectionsCleanedUp", unit=MetricUnit.Count, value=1)
     return {"deleted": deleted, "connectionArn": conn.arn}

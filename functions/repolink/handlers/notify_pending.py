@@ -2,13 +2,14 @@
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.events import put_event
 from repolink.handlers.common import task_handler
 from repolink.models.settings import get_settings
 from repolink.models.state import ConnectionTaskInput
-from repolink.observability import logger
+from repolink.observability import logger, metrics
 from repolink.workflow.notifications import pending_handshake
 
 
@@ -24,4 +25,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         console_url=task.connection.console_url,
         event_id=event_id,
     )
+    metrics.add_metric(name="HandshakesPending", unit=MetricUnit.Count, value=1)
     return {"eventId": event_id}

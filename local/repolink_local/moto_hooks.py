@@ -1,0 +1,187 @@
+"""The two hooks into moto's Step Functions interpreter, kept small and in one place.
+
+moto is pinned exactly (5.2.5) because these patch its internals (paths under ``moto/``):
+
+- **Virtual clock** (:func:`virtual_time`).
+
+  - ``stepfunctions/parser/asl/component/state/wait/wait_function/wait_function.py``
+    ``WaitFunction._wait_interval`` blocks on ``env.program_state_event`` for every Wait state;
+  - ``.../wait_function/timestamp.py`` ``Timestamp._get_wait_seconds`` (also used by
+    ``TimestampPath``) measures the delta against ``datetime.now()``;
+  - ``stepfunctions/parser/asl/component/common/retry/retrier_decl.py`` calls ``time.sleep``
+    between Retry attempts (its module-level ``time`` is swapped for a shim, global
+    ``time.sleep`` is untouched).
+
+  Inside the context all three run on a :class:`VirtualClock`: a 72-hour wait advances the clock
+  and returns at once, so the ASL stays byte-identical and runs in milliseconds. Not virtualised:
+  history-event timestamps and ``$$.State.EnteredTime``/``$$.Execution.StartTime`` (real time).
+
+- **In-process Lambda** (:func:`in_process_lambdas`). With ``lambda.use_docker: False``,
+  ``awslambda_simple/models.py`` ``LambdaSimpleBackend.invoke`` echoes its input. Inside the
+  context it calls a dispatcher and answers as the Lambda Python runtime would. A raised exception
+  becomes ``x-amz-function-error: Unhandled`` with ``{"errorType", "errorMessage", ...}``, which
+  ``state_task_service_lambda.py`` ``_from_error`` names after ``errorType``: ``ErrorEquals:
+  ["HandshakeFailed"]`` matches ``class HandshakeFailed(Exception)``. A :class:`LambdaServiceError`
+  is answered as the Lambda *service* failing (a ``JsonRESTError``, i.e. an HTTP error response),
+  which the interpreter names ``Lambda.<code>``, e.g. ``Lambda.TooManyRequestsException``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import threading
+import time
+import traceback
+import types
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.exceptions import JsonRESTError
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+#: ``(function_name, decoded JSON event) -> JSON-serialisable result``
+LambdaDispatcher = Callable[[str, Any], Any]
+
+
+class VirtualClock:
+    """Time as the workflow experiences it: advanced by Wait states and Retry sleeps.
+
+    Thread-safe: moto runs each execution in a thread, and each Parallel branch in another.
+    """
+
+    def __init__(self, start: float | None = None) -> None:
+        self._lock = threading.Lock()
+        self._now = time.time() if start is None else float(start)
+        #: every Wait state's duration (seconds), in order
+        self.waits: list[float] = []
+        #: every Retry interval (seconds, after backoff, MaxDelaySeconds and jitter), in order
+        self.retry_sleeps: list[float] = []
+
+    def now(self) -> float:
+        """Virtual epoch seconds."""
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += max(0.0, float(seconds))
+
+    def wait(self, seconds: float) -> None:
+        """A Wait state: record it and advance."""
+        with self._lock:
+            self.waits.append(max(0.0, float(seconds)))
+            self._now += max(0.0, float(seconds))
+
+    def retry_sleep(self, seconds: float) -> None:
+        """A Retry interval: record it and advance."""
+        with self._lock:
+            self.retry_sleeps.append(float(seconds))
+            self._now += max(0.0, float(seconds))
+
+
+@contextmanager
+def virtual_time(clock: VirtualClock) -> Iterator[VirtualClock]:
+    """Wait states (``Seconds``, ``SecondsPath``, ``Timestamp``, ``TimestampPath``) and Retry
+    intervals advance ``clock`` instead of blocking."""
+
+    def wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
+        # A stopped/failed execution does not wait: the interpreter sees it is no longer running.
+        if env.is_running():
+            clock.wait(wait_seconds)
+
+    def timestamp_wait_seconds(self: Timestamp, env: Any) -> int:
+        # As moto's, but against the clock, in UTC (moto subtracts a naive local ``datetime.now()``).
+        self.string.eval(env=env)
+        timestamp_str: str = env.stack.pop()
+        timestamp = self._from_timestamp_string(timestamp=timestamp_str)
+        if timestamp is None:
+            raise FailureEventException(self._create_failure_event(env, timestamp_str))
+        return int(timestamp.replace(tzinfo=datetime.UTC).timestamp() - clock.now())
+
+    shim = types.SimpleNamespace(sleep=clock.retry_sleep, time=time.time, monotonic=time.monotonic)
+    with (
+        mock.patch.object(WaitFunction, "_wait_interval", wait_interval),
+        mock.patch.object(Timestamp, "_get_wait_seconds", timestamp_wait_seconds),
+        mock.patch.object(retrier_decl, "time", shim),
+    ):
+        yield clock
+
+
+@functools.cache
+def _http_status(code: str) -> int:
+    """The HTTP status the Lambda API model gives an error code; 500 for codes it does not know."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("lambda")
+    try:
+        return int(model.shape_for(code).metadata["error"]["httpStatusCode"])
+    except Exception:
+        return 500
+
+
+class LambdaServiceError(JsonRESTError):
+    """Raise from a dispatcher to make the Lambda *service* fail the invoke (throttled, 5xx).
+
+    ``code`` is the Lambda API error code (``TooManyRequestsException``, ``ServiceException``, ...);
+    the HTTP status comes from botocore's Lambda model (429, 500, ...). boto3 raises it as
+    ``ClientError`` with that code, and the interpreter reports ``Lambda.<code>``. As in every
+    moto ``JsonRESTError``, ``.code`` is the HTTP status and ``.error_type`` the error code.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+        self.code = _http_status(code)
+
+
+def function_name(name_or_arn: str) -> str:
+    """The bare name from ``NAME``, ``NAME:QUALIFIER``, ``ACCOUNT:function:NAME[:QUALIFIER]`` or an ARN."""
+    parts = name_or_arn.split(":")
+    if "function" in parts:
+        return parts[parts.index("function") + 1]
+    return parts[0]
+
+
+def _unhandled(exc: BaseException) -> dict[str, Any]:
+    """The payload the Lambda Python runtime returns for an exception the handler lets escape."""
+    return {
+        "errorType": type(exc).__name__,
+        "errorMessage": str(exc),
+        "requestId": str(uuid.uuid4()),
+        # like the runtime's: the handler's frames, not the frame that called it
+        "stackTrace": [line.rstrip("\n") for line in traceback.format_tb(exc.__traceback__)[1:]],
+    }
+
+
+@contextmanager
+def in_process_lambdas(dispatch: LambdaDispatcher) -> Iterator[None]:
+    """Route every moto Lambda invoke to ``dispatch(function_name, event)``."""
+
+    def invoke(
+        self: LambdaSimpleBackend,
+        function_name_or_arn: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: dict[str, str],
+    ) -> bytes:
+        event = json.loads(body) if body else {}
+        try:
+            result = dispatch(function_name(function_name_or_arn), event)
+        except LambdaServiceError:
+            raise  # moto's response layer turns it into the HTTP error
+        except Exception as exc:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(_unhandled(exc)).encode()
+        return json.dumps(result).encode()
+
+    with mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
+        yield

@@ -1,0 +1,198 @@
+"""AWS CodeArtifact domains, repositories, upstreams and external connections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from repolink_local.standins.protocol import ServiceError, _broken
+
+#: the public external connections CodeArtifact offers
+EXTERNAL_CONNECTIONS = {
+    "public:npmjs": "npm",
+    "public:pypi": "pypi",
+    "public:maven-central": "maven",
+    "public:maven-googleandroid": "maven",
+    "public:maven-gradleplugins": "maven",
+    "public:maven-commonsware": "maven",
+    "public:maven-clojars": "maven",
+    "public:nuget-org": "nuget",
+    "public:crates-io": "cargo",
+    "public:ruby-gems-org": "ruby",
+}
+UPSTREAMS_MAX = 10
+
+
+@dataclass
+class StoredDomain:
+    name: str
+    owner: str
+    arn: str
+    encryption_key: str
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+@dataclass
+class StoredRepository:
+    name: str
+    domain: StoredDomain
+    arn: str
+    description: str = ""
+    upstreams: list[str] = field(default_factory=list)
+    external_connections: list[str] = field(default_factory=list)
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "administratorAccount": self.domain.owner,
+            "domainName": self.domain.name,
+            "domainOwner": self.domain.owner,
+            "arn": self.arn,
+            "description": self.description,
+            "upstreams": [{"repositoryName": u} for u in self.upstreams],
+            "externalConnections": [
+                {"externalConnectionName": c, "packageFormat": EXTERNAL_CONNECTIONS[c], "status": "Available"}
+                for c in self.external_connections
+            ],
+            "createdTime": self.created,
+        }
+
+
+class CodeArtifactApi:
+    def __init__(self, account: str, region: str) -> None:
+        self.account, self.region = account, region
+        self.domains: dict[str, StoredDomain] = {}
+        self.repositories: dict[tuple[str, str], StoredRepository] = {}
+
+    def _domain(self, p: dict[str, Any]) -> StoredDomain:
+        owner = p.get("domainOwner")
+        found = self.domains.get(p["domain"])
+        if found is None or (owner and owner != self.account):
+            raise ServiceError("ResourceNotFoundException", f"Domain {p['domain']} not found")
+        return found
+
+    def _repository(self, p: dict[str, Any]) -> StoredRepository:
+        domain = self._domain(p)
+        found = self.repositories.get((domain.name, p["repository"]))
+        if found is None:
+            raise ServiceError(
+                "ResourceNotFoundException", f"Repository {p['repository']} not found in domain {domain.name}"
+            )
+        return found
+
+    def _domain_view(self, d: StoredDomain) -> dict[str, Any]:
+        count = sum(1 for (name, _) in self.repositories if name == d.name)
+        return {
+            "name": d.name,
+            "owner": d.owner,
+            "arn": d.arn,
+            "status": "Active",
+            "createdTime": d.created,
+            "encryptionKey": d.encryption_key,
+            "repositoryCount": count,
+            "assetSizeBytes": 0,
+        }
+
+    def CreateDomain(self, p: dict[str, Any]) -> dict[str, Any]:
+        if p["domain"] in self.domains:
+            raise ServiceError("ConflictException", f"Domain {p['domain']} already exists")
+        key = (
+            p.get("encryptionKey") or f"arn:aws:kms:{self.region}:{self.account}:key/aws-managed-codeartifact"
+        )
+        domain = StoredDomain(
+            p["domain"],
+            self.account,
+            f"arn:aws:codeartifact:{self.region}:{self.account}:domain/{p['domain']}",
+            key,
+        )
+        self.domains[domain.name] = domain
+        return {"domain": self._domain_view(domain)}
+
+    def DescribeDomain(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"domain": self._domain_view(self._domain(p))}
+
+    def CreateRepository(self, p: dict[str, Any]) -> dict[str, Any]:
+        domain = self._domain(p)
+        name = p["repository"]
+        description = p.get("description", "")
+        if any(unicodedata.category(ch).startswith("C") for ch in description):
+            raise ServiceError(
+                "ValidationException",
+                broken("description", "satisfy regular expression pattern: \\P{C}*"),
+            )
+        upstreams = [u["repositoryName"] for u in p.get("upstreams", [])]
+        if len(upstreams) > UPSTREAMS_MAX:
+            raise ServiceError(
+                "ValidationException", f"A repository can have at most {UPSTREAMS_MAX} upstream repositories"
+            )
+        if (domain.name, name) in self.repositories:
+            raise ServiceError(
+                "ConflictException", f"Repository {name} already exists in domain {domain.name}"
+            )
+        for upstream in upstreams:
+            if (domain.name, upstream) not in self.repositories:
+                raise ServiceError(
+                    "ResourceNotFoundException",
+                    f"Upstream repository {upstream} not found in domain {domain.name}",
+                )
+        repo = StoredRepository(
+            name,
+            domain,
+            f"arn:aws:codeartifact:{self.region}:{self.account}:repository/{domain.name}/{name}",
+            description,
+            upstreams,
+        )
+        self.repositories[(domain.name, name)] = repo
+        return {"repository": repo.view()}
+
+    def DescribeRepository(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"repository": self._repository(p).view()}
+
+    def UpdateRepository(self, p: dict[str, Any]) -> dict[str, Any]:
+        repo = self._repository(p)
+        if "description" in p:
+            repo.description = p["description"]
+        if "upstreams" in p:
+            repo.upstreams = [u["repositoryName"] for u in p["upstreams"]]
+        return {"repository": repo.view()}
+
+    def DeleteRepository(self, p: dict[str, Any]) -> dict[str, Any]:
+        repo = self._repository(p)
+        del self.repositories[(repo.domain.name, repo.name)]
+        return {"repository": repo.view()}
+
+    def AssociateExternalConnection(self, p: dict[str, Any]) -> dict[str, Any]:
+        repo = self._repository(p)
+        wanted = p["externalConnection"]
+        if wanted not in EXTERNAL_CONNECTIONS:
+            raise ServiceError("ValidationException", f"External connection {wanted} is not supported")
+        if repo.external_connections:
+            # "A repository can have at most one external connection": AWS answers ConflictException
+            raise ServiceError(
+                "ConflictException",
+                f"Repository {repo.name} already has external connection {repo.external_connections[0]}",
+            )
+        repo.external_connections.append(wanted)
+        return {"repository": repo.view()}
+
+    def DisassociateExternalConnection(self, p: dict[str, Any]) -> dict[str, Any]:
+        repo = self._repository(p)
+        if p["externalConnection"] not in repo.external_connections:
+            raise ServiceError(
+                "ResourceNotFoundException", f"External connection {p['externalConnection']} not associated"
+            )
+        repo.external_connections.remove(p["externalConnection"])
+        return {"repository": repo.view()}
+
+    def ListRepositoriesInDomain(self, p: dict[str, Any]) -> dict[str, Any]:
+        domain = self._domain(p)
+        repos = [r for (d, _), r in self.repositories.items() if d == domain.name]
+        return {
+            "repositories": [
+                {k: v for k, v in r.view().items() if k not in ("upstreams", "externalConnections")}
+                for r in repos
+            ]
+        }

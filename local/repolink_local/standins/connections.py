@@ -1,0 +1,284 @@
+"""Source connections: CodeConnections and CodeStar Connections (one store, two names) and App Runner.
+
+The handshake a person completes in the console is simulated by a :class:`HandshakePolicy`:
+a PENDING connection turns AVAILABLE after N status reads of it, turns ERROR, or never changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from repolink_local.standins.protocol import ServiceError
+
+CONNECTION_SERVICES = ("codeconnections", "codestar-connections")
+
+
+@dataclass(frozen=True)
+class HandshakePolicy:
+    kind: Literal["after", "error", "never"] = "after"
+    polls: int = 1
+
+
+@dataclass
+class StoredConnection:
+    arn: str
+    name: str
+    provider: str
+    family: Literal["codeconnections", "apprunner"]
+    status: str
+    owner: str
+    host_arn: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    reads: int = 0
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @property
+    def key(self) -> str:
+        """The connection id, the same under both ARN prefixes."""
+        return self.arn.rsplit("/", 1)[-1] if self.family == "codeconnections" else self.arn
+
+
+@dataclass
+class StoredHost:
+    arn: str
+    name: str
+    provider: str
+    endpoint: str
+
+
+class ConnectionStore:
+    def __init__(self, account: str, region: str, handshake: HandshakePolicy) -> None:
+        self.account, self.region, self.handshake = account, region, handshake
+        self._connections: dict[str, StoredConnection] = {}
+        self.hosts: dict[str, StoredHost] = {}
+
+    # -- for tests and the engine --------------------------------------------------------
+
+    def list(self) -> list[StoredConnection]:
+        return list(self._connections.values())
+
+    def get(self, arn: str) -> StoredConnection:
+        found = self._find(arn)
+        if found is None:
+            raise KeyError(arn)
+        return found
+
+    def set_status(self, arn: str, status: str) -> None:
+        self.get(arn).status = status
+
+    # -- shared rules ----------------------------------------------------------------------
+
+    def _find(self, arn: str) -> StoredConnection | None:
+        key = (
+            arn.rsplit("/", 1)[-1]
+            if arn.split(":")[2:3] in (["codeconnections"], ["codestar-connections"])
+            else arn
+        )
+        return self._connections.get(key)
+
+    def _read(self, conn: StoredConnection) -> StoredConnection:
+        """A status read: where the simulated person finishes (or fails) the handshake."""
+        conn.reads += 1
+        if conn.status in ("PENDING", "PENDING_HANDSHAKE"):
+            available = "AVAILABLE"
+            if self.handshake.kind == "error":
+                conn.status = "ERROR"
+            elif self.handshake.kind == "after" and conn.reads >= self.handshake.polls:
+                conn.status = available
+        return conn
+
+    def _add(self, conn: StoredConnection) -> StoredConnection:
+        self._connections[conn.key] = conn
+        return conn
+
+    def _remove(self, conn: StoredConnection) -> None:
+        self._connections.pop(conn.key, None)
+
+    def _name_taken(self, family: str, name: str) -> bool:
+        return any(c.family == family and c.name == name for c in self._connections.values())
+
+
+def _tags(raw: list[dict[str, str]] | None) -> dict[str, str]:
+    return {t["Key"]: t.get("Value", "") for t in raw or []}
+
+
+def _page(
+    items: list[Any], params: dict[str, Any], token_key: str, size_key: str, default: int
+) -> tuple[list[Any], str | None]:
+    start = int(params.get(token_key) or 0)
+    size = int(params.get(size_key) or default)
+    end = start + size
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+class CodeConnectionsApi:
+    """codeconnections and codestar-connections operations over the shared store."""
+
+    def __init__(self, store: ConnectionStore, service: str) -> None:
+        self.store, self.service = store, service
+
+    def _view(self, conn: StoredConnection) -> dict[str, Any]:
+        view = {
+            "ConnectionName": conn.name,
+            "ConnectionArn": conn.arn,
+            "ProviderType": conn.provider,
+            "OwnerAccountId": conn.owner,
+            "ConnectionStatus": "PENDING" if conn.status == "PENDING_HANDSHAKE" else conn.status,
+        }
+        if conn.host_arn:
+            view["HostArn"] = conn.host_arn
+        return view
+
+    def _get(self, arn: str) -> StoredConnection:
+        conn = self.store._find(arn)
+        if conn is None or conn.family != "codeconnections":
+            raise ServiceError("ResourceNotFoundException", f"Connection {arn} does not exist")
+        return conn
+
+    def CreateConnection(self, p: dict[str, Any]) -> dict[str, Any]:
+        name = p["ConnectionName"]
+        if self.store._name_taken("codeconnections", name):
+            # docs: "Connection names must be unique in an AWS user account"; the model lists no
+            # conflict error for CreateConnection, ResourceUnavailableException is the closest
+            raise ServiceError("ResourceUnavailableException", f"Connection name {name} is already in use")
+        host_arn = p.get("HostArn")
+        provider = p.get("ProviderType")
+        if host_arn:
+            host = self.store.hosts.get(host_arn.rsplit("/", 1)[-1])
+            if host is None:
+                raise ServiceError("ResourceNotFoundException", f"Host {host_arn} does not exist")
+            provider = host.provider
+        if not provider:
+            raise ServiceError("ValidationException", "ProviderType or HostArn is required")
+        arn = f"arn:aws:{self.service}:{self.store.region}:{self.store.account}:connection/{uuid.uuid4()}"
+        conn = self.store._add(
+            StoredConnection(
+                arn,
+                name,
+                provider,
+                "codeconnections",
+                "PENDING",
+                self.store.account,
+                host_arn,
+                _tags(p.get("Tags")),
+            )
+        )
+        return {"ConnectionArn": conn.arn, "Tags": p.get("Tags", [])}
+
+    def GetConnection(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"Connection": self._view(self.store._read(self._get(p["ConnectionArn"])))}
+
+    def ListConnections(self, p: dict[str, Any]) -> dict[str, Any]:
+        items = [
+            c
+            for c in self.store.list()
+            if c.family == "codeconnections"
+            and (not p.get("ProviderTypeFilter") or c.provider == p["ProviderTypeFilter"])
+            and (not p.get("HostArnFilter") or c.host_arn == p["HostArnFilter"])
+        ]
+        page, token = _page(items, p, "NextToken", "MaxResults", 5)
+        return {"Connections": [self._view(c) for c in page], **({"NextToken": token} if token else {})}
+
+    def DeleteConnection(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.store._remove(self._get(p["ConnectionArn"]))
+        return {}
+
+    def ListTagsForResource(self, p: dict[str, Any]) -> dict[str, Any]:
+        conn = self._get(p["ResourceArn"])
+        return {"Tags": [{"Key": k, "Value": v} for k, v in conn.tags.items()]}
+
+    def TagResource(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._get(p["ResourceArn"]).tags.update(_tags(p.get("Tags")))
+        return {}
+
+    def CreateHost(self, p: dict[str, Any]) -> dict[str, Any]:
+        host_id = uuid.uuid4().hex[:16]
+        arn = f"arn:aws:{self.service}:{self.store.region}:{self.store.account}:host/{p['Name']}-{host_id}"
+        self.store.hosts[arn.rsplit("/", 1)[-1]] = StoredHost(
+            arn, p["Name"], p["ProviderType"], p["ProviderEndpoint"]
+        )
+        return {"HostArn": arn, "Tags": p.get("Tags", [])}
+
+    def GetHost(self, p: dict[str, Any]) -> dict[str, Any]:
+        host = self.store.hosts.get(p["HostArn"].rsplit("/", 1)[-1])
+        if host is None:
+            raise ServiceError("ResourceNotFoundException", f"Host {p['HostArn']} does not exist")
+        return {
+            "Name": host.name,
+            "Status": "AVAILABLE",
+            "ProviderType": host.provider,
+            "ProviderEndpoint": host.endpoint,
+        }
+
+
+class AppRunnerApi:
+    """App Runner connections: no GetConnection; found by name with ListConnections."""
+
+    def __init__(self, store: ConnectionStore) -> None:
+        self.store = store
+
+    @staticmethod
+    def _view(conn: StoredConnection) -> dict[str, Any]:
+        return {
+            "ConnectionName": conn.name,
+            "ConnectionArn": conn.arn,
+            "ProviderType": conn.provider,
+            "Status": conn.status,
+            "CreatedAt": conn.created_at,
+        }
+
+    def _get(self, arn: str) -> StoredConnection:
+        conn = self.store._find(arn)
+        if conn is None or conn.family != "apprunner":
+            raise ServiceError("ResourceNotFoundException", f"Connection {arn} does not exist")
+        return conn
+
+    def CreateConnection(self, p: dict[str, Any]) -> dict[str, Any]:
+        name = p["ConnectionName"]
+        if self.store._name_taken("apprunner", name):
+            raise ServiceError("InvalidRequestException", f"Connection with name {name} already exists")
+        arn = (
+            f"arn:aws:apprunner:{self.store.region}:{self.store.account}:connection/{name}/{uuid.uuid4().hex}"
+        )
+        conn = self.store._add(
+            StoredConnection(
+                arn,
+                name,
+                p["ProviderType"],
+                "apprunner",
+                "PENDING_HANDSHAKE",
+                self.store.account,
+                tags=_tags(p.get("Tags")),
+            )
+        )
+        return {"Connection": self._view(conn)}
+
+    def ListConnections(self, p: dict[str, Any]) -> dict[str, Any]:
+        items = [
+            c
+            for c in self.store.list()
+            if c.family == "apprunner" and c.name == p.get("ConnectionName", c.name)
+        ]
+        page, token = _page(items, p, "NextToken", "MaxResults", 5)
+        if p.get("ConnectionName"):
+            page = [self.store._read(c) for c in page]  # a lookup by name is App Runner's status read
+        return {
+            "ConnectionSummaryList": [self._view(c) for c in page],
+            **({"NextToken": token} if token else {}),
+        }
+
+    def DeleteConnection(self, p: dict[str, Any]) -> dict[str, Any]:
+        conn = self._get(p["ConnectionArn"])
+        self.store._remove(conn)
+        conn.status = "DELETED"
+        return {"Connection": self._view(conn)}
+
+    def ListTagsForResource(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"Tags": [{"Key": k, "Value": v} for k, v in self._get(p["ResourceArn"]).tags.items()]}
+
+    def TagResource(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._get(p["ResourceArn"]).tags.update(_tags(p.get("Tags")))
+        return {}

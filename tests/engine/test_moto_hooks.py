@@ -1,0 +1,374 @@
+"""The moto hooks: virtual clock and in-process Lambda, on moto's real Step Functions interpreter."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+from repolink_local.moto_hooks import (
+    LambdaServiceError,
+    VirtualClock,
+    function_name,
+    in_process_lambdas,
+    virtual_time,
+)
+
+pytestmark = pytest.mark.statemachine
+
+MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+START = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+DEADLINE_SECONDS = 30.0
+THREE_DAYS = 259_200
+
+
+class FlakyError(Exception):
+    """A handler's own error: the ASL retries and catches it by this class name."""
+
+
+@dataclass
+class Aws:
+    sfn: Any
+    lam: Any
+    function_arn: str
+    role_arn: str
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws(config=MOTO_CONFIG):
+        # moto's CreateFunction insists the role exists ("cannot be assumed by Lambda" otherwise)
+        role_arn = boto3.client("iam").create_role(RoleName="worker", AssumeRolePolicyDocument="{}")["Role"][
+            "Arn"
+        ]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+        lam = boto3.client("lambda")
+        function = lam.create_function(
+            FunctionName="worker",
+            Runtime="python3.13",
+            Role=role_arn,
+            Handler="handler.handler",
+            Code={"ZipFile": code.getvalue()},
+        )
+        yield Aws(boto3.client("stepfunctions"), lam, function["FunctionArn"], role_arn)
+
+
+@dataclass
+class Run:
+    status: str
+    output: Any
+    elapsed: float
+    history: list[dict[str, Any]]
+
+    def events(self, kind: str) -> list[dict[str, Any]]:
+        return [event for event in self.history if event["type"] == kind]
+
+    def task_errors(self) -> list[str]:
+        return [event["taskFailedEventDetails"]["error"] for event in self.events("TaskFailed")]
+
+    def entered(self) -> list[str]:
+        return [
+            e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e
+        ]
+
+
+def run(aws: Aws, definition: dict[str, Any], payload: Any) -> Run:
+    machine = aws.sfn.create_state_machine(
+        name=f"m{time.monotonic_ns()}", definition=json.dumps(definition), roleArn=aws.role_arn
+    )
+    started = time.monotonic()
+    execution_arn = aws.sfn.start_execution(
+        stateMachineArn=machine["stateMachineArn"], input=json.dumps(payload)
+    )["executionArn"]
+    while True:
+        described = aws.sfn.describe_execution(executionArn=execution_arn)
+        elapsed = time.monotonic() - started
+        if described["status"] != "RUNNING":
+            break
+        assert elapsed < DEADLINE_SECONDS, "execution still RUNNING at the deadline"
+        time.sleep(0.02)
+    history = aws.sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    output = json.loads(described["output"]) if described.get("output") else None
+    return Run(described["status"], output, elapsed, history)
+
+
+def invoke(function_arn: str, payload: Any, **extra: Any) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": function_arn, "Payload": payload},
+    }
+    if isinstance(payload, str) and payload.startswith("$"):
+        state["Parameters"] = {"FunctionName": function_arn, "Payload.$": payload}
+    return state | extra
+
+
+class Recorder:
+    """A dispatcher that records what it was sent and fails as ``behaviour`` says."""
+
+    def __init__(self, behaviour: Callable[[dict[str, Any]], None] = lambda event: None) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.behaviour = behaviour
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str, event: Any) -> Any:
+        with self._lock:
+            self.calls.append((name, event))
+            attempt = sum(1 for _, seen in self.calls if seen == event)
+        if isinstance(event, dict) and event.get("op") == "flaky":
+            raise FlakyError(f"attempt {attempt}")
+        self.behaviour(event)
+        return {"seen": event}
+
+
+def test_waits_retries_and_function_errors_run_on_the_virtual_clock(aws: Aws) -> None:
+    definition = {
+        "StartAt": "Invoke",
+        "States": {
+            "Invoke": invoke(
+                aws.function_arn,
+                "$",
+                ResultSelector={"r.$": "$.Payload"},
+                ResultPath="$.first",
+                Next="WaitThreeDays",
+            ),
+            "WaitThreeDays": {"Type": "Wait", "Seconds": THREE_DAYS, "Next": "WaitFromInput"},
+            "WaitFromInput": {"Type": "Wait", "SecondsPath": "$.delay", "Next": "Flaky"},
+            "Flaky": invoke(
+                aws.function_arn,
+                {
+                    "op": "flaky",
+                    "greeting.$": "States.Format('hi {}', $.name)",
+                    "n.$": "States.MathAdd($.delay, 1)",
+                },
+                Retry=[
+                    {
+                        "ErrorEquals": ["FlakyError"],
+                        "IntervalSeconds": 60,
+                        "BackoffRate": 2,
+                        "MaxAttempts": 3,
+                        "JitterStrategy": "FULL",
+                    }
+                ],
+                Catch=[{"ErrorEquals": ["FlakyError"], "ResultPath": "$.error", "Next": "Recovered"}],
+                End=True,
+            ),
+            "Recovered": {"Type": "Pass", "End": True},
+        },
+    }
+    payload = {"name": "repo", "delay": 90}
+    clock = VirtualClock(start=START)
+    dispatch = Recorder()
+
+    with virtual_time(clock), in_process_lambdas(dispatch):
+        result = run(aws, definition, payload)
+
+    assert result.status == "SUCCEEDED"
+    assert result.elapsed < 10
+    # the clock moved by exactly the waits and the (jittered) retry intervals
+    assert clock.waits == [THREE_DAYS, 90]
+    assert len(clock.retry_sleeps) == 3
+    for sleep, unjittered in zip(clock.retry_sleeps, [60, 120, 240], strict=True):
+        assert 0 <= sleep <= unjittered
+    assert clock.now() - START == pytest.approx(THREE_DAYS + 90 + sum(clock.retry_sleeps))
+    # the dispatcher got the bare function name and exactly what the ASL passed
+    flaky_event = {"op": "flaky", "greeting": "hi repo", "n": 91}
+    assert dispatch.calls == [("worker", payload)] + [("worker", flaky_event)] * 4
+    assert result.output["first"] == {"r": {"seen": payload}}
+    # each raise is a TaskFailed named after the Python class, carrying the runtime's error body
+    assert result.task_errors() == ["FlakyError"] * 4
+    causes = [json.loads(e["taskFailedEventDetails"]["cause"]) for e in result.events("TaskFailed")]
+    assert [cause["errorMessage"] for cause in causes] == [f"attempt {n}" for n in range(1, 5)]
+    assert {cause["errorType"] for cause in causes} == {"FlakyError"}
+    assert all(cause["requestId"] and cause["stackTrace"] for cause in causes)
+    # ... retried three times, then caught
+    assert len(result.events("TaskScheduled")) == 5
+    assert result.entered()[-2:] == ["Flaky", "Recovered"]
+    assert result.output["error"]["Error"] == "FlakyError"
+
+
+@pytest.mark.parametrize(("code", "status"), [("TooManyRequestsException", 429), ("ServiceException", 500)])
+def test_lambda_service_error_is_reported_as_lambda_dot_code(aws: Aws, code: str, status: int) -> None:
+    def fail(event: Any) -> None:
+        raise LambdaServiceError(code, "Rate exceeded")
+
+    definition = {
+        "StartAt": "Invoke",
+        "States": {
+            "Invoke": invoke(
+                aws.function_arn,
+                {"x": 1},
+                Retry=[{"ErrorEquals": [f"Lambda.{code}"], "IntervalSeconds": 2, "MaxAttempts": 1}],
+                Catch=[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
+                End=True,
+            ),
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    clock = VirtualClock(start=START)
+    with virtual_time(clock), in_process_lambdas(Recorder(fail)):
+        result = run(aws, definition, {})
+
+    assert result.status == "SUCCEEDED"
+    assert result.task_errors() == [f"Lambda.{code}"] * 2
+    cause = result.events("TaskFailed")[0]["taskFailedEventDetails"]["cause"]
+    assert cause.startswith("Rate exceeded (Service: AWSLambda; ")
+    assert f"Status Code: {status}; Error Code: {code};" in cause
+    assert clock.retry_sleeps == [2.0]
+    assert result.output["error"]["Error"] == f"Lambda.{code}"
+
+
+def test_boto3_sees_function_and_service_errors_as_the_real_service_returns_them(aws: Aws) -> None:
+    def dispatch(name: str, event: Any) -> Any:
+        if event == "throttle":
+            raise LambdaServiceError("TooManyRequestsException", "Rate exceeded")
+        if event == "raise":
+            raise FlakyError("boom")
+        return [name, event]
+
+    with in_process_lambdas(dispatch):
+        for name in ("worker", aws.function_arn, f"{aws.function_arn}:live", "123456789012:function:worker"):
+            response = aws.lam.invoke(FunctionName=name, Payload=json.dumps({"k": 1}))
+            assert json.load(response["Payload"]) == ["worker", {"k": 1}]
+            assert "FunctionError" not in response
+
+        failed = aws.lam.invoke(FunctionName="worker", Payload=json.dumps("raise"))
+        assert failed["StatusCode"] == 200
+        assert failed["FunctionError"] == "Unhandled"
+        body = json.load(failed["Payload"])
+        assert (body["errorType"], body["errorMessage"]) == ("FlakyError", "boom")
+        assert "in dispatch" in body["stackTrace"][0]
+
+        no_retries = boto3.client("lambda", config=Config(retries={"total_max_attempts": 1}))
+        with pytest.raises(ClientError) as raised:
+            no_retries.invoke(FunctionName="worker", Payload=json.dumps("throttle"))
+        assert raised.value.response["Error"]["Code"] == "TooManyRequestsException"
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+
+
+def test_timestamp_waits_and_parallel_branches_share_the_clock(aws: Aws) -> None:
+    branch = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {"Type": "Wait", "Seconds": 100, "Next": "Map"},
+            "Map": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemSelector": {"value.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index"},
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "Work",
+                    "States": {"Work": invoke(aws.function_arn, "$", OutputPath="$.Payload", End=True)},
+                },
+                "End": True,
+            },
+        },
+    }
+    definition = {
+        "StartAt": "Until",
+        "States": {
+            "Until": {"Type": "Wait", "TimestampPath": "$.until", "Next": "AlreadyPast"},
+            "AlreadyPast": {"Type": "Wait", "Timestamp": "2000-01-01T00:00:00Z", "Next": "Both"},
+            "Both": {"Type": "Parallel", "Branches": [branch, branch], "End": True},
+        },
+    }
+    clock = VirtualClock(start=START)
+    dispatch = Recorder()
+    with virtual_time(clock), in_process_lambdas(dispatch):
+        result = run(aws, definition, {"until": "2023-11-15T00:00:00Z", "items": ["a", "b"]})
+
+    assert result.status == "SUCCEEDED"
+    # 22:13:20Z -> midnight on the virtual clock; a past timestamp waits 0
+    assert clock.waits[:2] == [6400, 0]
+    # one clock for every thread: concurrent branches' waits add up (total waited, not elapsed)
+    assert clock.waits[2:] == [100, 100]
+    assert clock.now() - START == 6600
+    assert result.output == [[{"seen": {"value": "a", "index": 0}}, {"seen": {"value": "b", "index": 1}}]] * 2
+
+
+def test_patches_apply_only_inside_the_contexts() -> None:
+    originals = (
+        WaitFunction._wait_interval,
+        Timestamp._get_wait_seconds,
+        retrier_decl.time,
+        LambdaSimpleBackend.invoke,
+    )
+
+    def current() -> tuple[Any, ...]:
+        return (
+            WaitFunction._wait_interval,
+            Timestamp._get_wait_seconds,
+            retrier_decl.time,
+            LambdaSimpleBackend.invoke,
+        )
+
+    with virtual_time(VirtualClock()) as clock, in_process_lambdas(lambda name, event: event):
+        patched = current()
+        assert all(now is not before for now, before in zip(patched, originals, strict=True))
+        assert retrier_decl.time.sleep == clock.retry_sleep
+        assert time.sleep is not clock.retry_sleep  # global time.sleep untouched
+    assert current() == originals
+
+    with pytest.raises(RuntimeError), virtual_time(VirtualClock()), in_process_lambdas(lambda n, e: e):
+        raise RuntimeError("boom")
+    assert current() == originals
+
+
+def test_virtual_clock_is_monotonic_and_thread_safe() -> None:
+    before = time.time()
+    assert before <= VirtualClock().now() <= time.time()
+
+    clock = VirtualClock(start=10)
+    clock.advance(-5)
+    assert clock.now() == 10
+
+    def work() -> None:
+        for _ in range(1000):
+            clock.advance(1)
+            clock.wait(1)
+            clock.retry_sleep(1)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert clock.now() == 10 + 3 * 8000
+    assert len(clock.waits) == len(clock.retry_sleeps) == 8000
+
+
+@pytest.mark.parametrize(
+    ("given", "name"),
+    [
+        ("worker", "worker"),
+        ("worker:live", "worker"),
+        ("123456789012:function:worker", "worker"),
+        ("arn:aws:lambda:us-east-1:123456789012:function:worker", "worker"),
+        ("arn:aws:lambda:us-east-1:123456789012:function:worker:$LATEST", "worker"),
+    ],
+)
+def test_function_name_is_the_bare_name(given: str, name: str) -> None:
+    assert function_name(given) == name

@@ -1,0 +1,62 @@
+"""Handlers in-process against moto (EventBridge, SQS) and the local stand-ins (the rest)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+BUS = "repolink-test-bus"
+
+
+class EventTap:
+    """Every event put on the test bus, read back through an SQS queue."""
+
+    def __init__(self) -> None:
+        sqs = boto3.client("sqs")
+        self.url = sqs.create_queue(QueueName="tap")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events = boto3.client("events")
+        events.create_event_bus(Name=BUS)
+        events.put_rule(Name="tap", EventBusName=BUS, EventPattern=json.dumps({"source": ["repolink"]}))
+        events.put_targets(Rule="tap", EventBusName=BUS, Targets=[{"Id": "tap", "Arn": arn}])
+
+    def events(self) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs")
+        found: list[dict[str, Any]] = []
+        while messages := sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return found
+
+
+@pytest.fixture
+def event_tap() -> Iterator[EventTap]:
+    with mock_aws():
+        yield EventTap()
+
+
+@pytest.fixture
+def standins() -> Iterator[Any]:
+    """moto plus the local stand-ins for the APIs moto lacks, with a test bus and an event tap."""
+    import types
+    from unittest import mock
+
+    import botocore.endpoint
+
+    from repolink_local.standins import HandshakePolicy, StandIns
+
+    stand = StandIns(handshake=HandshakePolicy("after", 2))
+    sleeps: list[float] = []
+    no_sleep = types.SimpleNamespace(sleep=sleeps.append)  # botocore's retry backoff, recorded not slept
+    with mock_aws(), mock.patch.object(botocore.endpoint, "time", no_sleep), stand:
+        stand.tap = EventTap()  # type: ignore[attr-defined]
+        stand.sdk_sleeps = sleeps  # type: ignore[attr-defined]
+        yield stand

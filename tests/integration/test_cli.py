@@ -1,0 +1,91 @@
+"""The repolink command: validate, and a full local run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from repolink_local.cli import main
+
+pytestmark = pytest.mark.integration
+
+SAMPLE = Path(__file__).resolve().parents[2] / "events" / "onboarding.json"
+
+
+def test_validate_accepts_the_sample_and_prints_its_request_id(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(SAMPLE)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["valid"] is True and out["requestId"].startswith("rl-")
+    assert out["request"]["handshakeTimeoutHours"] == 72
+
+
+def test_validate_names_every_bad_field_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = json.loads(SAMPLE.read_text())
+    bad["codeartifact"]["domain"] = "Not_A_Domain"
+    bad["codeartifact"]["repositories"][1]["upstreams"] = ["x"] * 11
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    assert main(["validate", str(path)]) == 2
+    fields = {e["field"] for e in json.loads(capsys.readouterr().out)["errors"]}
+    assert "codeartifact.domain" in fields
+    assert any(f.startswith("codeartifact.repositories[1].upstreams") for f in fields)
+
+
+@pytest.mark.parametrize("body", ["{not json", "[]"])
+def test_validate_rejects_malformed_input_at_the_root(tmp_path: Path, body: str, capsys: Any) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(body)
+    assert main(["validate", str(path)]) == 2
+    assert json.loads(capsys.readouterr().out)["errors"][0]["field"] == "(root)"
+
+
+def test_validate_reports_a_missing_file(capsys: Any) -> None:
+    assert main(["validate", "/nonexistent/request.json"]) == 2
+    assert json.loads(capsys.readouterr().out)["errors"][0]["field"] == "(file)"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["local", "run", str(SAMPLE), "--handshake", "after:0"],
+        ["local", "run", str(SAMPLE), "--handshake", "soon"],
+        ["local", "run", str(SAMPLE), "--inject", "ThrottlingException"],
+        ["local", "run", str(SAMPLE), "--inject", "ThrottlingException@CreateRepository:1.5"],
+    ],
+)
+def test_bad_options_exit_2(argv: list[str], capsys: Any) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+
+
+def test_local_run_of_the_sample_succeeds_and_summarises(capsys: Any) -> None:
+    code = main(["local", "run", str(SAMPLE), "--handshake", "after:2"])
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert code == 0 and summary["status"] == "SUCCEEDED"
+    assert summary["result"] == "RepositoryLinkCompleted"
+    assert summary["connection"]["status"] == "AVAILABLE"
+    assert sorted(r["type"] for r in summary["resources"]) == [
+        "codeartifact:domain",
+        "codeartifact:repository",
+        "codeartifact:repository",
+        "codeconnections:connection",
+        "proton:repository",
+    ]
+    assert summary["stateTransitions"] > 10
+    assert summary["apiCalls"]["codeconnections:CreateConnection"] == 1
+    assert "→ Check the handshake" in captured.err
+    assert "console.aws.amazon.com/codesuite/settings" in captured.err
+
+
+def test_local_run_exits_1_when_the_onboarding_fails(capsys: Any) -> None:
+    code = main(["local", "run", str(SAMPLE), "--handshake", "error"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 1 and summary["status"] == "FAILED"
+    assert summary["failure"]["error"] == "HandshakeFailed"

@@ -1,0 +1,82 @@
+"""Static checks of the ASL against the template and the code: what `sam deploy` ships is coherent."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from repolink import errors
+from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, LocalTemplate
+
+pytestmark = pytest.mark.unit
+
+TEMPLATE_MODEL = LocalTemplate(TEMPLATE, ACCOUNT_ID, REGION)
+MACHINE = TEMPLATE_MODEL.state_machine()
+ASL: dict[str, Any] = json.loads(MACHINE.definition_path.read_text())
+LAMBDA_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+
+
+def states(machine: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in machine["States"].items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from states(branch)
+        if "ItemProcessor" in state:
+            yield from states(state["ItemProcessor"])
+
+
+TASKS = [(name, state) for name, state in states(ASL) if state["Type"] == "Task"]
+
+
+def error_names() -> set[str]:
+    names: set[str] = set()
+    for _, state in states(ASL):
+        for rule in state.get("Retry", []) + state.get("Catch", []):
+            names.update(rule["ErrorEquals"])
+    return names
+
+
+def test_every_substitution_is_defined_and_every_definition_is_used() -> None:
+    used = set(re.findall(r"\$\{([^}]+)\}", MACHINE.definition_path.read_text()))
+    assert used == set(MACHINE.substitutions)
+    json.loads(MACHINE.definition())
+
+
+@pytest.mark.parametrize(("name", "state"), TASKS, ids=[n for n, _ in TASKS])
+def test_every_task_retries_with_full_jitter_and_catches(name: str, state: dict[str, Any]) -> None:
+    retriers = state.get("Retry", [])
+    assert retriers, f"{name} has no Retry"
+    covered = {e for r in retriers for e in r["ErrorEquals"]}
+    assert LAMBDA_ERRORS | {"TransientAwsError"} <= covered
+    for retrier in retriers:
+        assert retrier["JitterStrategy"] == "FULL"
+        assert retrier["BackoffRate"] >= 1.5 and retrier["MaxDelaySeconds"] <= 300
+    assert any("States.ALL" in c["ErrorEquals"] for c in state.get("Catch", [])), f"{name} has no catch-all"
+
+
+def test_every_error_name_is_a_lambda_error_a_states_error_or_one_of_ours() -> None:
+    ours = {n for n, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, BaseException)}
+    for name in error_names():
+        assert name in LAMBDA_ERRORS or name.startswith("States.") or name in ours, name
+
+
+def test_every_function_handler_imports_and_is_callable() -> None:
+    for function in TEMPLATE_MODEL.functions():
+        module, _, attribute = function.handler.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), attribute)), function.handler
+
+
+def test_every_function_the_asl_invokes_is_in_the_template() -> None:
+    names = {f"{f.logical_id}Arn" for f in TEMPLATE_MODEL.functions()}
+    assert set(MACHINE.substitutions) <= names
