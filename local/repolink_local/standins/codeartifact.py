@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from repolink_local.standins.protocol import ServiceError, _broken
+from repolink_local.standins.protocol import ServiceError, broken
 
 #: the public external connections CodeArtifact offers
 EXTERNAL_CONNECTIONS = {
