@@ -1,7 +1,9 @@
 # repolink: `make demo` runs a full simulated onboarding locally; `make test` runs every check.
 # Both create .venv on the Lambda runtime's Python (3.13) first, from pinned constraints.
 
-PYTHON_RUNTIME ?= $(shell command -v python3.13 2>/dev/null || ls -d $(HOME)/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1)
+# The first python3.13 that actually runs (a pyenv shim may exist without the version active).
+PYTHON_RUNTIME ?= $(shell for p in $(HOME)/.pyenv/versions/3.13*/bin/python3.13 $$(command -v python3.13); do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && echo "$$p" && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
