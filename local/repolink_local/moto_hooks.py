@@ -15,6 +15,8 @@ moto is pinned exactly (5.2.5) because these patch its internals (paths under ``
   Inside the context all three run on a :class:`VirtualClock`: a 72-hour wait advances the clock
   and returns at once, so the ASL stays byte-identical and runs in milliseconds. Not virtualised:
   history-event timestamps and ``$$.State.EnteredTime``/``$$.Execution.StartTime`` (real time).
+  There is one clock for all threads, so waits in concurrent Parallel branches or Map iterations
+  add up: the clock measures total time waited, not elapsed time.
 
 - **In-process Lambda** (:func:`in_process_lambdas`). With ``lambda.use_docker: False``,
   ``awslambda_simple/models.py`` ``LambdaSimpleBackend.invoke`` echoes its input. Inside the
@@ -23,7 +25,8 @@ moto is pinned exactly (5.2.5) because these patch its internals (paths under ``
   ``state_task_service_lambda.py`` ``_from_error`` names after ``errorType``: ``ErrorEquals:
   ["HandshakeFailed"]`` matches ``class HandshakeFailed(Exception)``. A :class:`LambdaServiceError`
   is answered as the Lambda *service* failing (a ``JsonRESTError``, i.e. an HTTP error response),
-  which the interpreter names ``Lambda.<code>``, e.g. ``Lambda.TooManyRequestsException``.
+  which the interpreter names ``Lambda.<code>``, e.g. ``Lambda.TooManyRequestsException``. (The
+  interpreter's own boto3 client makes one attempt only, so nothing retries it but the ASL.)
 """
 
 from __future__ import annotations
