@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         faults=args.inject,
         seed=args.seed,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
+        log_level=None if args.verbose else "WARNING",
     )
     print(json.dumps(summary, indent=2))
     return 0 if summary["status"] == "SUCCEEDED" else 1

@@ -202,7 +202,7 @@ class LocalEngine:
         stack.callback(self.standins.uninstall)
         _reset_app_caches()
         stack.callback(_reset_app_caches)
-        stack.enter_context(_logs_to_stderr())
+        stack.enter_context(_logs_to_stderr(self.log_level))
         stack.enter_context(virtual_time(self.clock))
         stack.enter_context(_sdk_retry_sleeps(self.clock, self.sdk_retry_sleeps))
         stack.enter_context(in_process_lambdas(self._dispatch))
@@ -275,7 +275,6 @@ class LocalEngine:
                 raise fault
         spec = self.functions[function_name]
         context = FakeLambdaContext(spec.name, spec.memory, spec.timeout)
-        self.progress(f"  λ {function_name}")
         with self.counter.counting():
             return self._handler(function_name)(event, context)
 
@@ -409,21 +408,29 @@ def _sdk_retry_sleeps(clock: VirtualClock, record: list[float]) -> Iterator[None
 
 
 @contextmanager
-def _logs_to_stderr() -> Iterator[None]:
-    """Powertools logs to stdout, as Lambda wants; locally stdout belongs to the CLI's summary."""
+def _logs_to_stderr(level: str | None) -> Iterator[None]:
+    """Powertools logs to stdout, as Lambda wants; locally stdout belongs to the CLI's summary.
+
+    A filter on the handler drops records below ``level`` (Powertools resets the logger's own
+    level on every invocation, so setting it would not last).
+    """
     import logging
 
     from repolink.observability import logger
 
     handler = logger.registered_handler
-    if not isinstance(handler, logging.StreamHandler):
-        yield
-        return
-    previous = handler.setStream(_STDERR_PROXY)
+    threshold = logging.getLevelName(level) if level else logging.NOTSET
+
+    def at_least(record: logging.LogRecord) -> bool:
+        return record.levelno >= threshold
+
+    previous = handler.setStream(_STDERR_PROXY) if isinstance(handler, logging.StreamHandler) else None
+    handler.addFilter(at_least)
     try:
         yield
     finally:
-        if previous is not None:
+        handler.removeFilter(at_least)
+        if previous is not None and isinstance(handler, logging.StreamHandler):
             handler.setStream(previous)
 
 

@@ -34,7 +34,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         connection_arn=conn.arn,
         status=conn.status,
         created_by_us=conn.created,
-        service=conn.service,
+        connection_service=conn.service,
     )
     metrics.add_metric(
         name="ConnectionsCreated" if conn.created else "ConnectionsReused", unit=MetricUnit.Count, value=1
