@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ERROR@OPERATION:RATE",
-        help="make OPERATION (Operation, service:Operation or *) fail with ERROR at RATE (0..1)",
+        help="make OPERATION (Operation, service:Operation, lambda:Function or *) fail with ERROR at RATE",
     )
     run.add_argument("--seed", type=int, default=0, help="seed for injected faults")
     run.add_argument("--verbose", action="store_true", help="also show the handlers' structured logs")

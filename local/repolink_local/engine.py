@@ -424,14 +424,17 @@ def _logs_to_stderr(level: str | None) -> Iterator[None]:
     def at_least(record: logging.LogRecord) -> bool:
         return record.levelno >= threshold
 
-    previous = handler.setStream(_STDERR_PROXY) if isinstance(handler, logging.StreamHandler) else None
+    # assigned, not setStream(): that flushes the old stream, which a test's capture may have closed
+    stream = handler.stream if isinstance(handler, logging.StreamHandler) else None
+    if isinstance(handler, logging.StreamHandler):
+        handler.stream = _STDERR_PROXY
     handler.addFilter(at_least)
     try:
         yield
     finally:
         handler.removeFilter(at_least)
-        if previous is not None and isinstance(handler, logging.StreamHandler):
-            handler.setStream(previous)
+        if isinstance(handler, logging.StreamHandler):
+            handler.stream = stream
 
 
 class _StderrProxy:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from repolink_local.engine import ExecutionResult, LocalEngine
+from repolink_local.moto_hooks import LambdaServiceError
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
+from repolink_local.standins.faults import FaultInjector
+from repolink_local.standins.protocol import ServiceError
 
 RESULT_TYPES = ("RepositoryLinkCompleted", "RepositoryLinkFailed")
 
@@ -35,7 +39,9 @@ def resources(detail: dict[str, Any]) -> list[dict[str, str]]:
     return found
 
 
-def summarise(request_id: str, result: ExecutionResult) -> dict[str, Any]:
+def summarise(
+    request_id: str, result: ExecutionResult, faults_injected: dict[str, int] | None = None
+) -> dict[str, Any]:
     final = next((e for e in reversed(result.events) if e["detail-type"] in RESULT_TYPES), None)
     detail: dict[str, Any] = final["detail"] if final else {}
     connection = detail.get("connection")
@@ -52,11 +58,30 @@ def summarise(request_id: str, result: ExecutionResult) -> dict[str, Any]:
         "apiCalls": result.api_calls,
         "virtualSecondsWaited": sum(result.waits),
         "retrySleeps": result.retry_sleeps,
+        "faultsInjected": faults_injected or {},
     }
     if final and final["detail-type"] == "RepositoryLinkFailed":
         summary["failure"] = {k: detail[k] for k in ("step", "error", "cause")}
         summary["failures"] = detail.get("failures", [])
     return summary
+
+
+def lambda_service_faults(
+    rules: Sequence[FaultRule], seed: int
+) -> Callable[[str], LambdaServiceError | None] | None:
+    """Rules on ``lambda:FunctionName`` (or ``lambda:*``) make the Lambda *service* fail the invoke."""
+    if not rules:
+        return None
+    injector = FaultInjector([replace(r, operation=r.operation.removeprefix("lambda:")) for r in rules], seed)
+
+    def fault(function_name: str) -> LambdaServiceError | None:
+        try:
+            injector.check("lambda", function_name)
+        except ServiceError as error:
+            return LambdaServiceError(error.code, error.message)
+        return None
+
+    return fault
 
 
 def run_locally(
@@ -71,6 +96,9 @@ def run_locally(
     from repolink.workflow.idempotency import request_id_for
 
     request_id = request_id_for(request)
-    standins = StandIns(handshake=handshake, faults=faults, seed=seed)
-    with LocalEngine(standins, progress=progress, log_level=log_level) as engine:
-        return summarise(request_id, engine.run(request_id, request))
+    aws_faults = [f for f in faults if not f.operation.startswith("lambda:")]
+    standins = StandIns(handshake=handshake, faults=aws_faults, seed=seed)
+    lambda_faults = lambda_service_faults([f for f in faults if f.operation.startswith("lambda:")], seed)
+    with LocalEngine(standins, progress=progress, log_level=log_level, lambda_faults=lambda_faults) as engine:
+        result = engine.run(request_id, request)
+    return summarise(request_id, result, dict(standins.faults_injected))

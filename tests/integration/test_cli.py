@@ -89,3 +89,14 @@ def test_local_run_exits_1_when_the_onboarding_fails(capsys: Any) -> None:
     summary = json.loads(capsys.readouterr().out)
     assert code == 1 and summary["status"] == "FAILED"
     assert summary["failure"]["error"] == "HandshakeFailed"
+
+
+def test_local_run_survives_injected_lambda_and_aws_throttling(capsys: Any) -> None:
+    argv = ["local", "run", str(SAMPLE), "--seed", "3"]
+    argv += ["--inject", "TooManyRequestsException@lambda:*:0.3", "--inject", "ThrottlingException@*:0.3"]
+    code = main(argv)
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["status"] == "SUCCEEDED"
+    assert summary["faultsInjected"], "AWS faults were injected"
+    assert sum(summary["lambdaInvocations"].values()) > 8  # some invocations were throttled and retried
+    assert summary["apiCalls"]["codeconnections:CreateConnection"] == 1  # and still one connection

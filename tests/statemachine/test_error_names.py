@@ -1,0 +1,94 @@
+"""Every ErrorEquals name in the ASL can actually occur: a Retry on a name nothing raises never fires."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from repolink.models.request import validate_request
+from repolink.workflow.idempotency import request_id_for
+from repolink_local.engine import ExecutionResult, LocalEngine
+from repolink_local.moto_hooks import LambdaServiceError
+from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
+from repolink_local.template import TEMPLATE
+
+pytestmark = pytest.mark.statemachine
+
+ASL = json.loads((TEMPLATE.parent / "statemachines" / "onboarding.asl.json").read_text())
+
+
+def _names(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "ErrorEquals":
+                yield from value
+            else:
+                yield from _names(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _names(item)
+
+
+ERROR_NAMES = sorted(set(_names(ASL)) - {"States.ALL"})
+
+
+def failure_names(result: ExecutionResult) -> set[str]:
+    return {
+        details["error"]
+        for event in result.history
+        for key, details in event.items()
+        if key.endswith("FailedEventDetails") and isinstance(details, dict) and "error" in details
+    }
+
+
+def run(request: dict[str, Any], **kwargs: Any) -> ExecutionResult:
+    body = validate_request(request).model_dump(by_alias=True, mode="json", exclude_none=True)
+    lambda_faults = kwargs.pop("lambda_faults", None)
+    with LocalEngine(StandIns(**kwargs), lambda_faults=lambda_faults) as engine:
+        return engine.run(request_id_for(body), body, deadline_seconds=60)
+
+
+def once_per_function(code: str) -> Any:
+    """The Lambda service fails the first invoke of every function with ``code``."""
+    seen: set[str] = set()
+
+    def fault(function_name: str) -> LambdaServiceError | None:
+        if function_name in seen:
+            return None
+        seen.add(function_name)
+        return LambdaServiceError(code, f"injected {code}")
+
+    return fault
+
+
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "TransientAwsError": {
+        "faults": [FaultRule("ThrottlingException", "codeartifact:CreateDomain", 1.0, times=5)]
+    },
+    "HandshakeFailed": {"handshake": HandshakePolicy("error")},
+    "HandshakeTimedOut": {"handshake": HandshakePolicy("never")},
+    **{
+        name: {"lambda_faults": once_per_function(name.removeprefix("Lambda."))}
+        for name in ERROR_NAMES
+        if name.startswith("Lambda.")
+    },
+}
+
+
+def test_every_error_name_has_a_scenario() -> None:
+    assert set(ERROR_NAMES) == set(SCENARIOS)
+
+
+@pytest.mark.parametrize("name", ERROR_NAMES)
+def test_error_name_occurs_and_is_handled(name: str, sample_event: Any) -> None:
+    request = sample_event("onboarding.json") | {"handshakeTimeoutHours": 1}
+    result = run(request, **SCENARIOS[name])
+    assert name in failure_names(result)
+    if name.startswith("Lambda.") or name == "TransientAwsError":
+        assert result.status == "SUCCEEDED"  # retried away
+    else:
+        assert result.status == "FAILED"  # caught, reported
+        assert result.events_of("RepositoryLinkFailed")[0]["error"] == name
