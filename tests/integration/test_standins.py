@@ -1,0 +1,190 @@
+"""The local stand-ins behave like the AWS APIs they replace: validation, errors, state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from repolink_local.standins import FaultRule, StandIns
+
+pytestmark = pytest.mark.integration
+
+RAW = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+
+def client(name: str) -> Any:
+    return boto3.client(name, config=RAW)
+
+
+def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(exc.value.response["Error"]["Code"])
+
+
+def test_server_side_validation_checks_what_botocore_does_not(standins: StandIns) -> None:
+    # Given names too long or off-pattern (botocore checks only types and minimums)
+    with pytest.raises(ClientError) as exc:
+        client("codeconnections").create_connection(ConnectionName="x" * 33, ProviderType="GitHub")
+    assert code(exc) == "ValidationException" and "ConnectionName" in exc.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as exc:
+        client("apprunner").create_connection(ConnectionName="bad name!", ProviderType="GITHUB")
+    assert code(exc) == "InvalidRequestException"  # App Runner's own error for bad input
+    with pytest.raises(ClientError) as exc:
+        client("codeartifact").create_domain(domain="Bad_Domain")
+    assert code(exc) == "ValidationException" and "pattern" in exc.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as exc:
+        client("proton").get_repository(name="acme/x", provider="GITLAB")  # not in the enum
+    assert code(exc) == "ValidationException" and "enum" in exc.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as exc:
+        client("codeartifact").create_domain(
+            domain="ok-domain", tags=[{"key": f"k{i}", "value": "v"} for i in range(201)]
+        )
+    assert "length less than or equal to 200" in exc.value.response["Error"]["Message"]
+
+
+def test_codeartifact_control_characters_in_a_description_are_refused(standins: StandIns) -> None:
+    ca = client("codeartifact")
+    ca.create_domain(domain="acme")
+    with pytest.raises(ClientError) as exc:
+        ca.create_repository(domain="acme", repository="repo", description="bad\x07bell")
+    assert code(exc) == "ValidationException"
+
+
+def test_codeartifact_rules(standins: StandIns) -> None:
+    ca = client("codeartifact")
+    with pytest.raises(ClientError) as exc:
+        ca.create_repository(domain="nope", repository="repo")
+    assert code(exc) == "ResourceNotFoundException"
+    ca.create_domain(domain="acme")
+    with pytest.raises(ClientError) as exc:
+        ca.create_domain(domain="acme")
+    assert code(exc) == "ConflictException"
+    ca.create_repository(domain="acme", repository="base")
+    with pytest.raises(ClientError) as exc:
+        ca.create_repository(domain="acme", repository="many", upstreams=[{"repositoryName": "base"}] * 11)
+    assert code(exc) == "ValidationException"
+    with pytest.raises(ClientError) as exc:
+        ca.associate_external_connection(
+            domain="acme", repository="base", externalConnection="public:nowhere"
+        )
+    assert code(exc) == "ValidationException"
+    ca.associate_external_connection(domain="acme", repository="base", externalConnection="public:npmjs")
+    with pytest.raises(ClientError) as exc:  # one external connection per repository
+        ca.associate_external_connection(domain="acme", repository="base", externalConnection="public:pypi")
+    assert code(exc) == "ConflictException"
+    updated = ca.update_repository(domain="acme", repository="base", description="now described")
+    assert updated["repository"]["description"] == "now described"
+    ca.disassociate_external_connection(domain="acme", repository="base", externalConnection="public:npmjs")
+    with pytest.raises(ClientError) as exc:
+        ca.disassociate_external_connection(
+            domain="acme", repository="base", externalConnection="public:npmjs"
+        )
+    assert code(exc) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as exc:
+        ca.describe_domain(domain="acme", domainOwner="999999999999")
+    assert code(exc) == "ResourceNotFoundException"
+    ca.delete_repository(domain="acme", repository="base")
+    assert ca.list_repositories_in_domain(domain="acme")["repositories"] == []
+    assert ca.describe_domain(domain="acme")["domain"]["repositoryCount"] == 0
+
+
+def test_connections_pagination_hosts_and_filters(standins: StandIns) -> None:
+    cc = client("codeconnections")
+    for i in range(7):
+        cc.create_connection(ConnectionName=f"c{i}", ProviderType="Bitbucket" if i % 2 else "GitHub")
+    first = cc.list_connections()
+    assert len(first["Connections"]) == 5 and first["NextToken"]
+    rest = cc.list_connections(NextToken=first["NextToken"])
+    assert len(rest["Connections"]) == 2 and "NextToken" not in rest
+    assert len(cc.list_connections(ProviderTypeFilter="Bitbucket", MaxResults=50)["Connections"]) == 3
+    host = cc.create_host(
+        Name="ghe", ProviderType="GitHubEnterpriseServer", ProviderEndpoint="https://ghe.example.com"
+    )
+    assert cc.get_host(HostArn=host["HostArn"])["ProviderType"] == "GitHubEnterpriseServer"
+    on_host = cc.create_connection(ConnectionName="on-host", HostArn=host["HostArn"])["ConnectionArn"]
+    got = cc.get_connection(ConnectionArn=on_host)["Connection"]
+    assert got["ProviderType"] == "GitHubEnterpriseServer" and got["HostArn"] == host["HostArn"]
+    assert [
+        c["ConnectionName"] for c in cc.list_connections(HostArnFilter=host["HostArn"])["Connections"]
+    ] == ["on-host"]
+    missing_host = host["HostArn"][:-4] + "0000"
+    with pytest.raises(ClientError) as exc:
+        cc.create_connection(ConnectionName="x", HostArn=missing_host)
+    assert code(exc) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as exc:
+        cc.create_connection(ConnectionName="c0", ProviderType="GitHub")
+    assert code(exc) == "ResourceUnavailableException"  # names are unique in an account
+    cc.tag_resource(ResourceArn=on_host, Tags=[{"Key": "k", "Value": "v"}])
+    assert cc.list_tags_for_resource(ResourceArn=on_host)["Tags"] == [{"Key": "k", "Value": "v"}]
+
+
+def test_app_runner_lifecycle(standins: StandIns) -> None:
+    ar = client("apprunner")
+    arn = ar.create_connection(ConnectionName="runner", ProviderType="GITHUB")["Connection"]["ConnectionArn"]
+    with pytest.raises(ClientError) as exc:
+        ar.create_connection(ConnectionName="runner", ProviderType="GITHUB")
+    assert code(exc) == "InvalidRequestException"
+    ar.tag_resource(ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}])
+    assert ar.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
+    assert ar.delete_connection(ConnectionArn=arn)["Connection"]["Status"] == "DELETED"
+    with pytest.raises(ClientError) as exc:
+        ar.delete_connection(ConnectionArn=arn)
+    assert code(exc) == "ResourceNotFoundException"
+
+
+def test_proton_rules(standins: StandIns) -> None:
+    cc, proton = client("codeconnections"), client("proton")
+    arn = cc.create_connection(ConnectionName="gh", ProviderType="GitHub")["ConnectionArn"]
+    with pytest.raises(ClientError) as exc:  # still PENDING
+        proton.create_repository(name="acme/x", provider="GITHUB", connectionArn=arn)
+    assert code(exc) == "ValidationException"
+    standins.connections.set_status(arn, "AVAILABLE")
+    proton.create_repository(
+        name="acme/x",
+        provider="GITHUB",
+        connectionArn=arn,
+        encryptionKey="arn:aws:kms:us-east-1:123456789012:key/k",
+    )
+    assert proton.get_repository(name="acme/x", provider="GITHUB")["repository"]["encryptionKey"].endswith(
+        "key/k"
+    )
+    assert len(proton.list_repositories()["repositories"]) == 1
+    proton.delete_repository(name="acme/x", provider="GITHUB")
+    with pytest.raises(ClientError) as exc:
+        proton.get_repository(name="acme/x", provider="GITHUB")
+    assert code(exc) == "ResourceNotFoundException"
+
+
+def test_faults_are_reproducible_for_a_seed_and_change_nothing(standins: StandIns) -> None:
+    def outcomes(seed: int) -> list[bool]:
+        stand = StandIns(
+            faults=[FaultRule("InternalServerException", "codeartifact:CreateDomain", 0.5)], seed=seed
+        )
+        results = []
+        with stand:
+            ca = client("codeartifact")
+            for i in range(20):
+                try:
+                    ca.create_domain(domain=f"d{i}")
+                    results.append(True)
+                except ClientError as exc:
+                    assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+                    results.append(False)
+            assert sorted(stand.codeartifact.domains) == sorted(f"d{i}" for i, ok in enumerate(results) if ok)
+        return results
+
+    first = outcomes(7)
+    assert first == outcomes(7) and 0 < first.count(False) < 20
+
+
+def test_unknown_services_pass_through_and_uninstall_removes_the_handler(standins: StandIns) -> None:
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    assert standins(request=None, event_name="before-send.s3.GetObject") is None  # type: ignore[arg-type]
+    assert ("before-send", standins) in BUILTIN_HANDLERS
+    standins.uninstall()
+    assert ("before-send", standins) not in BUILTIN_HANDLERS
+    standins.install()
