@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup demo test checks infra build clean
+.PHONY: setup demo test checks infra build bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON_RUNTIME)" || { echo "python3.13 (the Lambda runtime) is needed; set PYTHON_RUNTIME=/path/to/python3.13"; exit 1; }
@@ -38,6 +38,9 @@ infra: setup
 
 build: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build --build-dir .aws-sam/build
+
+bench: setup
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -47,14 +47,11 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(key, raising=False)
     for key, value in SAFE_ENV.items():
         monkeypatch.setenv(key, value)
-    from repolink.adapters.aws import client
-    from repolink.models.settings import get_settings
+    from repolink_local.engine import reset_app_caches
 
-    client.cache_clear()
-    get_settings.cache_clear()
+    reset_app_caches()
     yield
-    client.cache_clear()
-    get_settings.cache_clear()
+    reset_app_caches()
 
 
 class LambdaContext:

@@ -140,13 +140,15 @@ def _stub_zip() -> bytes:
     return buffer.getvalue()
 
 
-def _reset_app_caches() -> None:
-    """Clients and settings are cached per process; a new engine needs fresh ones."""
+def reset_app_caches() -> None:
+    """Clients, settings and the idempotency store are cached per process (as in a warm Lambda);
+    a new engine, or a new test, needs fresh ones."""
     from repolink.adapters.aws import client
-    from repolink.models.settings import get_settings
+    from repolink.models.settings import get_entry_settings, get_settings
+    from repolink.workflow.start import _idempotent_start
 
-    client.cache_clear()
-    get_settings.cache_clear()
+    for cached in (client, get_settings, get_entry_settings, _idempotent_start):
+        cached.cache_clear()
     boto3.DEFAULT_SESSION = None
 
 
@@ -200,8 +202,8 @@ class LocalEngine:
         )
         self.standins.install()
         stack.callback(self.standins.uninstall)
-        _reset_app_caches()
-        stack.callback(_reset_app_caches)
+        reset_app_caches()
+        stack.callback(reset_app_caches)
         stack.enter_context(_logs_to_stderr(self.log_level))
         stack.enter_context(virtual_time(self.clock))
         stack.enter_context(_sdk_retry_sleeps(self.clock, self.sdk_retry_sleeps))
@@ -218,6 +220,20 @@ class LocalEngine:
             RoleName="repolink-local",
             AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
         )["Role"]["Arn"]
+        dynamodb = boto3.client("dynamodb")
+        for table_id, table in self.template.resources_of_type("AWS::DynamoDB::Table").items():
+            props = table["Properties"]
+            dynamodb.create_table(
+                TableName=self.template.physical_name(table_id),
+                KeySchema=props["KeySchema"],
+                AttributeDefinitions=props["AttributeDefinitions"],
+                BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+            )
+            if "TimeToLiveSpecification" in props:
+                dynamodb.update_time_to_live(
+                    TableName=self.template.physical_name(table_id),
+                    TimeToLiveSpecification=props["TimeToLiveSpecification"],
+                )
         for bus_id in self.template.resources_of_type("AWS::Events::EventBus"):
             self.bus_name = self.template.physical_name(bus_id)
             boto3.client("events").create_event_bus(Name=self.bus_name)
@@ -279,6 +295,57 @@ class LocalEngine:
             return self._handler(function_name)(event, context)
 
     # -- running ------------------------------------------------------------------------
+
+    def invoke(self, function_name: str, event: dict[str, Any]) -> Any:
+        """Invoke a function as its event source would (API Gateway, an EventBridge rule)."""
+        return self._dispatch(function_name, event)
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        caller_account: str = ACCOUNT_ID,
+    ) -> tuple[int, dict[str, str], Any]:
+        """Call the REST API as API Gateway would (IAM-authenticated ``caller_account``)."""
+        from repolink_local.apigw import proxy_event
+
+        function = self._function_for_handler("repolink.handlers.api.handler")
+        response = self.invoke(function, proxy_event(method, path, body, headers or {}, caller_account))
+        payload = json.loads(response["body"]) if response.get("body") else None
+        headers = dict(response.get("headers") or {})
+        headers |= {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v}
+        return int(response["statusCode"]), headers, payload
+
+    def put_event(
+        self, detail: dict[str, Any], *, account: str = ACCOUNT_ID, event_id: str | None = None
+    ) -> Any:
+        """Deliver a RepositoryLinkRequested event to the rule's target, as EventBridge would."""
+        function = self._function_for_handler("repolink.handlers.ingest_event.handler")
+        event = {
+            "version": "0",
+            "id": event_id or str(uuid.uuid4()),
+            "detail-type": "RepositoryLinkRequested",
+            "source": "com.example.platform",
+            "account": account,
+            "time": "2026-11-22T00:00:00Z",
+            "region": REGION,
+            "resources": [],
+            "detail": detail,
+        }
+        return self.invoke(function, event)
+
+    def executions(self) -> list[dict[str, Any]]:
+        """Every execution of the onboarding state machine so far."""
+        sfn = boto3.client("stepfunctions")
+        return list(
+            sfn.list_executions(stateMachineArn=self.state_machine_arn, maxResults=1000)["executions"]
+        )
+
+    def _function_for_handler(self, handler: str) -> str:
+        return next(name for name, spec in self.functions.items() if spec.handler == handler)
 
     def start(self, request_id: str, request: dict[str, Any]) -> str:
         """Start one onboarding; the execution name is the request id (one execution per id)."""

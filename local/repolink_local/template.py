@@ -141,6 +141,8 @@ class LocalTemplate:
                 raise TemplateError(f"parameter {name} has no Default for local runs")
             return str(params[name]["Default"])
         if name in self.resources:
+            if self.resources[name]["Type"] == "AWS::Serverless::StateMachine":
+                return self.arn(name)  # Ref of a state machine is its ARN
             return self.physical_name(name)
         raise TemplateError(f"cannot resolve Ref {name}")
 

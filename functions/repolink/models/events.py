@@ -11,6 +11,8 @@ SOURCE = "repolink"
 PENDING_HANDSHAKE = "ConnectionPendingHandshake"
 COMPLETED = "RepositoryLinkCompleted"
 FAILED = "RepositoryLinkFailed"
+REQUESTED = "RepositoryLinkRequested"
+REJECTED = "RepositoryLinkRejected"
 
 
 class ConnectionSummary(WireModel):
@@ -52,3 +54,18 @@ class RepositoryLinkFailedDetail(Succeeded):
     cause: str
     failures: list[Failure]
     connection_deleted: bool = False
+
+
+class FieldProblem(WireModel):
+    field: str
+    message: str
+
+
+class RepositoryLinkRejectedDetail(WireModel):
+    """An invalid RepositoryLinkRequested event: nothing was started; here is why."""
+
+    source_event_id: str
+    source_account: str
+    idempotency_key: str | None = None
+    reason: str
+    errors: list[FieldProblem]

@@ -1,0 +1,61 @@
+"""Step Functions: start an onboarding execution idempotently, read it back."""
+
+import json
+from typing import Any
+
+from repolink.adapters.aws import call, client
+from repolink.errors import AwsRequestRejected, ResourceConflict
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """arn:aws:states:REGION:ACCOUNT:stateMachine:M -> arn:aws:states:REGION:ACCOUNT:execution:M:NAME"""
+    return f"{state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
+
+
+def start_execution(state_machine_arn: str, name: str, document: dict[str, Any]) -> str:
+    """Start ``name``; an execution of that name with the same input is the same onboarding.
+
+    Standard workflows keep execution names unique for 90 days, so a retried start can never
+    run a second execution; a name reused with *other* input is refused as a conflict.
+    """
+    payload = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    try:
+        response = call(
+            client("stepfunctions"),
+            "StartExecution",
+            stateMachineArn=state_machine_arn,
+            name=name,
+            input=payload,
+        )
+        return str(response["executionArn"])
+    except AwsRequestRejected as exc:
+        if exc.code != "ExecutionAlreadyExists":
+            raise
+    arn = execution_arn(state_machine_arn, name)
+    existing = describe_execution(arn)
+    if existing is None or json.loads(existing.get("input", "{}")) != json.loads(payload):
+        raise ResourceConflict(f"execution {name} exists with a different request") from None
+    return arn
+
+
+def describe_execution(arn: str) -> dict[str, Any] | None:
+    """The execution, or None when there is no such execution."""
+    try:
+        return call(client("stepfunctions"), "DescribeExecution", executionArn=arn)
+    except AwsRequestRejected as exc:
+        if exc.code == "ExecutionDoesNotExist":
+            return None
+        raise
+
+
+def execution_history(arn: str, *, limit: int = 1000) -> list[dict[str, Any]]:
+    """The execution's events, oldest first (at most ``limit``)."""
+    events: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"executionArn": arn, "maxResults": min(limit, 1000)}
+    while len(events) < limit:
+        page = call(client("stepfunctions"), "GetExecutionHistory", **params)
+        events += page["events"]
+        if not page.get("nextToken"):
+            break
+        params["nextToken"] = page["nextToken"]
+    return events[:limit]

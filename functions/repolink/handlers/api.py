@@ -1,0 +1,177 @@
+"""The REST API: ``POST /links`` starts an onboarding, ``GET /links/{id}`` follows it.
+
+IAM (SigV4) authentication is enforced by API Gateway (see template.yaml). Media type, body size
+and JSON syntax are checked before routing; the body is then validated against the request
+contract. No bad input reaches Step Functions, and none gets a 5xx.
+"""
+
+import json
+import re
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError as SchemaError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from repolink.adapters.stepfunctions import describe_execution, execution_arn, execution_history
+from repolink.errors import RequestValidationError, ResourceConflict
+from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, ErrorBody, FieldProblem, LinkAccepted
+from repolink.models.request import OnboardingRequest, validate_request
+from repolink.models.settings import get_entry_settings
+from repolink.observability import logger, metrics, tracer
+from repolink.workflow.start import command_for, request_id_for_key, start_once
+from repolink.workflow.status import LinkStatus, link_status
+
+app = APIGatewayRestResolver(enable_validation=True)
+REQUEST_ID = r"^rl-[0-9a-f]{40}$"
+
+
+def _error(status: int, message: str, problems: list[FieldProblem] | None = None) -> Response[Any]:
+    body = ErrorBody(message=message, errors=problems or [])
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body.wire())
+
+
+def _refuse(status: int, message: str, problems: list[FieldProblem] | None = None) -> dict[str, Any]:
+    """The same error, as an API Gateway proxy response, for refusals made before routing."""
+    body = ErrorBody(message=message, errors=problems or [])
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(body.wire()),
+        "isBase64Encoded": False,
+    }
+
+
+def _gate(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Refuse what must never reach the router: wrong media type, oversized or malformed bodies."""
+    if event.get("httpMethod") != "POST":
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media_type = str(headers.get("content-type", "")).split(";")[0].strip().lower()
+    if media_type != "application/json":
+        return _refuse(415, f"Content-Type must be application/json, not {media_type or 'missing'!r}")
+    body = event.get("body") or ""
+    size = len(body.encode()) if not event.get("isBase64Encoded") else len(body) * 3 // 4
+    if size > MAX_BODY_BYTES:
+        return _refuse(413, f"the request body is {size} bytes; the limit is {MAX_BODY_BYTES}")
+    if event.get("isBase64Encoded"):
+        return _refuse(415, "send the request as application/json text, not base64")
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        return _refuse(
+            400, f"the body is not valid JSON: {exc}", [FieldProblem(field="(root)", message=str(exc))]
+        )
+    key = headers.get("idempotency-key")
+    if key is not None and not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+        problem = FieldProblem(field="Idempotency-Key", message=f"must match {IDEMPOTENCY_KEY_PATTERN}")
+        return _refuse(400, "invalid Idempotency-Key header", [problem])
+    return None
+
+
+@app.exception_handler(SchemaError)
+def _schema_error(exc: SchemaError) -> Response[Any]:
+    """The body broke the contract: answer 422 with our field paths (one re-validation, no AWS calls)."""
+    try:
+        validate_request(app.current_event.body or "")
+    except RequestValidationError as ours:
+        problems = [FieldProblem(field=e.field, message=e.message) for e in ours.errors]
+        return _error(422, str(ours), problems)
+    problems = [
+        FieldProblem(field=".".join(map(str, e.get("loc", ())[1:])) or "(root)", message=e.get("msg", ""))
+        for e in exc.errors()
+    ]
+    return _error(422, "invalid request", problems)
+
+
+@app.exception_handler(RequestValidationError)
+def _contract_error(exc: RequestValidationError) -> Response[Any]:
+    return _error(422, str(exc), [FieldProblem(field=e.field, message=e.message) for e in exc.errors])
+
+
+@app.exception_handler([IdempotencyValidationError, ResourceConflict])
+def _conflict(exc: Exception) -> Response[Any]:
+    return _error(
+        409, "this Idempotency-Key was used with a different request; use a new key for a new request"
+    )
+
+
+@app.post(
+    "/links",
+    summary="Start an onboarding",
+    responses={
+        202: {"description": "Started (or already started: duplicates get the same answer)"},
+        400: {"description": "Malformed JSON or Idempotency-Key"},
+        409: {"description": "Idempotency-Key reused with another request"},
+        413: {"description": f"Body larger than {MAX_BODY_BYTES} bytes"},
+        415: {"description": "Not application/json"},
+        422: {"description": "The request breaks the contract; every field at fault is named"},
+    },
+)
+def create_link(request: Annotated[OnboardingRequest, Body()]) -> Response[LinkAccepted | ErrorBody]:
+    settings = get_entry_settings()
+    event = app.current_event
+    key = event.headers.get("Idempotency-Key") or event.headers.get("idempotency-key")
+    caller = event.request_context.identity.account_id or "unknown"
+    command = command_for(request, idempotency_key=key, caller=caller)
+    try:
+        started = start_once(command, settings, app.lambda_context)
+    except IdempotencyAlreadyInProgressError:
+        # a twin of this request is being started right now: it is the same onboarding
+        request_id = request_id_for_key(command.key)
+        started = {
+            "requestId": request_id,
+            "executionArn": execution_arn(settings.state_machine_arn, request_id),
+        }
+    accepted = LinkAccepted(
+        request_id=started["requestId"],
+        execution_arn=started["executionArn"],
+        status_url=f"/links/{started['requestId']}",
+    )
+    logger.info("onboarding accepted", request_id=accepted.request_id, keyed=key is not None)
+    metrics.add_metric(name="OnboardingsRequested", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=accepted,
+        headers={"Location": accepted.status_url},
+    )
+
+
+@app.get(
+    "/links/<request_id>",
+    summary="Follow an onboarding",
+    responses={404: {"description": "No such onboarding"}},
+)
+def get_link(request_id: Annotated[str, Path(max_length=80)]) -> Response[LinkStatus | ErrorBody]:
+    settings = get_entry_settings()
+    if not re.fullmatch(REQUEST_ID, request_id):
+        return _error(404, f"no onboarding {request_id}")
+    arn = execution_arn(settings.state_machine_arn, request_id)
+    execution = describe_execution(arn)
+    if execution is None:
+        return _error(404, f"no onboarding {request_id}")
+    status = link_status(request_id, execution, execution_history(arn))
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=status)
+
+
+@app.not_found
+def _not_found(_: Exception) -> Response[Any]:
+    return _error(404, "no such route")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    refused = _gate(event)
+    if refused is not None:
+        return refused
+    return app.resolve(event, context)

@@ -1,0 +1,87 @@
+"""Start an onboarding, once: the one path the API and the EventBridge rule share.
+
+The idempotency key is the caller's ``Idempotency-Key`` (scoped to the caller's account) or,
+without one, a digest of the normalized request. Powertools idempotency on DynamoDB remembers
+each key (with a TTL) and the digest of the request it came with: a duplicate or a redelivery
+returns the first answer, the same key with another body is refused. The execution is named
+after the key, so even a start that slips past the idempotency record (expired, or racing) lands
+on the same execution.
+"""
+
+import hashlib
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from repolink.adapters.aws import CLIENT_CONFIG
+from repolink.adapters.stepfunctions import start_execution
+from repolink.models.request import OnboardingRequest
+from repolink.models.settings import EntrySettings
+from repolink.workflow.idempotency import PREFIX, canonical
+
+
+class StartCommand(BaseModel):
+    """What is hashed (``key``), validated (``digest``) and run (``request``)."""
+
+    key: str
+    digest: str
+    request: dict[str, Any]
+
+
+def command_for(request: OnboardingRequest, *, idempotency_key: str | None, caller: str) -> StartCommand:
+    body = request.model_dump(by_alias=True, mode="json", exclude_none=True)
+    digest = hashlib.sha256(canonical(body).encode()).hexdigest()
+    key = f"key:{caller}:{idempotency_key}" if idempotency_key else f"digest:{digest}"
+    return StartCommand(key=key, digest=digest, request=body)
+
+
+def request_id_for_key(key: str) -> str:
+    """The request id, and execution name, for an idempotency key (≤ 80 characters)."""
+    return PREFIX + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def _start(command: StartCommand, state_machine_arn: str) -> dict[str, Any]:
+    request_id = request_id_for_key(command.key)
+    arn = start_execution(
+        state_machine_arn, request_id, {"requestId": request_id, "request": command.request}
+    )
+    return {"requestId": request_id, "executionArn": arn}
+
+
+@cache
+def _idempotent_start(settings: EntrySettings) -> tuple[Any, IdempotencyConfig]:
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        payload_validation_jmespath="digest",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=settings.idempotency_ttl_hours * 3600,
+    )
+    store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto_config=CLIENT_CONFIG)
+
+    def start(command: StartCommand) -> dict[str, Any]:
+        return _start(command, settings.state_machine_arn)
+
+    once: Callable[..., dict[str, Any]] = idempotent_function(
+        start, data_keyword_argument="command", persistence_store=store, config=config
+    )
+    return once, config
+
+
+def start_once(command: StartCommand, settings: EntrySettings, context: LambdaContext) -> dict[str, Any]:
+    """``{"requestId", "executionArn"}``, the same for every duplicate of ``command``.
+
+    Raises Powertools' ``IdempotencyValidationError`` when the key was used with another
+    request, and ``IdempotencyAlreadyInProgressError`` while a twin is being started.
+    """
+    start, config = _idempotent_start(settings)
+    config.register_lambda_context(context)
+    result: dict[str, Any] = start(command=command)
+    return result

@@ -1,0 +1,156 @@
+"""The REST API through the real handler and the local engine (moto + stand-ins)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from repolink.models.api import MAX_BODY_BYTES
+from repolink_local.engine import LocalEngine
+from repolink_local.standins import HandshakePolicy, StandIns
+
+pytestmark = pytest.mark.integration
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def engine() -> Iterator[LocalEngine]:
+    with LocalEngine(StandIns(handshake=HandshakePolicy("after", 2)), log_level="WARNING") as running:
+        yield running
+
+
+@pytest.fixture
+def body(sample_event: Any) -> str:
+    return json.dumps(sample_event("onboarding.json"))
+
+
+def follow(
+    engine: LocalEngine, status_url: str, *, until: set[str], deadline: float = 30.0
+) -> dict[str, Any]:
+    """Poll GET until the status is in ``until``; always ends (real-time deadline)."""
+    give_up = time.monotonic() + deadline
+    while True:
+        code, _, status = engine.api("GET", status_url)
+        assert code == 200
+        if status["status"] in until or time.monotonic() > give_up:
+            return status
+        time.sleep(0.02)
+
+
+def test_post_answers_202_and_get_follows_to_completion(engine: LocalEngine, body: str) -> None:
+    code, headers, accepted = engine.api("POST", "/links", body, headers=JSON)
+    assert code == 202 and headers["Location"] == accepted["statusUrl"] == f"/links/{accepted['requestId']}"
+    status = follow(engine, accepted["statusUrl"], until={"succeeded", "failed"})
+    assert status["status"] == "succeeded" and status["connectionStatus"] == "AVAILABLE"
+    assert sorted(r["type"] for r in status["resources"]) == [
+        "codeartifact:domain",
+        "codeartifact:repository",
+        "codeartifact:repository",
+        "codeconnections:connection",
+        "proton:repository",
+    ]
+    assert status["consoleUrl"] is None and status["error"] is None
+
+
+def test_get_shows_the_console_link_while_the_handshake_is_pending(sample_event: Any) -> None:
+    request = sample_event("onboarding.json") | {"handshakeTimeoutHours": 1}
+    with LocalEngine(StandIns(handshake=HandshakePolicy("never")), log_level="WARNING") as engine:
+        _, _, accepted = engine.api("POST", "/links", json.dumps(request), headers=JSON)
+        pending = follow(
+            engine, accepted["statusUrl"], until={"succeeded", "failed"} | {"pending"}, deadline=0.5
+        )
+        final = follow(engine, accepted["statusUrl"], until={"succeeded", "failed"})
+    if pending["status"] == "running":  # caught mid-wait: the link a person needs is there
+        assert pending["connectionStatus"] == "PENDING" and "codesuite/settings" in pending["consoleUrl"]
+    assert final["status"] == "failed" and final["error"] == "HandshakeTimedOut"
+    assert "codeconnections:connection" not in {r["type"] for r in final["resources"]}  # cleaned up
+
+
+def test_duplicates_get_the_same_execution(engine: LocalEngine, body: str) -> None:
+    first = engine.api("POST", "/links", body, headers=JSON)
+    again = engine.api("POST", "/links", body, headers=JSON)
+    reordered = engine.api(
+        "POST", "/links", json.dumps(json.loads(body), indent=4, sort_keys=True), headers=JSON
+    )
+    assert first[0] == again[0] == reordered[0] == 202
+    assert first[2]["requestId"] == again[2]["requestId"] == reordered[2]["requestId"]
+    assert len(engine.executions()) == 1
+
+
+def test_an_idempotency_key_is_scoped_to_the_caller_and_bound_to_its_body(
+    engine: LocalEngine, body: str
+) -> None:
+    keyed = {**JSON, "Idempotency-Key": "deploy-42"}
+    first = engine.api("POST", "/links", body, headers=keyed)
+    retry = engine.api("POST", "/links", body, headers=keyed)
+    assert first[0] == retry[0] == 202 and first[2]["requestId"] == retry[2]["requestId"]
+    other = json.loads(body)
+    other["codeartifact"]["domain"] = "other"
+    code, _, conflict = engine.api("POST", "/links", json.dumps(other), headers=keyed)
+    assert code == 409 and "Idempotency-Key" in conflict["message"]
+    elsewhere = engine.api("POST", "/links", body, headers=keyed, caller_account="210987654321")
+    assert elsewhere[0] == 202 and elsewhere[2]["requestId"] != first[2]["requestId"]
+    assert len(engine.executions()) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "code", "field"),
+    [
+        ("{", JSON, 400, "(root)"),
+        ('{"codeartifact": {"domain": "BAD"}}', JSON, 422, "codeartifact.domain"),
+        ("{}", JSON, 422, "(root)"),
+        ("[]", JSON, 422, "(root)"),
+        ("{}", {"Content-Type": "text/plain"}, 415, None),
+        ("{}", {}, 415, None),
+        ("{}", {**JSON, "Idempotency-Key": "not valid!"}, 400, "Idempotency-Key"),
+        ('{"x": "' + "a" * MAX_BODY_BYTES + '"}', JSON, 413, None),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_and_starts_nothing(
+    engine: LocalEngine, body: str, headers: dict[str, str], code: int, field: str | None
+) -> None:
+    status, _, error = engine.api("POST", "/links", body, headers=headers)
+    assert status == code and error["message"]
+    if field is not None:
+        assert field in {e["field"] for e in error["errors"]}
+    assert engine.executions() == []
+
+
+@pytest.mark.parametrize("path", ["/links/rl-" + "0" * 40, "/links/unknown", "/nowhere"])
+def test_unknown_ids_and_routes_are_404(engine: LocalEngine, path: str) -> None:
+    assert engine.api("GET", path)[0] == 404
+
+
+def test_fifty_concurrent_duplicates_start_one_execution(engine: LocalEngine, body: str) -> None:
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(lambda _: engine.api("POST", "/links", body, headers=JSON), range(50)))
+    assert {code for code, _, _ in answers} == {202}
+    assert len({answer["requestId"] for _, _, answer in answers}) == 1
+    assert len(engine.executions()) == 1
+
+
+def test_redelivered_events_start_nothing_new(engine: LocalEngine, sample_event: Any) -> None:
+    detail = {"request": sample_event("onboarding.json"), "idempotencyKey": "ticket-7"}
+    first = engine.put_event(detail, account="210987654321", event_id="evt-1")
+    for _ in range(3):
+        again = engine.put_event(detail, account="210987654321", event_id="evt-1")
+        assert again["requestId"] == first["requestId"]
+    assert first["status"] == "accepted" and len(engine.executions()) == 1
+
+
+def test_invalid_events_are_rejected_loudly_and_start_nothing(engine: LocalEngine) -> None:
+    outcomes = [
+        engine.put_event({"request": {"connection": {"name": "x"}}}),
+        engine.put_event({"request": {}, "extra": 1}),
+        engine.put_event({"idempotencyKey": "bad key!", "request": {}}),
+    ]
+    assert [o["status"] for o in outcomes] == ["rejected"] * 3
+    rejected = [e for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"]
+    assert len(rejected) == 3
+    assert rejected[0]["detail"]["errors"][0]["field"] == "detail.request.connection.provider"
+    assert engine.executions() == []

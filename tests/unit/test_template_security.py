@@ -1,0 +1,51 @@
+"""Entry points in template.yaml: authenticated API, a bus that admits only allowed accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, LocalTemplate
+
+pytestmark = pytest.mark.unit
+
+T = LocalTemplate(TEMPLATE, ACCOUNT_ID, REGION)
+
+
+def test_the_api_requires_iam_auth_and_has_a_resource_policy() -> None:
+    (api,) = T.resources_of_type("AWS::Serverless::Api").values()
+    auth = api["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] == "AWS_IAM"
+    assert "AwsAccountWhitelist" in auth["ResourcePolicy"]
+    for function in T.resources_of_type("AWS::Serverless::Function").values():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "Api":
+                assert event["Properties"].get("Auth", {}).get("Authorizer", "AWS_IAM") == "AWS_IAM"
+                assert "RestApiId" in event["Properties"], "every route is on the authenticated API"
+
+
+def test_the_bus_admits_only_allowed_accounts_or_the_organization() -> None:
+    policies = T.resources_of_type("AWS::Events::EventBusPolicy")
+    assert {p["Condition"] for p in policies.values()} == {"HasAllowedAccounts", "HasAllowedOrganization"}
+    for policy in policies.values():
+        statement: dict[str, Any] = policy["Properties"]["Statement"]
+        assert statement["Action"] == "events:PutEvents"
+        assert statement["Condition"]["StringEquals"]["events:detail-type"] == "RepositoryLinkRequested"
+        if statement["Principal"] == "*":
+            assert "aws:PrincipalOrgID" in statement["Condition"]["StringEquals"]
+        else:
+            assert statement["Principal"] == {"AWS": {"Ref": "AllowedAccountIds"}}
+
+
+def test_the_rule_retries_and_dead_letters() -> None:
+    ingest = T.resources["IngestEventFunction"]["Properties"]["Events"]["LinkRequested"]["Properties"]
+    assert ingest["Pattern"] == {"detail-type": ["RepositoryLinkRequested"]}
+    assert ingest["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert ingest["DeadLetterConfig"]["Type"] == "SQS"
+
+
+def test_the_idempotency_table_expires_records_and_is_encrypted() -> None:
+    table = T.resources["IdempotencyTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["SSESpecification"]["SSEEnabled"] is True
