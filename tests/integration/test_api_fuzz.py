@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,9 @@ from repolink_local.engine import LocalEngine
 
 pytestmark = pytest.mark.integration
 
-SAMPLE: dict[str, Any] = json.loads(open("events/onboarding.json").read())  # noqa: SIM115
+SAMPLE: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[2] / "events" / "onboarding.json").read_text()
+)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
