@@ -79,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, default=0, help="seed for injected faults")
     run.add_argument("--verbose", action="store_true", help="also show the handlers' structured logs")
+    api = local_commands.add_parser("api", help="POST the request to the API handler and follow GET /links/{id}")
+    event = local_commands.add_parser("event", help="deliver the request as a RepositoryLinkRequested event")
+    for sub in (api, event):
+        for action in run._actions[1:]:  # the same options as run (after -h)
+            sub._add_action(action)
+        sub.add_argument("--idempotency-key", default=None, help="the Idempotency-Key (API) or idempotencyKey (event)")
+    event.add_argument("--account", default="210987654321", help="the sending team's account id")
     return parser
 
 
@@ -113,8 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     request, code = _validate(args.request) if args.request else (None, 2)
     if request is None:
         return code
-    from repolink_local.summary import run_locally
+    from repolink_local.summary import run_locally, run_via_api, run_via_event
 
+    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    if args.local_command in ("api", "event"):
+        common = {"handshake": args.handshake, "faults": args.inject, "seed": args.seed, "progress": say}
+        common |= {"idempotency_key": args.idempotency_key, "log_level": None if args.verbose else "WARNING"}
+        if args.local_command == "api":
+            outcome = run_via_api(request, **common)
+        else:
+            outcome = run_via_event(request, account=args.account, **common)
+        print(json.dumps(outcome, indent=2))
+        return {"SUCCEEDED": 0, "REJECTED": 2}.get(outcome["status"], 1)
     summary = run_locally(
         request,
         handshake=args.handshake,

@@ -102,3 +102,66 @@ def run_locally(
     with LocalEngine(standins, progress=progress, log_level=log_level, lambda_faults=lambda_faults) as engine:
         result = engine.run(request_id, request)
     return summarise(request_id, result, dict(standins.faults_injected))
+
+
+def run_via_api(
+    request: dict[str, Any],
+    *,
+    handshake: HandshakePolicy,
+    faults: Sequence[FaultRule] = (),
+    seed: int = 0,
+    idempotency_key: str | None = None,
+    progress: Callable[[str], None] = lambda _line: None,
+    log_level: str | None = None,
+) -> dict[str, Any]:
+    """POST the request as API Gateway would, then follow GET /links/{id} until it ends."""
+    import json
+    import time
+
+    standins = StandIns(handshake=handshake, faults=faults, seed=seed)
+    headers = {"Content-Type": "application/json"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    with LocalEngine(standins, log_level=log_level) as engine:
+        code, _, accepted = engine.api("POST", "/links", json.dumps(request), headers=headers)
+        progress(f"POST /links -> {code} {json.dumps(accepted)}")
+        if code != 202:
+            return {"status": "REJECTED", "httpStatus": code, "response": accepted}
+        seen: tuple[Any, ...] = ()
+        give_up = time.monotonic() + 120
+        while True:
+            code, _, status = engine.api("GET", accepted["statusUrl"])
+            shown = (status["status"], status["step"], status["connectionStatus"])
+            if shown != seen:
+                link = f" - a person opens {status['consoleUrl']}" if status.get("consoleUrl") else ""
+                progress(f"GET {accepted['statusUrl']} -> {code} {shown[0]} at {shown[1]!r}{link}")
+                seen = shown
+            if status["status"] != "running" or time.monotonic() > give_up:
+                return {"status": status["status"].upper(), "httpStatus": code, "response": status}
+            time.sleep(0.02)
+
+
+def run_via_event(
+    request: dict[str, Any],
+    *,
+    handshake: HandshakePolicy,
+    faults: Sequence[FaultRule] = (),
+    seed: int = 0,
+    idempotency_key: str | None = None,
+    account: str = "210987654321",
+    progress: Callable[[str], None] = lambda _line: None,
+    log_level: str | None = None,
+) -> dict[str, Any]:
+    """Deliver a RepositoryLinkRequested event from ``account`` and follow the execution."""
+    detail: dict[str, Any] = {"request": request}
+    if idempotency_key:
+        detail["idempotencyKey"] = idempotency_key
+    standins = StandIns(handshake=handshake, faults=faults, seed=seed)
+    with LocalEngine(standins, log_level=log_level, progress=progress) as engine:
+        accepted = engine.put_event(detail, account=account)
+        progress(f"RepositoryLinkRequested from {account} -> {accepted}")
+        if accepted.get("status") != "accepted":
+            rejected = [e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"]
+            return {"status": "REJECTED", "rejected": rejected}
+        result = engine.wait(accepted["executionArn"])
+    return summarise(accepted["requestId"], result, dict(standins.faults_injected))
