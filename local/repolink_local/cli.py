@@ -79,12 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, default=0, help="seed for injected faults")
     run.add_argument("--verbose", action="store_true", help="also show the handlers' structured logs")
-    api = local_commands.add_parser("api", help="POST the request to the API handler and follow GET /links/{id}")
+    api = local_commands.add_parser(
+        "api", help="POST the request to the API handler and follow GET /links/{id}"
+    )
     event = local_commands.add_parser("event", help="deliver the request as a RepositoryLinkRequested event")
     for sub in (api, event):
         for action in run._actions[1:]:  # the same options as run (after -h)
             sub._add_action(action)
-        sub.add_argument("--idempotency-key", default=None, help="the Idempotency-Key (API) or idempotencyKey (event)")
+        sub.add_argument(
+            "--idempotency-key", default=None, help="the Idempotency-Key (API) or idempotencyKey (event)"
+        )
     event.add_argument("--account", default="210987654321", help="the sending team's account id")
     return parser
 

@@ -173,6 +173,8 @@ class LocalEngine:
         self.log_level = log_level
         self.functions: dict[str, FunctionSpec] = {f.name: f for f in self.template.functions()}
         self.lambda_invocations: Counter[str] = Counter()
+        # one execution environment per function: like Lambda, it runs one invocation at a time
+        self._environments = {name: threading.Lock() for name in self.functions}
         self.sdk_retry_sleeps: list[float] = []
         self.counter = _CallCounter()
         self._stack = ExitStack()
@@ -291,7 +293,7 @@ class LocalEngine:
                 raise fault
         spec = self.functions[function_name]
         context = FakeLambdaContext(spec.name, spec.memory, spec.timeout)
-        with self.counter.counting():
+        with self._environments[function_name], self.counter.counting():
             return self._handler(function_name)(event, context)
 
     # -- running ------------------------------------------------------------------------

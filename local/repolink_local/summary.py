@@ -161,7 +161,9 @@ def run_via_event(
         accepted = engine.put_event(detail, account=account)
         progress(f"RepositoryLinkRequested from {account} -> {accepted}")
         if accepted.get("status") != "accepted":
-            rejected = [e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"]
+            rejected = [
+                e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"
+            ]
             return {"status": "REJECTED", "rejected": rejected}
         result = engine.wait(accepted["executionArn"])
     return summarise(accepted["requestId"], result, dict(standins.faults_injected))

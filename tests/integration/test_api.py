@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
 from repolink.models.api import MAX_BODY_BYTES
 from repolink_local.engine import LocalEngine
@@ -30,22 +33,26 @@ def body(sample_event: Any) -> str:
 
 
 def follow(
-    engine: LocalEngine, status_url: str, *, until: set[str], deadline: float = 30.0
+    engine: LocalEngine, status_url: str, *, pending: bool = False, deadline: float = 30.0
 ) -> dict[str, Any]:
-    """Poll GET until the status is in ``until``; always ends (real-time deadline)."""
+    """Poll GET until the onboarding ends (or, with ``pending``, until the handshake is pending).
+
+    Always ends: on the awaited state, on a terminal state, or on a real-time deadline.
+    """
     give_up = time.monotonic() + deadline
     while True:
         code, _, status = engine.api("GET", status_url)
         assert code == 200
-        if status["status"] in until or time.monotonic() > give_up:
+        waiting = pending and status["connectionStatus"] == "PENDING"
+        if waiting or status["status"] != "running" or time.monotonic() > give_up:
             return status
-        time.sleep(0.02)
+        time.sleep(0.01)
 
 
 def test_post_answers_202_and_get_follows_to_completion(engine: LocalEngine, body: str) -> None:
     code, headers, accepted = engine.api("POST", "/links", body, headers=JSON)
     assert code == 202 and headers["Location"] == accepted["statusUrl"] == f"/links/{accepted['requestId']}"
-    status = follow(engine, accepted["statusUrl"], until={"succeeded", "failed"})
+    status = follow(engine, accepted["statusUrl"])
     assert status["status"] == "succeeded" and status["connectionStatus"] == "AVAILABLE"
     assert sorted(r["type"] for r in status["resources"]) == [
         "codeartifact:domain",
@@ -61,12 +68,10 @@ def test_get_shows_the_console_link_while_the_handshake_is_pending(sample_event:
     request = sample_event("onboarding.json") | {"handshakeTimeoutHours": 1}
     with LocalEngine(StandIns(handshake=HandshakePolicy("never")), log_level="WARNING") as engine:
         _, _, accepted = engine.api("POST", "/links", json.dumps(request), headers=JSON)
-        pending = follow(
-            engine, accepted["statusUrl"], until={"succeeded", "failed"} | {"pending"}, deadline=0.5
-        )
-        final = follow(engine, accepted["statusUrl"], until={"succeeded", "failed"})
-    if pending["status"] == "running":  # caught mid-wait: the link a person needs is there
-        assert pending["connectionStatus"] == "PENDING" and "codesuite/settings" in pending["consoleUrl"]
+        pending = follow(engine, accepted["statusUrl"], pending=True)
+        final = follow(engine, accepted["statusUrl"])
+    assert pending["status"] == "running" and pending["connectionStatus"] == "PENDING"
+    assert "codesuite/settings" in pending["consoleUrl"]  # the link a person needs, while it is needed
     assert final["status"] == "failed" and final["error"] == "HandshakeTimedOut"
     assert "codeconnections:connection" not in {r["type"] for r in final["resources"]}  # cleaned up
 
@@ -132,6 +137,35 @@ def test_fifty_concurrent_duplicates_start_one_execution(engine: LocalEngine, bo
     assert {code for code, _, _ in answers} == {202}
     assert len({answer["requestId"] for _, _, answer in answers}) == 1
     assert len(engine.executions()) == 1
+
+
+def test_fifty_truly_concurrent_starts_race_to_one_execution(engine: LocalEngine, sample_event: Any) -> None:
+    # Given 50 execution environments starting the same request at the same moment
+    from repolink.models.request import validate_request
+    from repolink.models.settings import get_entry_settings
+    from repolink.workflow.start import command_for, start_once
+    from repolink_local.engine import FakeLambdaContext
+
+    command = command_for(validate_request(sample_event("onboarding.json")), idempotency_key=None, caller="1")
+    barrier = threading.Barrier(10)
+
+    def start(_: int) -> str:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=5)
+        try:
+            return str(
+                start_once(command, get_entry_settings(), FakeLambdaContext("ApiFunction", 256, 29))[
+                    "requestId"
+                ]
+            )
+        except IdempotencyAlreadyInProgressError:
+            return "in-progress"  # the API answers these with the same request id
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(start, range(50)))
+    # Then the DynamoDB conditional write let exactly one through to Step Functions
+    assert len(engine.executions()) == 1
+    assert {o for o in outcomes if o != "in-progress"} == {engine.executions()[0]["name"]}
 
 
 def test_redelivered_events_start_nothing_new(engine: LocalEngine, sample_event: Any) -> None:

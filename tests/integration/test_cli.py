@@ -113,7 +113,9 @@ def test_local_api_mode_shows_202_then_polling_to_completion(capsys: Any) -> Non
 
 def test_local_api_mode_reports_a_refused_request(tmp_path: Path, capsys: Any) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"codeartifact": {"domain": "acme", "repositories": [{"name": "r", "upstreams": ["r"]}]}}))
+    bad.write_text(
+        json.dumps({"codeartifact": {"domain": "acme", "repositories": [{"name": "r", "upstreams": ["r"]}]}})
+    )
     # the CLI validates first; a request the CLI accepts but the API refuses is not possible by design
     assert main(["local", "api", str(bad)]) == 2
 
