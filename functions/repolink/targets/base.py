@@ -6,13 +6,14 @@ model in :mod:`repolink.models.request`; here it plans and applies that section 
 target means: one module here, its section in the request model, and its branch in the ASL.
 """
 
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 SpecT_contra = TypeVar("SpecT_contra", contravariant=True)
 ContextT_contra = TypeVar("ContextT_contra", contravariant=True)
 ResultT_co = TypeVar("ResultT_co", covariant=True)
 
 
+@runtime_checkable
 class LinkTarget(Protocol[SpecT_contra, ContextT_contra, ResultT_co]):
     #: the request section this target owns, e.g. ``"proton"``
     section: str
