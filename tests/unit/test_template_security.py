@@ -17,7 +17,9 @@ def test_the_api_requires_iam_auth_and_has_a_resource_policy() -> None:
     (api,) = T.resources_of_type("AWS::Serverless::Api").values()
     auth = api["Properties"]["Auth"]
     assert auth["DefaultAuthorizer"] == "AWS_IAM"
-    assert "AwsAccountWhitelist" in auth["ResourcePolicy"]
+    assert auth["InvokeRole"] == "NONE"  # not CALLER_CREDENTIALS: callers need no lambda:InvokeFunction
+    deny = next(s for s in auth["ResourcePolicy"]["CustomStatements"] if s["Effect"] == "Deny")
+    assert {"aws:PrincipalAccount", "aws:PrincipalOrgID"} == set(deny["Condition"]["StringNotEquals"])
     for function in T.resources_of_type("AWS::Serverless::Function").values():
         for event in function["Properties"].get("Events", {}).values():
             if event["Type"] == "Api":
@@ -35,7 +37,7 @@ def test_the_bus_admits_only_allowed_accounts_or_the_organization() -> None:
         if statement["Principal"] == "*":
             assert "aws:PrincipalOrgID" in statement["Condition"]["StringEquals"]
         else:
-            assert statement["Principal"] == {"AWS": {"Ref": "AllowedAccountIds"}}
+            assert statement["Principal"] == {"AWS": {"Fn::Split": [",", {"Ref": "AllowedAccountIds"}]}}
 
 
 def test_the_rule_retries_and_dead_letters() -> None:
