@@ -29,6 +29,11 @@ def test_the_api_requires_iam_auth_and_has_a_resource_policy() -> None:
 
 def test_the_bus_admits_only_allowed_accounts_or_the_organization() -> None:
     policies = T.resources_of_type("AWS::Events::EventBusPolicy")
+    own = policies.pop("EventBusPolicyForThisAccount")
+    assert "Condition" not in own, "the bus always has a policy, even with no other account listed"
+    assert own["Properties"]["Statement"]["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    }
     assert {p["Condition"] for p in policies.values()} == {"HasAllowedAccounts", "HasAllowedOrganization"}
     for policy in policies.values():
         statement: dict[str, Any] = policy["Properties"]["Statement"]
@@ -44,7 +49,7 @@ def test_the_rule_retries_and_dead_letters() -> None:
     ingest = T.resources["IngestEventFunction"]["Properties"]["Events"]["LinkRequested"]["Properties"]
     assert ingest["Pattern"] == {"detail-type": ["RepositoryLinkRequested"]}
     assert ingest["RetryPolicy"]["MaximumRetryAttempts"] >= 1
-    assert ingest["DeadLetterConfig"]["Type"] == "SQS"
+    assert ingest["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["RequestDeadLetterQueue", "Arn"]}}
 
 
 def test_the_idempotency_table_expires_records_and_is_encrypted() -> None:

@@ -5,6 +5,19 @@ from typing import Any
 
 from repolink.adapters.aws import call, client
 
+#: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
+OPERATIONS: dict[str, frozenset[str]] = {
+    "codeartifact": frozenset(
+        {
+            "DescribeDomain",
+            "CreateDomain",
+            "DescribeRepository",
+            "CreateRepository",
+            "AssociateExternalConnection",
+        }
+    )
+}
+
 
 @dataclass(frozen=True)
 class Domain:

@@ -13,6 +13,16 @@ from repolink.errors import AwsNotFound, ConnectionNotFound
 from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.state import ConnectionStatus
 
+#: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
+OPERATIONS: dict[str, frozenset[str]] = {
+    service: frozenset(
+        {"ListConnections", "CreateConnection", "GetConnection", "ListTagsForResource", "DeleteConnection"}
+    )
+    for service in ("codeconnections", "codestar-connections")
+} | {
+    "apprunner": frozenset({"ListConnections", "CreateConnection", "ListTagsForResource", "DeleteConnection"})
+}
+
 _STATUS: dict[str, ConnectionStatus] = {
     "PENDING": "PENDING",
     "PENDING_HANDSHAKE": "PENDING",

@@ -7,6 +7,9 @@ from typing import Any
 from repolink.adapters.aws import TRANSIENT_CODES, call, client
 from repolink.errors import AwsRequestRejected, TransientAwsError
 
+#: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
+OPERATIONS: dict[str, frozenset[str]] = {"events": frozenset({"PutEvents"})}
+
 
 def put_event(bus_name: str, source: str, detail_type: str, detail: Mapping[str, Any]) -> str:
     """Put one event and return its id; a failed entry is retried by the state machine."""

@@ -5,6 +5,9 @@ from typing import Any
 
 from repolink.adapters.aws import call, client
 
+#: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
+OPERATIONS: dict[str, frozenset[str]] = {"proton": frozenset({"CreateRepository", "GetRepository"})}
+
 
 @dataclass(frozen=True)
 class ProtonRepository:

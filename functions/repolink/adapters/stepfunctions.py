@@ -6,6 +6,11 @@ from typing import Any
 from repolink.adapters.aws import call, client
 from repolink.errors import AwsRequestRejected, ResourceConflict
 
+#: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
+OPERATIONS: dict[str, frozenset[str]] = {
+    "states": frozenset({"StartExecution", "DescribeExecution", "GetExecutionHistory"})
+}
+
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
     """arn:aws:states:REGION:ACCOUNT:stateMachine:M -> arn:aws:states:REGION:ACCOUNT:execution:M:NAME"""

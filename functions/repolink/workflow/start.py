@@ -27,6 +27,11 @@ from repolink.models.request import OnboardingRequest
 from repolink.models.settings import EntrySettings
 from repolink.workflow.idempotency import PREFIX, canonical
 
+#: the idempotency store's calls (Powertools' DynamoDBPersistenceLayer), for the security gate
+OPERATIONS: dict[str, frozenset[str]] = {
+    "dynamodb": frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
+}
+
 
 class StartCommand(BaseModel):
     """What is hashed (``key``), validated (``digest``) and run (``request``)."""
