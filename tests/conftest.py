@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,12 @@ SAFE_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
+
+
+# Powertools reads its service name and metrics namespace when ``repolink.observability`` is
+# imported, which collection does before any fixture runs: set them first.
+for _key in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"):
+    os.environ.setdefault(_key, SAFE_ENV[_key])
 
 
 def load_event(name: str) -> dict[str, Any]:

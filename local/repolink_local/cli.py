@@ -30,10 +30,17 @@ def _handshake(text: str) -> Any:
 
     if text in ("error", "never"):
         return HandshakePolicy(text, 1)  # type: ignore[arg-type]
-    kind, _, count = text.partition(":")
-    if kind != "after" or not count.isdigit() or int(count) < 1:
-        raise argparse.ArgumentTypeError("expected after:N (N >= 1), error or never")
-    return HandshakePolicy("after", int(count))
+    kind, _, value = text.partition(":")
+    if kind == "after" and value.isdigit() and int(value) >= 1:
+        return HandshakePolicy("after", int(value))
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (value[:-1], units[value[-1]]) if value[-1:] in units else (value, 1)
+    if kind == "at" and number.isdigit():
+        return HandshakePolicy("at", seconds=int(number) * unit)
+    raise argparse.ArgumentTypeError(
+        "expected after:N (AVAILABLE at the N-th check, N >= 1),"
+        " at:DURATION (e.g. at:90m, at:24h), error or never"
+    )
 
 
 def _fault(text: str) -> Any:
@@ -67,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
         "--handshake",
         type=_handshake,
         default=_handshake("after:3"),
-        help="after:N (AVAILABLE after N status checks; default after:3), error or never",
+        help="after:N (AVAILABLE after N status checks; default after:3), at:DURATION"
+        " (a person finishes it after 90s, 30m, 24h of virtual time), error or never",
     )
     run.add_argument(
         "--inject",

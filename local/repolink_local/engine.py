@@ -20,7 +20,7 @@ import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager, redirect_stdout, suppress
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -43,7 +43,8 @@ LOCAL_ENVIRONMENT = {
     "AWS_REGION": REGION,
     "MOTO_ACCOUNT_ID": ACCOUNT_ID,
     "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
+    # metrics are printed as EMF, as in Lambda, and collected from stdout (MetricsSink)
+    "POWERTOOLS_METRICS_DISABLED": "false",
 }
 
 
@@ -90,6 +91,8 @@ class ExecutionResult:
     waits: list[float]
     retry_sleeps: list[float]
     sdk_retry_sleeps: list[float]
+    #: Powertools metrics the handlers emitted (EMF), summed by name, over the engine's lifetime
+    metrics: dict[str, float] = field(default_factory=dict)
 
     @property
     def states_entered(self) -> list[str]:
@@ -183,6 +186,8 @@ class LocalEngine:
         self.bus_name = ""
         self._events_queue_url = ""
         self._events: list[dict[str, Any]] = []
+        #: the CloudWatch embedded-metric-format documents the handlers printed
+        self.metrics = MetricsSink()
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -202,11 +207,14 @@ class LocalEngine:
                 config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
             )
         )
+        self.standins.connections.clock = self.clock.now
         self.standins.install()
         stack.callback(self.standins.uninstall)
         reset_app_caches()
         stack.callback(reset_app_caches)
         stack.enter_context(_logs_to_stderr(self.log_level))
+        stack.enter_context(redirect_stdout(self.metrics))  # type: ignore[type-var]
+        stack.enter_context(_metrics_one_at_a_time())
         stack.enter_context(virtual_time(self.clock))
         stack.enter_context(_sdk_retry_sleeps(self.clock, self.sdk_retry_sleeps))
         stack.enter_context(in_process_lambdas(self._dispatch))
@@ -399,6 +407,7 @@ class LocalEngine:
             waits=list(self.clock.waits),
             retry_sleeps=list(self.clock.retry_sleeps),
             sdk_retry_sleeps=list(self.sdk_retry_sleeps),
+            metrics=self.metrics.totals(),
         )
 
     def run(
@@ -504,6 +513,76 @@ def _logs_to_stderr(level: str | None) -> Iterator[None]:
         handler.removeFilter(at_least)
         if isinstance(handler, logging.StreamHandler):
             handler.stream = stream
+
+
+@contextmanager
+def _metrics_one_at_a_time() -> Iterator[None]:
+    """In Lambda each function has its own process, hence its own Powertools metric set; here
+    every function shares one (it lives on the class), so adding, flushing and clearing are
+    serialised: otherwise one function's flush can empty the set under another's (which then
+    fails with "Must contain at least one metric")."""
+    from unittest import mock
+
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+        AmazonCloudWatchEMFProvider as Provider,
+    )
+
+    lock = threading.RLock()
+
+    def serialised(method: Callable[..., Any]) -> Callable[..., Any]:
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return locked
+
+    with (
+        mock.patch.object(Provider, "add_metric", serialised(Provider.add_metric)),
+        mock.patch.object(Provider, "flush_metrics", serialised(Provider.flush_metrics)),
+    ):
+        yield
+
+
+class MetricsSink:
+    """Where stdout goes while the engine runs: Powertools Metrics prints EMF documents there
+    (as Lambda, whose stdout CloudWatch parses); anything else is passed on to stderr."""
+
+    def __init__(self) -> None:
+        self.documents: list[dict[str, Any]] = []
+        # print() writes the text and the newline separately: keep each thread's line apart
+        self._partial = threading.local()
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        import sys
+
+        lines = (getattr(self._partial, "text", "") + text).split("\n")
+        self._partial.text = lines.pop()
+        with self._lock:
+            for line in lines:
+                try:
+                    document = json.loads(line)
+                except ValueError:
+                    document = None
+                if isinstance(document, dict) and "_aws" in document:
+                    self.documents.append(document)
+                elif line:
+                    sys.stderr.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def totals(self) -> dict[str, float]:
+        """Each metric's values summed over every document, by metric name."""
+        sums: Counter[str] = Counter()
+        with self._lock:
+            for document in self.documents:
+                for directive in document["_aws"]["CloudWatchMetrics"]:
+                    for metric in directive["Metrics"]:
+                        value = document[metric["Name"]]
+                        sums[metric["Name"]] += sum(value) if isinstance(value, list) else value
+        return dict(sorted(sums.items()))
 
 
 class _StderrProxy:

@@ -58,6 +58,7 @@ def summarise(
         "apiCalls": result.api_calls,
         "virtualSecondsWaited": sum(result.waits),
         "retrySleeps": result.retry_sleeps,
+        "metrics": result.metrics,
         "faultsInjected": faults_injected or {},
     }
     if final and final["detail-type"] == "RepositoryLinkFailed":

@@ -57,12 +57,13 @@ def test_same_name_other_provider_is_a_conflict(standins: Any, lambda_context: A
 
 
 def test_many_existing_connections_are_paginated(standins: Any, lambda_context: Any) -> None:
+    # more than one page at the model's largest page size (100), which the adapter asks for
     client = boto3.client("codeconnections")
-    for i in range(12):
+    for i in range(230):
         client.create_connection(ConnectionName=f"other-{i}", ProviderType="GitHub")
     client.create_connection(ConnectionName="acme-github", ProviderType="GitHub")
     assert create(lambda_context)["connection"]["created"] is False
-    assert standins.calls["codeconnections:ListConnections"] >= 2
+    assert standins.calls["codeconnections:ListConnections"] == 3
 
 
 def test_app_runner_connection_created_found_by_name_and_checked(standins: Any, lambda_context: Any) -> None:

@@ -31,6 +31,9 @@ _STATUS: dict[str, ConnectionStatus] = {
     "DELETED": "DELETED",
 }
 
+#: ListConnections' MaxResults maximum in both services' botocore models
+LIST_PAGE_SIZE = 100
+
 
 @dataclass(frozen=True)
 class Connection:
@@ -86,7 +89,10 @@ class CodeConnections:
     def find_by_name(self, name: str) -> Connection | None:
         token: str | None = None
         while True:
-            page = call(self._aws, "ListConnections", **({"NextToken": token} if token else {}))
+            params: dict[str, Any] = {"MaxResults": LIST_PAGE_SIZE}  # the model's maximum: fewest calls
+            if token:
+                params["NextToken"] = token
+            page = call(self._aws, "ListConnections", **params)
             for raw in page.get("Connections", []):
                 if raw["ConnectionName"] == name:
                     return self._from(raw)
@@ -154,7 +160,7 @@ class AppRunnerConnections:
         found: list[Connection] = []
         token: str | None = None
         while True:
-            params: dict[str, Any] = {"ConnectionName": name}
+            params: dict[str, Any] = {"ConnectionName": name, "MaxResults": LIST_PAGE_SIZE}
             if token:
                 params["NextToken"] = token
             page = call(self._aws, "ListConnections", **params)

@@ -26,8 +26,9 @@ from repolink_local.standins.connections import (
 from repolink_local.standins.faults import FaultInjector, FaultRule
 from repolink_local.standins.protocol import Codec, ServiceError, validate
 from repolink_local.standins.proton import ProtonApi
+from repolink_local.standins.quotas import DOCUMENTED_QUOTAS, Quota, RateLimiter
 
-__all__ = ["FaultRule", "HandshakePolicy", "StandIns"]
+__all__ = ["DOCUMENTED_QUOTAS", "FaultRule", "HandshakePolicy", "Quota", "StandIns"]
 
 #: the botocore service id (as in ``before-send.<id>.<Operation>``) -> botocore service name
 SERVICES = {
@@ -53,6 +54,7 @@ class StandIns:
         handshake: HandshakePolicy = DEFAULT_HANDSHAKE,
         faults: Sequence[FaultRule] = (),
         seed: int = 0,
+        quotas: Sequence[Quota] = (),
     ) -> None:
         self.account_id, self.region = account_id, region
         self.connections = ConnectionStore(account_id, region, handshake)
@@ -67,6 +69,8 @@ class StandIns:
         }
         self._codecs = {name: Codec(name) for name in SERVICES.values()}
         self._injector = FaultInjector(faults, seed)
+        #: request-rate quotas, on the same clock as the handshake (the engine's virtual clock)
+        self.limiter = RateLimiter(quotas, lambda: self.connections.clock())
         self._lock = threading.RLock()
         self.calls: Counter[str] = Counter()
         self._entry = ("before-send", self)
@@ -92,6 +96,7 @@ class StandIns:
         with self._lock:
             self.calls[f"{service}:{operation_name}"] += 1
             try:
+                self.limiter.check(service, operation_name)
                 self._injector.check(service, operation_name)
                 operation = codec.operation(operation_name)
                 params = codec.decode(operation, request)

@@ -1,13 +1,16 @@
 """Source connections: CodeConnections and CodeStar Connections (one store, two names) and App Runner.
 
 The handshake a person completes in the console is simulated by a :class:`HandshakePolicy`:
-a PENDING connection turns AVAILABLE after N status reads of it, turns ERROR, or never changes.
+a PENDING connection turns AVAILABLE after N status reads of it, or once a given number of
+(virtual) seconds has passed since it was created, turns ERROR, or never changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,8 +21,12 @@ CONNECTION_SERVICES = ("codeconnections", "codestar-connections")
 
 @dataclass(frozen=True)
 class HandshakePolicy:
-    kind: Literal["after", "error", "never"] = "after"
+    """``after``: AVAILABLE at the ``polls``-th status read; ``at``: AVAILABLE at the first read
+    ``seconds`` or more after creation (on the store's clock, the engine's virtual clock)."""
+
+    kind: Literal["after", "at", "error", "never"] = "after"
     polls: int = 1
+    seconds: float = 0.0
 
 
 @dataclass
@@ -34,6 +41,11 @@ class StoredConnection:
     tags: dict[str, str] = field(default_factory=dict)
     reads: int = 0
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    #: on the store's clock: when it was created, when the person finished the handshake, and
+    #: the first status read that saw it AVAILABLE (the workflow's detection)
+    created_clock: float = 0.0
+    handshake_done_clock: float | None = None
+    seen_available_clock: float | None = None
 
     @property
     def key(self) -> str:
@@ -52,6 +64,8 @@ class StoredHost:
 class ConnectionStore:
     def __init__(self, account: str, region: str, handshake: HandshakePolicy) -> None:
         self.account, self.region, self.handshake = account, region, handshake
+        #: what "now" is for time-based handshakes; the engine sets its virtual clock here
+        self.clock: Callable[[], float] = time.time
         self._connections: dict[str, StoredConnection] = {}
         self.hosts: dict[str, StoredHost] = {}
 
@@ -82,15 +96,23 @@ class ConnectionStore:
     def _read(self, conn: StoredConnection) -> StoredConnection:
         """A status read: where the simulated person finishes (or fails) the handshake."""
         conn.reads += 1
+        now = self.clock()
         if conn.status in ("PENDING", "PENDING_HANDSHAKE"):
-            available = "AVAILABLE"
-            if self.handshake.kind == "error":
+            policy = self.handshake
+            if policy.kind == "error":
                 conn.status = "ERROR"
-            elif self.handshake.kind == "after" and conn.reads >= self.handshake.polls:
-                conn.status = available
+            elif policy.kind == "after" and conn.reads >= policy.polls:
+                conn.status = "AVAILABLE"
+                conn.handshake_done_clock = now
+            elif policy.kind == "at" and now - conn.created_clock >= policy.seconds:
+                conn.status = "AVAILABLE"
+                conn.handshake_done_clock = conn.created_clock + policy.seconds
+        if conn.status == "AVAILABLE" and conn.seen_available_clock is None:
+            conn.seen_available_clock = now
         return conn
 
     def _add(self, conn: StoredConnection) -> StoredConnection:
+        conn.created_clock = self.clock()
         self._connections[conn.key] = conn
         return conn
 

@@ -1,0 +1,571 @@
+"""Cold start: what importing each Lambda handler module costs, against a bare ``import boto3``.
+
+The handler modules come from template.yaml (each function's ``Handler``, or Globals.Function's).
+For each module, and for ``import boto3`` measured in the same run, N fresh interpreters
+(interleaved round-robin, so drift hits every module alike) give:
+
+- **import ms**: the cumulative microseconds of the module's top-level line in ``-X importtime``;
+- **wall ms**: a fresh ``python -c "import MODULE"`` (no ``-X importtime``) around
+  ``time.perf_counter``, minus an empty interpreter (``-c pass``) of the same round. It includes
+  the interpreter's teardown of what was imported, which a Lambda cold start does not pay.
+
+Medians of N. The target is <= 1.5x bare boto3 on import ms (wall ms shown as a cross-check).
+Processes get a Lambda-like environment (POWERTOOLS_* with tracing disabled, AWS_DEFAULT_REGION,
+the runtime's own LAMBDA_TASK_ROOT etc., PYTHONPATH = the CodeUri), plus the template's variables
+if a module does not import without them. The second
+table says what each module loads: pydantic, aws_xray_sdk, which Powertools modules, and the
+five heaviest packages it imports directly (cumulative ms of its first-level imports of each
+package: imports made by the project's own modules, not by a library on their behalf). The third
+splits import ms by package (self times, which add up).
+
+Exit status 0 whatever the ratios (a measurement, not a test); 1 if a module cannot be imported.
+
+    python bench/cold_start.py [--runs 9] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml  # type: ignore[import-untyped]  # no stubs in the venv
+from common import machine, median, table
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "template.yaml"
+TARGET = 1.5
+MIN_RUNS = 7
+BASELINE = "boto3"
+FUNCTION_TYPES = {"AWS::Serverless::Function", "AWS::Lambda::Function"}
+
+#: What a Lambda environment sets for every function, whatever the template says.
+LAMBDA_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "repolink",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_METRICS_NAMESPACE": "repolink",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    # Set by the Lambda runtime itself. LAMBDA_TASK_ROOT (the CodeUri here, /var/task there) matters:
+    # without it aws_xray_sdk's recorder builds a centralised sampler with two botocore X-Ray
+    # clients at import (~90 ms) that it never builds in Lambda. It also touches
+    # /tmp/.aws-xray/initialized, as in Lambda.
+    "AWS_REGION": "us-east-1",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+    "AWS_LAMBDA_FUNCTION_NAME": "repolink-cold-start",
+}
+#: Passed through from this process; everything else (PYTHONPATH, AWS_*, ...) is dropped.
+KEEP_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+#: Bytecode for every module measured, written once (by the untimed first import) outside the
+#: repository, so all modules are measured from .pyc alike and the working tree stays untouched.
+PYCACHE = Path(tempfile.gettempdir()) / "repolink-cold-start-pycache"
+
+#: Powertools modules every use of it loads; left out of the "powertools modules" column.
+POWERTOOLS_PLUMBING = {
+    "shared",
+    "package_logger",
+    "exceptions",
+    "warnings",
+    "middleware_factory",
+    "typing",
+    "jmespath_utils",
+}
+#: Packages whose self time the last table adds up together ("own package" is the module's package).
+GROUPS = {
+    "boto3 & deps": ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "jmespath", "six", "certifi"),
+    "awscrt+pyOpenSSL": ("awscrt", "_awscrt", "OpenSSL", "cryptography", "_cffi_backend"),
+    "aws_xray_sdk+wrapt": ("aws_xray_sdk", "wrapt"),
+    "pydantic": ("pydantic", "pydantic_core", "annotated_types", "typing_inspection"),
+    "powertools": ("aws_lambda_powertools",),
+}
+GROUP_COLUMNS = ["own package", *GROUPS, "stdlib", "other"]
+
+IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( +)(\S+)\s*$")
+
+
+# --- template ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Intrinsic:
+    """A CloudFormation tag (!Ref, !Sub, !GetAtt, ...) and its argument, left unresolved."""
+
+    tag: str
+    value: Any
+
+
+class CfnLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml is untyped here
+    """SafeLoader that reads CloudFormation short-form tags instead of failing on them."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Intrinsic:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        assert isinstance(node, yaml.MappingNode)
+        value = loader.construct_mapping(node, deep=True)
+    return Intrinsic("!" + suffix, value)
+
+
+CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    module: str
+    code_uri: Path
+    #: The template's environment (Globals, then the function's), intrinsics resolved where possible.
+    template_env: Mapping[str, str]
+
+
+def functions_in(template_path: Path) -> list[Function]:
+    template: dict[str, Any] = yaml.load(template_path.read_text(), Loader=CfnLoader)  # noqa: S506 (a SafeLoader)
+    defaults: dict[str, Any] = (template.get("Globals") or {}).get("Function") or {}
+    parameters: dict[str, Any] = template.get("Parameters") or {}
+    found = []
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if not isinstance(resource, dict) or resource.get("Type") not in FUNCTION_TYPES:
+            continue
+        props: dict[str, Any] = resource.get("Properties") or {}
+        handler = props.get("Handler", defaults.get("Handler"))
+        if not isinstance(handler, str) or "." not in handler:
+            continue  # an image function, or a handler we cannot read
+        code_uri = props.get("CodeUri", defaults.get("CodeUri"))
+        env = _variables(defaults) | _variables(props)
+        found.append(
+            Function(
+                logical_id=logical_id,
+                module=handler.rsplit(".", 1)[0],
+                code_uri=ROOT / (code_uri if isinstance(code_uri, str) else "."),
+                template_env={name: _env_value(name, v, parameters) for name, v in env.items()},
+            )
+        )
+    return found
+
+
+def _variables(props: Mapping[str, Any]) -> dict[str, Any]:
+    variables = (props.get("Environment") or {}).get("Variables") or {}
+    return dict(variables) if isinstance(variables, dict) else {}
+
+
+def _env_value(name: str, value: Any, parameters: Mapping[str, Any]) -> str:
+    """A literal as is; a !Ref to a parameter as its Default; any other intrinsic a placeholder."""
+    if isinstance(value, Intrinsic):
+        if value.tag == "!Ref" and isinstance(value.value, str):
+            default = (parameters.get(value.value) or {}).get("Default")
+            if default is not None:
+                return str(default)
+        return f"bench-placeholder-{name.lower()}"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+# --- -X importtime ----------------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    name: str
+    self_us: int
+    cumulative_us: int
+    level: int
+    children: list[Node] = field(default_factory=list)
+
+    @property
+    def package(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def parse_importtime(stderr: str) -> list[Node]:
+    """The top-level imports (and their trees) from ``-X importtime`` output, in import order.
+
+    Lines come children first (post-order), indented two spaces a level; a line's children are
+    the lines one level deeper just above it.
+    """
+    stack: list[Node] = []
+    for line in stderr.splitlines():
+        match = IMPORTTIME.match(line)
+        if match is None:
+            continue  # the header, or anything else on stderr
+        self_us, cumulative_us, indent, name = match.groups()
+        node = Node(name, int(self_us), int(cumulative_us), (len(indent) - 1) // 2)
+        while stack and stack[-1].level > node.level:
+            node.children.insert(0, stack.pop())
+        stack.append(node)
+    return stack
+
+
+def module_tree(stderr: str, module: str) -> Node:
+    for node in reversed(parse_importtime(stderr)):
+        if node.name == module:
+            return node
+    raise ValueError(f"no top-level import of {module} in the -X importtime output")
+
+
+def first_level_packages(tree: Node) -> dict[str, float]:
+    """Cumulative ms per package of the imports the module's own package makes of it directly.
+
+    An import made by the module's own package (or by the module itself) of another package is a
+    first-level entry; what that package pulls in is inside its cumulative time and not counted
+    again, so the figures do not overlap.
+    """
+    own = tree.package
+    totals: dict[str, float] = defaultdict(float)
+
+    def visit(node: Node) -> None:
+        for child in node.children:
+            if child.package == own:
+                visit(child)
+            else:
+                totals[child.package] += child.cumulative_us / 1000
+
+    visit(tree)
+    return dict(totals)
+
+
+def loaded_via(tree: Node, package: str) -> str | None:
+    """Which import first brought ``package`` in: ``own.module > the import it made``.
+
+    The right-hand side is what the project's module imported (the package itself, or a library
+    that pulled it in); None if the package was not loaded.
+    """
+    own = tree.package
+
+    def search(node: Node, importer: str, entry: str | None) -> str | None:
+        for child in node.children:
+            child_entry = None if child.package == own else (entry or child.name)
+            if child.package == package:
+                return f"{importer} > {child_entry}"
+            found = search(child, child.name if child.package == own else importer, child_entry)
+            if found is not None:
+                return found
+        return None
+
+    return search(tree, tree.name, None)
+
+
+def powertools_modules(tree: Node) -> list[str]:
+    """Powertools features loaded: ``aws_lambda_powertools.X`` (``utilities.Y`` for utilities)."""
+    names = set()
+    for node in tree.walk():
+        parts = node.name.split(".")
+        if parts[0] != "aws_lambda_powertools" or len(parts) < 2 or parts[1] in POWERTOOLS_PLUMBING:
+            continue
+        if parts[1] == "utilities":
+            if len(parts) > 2 and parts[2] not in POWERTOOLS_PLUMBING:
+                names.add(f"utilities.{parts[2]}")
+        else:
+            names.add(parts[1])
+    return sorted(names)
+
+
+def self_ms_by_group(tree: Node) -> dict[str, float]:
+    """Exclusive (self) ms of every module under the tree, summed by GROUPS; adds up to the total."""
+    group_of = {package: group for group, packages in GROUPS.items() for package in packages}
+    totals: dict[str, float] = defaultdict(float)
+    for node in tree.walk():
+        if node.package == tree.package:
+            group = "own package"
+        elif node.package in group_of:
+            group = group_of[node.package]
+        else:
+            group = "stdlib" if node.package in sys.stdlib_module_names else "other"
+        totals[group] += node.self_us / 1000
+    return dict(totals)
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    label: str
+    module: str | None  # None: the empty interpreter
+    env: dict[str, str]
+    env_note: str = "Lambda env"
+    error: str | None = None
+    import_ms: list[float] = field(default_factory=list)
+    wall_ms: list[float] = field(default_factory=list)
+    packages: list[dict[str, float]] = field(default_factory=list)
+    self_ms: list[dict[str, float]] = field(default_factory=list)
+    tree: Node | None = None
+
+    @property
+    def code(self) -> str:
+        return "pass" if self.module is None else f"import {self.module}"
+
+
+def base_env(pythonpath: Sequence[Path]) -> dict[str, str]:
+    env = {name: os.environ[name] for name in KEEP_ENV if name in os.environ}
+    return (
+        env
+        | LAMBDA_ENV
+        | {
+            "PYTHONPATH": os.pathsep.join(str(p) for p in pythonpath),
+            "LAMBDA_TASK_ROOT": str(pythonpath[0]),
+            "PYTHONPYCACHEPREFIX": str(PYCACHE),
+        }
+    )
+
+
+def run(code: str, env: Mapping[str, str], importtime: bool) -> subprocess.CompletedProcess[str]:
+    flags = ["-X", "importtime"] if importtime else []
+    return subprocess.run(
+        [sys.executable, *flags, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+
+
+def wall(code: str, env: Mapping[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    took = (time.perf_counter() - started) * 1000
+    if done.returncode != 0:
+        raise RuntimeError(f"{code!r} exited {done.returncode} during the measured runs")
+    return took
+
+
+def preflight(target: Target, fallback_env: Mapping[str, str]) -> None:
+    """Import once untimed (also warms the page cache and writes .pyc); with the template's
+    environment as well if the Lambda environment alone is not enough."""
+    if run(target.code, target.env, importtime=False).returncode == 0:
+        return
+    env = dict(fallback_env) | target.env
+    done = run(target.code, env, importtime=False)
+    if done.returncode == 0:
+        target.env, target.env_note = env, "Lambda env + template env"
+    else:
+        last = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
+        target.error = last[-1]
+
+
+def measure(targets: Sequence[Target], runs: int) -> None:
+    """``runs`` rounds; each round visits every target once, starting one further along."""
+    for round_ in range(runs):
+        start = round_ % len(targets)
+        for target in [*targets[start:], *targets[:start]]:
+            if target.module is not None:
+                # -X importtime writes each line as the import finishes: skip the teardown.
+                done = run(f"{target.code}; import os; os._exit(0)", target.env, importtime=True)
+                if done.returncode != 0:
+                    raise RuntimeError(f"{target.code!r} exited {done.returncode}: {done.stderr[-500:]}")
+                tree = module_tree(done.stderr, target.module)
+                target.import_ms.append(tree.cumulative_us / 1000)
+                target.packages.append(first_level_packages(tree))
+                target.self_ms.append(self_ms_by_group(tree))
+                target.tree = target.tree or tree
+            target.wall_ms.append(wall(target.code, target.env))
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    function: str
+    module: str
+    import_ms: float
+    import_ratio: float
+    wall_ms: float
+    wall_ratio: float
+    verdict: str
+    pydantic: str | None  # "own module > the import that brought it in"; None if not loaded
+    xray: str | None
+    powertools: list[str]
+    top_packages: list[tuple[str, float]]
+    self_ms: dict[str, float]
+    env: str
+    import_runs_ms: list[float]
+    wall_runs_ms: list[float]
+
+
+def figures(targets: Sequence[Target], empty: Target, baseline: Target) -> list[Figures]:
+    def net_wall(target: Target) -> float:  # paired with the empty interpreter of the same round
+        return median([w - e for w, e in zip(target.wall_ms, empty.wall_ms, strict=True)])
+
+    base_import, base_wall = median(baseline.import_ms), net_wall(baseline)
+    rows = []
+    for target in targets:
+        if target.error is not None or target.module is None or target.tree is None:
+            continue
+        packages = {name for run_ in target.packages for name in run_}
+        per_package = {name: median([r.get(name, 0.0) for r in target.packages]) for name in packages}
+        top = sorted(per_package.items(), key=lambda item: -item[1])[:5]
+        import_ms, wall_ms = median(target.import_ms), net_wall(target)
+        ratio = import_ms / base_import
+        rows.append(
+            Figures(
+                function=target.label,
+                module=target.module,
+                import_ms=import_ms,
+                import_ratio=ratio,
+                wall_ms=wall_ms,
+                wall_ratio=wall_ms / base_wall,
+                verdict="baseline" if target is baseline else ("PASS" if ratio <= TARGET else "OVER"),
+                pydantic=loaded_via(target.tree, "pydantic"),
+                xray=loaded_via(target.tree, "aws_xray_sdk"),
+                powertools=powertools_modules(target.tree),
+                top_packages=[(name, round(ms, 1)) for name, ms in top],
+                self_ms={g: round(median([r.get(g, 0.0) for r in target.self_ms]), 1) for g in GROUP_COLUMNS},
+                env=target.env_note,
+                import_runs_ms=[round(ms, 1) for ms in target.import_ms],
+                wall_runs_ms=[round(w, 1) for w in target.wall_ms],
+            )
+        )
+    return rows
+
+
+def report(rows: Sequence[Figures], empty: Target, errors: Sequence[Target], runs: int) -> str:
+    over = [r.function for r in rows if r.verdict == "OVER"]
+    disagree = [
+        r.function
+        for r in rows
+        if r.verdict != "baseline" and (r.wall_ratio > TARGET) != (r.verdict == "OVER")
+    ]
+    lines = [
+        "## Cold start: handler module import against a bare `import boto3`",
+        "",
+        f"{machine()} ({platform.python_implementation()}, {platform.system()}, "
+        f"{os.process_cpu_count()} usable); {runs} fresh interpreters per module and kind, "
+        "interleaved round-robin; medians.",
+        f"Empty interpreter (`-c pass`): {median(empty.wall_ms):.1f} ms wall, subtracted from wall ms "
+        "(which includes the interpreter's teardown). "
+        f"Target: import ms <= {TARGET:g}x bare boto3.",
+        "",
+        table(
+            ["function", "module", "import ms", "x boto3", "wall ms", "x boto3 (wall)", "verdict"],
+            [
+                [r.function, r.module, r.import_ms, r.import_ratio, r.wall_ms, r.wall_ratio, r.verdict]
+                for r in rows
+            ],
+        ),
+        "",
+        f"{len(over)} of {len(rows) - 1} handlers over {TARGET:g}x"
+        + (f": {', '.join(over)}." if over else "."),
+    ]
+    if disagree:
+        lines.append(f"Wall time puts these on the other side of the target: {', '.join(disagree)}.")
+    for target in errors:
+        lines.append(f"NOT MEASURED {target.label} ({target.module}): {target.error}")
+    lines += [
+        "",
+        "### What each module loads",
+        "",
+        "pydantic / aws_xray_sdk: the project module that first imports it (- if not loaded). "
+        "Heaviest packages: cumulative ms of the package's first-level imports (made by the "
+        "module's own package), median over the runs.",
+        "",
+        table(
+            ["function", "pydantic", "aws_xray_sdk", "powertools modules", "heaviest packages (ms)"],
+            [
+                [
+                    r.function,
+                    r.pydantic or "-",
+                    r.xray or "-",
+                    ", ".join(r.powertools) or "-",
+                    ", ".join(f"{name} {ms:.0f}" for name, ms in r.top_packages),
+                ]
+                for r in rows
+            ],
+        ),
+    ]
+    lines += [
+        "",
+        "### Where the time goes",
+        "",
+        "Self ms (each module's own time, not its imports'), summed by package (own package: repolink, "
+        "or boto3 for the baseline), median over the runs; "
+        "a row adds up to about its import ms. A module's self time includes what its body runs "
+        "(aws_xray_sdk.core's: creating its recorder). awscrt and pyOpenSSL are in this venv, "
+        "not in the Lambda runtime; botocore imports them when present.",
+        "",
+        table(
+            ["function", *GROUP_COLUMNS], [[r.function, *(r.self_ms[g] for g in GROUP_COLUMNS)] for r in rows]
+        ),
+    ]
+    if any(r.env != "Lambda env" for r in rows):
+        lines += [
+            "",
+            "Needed the template's environment: "
+            + ", ".join(r.function for r in rows if r.env != "Lambda env"),
+        ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--runs", type=int, default=9, help=f"fresh interpreters per module (>= {MIN_RUNS})")
+    parser.add_argument("--template", type=Path, default=TEMPLATE, help="the SAM template to read")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args()
+    if args.runs < MIN_RUNS:
+        parser.error(f"--runs must be at least {MIN_RUNS} for a median worth printing")
+
+    started = time.perf_counter()
+    functions = functions_in(args.template)
+    if not functions:
+        print(f"no handler functions found in {args.template}", file=sys.stderr)
+        return 1
+    code_uris = list(dict.fromkeys(f.code_uri for f in functions))
+    env = base_env(code_uris)
+    empty = Target("(empty interpreter)", None, env)
+    baseline = Target("(bare boto3)", BASELINE, env)
+    handlers = [Target(f.logical_id, f.module, dict(env)) for f in functions]
+    template_env = {f.logical_id: f.template_env for f in functions}
+
+    for target in [empty, baseline, *handlers]:
+        preflight(target, template_env.get(target.label, {}))
+    if empty.error or baseline.error:
+        print(f"cannot measure: {empty.error or baseline.error}", file=sys.stderr)
+        return 1
+    measurable = [t for t in handlers if t.error is None]
+    measure([empty, baseline, *measurable], args.runs)
+
+    rows = figures([baseline, *measurable], empty, baseline)
+    errors = [t for t in handlers if t.error is not None]
+    print(report(rows, empty, errors, args.runs))
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+    if args.json:
+        document = {
+            "machine": {
+                "python": platform.python_version(),
+                "implementation": platform.python_implementation(),
+                "platform": platform.platform(),
+                "cpu_count": os.cpu_count(),
+                "usable_cpus": os.process_cpu_count(),
+            },
+            "runs": args.runs,
+            "target_ratio": TARGET,
+            "empty_interpreter_wall_ms": median(empty.wall_ms),
+            "rows": [asdict(r) for r in rows],
+            "not_measured": {t.label: {"module": t.module, "error": t.error} for t in errors},
+        }
+        print(json.dumps(document, indent=2))
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

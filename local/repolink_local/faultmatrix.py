@@ -1,0 +1,136 @@
+"""Fault runs: transient failures everywhere, then a permanent denial on each operation in turn.
+
+Used by ``bench/faults.py`` (printed tables) and by the invariant tests in CI.
+
+- **Transient**: every call to the stand-in services fails 20% of the time (half
+  ``ThrottlingException``, half ``InternalServerException``) and every Lambda invoke fails 20% of
+  the time as the Lambda *service* (``TooManyRequestsException``, ``ServiceException``). Each
+  onboarding must still finish, and create nothing twice.
+- **Permanent**: ``AccessDeniedException`` on one operation, every time. The onboarding must end
+  in ``RepositoryLinkFailed`` naming the step and the cause, listing what succeeded before it,
+  and leave no pending connection it created when the request asked for cleanup (unless the
+  denied operation is the very one cleanup needs, which the failure event then says).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from repolink.workflow.idempotency import request_id_for
+from repolink_local.engine import ExecutionResult, LocalEngine
+from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
+from repolink_local.summary import RESULT_TYPES, lambda_service_faults
+
+STANDIN_SERVICES = ("codeconnections", "codestar-connections", "apprunner", "proton", "codeartifact")
+
+
+def transient_rules(rate: float = 0.2) -> list[FaultRule]:
+    """``rate`` of calls fail, split evenly between two transient errors (the second rule only
+    sees calls the first let through, hence its higher conditional rate)."""
+    half = rate / 2
+    second = half / (1 - half)
+    return [
+        FaultRule("ThrottlingException", "*", half),
+        FaultRule("InternalServerException", "*", second),
+        FaultRule("TooManyRequestsException", "lambda:*", half),
+        FaultRule("ServiceException", "lambda:*", second),
+    ]
+
+
+@dataclass
+class FaultRun:
+    label: str
+    status: str
+    result_event: str | None
+    step: str | None
+    error: str | None
+    cause: str | None
+    succeeded_before: list[str]
+    failures: list[dict[str, Any]]
+    faults_injected: dict[str, int]
+    dangling_connections: int
+    duplicated_resources: int
+    connection_deleted: bool
+    api_calls: dict[str, int] = field(default_factory=dict)
+
+
+def run_with_faults(
+    request: dict[str, Any],
+    faults: Sequence[FaultRule],
+    *,
+    label: str,
+    seed: int = 0,
+    handshake: HandshakePolicy | None = None,
+) -> FaultRun:
+    aws = [f for f in faults if not f.operation.startswith("lambda:")]
+    lambdas = lambda_service_faults([f for f in faults if f.operation.startswith("lambda:")], seed)
+    standins = StandIns(handshake=handshake or HandshakePolicy("after", 2), faults=aws, seed=seed)
+    with LocalEngine(standins, lambda_faults=lambdas, log_level="CRITICAL") as engine:
+        result = engine.run(request_id_for(request), request, deadline_seconds=300)
+    return _describe(label, request, result, standins)
+
+
+def _describe(label: str, request: dict[str, Any], result: ExecutionResult, standins: StandIns) -> FaultRun:
+    outcome = next((e for e in reversed(result.events) if e["detail-type"] in RESULT_TYPES), None)
+    detail: dict[str, Any] = outcome["detail"] if outcome else {}
+    succeeded = [r["name"] for r in detail.get("protonRepositories", [])]
+    codeartifact = detail.get("codeartifact") or {}
+    succeeded += [f"codeartifact:{r['name']}" for r in codeartifact.get("repositories", [])]
+    connection = detail.get("connection")
+    if connection and connection.get("status") == "AVAILABLE":
+        succeeded.insert(0, f"connection:{connection['name']}")
+    ours = [c for c in standins.connections.list() if c.status != "AVAILABLE"]
+    cleanup_asked = bool(request.get("cleanupOnTimeout"))
+    asked_repos = len(request.get("codeartifact", {}).get("repositories", []))
+    duplicated = (
+        max(0, len(standins.connections.list()) - (1 if "connection" in request else 0))
+        + max(0, len(standins.codeartifact.repositories) - asked_repos)
+        + max(0, len(standins.proton.repositories) - len(request.get("proton", {}).get("repositories", [])))
+        + max(0, len([e for e in result.events if e["detail-type"] in RESULT_TYPES]) - 1)
+    )
+    return FaultRun(
+        label=label,
+        status=result.status,
+        result_event=outcome["detail-type"] if outcome else None,
+        step=detail.get("step"),
+        error=detail.get("error"),
+        cause=detail.get("cause"),
+        succeeded_before=succeeded,
+        failures=list(detail.get("failures", [])),
+        faults_injected=dict(sorted(standins.faults_injected.items())),
+        dangling_connections=len(ours) if cleanup_asked else 0,
+        duplicated_resources=duplicated,
+        connection_deleted=bool(detail.get("connectionDeleted")),
+        api_calls=result.api_calls,
+    )
+
+
+def transient_runs(request: dict[str, Any], runs: int, *, rate: float = 0.2) -> list[FaultRun]:
+    return [
+        run_with_faults(request, transient_rules(rate), label=f"seed {seed}", seed=seed)
+        for seed in range(runs)
+    ]
+
+
+def operations_called(request: dict[str, Any]) -> list[str]:
+    """The stand-in operations a clean run of ``request`` calls, in a stable order, plus the
+    cleanup's DeleteConnection (which only a failed handshake reaches)."""
+    clean = run_with_faults(request, [], label="clean")
+    ops = [op for op in clean.api_calls if op.split(":")[0] in STANDIN_SERVICES]
+    service = request.get("connection", {}).get("service", "codeconnections")
+    if "connection" in request and service != "apprunner":
+        ops.append(f"{service}:DeleteConnection")
+    return sorted(set(ops))
+
+
+def permanent_runs(request: dict[str, Any], operations: Sequence[str]) -> list[FaultRun]:
+    """One run per operation, each with that operation denied every time. Denying
+    DeleteConnection only matters on a failed handshake, so that run's handshake ends in ERROR."""
+    runs = []
+    for op in operations:
+        handshake = HandshakePolicy("error") if op.endswith(":DeleteConnection") else None
+        rule = FaultRule("AccessDeniedException", op, 1.0)
+        runs.append(run_with_faults(request, [rule], label=op, handshake=handshake))
+    return runs

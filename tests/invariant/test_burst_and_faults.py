@@ -1,0 +1,85 @@
+"""The proof harness's invariants, small enough for CI: a burst with duplicates under quotas,
+transient faults everywhere, and a permanent denial on each operation. No timing asserts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from repolink_local.faultmatrix import operations_called, permanent_runs, transient_rules, transient_runs
+from repolink_local.loadtest import deliveries, run_burst
+from repolink_local.standins import DOCUMENTED_QUOTAS
+
+pytestmark = pytest.mark.invariant
+
+SAMPLE = Path(__file__).resolve().parents[2] / "events" / "onboarding.json"
+
+
+@pytest.fixture
+def sample() -> dict[str, Any]:
+    request: dict[str, Any] = json.loads(SAMPLE.read_text())
+    return request | {"cleanupOnTimeout": True}
+
+
+def test_the_burst_plan_has_the_duplicate_share_asked_for() -> None:
+    plan = deliveries(60, 0.3, seed=1)
+    assert len(plan) == 60 and sum(d.duplicate for d in plan) == 18
+    assert {d.via for d in plan} == {"api", "event"}
+    assert any(d.key for d in plan) and any(d.key is None for d in plan)
+
+
+def test_a_burst_with_duplicates_under_strict_quotas_completes_once_each() -> None:
+    # 60 requests, 30% duplicates/redeliveries, at the documented (and assumed) quotas: a burst
+    # all arriving at once is throttled, and retries have to absorb it
+    result = run_burst(60, duplicate_share=0.3, quotas=DOCUMENTED_QUOTAS)
+    assert result.accepted == 60 and result.rejected == 0
+    assert result.executions == result.unique == 42
+    assert (result.succeeded, result.failed, result.still_running) == (42, 0, 0), result.failures
+    assert result.completed_events == 42
+    assert result.duplicated_resources == dict.fromkeys(result.duplicated_resources, 0)
+    assert sum(result.throttled.values()) > 0, "the quotas were never hit: the test proves nothing"
+    # nothing was created more often than asked: mutating calls that succeeded are at the minimum
+    for op in ("codeartifact:CreateDomain", "codeartifact:AssociateExternalConnection"):
+        assert result.api_calls[op] - result.throttled.get(op, 0) >= result.minimum_calls[op]
+
+
+def test_transient_faults_everywhere_still_complete_every_onboarding(sample: dict[str, Any]) -> None:
+    assert {r.error_code for r in transient_rules()} == {
+        "ThrottlingException",
+        "InternalServerException",
+        "TooManyRequestsException",
+        "ServiceException",
+    }
+    runs = transient_runs(sample, 4)
+    assert sum(sum(r.faults_injected.values()) for r in runs) > 0
+    for run in runs:
+        assert run.result_event == "RepositoryLinkCompleted", (run.label, run.step, run.cause)
+        assert run.duplicated_resources == 0
+
+
+def test_a_permanent_denial_on_each_operation_fails_naming_the_step(sample: dict[str, Any]) -> None:
+    operations = operations_called(sample)
+    assert "codeconnections:CreateConnection" in operations and "proton:CreateRepository" in operations
+    for run in permanent_runs(sample, operations):
+        assert run.result_event == "RepositoryLinkFailed", run.label
+        denied = [f for f in run.failures if "AccessDeniedException" in f["cause"]]
+        assert run.step and denied, run.label
+        if run.label != "codeconnections:DeleteConnection":  # only reached after a failed handshake
+            assert denied[0]["step"] == run.step, run.label
+        if run.label.startswith("codeartifact:"):
+            # CodeArtifact runs beside the handshake: the connection and Proton still succeed
+            assert "connection:acme-github" in run.succeeded_before, run.label
+        elif run.label in ("codeconnections:CreateConnection", "codeconnections:ListConnections"):
+            assert run.step == "CreateConnection"
+            assert "codeartifact:team-python" in run.succeeded_before
+        elif run.label == "proton:CreateRepository":
+            assert run.step.startswith("Proton.LinkRepository")
+            assert "codeartifact:team-python" in run.succeeded_before
+        # a pending connection we created is left only when the denied call is one cleanup needs
+        if run.label not in ("codeconnections:GetConnection", "codeconnections:DeleteConnection"):
+            assert run.dangling_connections == 0, run.label
+        else:
+            assert [f["step"] for f in run.failures][-1] == "DeleteConnection", run.label
