@@ -210,3 +210,28 @@ class LocalTemplate:
             definition_path=self.path.parent / props["DefinitionUri"],
             substitutions=substitutions,
         )
+
+
+def sam_translated(parameters: dict[str, str], path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template as CloudFormation receives it after ``sam package`` and the SAM transform
+    (offline: code and definition URIs are replaced by S3 URIs, as ``sam package`` does)."""
+    import json
+    import os
+    from unittest.mock import MagicMock
+
+    from cfnlint.decode import decode
+    from samtranslator.translator.transform import transform
+
+    raw, problems = decode(str(path))
+    if problems:
+        raise TemplateError(f"{path}: {problems}")
+    template = json.loads(json.dumps(raw))
+    template["Globals"]["Function"]["CodeUri"] = "s3://bucket/code.zip"
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::StateMachine":
+            resource["Properties"]["DefinitionUri"] = "s3://bucket/machine.asl.json"
+    loader = MagicMock()
+    loader.load.return_value = {}
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    translated: dict[str, Any] = transform(template, parameters, loader)
+    return translated

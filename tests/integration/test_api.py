@@ -188,3 +188,27 @@ def test_invalid_events_are_rejected_loudly_and_start_nothing(engine: LocalEngin
     assert len(rejected) == 3
     assert rejected[0]["detail"]["errors"][0]["field"] == "detail.request.connection.provider"
     assert engine.executions() == []
+
+
+def test_a_request_reaching_into_another_account_is_422_and_starts_nothing(
+    engine: LocalEngine, sample_event: Any
+) -> None:
+    request = sample_event("onboarding.json")
+    request["codeartifact"]["domainOwner"] = "999999999999"
+    status, _, error = engine.api("POST", "/links", json.dumps(request), headers=JSON)
+    assert status == 422
+    assert {e["field"] for e in error["errors"]} == {"codeartifact.domainOwner"}
+    assert engine.executions() == []
+
+
+def test_an_event_adopting_another_accounts_connection_is_rejected_and_starts_nothing(
+    engine: LocalEngine,
+) -> None:
+    foreign = "arn:aws:codeconnections:us-east-1:999999999999:connection/0c1d2e3f-aaaa-bbbb-cccc-123456789012"
+    answer = engine.put_event({"request": {"connection": {"arn": foreign}}}, account="210987654321")
+    assert answer["status"] == "rejected"
+    (rejected,) = [
+        e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"
+    ]
+    assert [e["field"] for e in rejected["errors"]] == ["detail.request.connection.arn"]
+    assert engine.executions() == []

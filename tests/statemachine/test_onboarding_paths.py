@@ -96,6 +96,36 @@ def test_timeout_fails_and_cleans_up_only_when_asked(
         assert arn in remaining and failed["connectionDeleted"] is False
 
 
+def test_a_handshake_error_deletes_our_connection_when_cleanup_was_asked(
+    run_onboarding: Any, onboarding_request: dict
+) -> None:
+    onboarding_request |= {"cleanupOnTimeout": True}
+    result, standins = run_onboarding(onboarding_request, handshake=HandshakePolicy("error"))
+    failed = only(result, "RepositoryLinkFailed")
+    assert (failed["step"], failed["error"]) == ("Handshake", "HandshakeFailed")
+    assert "Delete the pending connection" in result.states_entered
+    assert standins.connections.list() == [] and failed["connectionDeleted"] is True
+
+
+def test_a_check_that_cannot_read_the_connection_reports_the_cleanup_it_could_not_do(
+    run_onboarding: Any, onboarding_request: dict
+) -> None:
+    # Given the role may no longer read connections (a permanent error, not retried)
+    onboarding_request |= {"cleanupOnTimeout": True}
+    denied = FaultRule("AccessDeniedException", "codeconnections:GetConnection", 1.0)
+    result, standins = run_onboarding(onboarding_request, handshake=HandshakePolicy("never"), faults=[denied])
+    failed = only(result, "RepositoryLinkFailed")
+    # Then the check step is named with its cause, CodeArtifact's success is listed, and cleanup
+    # was tried: it re-reads the status before deleting (never deletes blind), so it too fails
+    # and is listed, leaving the connection for a person, as the failure event says
+    assert (failed["step"], failed["error"]) == ("CheckConnection", "AwsAccessDenied")
+    assert "AccessDeniedException" in failed["cause"]
+    assert failed["codeartifact"]["status"] == "succeeded"
+    steps = [f["step"] for f in failed["failures"]]
+    assert steps == ["CheckConnection", "DeleteConnection"]
+    assert [c.status for c in standins.connections.list()] == ["PENDING"]
+
+
 def test_a_reused_connection_is_never_deleted(run_onboarding: Any, onboarding_request: dict) -> None:
     # Given a pending connection that existed before this onboarding, with the requested name
     holder: dict[str, str] = {}
@@ -172,7 +202,7 @@ def test_throttling_is_retried_with_backoff_and_jitter(run_onboarding: Any, onbo
     assert result.status == "SUCCEEDED"
     assert "TransientAwsError" in {error for error, _ in failed_tasks(result)}
     assert result.retry_sleeps, "the state machine's Retry slept between attempts"
-    assert all(0 <= s <= 120 for s in result.retry_sleeps)  # FULL jitter, capped by MaxDelaySeconds
+    assert all(0 <= s <= 300 for s in result.retry_sleeps)  # FULL jitter, capped by MaxDelaySeconds
     done = only(result, "RepositoryLinkCompleted")
     assert len(done["codeartifact"]["repositories"]) == 2
     assert standins.calls["codeartifact:CreateRepository"] >= 8 + 2

@@ -190,6 +190,21 @@ def test_proton_alone_is_refused_at_connection() -> None:
     assert_rejected({"proton": {"repositories": [{"name": "acme/infra"}]}}, "connection", "connection")
 
 
+def test_a_deployment_with_the_proton_target_off_rejects_proton_naming_the_end_of_support(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROTON_TARGET", "disabled")
+    with pytest.raises(RequestValidationError) as caught:
+        validate_request(example())
+    (error,) = caught.value.errors
+    assert error.field == "proton"
+    assert "2026-10-07" in error.message and "ProtonTarget" in error.message
+    without = {k: v for k, v in example().items() if k != "proton"}
+    assert validate_request(without).proton is None  # everything else still works
+    monkeypatch.setenv("PROTON_TARGET", "enabled")
+    assert validate_request(example()).proton is not None
+
+
 def test_models_are_frozen() -> None:
     request = validate_request(example())
 

@@ -4,40 +4,24 @@ from __future__ import annotations
 
 import ast
 import importlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest.mock import MagicMock
 
 import pytest
-from cfnlint.decode import decode
-from samtranslator.translator.transform import transform
 
 from repolink_local.security import AUTHORIZATION_ONLY, MANAGED_POLICIES, UNSCOPABLE
-from repolink_local.template import TEMPLATE
+from repolink_local.template import sam_translated
 
 pytestmark = pytest.mark.unit
 PACKAGE = Path(importlib.import_module("repolink").__file__ or "").parent
 
 
 @pytest.fixture(scope="module")
-def deployed(monkeypatch_module: Any = None) -> dict[str, Any]:
+def deployed() -> dict[str, Any]:
     """The template as CloudFormation receives it after ``sam package`` and the SAM transform."""
-    raw, problems = decode(str(TEMPLATE))
-    assert not problems
-    template = json.loads(json.dumps(raw))
-    template["Globals"]["Function"]["CodeUri"] = "s3://bucket/code.zip"
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::StateMachine":
-            resource["Properties"]["DefinitionUri"] = "s3://bucket/machine.asl.json"
-    loader = MagicMock()
-    loader.load.return_value = {}
-    import os
-
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     parameters = {"AllowedAccountIds": "111111111111,222222222222", "AllowedOrganizationId": "o-abcdefghij"}
-    return dict(transform(template, parameters, loader)["Resources"])
+    return dict(sam_translated(parameters)["Resources"])
 
 
 def statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -26,6 +26,7 @@ from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, ErrorBo
 from repolink.models.request import OnboardingRequest, validate_request
 from repolink.models.settings import get_entry_settings
 from repolink.observability import logger, metrics, tracer
+from repolink.workflow.bounds import allowed_accounts, out_of_bounds
 from repolink.workflow.start import command_for, request_id_for_key, start_once
 from repolink.workflow.status import LinkStatus, link_status
 
@@ -120,6 +121,14 @@ def create_link(request: Annotated[OnboardingRequest, Body()]) -> Response[LinkA
     event = app.current_event
     key = event.headers.get("Idempotency-Key") or event.headers.get("idempotency-key")
     caller = event.request_context.identity.account_id or "unknown"
+    beyond = out_of_bounds(
+        request,
+        own_account=app.lambda_context.invoked_function_arn.split(":")[4],
+        region=settings.region,
+        allowed_accounts=allowed_accounts(settings.allowed_account_ids),
+    )
+    if beyond:
+        raise RequestValidationError(beyond)
     command = command_for(request, idempotency_key=key, caller=caller)
     try:
         started = start_once(command, settings, app.lambda_context)

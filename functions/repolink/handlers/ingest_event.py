@@ -23,6 +23,7 @@ from repolink.models.events import REJECTED, FieldProblem, RepositoryLinkRejecte
 from repolink.models.request import validate_request
 from repolink.models.settings import get_entry_settings
 from repolink.observability import logger, metrics, tracer
+from repolink.workflow.bounds import allowed_accounts, out_of_bounds
 from repolink.workflow.start import command_for, request_id_for_key, start_once
 
 
@@ -74,9 +75,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             for e in exc.errors
         ]
         return _reject(event, key, str(exc), errors)
+    settings = get_entry_settings()
+    beyond = out_of_bounds(
+        request,
+        own_account=context.invoked_function_arn.split(":")[4],
+        region=settings.region,
+        allowed_accounts=allowed_accounts(settings.allowed_account_ids),
+    )
+    if beyond:
+        errors = [FieldError(f"detail.request.{e.field}", e.message) for e in beyond]
+        return _reject(event, key, "the request reaches outside its bounds", errors)
     command = command_for(request, idempotency_key=key, caller=str(event.get("account", "unknown")))
     try:
-        started = start_once(command, get_entry_settings(), context)
+        started = start_once(command, settings, context)
     except IdempotencyValidationError:
         return _reject(
             event,

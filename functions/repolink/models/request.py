@@ -7,6 +7,7 @@ the wire (camelCase) names: see :func:`validate_request`.
 """
 
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -93,6 +94,11 @@ _RULES = "repolink_rules"
 
 type _Path = tuple[str | int, ...]
 type _Violation = tuple[_Path, str]
+
+#: AWS Proton's end of support; the target stays (behind ProtonTarget) for accounts that still answer
+PROTON_END_OF_SUPPORT = "2026-10-07"
+#: the environment variable a deployment's ProtonTarget parameter sets ("enabled" or "disabled")
+PROTON_SWITCH = "PROTON_TARGET"
 
 
 def _raise(violations: Sequence[_Violation]) -> NoReturn:
@@ -446,6 +452,12 @@ class OnboardingRequest(_RequestModel):
             _fail("the request has nothing to do: give connection, proton or codeartifact")
         if self.proton is None:
             return self
+        if os.environ.get(PROTON_SWITCH, "enabled") != "enabled":
+            _fail(
+                f"AWS Proton reached end of support on {PROTON_END_OF_SUPPORT}; this deployment has "
+                "its Proton target turned off (ProtonTarget=disabled). Remove the proton section.",
+                "proton",
+            )
         if self.connection is None:
             _fail(
                 "proton links repositories through a connection: add a codeconnections or "

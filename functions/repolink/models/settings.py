@@ -30,6 +30,8 @@ class EntrySettings(Settings):
     state_machine_arn: str = Field(min_length=1)
     idempotency_table: str = Field(min_length=1)
     idempotency_ttl_hours: int = Field(default=24 * 7, ge=1, le=24 * 90)
+    #: the template's AllowedAccountIds: accounts (besides this one) a request may reach into
+    allowed_account_ids: str = Field(default="", pattern=r"^$|^[0-9]{12}(,[0-9]{12})*$")
 
 
 _ENV = {
@@ -41,6 +43,7 @@ _ENV = {
     "state_machine_arn": "STATE_MACHINE_ARN",
     "idempotency_table": "IDEMPOTENCY_TABLE",
     "idempotency_ttl_hours": "IDEMPOTENCY_TTL_HOURS",
+    "allowed_account_ids": "ALLOWED_ACCOUNT_IDS",
 }
 
 

@@ -52,6 +52,7 @@ class BranchOutput(BaseModel):
     failed_step: str | None = Field(default=None, alias="failedStep")
     failure: StepError | None = None
     cleanup: dict[str, Any] | None = None
+    cleanup_failure: StepError | None = Field(default=None, alias="cleanupFailure")
 
 
 def readable_cause(cause: str) -> str:
@@ -94,6 +95,14 @@ def decide(
             )
         if out.cleanup is not None:
             deleted = bool(out.cleanup.get("deleted"))
+        if out.cleanup_failure is not None:
+            failures.append(
+                Failure(
+                    step="DeleteConnection",
+                    error=out.cleanup_failure.error,
+                    cause=readable_cause(out.cleanup_failure.cause),
+                )
+            )
         for item in out.proton or []:
             if item.status == "linked" and item.result is not None:
                 linked.append(item.result)

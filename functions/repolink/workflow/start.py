@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -25,6 +26,7 @@ from repolink.adapters.aws import CLIENT_CONFIG
 from repolink.adapters.stepfunctions import start_execution
 from repolink.models.request import OnboardingRequest
 from repolink.models.settings import EntrySettings
+from repolink.observability import metrics
 from repolink.workflow.idempotency import PREFIX, canonical
 
 #: the idempotency store's calls (Powertools' DynamoDBPersistenceLayer), for the security gate
@@ -72,7 +74,10 @@ def _idempotent_start(settings: EntrySettings) -> tuple[Any, IdempotencyConfig]:
     store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto_config=CLIENT_CONFIG)
 
     def start(command: StartCommand) -> dict[str, Any]:
-        return _start(command, settings.state_machine_arn)
+        started = _start(command, settings.state_machine_arn)
+        # only a first request gets here: duplicates are answered from the idempotency record
+        metrics.add_metric(name="OnboardingsStarted", unit=MetricUnit.Count, value=1)
+        return started
 
     once: Callable[..., dict[str, Any]] = idempotent_function(
         start, data_keyword_argument="command", persistence_store=store, config=config
