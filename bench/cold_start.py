@@ -38,17 +38,16 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # no stubs in the venv
 from common import machine, median, table
+
+from repolink_local.template import ACCOUNT_ID, REGION, LocalTemplate
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 TARGET = 1.5
 MIN_RUNS = 7
 BASELINE = "boto3"
-FUNCTION_TYPES = {"AWS::Serverless::Function", "AWS::Lambda::Function"}
 
 #: What a Lambda environment sets for every function, whatever the template says.
 LAMBDA_ENV = {
@@ -97,80 +96,27 @@ IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( +)(\S+)\s*$")
 
 
 @dataclass(frozen=True)
-class Intrinsic:
-    """A CloudFormation tag (!Ref, !Sub, !GetAtt, ...) and its argument, left unresolved."""
-
-    tag: str
-    value: Any
-
-
-class CfnLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml is untyped here
-    """SafeLoader that reads CloudFormation short-form tags instead of failing on them."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Intrinsic:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        assert isinstance(node, yaml.MappingNode)
-        value = loader.construct_mapping(node, deep=True)
-    return Intrinsic("!" + suffix, value)
-
-
-CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
-@dataclass(frozen=True)
 class Function:
     logical_id: str
     module: str
     code_uri: Path
-    #: The template's environment (Globals, then the function's), intrinsics resolved where possible.
+    #: The template's environment (Globals, then the function's), resolved for a local account.
     template_env: Mapping[str, str]
 
 
 def functions_in(template_path: Path) -> list[Function]:
-    template: dict[str, Any] = yaml.load(template_path.read_text(), Loader=CfnLoader)  # noqa: S506 (a SafeLoader)
-    defaults: dict[str, Any] = (template.get("Globals") or {}).get("Function") or {}
-    parameters: dict[str, Any] = template.get("Parameters") or {}
-    found = []
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        if not isinstance(resource, dict) or resource.get("Type") not in FUNCTION_TYPES:
-            continue
-        props: dict[str, Any] = resource.get("Properties") or {}
-        handler = props.get("Handler", defaults.get("Handler"))
-        if not isinstance(handler, str) or "." not in handler:
-            continue  # an image function, or a handler we cannot read
-        code_uri = props.get("CodeUri", defaults.get("CodeUri"))
-        env = _variables(defaults) | _variables(props)
-        found.append(
-            Function(
-                logical_id=logical_id,
-                module=handler.rsplit(".", 1)[0],
-                code_uri=ROOT / (code_uri if isinstance(code_uri, str) else "."),
-                template_env={name: _env_value(name, v, parameters) for name, v in env.items()},
-            )
+    """Each function's handler module, from the one template reader the local engine uses."""
+    template = LocalTemplate(template_path, ACCOUNT_ID, REGION)
+    code_uri = template.raw.get("Globals", {}).get("Function", {}).get("CodeUri", ".")
+    return [
+        Function(
+            logical_id=spec.logical_id,
+            module=spec.handler.rsplit(".", 1)[0],
+            code_uri=template_path.parent / str(code_uri),
+            template_env=spec.environment,
         )
-    return found
-
-
-def _variables(props: Mapping[str, Any]) -> dict[str, Any]:
-    variables = (props.get("Environment") or {}).get("Variables") or {}
-    return dict(variables) if isinstance(variables, dict) else {}
-
-
-def _env_value(name: str, value: Any, parameters: Mapping[str, Any]) -> str:
-    """A literal as is; a !Ref to a parameter as its Default; any other intrinsic a placeholder."""
-    if isinstance(value, Intrinsic):
-        if value.tag == "!Ref" and isinstance(value.value, str):
-            default = (parameters.get(value.value) or {}).get("Default")
-            if default is not None:
-                return str(default)
-        return f"bench-placeholder-{name.lower()}"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+        for spec in template.functions()
+    ]
 
 
 # --- -X importtime ----------------------------------------------------------------------------

@@ -70,8 +70,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         if value == 0:
             return "0"
-        if abs(value) < 0.01:
-            return f"{value:.6f}"
+        if abs(value) < 1:
+            return f"{value:.4g}"  # four significant digits: cents and fractions of cents
         return f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"

@@ -14,12 +14,14 @@ Used by ``bench/faults.py`` (printed tables) and by the invariant tests in CI.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from repolink.workflow.idempotency import request_id_for
 from repolink_local.engine import ExecutionResult, LocalEngine
+from repolink_local.moto_hooks import LambdaServiceError
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 from repolink_local.summary import RESULT_TYPES, lambda_service_faults
 
@@ -67,9 +69,19 @@ def run_with_faults(
     aws = [f for f in faults if not f.operation.startswith("lambda:")]
     lambdas = lambda_service_faults([f for f in faults if f.operation.startswith("lambda:")], seed)
     standins = StandIns(handshake=handshake or HandshakePolicy("after", 2), faults=aws, seed=seed)
-    with LocalEngine(standins, lambda_faults=lambdas, log_level="CRITICAL") as engine:
+    lambda_faults: Counter[str] = Counter()
+
+    def counted(function_name: str) -> LambdaServiceError | None:
+        fault = lambdas(function_name) if lambdas is not None else None
+        if fault is not None:
+            lambda_faults[f"lambda:{function_name}:{fault.error_type}"] += 1
+        return fault
+
+    with LocalEngine(standins, lambda_faults=counted, log_level="CRITICAL") as engine:
         result = engine.run(request_id_for(request), request, deadline_seconds=300)
-    return _describe(label, request, result, standins)
+    run = _describe(label, request, result, standins)
+    run.faults_injected = dict(sorted((Counter(run.faults_injected) + lambda_faults).items()))
+    return run
 
 
 def _describe(label: str, request: dict[str, Any], result: ExecutionResult, standins: StandIns) -> FaultRun:
