@@ -22,10 +22,8 @@ from typing import Any
 from repolink.workflow.idempotency import request_id_for
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.moto_hooks import LambdaServiceError
-from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
+from repolink_local.standins import SERVICES, FaultRule, HandshakePolicy, StandIns
 from repolink_local.summary import RESULT_TYPES, lambda_service_faults
-
-STANDIN_SERVICES = ("codeconnections", "codestar-connections", "apprunner", "proton", "codeartifact")
 
 
 def transient_rules(rate: float = 0.2) -> list[FaultRule]:
@@ -130,7 +128,7 @@ def operations_called(request: dict[str, Any]) -> list[str]:
     """The stand-in operations a clean run of ``request`` calls, in a stable order, plus the
     cleanup's DeleteConnection (which only a failed handshake reaches)."""
     clean = run_with_faults(request, [], label="clean")
-    ops = [op for op in clean.api_calls if op.split(":")[0] in STANDIN_SERVICES]
+    ops = [op for op in clean.api_calls if op.split(":")[0] in SERVICES]
     service = request.get("connection", {}).get("service", "codeconnections")
     if "connection" in request and service != "apprunner":
         ops.append(f"{service}:DeleteConnection")
