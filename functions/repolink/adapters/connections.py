@@ -66,15 +66,31 @@ def _status(raw: str) -> ConnectionStatus:
     return _STATUS.get(raw, "ERROR")
 
 
-class CodeConnections:
-    """AWS CodeConnections, or its former name CodeStar Connections: one API, two endpoints."""
+class _SharedConnectionCalls:
+    """The calls both connection APIs take alike: same operation names, same parameters."""
 
-    def __init__(self, service: Literal["codeconnections", "codestar-connections"] = "codeconnections"):
-        self.service: ServiceName = service
+    service: ServiceName
 
     @property
     def _aws(self) -> Any:
         return client(self.service)
+
+    def tags(self, arn: str) -> dict[str, str]:
+        raw = call(self._aws, "ListTagsForResource", ResourceArn=arn).get("Tags", [])
+        return {t["Key"]: t.get("Value", "") for t in raw}
+
+    def delete(self, arn: str) -> None:
+        try:
+            call(self._aws, "DeleteConnection", ConnectionArn=arn)
+        except AwsNotFound:
+            return  # already gone: deleting is idempotent
+
+
+class CodeConnections(_SharedConnectionCalls):
+    """AWS CodeConnections, or its former name CodeStar Connections: one API, two endpoints."""
+
+    def __init__(self, service: Literal["codeconnections", "codestar-connections"] = "codeconnections"):
+        self.service: ServiceName = service
 
     @staticmethod
     def _from(raw: dict[str, Any]) -> Connection:
@@ -119,16 +135,6 @@ class CodeConnections:
             raise ConnectionNotFound(f"connection {arn} does not exist") from exc
         return self._from(raw)
 
-    def tags(self, arn: str) -> dict[str, str]:
-        raw = call(self._aws, "ListTagsForResource", ResourceArn=arn).get("Tags", [])
-        return {t["Key"]: t.get("Value", "") for t in raw}
-
-    def delete(self, arn: str) -> None:
-        try:
-            call(self._aws, "DeleteConnection", ConnectionArn=arn)
-        except AwsNotFound:
-            return  # already gone: deleting is idempotent
-
     def console_url(self, arn: str, region: str) -> str:
         parts = arn.split(":")
         account, connection_id = parts[4], parts[5].rsplit("/", 1)[-1]
@@ -138,14 +144,10 @@ class CodeConnections:
         )
 
 
-class AppRunnerConnections:
+class AppRunnerConnections(_SharedConnectionCalls):
     """App Runner source connections (GITHUB, BITBUCKET); found by name, never by ARN."""
 
     service: ServiceName = "apprunner"
-
-    @property
-    def _aws(self) -> Any:
-        return client("apprunner")
 
     @staticmethod
     def _from(raw: dict[str, Any]) -> Connection:
@@ -190,16 +192,6 @@ class AppRunnerConnections:
             if connection.arn == arn:
                 return connection
         raise ConnectionNotFound(f"connection {arn} does not exist")
-
-    def tags(self, arn: str) -> dict[str, str]:
-        raw = call(self._aws, "ListTagsForResource", ResourceArn=arn).get("Tags", [])
-        return {t["Key"]: t.get("Value", "") for t in raw}
-
-    def delete(self, arn: str) -> None:
-        try:
-            call(self._aws, "DeleteConnection", ConnectionArn=arn)
-        except AwsNotFound:
-            return
 
     def console_url(self, arn: str, region: str) -> str:
         return f"https://{region}.console.aws.amazon.com/apprunner/home?region={region}#/connections"
