@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from repolink.errors import RequestValidationError
-from repolink.models.request import validate_request
+from repolink.models.validation import validate_request
 from repolink.workflow.idempotency import request_id_for
 
 
@@ -115,7 +115,7 @@ def _validate(path: str) -> tuple[dict[str, Any] | None, int]:
     except OSError as exc:
         print(json.dumps({"valid": False, "errors": [{"field": "(file)", "message": str(exc)}]}, indent=2))
         return None, 2
-    return request.model_dump(by_alias=True, mode="json", exclude_none=True), 0
+    return request.wire(), 0
 
 
 def main(argv: list[str] | None = None) -> int:

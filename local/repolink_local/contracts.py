@@ -47,7 +47,7 @@ def openapi() -> dict[str, Any]:
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:
-    from pydantic import BaseModel, ConfigDict
+    from pydantic import BaseModel, ConfigDict, TypeAdapter
 
     from repolink.models import events
     from repolink.models.request import OnboardingRequest
@@ -57,7 +57,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         request: OnboardingRequest
         idempotencyKey: str | None = None
 
-    models: dict[str, type[BaseModel]] = {
+    models: dict[str, type[object]] = {
         events.REQUESTED: RepositoryLinkRequestedDetail,
         events.PENDING_HANDSHAKE: events.ConnectionPendingHandshakeDetail,
         events.COMPLETED: events.RepositoryLinkCompletedDetail,
@@ -66,7 +66,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
     }
     out = {}
     for detail_type, model in models.items():
-        detail = model.model_json_schema(
+        detail = TypeAdapter(model).json_schema(
             by_alias=True, mode="serialization" if detail_type != events.REQUESTED else "validation"
         )
         defs = detail.pop("$defs", {})

@@ -141,8 +141,8 @@ def test_fifty_concurrent_duplicates_start_one_execution(engine: LocalEngine, bo
 
 def test_fifty_truly_concurrent_starts_race_to_one_execution(engine: LocalEngine, sample_event: Any) -> None:
     # Given 50 execution environments starting the same request at the same moment
-    from repolink.models.request import validate_request
     from repolink.models.settings import get_entry_settings
+    from repolink.models.validation import validate_request
     from repolink.workflow.start import command_for, start_once
     from repolink_local.engine import FakeLambdaContext
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from repolink.errors import RequestValidationError
-from repolink.models.request import validate_request
+from repolink.models.validation import validate_request
 from repolink_local.engine import LocalEngine
 
 pytestmark = pytest.mark.integration

@@ -60,9 +60,9 @@ def test_outcome_publishes_failed_with_step_and_cause(event_tap: Any, lambda_con
 
 
 def test_a_malformed_task_payload_is_rejected_before_any_call(event_tap: Any, lambda_context: Any) -> None:
-    from pydantic import ValidationError
+    from repolink.models.wire import WireError
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(WireError, match=r"\$\.connection: required"):
         notify_pending.handler({"requestId": "rl-1"}, lambda_context)
     assert event_tap.events() == []
 

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from repolink.models.request import validate_request
+from repolink.models.validation import validate_request
 from repolink.workflow.idempotency import request_id_for
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 
 
 def normalized(request: dict[str, Any]) -> dict[str, Any]:
-    return validate_request(request).model_dump(by_alias=True, mode="json", exclude_none=True)
+    return validate_request(request).wire()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from repolink.models.request import validate_request
+from repolink.models.validation import validate_request
 from repolink.workflow.idempotency import request_id_for
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.moto_hooks import LambdaServiceError
@@ -45,7 +45,7 @@ def failure_names(result: ExecutionResult) -> set[str]:
 
 
 def run(request: dict[str, Any], **kwargs: Any) -> ExecutionResult:
-    body = validate_request(request).model_dump(by_alias=True, mode="json", exclude_none=True)
+    body = validate_request(request).wire()
     lambda_faults = kwargs.pop("lambda_faults", None)
     with LocalEngine(StandIns(**kwargs), lambda_faults=lambda_faults) as engine:
         return engine.run(request_id_for(body), body, deadline_seconds=60)

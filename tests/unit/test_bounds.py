@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from repolink.models.request import validate_request
+from repolink.models.validation import validate_request
 from repolink.workflow.bounds import allowed_accounts, out_of_bounds
 
 pytestmark = pytest.mark.unit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, replace
 
 import pytest
@@ -55,7 +56,7 @@ class FakeConnections:
 
 
 def spec(**kwargs: object) -> ConnectionSpec:
-    return ConnectionSpec.model_validate({"name": "acme-github", "provider": "GitHub", **kwargs})
+    return ConnectionSpec.from_wire({"name": "acme-github", "provider": "GitHub", **kwargs})
 
 
 def go(svc: FakeConnections, s: ConnectionSpec, request_id: str = "rl-1") -> ConnectionState:
@@ -96,13 +97,13 @@ def test_same_name_with_another_provider_is_a_conflict_not_a_second_connection()
 def test_reusing_by_arn_never_creates_and_never_owns() -> None:
     svc = FakeConnections()
     existing = go(svc, spec(), "rl-0")
-    conn = go(svc, ConnectionSpec.model_validate({"arn": existing.arn}), "rl-0")
+    conn = go(svc, ConnectionSpec.from_wire({"arn": existing.arn}), "rl-0")
     assert conn.arn == existing.arn and not conn.created and svc.created == 1
 
 
 def test_reusing_a_missing_arn_fails_clearly() -> None:
     with pytest.raises(ConnectionNotFound):
-        go(FakeConnections(), ConnectionSpec.model_validate({"arn": ARN.format("missing")}))
+        go(FakeConnections(), ConnectionSpec.from_wire({"arn": ARN.format("missing")}))
 
 
 def _pending(svc: FakeConnections) -> ConnectionState:
@@ -158,7 +159,7 @@ def test_cleanup_deletes_only_what_we_created_and_is_still_pending() -> None:
 
 def test_cleanup_keeps_a_reused_connection() -> None:
     svc = FakeConnections()
-    reused = _pending(svc).model_copy(update={"created": False})
+    reused = dataclasses.replace(_pending(svc), created=False)
     assert clean_up(svc, reused) is False and svc.deleted == []  # type: ignore[arg-type]
 
 

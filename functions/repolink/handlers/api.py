@@ -23,8 +23,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from repolink.adapters.stepfunctions import describe_execution, execution_arn, execution_history
 from repolink.errors import RequestValidationError, ResourceConflict
 from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, ErrorBody, FieldProblem, LinkAccepted
-from repolink.models.request import OnboardingRequest, validate_request
+from repolink.models.request import OnboardingRequest
 from repolink.models.settings import get_entry_settings
+from repolink.models.validation import validate_request
 from repolink.observability import logger, metrics, tracer
 from repolink.workflow.bounds import allowed_accounts, out_of_bounds
 from repolink.workflow.start import command_for, request_id_for_key, start_once

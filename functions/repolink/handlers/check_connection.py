@@ -15,7 +15,7 @@ from repolink.workflow.connection import check_handshake
 
 @task_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = CheckConnectionInput.model_validate(event)
+    task = CheckConnectionInput.from_wire(event)
     settings = get_settings()
     handshake = check_handshake(
         connection_service(task.connection.service),

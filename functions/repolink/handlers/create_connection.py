@@ -16,7 +16,7 @@ from repolink.workflow.connection import create_or_reuse
 
 @task_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = CreateConnectionInput.model_validate(event)
+    task = CreateConnectionInput.from_wire(event)
     settings = get_settings()
     first_wait = poll_delay(
         0, base=settings.poll_base_seconds, cap=settings.poll_cap_seconds, request_id=task.request_id

@@ -14,7 +14,7 @@ from repolink.workflow.connection import clean_up
 
 @task_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = ConnectionTaskInput.model_validate(event)
+    task = ConnectionTaskInput.from_wire(event)
     conn = task.connection
     deleted = clean_up(connection_service(conn.service), conn)
     logger.info("connection cleanup", connection_arn=conn.arn, created_by_us=conn.created, deleted=deleted)

@@ -20,8 +20,8 @@ from repolink.adapters.events import put_event
 from repolink.errors import FieldError, RequestValidationError
 from repolink.models.api import IDEMPOTENCY_KEY_PATTERN
 from repolink.models.events import REJECTED, FieldProblem, RepositoryLinkRejectedDetail
-from repolink.models.request import validate_request
 from repolink.models.settings import get_entry_settings
+from repolink.models.validation import validate_request
 from repolink.observability import logger, metrics, tracer
 from repolink.workflow.bounds import allowed_accounts, out_of_bounds
 from repolink.workflow.start import command_for, request_id_for_key, start_once

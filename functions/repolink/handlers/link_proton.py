@@ -13,7 +13,7 @@ from repolink.targets.proton import ProtonContext, ProtonTarget
 
 @task_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = LinkProtonInput.model_validate(event)
+    task = LinkProtonInput.from_wire(event)
     result = ProtonTarget().apply(task.repository, ProtonContext(connection=task.connection))
     logger.info("proton repository linked", repository=result.name, arn=result.arn, outcome=result.outcome)
     metrics.add_metric(name="TargetsLinked", unit=MetricUnit.Count, value=1)

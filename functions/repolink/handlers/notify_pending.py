@@ -15,7 +15,7 @@ from repolink.workflow.notifications import pending_handshake
 
 @task_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = ConnectionTaskInput.model_validate(event)
+    task = ConnectionTaskInput.from_wire(event)
     settings = get_settings()
     detail_type, detail = pending_handshake(task)
     event_id = put_event(settings.event_bus_name, settings.event_source, detail_type, detail.wire())

@@ -13,7 +13,7 @@ from repolink.targets.codeartifact import CodeArtifactTarget
 
 @task_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = ProvisionCodeArtifactInput.model_validate(event)
+    task = ProvisionCodeArtifactInput.from_wire(event)
     result = CodeArtifactTarget().apply(task.codeartifact)
     logger.info(
         "codeartifact provisioned",

@@ -15,7 +15,7 @@ from repolink.workflow.outcome import decide
 
 @task_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    task = ReportOutcomeInput.model_validate(event)
+    task = ReportOutcomeInput.from_wire(event)
     settings = get_settings()
     detail_type, detail = decide(task.request_id, task.branches)
     event_id = put_event(settings.event_bus_name, settings.event_source, detail_type, detail.wire())

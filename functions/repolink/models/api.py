@@ -1,8 +1,10 @@
 """What the REST API answers: the shapes its OpenAPI document publishes."""
 
-from pydantic import Field
+from dataclasses import dataclass, field
+from typing import Annotated
 
-from repolink.models.base import WireModel
+from repolink.models.rules import Doc
+from repolink.models.wire import Wire
 
 #: request bodies larger than this are refused with 413 (API Gateway's own limit is 10 MB)
 MAX_BODY_BYTES = 64 * 1024
@@ -10,17 +12,20 @@ MAX_BODY_BYTES = 64 * 1024
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
 
 
-class LinkAccepted(WireModel):
-    request_id: str = Field(description="The onboarding's id; duplicates of a request get the same one")
+@dataclass(frozen=True, kw_only=True)
+class LinkAccepted(Wire):
+    request_id: Annotated[str, Doc("The onboarding's id; duplicates of a request get the same one")]
     execution_arn: str
-    status_url: str = Field(description="GET this to follow the onboarding")
+    status_url: Annotated[str, Doc("GET this to follow the onboarding")]
 
 
-class FieldProblem(WireModel):
-    field: str = Field(description="JSON path of the field at fault, e.g. codeartifact.repositories[1].name")
+@dataclass(frozen=True, kw_only=True)
+class FieldProblem(Wire):
+    field: Annotated[str, Doc("JSON path of the field at fault, e.g. codeartifact.repositories[1].name")]
     message: str
 
 
-class ErrorBody(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class ErrorBody(Wire):
     message: str
-    errors: list[FieldProblem] = Field(default_factory=list)
+    errors: list[FieldProblem] = field(default_factory=list)

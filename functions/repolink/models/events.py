@@ -1,11 +1,11 @@
 """The events repolink puts on its bus: detail-type names and detail shapes."""
 
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
-from pydantic import Field
-
-from repolink.models.base import WireModel
+from repolink.models.rules import Doc
 from repolink.models.state import CodeArtifactResult, Failure, ProtonLinkResult
+from repolink.models.wire import Wire
 
 SOURCE = "repolink"
 PENDING_HANDSHAKE = "ConnectionPendingHandshake"
@@ -15,7 +15,8 @@ REQUESTED = "RepositoryLinkRequested"
 REJECTED = "RepositoryLinkRejected"
 
 
-class ConnectionSummary(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class ConnectionSummary(Wire):
     arn: str
     name: str
     service: str
@@ -24,28 +25,32 @@ class ConnectionSummary(WireModel):
     created: bool
 
 
-class ConnectionPendingHandshakeDetail(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class ConnectionPendingHandshakeDetail(Wire):
     request_id: str
     connection: ConnectionSummary
-    console_url: str = Field(description="The page where a person completes the handshake")
+    console_url: Annotated[str, Doc("The page where a person completes the handshake")]
     handshake_timeout_hours: int
     instructions: str
 
 
-class Succeeded(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class Succeeded(Wire):
     """Everything that was linked or created, whether the onboarding as a whole succeeded or not."""
 
     connection: ConnectionSummary | None = None
-    proton_repositories: list[ProtonLinkResult] = Field(default_factory=list)
+    proton_repositories: list[ProtonLinkResult] = field(default_factory=list)
     codeartifact: CodeArtifactResult | None = None
-    arns: list[str] = Field(default_factory=list)
+    arns: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
 class RepositoryLinkCompletedDetail(Succeeded):
     request_id: str
     status: Literal["succeeded"] = "succeeded"
 
 
+@dataclass(frozen=True, kw_only=True)
 class RepositoryLinkFailedDetail(Succeeded):
     request_id: str
     status: Literal["failed"] = "failed"
@@ -56,12 +61,14 @@ class RepositoryLinkFailedDetail(Succeeded):
     connection_deleted: bool = False
 
 
-class FieldProblem(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class FieldProblem(Wire):
     field: str
     message: str
 
 
-class RepositoryLinkRejectedDetail(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class RepositoryLinkRejectedDetail(Wire):
     """An invalid RepositoryLinkRequested event: nothing was started; here is why."""
 
     source_event_id: str

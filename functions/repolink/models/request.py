@@ -2,23 +2,20 @@
 
 Field-level rules come from the AWS API models (botocore ``service-2.json``: names, patterns,
 lengths, enums); cross-field rules (which provider needs a host, what Proton can link, upstream
-cycles) are model validators. Every error carries the JSON path of the field at fault, written with
-the wire (camelCase) names: see :func:`validate_request`.
+cycles) are each model's ``__post_init__``. The models are plain dataclasses: the entry points
+validate untrusted JSON against them with pydantic (:func:`repolink.models.validation.validate_request`,
+where every error carries the wire path of the field at fault), while the task handlers read the
+already validated request back with ``from_wire`` and never load pydantic.
 """
 
-import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from types import NoneType, UnionType
-from typing import Annotated, Any, NoReturn, Self, Union, get_args, get_origin
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
-
-from repolink.errors import FieldError, RequestValidationError, UnsupportedProvider
+from repolink.errors import UnsupportedProvider
 from repolink.models.providers import (
     EXTERNAL_CONNECTIONS,
     HOST_PROVIDER_TYPES,
@@ -26,10 +23,9 @@ from repolink.models.providers import (
     ConnectionService,
     proton_provider_for,
 )
+from repolink.models.rules import STRICT, Bounds, Check, Problems, RuleViolations, Violation, fail, repeats
+from repolink.models.wire import Wire
 from repolink.workflow.plan import find_cycle
-
-ROOT_FIELD = "(root)"
-"""The ``FieldError.field`` of an error about the request as a whole."""
 
 # --- Patterns. Where botocore has one, the constant is its pattern, anchored by ``fullmatch``;
 # tests/unit/test_providers.py checks them against the installed models.
@@ -89,62 +85,15 @@ UPSTREAMS_MAX = 10
 REPOSITORIES_MAX = 100
 """How many repositories one request may name, per section."""
 
-_RULES = "repolink_rules"
-"""The pydantic error type our validators raise; its ``ctx`` holds (relative path, message) pairs."""
-
-type _Path = tuple[str | int, ...]
-type _Violation = tuple[_Path, str]
-
 #: AWS Proton's end of support; the target stays (behind ProtonTarget) for accounts that still answer
 PROTON_END_OF_SUPPORT = "2026-10-07"
 #: the environment variable a deployment's ProtonTarget parameter sets ("enabled" or "disabled")
 PROTON_SWITCH = "PROTON_TARGET"
 
 
-def _raise(violations: Sequence[_Violation]) -> NoReturn:
-    """Fail validation with one or more problems, each at a path relative to the value checked.
-
-    pydantic keeps one error per validator call, so the problems ride in ``ctx`` and
-    :func:`validate_request` turns each into its own :class:`FieldError`.
-    """
-    summary = "; ".join(
-        f"{'.'.join(str(part) for part in path)}: {message}" if path else message
-        for path, message in violations
-    )
-    raise PydanticCustomError(_RULES, "{summary}", {"summary": summary, "violations": tuple(violations)})
-
-
-class _Problems:
-    """Collects the problems one validator finds, to report them all at once."""
-
-    def __init__(self) -> None:
-        self.found: list[_Violation] = []
-
-    def add(self, message: str, *path: str | int) -> None:
-        self.found.append((path, message))
-
-    def raise_any(self) -> None:
-        if self.found:
-            _raise(self.found)
-
-
-def _fail(message: str, *path: str | int) -> NoReturn:
-    """Fail validation with one problem at ``path`` (relative to the value checked)."""
-    _raise([(path, message)])
-
-
 def _show(value: str) -> str:
     """``value`` quoted for a message, cut short so a huge input cannot make a huge error."""
     return repr(value) if len(value) <= 80 else f"{value[:77]!r}..."
-
-
-def _repeats(names: Iterable[str]) -> Iterator[tuple[int, int]]:
-    """(position, position of the first occurrence) for each name seen before."""
-    first: dict[str, int] = {}
-    for position, name in enumerate(names):
-        seen = first.setdefault(name, position)
-        if seen != position:
-            yield position, seen
 
 
 def _has_control(text: str) -> bool:
@@ -164,8 +113,8 @@ def _tag_text_problem(text: str) -> str | None:
     return None
 
 
-def _tag_violations(tags: Mapping[str, str], limit: int) -> list[_Violation]:
-    violations: list[_Violation] = []
+def _tag_violations(tags: Mapping[str, str], limit: int) -> list[Violation]:
+    violations: list[Violation] = []
     if len(tags) > limit:
         violations.append(((), f"at most {limit} tags, got {len(tags)}"))
     for key, value in tags.items():
@@ -186,58 +135,58 @@ def _tag_violations(tags: Mapping[str, str], limit: int) -> list[_Violation]:
 
 def _check_tags(tags: dict[str, str]) -> dict[str, str]:
     if violations := _tag_violations(tags, TAGS_MAX):
-        _raise(violations)
+        raise RuleViolations(violations)
     return tags
 
 
 def _check_proton_tags(tags: dict[str, str]) -> dict[str, str]:
     if violations := _tag_violations(tags, PROTON_TAGS_MAX):
-        _raise(violations)
+        raise RuleViolations(violations)
     return tags
 
 
-def _matching(pattern: str, description: str) -> AfterValidator:
+def _matching(pattern: str, description: str) -> Check:
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
         if not compiled.fullmatch(value):
-            _fail(f"{_show(value)} is not {description}")
+            fail(f"{_show(value)} is not {description}")
         return value
 
-    return AfterValidator(check)
+    return Check(check)
 
 
 def _check_external_connection(value: str) -> str:
     if value not in EXTERNAL_CONNECTIONS:
         known = ", ".join(EXTERNAL_CONNECTIONS)
-        _fail(f"{_show(value)} is not a CodeArtifact external connection; use one of {known}")
+        fail(f"{_show(value)} is not a CodeArtifact external connection; use one of {known}")
     return value
 
 
 def _check_description(value: str) -> str:
     if len(value) > DESCRIPTION_MAX:
-        _fail(f"at most {DESCRIPTION_MAX} characters, got {len(value)}")
+        fail(f"at most {DESCRIPTION_MAX} characters, got {len(value)}")
     if _has_other(value):
-        _fail("must not contain control or format characters (line breaks included)")
+        fail("must not contain control or format characters (line breaks included)")
     return value
 
 
-def _kms_key_arn(max_length: int, extra: re.Pattern[str] | None = None, note: str = "") -> AfterValidator:
+def _kms_key_arn(max_length: int, extra: re.Pattern[str] | None = None, note: str = "") -> Check:
     shape = "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID) or alias ARN (...:alias/NAME)"
 
     def check(value: str) -> str:
         if len(value) > max_length:
-            _fail(f"at most {max_length} characters, got {len(value)}")
+            fail(f"at most {max_length} characters, got {len(value)}")
         if not _KMS_ARN.fullmatch(value) or (extra is not None and not extra.fullmatch(value)):
-            _fail(f"{_show(value)} is not {shape}{note}")
+            fail(f"{_show(value)} is not {shape}{note}")
         return value
 
-    return AfterValidator(check)
+    return Check(check)
 
 
-Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
+Tags = Annotated[dict[str, str], Check(_check_tags)]
 """Resource tags: at most 200, keys 1-128 and values 0-256 characters from AWS's tag character set."""
-ProtonTags = Annotated[dict[str, str], AfterValidator(_check_proton_tags)]
+ProtonTags = Annotated[dict[str, str], Check(_check_proton_tags)]
 CodeArtifactRepositoryName = Annotated[
     str,
     _matching(
@@ -257,22 +206,17 @@ CodeArtifactDomainName = Annotated[
 AccountId = Annotated[str, _matching(ACCOUNT_ID_PATTERN, "an AWS account ID (12 digits)")]
 ProtonRepositoryName = Annotated[
     str,
-    Field(max_length=PROTON_REPOSITORY_NAME_MAX),
+    Bounds(max_length=PROTON_REPOSITORY_NAME_MAX),
     _matching(PROTON_REPOSITORY_NAME_PATTERN, "a repository name of the form owner/repo"),
 ]
 
 
-class _RequestModel(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-        strict=True,
-    )
+Flag = Annotated[bool, STRICT]
+"""A JSON boolean: ``1`` or ``"true"`` are refused, not coerced."""
 
 
-class ConnectionSpec(_RequestModel):
+@dataclass(frozen=True, kw_only=True)
+class ConnectionSpec(Wire):
     """The source connection: reuse one by ``arn``, or create one from ``name`` and ``provider``."""
 
     service: ConnectionService = "codeconnections"
@@ -280,11 +224,10 @@ class ConnectionSpec(_RequestModel):
     provider: str | None = None
     host_arn: str | None = None
     arn: str | None = None
-    tags: Tags = Field(default_factory=dict)
+    tags: Tags = field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _follows_service_rules(self) -> Self:
-        problems = _Problems()
+    def __post_init__(self) -> None:
+        problems = Problems()
         if self.arn is None:
             for field in ("name", "provider"):
                 if getattr(self, field) is None:
@@ -295,9 +238,8 @@ class ConnectionSpec(_RequestModel):
             self._check_name(self.name, problems)
         self._check_provider_and_host(problems)
         problems.raise_any()
-        return self
 
-    def _check_reuse(self, arn: str, problems: _Problems) -> None:
+    def _check_reuse(self, arn: str, problems: Problems) -> None:
         if self.name is not None:
             problems.add("give either arn (reuse a connection) or name and provider (create one)", "name")
         if self.host_arn is not None:
@@ -311,7 +253,7 @@ class ConnectionSpec(_RequestModel):
         if len(arn) > _CONNECTION_ARN_MAX or not pattern.fullmatch(arn):
             problems.add(f"{_show(arn)} is not a {self.service} connection ARN ({shape})", "arn")
 
-    def _check_name(self, name: str, problems: _Problems) -> None:
+    def _check_name(self, name: str, problems: Problems) -> None:
         if self.service == "apprunner":
             if not re.fullmatch(APPRUNNER_CONNECTION_NAME_PATTERN, name):
                 problems.add(
@@ -324,7 +266,7 @@ class ConnectionSpec(_RequestModel):
         elif _has_control(name):
             problems.add("must not contain control characters", "name")
 
-    def _check_provider_and_host(self, problems: _Problems) -> None:
+    def _check_provider_and_host(self, problems: Problems) -> None:
         allowed = PROVIDER_TYPES_BY_SERVICE[self.service]
         if self.provider is not None and self.provider not in allowed:
             known = ", ".join(allowed)
@@ -349,7 +291,8 @@ class ConnectionSpec(_RequestModel):
             )
 
 
-class ProtonRepositorySpec(_RequestModel):
+@dataclass(frozen=True, kw_only=True)
+class ProtonRepositorySpec(Wire):
     """One Git repository to link to Proton, ``owner/repo``."""
 
     name: ProtonRepositoryName
@@ -364,66 +307,68 @@ class ProtonRepositorySpec(_RequestModel):
         ]
         | None
     ) = None
-    tags: ProtonTags = Field(default_factory=dict)
+    tags: ProtonTags = field(default_factory=dict)
 
 
-class ProtonSpec(_RequestModel):
+@dataclass(frozen=True, kw_only=True)
+class ProtonSpec(Wire):
     """The repositories to link to Proton through the request's connection."""
 
-    repositories: list[ProtonRepositorySpec] = Field(min_length=1, max_length=REPOSITORIES_MAX)
+    repositories: Annotated[list[ProtonRepositorySpec], Bounds(min_length=1, max_length=REPOSITORIES_MAX)]
 
-    @model_validator(mode="after")
-    def _names_are_unique(self) -> Self:
+    def __post_init__(self) -> None:
         # GitHub and Bitbucket names are case-insensitive: Acme/Repo and acme/repo are one repository.
-        problems = _Problems()
-        for position, seen in _repeats(repo.name.lower() for repo in self.repositories):
+        problems = Problems()
+        for position, seen in repeats(repo.name.lower() for repo in self.repositories):
             name = self.repositories[position].name
             problems.add(
                 f"{name!r} is already listed at repositories[{seen}]", "repositories", position, "name"
             )
         problems.raise_any()
-        return self
 
 
-class CodeArtifactRepositorySpec(_RequestModel):
+@dataclass(frozen=True, kw_only=True)
+class CodeArtifactRepositorySpec(Wire):
     """One CodeArtifact repository; ``upstreams`` in search-priority order."""
 
     name: CodeArtifactRepositoryName
-    description: Annotated[str, AfterValidator(_check_description)] | None = None
-    upstreams: list[CodeArtifactRepositoryName] = Field(default_factory=list, max_length=UPSTREAMS_MAX)
-    external_connection: Annotated[str, AfterValidator(_check_external_connection)] | None = None
-    tags: Tags = Field(default_factory=dict)
+    description: Annotated[str, Check(_check_description)] | None = None
+    upstreams: Annotated[list[CodeArtifactRepositoryName], Bounds(max_length=UPSTREAMS_MAX)] = field(
+        default_factory=list
+    )
+    external_connection: Annotated[str, Check(_check_external_connection)] | None = None
+    tags: Tags = field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _upstreams_are_distinct(self) -> Self:
-        problems = _Problems()
+    def __post_init__(self) -> None:
+        problems = Problems()
         for position, upstream in enumerate(self.upstreams):
             if upstream == self.name:
                 problems.add("a repository cannot be its own upstream", "upstreams", position)
-        for position, seen in _repeats(self.upstreams):
+        for position, seen in repeats(self.upstreams):
             problems.add(
                 f"{self.upstreams[position]!r} is already listed at upstreams[{seen}]", "upstreams", position
             )
         problems.raise_any()
-        return self
 
 
-class CodeArtifactSpec(_RequestModel):
+@dataclass(frozen=True, kw_only=True)
+class CodeArtifactSpec(Wire):
     """A CodeArtifact domain (found, or created when ``createDomain``) and repositories in it."""
 
     domain: CodeArtifactDomainName
     domain_owner: AccountId | None = None
-    create_domain: bool = False
+    create_domain: Flag = False
     encryption_key: Annotated[str, _kms_key_arn(_CODEARTIFACT_ARN_MAX)] | None = None
-    tags: Tags = Field(default_factory=dict)
-    repositories: list[CodeArtifactRepositorySpec] = Field(min_length=1, max_length=REPOSITORIES_MAX)
+    tags: Tags = field(default_factory=dict)
+    repositories: Annotated[
+        list[CodeArtifactRepositorySpec], Bounds(min_length=1, max_length=REPOSITORIES_MAX)
+    ]
 
-    @model_validator(mode="after")
-    def _repositories_form_a_plan(self) -> Self:
-        problems = _Problems()
+    def __post_init__(self) -> None:
+        problems = Problems()
         if self.encryption_key is not None and not self.create_domain:
             problems.add("used only when creating the domain; set createDomain or omit it", "encryptionKey")
-        for position, seen in _repeats(repo.name for repo in self.repositories):
+        for position, seen in repeats(repo.name for repo in self.repositories):
             name = self.repositories[position].name
             problems.add(
                 f"{name!r} is already listed at repositories[{seen}]", "repositories", position, "name"
@@ -433,39 +378,38 @@ class CodeArtifactSpec(_RequestModel):
             # Reported at the upstream entry that starts the loop: repositories[i].upstreams[j].
             start = next(i for i, repo in enumerate(self.repositories) if repo.name == cycle[0])
             edge = self.repositories[start].upstreams.index(cycle[1])
-            _fail(f"upstream cycle: {' -> '.join(cycle)}", "repositories", start, "upstreams", edge)
-        return self
+            fail(f"upstream cycle: {' -> '.join(cycle)}", "repositories", start, "upstreams", edge)
 
 
-class OnboardingRequest(_RequestModel):
+@dataclass(frozen=True, kw_only=True)
+class OnboardingRequest(Wire):
     """The whole request. At least one of ``connection``, ``proton``, ``codeartifact``."""
 
     connection: ConnectionSpec | None = None
     proton: ProtonSpec | None = None
     codeartifact: CodeArtifactSpec | None = None
-    handshake_timeout_hours: int = Field(default=72, ge=1, le=168)
-    cleanup_on_timeout: bool = False
+    handshake_timeout_hours: Annotated[int, STRICT, Bounds(ge=1, le=168)] = 72
+    cleanup_on_timeout: Flag = False
 
-    @model_validator(mode="after")
-    def _sections_fit_together(self) -> Self:
+    def __post_init__(self) -> None:
         if self.connection is None and self.proton is None and self.codeartifact is None:
-            _fail("the request has nothing to do: give connection, proton or codeartifact")
+            fail("the request has nothing to do: give connection, proton or codeartifact")
         if self.proton is None:
-            return self
+            return
         if os.environ.get(PROTON_SWITCH, "enabled") != "enabled":
-            _fail(
+            fail(
                 f"AWS Proton reached end of support on {PROTON_END_OF_SUPPORT}; this deployment has "
                 "its Proton target turned off (ProtonTarget=disabled). Remove the proton section.",
                 "proton",
             )
         if self.connection is None:
-            _fail(
+            fail(
                 "proton links repositories through a connection: add a codeconnections or "
                 "codestar-connections connection",
                 "connection",
             )
         if self.connection.service == "apprunner":
-            _fail(
+            fail(
                 "Proton cannot use App Runner connections; use codeconnections or codestar-connections",
                 "connection",
                 "service",
@@ -474,116 +418,4 @@ class OnboardingRequest(_RequestModel):
             try:
                 proton_provider_for(self.connection.provider)
             except UnsupportedProvider as exc:
-                _fail(str(exc), "connection", "provider")
-        return self
-
-
-# --- Turning pydantic's errors into FieldErrors with JSON paths.
-
-
-def _unwrap(shape: object) -> object:
-    """``X | None`` and ``Annotated[X, ...]`` to ``X``."""
-    while True:
-        origin = get_origin(shape)
-        if origin is Annotated:
-            shape = get_args(shape)[0]
-        elif origin in (Union, UnionType):
-            members = [arg for arg in get_args(shape) if arg is not NoneType]
-            if len(members) != 1:
-                return shape
-            shape = members[0]
-        else:
-            return shape
-
-
-_KEY_MARKER = "[key]"
-"""pydantic's last location item for an error in a dict key itself (rather than in its value)."""
-
-
-def _step(shape: object, item: str | int) -> tuple[object, str]:
-    """One location item: the shape found there and how it reads in the path."""
-    shape = _unwrap(shape)
-    if isinstance(shape, type) and issubclass(shape, BaseModel) and isinstance(item, str):
-        for name, info in shape.model_fields.items():
-            if item in (name, info.alias):
-                return info.annotation, f".{info.alias or name}"
-        return None, f".{item}"
-    origin = get_origin(shape)
-    if isinstance(item, int):
-        args = get_args(shape)
-        return (args[0] if origin is list and args else None), f"[{item}]"
-    if origin is dict:
-        return get_args(shape)[1], f"[{json.dumps(item, ensure_ascii=False)}]"
-    return None, f".{item}"
-
-
-def field_path(loc: Sequence[str | int]) -> str:
-    """A pydantic location (aliases or attribute names, ints for indexes) as a wire JSON path.
-
-    ``("codeartifact", "repositories", 1, "upstreams", 0)`` reads
-    ``codeartifact.repositories[1].upstreams[0]``; a tag key reads ``connection.tags["team"]``; the
-    empty location reads ``(root)``.
-    """
-    shape: object = OnboardingRequest
-    text = ""
-    after_key = False
-    for item in loc:
-        if after_key and item == _KEY_MARKER:
-            break
-        after_key = get_origin(_unwrap(shape)) is dict
-        shape, piece = _step(shape, item)
-        text += piece
-    return text.removeprefix(".") or ROOT_FIELD
-
-
-_MESSAGES = {
-    "extra_forbidden": "unknown field",
-    "missing": "required",
-}
-
-
-def field_errors(error: ValidationError) -> list[FieldError]:
-    """Each problem in a pydantic ``ValidationError`` of :class:`OnboardingRequest` as a FieldError."""
-    found: list[FieldError] = []
-    for detail in error.errors(include_url=False):
-        loc: tuple[str | int, ...] = tuple(detail["loc"])
-        ctx: dict[str, Any] = detail.get("ctx") or {}
-        if detail["type"] == _RULES and "violations" in ctx:
-            for path, message in ctx["violations"]:
-                found.append(FieldError(field_path(loc + tuple(path)), message))
-        else:
-            found.append(FieldError(field_path(loc), _MESSAGES.get(detail["type"], detail["msg"])))
-    return found
-
-
-_JSON_KINDS: Mapping[type, str] = {
-    NoneType: "null",
-    bool: "a boolean",
-    int: "a number",
-    float: "a number",
-    str: "a string",
-    list: "an array",
-}
-
-
-def validate_request(data: object) -> OnboardingRequest:
-    """The request as a model, from a parsed JSON object or from JSON text (``str`` or ``bytes``).
-
-    Raises :class:`RequestValidationError` naming each field at fault.
-    """
-    if isinstance(data, str | bytes | bytearray):
-        try:
-            data = json.loads(data)
-        except (ValueError, RecursionError) as exc:
-            raise RequestValidationError(
-                [FieldError(ROOT_FIELD, f"the body is not valid JSON: {exc}")]
-            ) from None
-    if not isinstance(data, Mapping):
-        kind = _JSON_KINDS.get(type(data), type(data).__name__)
-        raise RequestValidationError(
-            [FieldError(ROOT_FIELD, f"the request must be a JSON object, not {kind}")]
-        )
-    try:
-        return OnboardingRequest.model_validate(data)
-    except ValidationError as exc:
-        raise RequestValidationError(field_errors(exc)) from None
+                fail(str(exc), "connection", "provider")

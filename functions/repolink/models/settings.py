@@ -1,61 +1,90 @@
-"""Environment variables, parsed once per process into a typed model.
+"""Environment variables, parsed once per process into typed settings.
 
-Read lazily (on first use inside a handler), never at import time, so tests can set
-the environment before calling a handler and a missing variable fails with a clear message.
+Read lazily (on first use inside a handler), never at import time, so tests can set the environment
+before calling a handler and a missing variable fails with a clear message. Plain Python: every
+handler reads settings, and a task handler must not load pydantic for nine variables.
 """
 
 import os
+import re
+from dataclasses import MISSING, dataclass, fields
 from functools import cache
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class SettingsError(RuntimeError):
     """A required environment variable is missing or malformed."""
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    region: str
+    event_bus_name: str
+    event_source: str = "repolink"
+    poll_base_seconds: int = 15
+    poll_cap_seconds: int = 300
 
-    region: str = Field(min_length=1)
-    event_bus_name: str = Field(min_length=1)
-    event_source: str = Field(default="repolink", min_length=1)
-    poll_base_seconds: int = Field(default=15, ge=1, le=3600)
-    poll_cap_seconds: int = Field(default=300, ge=1, le=3600)
 
-
+@dataclass(frozen=True, kw_only=True)
 class EntrySettings(Settings):
     """The entry points (API, EventBridge) also start executions and keep idempotency records."""
 
-    state_machine_arn: str = Field(min_length=1)
-    idempotency_table: str = Field(min_length=1)
-    idempotency_ttl_hours: int = Field(default=24 * 7, ge=1, le=24 * 90)
+    state_machine_arn: str
+    idempotency_table: str
+    idempotency_ttl_hours: int = 24 * 7
     #: the template's AllowedAccountIds: accounts (besides this one) a request may reach into
-    allowed_account_ids: str = Field(default="", pattern=r"^$|^[0-9]{12}(,[0-9]{12})*$")
+    allowed_account_ids: str = ""
 
 
-_ENV = {
-    "region": "AWS_REGION",
-    "event_bus_name": "EVENT_BUS_NAME",
-    "event_source": "EVENT_SOURCE",
-    "poll_base_seconds": "POLL_BASE_SECONDS",
-    "poll_cap_seconds": "POLL_CAP_SECONDS",
-    "state_machine_arn": "STATE_MACHINE_ARN",
-    "idempotency_table": "IDEMPOTENCY_TABLE",
-    "idempotency_ttl_hours": "IDEMPOTENCY_TTL_HOURS",
-    "allowed_account_ids": "ALLOWED_ACCOUNT_IDS",
+#: field -> (environment variable, bounds for a number or pattern for text; None: any non-empty text)
+_ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
+    "region": ("AWS_REGION", None),
+    "event_bus_name": ("EVENT_BUS_NAME", None),
+    "event_source": ("EVENT_SOURCE", None),
+    "poll_base_seconds": ("POLL_BASE_SECONDS", (1, 3600)),
+    "poll_cap_seconds": ("POLL_CAP_SECONDS", (1, 3600)),
+    "state_machine_arn": ("STATE_MACHINE_ARN", None),
+    "idempotency_table": ("IDEMPOTENCY_TABLE", None),
+    "idempotency_ttl_hours": ("IDEMPOTENCY_TTL_HOURS", (1, 24 * 90)),
+    "allowed_account_ids": ("ALLOWED_ACCOUNT_IDS", r"|[0-9]{12}(,[0-9]{12})*"),
 }
 
 
+def _parse(text: str, rule: tuple[int, int] | str | None) -> int | str:
+    """The variable's value, or ValueError saying what is wrong with it."""
+    if isinstance(rule, tuple):
+        low, high = rule
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValueError(f"must be an integer, got {text!r}") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}, got {number}")
+        return number
+    if isinstance(rule, str):
+        if not re.fullmatch(rule, text):
+            raise ValueError(f"must match {rule}, got {text!r}")
+        return text
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
 def _load[S: Settings](model: type[S]) -> S:
-    values = {f: os.environ[_ENV[f]] for f in model.model_fields if _ENV.get(f, "") in os.environ}
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{_ENV[str(err['loc'][0])]}: {err['msg']}" for err in exc.errors() if err["loc"]
-        )
-        raise SettingsError(f"invalid Lambda environment: {problems}") from exc
+    values: dict[str, int | str] = {}
+    problems: list[str] = []
+    for spec in fields(model):
+        variable, rule = _ENV[spec.name]
+        if variable not in os.environ:
+            if spec.default is MISSING:
+                problems.append(f"{variable}: required")
+            continue
+        try:
+            values[spec.name] = _parse(os.environ[variable], rule)
+        except ValueError as exc:
+            problems.append(f"{variable}: {exc}")
+    if problems:
+        raise SettingsError(f"invalid Lambda environment: {'; '.join(problems)}")
+    return model(**values)  # type: ignore[arg-type]  # each value was parsed for its field's type
 
 
 @cache

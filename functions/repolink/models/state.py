@@ -1,20 +1,25 @@
 """What the state machine passes between tasks: each task's input and output, in one place.
 
-Field names are camelCase on the wire (see :class:`WireModel`); the ASL refers to them by path.
+Field names are camelCase on the wire (see :class:`~repolink.models.wire.Wire`); the ASL refers to
+them by path. Plain dataclasses: the task handlers read them with ``from_wire``, without pydantic.
 """
 
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
-from pydantic import Field
-
-from repolink.models.base import WireModel
 from repolink.models.providers import ConnectionService
 from repolink.models.request import CodeArtifactSpec, ConnectionSpec, ProtonRepositorySpec
+from repolink.models.rules import Doc
+from repolink.models.wire import Wire
+
+Outcome = Literal["created", "existing"]
+"""Whether a link or repository was made by this run, or found made (by an earlier run or by hand)."""
 
 ConnectionStatus = Literal["PENDING", "AVAILABLE", "ERROR", "DELETED"]
 
 
-class ConnectionState(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class ConnectionState(Wire):
     """A source connection as the workflow tracks it, whichever service serves it."""
 
     arn: str
@@ -22,65 +27,74 @@ class ConnectionState(WireModel):
     service: ConnectionService
     provider: str
     status: ConnectionStatus
-    created: bool = Field(description="True only when this onboarding created it (cleanup may delete it)")
+    created: Annotated[bool, Doc("True only when this onboarding created it (cleanup may delete it)")]
     console_url: str
     host_arn: str | None = None
 
 
-class PollState(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class PollState(Wire):
     """Where the handshake wait is: how many checks so far, the next Wait, the time waited."""
 
-    attempt: int = Field(ge=0)
-    wait_seconds: int = Field(ge=0)
-    waited_seconds: int = Field(ge=0)
+    attempt: int
+    wait_seconds: int
+    waited_seconds: int
 
 
-class Handshake(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class Handshake(Wire):
     """Output of the create and check steps; the ASL keeps it at ``$.handshake``."""
 
     connection: ConnectionState
     poll: PollState
 
 
-class CreateConnectionInput(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class CreateConnectionInput(Wire):
     request_id: str
     connection: ConnectionSpec
 
 
-class CheckConnectionInput(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class CheckConnectionInput(Wire):
     request_id: str
     connection: ConnectionState
     poll: PollState
-    handshake_timeout_hours: int = Field(ge=1)
+    handshake_timeout_hours: int
 
 
-class ConnectionTaskInput(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class ConnectionTaskInput(Wire):
     """Input of the steps that act on a known connection (announce, clean up)."""
 
     request_id: str
     connection: ConnectionState
-    handshake_timeout_hours: int = Field(default=72, ge=1)
+    handshake_timeout_hours: int = 72
 
 
-class LinkProtonInput(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class LinkProtonInput(Wire):
     request_id: str
     connection: ConnectionState
     repository: ProtonRepositorySpec
 
 
-class ProtonLinkResult(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class ProtonLinkResult(Wire):
     name: str
     provider: str
     arn: str
-    outcome: Literal["created", "existing"]
+    outcome: Outcome
 
 
-class ProvisionCodeArtifactInput(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class ProvisionCodeArtifactInput(Wire):
     request_id: str
     codeartifact: CodeArtifactSpec
 
 
-class Failure(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class Failure(Wire):
     """Why a step failed: the step's name, the error name, and a readable cause."""
 
     step: str
@@ -88,23 +102,26 @@ class Failure(WireModel):
     cause: str
 
 
-class CodeArtifactRepositoryResult(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class CodeArtifactRepositoryResult(Wire):
     name: str
     arn: str
-    upstreams: list[str] = Field(default_factory=list)
+    upstreams: list[str] = field(default_factory=list)
     external_connection: str | None = None
-    outcome: Literal["created", "existing"]
+    outcome: Outcome
 
 
-class CodeArtifactResult(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class CodeArtifactResult(Wire):
     status: Literal["succeeded", "failed"]
     domain: str
     domain_arn: str | None = None
     domain_created: bool = False
-    repositories: list[CodeArtifactRepositoryResult] = Field(default_factory=list)
+    repositories: list[CodeArtifactRepositoryResult] = field(default_factory=list)
     failure: Failure | None = None
 
 
-class ReportOutcomeInput(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class ReportOutcomeInput(Wire):
     request_id: str
     branches: list[dict[str, object]]

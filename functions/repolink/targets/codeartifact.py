@@ -5,6 +5,8 @@ Idempotent: an existing domain or repository with the same settings counts as do
 (``ConflictException`` -> describe -> compare); one with other settings is a clear failure.
 """
 
+from dataclasses import replace
+
 from repolink.adapters import codeartifact as ca
 from repolink.errors import (
     AwsConflict,
@@ -16,7 +18,7 @@ from repolink.errors import (
     UpstreamNotFound,
 )
 from repolink.models.request import CodeArtifactRepositorySpec, CodeArtifactSpec
-from repolink.models.state import CodeArtifactRepositoryResult, CodeArtifactResult, Failure
+from repolink.models.state import CodeArtifactRepositoryResult, CodeArtifactResult, Failure, Outcome
 from repolink.workflow.plan import order_repositories
 
 
@@ -34,18 +36,18 @@ class CodeArtifactTarget:
         step = "EnsureDomain"
         try:
             domain, created = self._ensure_domain(spec)
-            result = result.model_copy(update={"domain_arn": domain.arn, "domain_created": created})
+            result = replace(result, domain_arn=domain.arn, domain_created=created)
             requested = {r.name for r in spec.repositories}
             done: list[CodeArtifactRepositoryResult] = []
             for repo in order_repositories(spec.repositories):
                 step = f"CreateRepository:{repo.name}"
                 done.append(self._ensure_repository(spec, repo, requested))
-                result = result.model_copy(update={"repositories": list(done)})
+                result = replace(result, repositories=list(done))
         except TransientAwsError:
             raise
         except RepolinkError as exc:
             failure = Failure(step=f"CodeArtifact.{step}", error=type(exc).__name__, cause=str(exc))
-            return result.model_copy(update={"status": "failed", "failure": failure})
+            return replace(result, status="failed", failure=failure)
         return result
 
     @staticmethod
@@ -72,7 +74,7 @@ class CodeArtifactTarget:
             created = ca.create_repository(
                 spec.domain, spec.domain_owner, repo.name, repo.description, upstreams, dict(repo.tags)
             )
-            outcome = "created"
+            outcome: Outcome = "created"
         except AwsConflict:
             created = ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
             self._compare(repo, created)

@@ -11,7 +11,7 @@ from repolink.adapters import proton
 from repolink.errors import AwsConflict, ResourceConflict
 from repolink.models.providers import proton_provider_for
 from repolink.models.request import ProtonRepositorySpec
-from repolink.models.state import ConnectionState, ProtonLinkResult
+from repolink.models.state import ConnectionState, Outcome, ProtonLinkResult
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class ProtonTarget:
             repo = proton.create_repository(
                 spec.name, provider, connection_arn, spec.encryption_key, dict(spec.tags)
             )
-            outcome = "created"
+            outcome: Outcome = "created"
         except AwsConflict:
             repo = proton.get_repository(spec.name, provider)
             if repo.connection_arn != connection_arn:

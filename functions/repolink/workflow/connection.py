@@ -1,5 +1,7 @@
 """Create or reuse a source connection, then check on its handshake."""
 
+from dataclasses import replace
+
 from repolink.adapters.connections import Connection, ConnectionService
 from repolink.errors import ConnectionConflict, ConnectionNotFound, HandshakeFailed, HandshakeTimedOut
 from repolink.models.request import ConnectionSpec
@@ -78,7 +80,7 @@ def check_handshake(
     """One check after one Wait: AVAILABLE, still pending (with the next Wait), or an error."""
     waited = poll.waited_seconds + poll.wait_seconds
     current = svc.get(connection.arn)
-    updated = connection.model_copy(update={"status": current.status})
+    updated = replace(connection, status=current.status)
     if current.status == "AVAILABLE":
         return Handshake(
             connection=updated,

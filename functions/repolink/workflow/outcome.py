@@ -6,9 +6,8 @@ Branches report, they don't throw: each ends with its whole state, holding what 
 """
 
 import json
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 from repolink.models.events import (
     COMPLETED,
@@ -18,20 +17,27 @@ from repolink.models.events import (
     RepositoryLinkFailedDetail,
 )
 from repolink.models.state import CodeArtifactResult, Failure, Handshake, ProtonLinkResult
+from repolink.models.wire import WIRE_NAME, Wire
 
 
-class StepError(BaseModel):
+class _Output(Wire):
+    """What a branch leaves in its state: read for the parts we need, the rest ignored."""
+
+    wire_extra: ClassVar[Literal["forbid", "ignore"]] = "ignore"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepError(_Output):
     """A Step Functions Catch result."""
 
-    model_config = ConfigDict(extra="ignore")
-    error: str = Field(alias="Error")
-    cause: str = Field(default="", alias="Cause")
+    error: str = field(metadata={WIRE_NAME: "Error"})
+    cause: str = field(default="", metadata={WIRE_NAME: "Cause"})
 
 
-class ProtonItem(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ProtonItem(_Output):
     """One item of the Proton Map: linked, or failed with the error."""
 
-    model_config = ConfigDict(extra="ignore")
     status: Literal["linked", "failed"]
     name: str
     result: ProtonLinkResult | None = None
@@ -39,20 +45,20 @@ class ProtonItem(BaseModel):
     cause: str | None = None
 
 
-class CodeArtifactOutput(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+@dataclass(frozen=True, kw_only=True)
+class CodeArtifactOutput(_Output):
     result: CodeArtifactResult
 
 
-class BranchOutput(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+@dataclass(frozen=True, kw_only=True)
+class BranchOutput(_Output):
     handshake: Handshake | None = None
     proton: list[ProtonItem] | None = None
     codeartifact: CodeArtifactOutput | None = None
-    failed_step: str | None = Field(default=None, alias="failedStep")
+    failed_step: str | None = None
     failure: StepError | None = None
     cleanup: dict[str, Any] | None = None
-    cleanup_failure: StepError | None = Field(default=None, alias="cleanupFailure")
+    cleanup_failure: StepError | None = None
 
 
 def readable_cause(cause: str) -> str:
@@ -70,7 +76,7 @@ def decide(
     request_id: str, branches: list[dict[str, Any]]
 ) -> tuple[str, RepositoryLinkCompletedDetail | RepositoryLinkFailedDetail]:
     """The detail type and detail of the one result event for this onboarding."""
-    outputs = [BranchOutput.model_validate(b) for b in branches]
+    outputs = [BranchOutput.from_wire(b) for b in branches]
     failures: list[Failure] = []
     connection: ConnectionSummary | None = None
     linked: list[ProtonLinkResult] = []

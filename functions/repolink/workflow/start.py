@@ -44,7 +44,7 @@ class StartCommand(BaseModel):
 
 
 def command_for(request: OnboardingRequest, *, idempotency_key: str | None, caller: str) -> StartCommand:
-    body = request.model_dump(by_alias=True, mode="json", exclude_none=True)
+    body = request.wire()
     digest = hashlib.sha256(canonical(body).encode()).hexdigest()
     key = f"key:{caller}:{idempotency_key}" if idempotency_key else f"digest:{digest}"
     return StartCommand(key=key, digest=digest, request=body)

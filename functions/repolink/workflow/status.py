@@ -6,11 +6,11 @@ outcome with the error and cause.
 """
 
 import json
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-
-from repolink.models.base import WireModel
+from repolink.models.rules import Doc
+from repolink.models.wire import Wire
 
 CONNECTION_STEPS = ("Create or reuse the connection", "Check the handshake")
 CODEARTIFACT_STEP = "Provision CodeArtifact"
@@ -27,22 +27,22 @@ _STATUS: dict[str, Literal["running", "succeeded", "failed"]] = {
 }
 
 
-class Resource(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class Resource(Wire):
     type: str
     name: str
     arn: str
 
 
-class LinkStatus(WireModel):
+@dataclass(frozen=True, kw_only=True)
+class LinkStatus(Wire):
     request_id: str
     status: Literal["running", "succeeded", "failed"]
     step: str | None = None
     connection_status: str | None = None
     connection_arn: str | None = None
-    console_url: str | None = Field(
-        default=None, description="Where a person completes the pending handshake"
-    )
-    resources: list[Resource] = Field(default_factory=list)
+    console_url: Annotated[str | None, Doc("Where a person completes the pending handshake")] = None
+    resources: list[Resource] = field(default_factory=list)
     error: str | None = None
     cause: str | None = None
     started_at: str | None = None
