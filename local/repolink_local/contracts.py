@@ -34,6 +34,21 @@ def openapi() -> dict[str, Any]:
             ),
         )
     )
+    # The handler validates the body itself (without pydantic, for its cold start), so the resolver
+    # knows no body model: publish the request contract from the same dataclasses.
+    from pydantic import TypeAdapter
+
+    from repolink.models.request import OnboardingRequest
+
+    request = TypeAdapter(OnboardingRequest).json_schema(
+        by_alias=True, ref_template="#/components/schemas/{model}"
+    )
+    schema["components"]["schemas"].update(request.pop("$defs", {}))
+    schema["components"]["schemas"]["OnboardingRequest"] = request
+    schema["paths"]["/links"]["post"]["requestBody"] = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OnboardingRequest"}}},
+        "required": True,
+    }
     schema["components"]["securitySchemes"] = {
         "sigv4": {
             "type": "apiKey",

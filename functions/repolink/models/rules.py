@@ -1,8 +1,10 @@
-"""Validation rules written into model annotations, applied by pydantic at the entry points only.
+"""Validation rules written into model annotations: one place for each rule, two readers.
 
-Each marker here is plain Python: it imports pydantic lazily, inside the hook pydantic calls while
-building a validator (``__get_pydantic_core_schema__``) or a JSON schema. So the models can carry
-their rules in one place, and a task handler that imports the models never loads pydantic.
+:func:`repolink.models.wire.read` applies each marker's ``apply`` when it reads JSON (at run time,
+in every handler, without pydantic). pydantic reads the same markers through the hooks it calls
+(``__get_pydantic_core_schema__``, ``__get_pydantic_json_schema__``), which import it lazily: it
+builds the published JSON schemas and OpenAPI document from them, and a test checks that its
+verdict on generated requests is ours.
 
 A rule that fails raises :class:`RuleViolations`, which may name several problems, each at a path
 relative to the value checked; :func:`repolink.models.validation.field_errors` turns them into
@@ -63,6 +65,9 @@ class Check:
     def __init__(self, fn: Callable[[Any], Any]) -> None:
         self.fn = fn
 
+    def apply(self, value: Any) -> Any:
+        return self.fn(value)
+
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
         from pydantic_core import core_schema
 
@@ -82,6 +87,21 @@ class Bounds:
     ) -> None:
         self.min_length, self.max_length, self.ge, self.le = min_length, max_length, ge, le
 
+    def apply(self, value: Any) -> Any:
+        """``value``, or RuleViolations saying which limit it breaks."""
+        if isinstance(value, int):
+            if self.ge is not None and value < self.ge:
+                fail(f"must be at least {self.ge}, got {value}")
+            if self.le is not None and value > self.le:
+                fail(f"must be at most {self.le}, got {value}")
+            return value
+        unit = "characters" if isinstance(value, str) else "items"
+        if self.min_length is not None and len(value) < self.min_length:
+            fail(f"at least {self.min_length} {unit}, got {len(value)}")
+        if self.max_length is not None and len(value) > self.max_length:
+            fail(f"at most {self.max_length} {unit}, got {len(value)}")
+        return value
+
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
         from typing import Annotated
 
@@ -92,7 +112,10 @@ class Bounds:
 
 
 class _Strict:
-    """No coercion: ``"3"`` is not an integer, ``1`` is not a boolean (pydantic's ``Strict()``)."""
+    """No coercion: ``"3"`` is not an integer, ``1`` is not a boolean (pydantic's ``Strict()``).
+
+    :func:`repolink.models.wire.read` is always strict; this marker tells pydantic (schemas) so.
+    """
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
         from typing import Annotated

@@ -1,28 +1,22 @@
-"""Validating an untrusted onboarding request: pydantic over the request dataclasses.
+"""Validating an untrusted onboarding request, naming every field at fault.
 
-Only the entry points (API, EventBridge ingest) import this module, and with it pydantic; they build
-the validator once, at cold start. Every problem comes back as a :class:`FieldError` whose field is
-the wire JSON path (``codeartifact.repositories[1].upstreams[0]``, ``connection.tags["team"]``).
+The entry points (API, EventBridge ingest) read the request with :func:`repolink.models.wire.read`
+over the request dataclasses; every problem comes back as a :class:`FieldError` whose field is the
+wire JSON path (``codeartifact.repositories[1].upstreams[0]``, ``connection.tags["team"]``).
 """
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import is_dataclass
 from types import NoneType, UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
-
-from pydantic import TypeAdapter, ValidationError
+from typing import Annotated, Union, get_args, get_origin
 
 from repolink.errors import FieldError, RequestValidationError
 from repolink.models.request import OnboardingRequest
-from repolink.models.rules import RuleViolations
-from repolink.models.wire import wire_fields
+from repolink.models.wire import read, wire_fields
 
 ROOT_FIELD = "(root)"
 """The ``FieldError.field`` of an error about the request as a whole."""
-
-#: built at import: an entry point pays for it during its cold start, not on its first request
-REQUEST = TypeAdapter(OnboardingRequest)
 
 
 def _unwrap(shape: object) -> object:
@@ -38,10 +32,6 @@ def _unwrap(shape: object) -> object:
             shape = members[0]
         else:
             return shape
-
-
-_KEY_MARKER = "[key]"
-"""pydantic's last location item for an error in a dict key itself (rather than in its value)."""
 
 
 def _step(shape: object, item: str | int) -> tuple[object, str]:
@@ -62,7 +52,7 @@ def _step(shape: object, item: str | int) -> tuple[object, str]:
 
 
 def field_path(loc: Sequence[str | int]) -> str:
-    """A pydantic location (aliases or attribute names, ints for indexes) as a wire JSON path.
+    """A location in the request (wire or attribute names, ints for indexes) as a wire JSON path.
 
     ``("codeartifact", "repositories", 1, "upstreams", 0)`` reads
     ``codeartifact.repositories[1].upstreams[0]``; a tag key reads ``connection.tags["team"]``; the
@@ -70,37 +60,10 @@ def field_path(loc: Sequence[str | int]) -> str:
     """
     shape: object = OnboardingRequest
     text = ""
-    after_key = False
     for item in loc:
-        if after_key and item == _KEY_MARKER:
-            break
-        after_key = get_origin(_unwrap(shape)) is dict
         shape, piece = _step(shape, item)
         text += piece
     return text.removeprefix(".") or ROOT_FIELD
-
-
-_MESSAGES = {
-    "extra_forbidden": "unknown field",
-    "unexpected_keyword_argument": "unknown field",
-    "missing": "required",
-    "missing_argument": "required",
-    "missing_keyword_only_argument": "required",
-}
-
-
-def field_errors(error: ValidationError) -> list[FieldError]:
-    """Each problem in a pydantic ``ValidationError`` of :class:`OnboardingRequest` as a FieldError."""
-    found: list[FieldError] = []
-    for detail in error.errors(include_url=False):
-        loc: tuple[str | int, ...] = tuple(detail["loc"])
-        ctx: dict[str, Any] = detail.get("ctx") or {}
-        if isinstance(rules := ctx.get("error"), RuleViolations):
-            for path, message in rules.violations:
-                found.append(FieldError(field_path(loc + tuple(path)), message))
-        else:
-            found.append(FieldError(field_path(loc), _MESSAGES.get(detail["type"], detail["msg"])))
-    return found
 
 
 _JSON_KINDS: Mapping[type, str] = {
@@ -130,7 +93,8 @@ def validate_request(data: object) -> OnboardingRequest:
         raise RequestValidationError(
             [FieldError(ROOT_FIELD, f"the request must be a JSON object, not {kind}")]
         )
-    try:
-        return REQUEST.validate_python(data)
-    except ValidationError as exc:
-        raise RequestValidationError(field_errors(exc)) from None
+    request, problems = read(OnboardingRequest, data)
+    if problems:
+        raise RequestValidationError([FieldError(field_path(path), message) for path, message in problems])
+    assert isinstance(request, OnboardingRequest)
+    return request

@@ -1,14 +1,13 @@
 """Plain frozen dataclasses on the wire, without pydantic: camelCase JSON out, typed objects back in.
 
-Every model of ours is a stdlib dataclass deriving from :class:`Wire`. The Step Functions task
-handlers read their input with :meth:`Wire.from_wire` and answer with :meth:`Wire.wire`, so their
-cold start never imports pydantic: their input was validated once, at the edge, and comes from our
-own state machine. The entry points validate untrusted input with pydantic *over these same
-classes* (:mod:`repolink.models.validation`): pydantic reads ``__pydantic_config__`` and the
-:mod:`repolink.models.rules` metadata in their annotations, which this module ignores.
-
-:func:`decode` still checks what it reads (JSON kinds, literals, unknown and missing keys), so a
-drift between the ASL and a handler fails loudly with the path at fault.
+Every model of ours is a stdlib dataclass deriving from :class:`Wire`. :func:`read` turns parsed
+JSON into a model, applying the rules its annotations carry (:mod:`repolink.models.rules`) and
+collecting every problem with its path: the entry points validate untrusted requests with it
+(:mod:`repolink.models.validation`), and the Step Functions tasks read their input with
+:meth:`Wire.from_wire`, which raises on any problem (a drift between the ASL and a handler fails
+loudly, with the path at fault). No handler imports pydantic at run time: it only builds the
+published JSON schemas and OpenAPI document from these classes (``__pydantic_config__`` and the
+markers' hooks), and a test checks that its verdict on generated requests is the same as ours.
 """
 
 import types
@@ -27,6 +26,8 @@ from typing import (
     get_origin,
     get_type_hints,
 )
+
+from repolink.models.rules import RuleViolations
 
 #: a field's ``metadata`` key for a wire name that is not the camelCase of its attribute
 WIRE_NAME = "wire_name"
@@ -77,18 +78,19 @@ class Wire:
         return decoded
 
 
-def encode(value: object) -> object:
-    """Dataclasses to camelCase dicts (``None`` fields dropped), recursively; other values as they are."""
+def encode(value: object, *, drop_none: bool = True) -> object:
+    """Dataclasses to camelCase dicts, recursively (``None`` fields dropped unless ``drop_none`` is
+    false); other values as they are."""
     if is_dataclass(value) and not isinstance(value, type):
         return {
-            spec.key: encode(item)
+            spec.key: encode(item, drop_none=drop_none)
             for spec in wire_fields(type(value))
-            if (item := getattr(value, spec.attr)) is not None
+            if (item := getattr(value, spec.attr)) is not None or not drop_none
         }
     if isinstance(value, list | tuple):
-        return [encode(item) for item in value]
+        return [encode(item, drop_none=drop_none) for item in value]
     if isinstance(value, Mapping):
-        return {key: encode(item) for key, item in value.items()}
+        return {key: encode(item, drop_none=drop_none) for key, item in value.items()}
     return value
 
 
@@ -112,69 +114,154 @@ def wire_names(cls: type) -> dict[str, str]:
     return {spec.attr: spec.key for spec in wire_fields(cls)}
 
 
+type Path = tuple[str | int, ...]
+"""Where a value sits: wire field names, array indexes and object keys, from the value read."""
+type Problem = tuple[Path, str]
+
 _JSON_KINDS: dict[type, str] = {str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
+_FAILED: Any = object()
+"""What :class:`_Reader` returns for a value it could not read (its problems are recorded)."""
 
 
-def decode(shape: Any, value: object, path: str = "$") -> Any:
-    """``value`` read as ``shape``: a Wire dataclass, ``list[...]``, ``dict[str, ...]``, ``X | None``,
-    a ``Literal``, ``str``, ``int``, ``bool``, ``float`` or ``object``/``Any`` (taken as it is)."""
-    while True:
-        if isinstance(shape, TypeAliasType):
-            shape = shape.__value__
-        elif get_origin(shape) is Annotated:
-            shape = get_args(shape)[0]
-        else:
-            break
-    origin = get_origin(shape)
-    if isinstance(shape, type) and is_dataclass(shape):
-        return _decode_dataclass(shape, value, path)
-    if origin in (Union, types.UnionType):
-        members = [m for m in get_args(shape) if m is not types.NoneType]
-        if value is None and len(members) < len(get_args(shape)):
-            return None
-        if len(members) != 1:
-            raise WireError(f"{path}: unions other than X | None are not supported")
-        return decode(members[0], value, path)
-    if origin is list:
-        if not isinstance(value, list):
-            raise WireError(f"{path}: expected an array, got {type(value).__name__}")
-        (item,) = get_args(shape) or (Any,)
-        return [decode(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, Mapping):
-            raise WireError(f"{path}: expected an object, got {type(value).__name__}")
-        _, item = get_args(shape) or (str, Any)
-        return {str(k): decode(item, v, f"{path}.{k}") for k, v in value.items()}
-    if origin is Literal:
-        if value not in get_args(shape):
-            raise WireError(f"{path}: {value!r} is not one of {get_args(shape)}")
-        return value
-    if shape is Any or shape is object:
-        return value
-    if shape in _JSON_KINDS:
-        ok = isinstance(value, shape) and (shape is bool or not isinstance(value, bool))
-        if shape is float:
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not ok:
-            raise WireError(f"{path}: expected {_JSON_KINDS[shape]}, got {type(value).__name__}")
-        return value
-    raise WireError(f"{path}: cannot read {shape!r}")
+def json_kind(value: object) -> str:
+    """How a parsed JSON value reads in a message: ``null``, ``a string``, ``an array``..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
 
 
-def _decode_dataclass(cls: type, value: object, path: str) -> object:
-    if not isinstance(value, Mapping):
-        raise WireError(f"{path}: expected an object, got {type(value).__name__}")
-    kwargs: dict[str, object] = {}
-    used: set[str] = set()
-    for spec in wire_fields(cls):
-        for key in (spec.key, spec.attr):
-            if key in value:
-                kwargs[spec.attr] = decode(spec.shape, value[key], f"{path}.{spec.key}")
-                used.add(key)
+def read(shape: Any, value: object) -> tuple[Any, list[Problem]]:
+    """``value`` read as ``shape``, with every problem found (the value is meaningless if any).
+
+    Shapes: a Wire dataclass, ``list[...]``, ``dict[str, ...]``, ``X | None``, a ``Literal``, ``str``,
+    ``int``, ``bool``, ``float``, or ``object``/``Any`` (taken as it is). JSON kinds are strict (``"3"``
+    is not an integer, ``1`` not a boolean). ``Annotated`` metadata with an ``apply`` method (the
+    :mod:`repolink.models.rules` markers) runs on the value read; a dataclass's ``__post_init__``
+    runs its cross-field rules. A :class:`~repolink.models.rules.RuleViolations` from either is
+    recorded, at the paths it names, like any other problem.
+    """
+    reader = _Reader()
+    result = reader.read(shape, value, ())
+    return result, reader.problems
+
+
+def decode(shape: Any, value: object) -> Any:
+    """``value`` read as ``shape`` (see :func:`read`), or :class:`WireError` naming every problem."""
+    result, problems = read(shape, value)
+    if problems:
+        raise WireError("; ".join(f"{_dotted(path)}: {message}" for path, message in problems))
+    return result
+
+
+def _dotted(path: Path) -> str:
+    return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+
+
+class _Reader:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def fail(self, path: Path, message: str) -> Any:
+        self.problems.append((path, message))
+        return _FAILED
+
+    def read(self, shape: Any, value: object, path: Path) -> Any:
+        rules: list[Any] = []
+        while True:
+            if isinstance(shape, TypeAliasType):
+                shape = shape.__value__
+            elif get_origin(shape) is Annotated:
+                shape, *metadata = get_args(shape)
+                rules += [meta for meta in metadata if hasattr(meta, "apply")]
+            else:
                 break
-        else:
-            if spec.required:
-                raise WireError(f"{path}.{spec.key}: required")
-    if getattr(cls, "wire_extra", "forbid") == "forbid" and (unknown := set(value) - used):
-        raise WireError(f"{path}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-    return cls(**kwargs)
+        result = self._read_shape(shape, value, path)
+        for rule in rules:
+            if result is _FAILED:
+                break
+            result = self._guarded(lambda rule=rule, value=result: rule.apply(value), path)
+        return result
+
+    def _guarded(self, run: Any, path: Path) -> Any:
+        """``run()``, recording a RuleViolations it raises at the paths it names."""
+        try:
+            return run()
+        except RuleViolations as broken:
+            for where, message in broken.violations:
+                self.fail(path + tuple(where), message)
+            return _FAILED
+
+    def _read_shape(self, shape: Any, value: object, path: Path) -> Any:
+        origin = get_origin(shape)
+        if isinstance(shape, type) and is_dataclass(shape):
+            return self._read_dataclass(shape, value, path)
+        if origin in (Union, types.UnionType):
+            members = [m for m in get_args(shape) if m is not types.NoneType]
+            if value is None and len(members) < len(get_args(shape)):
+                return None
+            if len(members) != 1:
+                raise TypeError(f"{_dotted(path)}: unions other than X | None are not supported")
+            return self.read(members[0], value, path)
+        if origin is list:
+            if not isinstance(value, list):
+                return self.fail(path, f"must be an array, not {json_kind(value)}")
+            (item,) = get_args(shape) or (Any,)
+            items = [self.read(item, v, (*path, i)) for i, v in enumerate(value)]
+            return _FAILED if _FAILED in items else items
+        if origin is dict:
+            if not isinstance(value, Mapping):
+                return self.fail(path, f"must be an object, not {json_kind(value)}")
+            _, item = get_args(shape) or (str, Any)
+            entries = {str(k): self.read(item, v, (*path, str(k))) for k, v in value.items()}
+            return _FAILED if _FAILED in entries.values() else entries
+        if origin is Literal:
+            if value not in get_args(shape) or isinstance(value, bool):
+                allowed = ", ".join(repr(choice) for choice in get_args(shape))
+                return self.fail(path, f"must be one of {allowed}, not {_short(value)}")
+            return value
+        if shape is Any or shape is object:
+            return value
+        if shape in _JSON_KINDS:
+            if shape is float:
+                ok = isinstance(value, int | float) and not isinstance(value, bool)
+            else:
+                ok = isinstance(value, shape) and (shape is bool or not isinstance(value, bool))
+            return value if ok else self.fail(path, f"must be {_JSON_KINDS[shape]}, not {json_kind(value)}")
+        raise TypeError(f"{_dotted(path)}: cannot read {shape!r}")
+
+    def _read_dataclass(self, cls: type, value: object, path: Path) -> Any:
+        if not isinstance(value, Mapping):
+            return self.fail(path, f"must be an object, not {json_kind(value)}")
+        kwargs: dict[str, object] = {}
+        used: set[str] = set()
+        missing = False
+        for spec in wire_fields(cls):
+            for key in (spec.key, spec.attr):
+                if key in value:
+                    kwargs[spec.attr] = self.read(spec.shape, value[key], (*path, spec.key))
+                    used.add(key)
+                    break
+            else:
+                if spec.required:
+                    missing = self.fail((*path, spec.key), "required") is _FAILED
+        if getattr(cls, "wire_extra", "forbid") == "forbid":
+            for unknown in sorted(set(map(str, value)) - used):
+                self.fail((*path, unknown), "unknown field")
+        if missing or _FAILED in kwargs.values():
+            return _FAILED
+        return self._guarded(lambda: cls(**kwargs), path)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."

@@ -10,6 +10,7 @@ on the same execution.
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -20,7 +21,6 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from repolink.adapters.aws import CLIENT_CONFIG
 from repolink.adapters.stepfunctions import start_execution
@@ -35,7 +35,8 @@ OPERATIONS: dict[str, frozenset[str]] = {
 }
 
 
-class StartCommand(BaseModel):
+@dataclass(frozen=True)
+class StartCommand:
     """What is hashed (``key``), validated (``digest``) and run (``request``)."""
 
     key: str
