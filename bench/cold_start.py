@@ -12,7 +12,8 @@ For each module, and for ``import boto3`` measured in the same run, N fresh inte
 Medians of N. The target is <= 1.5x bare boto3 on import ms (wall ms shown as a cross-check).
 Processes get a Lambda-like environment (POWERTOOLS_* with tracing disabled, AWS_DEFAULT_REGION,
 the runtime's own LAMBDA_TASK_ROOT etc., PYTHONPATH = the CodeUri), plus the template's variables
-if a module does not import without them. The second
+if a module does not import without them, and packages installed here but not in Lambda (awscrt,
+pyOpenSSL: see NOT_IN_LAMBDA) are hidden from them. The second
 table says what each module loads: pydantic, aws_xray_sdk, which Powertools modules, and the
 five heaviest packages it imports directly (cumulative ms of its first-level imports of each
 package: imports made by the project's own modules, not by a library on their behalf). The third
@@ -68,6 +69,26 @@ KEEP_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 #: Bytecode for every module measured, written once (by the untimed first import) outside the
 #: repository, so all modules are measured from .pyc alike and the working tree stays untouched.
 PYCACHE = Path(tempfile.gettempdir()) / "repolink-cold-start-pycache"
+
+#: Installed here (aws-sam-cli and moto pull them in) but shipped neither by the Lambda Python
+#: runtime nor by the Powertools layer; botocore and urllib3 import them when present (~60 ms,
+#: mostly awscrt). Hidden from every measured process (a ``sitecustomize`` refuses them), so boto3
+#: and the handlers load what they would load in Lambda. ``--keep-venv-extras`` measures without.
+NOT_IN_LAMBDA = ("awscrt", "_awscrt", "OpenSSL", "cryptography")
+SITECUSTOMIZE = Path(tempfile.gettempdir()) / "repolink-cold-start-site"
+_HIDER = f"""import sys
+
+class _NotInLambda:
+    \"\"\"Refuse the packages the Lambda runtime does not ship, as if they were not installed.\"\"\"
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name.partition(".")[0] in {NOT_IN_LAMBDA!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        return None
+
+sys.meta_path.insert(0, _NotInLambda)
+"""
 
 #: Powertools modules every use of it loads; left out of the "powertools modules" column.
 POWERTOOLS_PLUMBING = {
@@ -259,8 +280,12 @@ class Target:
         return "pass" if self.module is None else f"import {self.module}"
 
 
-def base_env(pythonpath: Sequence[Path]) -> dict[str, str]:
+def base_env(pythonpath: Sequence[Path], hide_venv_extras: bool = True) -> dict[str, str]:
     env = {name: os.environ[name] for name in KEEP_ENV if name in os.environ}
+    if hide_venv_extras:
+        SITECUSTOMIZE.mkdir(parents=True, exist_ok=True)
+        (SITECUSTOMIZE / "sitecustomize.py").write_text(_HIDER)
+        pythonpath = [*pythonpath, SITECUSTOMIZE]
     return (
         env
         | LAMBDA_ENV
@@ -384,7 +409,7 @@ def figures(targets: Sequence[Target], empty: Target, baseline: Target) -> list[
     return rows
 
 
-def report(rows: Sequence[Figures], empty: Target, errors: Sequence[Target], runs: int) -> str:
+def report(rows: Sequence[Figures], empty: Target, errors: Sequence[Target], runs: int, hidden: bool) -> str:
     over = [r.function for r in rows if r.verdict == "OVER"]
     disagree = [
         r.function
@@ -399,7 +424,12 @@ def report(rows: Sequence[Figures], empty: Target, errors: Sequence[Target], run
         "interleaved round-robin; medians.",
         f"Empty interpreter (`-c pass`): {median(empty.wall_ms):.1f} ms wall, subtracted from wall ms "
         "(which includes the interpreter's teardown). "
-        f"Target: import ms <= {TARGET:g}x bare boto3.",
+        f"Target: import ms <= {TARGET:g}x bare boto3. "
+        + (
+            f"Hidden, as the Lambda runtime does not ship them: {', '.join(NOT_IN_LAMBDA)}."
+            if hidden
+            else "Not hidden: awscrt and pyOpenSSL load with boto3, as they would not in Lambda."
+        ),
         "",
         table(
             ["function", "module", "import ms", "x boto3", "wall ms", "x boto3 (wall)", "verdict"],
@@ -445,8 +475,8 @@ def report(rows: Sequence[Figures], empty: Target, errors: Sequence[Target], run
         "Self ms (each module's own time, not its imports'), summed by package (own package: repolink, "
         "or boto3 for the baseline), median over the runs; "
         "a row adds up to about its import ms. A module's self time includes what its body runs "
-        "(aws_xray_sdk.core's: creating its recorder). awscrt and pyOpenSSL are in this venv, "
-        "not in the Lambda runtime; botocore imports them when present.",
+        "(aws_xray_sdk.core's: creating its recorder). The awscrt+pyOpenSSL column is 0 when they "
+        "are hidden, as in Lambda (the default).",
         "",
         table(
             ["function", *GROUP_COLUMNS], [[r.function, *(r.self_ms[g] for g in GROUP_COLUMNS)] for r in rows]
@@ -466,6 +496,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9, help=f"fresh interpreters per module (>= {MIN_RUNS})")
     parser.add_argument("--template", type=Path, default=TEMPLATE, help="the SAM template to read")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument(
+        "--keep-venv-extras",
+        action="store_true",
+        help=f"do not hide {', '.join(NOT_IN_LAMBDA)} (installed here, not in Lambda)",
+    )
     args = parser.parse_args()
     if args.runs < MIN_RUNS:
         parser.error(f"--runs must be at least {MIN_RUNS} for a median worth printing")
@@ -476,7 +511,7 @@ def main() -> int:
         print(f"no handler functions found in {args.template}", file=sys.stderr)
         return 1
     code_uris = list(dict.fromkeys(f.code_uri for f in functions))
-    env = base_env(code_uris)
+    env = base_env(code_uris, hide_venv_extras=not args.keep_venv_extras)
     empty = Target("(empty interpreter)", None, env)
     baseline = Target("(bare boto3)", BASELINE, env)
     handlers = [Target(f.logical_id, f.module, dict(env)) for f in functions]
@@ -492,7 +527,7 @@ def main() -> int:
 
     rows = figures([baseline, *measurable], empty, baseline)
     errors = [t for t in handlers if t.error is not None]
-    print(report(rows, empty, errors, args.runs))
+    print(report(rows, empty, errors, args.runs, hidden=not args.keep_venv_extras))
     print(f"\n({time.perf_counter() - started:.0f} s)")
     if args.json:
         document = {
@@ -505,6 +540,7 @@ def main() -> int:
             },
             "runs": args.runs,
             "target_ratio": TARGET,
+            "hidden": [] if args.keep_venv_extras else list(NOT_IN_LAMBDA),
             "empty_interpreter_wall_ms": median(empty.wall_ms),
             "rows": [asdict(r) for r in rows],
             "not_measured": {t.label: {"module": t.module, "error": t.error} for t in errors},
