@@ -20,7 +20,6 @@ from typing import (
     ClassVar,
     Literal,
     Self,
-    TypeAliasType,
     Union,
     get_args,
     get_origin,
@@ -109,16 +108,11 @@ def wire_fields(cls: type) -> tuple[WireField, ...]:
     )
 
 
-def wire_names(cls: type) -> dict[str, str]:
-    """Attribute name -> wire name, for each field of a model."""
-    return {spec.attr: spec.key for spec in wire_fields(cls)}
-
-
 type Path = tuple[str | int, ...]
 """Where a value sits: wire field names, array indexes and object keys, from the value read."""
 type Problem = tuple[Path, str]
 
-_JSON_KINDS: dict[type, str] = {str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
+_JSON_KINDS: dict[type, str] = {str: "a string", bool: "a boolean", int: "an integer"}
 _FAILED: Any = object()
 """What :class:`_Reader` returns for a value it could not read (its problems are recorded)."""
 
@@ -144,7 +138,7 @@ def read(shape: Any, value: object) -> tuple[Any, list[Problem]]:
     """``value`` read as ``shape``, with every problem found (the value is meaningless if any).
 
     Shapes: a Wire dataclass, ``list[...]``, ``dict[str, ...]``, ``X | None``, a ``Literal``, ``str``,
-    ``int``, ``bool``, ``float``, or ``object``/``Any`` (taken as it is). JSON kinds are strict (``"3"``
+    ``int``, ``bool``, or ``object``/``Any`` (taken as it is). JSON kinds are strict (``"3"``
     is not an integer, ``1`` not a boolean). ``Annotated`` metadata with an ``apply`` method (the
     :mod:`repolink.models.rules` markers) runs on the value read; a dataclass's ``__post_init__``
     runs its cross-field rules. A :class:`~repolink.models.rules.RuleViolations` from either is
@@ -177,14 +171,9 @@ class _Reader:
 
     def read(self, shape: Any, value: object, path: Path) -> Any:
         rules: list[Any] = []
-        while True:
-            if isinstance(shape, TypeAliasType):
-                shape = shape.__value__
-            elif get_origin(shape) is Annotated:
-                shape, *metadata = get_args(shape)
-                rules += [meta for meta in metadata if hasattr(meta, "apply")]
-            else:
-                break
+        while get_origin(shape) is Annotated:
+            shape, *metadata = get_args(shape)
+            rules += [meta for meta in metadata if hasattr(meta, "apply")]
         result = self._read_shape(shape, value, path)
         for rule in rules:
             if result is _FAILED:
@@ -232,10 +221,7 @@ class _Reader:
         if shape is Any or shape is object:
             return value
         if shape in _JSON_KINDS:
-            if shape is float:
-                ok = isinstance(value, int | float) and not isinstance(value, bool)
-            else:
-                ok = isinstance(value, shape) and (shape is bool or not isinstance(value, bool))
+            ok = isinstance(value, shape) and (shape is bool or not isinstance(value, bool))
             return value if ok else self.fail(path, f"must be {_JSON_KINDS[shape]}, not {json_kind(value)}")
         raise TypeError(f"{_dotted(path)}: cannot read {shape!r}")
 
