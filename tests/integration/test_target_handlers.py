@@ -130,7 +130,7 @@ def test_codeartifact_access_denied_reports_partial_results(standins: Any, lambd
     standins.faults = [FaultRule("AccessDeniedException", "codeartifact:AssociateExternalConnection", 1.0)]
     out = provision(lambda_context)
     assert out["status"] == "failed" and out["failure"]["error"] == "AwsAccessDenied"
-    assert out["failure"]["step"] == "CodeArtifact.CreateRepository:pypi-store"
+    assert out["failure"]["step"] == "CodeArtifact.AssociateExternalConnection:pypi-store"
     assert out["domainArn"] and out["repositories"] == []
 
 

@@ -41,7 +41,21 @@ class CodeArtifactTarget:
             done: list[CodeArtifactRepositoryResult] = []
             for repo in order_repositories(spec.repositories):
                 step = f"CreateRepository:{repo.name}"
-                done.append(self._ensure_repository(spec, repo, requested))
+                found, outcome = self._ensure_repository(spec, repo, requested)
+                if repo.external_connection:
+                    step = f"AssociateExternalConnection:{repo.name}"
+                    found = self._ensure_external_connection(spec, repo, found)
+                done.append(
+                    CodeArtifactRepositoryResult(
+                        name=found.name,
+                        arn=found.arn,
+                        upstreams=list(found.upstreams),
+                        external_connection=found.external_connections[0]
+                        if found.external_connections
+                        else None,
+                        outcome=outcome,
+                    )
+                )
                 result = replace(result, repositories=list(done))
         except TransientAwsError:
             raise
@@ -68,7 +82,8 @@ class CodeArtifactTarget:
 
     def _ensure_repository(
         self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, requested: set[str]
-    ) -> CodeArtifactRepositoryResult:
+    ) -> tuple[ca.Repository, Outcome]:
+        """The repository, created or found with the same settings, and which of the two."""
         upstreams = list(repo.upstreams)
         try:
             created = ca.create_repository(
@@ -86,27 +101,39 @@ class CodeArtifactTarget:
                 f"{', '.join(missing) or ', '.join(upstreams)} is neither in the request nor in "
                 f"domain {spec.domain!r} ({exc.aws_message})"
             ) from None
-        final = created
-        wanted = repo.external_connection
-        if wanted and wanted not in created.external_connections:
-            if created.external_connections:
-                raise ResourceConflict(
-                    f"codeartifact.repositories[{repo.name}].externalConnection: the repository "
-                    f"already has {created.external_connections[0]!r}; a repository takes one"
-                )
-            try:
-                final = ca.associate_external_connection(spec.domain, spec.domain_owner, repo.name, wanted)
-            except AwsConflict:  # associated meanwhile
-                final = ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
-                if wanted not in final.external_connections:
-                    raise
+        return created, outcome
+
+    @staticmethod
+    def _result(found: ca.Repository, outcome: Outcome) -> CodeArtifactRepositoryResult:
+        connections = found.external_connections
         return CodeArtifactRepositoryResult(
-            name=final.name,
-            arn=final.arn,
-            upstreams=list(final.upstreams),
-            external_connection=final.external_connections[0] if final.external_connections else None,
+            name=found.name,
+            arn=found.arn,
+            upstreams=list(found.upstreams),
+            external_connection=connections[0] if connections else None,
             outcome=outcome,
         )
+
+    @staticmethod
+    def _ensure_external_connection(
+        spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, found: ca.Repository
+    ) -> ca.Repository:
+        """The repository with the requested external connection, associating it if it lacks one."""
+        wanted = repo.external_connection
+        if wanted is None or wanted in found.external_connections:
+            return found
+        if found.external_connections:
+            raise ResourceConflict(
+                f"codeartifact.repositories[{repo.name}].externalConnection: the repository "
+                f"already has {found.external_connections[0]!r}; a repository takes one"
+            )
+        try:
+            return ca.associate_external_connection(spec.domain, spec.domain_owner, repo.name, wanted)
+        except AwsConflict:  # associated meanwhile
+            final = ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
+            if wanted not in final.external_connections:
+                raise
+            return final
 
     @staticmethod
     def _compare(repo: CodeArtifactRepositorySpec, found: ca.Repository) -> None:
