@@ -1,8 +1,9 @@
 """AWS CodeArtifact: the domain, repositories in dependency order, external connections.
 
 Needs no source connection, so the state machine runs it in parallel with the handshake wait.
-Idempotent: an existing domain or repository with the same settings counts as done
-(``ConflictException`` -> describe -> compare); one with other settings is a clear failure.
+Idempotent: an existing domain or repository with the same settings counts as done (a repository
+is described before it is created; ``ConflictException`` on create -> describe -> compare, for
+one made meanwhile); one with other settings is a clear failure.
 """
 
 from dataclasses import replace
@@ -83,14 +84,25 @@ class CodeArtifactTarget:
     def _ensure_repository(
         self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, requested: set[str]
     ) -> tuple[ca.Repository, Outcome]:
-        """The repository, created or found with the same settings, and which of the two."""
+        """The repository, found with the same settings or created, and which of the two.
+
+        Described first: a shared upstream (every team's ``pypi-store``) usually exists already,
+        and a read spends CodeArtifact's 800-per-second read quota, not its 100-per-second write one.
+        """
+        try:
+            found = ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
+        except AwsNotFound:
+            pass
+        else:
+            self._compare(repo, found)
+            return found, "existing"
         upstreams = list(repo.upstreams)
         try:
             created = ca.create_repository(
                 spec.domain, spec.domain_owner, repo.name, repo.description, upstreams, dict(repo.tags)
             )
             outcome: Outcome = "created"
-        except AwsConflict:
+        except AwsConflict:  # created meanwhile (a concurrent onboarding sharing it)
             created = ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
             self._compare(repo, created)
             outcome = "existing"
