@@ -13,7 +13,7 @@ from typing import Annotated, Union, get_args, get_origin
 
 from repolink.errors import FieldError, RequestValidationError
 from repolink.models.request import OnboardingRequest
-from repolink.models.wire import read, wire_fields
+from repolink.models.wire import json_kind, read, wire_fields
 
 ROOT_FIELD = "(root)"
 """The ``FieldError.field`` of an error about the request as a whole."""
@@ -66,16 +66,6 @@ def field_path(loc: Sequence[str | int]) -> str:
     return text.removeprefix(".") or ROOT_FIELD
 
 
-_JSON_KINDS: Mapping[type, str] = {
-    NoneType: "null",
-    bool: "a boolean",
-    int: "a number",
-    float: "a number",
-    str: "a string",
-    list: "an array",
-}
-
-
 def validate_request(data: object) -> OnboardingRequest:
     """The request as a model, from a parsed JSON object or from JSON text (``str`` or ``bytes``).
 
@@ -89,9 +79,8 @@ def validate_request(data: object) -> OnboardingRequest:
                 [FieldError(ROOT_FIELD, f"the body is not valid JSON: {exc}")]
             ) from None
     if not isinstance(data, Mapping):
-        kind = _JSON_KINDS.get(type(data), type(data).__name__)
         raise RequestValidationError(
-            [FieldError(ROOT_FIELD, f"the request must be a JSON object, not {kind}")]
+            [FieldError(ROOT_FIELD, f"the request must be a JSON object, not {json_kind(data)}")]
         )
     request, problems = read(OnboardingRequest, data)
     if problems:

@@ -11,7 +11,7 @@ markers' hooks), and a test checks that its verdict on generated requests is the
 """
 
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, fields, is_dataclass
 from functools import cache
 from typing import (
@@ -117,6 +117,10 @@ _FAILED: Any = object()
 """What :class:`_Reader` returns for a value it could not read (its problems are recorded)."""
 
 
+def _any_failed(values: Iterable[object]) -> bool:
+    return any(value is _FAILED for value in values)
+
+
 def json_kind(value: object) -> str:
     """How a parsed JSON value reads in a message: ``null``, ``a string``, ``an array``..."""
     if value is None:
@@ -206,13 +210,13 @@ class _Reader:
                 return self.fail(path, f"must be an array, not {json_kind(value)}")
             (item,) = get_args(shape) or (Any,)
             items = [self.read(item, v, (*path, i)) for i, v in enumerate(value)]
-            return _FAILED if _FAILED in items else items
+            return _FAILED if _any_failed(items) else items
         if origin is dict:
             if not isinstance(value, Mapping):
                 return self.fail(path, f"must be an object, not {json_kind(value)}")
             _, item = get_args(shape) or (str, Any)
             entries = {str(k): self.read(item, v, (*path, str(k))) for k, v in value.items()}
-            return _FAILED if _FAILED in entries.values() else entries
+            return _FAILED if _any_failed(entries.values()) else entries
         if origin is Literal:
             if value not in get_args(shape) or isinstance(value, bool):
                 allowed = ", ".join(repr(choice) for choice in get_args(shape))
@@ -243,7 +247,7 @@ class _Reader:
         if getattr(cls, "wire_extra", "forbid") == "forbid":
             for unknown in sorted(set(map(str, value)) - used):
                 self.fail((*path, unknown), "unknown field")
-        if missing or _FAILED in kwargs.values():
+        if missing or _any_failed(kwargs.values()):
             return _FAILED
         return self._guarded(lambda: cls(**kwargs), path)
 
