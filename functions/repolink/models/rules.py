@@ -7,14 +7,15 @@ builds the published JSON schemas and OpenAPI document from them, and a test che
 verdict on generated requests is ours.
 
 A rule that fails raises :class:`RuleViolations`, which may name several problems, each at a path
-relative to the value checked; :func:`repolink.models.validation.field_errors` turns them into
-field errors with wire paths.
+relative to the value checked; :func:`repolink.models.wire.read` records them at those paths, and
+:func:`repolink.models.validation.validate_request` turns them into field errors with wire paths.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn
 
 type Path = tuple[str | int, ...]
+"""Where a value sits: wire field names, array indexes and object keys, from the value checked."""
 type Violation = tuple[Path, str]
 
 
@@ -60,7 +61,7 @@ def repeats(names: Iterable[str]) -> Iterator[tuple[int, int]]:
 
 
 class Check:
-    """Run ``fn`` on the value once pydantic has validated its type (pydantic's ``AfterValidator``)."""
+    """Run ``fn`` on the value once its JSON kind is checked (pydantic's ``AfterValidator``)."""
 
     def __init__(self, fn: Callable[[Any], Any]) -> None:
         self.fn = fn

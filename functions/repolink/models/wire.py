@@ -26,7 +26,7 @@ from typing import (
     get_type_hints,
 )
 
-from repolink.models.rules import RuleViolations
+from repolink.models.rules import Path, RuleViolations, Violation
 
 #: a field's ``metadata`` key for a wire name that is not the camelCase of its attribute
 WIRE_NAME = "wire_name"
@@ -108,10 +108,6 @@ def wire_fields(cls: type) -> tuple[WireField, ...]:
     )
 
 
-type Path = tuple[str | int, ...]
-"""Where a value sits: wire field names, array indexes and object keys, from the value read."""
-type Problem = tuple[Path, str]
-
 _JSON_KINDS: dict[type, str] = {str: "a string", bool: "a boolean", int: "an integer"}
 _FAILED: Any = object()
 """What :class:`_Reader` returns for a value it could not read (its problems are recorded)."""
@@ -138,7 +134,7 @@ def json_kind(value: object) -> str:
     return type(value).__name__
 
 
-def read(shape: Any, value: object) -> tuple[Any, list[Problem]]:
+def read(shape: Any, value: object) -> tuple[Any, list[Violation]]:
     """``value`` read as ``shape``, with every problem found (the value is meaningless if any).
 
     Shapes: a Wire dataclass, ``list[...]``, ``dict[str, ...]``, ``X | None``, a ``Literal``, ``str``,
@@ -167,7 +163,7 @@ def _dotted(path: Path) -> str:
 
 class _Reader:
     def __init__(self) -> None:
-        self.problems: list[Problem] = []
+        self.problems: list[Violation] = []
 
     def fail(self, path: Path, message: str) -> Any:
         self.problems.append((path, message))
