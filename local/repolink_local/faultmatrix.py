@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from repolink.workflow.idempotency import request_id_for
+from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
-from repolink_local.moto_hooks import LambdaServiceError
+from repolink_local.patches import LambdaServiceError
 from repolink_local.standins import SERVICES, FaultRule, HandshakePolicy, StandIns
 from repolink_local.summary import RESULT_TYPES, lambda_service_faults
 
@@ -76,7 +76,7 @@ def run_with_faults(
         return fault
 
     with LocalEngine(standins, lambda_faults=counted, log_level="CRITICAL") as engine:
-        result = engine.run(request_id_for(request), request, deadline_seconds=300)
+        result = engine.run(request_id_of(request), request, deadline_seconds=300)
     run = _describe(label, request, result, standins)
     run.faults_injected = dict(sorted((Counter(run.faults_injected) + lambda_faults).items()))
     return run

@@ -164,7 +164,9 @@ def run_burst(
     started = time.perf_counter()
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
-    with LocalEngine(standins, log_level="CRITICAL") as engine:
+    # the callers' team is admitted by the deployment, as it must be on AWS (API and bus policies)
+    admitted = {"AllowedAccountIds": CALLER_ACCOUNT}
+    with LocalEngine(standins, log_level="CRITICAL", parameters=admitted) as engine:
 
         def deliver(delivery: Delivery) -> None:
             if delivery.via == "api":

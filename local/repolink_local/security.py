@@ -1,32 +1,18 @@
-"""The security gate's facts, in one place: what may use ``Resource: "*"``, and why.
+"""The security gate's checks of IAM statements against AWS's authorization data.
 
-Read by ``tests/unit/test_security_gate.py``, which checks the template as the SAM translator
-expands it (policy templates included) against these lists and against the operations each
-function's code calls (the ``OPERATIONS`` constants of ``repolink.adapters.*``).
+Read by ``tests/unit/test_security_gate.py``, which runs them on the template as the SAM
+translator expands it. The facts come from :mod:`repolink_local.iam.data` (the Service
+Authorization Reference); the only hand-kept list is which AWS managed policies we accept.
 """
 
 from __future__ import annotations
 
-#: actions with no resource type in the Service Authorization Reference, so ``Resource: "*"``
-#: is the only possible scope. Reason quoted from the AWS documentation.
-UNSCOPABLE: dict[str, str] = {
-    "codeconnections:ListConnections": "ListConnections lists every connection of the account;"
-    " it has no resource type.",
-    "codestar-connections:ListConnections": "Same API under its former name; no resource type.",
-    "apprunner:ListConnections": "App Runner's ListConnections is account-wide; it has no resource type.",
-    "logs:CreateLogDelivery": "Vended-log delivery actions support only '*' (Step Functions logging guide).",
-    "logs:GetLogDelivery": "Vended-log delivery: '*' only.",
-    "logs:UpdateLogDelivery": "Vended-log delivery: '*' only.",
-    "logs:DeleteLogDelivery": "Vended-log delivery: '*' only.",
-    "logs:ListLogDeliveries": "Vended-log delivery: '*' only.",
-    "logs:PutResourcePolicy": "Log resource policies are account-level; '*' only.",
-    "logs:DescribeResourcePolicies": "Account-level listing; '*' only.",
-    "logs:DescribeLogGroups": "Account-level listing; '*' only.",
-    "xray:PutTraceSegments": "X-Ray trace APIs have no resource type (tracing for the state machine).",
-    "xray:PutTelemetryRecords": "X-Ray trace APIs have no resource type.",
-    "xray:GetSamplingRules": "X-Ray sampling APIs have no resource type.",
-    "xray:GetSamplingTargets": "X-Ray sampling APIs have no resource type.",
-}
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from repolink_local.iam import data
 
 #: AWS managed policies SAM attaches, and why they are acceptable
 MANAGED_POLICIES: dict[str, str] = {
@@ -34,26 +20,99 @@ MANAGED_POLICIES: dict[str, str] = {
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess": "send traces (Tracing: Active); write-only",
 }
 
-#: actions IAM checks that are not API calls the code makes itself
-AUTHORIZATION_ONLY: dict[str, str] = {
-    "codeconnections:UseHost": "required to create a connection on a"
-    " GitHub Enterprise Server / GitLab self-managed host",
-    "codestar-connections:UseHost": "same, former name",
-    "codeconnections:PassConnection": "Proton passes the connection to its service:"
-    " checked on CreateRepository",
-    "codestar-connections:PassConnection": "same, former name",
-    "codeconnections:TagResource": "CreateConnection with Tags is authorized as TagResource too",
-    "codestar-connections:TagResource": "same, former name",
-    "apprunner:TagResource": "CreateConnection with Tags",
-    "proton:TagResource": "CreateRepository with tags",
-    "codeartifact:TagResource": "CreateDomain / CreateRepository with tags",
-    "codeartifact:AssociateWithDownstreamRepository": "checked on each upstream when"
-    " CreateRepository lists upstreams",
-}
 
-#: a resource type CloudFormation could create but the gate requires encrypted, and where it looks
-ENCRYPTION: dict[str, str] = {
-    "AWS::SQS::Queue": "SqsManagedSseEnabled or KmsMasterKeyId",
-    "AWS::DynamoDB::Table": "SSESpecification.SSEEnabled",
-    "AWS::Logs::LogGroup": "KmsKeyId",
-}
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+#: a token that stands for any run of characters ("*" of a Resource, the last variable of an ARN
+#: format), or for a run without ":" and "/" (any other variable of an ARN format)
+_ANY, _SEGMENT = "\x00any", "\x00segment"
+
+
+def _tokens(pattern: str, *, glob: bool) -> list[str]:
+    """A pattern as tokens: one character each, ``?``, or a run token.
+
+    ``glob``: an IAM ``Resource`` (``*`` and ``?`` are wildcards); otherwise an ARN format of
+    the Service Authorization Reference, whose ``${Variable}`` stands for a name (the last one
+    for a path, which may hold ``/`` and ``:``).
+    """
+    if glob:
+        return [_ANY if c == "*" else c for c in pattern]
+    parts = re.split(r"\$\{[A-Za-z0-9]+\}", pattern)
+    tokens: list[str] = []
+    for index, part in enumerate(parts):
+        if index:
+            tokens.append(_ANY if index == len(parts) - 1 else _SEGMENT)
+        tokens.extend(part)
+    return tokens
+
+
+def _absorbs(run: str, char: str) -> bool:
+    return run == _ANY or char not in ":/"
+
+
+def _could_match_both(a: list[str], b: list[str]) -> bool:
+    """True when some string matches both token patterns (a dynamic programme over positions)."""
+    runs = (_ANY, _SEGMENT)
+
+    @cache
+    def both(i: int, j: int) -> bool:
+        if i == len(a) and j == len(b):
+            return True
+        if i < len(a) and a[i] in runs and both(i + 1, j):
+            return True
+        if j < len(b) and b[j] in runs and both(i, j + 1):
+            return True
+        if i == len(a) or j == len(b):
+            return False
+        x, y = a[i], b[j]
+        if x in runs and y not in runs and y != "?" and _absorbs(x, y):
+            return both(i, j + 1)
+        if y in runs and x not in runs and x != "?" and _absorbs(y, x):
+            return both(i + 1, j)
+        if x not in runs and y not in runs and (x == "?" or y == "?" or x == y):
+            return both(i + 1, j + 1)
+        return False
+
+    return both(0, 0)
+
+
+def fits(resource: str, kind: data.ResourceType) -> bool:
+    """Can a ``Resource`` entry ever match an ARN of ``kind``?"""
+    return _could_match_both(_tokens(resource, glob=True), _tokens(kind.arn_format, glob=False))
+
+
+def grant_problems(statement: dict[str, Any]) -> Iterator[str]:
+    """Why an Allow statement grants what it cannot, or grants it too widely: an action IAM does
+    not know, ARNs for an action that IAM authorizes on ``*`` only, ``*`` for an action that has a
+    resource type, an action none of whose resources fit, a resource that fits none of its actions."""
+    if statement.get("Effect") != "Allow" or "Action" not in statement or "Resource" not in statement:
+        return
+    resources = [str(r) for r in as_list(statement["Resource"])]
+    fitting: set[str] = set()
+    for pattern in as_list(statement["Action"]):
+        actions = data.matching_actions(str(pattern))
+        if not actions:
+            yield f"{pattern}: IAM has no such action"
+            continue
+        for action in actions:
+            if action.wildcard_only:
+                if resources != ["*"]:
+                    yield (
+                        f"{action.full_name} has no resource type:"
+                        f" it is authorized on '*' only, never on {resources}"
+                    )
+                fitting |= {"*"} & set(resources)
+                continue
+            if "*" in resources:
+                kinds = ", ".join(k.name for k in action.resource_types)
+                yield f"{action.full_name} has resource types ({kinds}): scope it to their ARNs, not '*'"
+            matched = {r for r in resources if r != "*" and any(fits(r, k) for k in action.resource_types)}
+            if not matched and resources != ["*"]:
+                kinds = ", ".join(k.arn_format for k in action.resource_types)
+                yield f"{action.full_name}: none of {resources} is an ARN it is authorized on ({kinds})"
+            fitting |= matched
+    for resource in resources:
+        if resource not in fitting and resource != "*":
+            yield f"{resource} fits none of the statement's actions"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from repolink_local.deployment import SimulatedDeployment
 from repolink_local.engine import ExecutionResult, LocalEngine
-from repolink_local.moto_hooks import LambdaServiceError
+from repolink_local.iam import AccessDenied
+from repolink_local.patches import LambdaServiceError
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 from repolink_local.standins.faults import FaultInjector
 from repolink_local.standins.protocol import ServiceError
@@ -85,57 +88,91 @@ def lambda_service_faults(
     return fault
 
 
-def run_locally(
-    request: dict[str, Any],
-    *,
-    handshake: HandshakePolicy,
-    faults: Sequence[FaultRule] = (),
-    seed: int = 0,
-    progress: Callable[[str], None] | None = None,
-    log_level: str | None = None,
-) -> dict[str, Any]:
-    from repolink.workflow.idempotency import request_id_for
+@dataclass
+class LocalWorld:
+    """One simulated deployment and the world around it: the handshake a person completes (or
+    not), the host a request names, injected faults."""
 
-    request_id = request_id_for(request)
-    aws_faults = [f for f in faults if not f.operation.startswith("lambda:")]
-    standins = StandIns(handshake=handshake, faults=aws_faults, seed=seed)
-    lambda_faults = lambda_service_faults([f for f in faults if f.operation.startswith("lambda:")], seed)
-    with LocalEngine(standins, progress=progress, log_level=log_level, lambda_faults=lambda_faults) as engine:
-        result = engine.run(request_id, request)
-    return summarise(request_id, result, dict(standins.faults_injected))
+    deployment: SimulatedDeployment = field(default_factory=SimulatedDeployment)
+    handshake: HandshakePolicy = field(default_factory=lambda: HandshakePolicy("after", 3))
+    host_status: str = "AVAILABLE"
+    faults: Sequence[FaultRule] = ()
+    seed: int = 0
+    progress: Callable[[str], None] = lambda _line: None
+    log_level: str | None = None
+
+    def standins(self, text: str) -> StandIns:
+        """The stand-ins, holding the host the request's ``connection.hostArn`` names, if any."""
+        aws_faults = [f for f in self.faults if not f.operation.startswith("lambda:")]
+        standins = StandIns(
+            account_id=self.deployment.account,
+            region=self.deployment.region,
+            handshake=self.handshake,
+            faults=aws_faults,
+            seed=self.seed,
+        )
+        try:
+            connection = json.loads(text).get("connection") or {}
+        except (ValueError, AttributeError, RecursionError):
+            connection = {}
+        host_arn = connection.get("hostArn") if isinstance(connection, dict) else None
+        if isinstance(host_arn, str) and host_arn.count(":") >= 5:
+            standins.connections.add_host(host_arn, str(connection.get("provider") or ""), self.host_status)
+        return standins
+
+    def engine(self, standins: StandIns) -> LocalEngine:
+        lambda_faults = lambda_service_faults(
+            [f for f in self.faults if f.operation.startswith("lambda:")], self.seed
+        )
+        return LocalEngine(
+            standins,
+            progress=self.progress,
+            log_level=self.log_level,
+            lambda_faults=lambda_faults,
+            **self.deployment.engine_options(),
+        )
+
+
+def _post(engine: LocalEngine, world: LocalWorld, text: str, caller: str, key: str | None) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Idempotency-Key"] = key
+    code, _, answer = engine.api("POST", "/links", text, headers=headers, caller_account=caller)
+    world.progress(f"POST /links -> {code} {json.dumps(answer)} (as {caller})")
+    return code, answer
+
+
+def run_locally(
+    world: LocalWorld, text: str, *, caller: str, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """A full onboarding: POST to the API as ``caller``, then follow the execution to its end."""
+    standins = world.standins(text)
+    with world.engine(standins) as engine:
+        code, accepted = _post(engine, world, text, caller, idempotency_key)
+        if code != 202:
+            return {"status": "REJECTED", "httpStatus": code, "response": accepted}
+        result = engine.wait(accepted["executionArn"])
+    return summarise(accepted["requestId"], result, dict(standins.faults_injected))
 
 
 def run_via_api(
-    request: dict[str, Any],
-    *,
-    handshake: HandshakePolicy,
-    faults: Sequence[FaultRule] = (),
-    seed: int = 0,
-    idempotency_key: str | None = None,
-    progress: Callable[[str], None] = lambda _line: None,
-    log_level: str | None = None,
+    world: LocalWorld, text: str, *, caller: str, idempotency_key: str | None = None
 ) -> dict[str, Any]:
     """POST the request as API Gateway would, then follow GET /links/{id} until it ends."""
-    import json
     import time
 
-    standins = StandIns(handshake=handshake, faults=faults, seed=seed)
-    headers = {"Content-Type": "application/json"}
-    if idempotency_key:
-        headers["Idempotency-Key"] = idempotency_key
-    with LocalEngine(standins, log_level=log_level) as engine:
-        code, _, accepted = engine.api("POST", "/links", json.dumps(request), headers=headers)
-        progress(f"POST /links -> {code} {json.dumps(accepted)}")
+    with world.engine(world.standins(text)) as engine:
+        code, accepted = _post(engine, world, text, caller, idempotency_key)
         if code != 202:
             return {"status": "REJECTED", "httpStatus": code, "response": accepted}
         seen: tuple[Any, ...] = ()
         give_up = time.monotonic() + 120
         while True:
-            code, _, status = engine.api("GET", accepted["statusUrl"])
+            code, _, status = engine.api("GET", accepted["statusUrl"], caller_account=caller)
             shown = (status["status"], status["step"], status["connectionStatus"])
             if shown != seen:
                 link = f" - a person opens {status['consoleUrl']}" if status.get("consoleUrl") else ""
-                progress(f"GET {accepted['statusUrl']} -> {code} {shown[0]} at {shown[1]!r}{link}")
+                world.progress(f"GET {accepted['statusUrl']} -> {code} {shown[0]} at {shown[1]!r}{link}")
                 seen = shown
             if status["status"] != "running" or time.monotonic() > give_up:
                 return {"status": status["status"].upper(), "httpStatus": code, "response": status}
@@ -143,24 +180,23 @@ def run_via_api(
 
 
 def run_via_event(
-    request: dict[str, Any],
-    *,
-    handshake: HandshakePolicy,
-    faults: Sequence[FaultRule] = (),
-    seed: int = 0,
-    idempotency_key: str | None = None,
-    account: str = "210987654321",
-    progress: Callable[[str], None] = lambda _line: None,
-    log_level: str | None = None,
+    world: LocalWorld, text: str, *, caller: str, idempotency_key: str | None = None
 ) -> dict[str, Any]:
-    """Deliver a RepositoryLinkRequested event from ``account`` and follow the execution."""
+    """Deliver a RepositoryLinkRequested event from ``caller`` and follow the execution."""
+    try:
+        request: Any = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return {"status": "REJECTED", "rejected": [{"reason": f"the request is not valid JSON: {exc}"}]}
     detail: dict[str, Any] = {"request": request}
     if idempotency_key:
         detail["idempotencyKey"] = idempotency_key
-    standins = StandIns(handshake=handshake, faults=faults, seed=seed)
-    with LocalEngine(standins, log_level=log_level, progress=progress) as engine:
-        accepted = engine.put_event(detail, account=account)
-        progress(f"RepositoryLinkRequested from {account} -> {accepted}")
+    standins = world.standins(text)
+    with world.engine(standins) as engine:
+        try:
+            accepted = engine.put_event(detail, account=caller)
+        except AccessDenied as denied:
+            return {"status": "REJECTED", "rejected": [{"reason": str(denied)}]}
+        world.progress(f"RepositoryLinkRequested from {caller} -> {accepted}")
         if accepted.get("status") != "accepted":
             rejected = [
                 e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"

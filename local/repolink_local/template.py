@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 
 _SUB = re.compile(r"\$\{([^}!]+)\}")
+#: ``Ref: AWS::NoValue``: the property is left out
+_NO_VALUE = object()
 
 
 class TemplateError(ValueError):
@@ -83,15 +85,36 @@ class StateMachineSpec:
 
 @dataclass
 class LocalTemplate:
-    """The parts of the SAM template the engine builds, resolved for one account and region."""
+    """The parts of the SAM template the engine builds, resolved for one account and region.
+
+    ``parameters`` override the template's defaults (``--parameter-overrides``). With
+    ``translated``, the template is read as CloudFormation receives it after the SAM transform
+    (roles with their policy templates expanded and managed policies attached).
+    """
 
     path: Path
     account_id: str
     region: str
+    parameters: dict[str, str] = field(default_factory=dict)
+    translated: bool = False
     raw: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.raw = yaml.load(self.path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        unknown = set(self.parameters) - set(
+            yaml.load(self.path.read_text(), Loader=_CfnLoader).get("Parameters", {})  # noqa: S506
+        )
+        if unknown:
+            raise TemplateError(f"no such parameter in {self.path.name}: {', '.join(sorted(unknown))}")
+        if self.translated:
+            self.raw = sam_translated(self.parameter_values(), self.path)
+        else:
+            self.raw = yaml.load(self.path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+    def parameter_values(self) -> dict[str, str]:
+        """Every parameter's value: the override, else the template's default."""
+        declared = yaml.load(self.path.read_text(), Loader=_CfnLoader).get("Parameters", {})  # noqa: S506
+        values = {k: str(v["Default"]) for k, v in declared.items() if "Default" in v}
+        return values | self.parameters
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -107,20 +130,38 @@ class LocalTemplate:
         props = resource.get("Properties", {})
         if resource["Type"] == "AWS::Events::EventBus":
             return str(self.resolve(props["Name"]))
+        if resource["Type"] == "AWS::Logs::LogGroup" and "LogGroupName" in props:
+            return str(self.resolve(props["LogGroupName"]))
         return logical_id
 
     def arn(self, logical_id: str) -> str:
         kind = self.resources[logical_id]["Type"]
         name = self.physical_name(logical_id)
-        if kind == "AWS::Serverless::Function":
-            return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
-        if kind == "AWS::Events::EventBus":
-            return f"arn:aws:events:{self.region}:{self.account_id}:event-bus/{name}"
-        if kind == "AWS::Serverless::StateMachine":
-            return f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:{name}"
-        if kind == "AWS::Logs::LogGroup":
-            return f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}"
-        raise TemplateError(f"no ARN rule for {kind} ({logical_id})")
+        prefix = f"arn:aws:{{}}:{self.region}:{self.account_id}:"
+        rules = {
+            "AWS::Serverless::Function": prefix.format("lambda") + f"function:{name}",
+            "AWS::Lambda::Function": prefix.format("lambda") + f"function:{name}",
+            "AWS::Events::EventBus": prefix.format("events") + f"event-bus/{name}",
+            "AWS::Serverless::StateMachine": prefix.format("states") + f"stateMachine:{name}",
+            "AWS::StepFunctions::StateMachine": prefix.format("states") + f"stateMachine:{name}",
+            "AWS::Logs::LogGroup": prefix.format("logs") + f"log-group:{name}",
+            "AWS::DynamoDB::Table": prefix.format("dynamodb") + f"table/{name}",
+            "AWS::SQS::Queue": prefix.format("sqs") + name,
+            "AWS::SNS::Topic": prefix.format("sns") + name,
+            "AWS::KMS::Key": prefix.format("kms") + f"key/{name}",
+            "AWS::IAM::Role": f"arn:aws:iam::{self.account_id}:role/{name}",
+            "AWS::EventSchemas::Registry": prefix.format("schemas") + f"registry/{name}",
+        }
+        if kind not in rules:
+            raise TemplateError(f"no ARN rule for {kind} ({logical_id})")
+        return rules[kind]
+
+    def _get_att(self, logical: str, attribute: str) -> str:
+        if attribute == "Arn":
+            return self.arn(logical)
+        if attribute in ("Name", "QueueName", "RegistryName", "TopicName"):
+            return self.physical_name(logical)
+        raise TemplateError(f"GetAtt {logical}.{attribute} is not supported locally")
 
     def _pseudo(self, name: str) -> str | None:
         return {
@@ -131,50 +172,94 @@ class LocalTemplate:
             "AWS::URLSuffix": "amazonaws.com",
         }.get(name)
 
-    def _ref(self, name: str) -> str:
+    def _ref(self, name: str) -> Any:
         pseudo = self._pseudo(name)
         if pseudo is not None:
             return pseudo
+        if name == "AWS::NoValue":
+            return _NO_VALUE
         params = self.raw.get("Parameters", {})
         if name in params:
+            if name in self.parameters:
+                return self.parameters[name]
             if "Default" not in params[name]:
                 raise TemplateError(f"parameter {name} has no Default for local runs")
             return str(params[name]["Default"])
         if name in self.resources:
-            if self.resources[name]["Type"] == "AWS::Serverless::StateMachine":
-                return self.arn(name)  # Ref of a state machine is its ARN
+            kind = self.resources[name]["Type"]
+            if kind in (
+                "AWS::Serverless::StateMachine",
+                "AWS::StepFunctions::StateMachine",
+                "AWS::SNS::Topic",
+            ):
+                return self.arn(name)  # Ref of a state machine or a topic is its ARN
             return self.physical_name(name)
         raise TemplateError(f"cannot resolve Ref {name}")
 
+    def condition(self, name: str) -> bool:
+        """A condition of the template's ``Conditions``, evaluated for these parameters."""
+        return bool(self._condition(self.raw.get("Conditions", {})[name]))
+
+    def _condition(self, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Fn::Equals":
+                left, right = (self.resolve(a) for a in arg)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not self._condition(arg[0])
+            if key == "Fn::And":
+                return all(self._condition(a) for a in arg)
+            if key == "Fn::Or":
+                return any(self._condition(a) for a in arg)
+            if key == "Condition":
+                return self.condition(str(arg))
+        return self.resolve(value)
+
     def resolve(self, value: Any) -> Any:
         """Resolve the intrinsic functions in ``value``."""
+        resolved = self._resolve(value)
+        return None if resolved is _NO_VALUE else resolved
+
+    def _resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
             ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(str(arg))
             if key == "Fn::GetAtt":
-                logical, attribute = arg
-                if attribute != "Arn":
-                    raise TemplateError(f"GetAtt {logical}.{attribute} is not supported locally")
-                return self.arn(logical)
+                logical, attribute = arg if isinstance(arg, list) else str(arg).split(".", 1)
+                return self._get_att(logical, attribute)
             if key == "Fn::Sub":
-                if not isinstance(arg, str):
-                    raise TemplateError("only the one-argument Fn::Sub is supported locally")
+                text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self._resolve(arg[1]))
 
                 def sub(match: re.Match[str]) -> str:
                     token = match.group(1)
+                    if token in variables:
+                        return str(variables[token])
                     if "." in token:
-                        logical, attribute = token.split(".", 1)
-                        return str(self.resolve({"Fn::GetAtt": [logical, attribute]}))
-                    return self._ref(token)
+                        return str(self._get_att(*token.split(".", 1)))
+                    return str(self._ref(token))
 
-                return _SUB.sub(sub, arg)
+                return _SUB.sub(sub, text)
+            if key == "Fn::If":
+                name, when_true, when_false = arg
+                return self._resolve(when_true if self.condition(name) else when_false)
+            if key == "Fn::Split":
+                separator, text = arg
+                return str(self._resolve(text)).split(separator)
+            if key == "Fn::Join":
+                separator, items = arg
+                return separator.join(str(i) for i in self._resolve(items))
+            if key == "Fn::Select":
+                index, items = arg
+                return self._resolve(items)[int(index)]
             if key.startswith("Fn::"):
                 raise TemplateError(f"{key} is not supported locally")
         if isinstance(value, dict):
-            return {k: self.resolve(v) for k, v in value.items()}
+            resolved = {k: self._resolve(v) for k, v in value.items()}
+            return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [v for v in (self._resolve(v) for v in value) if v is not _NO_VALUE]
         return value
 
     def functions(self) -> list[FunctionSpec]:

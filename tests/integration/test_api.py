@@ -15,16 +15,43 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 
 from repolink.models.api import MAX_BODY_BYTES
 from repolink_local.engine import LocalEngine
+from repolink_local.iam import AccessDenied
 from repolink_local.standins import HandshakePolicy, StandIns
 
 pytestmark = pytest.mark.integration
 JSON = {"Content-Type": "application/json"}
 
 
+#: the other team's account, admitted by the deployment's AllowedAccountIds
+OTHER_TEAM = "210987654321"
+
+
 @pytest.fixture
 def engine() -> Iterator[LocalEngine]:
-    with LocalEngine(StandIns(handshake=HandshakePolicy("after", 2)), log_level="WARNING") as running:
+    with LocalEngine(
+        StandIns(handshake=HandshakePolicy("after", 2)),
+        log_level="WARNING",
+        parameters={"AllowedAccountIds": OTHER_TEAM},
+    ) as running:
         yield running
+
+
+def test_an_account_the_deployment_does_not_admit_gets_403_and_starts_nothing(
+    engine: LocalEngine, body: str
+) -> None:
+    status, _, answer = engine.api("POST", "/links", body, headers=JSON, caller_account="999999999999")
+    assert status == 403
+    assert "execute-api:Invoke" in answer["Message"]
+    assert "explicit deny in a resource-based policy" in answer["Message"]
+    assert engine.executions() == []
+
+
+def test_an_event_from_an_account_the_bus_does_not_admit_is_refused_and_starts_nothing(
+    engine: LocalEngine, sample_event: Any
+) -> None:
+    with pytest.raises(AccessDenied, match="events:PutEvents"):
+        engine.put_event({"request": sample_event("onboarding.json")}, account="999999999999")
+    assert engine.executions() == []
 
 
 @pytest.fixture
@@ -98,7 +125,7 @@ def test_an_idempotency_key_is_scoped_to_the_caller_and_bound_to_its_body(
     other["codeartifact"]["domain"] = "other"
     code, _, conflict = engine.api("POST", "/links", json.dumps(other), headers=keyed)
     assert code == 409 and "Idempotency-Key" in conflict["message"]
-    elsewhere = engine.api("POST", "/links", body, headers=keyed, caller_account="210987654321")
+    elsewhere = engine.api("POST", "/links", body, headers=keyed, caller_account=OTHER_TEAM)
     assert elsewhere[0] == 202 and elsewhere[2]["requestId"] != first[2]["requestId"]
     assert len(engine.executions()) == 2
 
@@ -143,7 +170,8 @@ def test_fifty_truly_concurrent_starts_race_to_one_execution(engine: LocalEngine
     # Given 50 execution environments starting the same request at the same moment
     from repolink.models.settings import get_entry_settings
     from repolink.models.validation import validate_request
-    from repolink.workflow.start import command_for, start_once
+    from repolink.workflow.idempotency import command_for
+    from repolink.workflow.start import start_once
     from repolink_local.engine import FakeLambdaContext
 
     command = command_for(validate_request(sample_event("onboarding.json")), idempotency_key=None, caller="1")
@@ -170,9 +198,9 @@ def test_fifty_truly_concurrent_starts_race_to_one_execution(engine: LocalEngine
 
 def test_redelivered_events_start_nothing_new(engine: LocalEngine, sample_event: Any) -> None:
     detail = {"request": sample_event("onboarding.json"), "idempotencyKey": "ticket-7"}
-    first = engine.put_event(detail, account="210987654321", event_id="evt-1")
+    first = engine.put_event(detail, account=OTHER_TEAM, event_id="evt-1")
     for _ in range(3):
-        again = engine.put_event(detail, account="210987654321", event_id="evt-1")
+        again = engine.put_event(detail, account=OTHER_TEAM, event_id="evt-1")
         assert again["requestId"] == first["requestId"]
     assert first["status"] == "accepted" and len(engine.executions()) == 1
 
@@ -205,7 +233,7 @@ def test_an_event_adopting_another_accounts_connection_is_rejected_and_starts_no
     engine: LocalEngine,
 ) -> None:
     foreign = "arn:aws:codeconnections:us-east-1:999999999999:connection/0c1d2e3f-aaaa-bbbb-cccc-123456789012"
-    answer = engine.put_event({"request": {"connection": {"arn": foreign}}}, account="210987654321")
+    answer = engine.put_event({"request": {"connection": {"arn": foreign}}}, account=OTHER_TEAM)
     assert answer["status"] == "rejected"
     (rejected,) = [
         e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"

@@ -121,8 +121,129 @@ def test_local_api_mode_reports_a_refused_request(tmp_path: Path, capsys: Any) -
 
 
 def test_local_event_mode_runs_the_onboarding_from_another_account(capsys: Any) -> None:
-    code = main(["local", "event", str(SAMPLE), "--account", "210987654321", "--handshake", "after:1"])
+    admitted = ["--parameter-overrides", "AllowedAccountIds=210987654321"]
+    code = main(["local", "event", str(SAMPLE), "--caller-account", "210987654321", *admitted])
     captured = capsys.readouterr()
     summary = json.loads(captured.out)
     assert code == 0 and summary["status"] == "SUCCEEDED"
     assert "RepositoryLinkRequested from 210987654321 -> {'status': 'accepted'" in captured.err
+
+
+def test_local_event_mode_refuses_an_account_the_bus_does_not_admit(capsys: Any) -> None:
+    code = main(["local", "event", str(SAMPLE), "--caller-account", "210987654321"])
+    outcome = json.loads(capsys.readouterr().out)
+    assert code == 2
+    assert outcome["status"] == "REJECTED"
+    assert "events:PutEvents" in outcome["rejected"][0]["reason"]
+
+
+# --- one way in: the same verdict and the same request id everywhere, on a simulated deployment
+
+
+def foreign(tmp_path: Path, **changes: Any) -> Path:
+    request = json.loads(SAMPLE.read_text())
+    request["codeartifact"]["domainOwner"] = "210987654321"
+    for section, values in changes.items():
+        request[section] |= values
+    path = tmp_path / "foreign.json"
+    path.write_text(json.dumps(request))
+    return path
+
+
+def test_validate_prints_the_request_id_the_api_assigns(capsys: Any) -> None:
+    from repolink_local.engine import LocalEngine
+
+    assert main(["validate", str(SAMPLE)]) == 0
+    predicted = json.loads(capsys.readouterr().out)["requestId"]
+    with LocalEngine(log_level="WARNING") as engine:
+        code, _, answer = engine.api(
+            "POST", "/links", SAMPLE.read_text(), headers={"Content-Type": "application/json"}
+        )
+        engine.wait(answer["executionArn"])
+    assert code == 202
+    assert answer["requestId"] == predicted
+
+
+def test_a_foreign_domain_owner_is_refused_by_validate_and_local_run(tmp_path: Path, capsys: Any) -> None:
+    path = foreign(tmp_path)
+    assert main(["validate", str(path)]) == 2
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["status"] == 422
+    assert [e["field"] for e in verdict["errors"]] == ["codeartifact.domainOwner"]
+    assert main(["local", "run", str(path)]) == 2
+    outcome = json.loads(capsys.readouterr().out)
+    assert outcome["httpStatus"] == 422
+    assert [e["field"] for e in outcome["response"]["errors"]] == ["codeartifact.domainOwner"]
+
+
+def test_creating_a_domain_for_another_account_is_refused_even_when_that_account_is_allowed(
+    tmp_path: Path, capsys: Any
+) -> None:
+    allowed = ["--parameter-overrides", "AllowedAccountIds=210987654321"]
+    assert main(["validate", str(foreign(tmp_path)), *allowed]) == 2
+    (error,) = json.loads(capsys.readouterr().out)["errors"]
+    assert error["field"] == "codeartifact.domainOwner"
+    assert "createDomain" in error["message"]
+
+
+def test_the_same_request_succeeds_on_the_deployment_in_that_account(tmp_path: Path, capsys: Any) -> None:
+    path = foreign(tmp_path)
+    deployment = ["--account", "210987654321", "--region", "eu-west-1"]
+    assert main(["validate", str(path), *deployment]) == 0
+    capsys.readouterr()
+    assert main(["local", "run", str(path), *deployment, "--handshake", "after:1"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["connection"]["arn"].startswith("arn:aws:codeconnections:eu-west-1:210987654321:")
+
+
+def host_request(tmp_path: Path, account: str = "123456789012", region: str = "us-east-1") -> Path:
+    request = json.loads(SAMPLE.read_text())
+    request.pop("proton")
+    request["connection"] |= {
+        "provider": "GitHubEnterpriseServer",
+        "hostArn": f"arn:aws:codeconnections:{region}:{account}:host/acme-ghes-0123456789abcdef",
+    }
+    path = tmp_path / "host.json"
+    path.write_text(json.dumps(request))
+    return path
+
+
+def test_a_request_on_a_host_runs_locally(tmp_path: Path, capsys: Any) -> None:
+    assert main(["local", "run", str(host_request(tmp_path)), "--handshake", "after:1"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["apiCalls"]["codeconnections:GetHost"] == 1
+    assert summary["apiCalls"]["codeconnections:CreateConnection"] == 1
+
+
+def test_a_host_that_is_not_set_up_fails_clearly_and_creates_no_connection(
+    tmp_path: Path, capsys: Any
+) -> None:
+    code = main(["local", "run", str(host_request(tmp_path)), "--host-status", "PENDING"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert summary["failure"]["error"] == "HostNotAvailable"
+    assert "/hosts/acme-ghes-0123456789abcdef" in summary["failure"]["cause"]
+    assert "codeconnections:CreateConnection" not in summary["apiCalls"]
+
+
+def test_a_host_in_another_account_is_refused_up_front(tmp_path: Path, capsys: Any) -> None:
+    path = host_request(tmp_path, account="210987654321")
+    assert main(["local", "run", str(path)]) == 2
+    outcome = json.loads(capsys.readouterr().out)
+    assert [e["field"] for e in outcome["response"]["errors"]] == ["connection.hostArn"]
+
+
+def test_removing_a_needed_action_from_a_copy_of_the_template_fails_naming_it(
+    tmp_path: Path, capsys: Any
+) -> None:
+    copy = tmp_path / "template.yaml"
+    text = (SAMPLE.parents[1] / "template.yaml").read_text()
+    needed = "                - codeartifact:AssociateExternalConnection\n"
+    assert text.count(needed) == 1
+    copy.write_text(text.replace(needed, ""))
+    for sibling in ("statemachines",):
+        (tmp_path / sibling).symlink_to(SAMPLE.parents[1] / sibling)
+    assert main(["local", "run", "-t", str(copy), str(SAMPLE)]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    causes = " ".join(f["cause"] for f in summary["failures"])
+    assert "not authorized to perform: codeartifact:AssociateExternalConnection" in causes

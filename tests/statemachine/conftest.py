@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from repolink.models.validation import validate_request
-from repolink.workflow.idempotency import request_id_for
+from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 
@@ -43,7 +43,7 @@ def run_onboarding() -> Iterator[Runner]:
         with LocalEngine(standins) as engine:
             if prepare is not None:
                 prepare(standins)
-            result = engine.run(request_id_for(body), body, deadline_seconds=60)
+            result = engine.run(request_id_of(body), body, deadline_seconds=60)
         return result, standins
 
     yield run

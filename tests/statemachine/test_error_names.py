@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from repolink.models.validation import validate_request
-from repolink.workflow.idempotency import request_id_for
+from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
-from repolink_local.moto_hooks import LambdaServiceError
+from repolink_local.patches import LambdaServiceError
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 from repolink_local.template import TEMPLATE
 
@@ -48,7 +48,7 @@ def run(request: dict[str, Any], **kwargs: Any) -> ExecutionResult:
     body = validate_request(request).wire()
     lambda_faults = kwargs.pop("lambda_faults", None)
     with LocalEngine(StandIns(**kwargs), lambda_faults=lambda_faults) as engine:
-        return engine.run(request_id_for(body), body, deadline_seconds=60)
+        return engine.run(request_id_of(body), body, deadline_seconds=60)
 
 
 def once_per_function(code: str) -> Any:

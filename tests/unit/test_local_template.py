@@ -52,9 +52,9 @@ def test_sub_with_pseudo_parameters_and_getatt(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        {"Fn::GetAtt": ["Bus", "Name"]},
-        {"Fn::Join": ["", []]},
-        {"Fn::Sub": ["x", {}]},
+        {"Fn::GetAtt": ["Bus", "StackOutput"]},
+        {"Fn::ImportValue": "shared-vpc"},
+        {"Fn::FindInMap": ["M", "k", "v"]},
         {"Ref": "Nope"},
         {"Ref": "NoDefault"},
     ],
@@ -91,3 +91,27 @@ def test_two_state_machines_need_a_name(tmp_path: Path) -> None:
     assert t.state_machine("B").definition_path.name == "b"
     with pytest.raises(TemplateError):
         t.physical_name("Nope")
+
+
+def test_conditions_overrides_and_the_intrinsics_the_translated_template_uses(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Parameters:\n  Accounts: {Type: String, Default: ''}\n"
+        "Conditions:\n  HasAccounts: !Not [!Equals [!Ref Accounts, '']]\n"
+        "Resources:\n  Bus: {Type: AWS::Events::EventBus, Properties: {Name: b}}\n"
+    )
+    default = LocalTemplate(path, ACCOUNT_ID, REGION)
+    listed = LocalTemplate(path, ACCOUNT_ID, REGION, {"Accounts": "111111111111,222222222222"})
+    assert default.condition("HasAccounts") is False
+    assert listed.condition("HasAccounts") is True
+    choose = {"Fn::If": ["HasAccounts", {"Fn::Split": [",", {"Ref": "Accounts"}]}, {"Ref": "AWS::NoValue"}]}
+    assert listed.resolve(choose) == ["111111111111", "222222222222"]
+    assert default.resolve({"List": [choose]}) == {"List": []}
+    assert listed.resolve({"Fn::Join": ["-", ["a", {"Ref": "AWS::Region"}]]}) == f"a-{REGION}"
+    assert (
+        listed.resolve({"Fn::Sub": ["${X}/${Bus.Name}", {"X": {"Ref": "AWS::AccountId"}}]})
+        == f"{ACCOUNT_ID}/b"
+    )
+    assert listed.resolve({"Fn::Select": [1, ["a", "b"]]}) == "b"
+    with pytest.raises(TemplateError, match="no such parameter"):
+        LocalTemplate(path, ACCOUNT_ID, REGION, {"Typo": "x"})

@@ -190,19 +190,20 @@ def test_proton_alone_is_refused_at_connection() -> None:
     assert_rejected({"proton": {"repositories": [{"name": "acme/infra"}]}}, "connection", "connection")
 
 
-def test_a_deployment_with_the_proton_target_off_rejects_proton_naming_the_end_of_support(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("PROTON_TARGET", "disabled")
-    with pytest.raises(RequestValidationError) as caught:
-        validate_request(example())
-    (error,) = caught.value.errors
+def test_a_deployment_with_the_proton_target_off_rejects_proton_naming_the_end_of_support() -> None:
+    from repolink.workflow.accept import Deployment, judge
+
+    off = Deployment(account="123456789012", region="us-east-1", proton_target="disabled")
+    verdict = judge(example(), caller="123456789012", idempotency_key=None, deployment=off)
+    assert verdict.status == 422
+    (error,) = verdict.errors
     assert error.field == "proton"
-    assert "2026-10-07" in error.message and "ProtonTarget" in error.message
+    assert "2026-10-07" in error.message
+    assert "ProtonTarget" in error.message
     without = {k: v for k, v in example().items() if k != "proton"}
-    assert validate_request(without).proton is None  # everything else still works
-    monkeypatch.setenv("PROTON_TARGET", "enabled")
-    assert validate_request(example()).proton is not None
+    assert judge(without, caller="123456789012", idempotency_key=None, deployment=off).accepted
+    on = Deployment(account="123456789012", region="us-east-1", proton_target="enabled")
+    assert judge(example(), caller="123456789012", idempotency_key=None, deployment=on).accepted
 
 
 def test_models_are_frozen() -> None:

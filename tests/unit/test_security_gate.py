@@ -10,28 +10,32 @@ from typing import Any
 
 import pytest
 
-from repolink_local.security import AUTHORIZATION_ONLY, MANAGED_POLICIES, UNSCOPABLE
-from repolink_local.template import sam_translated
+from repolink_local.iam.requests import extra_grants
+from repolink_local.security import MANAGED_POLICIES, as_list, grant_problems
+from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, LocalTemplate
 
 pytestmark = pytest.mark.unit
 PACKAGE = Path(importlib.import_module("repolink").__file__ or "").parent
 
 
+PARAMETERS = {"AllowedAccountIds": "111111111111,222222222222", "AllowedOrganizationId": "o-abcdefghij"}
+
+
 @pytest.fixture(scope="module")
-def deployed() -> dict[str, Any]:
+def translated() -> LocalTemplate:
     """The template as CloudFormation receives it after ``sam package`` and the SAM transform."""
-    parameters = {"AllowedAccountIds": "111111111111,222222222222", "AllowedOrganizationId": "o-abcdefghij"}
-    return dict(sam_translated(parameters)["Resources"])
+    return LocalTemplate(TEMPLATE, ACCOUNT_ID, REGION, PARAMETERS, translated=True)
+
+
+@pytest.fixture(scope="module")
+def deployed(translated: LocalTemplate) -> dict[str, Any]:
+    return translated.resources
 
 
 def statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for policy in role["Properties"].get("Policies", []):
         body = policy["PolicyDocument"]["Statement"]
         yield from body if isinstance(body, list) else [body]
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def roles(deployed: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -45,12 +49,49 @@ def test_no_wildcard_actions(deployed: dict[str, Any]) -> None:
                 assert action != "*" and not action.endswith(":*"), (name, action)
 
 
-def test_resource_star_only_for_unscopable_actions(deployed: dict[str, Any]) -> None:
-    for name, role in roles(deployed).items():
+def test_every_statement_grants_known_actions_on_resources_iam_authorizes_them_on(
+    translated: LocalTemplate,
+) -> None:
+    """AWS's authorization data decides: no unknown action, no ARNs for an action IAM authorizes on
+    ``*`` only, no ``*`` for an action that has a resource type, no ARN of another type."""
+    problems = []
+    for name, role in roles(translated.resources).items():
         for statement in statements(role):
-            if "*" in as_list(statement["Resource"]):
-                loose = set(as_list(statement["Action"])) - set(UNSCOPABLE)
-                assert not loose, f"{name}: {sorted(loose)} on '*' (add to UNSCOPABLE only with AWS's reason)"
+            resolved = translated.resolve(statement)
+            problems += [f"{name}: {p}" for p in grant_problems(resolved)]
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        ({"Action": "codeconnections:UseHost", "Resource": "*"}, "IAM has no such action"),
+        (
+            {"Action": "codeartifact:CreateDomain", "Resource": "arn:aws:codeartifact:us-east-1:1:domain/*"},
+            "authorized on '*' only",
+        ),
+        ({"Action": "codeartifact:DescribeDomain", "Resource": "*"}, "scope it to their ARNs"),
+        (
+            {
+                "Action": "codeartifact:DescribeDomain",
+                "Resource": "arn:aws:codeartifact:us-east-1:1:repository/*",
+            },
+            "none of",
+        ),
+    ],
+)
+def test_the_gate_refuses_what_iam_could_never_grant(statement: dict[str, Any], problem: str) -> None:
+    found = list(grant_problems({"Effect": "Allow", **statement}))
+    assert any(problem in p for p in found), found
+
+
+def test_a_well_scoped_statement_passes_the_gate() -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": ["codeartifact:DescribeDomain", "codeartifact:TagResource"],
+        "Resource": "arn:aws:codeartifact:us-east-1:*:domain/*",
+    }
+    assert list(grant_problems(statement)) == []
 
 
 def test_only_known_managed_policies(deployed: dict[str, Any]) -> None:
@@ -103,10 +144,11 @@ def test_every_function_may_call_only_what_its_code_calls(deployed: dict[str, An
     checked = 0
     for name, handler, role in function_roles(deployed):
         calls = code_operations(handler)
+        needed = calls | extra_grants(calls)  # the further actions AWS checks for those calls
         granted = {a for s in statements(role) for a in as_list(s["Action"])}
-        extra = granted - calls - set(AUTHORIZATION_ONLY)
-        assert not extra, f"{name} ({handler}) may call {sorted(extra)}, which its code never calls"
-        granted_services = {a.split(":")[0] for a in granted - set(AUTHORIZATION_ONLY)}
+        extra = granted - needed
+        assert not extra, f"{name} ({handler}) may call {sorted(extra)}, which its code never needs"
+        granted_services = {a.split(":")[0] for a in granted - extra_grants(calls)}
         called_services = {c.split(":")[0] for c in calls}
         assert granted_services <= called_services, name
         checked += 1
@@ -187,3 +229,27 @@ def test_state_machines_log_and_trace(deployed: dict[str, Any]) -> None:
             "LogGroupArn"
         ]
         assert deployed[destination["Fn::GetAtt"][0]]["Properties"]["KmsKeyId"]
+
+
+def test_cloudwatch_alarms_can_publish_to_the_stacks_alarm_topic(translated: LocalTemplate) -> None:
+    """The topic's key must admit cloudwatch.amazonaws.com (alias/aws/sns never can): decided by
+    the evaluator on the key's own policy, as KMS would."""
+    from repolink_local.iam import IamEnforcer, Principal
+    from repolink_local.iam.deployment import Deployment
+    from repolink_local.iam.requests import Authorization
+
+    topic = translated.resources["AlarmTopic"]["Properties"]
+    key = topic["KmsMasterKeyId"]
+    assert isinstance(key, dict), f"the alarm topic is encrypted with {key!r}, which CloudWatch cannot use"
+    (key_id,) = key.values()
+    policy = translated.resolve(translated.resources[key_id]["Properties"]["KeyPolicy"])
+    enforcer = IamEnforcer(Deployment(ACCOUNT_ID, REGION, PARAMETERS))
+    cloudwatch = Principal("cloudwatch.amazonaws.com", ACCOUNT_ID, {})
+    arn = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    for action in ("kms:Decrypt", "kms:GenerateDataKey"):
+        decision = enforcer.decide(
+            cloudwatch,
+            Authorization(action, arn, ACCOUNT_ID, {"aws:SourceAccount": ACCOUNT_ID}),
+            policy,
+        )
+        assert decision.allowed, (action, decision)

@@ -38,7 +38,8 @@ def test_the_bus_admits_only_allowed_accounts_or_the_organization() -> None:
     for policy in policies.values():
         statement: dict[str, Any] = policy["Properties"]["Statement"]
         assert statement["Action"] == "events:PutEvents"
-        assert statement["Condition"]["StringEquals"]["events:detail-type"] == "RepositoryLinkRequested"
+        detail_type = statement["Condition"]["ForAnyValue:StringEquals"]["events:detail-type"]
+        assert detail_type == "RepositoryLinkRequested"
         if statement["Principal"] == "*":
             assert "aws:PrincipalOrgID" in statement["Condition"]["StringEquals"]
         else:

@@ -18,6 +18,7 @@ OPERATIONS: dict[str, frozenset[str]] = {
     service: frozenset(
         {"ListConnections", "CreateConnection", "GetConnection", "ListTagsForResource", "DeleteConnection"}
     )
+    | {"GetHost"}
     for service in ("codeconnections", "codestar-connections")
 } | {
     "apprunner": frozenset({"ListConnections", "CreateConnection", "ListTagsForResource", "DeleteConnection"})
@@ -60,6 +61,8 @@ class ConnectionService(Protocol):
     def delete(self, arn: str) -> None: ...
 
     def console_url(self, arn: str, region: str) -> str: ...
+
+    def host_status(self, arn: str) -> str: ...
 
 
 def _status(raw: str) -> ConnectionStatus:
@@ -136,12 +139,21 @@ class CodeConnections(_SharedConnectionCalls):
         return self._from(raw)
 
     def console_url(self, arn: str, region: str) -> str:
+        """The console page of a connection (``connection/ID``) or host (``host/NAME-ID``)."""
         parts = arn.split(":")
-        account, connection_id = parts[4], parts[5].rsplit("/", 1)[-1]
+        account, (kind, resource_id) = parts[4], parts[5].split("/", 1)
+        page = "hosts" if kind == "host" else "connections"
         return (
             f"https://{region}.console.aws.amazon.com/codesuite/settings/{account}/{region}"
-            f"/connections/{connection_id}?region={region}"
+            f"/{page}/{resource_id}?region={region}"
         )
+
+    def host_status(self, arn: str) -> str:
+        """The host's status: ``AVAILABLE`` once set up, else ``PENDING`` or a ``VPC_CONFIG_*`` state."""
+        try:
+            return str(call(self._aws, "GetHost", HostArn=arn)["Status"])
+        except AwsNotFound as exc:
+            raise ConnectionNotFound(f"host {arn} does not exist") from exc
 
 
 class AppRunnerConnections(_SharedConnectionCalls):
@@ -195,6 +207,9 @@ class AppRunnerConnections(_SharedConnectionCalls):
 
     def console_url(self, arn: str, region: str) -> str:
         return f"https://{region}.console.aws.amazon.com/apprunner/home?region={region}#/connections"
+
+    def host_status(self, arn: str) -> str:
+        raise ConnectionNotFound("App Runner connections have no hosts")
 
 
 def connection_service(service: ServiceName) -> ConnectionService:

@@ -1,10 +1,10 @@
 """The REST API: ``POST /links`` starts an onboarding, ``GET /links/{id}`` follows it.
 
-IAM (SigV4) authentication is enforced by API Gateway (see template.yaml). Media type, body size
-and JSON syntax are checked before routing; the body is then validated against the request
-contract (:func:`~repolink.models.validation.validate_request`, without pydantic: the resolver runs
-without its OpenAPI validation, whose pydantic import would cost a third of a cold start). No bad
-input reaches Step Functions, and none gets a 5xx.
+IAM (SigV4) authentication is enforced by API Gateway (see template.yaml). The media type is
+checked before routing; the body then goes through the one accept path
+(:func:`~repolink.workflow.accept.judge`: size, syntax, key, contract, bounds, request id), the
+same every entry point takes. The resolver runs without its OpenAPI validation, whose pydantic
+import would cost a third of a cold start. No bad input reaches Step Functions, and none gets a 5xx.
 """
 
 import json
@@ -21,14 +21,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.stepfunctions import describe_execution, execution_arn, execution_history
-from repolink.errors import RequestValidationError, ResourceConflict
-from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, ErrorBody, FieldProblem, LinkAccepted
+from repolink.errors import ResourceConflict
+from repolink.models.api import MAX_BODY_BYTES, ErrorBody, FieldProblem, LinkAccepted
 from repolink.models.settings import get_entry_settings
-from repolink.models.validation import validate_request
 from repolink.models.wire import encode
 from repolink.observability import logger, metrics, tracer
-from repolink.workflow.bounds import allowed_accounts, out_of_bounds
-from repolink.workflow.start import command_for, request_id_for_key, start_once
+from repolink.workflow.accept import Deployment, judge
+from repolink.workflow.start import start_once
 from repolink.workflow.status import LinkStatus, link_status
 
 
@@ -58,35 +57,19 @@ def _refuse(status: int, message: str, problems: list[FieldProblem] | None = Non
 
 
 def _gate(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Refuse what must never reach the router: wrong media type, oversized or malformed bodies."""
+    """Refuse what is HTTP's own business before routing: a POST that is not JSON text."""
     if event.get("httpMethod") != "POST":
         return None
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     media_type = str(headers.get("content-type", "")).split(";")[0].strip().lower()
     if media_type != "application/json":
         return _refuse(415, f"Content-Type must be application/json, not {media_type or 'missing'!r}")
-    body = event.get("body") or ""
-    size = len(body.encode()) if not event.get("isBase64Encoded") else len(body) * 3 // 4
-    if size > MAX_BODY_BYTES:
-        return _refuse(413, f"the request body is {size} bytes; the limit is {MAX_BODY_BYTES}")
     if event.get("isBase64Encoded"):
+        body = event.get("body") or ""
+        if len(body) * 3 // 4 > MAX_BODY_BYTES:
+            return _refuse(413, f"the request body is over the limit of {MAX_BODY_BYTES} bytes")
         return _refuse(415, "send the request as application/json text, not base64")
-    try:
-        json.loads(body)
-    except ValueError as exc:
-        return _refuse(
-            400, f"the body is not valid JSON: {exc}", [FieldProblem(field="(root)", message=str(exc))]
-        )
-    key = headers.get("idempotency-key")
-    if key is not None and not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
-        problem = FieldProblem(field="Idempotency-Key", message=f"must match {IDEMPOTENCY_KEY_PATTERN}")
-        return _refuse(400, "invalid Idempotency-Key header", [problem])
     return None
-
-
-@app.exception_handler(RequestValidationError)
-def _contract_error(exc: RequestValidationError) -> Response[Any]:
-    return _error(422, str(exc), [FieldProblem(field=e.field, message=e.message) for e in exc.errors])
 
 
 @app.exception_handler([IdempotencyValidationError, ResourceConflict])
@@ -111,23 +94,20 @@ def _conflict(exc: Exception) -> Response[Any]:
 def create_link() -> Response[LinkAccepted | ErrorBody]:
     settings = get_entry_settings()
     event = app.current_event
-    request = validate_request(event.body or "")
     key = event.headers.get("Idempotency-Key") or event.headers.get("idempotency-key")
     caller = event.request_context.identity.account_id or "unknown"
-    beyond = out_of_bounds(
-        request,
-        own_account=app.lambda_context.invoked_function_arn.split(":")[4],
-        region=settings.region,
-        allowed_accounts=allowed_accounts(settings.allowed_account_ids),
+    own_account = app.lambda_context.invoked_function_arn.split(":")[4]
+    verdict = judge(
+        event.body or "", caller=caller, idempotency_key=key, deployment=Deployment.of(settings, own_account)
     )
-    if beyond:
-        raise RequestValidationError(beyond)
-    command = command_for(request, idempotency_key=key, caller=caller)
+    if verdict.command is None:
+        problems = [FieldProblem(field=e.field, message=e.message) for e in verdict.errors]
+        return _error(verdict.status, verdict.message, problems)
     try:
-        started = start_once(command, settings, app.lambda_context)
+        started = start_once(verdict.command, settings, app.lambda_context)
     except IdempotencyAlreadyInProgressError:
         # a twin of this request is being started right now: it is the same onboarding
-        request_id = request_id_for_key(command.key)
+        request_id = verdict.command.request_id
         started = {
             "requestId": request_id,
             "executionArn": execution_arn(settings.state_machine_arn, request_id),

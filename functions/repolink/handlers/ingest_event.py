@@ -6,7 +6,6 @@ and starts nothing. A redelivered event maps to the same execution (idempotency)
 other transient errors propagate, so EventBridge retries and finally dead-letters the event.
 """
 
-import re
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -17,14 +16,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.events import put_event
-from repolink.errors import FieldError, RequestValidationError
-from repolink.models.api import IDEMPOTENCY_KEY_PATTERN
+from repolink.errors import FieldError, ResourceConflict
 from repolink.models.events import REJECTED, FieldProblem, RepositoryLinkRejectedDetail
 from repolink.models.settings import get_entry_settings
-from repolink.models.validation import validate_request
+from repolink.models.validation import ROOT_FIELD
 from repolink.observability import logger, metrics, tracer
-from repolink.workflow.bounds import allowed_accounts, out_of_bounds
-from repolink.workflow.start import command_for, request_id_for_key, start_once
+from repolink.workflow.accept import KEY_FIELD, Deployment, judge
+from repolink.workflow.start import start_once
 
 
 def _reject(event: dict[str, Any], key: str | None, reason: str, errors: list[FieldError]) -> dict[str, Any]:
@@ -47,6 +45,15 @@ def _reject(event: dict[str, Any], key: str | None, reason: str, errors: list[Fi
     return {"status": "rejected", "errors": len(errors)}
 
 
+def _in_detail(error: FieldError) -> FieldError:
+    """A verdict's field, as it sits in the event: under ``detail.request`` (the key: ``detail``)."""
+    if error.field == KEY_FIELD:
+        return FieldError("detail.idempotencyKey", error.message)
+    if error.field == ROOT_FIELD:
+        return FieldError("detail.request", error.message)
+    return FieldError(f"detail.request.{error.field}", error.message)
+
+
 @logger.inject_lambda_context(correlation_id_path="id", log_event=False)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
@@ -55,40 +62,30 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not isinstance(detail, dict):
         return _reject(event, None, "detail must be an object", [FieldError("detail", "must be an object")])
     key = detail.get("idempotencyKey")
-    if key is not None and not (isinstance(key, str) and re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key)):
-        return _reject(
-            event,
-            None,
-            "invalid idempotencyKey",
-            [FieldError("detail.idempotencyKey", f"must match {IDEMPOTENCY_KEY_PATTERN}")],
-        )
+    if key is not None and not isinstance(key, str):
+        problem = FieldError("detail.idempotencyKey", "must be text")
+        return _reject(event, None, "invalid idempotencyKey", [problem])
     unknown = sorted(set(detail) - {"request", "idempotencyKey"})
     if unknown:
         return _reject(
             event, key, "unknown fields", [FieldError(f"detail.{name}", "is not allowed") for name in unknown]
         )
-    try:
-        request = validate_request(detail.get("request"))
-    except RequestValidationError as exc:
-        errors = [
-            FieldError(f"detail.request.{e.field}" if e.field != "(root)" else "detail.request", e.message)
-            for e in exc.errors
-        ]
-        return _reject(event, key, str(exc), errors)
     settings = get_entry_settings()
-    beyond = out_of_bounds(
-        request,
-        own_account=context.invoked_function_arn.split(":")[4],
-        region=settings.region,
-        allowed_accounts=allowed_accounts(settings.allowed_account_ids),
+    verdict = judge(
+        detail.get("request"),
+        caller=str(event.get("account", "unknown")),
+        idempotency_key=key,
+        deployment=Deployment.of(settings, context.invoked_function_arn.split(":")[4]),
     )
-    if beyond:
-        errors = [FieldError(f"detail.request.{e.field}", e.message) for e in beyond]
-        return _reject(event, key, "the request reaches outside its bounds", errors)
-    command = command_for(request, idempotency_key=key, caller=str(event.get("account", "unknown")))
+    if verdict.command is None:
+        bad_key = any(e.field == KEY_FIELD for e in verdict.errors)
+        return _reject(
+            event, None if bad_key else key, verdict.message, [_in_detail(e) for e in verdict.errors]
+        )
     try:
-        started = start_once(command, settings, context)
-    except IdempotencyValidationError:
+        started = start_once(verdict.command, settings, context)
+    except (IdempotencyValidationError, ResourceConflict):
+        # the key's record, or (after the record expired) the execution of its name, holds another request
         return _reject(
             event,
             key,
@@ -96,7 +93,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             [FieldError("detail.idempotencyKey", "was used with a different request")],
         )
     except IdempotencyAlreadyInProgressError:
-        started = {"requestId": request_id_for_key(command.key)}  # a twin delivery is starting it
+        started = {"requestId": verdict.command.request_id}  # a twin delivery is starting it
     logger.info("onboarding accepted", request_id=started["requestId"], source_account=event.get("account"))
     metrics.add_metric(name="OnboardingsRequested", unit=MetricUnit.Count, value=1)
     return {"status": "accepted", **started}

@@ -8,7 +8,6 @@ where every error carries the wire path of the field at fault), while the task h
 already validated request back with ``from_wire`` and never load pydantic.
 """
 
-import os
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -87,8 +86,6 @@ REPOSITORIES_MAX = 100
 
 #: AWS Proton's end of support; the target stays (behind ProtonTarget) for accounts that still answer
 PROTON_END_OF_SUPPORT = "2026-10-07"
-#: the environment variable a deployment's ProtonTarget parameter sets ("enabled" or "disabled")
-PROTON_SWITCH = "PROTON_TARGET"
 
 
 def _show(value: str) -> str:
@@ -396,12 +393,6 @@ class OnboardingRequest(Wire):
             fail("the request has nothing to do: give connection, proton or codeartifact")
         if self.proton is None:
             return
-        if os.environ.get(PROTON_SWITCH, "enabled") != "enabled":
-            fail(
-                f"AWS Proton reached end of support on {PROTON_END_OF_SUPPORT}; this deployment has "
-                "its Proton target turned off (ProtonTarget=disabled). Remove the proton section.",
-                "proton",
-            )
         if self.connection is None:
             fail(
                 "proton links repositories through a connection: add a codeconnections or "

@@ -33,6 +33,8 @@ class EntrySettings(Settings):
     idempotency_ttl_hours: int = 24 * 7
     #: the template's AllowedAccountIds: accounts (besides this one) a request may reach into
     allowed_account_ids: str = ""
+    #: the template's ProtonTarget: "disabled" refuses requests with a proton section
+    proton_target: str = "enabled"
 
 
 #: field -> (environment variable, bounds for a number or pattern for text; None: any non-empty text)
@@ -46,6 +48,7 @@ _ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
     "idempotency_table": ("IDEMPOTENCY_TABLE", None),
     "idempotency_ttl_hours": ("IDEMPOTENCY_TTL_HOURS", (1, 24 * 90)),
     "allowed_account_ids": ("ALLOWED_ACCOUNT_IDS", r"|[0-9]{12}(,[0-9]{12})*"),
+    "proton_target": ("PROTON_TARGET", r"enabled|disabled"),
 }
 
 

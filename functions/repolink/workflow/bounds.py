@@ -3,7 +3,8 @@ contract (``models.request``) and before anything starts.
 
 - ``codeartifact.domainOwner`` and the account of every KMS key must be this account or one of
   the deployment's allowed accounts (``AllowedAccountIds``): a caller cannot make repolink touch
-  a domain or key in an account nobody allowed.
+  a domain or key in an account nobody allowed. ``createDomain`` only with this account as owner:
+  CreateDomain creates in the caller's account, whatever ``domainOwner`` says.
 - A reused ``connection.arn`` (and a ``connection.hostArn``) must be in this account and Region:
   repolink never adopts, polls or links another account's connection.
 
@@ -42,6 +43,13 @@ def _violations(
         owner = codeartifact.domain_owner
         if owner is not None and owner not in accounts:
             yield FieldError("codeartifact.domainOwner", f"account {owner} is not {listed}")
+        elif owner not in (None, own_account) and codeartifact.create_domain:
+            # CreateDomain has no domainOwner: it always creates in the caller's own account
+            yield FieldError(
+                "codeartifact.domainOwner",
+                f"createDomain creates the domain in this account ({own_account}), not in {owner};"
+                " drop createDomain to use that account's existing domain",
+            )
         if codeartifact.encryption_key is not None:
             account, _ = _arn_account_and_region(codeartifact.encryption_key)
             if account not in accounts:

@@ -3,7 +3,13 @@
 from dataclasses import replace
 
 from repolink.adapters.connections import Connection, ConnectionService
-from repolink.errors import ConnectionConflict, ConnectionNotFound, HandshakeFailed, HandshakeTimedOut
+from repolink.errors import (
+    ConnectionConflict,
+    ConnectionNotFound,
+    HandshakeFailed,
+    HandshakeTimedOut,
+    HostNotAvailable,
+)
 from repolink.models.request import ConnectionSpec
 from repolink.models.state import ConnectionState, Handshake, PollState
 from repolink.workflow.backoff import next_wait
@@ -39,6 +45,16 @@ def _check_same(spec: ConnectionSpec, found: Connection) -> None:
         )
 
 
+def _require_available_host(svc: ConnectionService, host_arn: str, region: str) -> None:
+    """A connection on a host that is not set up would never finish its handshake: refuse first."""
+    status = svc.host_status(host_arn)
+    if status != "AVAILABLE":
+        raise HostNotAvailable(
+            f"connection.hostArn: host {host_arn} is {status}, not AVAILABLE; a person completes"
+            f" its setup at {svc.console_url(host_arn, region)} (Set up host), then send the request again"
+        )
+
+
 def create_or_reuse(
     svc: ConnectionService,
     spec: ConnectionSpec,
@@ -59,6 +75,8 @@ def create_or_reuse(
     assert spec.name is not None and spec.provider is not None  # guaranteed by the request model
     found_or_none = svc.find_by_name(spec.name)
     if found_or_none is None:
+        if spec.host_arn:
+            _require_available_host(svc, spec.host_arn, region)
         tags = {**spec.tags, REQUEST_TAG: request_id}
         conn = svc.create(spec.name, spec.provider, spec.host_arn, tags)
         return Handshake(connection=_state(svc, conn, created=True, region=region), poll=poll)

@@ -1,8 +1,15 @@
-"""Request ids: the same request always gets the same id, and so the same execution name."""
+"""Request ids: the one formula, from the idempotency key scoped to the caller or the digest.
+
+The idempotency key is the caller's ``Idempotency-Key`` (scoped to the caller's account) or,
+without one, a digest of the normalized request. The execution is named after the key's hash.
+"""
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
+
+from repolink.models.request import OnboardingRequest
 
 PREFIX = "rl-"
 
@@ -12,6 +19,27 @@ def canonical(request: dict[str, Any]) -> str:
     return json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def request_id_for(request: dict[str, Any]) -> str:
-    """A digest of the normalized request, usable as a Step Functions execution name (≤ 80 chars)."""
-    return PREFIX + hashlib.sha256(canonical(request).encode()).hexdigest()[:40]
+@dataclass(frozen=True)
+class StartCommand:
+    """What is hashed (``key``), validated (``digest``) and run (``request``)."""
+
+    key: str
+    digest: str
+    request: dict[str, Any]
+
+    @property
+    def request_id(self) -> str:
+        """The request id, and execution name: the one formula every entry point uses."""
+        return request_id_for_key(self.key)
+
+
+def command_for(request: OnboardingRequest, *, idempotency_key: str | None, caller: str) -> StartCommand:
+    body = request.wire()
+    digest = hashlib.sha256(canonical(body).encode()).hexdigest()
+    key = f"key:{caller}:{idempotency_key}" if idempotency_key else f"digest:{digest}"
+    return StartCommand(key=key, digest=digest, request=body)
+
+
+def request_id_for_key(key: str) -> str:
+    """The request id, and execution name, for an idempotency key (≤ 80 characters)."""
+    return PREFIX + hashlib.sha256(key.encode()).hexdigest()[:40]

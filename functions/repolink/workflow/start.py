@@ -8,9 +8,7 @@ after the key, so even a start that slips past the idempotency record (expired, 
 on the same execution.
 """
 
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -24,36 +22,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.aws import CLIENT_CONFIG
 from repolink.adapters.stepfunctions import start_execution
-from repolink.models.request import OnboardingRequest
 from repolink.models.settings import EntrySettings
 from repolink.observability import metrics
-from repolink.workflow.idempotency import PREFIX, canonical
+from repolink.workflow.idempotency import StartCommand, request_id_for_key
 
 #: the idempotency store's calls (Powertools' DynamoDBPersistenceLayer), for the security gate
 OPERATIONS: dict[str, frozenset[str]] = {
     "dynamodb": frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem"})
 }
-
-
-@dataclass(frozen=True)
-class StartCommand:
-    """What is hashed (``key``), validated (``digest``) and run (``request``)."""
-
-    key: str
-    digest: str
-    request: dict[str, Any]
-
-
-def command_for(request: OnboardingRequest, *, idempotency_key: str | None, caller: str) -> StartCommand:
-    body = request.wire()
-    digest = hashlib.sha256(canonical(body).encode()).hexdigest()
-    key = f"key:{caller}:{idempotency_key}" if idempotency_key else f"digest:{digest}"
-    return StartCommand(key=key, digest=digest, request=body)
-
-
-def request_id_for_key(key: str) -> str:
-    """The request id, and execution name, for an idempotency key (≤ 80 characters)."""
-    return PREFIX + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
 def _start(command: StartCommand, state_machine_arn: str) -> dict[str, Any]:

@@ -59,6 +59,8 @@ class StoredHost:
     name: str
     provider: str
     endpoint: str
+    #: PENDING until a person completes "Set up host" in the console; VPC_CONFIG_* while a VPC host builds
+    status: str = "AVAILABLE"
 
 
 class ConnectionStore:
@@ -70,6 +72,13 @@ class ConnectionStore:
         self.hosts: dict[str, StoredHost] = {}
 
     # -- for tests and the engine --------------------------------------------------------
+
+    def add_host(self, arn: str, provider: str, status: str = "AVAILABLE") -> StoredHost:
+        """A host that exists in this world already (``--host-status`` says in which state)."""
+        host_id = arn.rsplit("/", 1)[-1]
+        host = StoredHost(arn, host_id, provider, f"https://{host_id}.example.com", status)
+        self.hosts[host_id] = host
+        return host
 
     def list(self) -> list[StoredConnection]:
         return list(self._connections.values())
@@ -220,7 +229,7 @@ class CodeConnectionsApi:
         host_id = uuid.uuid4().hex[:16]
         arn = f"arn:aws:{self.service}:{self.store.region}:{self.store.account}:host/{p['Name']}-{host_id}"
         self.store.hosts[arn.rsplit("/", 1)[-1]] = StoredHost(
-            arn, p["Name"], p["ProviderType"], p["ProviderEndpoint"]
+            arn, p["Name"], p["ProviderType"], p["ProviderEndpoint"], status="PENDING"
         )
         return {"HostArn": arn, "Tags": p.get("Tags", [])}
 
@@ -230,7 +239,7 @@ class CodeConnectionsApi:
             raise ServiceError("ResourceNotFoundException", f"Host {p['HostArn']} does not exist")
         return {
             "Name": host.name,
-            "Status": "AVAILABLE",
+            "Status": host.status,
             "ProviderType": host.provider,
             "ProviderEndpoint": host.endpoint,
         }

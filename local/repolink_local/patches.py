@@ -1,6 +1,17 @@
-"""The two hooks into moto's Step Functions interpreter, kept small and in one place.
+"""Every patch of another library's internals the local engine needs, kept small and in one place.
 
-moto is pinned exactly (5.2.5) because these patch its internals (paths under ``moto/``):
+Pinned versions these rely on: moto 5.2.5 (exactly, ``pyproject.toml``), botocore (``endpoint.time``,
+``handlers.BUILTIN_HANDLERS``), aws-lambda-powertools 3.37.0 (exactly). ``tests/engine/test_patches.py``
+tests each.
+
+- **botocore's retry sleeps** (:func:`sdk_retry_sleeps`): ``botocore/endpoint.py`` sleeps with its
+  module-level ``time`` between its own retries; inside the context they advance the virtual clock.
+- **Powertools' log stream** (:func:`logs_to_stderr`): the Logger's ``registered_handler`` writes to
+  stdout, as Lambda wants; locally stdout is the CLI's, so its stream points at stderr.
+- **Powertools' metric set** (:func:`metrics_one_at_a_time`): ``AmazonCloudWatchEMFProvider`` keeps one
+  metric set on the class; adding and flushing are serialised across the in-process functions.
+
+And the two hooks into moto's Step Functions interpreter (paths under ``moto/``):
 
 - **Virtual clock** (:func:`virtual_time`).
 
@@ -187,4 +198,96 @@ def in_process_lambdas(dispatch: LambdaDispatcher) -> Iterator[None]:
         return json.dumps(result).encode()
 
     with mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
+        yield
+
+
+@contextmanager
+def sdk_retry_sleeps(clock: VirtualClock, record: list[float]) -> Iterator[None]:
+    """botocore sleeps between its own retries (``botocore.endpoint``): on the virtual clock too."""
+    import types
+    from unittest import mock
+
+    import botocore.endpoint
+
+    def sleep(seconds: float) -> None:
+        record.append(seconds)
+        clock.advance(seconds)
+
+    shim = types.SimpleNamespace(sleep=sleep, time=time.time, monotonic=time.monotonic)
+    with mock.patch.object(botocore.endpoint, "time", shim):
+        yield
+
+
+@contextmanager
+def logs_to_stderr(level: str | None) -> Iterator[None]:
+    """Powertools logs to stdout, as Lambda wants; locally stdout belongs to the CLI's summary.
+
+    A filter on the handler drops records below ``level`` (Powertools resets the logger's own
+    level on every invocation, so setting it would not last).
+    """
+    import logging
+
+    from repolink.observability import logger
+
+    handler = logger.registered_handler
+    threshold = logging.getLevelName(level) if level else logging.NOTSET
+
+    def at_least(record: logging.LogRecord) -> bool:
+        return record.levelno >= threshold
+
+    # assigned, not setStream(): that flushes the old stream, which a test's capture may have closed
+    stream = handler.stream if isinstance(handler, logging.StreamHandler) else None
+    if isinstance(handler, logging.StreamHandler):
+        handler.stream = _STDERR_PROXY
+    handler.addFilter(at_least)
+    try:
+        yield
+    finally:
+        handler.removeFilter(at_least)
+        if isinstance(handler, logging.StreamHandler):
+            handler.stream = stream
+
+
+class _StderrProxy:
+    """A file object that writes wherever ``sys.stderr`` points at the time of writing."""
+
+    def write(self, text: str) -> int:
+        import sys
+
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        import sys
+
+        sys.stderr.flush()
+
+
+_STDERR_PROXY: Any = _StderrProxy()
+
+
+@contextmanager
+def metrics_one_at_a_time() -> Iterator[None]:
+    """In Lambda each function has its own process, hence its own Powertools metric set; here
+    every function shares one (it lives on the class), so adding, flushing and clearing are
+    serialised: otherwise one function's flush can empty the set under another's (which then
+    fails with "Must contain at least one metric")."""
+    from unittest import mock
+
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+        AmazonCloudWatchEMFProvider as Provider,
+    )
+
+    lock = threading.RLock()
+
+    def serialised(method: Callable[..., Any]) -> Callable[..., Any]:
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return locked
+
+    with (
+        mock.patch.object(Provider, "add_metric", serialised(Provider.add_metric)),
+        mock.patch.object(Provider, "flush_metrics", serialised(Provider.flush_metrics)),
+    ):
         yield

@@ -1,4 +1,5 @@
-"""The moto hooks: virtual clock and in-process Lambda, on moto's real Step Functions interpreter."""
+"""The patches of other libraries' internals: moto's interpreter (virtual clock, in-process Lambda),
+botocore's retry sleeps, Powertools' log stream and metric set."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-from repolink_local.moto_hooks import (
+from repolink_local.patches import (
     LambdaServiceError,
     VirtualClock,
     function_name,
@@ -372,3 +373,45 @@ def test_virtual_clock_is_monotonic_and_thread_safe() -> None:
 )
 def test_function_name_is_the_bare_name(given: str, name: str) -> None:
     assert function_name(given) == name
+
+
+def test_botocores_retry_sleeps_advance_the_virtual_clock_instead_of_blocking() -> None:
+    import botocore.endpoint
+
+    from repolink_local.patches import sdk_retry_sleeps
+
+    clock, slept = VirtualClock(start=START), []
+    with sdk_retry_sleeps(clock, slept):
+        began = time.monotonic()
+        botocore.endpoint.time.sleep(3600)
+        assert time.monotonic() - began < 1
+    assert slept == [3600]
+    assert clock.now() == START + 3600
+    assert botocore.endpoint.time is time  # restored
+
+
+def test_powertools_logs_go_to_stderr_at_or_above_the_level_and_come_back(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from repolink.observability import logger
+    from repolink_local.patches import logs_to_stderr
+
+    with logs_to_stderr("WARNING"):
+        logger.info("quiet")
+        logger.warning("loud")
+    captured = capsys.readouterr()
+    assert "loud" in captured.err
+    assert "quiet" not in captured.err + captured.out
+
+
+def test_metrics_are_added_and_flushed_one_function_at_a_time() -> None:
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+        AmazonCloudWatchEMFProvider as Provider,
+    )
+
+    from repolink_local.patches import metrics_one_at_a_time
+
+    original = Provider.add_metric
+    with metrics_one_at_a_time():
+        assert Provider.add_metric is not original
+    assert Provider.add_metric is original

@@ -1,0 +1,126 @@
+"""Accept a request: the one path every entry takes, and the only request-id formula.
+
+The API, the EventBridge ingest, ``repolink validate`` and every ``repolink local`` mode call
+:func:`judge`; it answers what the API answers, without starting anything:
+
+1. size: the request must fit :data:`~repolink.models.api.MAX_BODY_BYTES` (413);
+2. syntax: a body given as text must be JSON (400);
+3. the ``Idempotency-Key``, when given, must match its pattern (400);
+4. the contract (:func:`~repolink.models.validation.validate_request`, 422);
+5. the deployment's switches (``ProtonTarget``) and the request's bounds (``workflow.bounds``, 422);
+6. the request id, from the idempotency key scoped to the caller, or from the request's digest.
+
+Only then does :func:`repolink.workflow.start.start_once` run it, once (Powertools idempotency
+on DynamoDB). This module imports no handler machinery, so the local tools judge without it.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+
+from repolink.errors import FieldError, RequestValidationError
+from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES
+from repolink.models.request import PROTON_END_OF_SUPPORT, OnboardingRequest
+from repolink.models.settings import EntrySettings
+from repolink.models.validation import ROOT_FIELD, validate_request
+from repolink.workflow.bounds import allowed_accounts, out_of_bounds
+from repolink.workflow.idempotency import StartCommand, canonical, command_for
+
+#: the field a refused Idempotency-Key is reported at (the entry point may rename it)
+KEY_FIELD = "Idempotency-Key"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What a verdict depends on besides the request: where repolink runs, and its parameters."""
+
+    account: str
+    region: str
+    allowed_account_ids: frozenset[str] = frozenset()
+    proton_target: str = "enabled"
+
+    @classmethod
+    def of(cls, settings: EntrySettings, account: str) -> "Deployment":
+        return cls(
+            account=account,
+            region=settings.region,
+            allowed_account_ids=allowed_accounts(settings.allowed_account_ids),
+            proton_target=settings.proton_target,
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the API answers a request: 202 (it would start), or a refusal naming every field."""
+
+    status: int
+    message: str
+    errors: tuple[FieldError, ...] = ()
+    command: StartCommand | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.command is not None
+
+    @property
+    def request_id(self) -> str | None:
+        return self.command.request_id if self.command else None
+
+
+def _refused(status: int, message: str, *errors: FieldError) -> Verdict:
+    return Verdict(status=status, message=message, errors=errors)
+
+
+def _size(body: object) -> int:
+    if isinstance(body, bytes | bytearray):
+        return len(body)
+    if isinstance(body, str):
+        return len(body.encode())
+    try:
+        return len(canonical(body).encode())  # type: ignore[arg-type]
+    except (TypeError, ValueError, RecursionError):
+        return 0  # not JSON-able: the contract check names it
+
+
+def _deployment_rules(request: OnboardingRequest, deployment: Deployment) -> list[FieldError]:
+    if request.proton is not None and deployment.proton_target != "enabled":
+        return [
+            FieldError(
+                "proton",
+                f"AWS Proton reached end of support on {PROTON_END_OF_SUPPORT}; this deployment has its"
+                " Proton target turned off (ProtonTarget=disabled). Remove the proton section.",
+            )
+        ]
+    return []
+
+
+def judge(body: object, *, caller: str, idempotency_key: str | None, deployment: Deployment) -> Verdict:
+    """The verdict on ``body`` (JSON text, or the parsed request) from ``caller``'s account."""
+    size = _size(body)
+    if size > MAX_BODY_BYTES:
+        return _refused(413, f"the request is {size} bytes; the limit is {MAX_BODY_BYTES}")
+    if isinstance(body, str | bytes | bytearray):
+        try:
+            body = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            return _refused(400, f"the body is not valid JSON: {exc}", FieldError(ROOT_FIELD, str(exc)))
+    if idempotency_key is not None and not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, idempotency_key):
+        return _refused(
+            400,
+            f"invalid {KEY_FIELD}",
+            FieldError(KEY_FIELD, f"must match {IDEMPOTENCY_KEY_PATTERN}"),
+        )
+    try:
+        request = validate_request(body)
+    except RequestValidationError as exc:
+        return _refused(422, str(exc), *exc.errors)
+    beyond = _deployment_rules(request, deployment) + out_of_bounds(
+        request,
+        own_account=deployment.account,
+        region=deployment.region,
+        allowed_accounts=deployment.allowed_account_ids,
+    )
+    if beyond:
+        return _refused(422, str(RequestValidationError(beyond)), *beyond)
+    command = command_for(request, idempotency_key=idempotency_key, caller=caller)
+    return Verdict(status=202, message="accepted", command=command)

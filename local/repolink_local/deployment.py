@@ -1,0 +1,64 @@
+"""A simulated deployment of ``template.yaml``: what ``sam deploy`` would set, for the local modes.
+
+The flags follow SAM CLI's (``-t/--template``, ``--parameter-overrides``) plus the account and
+Region the stack is deployed to, and the caller's account. The verdict on a request comes from
+the one accept function (:func:`repolink.workflow.accept.judge`) with the settings the API
+function would have in that deployment, so ``repolink validate`` answers what the API answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from repolink.models.validation import validate_request
+from repolink.workflow.accept import Deployment, Verdict, judge
+from repolink.workflow.bounds import allowed_accounts
+from repolink.workflow.idempotency import command_for
+from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, LocalTemplate
+
+#: the handler the API's function runs: its environment is what a verdict depends on
+API_HANDLER = "repolink.handlers.api.handler"
+
+
+@dataclass(frozen=True)
+class SimulatedDeployment:
+    template: Path = TEMPLATE
+    account: str = ACCOUNT_ID
+    region: str = REGION
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    def local_template(self) -> LocalTemplate:
+        return LocalTemplate(self.template, self.account, self.region, dict(self.parameters))
+
+    def rules(self) -> Deployment:
+        """What the API function's settings say in this deployment."""
+        (api,) = [f for f in self.local_template().functions() if f.handler == API_HANDLER]
+        return Deployment(
+            account=self.account,
+            region=self.region,
+            allowed_account_ids=allowed_accounts(api.environment.get("ALLOWED_ACCOUNT_IDS", "")),
+            proton_target=api.environment.get("PROTON_TARGET", "enabled"),
+        )
+
+    def judge(
+        self, body: object, *, caller: str | None = None, idempotency_key: str | None = None
+    ) -> Verdict:
+        return judge(
+            body, caller=caller or self.account, idempotency_key=idempotency_key, deployment=self.rules()
+        )
+
+    def engine_options(self) -> dict[str, Any]:
+        """The :class:`~repolink_local.engine.LocalEngine` arguments for this deployment."""
+        return {
+            "template": self.template,
+            "account": self.account,
+            "region": self.region,
+            "parameters": dict(self.parameters),
+        }
+
+
+def request_id_of(request: dict[str, Any], caller: str = ACCOUNT_ID) -> str:
+    """The id the API assigns a keyless request from ``caller`` (the one formula, in ``accept``)."""
+    return command_for(validate_request(request), idempotency_key=None, caller=caller).request_id

@@ -1,0 +1,134 @@
+"""Who may do what in a deployment: every principal's policies, exactly as the SAM translator
+builds them from ``template.yaml`` (inline statements, expanded policy templates, the managed
+policies SAM attaches), with the template's parameters applied; plus the resource policies that
+admit other accounts (the API's and the bus's)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+from repolink_local.template import TEMPLATE, LocalTemplate
+
+
+@cache
+def _managed_policies() -> dict[str, Any]:
+    """AWS managed policy documents, as moto ships them (name -> document)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return {name: data["Document"] for name, data in json.loads(aws_managed_policies_data).items()}
+
+
+def managed_policy(arn: str) -> dict[str, Any]:
+    name = arn.rsplit("/", 1)[-1]
+    documents = _managed_policies()
+    if name not in documents:
+        raise KeyError(f"no document for the managed policy {arn}")
+    return dict(documents[name])
+
+
+def _without(document: dict[str, Any], actions: set[str]) -> dict[str, Any]:
+    """The policy with ``actions`` (lower case) taken out of every statement; a statement left
+    with no action goes too."""
+    if not actions:
+        return document
+    statements = []
+    body = document["Statement"]
+    for statement in body if isinstance(body, list) else [body]:
+        listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        kept = [a for a in listed if a.lower() not in actions]
+        if kept:
+            statements.append({**statement, "Action": kept})
+    return {**document, "Statement": statements}
+
+
+@dataclass(frozen=True)
+class Role:
+    """An IAM role of the stack and the policies attached to it (name -> document)."""
+
+    logical_id: str
+    arn: str
+    policies: dict[str, dict[str, Any]]
+
+    def session(self, session_name: str, account: str) -> str:
+        """The principal ARN of a session of this role, as AWS names it in AccessDenied messages."""
+        return f"arn:aws:sts::{account}:assumed-role/{self.logical_id}/{session_name}"
+
+    def statements(self) -> list[dict[str, Any]]:
+        found = []
+        for document in self.policies.values():
+            body = document["Statement"]
+            found += body if isinstance(body, list) else [body]
+        return found
+
+
+@dataclass
+class Deployment:
+    """The IAM side of one simulated deployment of ``template.yaml``."""
+
+    account_id: str
+    region: str
+    parameters: dict[str, str] = field(default_factory=dict)
+    path: Path = TEMPLATE
+    #: (role, action or managed policy ARN) taken away, to measure least privilege (``matrix``)
+    revoked: frozenset[tuple[str, str]] = frozenset()
+    template: LocalTemplate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.template = LocalTemplate(
+            self.path, self.account_id, self.region, dict(self.parameters), translated=True
+        )
+
+    @cached_property
+    def roles(self) -> dict[str, Role]:
+        roles = {}
+        for logical_id, resource in self.template.resources_of_type("AWS::IAM::Role").items():
+            props = self.template.resolve(resource["Properties"])
+            gone = {item.lower() for role, item in self.revoked if role == logical_id}
+            policies = {
+                p["PolicyName"]: _without(p["PolicyDocument"], gone) for p in props.get("Policies", [])
+            }
+            for arn in props.get("ManagedPolicyArns", []):
+                if arn.lower() not in gone:
+                    policies[arn] = managed_policy(arn)
+            roles[logical_id] = Role(logical_id, self.template.arn(logical_id), policies)
+        return roles
+
+    def role_of(self, logical_id: str) -> Role:
+        """The execution role of a function or state machine (by the resource's logical id)."""
+        resource = self.template.resources[logical_id]
+        key = "Role" if resource["Type"] == "AWS::Lambda::Function" else "RoleArn"
+        reference = resource["Properties"][key]
+        return self.roles[reference["Fn::GetAtt"][0]]
+
+    def function_role(self, function_name: str) -> Role:
+        return self.role_of(function_name)
+
+    def state_machine_role(self) -> Role:
+        (logical_id,) = self.template.resources_of_type("AWS::StepFunctions::StateMachine")
+        return self.role_of(logical_id)
+
+    def api_policy(self, api_id: str) -> dict[str, Any]:
+        """The REST API's resource policy, with ``execute-api:/…`` expanded as API Gateway does."""
+        (api,) = self.template.resources_of_type("AWS::ApiGateway::RestApi").values()
+        policy = self.template.resolve(api["Properties"]["Body"]["x-amazon-apigateway-policy"])
+        prefix = f"arn:aws:execute-api:{self.region}:{self.account_id}:{api_id}"
+        text = json.dumps(policy).replace('"execute-api:/', f'"{prefix}/')
+        expanded: dict[str, Any] = json.loads(text)
+        return expanded
+
+    def bus_policy(self, bus_name: str) -> dict[str, Any]:
+        """The bus's resource policy: every ``AWS::Events::EventBusPolicy`` of the deployment
+        whose condition holds, one statement each (``StatementId`` as ``Sid``)."""
+        statements = []
+        for resource in self.template.resources_of_type("AWS::Events::EventBusPolicy").values():
+            if "Condition" in resource and not self.template.condition(resource["Condition"]):
+                continue
+            props = self.template.resolve(resource["Properties"])
+            if props["EventBusName"] != bus_name:
+                continue
+            statements.append({"Sid": props["StatementId"], **props["Statement"]})
+        return {"Version": "2012-10-17", "Statement": statements}

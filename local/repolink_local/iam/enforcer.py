@@ -1,0 +1,299 @@
+"""IAM, enforced on every AWS call the deployed code makes locally, as AWS would.
+
+Installed as two botocore handlers for every client made while the engine runs:
+
+- ``before-parameter-build`` keeps the call's API parameters (the names the Service
+  Authorization Reference and the ARN formats speak of);
+- ``before-call`` finds the principal, asks :mod:`repolink_local.iam.requests` what IAM
+  evaluates for the call, has the evaluator decide each, and answers a denied call the way AWS
+  does: ``AccessDeniedException``, with AWS's message, before anything reaches a service.
+
+The principal of a call is a Lambda function's role while the engine runs that function's
+handler (a thread-local set around the invocation), or the state machine's role for the calls
+moto's interpreter makes (its clients are built with the access key ``ak``:
+``moto/stepfunctions/parser/asl/utils/boto_client.py``). The engine's own set-up and polling
+act as the operator and are not checked.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.handlers import BUILTIN_HANDLERS
+from moto.core.botocore_stubber import MockRawResponse
+
+from repolink_local.iam.deployment import Deployment, Role
+from repolink_local.iam.requests import PLATFORM, Authorization, Context, authorizations
+from repolink_local.iam.simulator import Decision, Simulator
+
+#: the access key moto's Step Functions interpreter signs its service integrations with
+INTERPRETER_ACCESS_KEY = "ak"
+_PARAMS = "repolink_iam_params"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who makes a call: a session of one of the stack's roles, or another account."""
+
+    arn: str
+    account: str
+    policies: dict[str, dict[str, Any]]
+    role: str | None = None
+
+    @classmethod
+    def of_role(cls, role: Role, session: str, account: str) -> Principal:
+        return cls(role.session(session, account), account, role.policies, role.logical_id)
+
+    @classmethod
+    def of_account(cls, account: str, policy: dict[str, Any] | None = None) -> Principal:
+        """Another account's caller whose own administrators let it call us (``policy``, by
+        default: every action, as the README asks of a caller's role)."""
+        allow_all = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+        }
+        return cls(f"arn:aws:iam::{account}:root", account, {"caller": policy or allow_all})
+
+
+@dataclass(frozen=True)
+class Denial:
+    principal: str
+    role: str | None
+    authorization: Authorization
+    decision: Decision
+
+    @property
+    def message(self) -> str:
+        a = self.authorization
+        where = (
+            "resource-based"
+            if self.decision.resource not in (None, "Allowed", "NotApplicable")
+            and (self.decision.identity == "Allowed")
+            else "identity-based"
+        )
+        if self.decision.result == "ExplicitlyDenied":
+            why = f"with an explicit deny in a {where} policy"
+        else:
+            why = f"because no {where} policy allows the {a.action} action"
+        return (
+            f"User: {self.principal} is not authorized to perform: {a.action} on resource: {a.resource} {why}"
+        )
+
+
+class DeploymentDenied(Exception):
+    """The deployment's roles lack what AWS itself needs of them (logs, traces)."""
+
+    def __init__(self, denials: list[Denial]) -> None:
+        super().__init__("; ".join(d.message for d in denials))
+        self.denials = denials
+
+
+class AccessDenied(Exception):
+    """A call the engine itself makes for a caller (API Gateway, EventBridge) that IAM refuses."""
+
+    def __init__(self, denial: Denial) -> None:
+        super().__init__(denial.message)
+        self.denial = denial
+
+
+@dataclass
+class IamEnforcer:
+    deployment: Deployment
+    simulator: Simulator = field(default_factory=Simulator.shared)
+    #: every denied authorization, in order
+    denials: list[Denial] = field(default_factory=list)
+    #: every allowed (role, action), counted: what a scenario exercised of each role
+    exercised: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._handlers = [
+            ("before-parameter-build", self._keep_params),
+            ("before-call", self._authorize),
+        ]
+        self.state_machine = Principal.of_role(
+            self.deployment.state_machine_role(), "states-execution", self.deployment.account_id
+        )
+
+    # -- installation ---------------------------------------------------------------------
+
+    def install(self) -> None:
+        for handler in self._handlers:
+            BUILTIN_HANDLERS.insert(0, handler)
+        boto3.DEFAULT_SESSION = None
+
+    def uninstall(self) -> None:
+        for handler in self._handlers:
+            while handler in BUILTIN_HANDLERS:
+                BUILTIN_HANDLERS.remove(handler)
+        boto3.DEFAULT_SESSION = None
+
+    @contextmanager
+    def acting_as_function(self, function_name: str, session: str) -> Iterator[None]:
+        """While a function's handler runs in this thread, its calls are its role's."""
+        role = self.deployment.function_role(function_name)
+        previous = getattr(self._local, "principal", None)
+        self._local.principal = Principal.of_role(role, session, self.deployment.account_id)
+        try:
+            yield
+        finally:
+            self._local.principal = previous
+
+    # -- the decision -----------------------------------------------------------------------
+
+    def decide(
+        self,
+        principal: Principal,
+        authorization: Authorization,
+        resource_policy: dict[str, Any] | None = None,
+        extra_context: Context | None = None,
+    ) -> Decision:
+        context: Context = {
+            "aws:PrincipalAccount": principal.account,
+            "aws:PrincipalArn": principal.arn,
+            "aws:RequestedRegion": self.deployment.region,
+            "aws:ResourceAccount": authorization.account,
+            **authorization.context,
+            **(extra_context or {}),
+        }
+        simulation: dict[str, Any] = {
+            "request": {
+                "principal": principal.arn,
+                "action": authorization.action,
+                "resource": {"resource": authorization.resource, "accountId": authorization.account},
+                "contextVariables": context,
+            },
+            "identityPolicies": [{"name": n, "policy": p} for n, p in sorted(principal.policies.items())],
+            "serviceControlPolicies": [],
+            "resourceControlPolicies": [],
+        }
+        if resource_policy is not None:
+            simulation["resourcePolicy"] = resource_policy
+        decision = self.simulator.evaluate(simulation)
+        with self._lock:
+            if decision.allowed and principal.role is not None:
+                self.exercised[(principal.role, authorization.action)] += 1
+            elif not decision.allowed:
+                self.denials.append(Denial(principal.arn, principal.role, authorization, decision))
+        return decision
+
+    def require(
+        self,
+        principal: Principal,
+        authorization: Authorization,
+        resource_policy: dict[str, Any] | None = None,
+    ) -> None:
+        """Raise :class:`AccessDenied` unless IAM allows it."""
+        decision = self.decide(principal, authorization, resource_policy)
+        if not decision.allowed:
+            raise AccessDenied(Denial(principal.arn, principal.role, authorization, decision))
+
+    def platform_denials(self) -> list[Denial]:
+        """What AWS does with the stack's roles on its own (:data:`~repolink_local.iam.requests.PLATFORM`):
+        a function writing its logs and traces, the state machine delivering its logs and traces.
+        AWS does not fail an invocation for these, it drops the logs; locally a deployment that
+        would lose them does not start."""
+        template, account, region = (
+            self.deployment.template,
+            self.deployment.account_id,
+            self.deployment.region,
+        )
+        denied = []
+        for logical_id, resource in template.resources.items():
+            props = resource.get("Properties", {})
+            rows = [r for r in PLATFORM if r.kind == resource["Type"] and props.get(r.when)]
+            if not rows:
+                continue
+            role = self.deployment.role_of(logical_id)
+            principal = Principal.of_role(role, logical_id, account)
+            for row in rows:
+                resource_arn = "*"
+                if row.when == "LoggingConfig":
+                    group = template.physical_name(props["LoggingConfig"]["LogGroup"]["Ref"])
+                    resource_arn = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:*"
+                for action in row.grants:
+                    wanted = Authorization(action, resource_arn, account, reason=row.documentation)
+                    decision = self.decide(principal, wanted)
+                    if not decision.allowed:
+                        denied.append(Denial(principal.arn, principal.role, wanted, decision))
+        return denied
+
+    # -- the botocore handlers ----------------------------------------------------------------
+
+    def _keep_params(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context[_PARAMS] = json.loads(json.dumps(params, default=str))
+
+    def _principal(self, request_signer: Any) -> Principal | None:
+        credentials = getattr(request_signer, "_credentials", None)
+        if credentials is not None and credentials.access_key == INTERPRETER_ACCESS_KEY:
+            return self.state_machine
+        principal: Principal | None = getattr(self._local, "principal", None)
+        return principal
+
+    def _authorize(
+        self, model: Any, params: dict[str, Any], request_signer: Any, context: dict[str, Any], **_: Any
+    ) -> tuple[AWSResponse, dict[str, Any]] | None:
+        principal = self._principal(request_signer)
+        if principal is None:
+            return None  # the engine itself, as the operator
+        service = model.service_model.signing_name
+        api_params = context.get(_PARAMS, {})
+        region = context.get("client_region") or self.deployment.region
+        for authorization in authorizations(service, model.name, api_params, principal.account, region):
+            policy = self._resource_policy(authorization)
+            decision = self.decide(principal, authorization, policy)
+            if not decision.allowed:
+                denial = Denial(principal.arn, principal.role, authorization, decision)
+                return _access_denied(model, params, denial.message)
+        return None
+
+    def _resource_policy(self, authorization: Authorization) -> dict[str, Any] | None:
+        if authorization.action == "events:PutEvents" and ":event-bus/" in authorization.resource:
+            return self.deployment.bus_policy(authorization.resource.rsplit("/", 1)[-1])
+        if authorization.action.startswith("kms:"):
+            return default_key_policy(authorization.account)
+        return None
+
+
+def default_key_policy(account: str) -> dict[str, Any]:
+    """A KMS key's default key policy: it lets the account's IAM policies decide. A key whose
+    policy does not delegate to IAM must name repolink's roles itself (see the runbook).
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html"""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+def _access_denied(model: Any, request: dict[str, Any], message: str) -> tuple[AWSResponse, dict[str, Any]]:
+    """AWS's answer to a denied call: the service's AccessDeniedException, parsed as botocore would."""
+    status = 400
+    try:
+        shape = model.service_model.shape_for("AccessDeniedException")
+        status = int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
+    except Exception:  # noqa: S110 - a service whose model has no such shape answers 400
+        pass
+    headers = {"x-amzn-requestid": "local-iam", "x-amzn-errortype": "AccessDeniedException"}
+    http = AWSResponse(request.get("url", ""), status, headers, MockRawResponse(b""))  # type: ignore[arg-type]
+    parsed = {
+        "Error": {"Code": "AccessDeniedException", "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": headers},
+    }
+    return http, parsed

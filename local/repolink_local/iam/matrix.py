@@ -1,0 +1,348 @@
+"""Least privilege, measured both ways, on the local engine's IAM enforcement.
+
+- **Nothing missing**: every scenario below passes with the template's roles as they are (a
+  denied call fails it, as on AWS).
+- **Nothing extra**: every grant (each action of each role's own statements, each managed policy
+  attached to a role) is taken away in turn, and the scenario that used it is run again: it must
+  then be denied, naming that grant. A grant no scenario uses is not needed, and is reported.
+
+``python -m repolink_local.iam.matrix`` runs the whole matrix (``make bench`` does); ``--sample N``
+runs N revocations picked by a seed, as the test command does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from repolink_local.engine import LocalEngine
+from repolink_local.iam.deployment import Deployment
+from repolink_local.iam.enforcer import DeploymentDenied
+from repolink_local.standins import HandshakePolicy, StandIns
+from repolink_local.template import ACCOUNT_ID, REGION, ROOT
+
+SAMPLE = ROOT / "events" / "onboarding.json"
+OTHER_TEAM = "210987654321"
+PARAMETERS = {"AllowedAccountIds": OTHER_TEAM}
+JSON = {"Content-Type": "application/json"}
+#: a grant: (role logical id, action or managed policy ARN)
+Grant = tuple[str, str]
+
+
+def sample(**changes: Any) -> dict[str, Any]:
+    """The sample request with whole sections replaced (``None`` drops one)."""
+    request: dict[str, Any] = json.loads(SAMPLE.read_text())
+    for key, value in changes.items():
+        if value is None:
+            request.pop(key, None)
+        else:
+            request[key] = value
+    return request
+
+
+def _connection(service: str, name: str, **more: Any) -> dict[str, Any]:
+    provider = "GITHUB" if service == "apprunner" else "GitHub"
+    return {"service": service, "name": name, "provider": provider, "tags": {"team": "payments"}, **more}
+
+
+def _post_and_wait(engine: LocalEngine, request: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+    headers = JSON | ({"Idempotency-Key": key} if key else {})
+    code, _, answer = engine.api("POST", "/links", json.dumps(request), headers=headers)
+    if code != 202:
+        raise ScenarioFailed(f"POST answered {code}: {answer}")
+    result = engine.wait(answer["executionArn"], deadline_seconds=60)
+    if result.status != "SUCCEEDED":
+        failed = result.events_of("RepositoryLinkFailed")
+        raise ScenarioFailed(f"{result.status}: {failed[-1]['cause'] if failed else ''}")
+    return dict(answer)
+
+
+def _operator_connection(service: str, name: str) -> str:
+    """A connection that exists before the onboarding (made by the operator, unchecked)."""
+    aws = boto3.client(service)
+    if service == "apprunner":
+        return str(
+            aws.create_connection(ConnectionName=name, ProviderType="GITHUB")["Connection"]["ConnectionArn"]
+        )
+    return str(aws.create_connection(ConnectionName=name, ProviderType="GitHub")["ConnectionArn"])
+
+
+def _forget_idempotency_records() -> None:
+    """As if the idempotency records had expired (the operator empties the table)."""
+    dynamodb = boto3.client("dynamodb")
+    for table in dynamodb.list_tables()["TableNames"]:
+        for item in dynamodb.scan(TableName=table)["Items"]:
+            dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+
+
+class ScenarioFailed(AssertionError):
+    """A scenario did not end as it should (with every grant in place, it must)."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    drive: Callable[[LocalEngine], None]
+    handshake: HandshakePolicy = field(default_factory=lambda: HandshakePolicy("after", 1))
+
+
+def _api_sample(engine: LocalEngine) -> None:
+    answer = _post_and_wait(engine, sample())
+    code, _, status = engine.api("GET", answer["statusUrl"])
+    if code != 200 or status["status"] != "succeeded":
+        raise ScenarioFailed(f"GET answered {code}: {status}")
+
+
+def _events(engine: LocalEngine) -> None:
+    accepted = engine.put_event({"request": sample(proton=None)}, account=OTHER_TEAM)
+    if accepted["status"] != "accepted":
+        raise ScenarioFailed(f"the event was {accepted}")
+    if engine.wait(accepted["executionArn"], deadline_seconds=60).status != "SUCCEEDED":
+        raise ScenarioFailed("the event's onboarding failed")
+    if engine.put_event({"request": {}}, account=OTHER_TEAM)["status"] != "rejected":
+        raise ScenarioFailed("an empty request was not rejected")
+
+
+def _same_key_after_the_records_expired(engine: LocalEngine) -> None:
+    """A key reused with another body after the idempotency record expired: the execution of that
+    name exists with other input, so both entry points refuse (409 / rejected)."""
+    first = sample(connection=None, proton=None)
+    _post_and_wait(engine, first, key="reused-key")
+    accepted = engine.put_event({"request": first, "idempotencyKey": "reused-key"}, account=OTHER_TEAM)
+    engine.wait(accepted["executionArn"], deadline_seconds=60)
+    _forget_idempotency_records()
+    other = copy.deepcopy(first)
+    other["codeartifact"]["repositories"][0]["name"] = "another-store"
+    code, _, _ = engine.api(
+        "POST", "/links", json.dumps(other), headers=JSON | {"Idempotency-Key": "reused-key"}
+    )
+    if code != 409:
+        raise ScenarioFailed(f"a reused key with another body answered {code}")
+    refused = engine.put_event({"request": other, "idempotencyKey": "reused-key"}, account=OTHER_TEAM)
+    if refused["status"] != "rejected":
+        raise ScenarioFailed(f"a reused key with another body was {refused}")
+
+
+def _reuse(service: str) -> Callable[[LocalEngine], None]:
+    def drive(engine: LocalEngine) -> None:
+        existing = _operator_connection(service, "existing")
+        proton = None if service == "apprunner" else sample()["proton"]
+        if proton is not None:  # linked before (a redelivered step, a lost response): found, not again
+            engine.standins.connections.set_status(existing, "AVAILABLE")
+            name = proton["repositories"][0]["name"]
+            boto3.client("proton").create_repository(name=name, provider="GITHUB", connectionArn=existing)
+        _post_and_wait(engine, sample(connection=_connection(service, "existing"), proton=proton))
+        if service != "apprunner":
+            arn = _operator_connection(service, "by-arn")
+            by_arn = sample(connection={"service": service, "arn": arn}, proton=None, codeartifact=None)
+            _post_and_wait(engine, by_arn)
+
+    return drive
+
+
+def _cleanup(service: str) -> Callable[[LocalEngine], None]:
+    def drive(engine: LocalEngine) -> None:
+        request = sample(connection=_connection(service, "abandoned"), proton=None, codeartifact=None)
+        request |= {"handshakeTimeoutHours": 1, "cleanupOnTimeout": True}
+        code, _, answer = engine.api("POST", "/links", json.dumps(request), headers=JSON)
+        result = engine.wait(answer["executionArn"], deadline_seconds=60)
+        (failed,) = result.events_of("RepositoryLinkFailed")
+        if code != 202 or failed["error"] != "HandshakeTimedOut" or not failed.get("connectionDeleted"):
+            raise ScenarioFailed(f"the abandoned connection did not time out and go: {failed['cause']}")
+
+    return drive
+
+
+def _keys(engine: LocalEngine) -> None:
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    request = sample()
+    request["codeartifact"] |= {"encryptionKey": key, "tags": {"team": "payments"}}
+    request["codeartifact"]["repositories"][0]["tags"] = {"team": "payments"}
+    request["proton"]["repositories"][0] |= {"encryptionKey": key, "tags": {"team": "payments"}}
+    _post_and_wait(engine, request)
+    proton = {"repositories": [{"name": "acme/codestar-templates"}]}
+    codestar = sample(
+        connection=_connection("codestar-connections", "codestar-proton"), proton=proton, codeartifact=None
+    )
+    _post_and_wait(engine, codestar)
+
+
+def _hosts(engine: LocalEngine, standins: StandIns) -> None:
+    for service in ("codeconnections", "codestar-connections"):
+        host = f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:host/acme-ghes-0123456789abcdef"
+        standins.connections.add_host(host, "GitHubEnterpriseServer")
+        connection = _connection(
+            service, f"on-host-{service}", provider="GitHubEnterpriseServer", hostArn=host
+        )
+        _post_and_wait(engine, sample(connection=connection, proton=None, codeartifact=None))
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("the sample through the API, then GET", _api_sample),
+    Scenario("events from another team: accepted and rejected", _events),
+    Scenario("a reused key after the records expired", _same_key_after_the_records_expired),
+    *(
+        Scenario(f"{s}: reuse by name and by ARN", _reuse(s))
+        for s in ("codeconnections", "codestar-connections")
+    ),
+    Scenario("apprunner: reuse by name", _reuse("apprunner")),
+    *(
+        Scenario(f"{s}: timeout, cleanup", _cleanup(s), HandshakePolicy("never", 1))
+        for s in ("codeconnections", "codestar-connections", "apprunner")
+    ),
+    Scenario("KMS keys and tags for the domain and repositories; Proton on codestar-connections", _keys),
+    Scenario("connections on hosts", lambda engine: _hosts(engine, engine.standins)),
+)
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    passed: bool
+    detail: str = ""
+    exercised: set[Grant] = field(default_factory=set)
+    denied: set[Grant] = field(default_factory=set)
+
+
+def run(scenario: Scenario, revoked: frozenset[Grant] = frozenset(), template: Path | None = None) -> Outcome:
+    """One scenario in a fresh engine; what it used of each role, and what was denied."""
+    standins = StandIns(handshake=scenario.handshake)
+    options: dict[str, Any] = {"template": template} if template else {}
+    try:
+        engine = LocalEngine(
+            standins, log_level="CRITICAL", parameters=PARAMETERS, revoked=revoked, **options
+        )
+        with engine:
+            try:
+                scenario.drive(engine)
+            except Exception as failed:  # a denied call may fail a handler outright (a 502 on AWS)
+                return _outcome(scenario, engine, False, f"{type(failed).__name__}: {failed}")
+            return _outcome(scenario, engine, True)
+    except DeploymentDenied as denied:
+        grants = {(d.role or "", d.authorization.action) for d in denied.denials}
+        return Outcome(scenario.name, False, str(denied), denied=grants)
+
+
+def _outcome(scenario: Scenario, engine: LocalEngine, passed: bool, detail: str = "") -> Outcome:
+    iam = engine.iam
+    denied = {(d.role or "", d.authorization.action) for d in iam.denials}
+    exercised = {(role, action) for role, action in iam.exercised}
+    return Outcome(scenario.name, passed, detail, exercised, denied)
+
+
+def grants(deployment: Deployment) -> list[Grant]:
+    """Every grant of every role: each action of its own statements, each managed policy."""
+    found: list[Grant] = []
+    for logical_id, resource in deployment.template.resources_of_type("AWS::IAM::Role").items():
+        props = resource["Properties"]
+        for policy in props.get("Policies", []):
+            body = policy["PolicyDocument"]["Statement"]
+            for statement in body if isinstance(body, list) else [body]:
+                actions = (
+                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                )
+                found += [(logical_id, a) for a in actions if (logical_id, a) not in found]
+        found += [(logical_id, arn) for arn in props.get("ManagedPolicyArns", [])]
+    return found
+
+
+def _uses(grant: Grant, exercised: set[Grant], deployment: Deployment) -> bool:
+    role, item = grant
+    if not item.startswith("arn:"):
+        return (role, item.lower()) in {(r, a.lower()) for r, a in exercised}
+    from repolink_local.iam.deployment import managed_policy
+
+    body = managed_policy(item)["Statement"]
+    listed = {a.lower() for s in (body if isinstance(body, list) else [body]) for a in _list(s["Action"])}
+    return any(r == role and a.lower() in listed for r, a in exercised)
+
+
+def _list(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+@dataclass
+class Verdict:
+    grant: Grant
+    scenario: str | None
+    needed: bool
+    detail: str
+
+
+def check(grant: Grant, scenario: Scenario, template: Path | None = None) -> Verdict:
+    """Take ``grant`` away and run ``scenario`` again: it must fail, denied on that grant."""
+    outcome = run(scenario, frozenset({grant}), template)
+    role, item = grant
+    if item.startswith("arn:"):
+        denied = any(r == role for r, _ in outcome.denied)
+    else:
+        denied = (role, item.lower()) in {(r, a.lower()) for r, a in outcome.denied}
+    needed = denied and not outcome.passed
+    detail = (
+        "denied, and the scenario failed"
+        if needed
+        else f"passed={outcome.passed}, denied={sorted(outcome.denied)}"
+    )
+    return Verdict(grant, scenario.name, needed, detail)
+
+
+def baseline(template: Path | None = None) -> tuple[list[Outcome], dict[Grant, Scenario]]:
+    """Every scenario with every grant in place, and the first scenario that used each grant."""
+    deployment = Deployment(ACCOUNT_ID, REGION, PARAMETERS, **({"path": template} if template else {}))
+    outcomes, used_by = [], {}
+    for scenario in SCENARIOS:
+        outcome = run(scenario, template=template)
+        outcomes.append(outcome)
+        for grant in grants(deployment):
+            if grant not in used_by and _uses(grant, outcome.exercised, deployment):
+                used_by[grant] = scenario
+    return outcomes, used_by
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sample", type=int, default=0, help="check N grants picked by --seed (0: all)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    outcomes, used_by = baseline()
+    missing = [o for o in outcomes if not o.passed]
+    deployment = Deployment(ACCOUNT_ID, REGION, PARAMETERS)
+    everything = grants(deployment)
+    unused = [g for g in everything if g not in used_by]
+    chosen = sorted(used_by)
+    if args.sample:
+        chosen = sorted(random.Random(args.seed).sample(chosen, min(args.sample, len(chosen))))
+    verdicts = [check(grant, used_by[grant]) for grant in chosen]
+    print(f"least privilege: {len(SCENARIOS)} scenarios, {len(everything)} grants, {len(chosen)} taken away")
+    for outcome in outcomes:
+        print(
+            f"  scenario {'PASS' if outcome.passed else 'FAIL'}  {outcome.scenario}  {outcome.detail[:200]}"
+        )
+    for verdict in verdicts:
+        shown_as = "needed" if verdict.needed else "NOT SHOWN"
+        print(f"  {shown_as}  {verdict.grant[0]}  {verdict.grant[1]}  ({verdict.scenario})")
+    for grant in unused:
+        print(f"  UNUSED  {grant[0]}  {grant[1]}  (no scenario needs it)")
+    shown = sum(v.needed for v in verdicts)
+    print(
+        f"missing: {len(missing)} scenarios denied; extra: {len(unused)} grants unused,"
+        f" {len(verdicts) - shown} of {len(verdicts)} not shown needed; {time.monotonic() - started:.0f}s"
+    )
+    return 0 if not missing and not unused and shown == len(verdicts) else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,386 @@
+"""What IAM authorizes for one AWS call: the actions, each on its resource, with its context.
+
+The action, its resource types and their ARN formats come from AWS's authorization data
+(:mod:`repolink_local.iam.data`). What no package ships is here, in two tables:
+
+- :data:`BINDINGS`: which request member fills which variable of a resource type's ARN format
+  (``${DomainName}`` is CodeArtifact's ``domain``), where the request carries no ARN of it;
+- :data:`EXTRA`: the further actions an operation needs, each row with the AWS documentation
+  that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from repolink_local.iam import data
+
+Context = dict[str, str | list[str]]
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """One request IAM evaluates: ``action`` on ``resource`` (``*`` for actions with no resource
+    type), owned by ``account``, with the request's condition keys."""
+
+    action: str
+    resource: str
+    account: str
+    context: Context = field(default_factory=dict, hash=False)
+    #: why this authorization is asked (``None`` for the operation's own action)
+    reason: str | None = None
+
+
+#: operations whose IAM action has another name than the API operation
+ACTION_NAMES: dict[tuple[str, str], str] = {
+    # https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html
+    ("lambda", "Invoke"): "InvokeFunction",
+}
+
+#: resource-ARN variable -> how to read it from the request parameters, by IAM service prefix
+BINDINGS: dict[str, dict[str, Callable[[dict[str, Any]], str | None]]] = {
+    "codeartifact": {
+        "DomainName": lambda p: p.get("domain"),
+        "RepositoryName": lambda p: p.get("repository"),
+        "Account": lambda p: p.get("domainOwner"),
+    },
+    "dynamodb": {"TableName": lambda p: p.get("TableName")},
+    "lambda": {"FunctionName": lambda p: p.get("FunctionName")},
+    # a Proton repository ARN names the provider in lower case: repository/github:owner/name
+    "proton": {
+        "Provider": lambda p: str(p["provider"]).lower() if p.get("provider") else None,
+        "Name": lambda p: p.get("name"),
+    },
+    "events": {"EventBusName": lambda p: p.get("EventBusName") or "default"},
+    "kms": {"KeyId": lambda p: p.get("KeyId")},
+}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def tags_of(params: dict[str, Any]) -> dict[str, str] | None:
+    """The tags a request carries, whatever the API's shape (``Tags``/``tags``, list or map)."""
+    raw = params.get("Tags", params.get("tags"))
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items()}
+    return {str(t.get("Key", t.get("key"))): str(t.get("Value", t.get("value", ""))) for t in raw}
+
+
+def tag_context(tags: dict[str, str] | None) -> Context:
+    if tags is None:
+        return {}
+    context: Context = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
+    context["aws:TagKeys"] = sorted(tags)
+    return context
+
+
+def resource_for(action: data.Action, params: dict[str, Any], account: str, region: str) -> tuple[str, str]:
+    """The ARN ``action`` is authorized against for this request, and the account that owns it."""
+    if action.wildcard_only:
+        return "*", account
+    arns = [s for s in _strings(params) if s.startswith("arn:")]
+    for kind in sorted(action.resource_types, key=lambda t: not t.required):
+        for arn in arns:
+            if kind.matches(arn):
+                return arn, arn.split(":")[4] or account
+    bindings = BINDINGS.get(action.service, {})
+    values = {"Partition": "aws", "Region": region, "Account": account}
+    for variable, read in bindings.items():
+        value = read(params)
+        if value is not None:
+            if value.startswith("arn:"):  # a name-or-ARN member given as an ARN
+                return value, value.split(":")[4] or account
+            values[variable] = value
+    kind = next((t for t in action.resource_types if t.required), action.resource_types[0])
+    return kind.arn(values), values["Account"]
+
+
+def known_action(name: str) -> data.Action:
+    found = data.action(name)
+    if found is None:
+        raise KeyError(f"IAM has no action {name}")
+    return found
+
+
+def primary(service: str, operation: str, params: dict[str, Any], account: str, region: str) -> Authorization:
+    action = known_action(f"{service}:{ACTION_NAMES.get((service, operation), operation)}")
+    resource, owner = resource_for(action, params, account, region)
+    context: Context = {}
+    keys = set(action.condition_keys)
+    if "aws:TagKeys" in keys:
+        context |= tag_context(tags_of(params))
+    provider_key = f"{service}:ProviderType"
+    if provider_key in keys and params.get("ProviderType"):
+        context[provider_key] = str(params["ProviderType"])
+    return Authorization(action.full_name, resource, owner, context)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """An action AWS checks for an operation besides the operation's own: one row of the table."""
+
+    service: str
+    operation: str
+    #: every action the row may ask for (the security gate reads these)
+    grants: tuple[str, ...]
+    documentation: str
+    needs: Callable[[dict[str, Any], str, str], list[Authorization]]
+
+
+def _tag_on_create(
+    service: str, resource_type: str
+) -> Callable[[dict[str, Any], str, str], list[Authorization]]:
+    def needs(params: dict[str, Any], account: str, region: str) -> list[Authorization]:
+        tags = tags_of(params)
+        if not tags:
+            return []
+        kind = data.resource_type(service, resource_type)
+        assert kind is not None, (service, resource_type)
+        values = {"Partition": "aws", "Region": region, "Account": account}
+        for variable, read in BINDINGS.get(service, {}).items():
+            value = read(params)
+            if value is not None:
+                values[variable] = value
+        return [
+            Authorization(
+                f"{service}:TagResource",
+                kind.arn(values),
+                values["Account"],
+                tag_context(tags),
+                reason="tags on create",
+            )
+        ]
+
+    return needs
+
+
+def _upstreams(params: dict[str, Any], account: str, region: str) -> list[Authorization]:
+    owner = params.get("domainOwner") or account
+    kind = data.resource_type("codeartifact", "repository")
+    assert kind is not None
+    return [
+        Authorization(
+            "codeartifact:AssociateWithDownstreamRepository",
+            kind.arn(
+                {
+                    "Partition": "aws",
+                    "Region": region,
+                    "Account": owner,
+                    "DomainName": params["domain"],
+                    "RepositoryName": upstream["repositoryName"],
+                }
+            ),
+            owner,
+            reason=f"upstream {upstream['repositoryName']}",
+        )
+        for upstream in params.get("upstreams", [])
+    ]
+
+
+def _key_grant(service: str, member: str) -> Callable[[dict[str, Any], str, str], list[Authorization]]:
+    """The service uses the key with the caller's credentials (forward access), so the calls
+    carry ``kms:ViaService``."""
+
+    def needs(params: dict[str, Any], account: str, region: str) -> list[Authorization]:
+        key = params.get(member)
+        if not key:
+            return []
+        arn = key if key.startswith("arn:") else f"arn:aws:kms:{region}:{account}:key/{key}"
+        owner = arn.split(":")[4]
+        via: Context = {"kms:ViaService": f"{service}.{region}.amazonaws.com"}
+        return [
+            Authorization("kms:DescribeKey", arn, owner, via, reason="encryption key"),
+            Authorization("kms:CreateGrant", arn, owner, via, reason="encryption key"),
+        ]
+
+    return needs
+
+
+def _pass_connection(params: dict[str, Any], account: str, region: str) -> list[Authorization]:
+    arn = str(params["connectionArn"])
+    service = arn.split(":")[2]  # codeconnections or codestar-connections: the ARN's own name
+    return [
+        Authorization(
+            f"{service}:PassConnection",
+            arn,
+            arn.split(":")[4],
+            {f"{service}:PassedToService": "proton.amazonaws.com"},
+            reason="Proton uses the connection",
+        ),
+        Authorization(
+            "iam:CreateServiceLinkedRole",
+            f"arn:aws:iam::{account}:role/aws-service-role/sync.proton.amazonaws.com/AWSServiceRoleForProtonSync",
+            account,
+            {"iam:AWSServiceName": "sync.proton.amazonaws.com"},
+            reason="the first repository link creates Proton's service-linked role",
+        ),
+    ]
+
+
+EXTRA: tuple[Requirement, ...] = (
+    *(
+        Requirement(
+            service,
+            "CreateConnection",
+            (f"{service}:TagResource",),
+            "https://docs.aws.amazon.com/dtconsole/latest/userguide/security-iam.html#permissions-reference-connections",
+            _tag_on_create(service, "Connection"),
+        )
+        for service in ("codeconnections", "codestar-connections")
+    ),
+    Requirement(
+        "apprunner",
+        "CreateConnection",
+        ("apprunner:TagResource",),
+        "https://docs.aws.amazon.com/apprunner/latest/dg/security_iam_service-with-iam.html#security_iam_service-with-iam-tags",
+        _tag_on_create("apprunner", "connection"),
+    ),
+    Requirement(
+        "codeartifact",
+        "CreateDomain",
+        ("codeartifact:TagResource",),
+        "https://docs.aws.amazon.com/codeartifact/latest/ug/tag-domains.html",
+        _tag_on_create("codeartifact", "domain"),
+    ),
+    Requirement(
+        "codeartifact",
+        "CreateDomain",
+        ("kms:DescribeKey", "kms:CreateGrant"),
+        "https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_CreateDomain.html",
+        _key_grant("codeartifact", "encryptionKey"),
+    ),
+    Requirement(
+        "codeartifact",
+        "CreateRepository",
+        ("codeartifact:TagResource",),
+        "https://docs.aws.amazon.com/codeartifact/latest/ug/tag-repositories.html",
+        _tag_on_create("codeartifact", "repository"),
+    ),
+    Requirement(
+        "codeartifact",
+        "CreateRepository",
+        ("codeartifact:AssociateWithDownstreamRepository",),
+        "https://docs.aws.amazon.com/codeartifact/latest/ug/repos-upstream.html",
+        _upstreams,
+    ),
+    Requirement(
+        "proton",
+        "CreateRepository",
+        (
+            "codeconnections:PassConnection",
+            "codestar-connections:PassConnection",
+            "iam:CreateServiceLinkedRole",
+        ),
+        "https://docs.aws.amazon.com/proton/latest/userguide/using-service-linked-roles-sync.html",
+        _pass_connection,
+    ),
+    Requirement(
+        "proton",
+        "CreateRepository",
+        ("proton:TagResource",),
+        "https://docs.aws.amazon.com/proton/latest/userguide/resources.html",
+        _tag_on_create("proton", "repository"),
+    ),
+    Requirement(
+        "proton",
+        "CreateRepository",
+        ("kms:DescribeKey", "kms:CreateGrant"),
+        "https://docs.aws.amazon.com/proton/latest/userguide/security_iam_service-with-iam.html",
+        _key_grant("proton", "encryptionKey"),
+    ),
+)
+
+
+def authorizations(
+    service: str, operation: str, params: dict[str, Any], account: str, region: str
+) -> list[Authorization]:
+    """Everything IAM evaluates for calling ``operation`` of ``service`` (its IAM prefix)."""
+    if (service, operation) == ("events", "PutEvents"):
+        return [_put_event(entry, account, region) for entry in params.get("Entries", [])]
+    found = [primary(service, operation, params, account, region)]
+    for row in EXTRA:
+        if (row.service, row.operation) == (service, operation):
+            found += row.needs(params, account, region)
+    return found
+
+
+def _put_event(entry: dict[str, Any], account: str, region: str) -> Authorization:
+    """PutEvents authorizes each entry on its bus, with its detail-type and source."""
+    found = primary("events", "PutEvents", entry, account, region)
+    # both keys are multivalued (ArrayOfString) in the Service Authorization Reference
+    context: Context = {
+        "events:detail-type": [str(entry.get("DetailType", ""))],
+        "events:source": [str(entry.get("Source", ""))],
+    }
+    return Authorization(found.action, found.resource, found.account, context)
+
+
+def extra_grants(operations: set[str]) -> set[str]:
+    """Every action the table may ask for, for calls of ``operations`` (``service:Operation``)."""
+    return {g for row in EXTRA if f"{row.service}:{row.operation}" in operations for g in row.grants}
+
+
+@dataclass(frozen=True)
+class PlatformRequirement:
+    """What AWS itself does with a role on the deployment's behalf, not a call of our code: a
+    Lambda function writing its logs and traces, a state machine delivering its logs."""
+
+    kind: str  # the resource type that needs it: AWS::Lambda::Function or AWS::StepFunctions::StateMachine
+    when: str  # the property that makes AWS need it
+    grants: tuple[str, ...]
+    documentation: str
+
+
+PLATFORM: tuple[PlatformRequirement, ...] = (
+    PlatformRequirement(
+        "AWS::Lambda::Function",
+        "LoggingConfig",
+        ("logs:CreateLogStream", "logs:PutLogEvents"),
+        "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-permissions.html",
+    ),
+    PlatformRequirement(
+        "AWS::Lambda::Function",
+        "TracingConfig",
+        ("xray:PutTraceSegments", "xray:PutTelemetryRecords"),
+        "https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html#services-xray-permissions",
+    ),
+    PlatformRequirement(
+        "AWS::StepFunctions::StateMachine",
+        "LoggingConfiguration",
+        (
+            "logs:CreateLogDelivery",
+            "logs:GetLogDelivery",
+            "logs:UpdateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:DescribeResourcePolicies",
+            "logs:DescribeLogGroups",
+        ),
+        "https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy",
+    ),
+    PlatformRequirement(
+        "AWS::StepFunctions::StateMachine",
+        "TracingConfiguration",
+        (
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+            "xray:GetSamplingRules",
+            "xray:GetSamplingTargets",
+        ),
+        "https://docs.aws.amazon.com/step-functions/latest/dg/xray-iam.html",
+    ),
+)

@@ -1,0 +1,78 @@
+"""The local engine refuses what IAM refuses, as AWS answers it; least privilege, measured."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from repolink_local.engine import LocalEngine
+from repolink_local.iam import DeploymentDenied, matrix
+from repolink_local.standins import HandshakePolicy, StandIns
+
+pytestmark = pytest.mark.statemachine
+
+
+def test_a_denied_call_fails_like_aws_and_the_failure_names_the_step_and_the_action() -> None:
+    revoked = frozenset({("ProvisionCodeArtifactFunctionRole", "codeartifact:DescribeDomain")})
+    with LocalEngine(
+        StandIns(handshake=HandshakePolicy("after", 1)), log_level="CRITICAL", revoked=revoked
+    ) as engine:
+        code, _, answer = engine.api("POST", "/links", json.dumps(matrix.sample()), headers=matrix.JSON)
+        result = engine.wait(answer["executionArn"], deadline_seconds=60)
+    assert code == 202
+    (failed,) = result.events_of("RepositoryLinkFailed")
+    (failure,) = [f for f in failed["failures"] if f["step"] == "CodeArtifact.EnsureDomain"]
+    assert failure["error"] == "AwsAccessDenied"
+    assert failure["cause"].endswith(
+        "User: arn:aws:sts::123456789012:assumed-role/ProvisionCodeArtifactFunctionRole"
+        "/ProvisionCodeArtifactFunction"
+        " is not authorized to perform: codeartifact:DescribeDomain on resource:"
+        " arn:aws:codeartifact:us-east-1:123456789012:domain/acme"
+        " because no identity-based policy allows the codeartifact:DescribeDomain action"
+    )
+
+
+def test_the_state_machine_may_invoke_only_its_functions() -> None:
+    revoked = frozenset({("OnboardingStateMachineRole", "lambda:InvokeFunction")})
+    with LocalEngine(log_level="CRITICAL", revoked=revoked) as engine:
+        code, _, answer = engine.api("POST", "/links", json.dumps(matrix.sample()), headers=matrix.JSON)
+        result = engine.wait(answer["executionArn"], deadline_seconds=60)
+    assert code == 202
+    assert result.status == "FAILED"
+    denied = {(d.role, d.authorization.action) for d in engine.iam.denials}
+    assert ("OnboardingStateMachineRole", "lambda:InvokeFunction") in denied
+
+
+def test_a_deployment_whose_functions_cannot_write_logs_does_not_start() -> None:
+    basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    engine = LocalEngine(log_level="CRITICAL", revoked=frozenset({("ApiFunctionRole", basic)}))
+    with pytest.raises(DeploymentDenied, match="logs:CreateLogStream"):
+        engine.__enter__()
+
+
+@pytest.fixture(scope="module")
+def baseline() -> tuple[list[matrix.Outcome], dict[matrix.Grant, matrix.Scenario]]:
+    return matrix.baseline()
+
+
+def test_every_scenario_passes_with_the_roles_as_they_are(baseline: Any) -> None:
+    outcomes, _ = baseline
+    assert [(o.scenario, o.detail) for o in outcomes if not o.passed] == []
+
+
+def test_every_grant_of_every_role_is_used_by_some_scenario(baseline: Any) -> None:
+    _, used_by = baseline
+    everything = matrix.grants(matrix.Deployment(matrix.ACCOUNT_ID, matrix.REGION, matrix.PARAMETERS))
+    assert [g for g in everything if g not in used_by] == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_sampled_grant_taken_away_fails_its_scenario_naming_it(baseline: Any, seed: int) -> None:
+    import random
+
+    _, used_by = baseline
+    grant = random.Random(seed).choice(sorted(used_by))
+    verdict = matrix.check(grant, used_by[grant])
+    assert verdict.needed, (grant, verdict.detail)
