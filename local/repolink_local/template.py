@@ -8,6 +8,7 @@ cannot drift into something the engine silently misreads.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -101,18 +102,19 @@ class LocalTemplate:
 
     def __post_init__(self) -> None:
         unknown = set(self.parameters) - set(
-            yaml.load(self.path.read_text(), Loader=_CfnLoader).get("Parameters", {})  # noqa: S506
+            _parsed(self.path, self.path.stat().st_mtime_ns).get("Parameters", {})
         )
         if unknown:
             raise TemplateError(f"no such parameter in {self.path.name}: {', '.join(sorted(unknown))}")
         if self.translated:
-            self.raw = sam_translated(self.parameter_values(), self.path)
+            values = tuple(sorted(self.parameter_values().items()))
+            self.raw = _translated(self.path, self.path.stat().st_mtime_ns, values)
         else:
-            self.raw = yaml.load(self.path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+            self.raw = _parsed(self.path, self.path.stat().st_mtime_ns)
 
     def parameter_values(self) -> dict[str, str]:
         """Every parameter's value: the override, else the template's default."""
-        declared = yaml.load(self.path.read_text(), Loader=_CfnLoader).get("Parameters", {})  # noqa: S506
+        declared = _parsed(self.path, self.path.stat().st_mtime_ns).get("Parameters", {})
         values = {k: str(v["Default"]) for k, v in declared.items() if "Default" in v}
         return values | self.parameters
 
@@ -295,6 +297,19 @@ class LocalTemplate:
             definition_path=self.path.parent / props["DefinitionUri"],
             substitutions=substitutions,
         )
+
+
+@functools.cache
+def _parsed(path: Path, mtime_ns: int) -> dict[str, Any]:
+    """The template as YAML reads it, once per version of the file (read-only: never mutate it)."""
+    parsed: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return parsed
+
+
+@functools.cache
+def _translated(path: Path, mtime_ns: int, parameters: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """:func:`sam_translated`, once per version of the file and set of parameters (read-only)."""
+    return sam_translated(dict(parameters), path)
 
 
 def sam_translated(parameters: dict[str, str], path: Path = TEMPLATE) -> dict[str, Any]:
