@@ -81,6 +81,10 @@ class ConnectionConflict(RepolinkError):
     """A connection with the requested name exists with a different provider or host."""
 
 
+class ConnectionNotOwned(RepolinkError):
+    """The request names a connection this caller may not use (another team's, not shared)."""
+
+
 class HostNotAvailable(RepolinkError):
     """The host the request names is not AVAILABLE: a person has not completed its setup."""
 

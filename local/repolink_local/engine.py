@@ -456,7 +456,9 @@ class LocalEngine:
             boto3.client("stepfunctions").start_execution(
                 stateMachineArn=self.state_machine_arn,
                 name=request_id,
-                input=json.dumps({"requestId": request_id, "request": request}),
+                input=json.dumps(
+                    {"requestId": request_id, "callerAccount": self.account, "request": request}
+                ),
             )["executionArn"]
         )
 

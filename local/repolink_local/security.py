@@ -18,6 +18,8 @@ from repolink_local.iam import data
 MANAGED_POLICIES: dict[str, str] = {
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": "write the function's own logs",
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess": "send traces (Tracing: Active); write-only",
+    "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs": "API Gateway writes the"
+    " access log (the account setting's role; logs only)",
 }
 
 

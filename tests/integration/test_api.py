@@ -125,7 +125,9 @@ def test_an_idempotency_key_is_scoped_to_the_caller_and_bound_to_its_body(
     other["codeartifact"]["domain"] = "other"
     code, _, conflict = engine.api("POST", "/links", json.dumps(other), headers=keyed)
     assert code == 409 and "Idempotency-Key" in conflict["message"]
-    elsewhere = engine.api("POST", "/links", body, headers=keyed, caller_account=OTHER_TEAM)
+    theirs = json.loads(body)
+    theirs["connection"]["name"] = "other-team-github"  # the first team's connection is not theirs to reuse
+    elsewhere = engine.api("POST", "/links", json.dumps(theirs), headers=keyed, caller_account=OTHER_TEAM)
     assert elsewhere[0] == 202 and elsewhere[2]["requestId"] != first[2]["requestId"]
     assert len(engine.executions()) == 2
 
@@ -240,3 +242,122 @@ def test_an_event_adopting_another_accounts_connection_is_rejected_and_starts_no
     ]
     assert [e["field"] for e in rejected["errors"]] == ["detail.request.connection.arn"]
     assert engine.executions() == []
+
+
+# --- tenancy: each team sees and touches only its own onboardings (two caller accounts)
+
+
+def _post(engine: LocalEngine, request: dict[str, Any], caller: str) -> tuple[int, Any]:
+    code, _, answer = engine.api("POST", "/links", json.dumps(request), headers=JSON, caller_account=caller)
+    return code, answer
+
+
+def test_identical_keyless_requests_from_two_teams_are_two_onboardings(
+    engine: LocalEngine, sample_event: Any
+) -> None:
+    request = sample_event("onboarding.json")
+    request.pop("connection"), request.pop("proton")
+    ours, theirs = _post(engine, request, "123456789012"), _post(engine, request, OTHER_TEAM)
+    assert ours[0] == theirs[0] == 202
+    assert ours[1]["requestId"] != theirs[1]["requestId"]
+    assert len(engine.executions()) == 2
+
+
+def test_another_team_gets_404_for_an_onboarding_that_is_not_theirs_and_operators_see_all(
+    engine: LocalEngine, sample_event: Any
+) -> None:
+    request = sample_event("onboarding.json")
+    request["connection"]["name"] = "team-b-github"
+    request.pop("proton")
+    request["codeartifact"]["domainOwner"] = OTHER_TEAM
+    request["codeartifact"]["createDomain"] = False
+    code, accepted = _post(engine, request, OTHER_TEAM)
+    assert code == 202
+    mine = engine.api("GET", accepted["statusUrl"], caller_account=OTHER_TEAM)
+    stranger = engine.api("GET", accepted["statusUrl"], caller_account="333333333333")
+    operator = engine.api("GET", accepted["statusUrl"])  # the deployment's own account
+    assert mine[0] == 200
+    assert operator[0] == 200
+    assert stranger[0] == 403  # not even admitted by the API's resource policy
+
+
+def _domain_request(owner: str) -> dict[str, Any]:
+    return {
+        "codeartifact": {"domain": "team-domain", "domainOwner": owner, "repositories": [{"name": "repo"}]}
+    }
+
+
+def test_an_admitted_team_cannot_read_another_admitted_teams_onboarding() -> None:
+    teams = {"AllowedAccountIds": f"{OTHER_TEAM},333333333333"}
+    with LocalEngine(StandIns(), log_level="WARNING", parameters=teams) as engine:
+        code, accepted = _post(engine, _domain_request(OTHER_TEAM), OTHER_TEAM)
+        assert code == 202
+        seen = engine.api("GET", accepted["statusUrl"], caller_account="333333333333")
+        assert seen[0] == 404
+        assert seen[2]["message"] == f"no onboarding {accepted['requestId']}"
+
+
+def test_a_team_reaches_only_its_own_account_and_the_deployments(engine: LocalEngine) -> None:
+    assert _post(engine, _domain_request(OTHER_TEAM), OTHER_TEAM)[0] == 202
+    assert _post(engine, _domain_request("123456789012"), OTHER_TEAM)[0] == 202
+    # not another team's, not even from the deployment's own account
+    code, answer = _post(engine, _domain_request(OTHER_TEAM), "123456789012")
+    assert code == 422
+    assert [e["field"] for e in answer["errors"]] == ["codeartifact.domainOwner"]
+    keyed = _domain_request(OTHER_TEAM)
+    keyed["codeartifact"]["encryptionKey"] = (
+        "arn:aws:kms:us-east-1:444444444444:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )
+    code, answer = _post(engine, keyed, OTHER_TEAM)
+    assert code == 422
+    assert [e["field"] for e in answer["errors"]] == ["codeartifact.encryptionKey"]
+
+
+def test_account_delegations_let_a_caller_reach_more_accounts() -> None:
+    parameters = {
+        "AllowedAccountIds": f"{OTHER_TEAM},444444444444",
+        "AccountDelegations": f"{OTHER_TEAM}:444444444444",
+    }
+    with LocalEngine(StandIns(), log_level="WARNING", parameters=parameters) as engine:
+        assert _post(engine, _domain_request("444444444444"), OTHER_TEAM)[0] == 202
+        # the delegation is the caller's: another caller (the deployment's account here) has none
+        assert _post(engine, _domain_request("444444444444"), "123456789012")[0] == 422
+
+
+def test_a_team_may_not_reuse_another_teams_connection_by_name_or_arn(
+    engine: LocalEngine, sample_event: Any
+) -> None:
+    request = sample_event("onboarding.json")
+    request.pop("proton"), request.pop("codeartifact")
+    _, accepted = _post(engine, request, "123456789012")
+    engine.wait(accepted["executionArn"])
+    (arn,) = [c.arn for c in engine.standins.connections.list()]
+    by_name = _post(engine, request, OTHER_TEAM)
+    by_arn = _post(engine, {"connection": {"arn": arn}}, OTHER_TEAM)
+    assert by_name[0] == by_arn[0] == 422
+    assert [e["field"] for e in by_name[1]["errors"]] == ["connection.name"]
+    assert [e["field"] for e in by_arn[1]["errors"]] == ["connection.arn"]
+    for _, answer in (by_name, by_arn):
+        assert arn not in json.dumps(answer)
+        assert "AVAILABLE" not in json.dumps(answer)
+    assert len(engine.executions()) == 1  # nothing started, nothing created
+    event = engine.put_event({"request": {"connection": {"arn": arn}}}, account=OTHER_TEAM)
+    assert event["status"] == "rejected"
+    rejected = [e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"]
+    assert [e["field"] for e in rejected[-1]["errors"]] == ["detail.request.connection.arn"]
+
+
+def test_a_shared_connection_may_be_reused_by_every_admitted_team(sample_event: Any) -> None:
+    request = sample_event("onboarding.json")
+    request.pop("proton"), request.pop("codeartifact")
+    with LocalEngine(StandIns(), log_level="WARNING", parameters={"AllowedAccountIds": OTHER_TEAM}) as first:
+        code, accepted = _post(first, request, "123456789012")
+        first.wait(accepted["executionArn"])
+        (arn,) = [c.arn for c in first.standins.connections.list()]
+    # the same world, deployed with that connection shared
+    standins = first.standins
+    shared = {"AllowedAccountIds": OTHER_TEAM, "SharedConnectionArns": arn}
+    with LocalEngine(standins, log_level="WARNING", parameters=shared) as engine:
+        code, accepted = _post(engine, {"connection": {"arn": arn}}, OTHER_TEAM)
+        assert code == 202
+        assert engine.wait(accepted["executionArn"]).status == "SUCCEEDED"

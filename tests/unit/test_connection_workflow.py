@@ -8,14 +8,22 @@ from dataclasses import dataclass, field, replace
 import pytest
 
 from repolink.adapters.connections import Connection
-from repolink.errors import ConnectionConflict, ConnectionNotFound, HandshakeFailed, HandshakeTimedOut
+from repolink.errors import (
+    ConnectionConflict,
+    ConnectionNotFound,
+    ConnectionNotOwned,
+    HandshakeFailed,
+    HandshakeTimedOut,
+)
 from repolink.models.request import ConnectionSpec
 from repolink.models.state import ConnectionState, PollState
-from repolink.workflow.connection import REQUEST_TAG, check_handshake, clean_up, create_or_reuse
+from repolink.workflow.connection import check_handshake, clean_up, create_or_reuse
+from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG
 
 pytestmark = pytest.mark.unit
 
 ARN = "arn:aws:codeconnections:us-east-1:123456789012:connection/{}"
+TEAM, OTHER_TEAM = "111111111111", "222222222222"
 
 
 @dataclass
@@ -59,15 +67,30 @@ def spec(**kwargs: object) -> ConnectionSpec:
     return ConnectionSpec.from_wire({"name": "acme-github", "provider": "GitHub", **kwargs})
 
 
-def go(svc: FakeConnections, s: ConnectionSpec, request_id: str = "rl-1") -> ConnectionState:
-    return create_or_reuse(svc, s, request_id=request_id, region="us-east-1", first_wait=15).connection  # type: ignore[arg-type]
+def go(
+    svc: FakeConnections,
+    s: ConnectionSpec,
+    request_id: str = "rl-1",
+    caller: str = TEAM,
+    shared: frozenset[str] = frozenset(),
+) -> ConnectionState:
+    handshake = create_or_reuse(
+        svc,  # type: ignore[arg-type]
+        s,
+        request_id=request_id,
+        region="us-east-1",
+        first_wait=15,
+        caller=caller,
+        shared=shared,
+    )
+    return handshake.connection
 
 
 def test_creates_a_tagged_connection_when_none_exists() -> None:
     svc = FakeConnections()
     conn = go(svc, spec(tags={"team": "payments"}))
     assert conn.created and conn.status == "PENDING" and svc.created == 1
-    assert svc.tag_sets[conn.arn] == {"team": "payments", REQUEST_TAG: "rl-1"}
+    assert svc.tag_sets[conn.arn] == {"team": "payments", REQUEST_TAG: "rl-1", OWNER_TAG: TEAM}
     assert conn.console_url.endswith(conn.arn)
 
 
@@ -101,9 +124,35 @@ def test_reusing_by_arn_never_creates_and_never_owns() -> None:
     assert conn.arn == existing.arn and not conn.created and svc.created == 1
 
 
-def test_reusing_a_missing_arn_fails_clearly() -> None:
-    with pytest.raises(ConnectionNotFound):
+def test_reusing_a_missing_arn_fails_as_one_the_caller_may_not_use() -> None:
+    # a connection that does not exist reads the same as another team's: nothing is disclosed
+    with pytest.raises(ConnectionNotOwned, match=r"connection\.arn: this account may not use"):
         go(FakeConnections(), ConnectionSpec.from_wire({"arn": ARN.format("missing")}))
+
+
+def test_another_team_can_reuse_neither_by_name_nor_by_arn_and_nothing_is_created() -> None:
+    svc = FakeConnections()
+    theirs = go(svc, spec(), caller=TEAM)
+    svc.set_status(theirs.arn, "AVAILABLE")
+    with pytest.raises(ConnectionNotOwned, match=r"connection\.name") as by_name:
+        go(svc, spec(), "rl-2", caller=OTHER_TEAM)
+    with pytest.raises(ConnectionNotOwned, match=r"connection\.arn") as by_arn:
+        go(svc, ConnectionSpec.from_wire({"arn": theirs.arn}), "rl-2", caller=OTHER_TEAM)
+    assert svc.created == 1
+    for refused in (by_name, by_arn):
+        assert "AVAILABLE" not in str(refused.value)
+        assert theirs.arn not in str(refused.value)
+
+
+def test_a_shared_connection_may_be_reused_by_every_team() -> None:
+    svc = FakeConnections()
+    theirs = go(svc, spec(), caller=TEAM)
+    shared = frozenset({theirs.arn})
+    by_arn = go(svc, ConnectionSpec.from_wire({"arn": theirs.arn}), "rl-2", caller=OTHER_TEAM, shared=shared)
+    by_name = go(svc, spec(), "rl-3", caller=OTHER_TEAM, shared=shared)
+    assert by_arn.arn == by_name.arn == theirs.arn
+    assert not by_arn.created
+    assert not by_name.created
 
 
 def _pending(svc: FakeConnections) -> ConnectionState:

@@ -20,15 +20,17 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from repolink.adapters.connections import connection_service
 from repolink.adapters.stepfunctions import describe_execution, execution_arn, execution_history
 from repolink.errors import ResourceConflict
 from repolink.models.api import MAX_BODY_BYTES, ErrorBody, FieldProblem, LinkAccepted
 from repolink.models.settings import get_entry_settings
 from repolink.models.wire import encode
 from repolink.observability import logger, metrics, tracer
-from repolink.workflow.accept import Deployment, judge
+from repolink.workflow.accept import Deployment, check_connection, judge
 from repolink.workflow.start import start_once
 from repolink.workflow.status import LinkStatus, link_status
+from repolink.workflow.tenancy import may_see, shared_connections
 
 
 def _json(body: object) -> str:
@@ -100,6 +102,9 @@ def create_link() -> Response[LinkAccepted | ErrorBody]:
     verdict = judge(
         event.body or "", caller=caller, idempotency_key=key, deployment=Deployment.of(settings, own_account)
     )
+    verdict = check_connection(
+        verdict, connection_service, shared=shared_connections(settings.shared_connection_arns)
+    )
     if verdict.command is None:
         problems = [FieldProblem(field=e.field, message=e.message) for e in verdict.errors]
         return _error(verdict.status, verdict.message, problems)
@@ -138,7 +143,10 @@ def get_link(request_id: str) -> Response[LinkStatus | ErrorBody]:
         return _error(404, f"no onboarding {request_id}")
     arn = execution_arn(settings.state_machine_arn, request_id)
     execution = describe_execution(arn)
-    if execution is None:
+    own_account = app.lambda_context.invoked_function_arn.split(":")[4]
+    caller = app.current_event.request_context.identity.account_id or "unknown"
+    if execution is None or not may_see(execution, caller=caller, own_account=own_account):
+        # another team's onboarding answers as if it did not exist
         return _error(404, f"no onboarding {request_id}")
     status = link_status(request_id, execution, execution_history(arn))
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=status)
@@ -153,6 +161,9 @@ def _not_found(_: Exception) -> Response[Any]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    # who called (the audit trail), on every log line of this invocation
+    logger.append_keys(caller_account=identity.get("accountId"), caller_principal=identity.get("userArn"))
     refused = _gate(event)
     if refused is not None:
         return refused

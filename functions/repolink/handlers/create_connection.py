@@ -12,6 +12,7 @@ from repolink.models.state import CreateConnectionInput
 from repolink.observability import logger, metrics
 from repolink.workflow.backoff import poll_delay
 from repolink.workflow.connection import create_or_reuse
+from repolink.workflow.tenancy import shared_connections
 
 
 @task_handler
@@ -27,6 +28,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request_id=task.request_id,
         region=settings.region,
         first_wait=first_wait,
+        caller=task.caller_account,
+        shared=shared_connections(settings.shared_connection_arns),
     )
     conn = handshake.connection
     logger.info(

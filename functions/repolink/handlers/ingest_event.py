@@ -15,14 +15,16 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from repolink.adapters.connections import connection_service
 from repolink.adapters.events import put_event
 from repolink.errors import FieldError, ResourceConflict
 from repolink.models.events import REJECTED, FieldProblem, RepositoryLinkRejectedDetail
 from repolink.models.settings import get_entry_settings
 from repolink.models.validation import ROOT_FIELD
 from repolink.observability import logger, metrics, tracer
-from repolink.workflow.accept import KEY_FIELD, Deployment, judge
+from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
 from repolink.workflow.start import start_once
+from repolink.workflow.tenancy import shared_connections
 
 
 def _reject(event: dict[str, Any], key: str | None, reason: str, errors: list[FieldError]) -> dict[str, Any]:
@@ -58,6 +60,8 @@ def _in_detail(error: FieldError) -> FieldError:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # who called (the audit trail): EventBridge's envelope names the sending account
+    logger.append_keys(caller_account=event.get("account"), source_event_id=event.get("id"))
     detail = event.get("detail")
     if not isinstance(detail, dict):
         return _reject(event, None, "detail must be an object", [FieldError("detail", "must be an object")])
@@ -73,9 +77,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_entry_settings()
     verdict = judge(
         detail.get("request"),
-        caller=str(event.get("account", "unknown")),
+        caller=str(event.get("account", "unknown")),  # the envelope's source account, never the body's
         idempotency_key=key,
         deployment=Deployment.of(settings, context.invoked_function_arn.split(":")[4]),
+    )
+    verdict = check_connection(
+        verdict, connection_service, shared=shared_connections(settings.shared_connection_arns)
     )
     if verdict.command is None:
         bad_key = any(e.field == KEY_FIELD for e in verdict.errors)

@@ -22,6 +22,8 @@ class Settings:
     event_source: str = "repolink"
     poll_base_seconds: int = 15
     poll_cap_seconds: int = 300
+    #: the template's SharedConnectionArns: connections every caller may reuse
+    shared_connection_arns: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,7 +37,13 @@ class EntrySettings(Settings):
     allowed_account_ids: str = ""
     #: the template's ProtonTarget: "disabled" refuses requests with a proton section
     proton_target: str = "enabled"
+    #: the template's AccountDelegations: "CALLER:ACCOUNT,ACCOUNT;..." more accounts a caller may reach
+    account_delegations: str = ""
 
+
+_CONNECTION_ARN = (
+    r"arn:aws[a-z-]*:(codeconnections|codestar-connections|apprunner):[a-z0-9-]+:[0-9]{12}:connection/[^,\s]+"
+)
 
 #: field -> (environment variable, bounds for a number or pattern for text; None: any non-empty text)
 _ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
@@ -44,6 +52,11 @@ _ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
     "event_source": ("EVENT_SOURCE", None),
     "poll_base_seconds": ("POLL_BASE_SECONDS", (1, 3600)),
     "poll_cap_seconds": ("POLL_CAP_SECONDS", (1, 3600)),
+    "shared_connection_arns": ("SHARED_CONNECTION_ARNS", rf"|{_CONNECTION_ARN}(,{_CONNECTION_ARN})*"),
+    "account_delegations": (
+        "ACCOUNT_DELEGATIONS",
+        r"|[0-9]{12}:[0-9]{12}(,[0-9]{12})*(;[0-9]{12}:[0-9]{12}(,[0-9]{12})*)*",
+    ),
     "state_machine_arn": ("STATE_MACHINE_ARN", None),
     "idempotency_table": ("IDEMPOTENCY_TABLE", None),
     "idempotency_ttl_hours": ("IDEMPOTENCY_TTL_HOURS", (1, 24 * 90)),

@@ -53,6 +53,8 @@ class Handshake(Wire):
 class CreateConnectionInput(Wire):
     request_id: str
     connection: ConnectionSpec
+    #: the account the onboarding belongs to (its connections carry it in their ownership tag)
+    caller_account: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,8 +7,11 @@ The API, the EventBridge ingest, ``repolink validate`` and every ``repolink loca
 2. syntax: a body given as text must be JSON (400);
 3. the ``Idempotency-Key``, when given, must match its pattern (400);
 4. the contract (:func:`~repolink.models.validation.validate_request`, 422);
-5. the deployment's switches (``ProtonTarget``) and the request's bounds (``workflow.bounds``, 422);
-6. the request id, from the idempotency key scoped to the caller, or from the request's digest.
+5. the deployment's switches (``ProtonTarget``) and the request's bounds (``workflow.bounds``, 422):
+   a domain or key only in the caller's own account, the deployment's, or one delegated to it;
+6. the request id, from the caller's account and its key or the request's digest;
+7. with :func:`check_connection`, the one check that reads AWS: a reused connection must be one
+   the caller may use (``workflow.tenancy``, 422).
 
 Only then does :func:`repolink.workflow.start.start_once` run it, once (Powertools idempotency
 on DynamoDB). This module imports no handler machinery, so the local tools judge without it.
@@ -16,14 +19,18 @@ on DynamoDB). This module imports no handler machinery, so the local tools judge
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
+from repolink.adapters.connections import ConnectionService
 from repolink.errors import FieldError, RequestValidationError
 from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES
+from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.request import PROTON_END_OF_SUPPORT, OnboardingRequest
 from repolink.models.settings import EntrySettings
 from repolink.models.validation import ROOT_FIELD, validate_request
 from repolink.workflow.bounds import allowed_accounts, out_of_bounds
+from repolink.workflow.connection import refusal
 from repolink.workflow.idempotency import StartCommand, canonical, command_for
 
 #: the field a refused Idempotency-Key is reported at (the entry point may rename it)
@@ -38,6 +45,8 @@ class Deployment:
     region: str
     allowed_account_ids: frozenset[str] = frozenset()
     proton_target: str = "enabled"
+    #: more accounts a caller may reach (``AccountDelegations``), by caller
+    delegations: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, settings: EntrySettings, account: str) -> "Deployment":
@@ -46,7 +55,14 @@ class Deployment:
             region=settings.region,
             allowed_account_ids=allowed_accounts(settings.allowed_account_ids),
             proton_target=settings.proton_target,
+            delegations=delegations(settings.account_delegations),
         )
+
+    def reachable_by(self, caller: str) -> frozenset[str]:
+        """The accounts ``caller``'s request may reach (a domainOwner, a key's account): its own,
+        the deployment's, and those delegated to it that the deployment admits at all."""
+        delegated = self.delegations.get(caller, frozenset()) & (self.allowed_account_ids | {self.account})
+        return frozenset({caller, self.account}) | delegated
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,8 @@ class Verdict:
     message: str
     errors: tuple[FieldError, ...] = ()
     command: StartCommand | None = None
+    #: the request as read (an accepted verdict only)
+    request: OnboardingRequest | None = None
 
     @property
     def accepted(self) -> bool:
@@ -118,9 +136,32 @@ def judge(body: object, *, caller: str, idempotency_key: str | None, deployment:
         request,
         own_account=deployment.account,
         region=deployment.region,
-        allowed_accounts=deployment.allowed_account_ids,
+        allowed_accounts=deployment.reachable_by(caller) - {deployment.account},
     )
     if beyond:
         return _refused(422, str(RequestValidationError(beyond)), *beyond)
     command = command_for(request, idempotency_key=idempotency_key, caller=caller)
-    return Verdict(status=202, message="accepted", command=command)
+    return Verdict(status=202, message="accepted", command=command, request=request)
+
+
+def check_connection(
+    verdict: Verdict, service_for: Callable[[ServiceName], ConnectionService], *, shared: frozenset[str]
+) -> Verdict:
+    """The last check before anything starts, the only one that reads AWS: a connection the
+    request reuses (by ARN or by name) must be one the caller may use (``workflow.tenancy``)."""
+    if verdict.command is None or verdict.request is None or verdict.request.connection is None:
+        return verdict
+    spec = verdict.request.connection
+    refused = refusal(service_for(spec.service), spec, caller=verdict.command.caller, shared=shared)
+    if refused is None:
+        return verdict
+    return _refused(422, str(RequestValidationError([refused])), refused)
+
+
+def delegations(setting: str) -> dict[str, frozenset[str]]:
+    """``AccountDelegations`` as the template passes it: ``CALLER:ACCOUNT,ACCOUNT;CALLER:...``."""
+    found: dict[str, frozenset[str]] = {}
+    for entry in filter(None, (e.strip() for e in setting.split(";"))):
+        caller, _, accounts = entry.partition(":")
+        found[caller] = found.get(caller, frozenset()) | {a for a in accounts.split(",") if a}
+    return found

@@ -4,8 +4,11 @@ from dataclasses import replace
 
 from repolink.adapters.connections import Connection, ConnectionService
 from repolink.errors import (
+    AwsNotFound,
     ConnectionConflict,
     ConnectionNotFound,
+    ConnectionNotOwned,
+    FieldError,
     HandshakeFailed,
     HandshakeTimedOut,
     HostNotAvailable,
@@ -13,9 +16,7 @@ from repolink.errors import (
 from repolink.models.request import ConnectionSpec
 from repolink.models.state import ConnectionState, Handshake, PollState
 from repolink.workflow.backoff import next_wait
-
-#: Tag put on every connection we create; how a re-run knows the connection is its own.
-REQUEST_TAG = "repolink:request-id"
+from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG, may_reuse
 
 
 def _state(svc: ConnectionService, conn: Connection, *, created: bool, region: str) -> ConnectionState:
@@ -55,6 +56,43 @@ def _require_available_host(svc: ConnectionService, host_arn: str, region: str) 
         )
 
 
+def _tags_or_none(svc: ConnectionService, arn: str) -> dict[str, str] | None:
+    try:
+        return svc.tags(arn)
+    except (AwsNotFound, ConnectionNotFound):
+        return None
+
+
+def refusal(
+    svc: ConnectionService, spec: ConnectionSpec, *, caller: str, shared: frozenset[str]
+) -> FieldError | None:
+    """Why ``caller`` may not use the connection the request names (``None``: it may).
+
+    Reuse by ARN or by name is only of a connection ``caller``'s own onboardings created, or one
+    the deployment shares. The message never says whose it is, nor its status; a connection
+    that does not exist reads the same as one that is not the caller's.
+    """
+    if spec.arn:
+        tags = _tags_or_none(svc, spec.arn)
+        if tags is None or not may_reuse(tags, spec.arn, caller=caller, shared=shared):
+            return FieldError(
+                "connection.arn",
+                "this account may not use that connection: its own onboardings did not create it,"
+                " and the deployment does not share it (SharedConnectionArns)",
+            )
+        return None
+    found = svc.find_by_name(spec.name) if spec.name else None
+    if found is None:
+        return None
+    tags = _tags_or_none(svc, found.arn) or {}
+    if not may_reuse(tags, found.arn, caller=caller, shared=shared):
+        return FieldError(
+            "connection.name",
+            f"a connection named {spec.name!r} exists that this account may not use; choose another name",
+        )
+    return None
+
+
 def create_or_reuse(
     svc: ConnectionService,
     spec: ConnectionSpec,
@@ -62,12 +100,18 @@ def create_or_reuse(
     request_id: str,
     region: str,
     first_wait: int,
+    caller: str,
+    shared: frozenset[str] = frozenset(),
 ) -> Handshake:
     """Reuse the named ARN, or a same-name connection, or create one: never a second one.
 
-    A connection counts as ``created`` by this onboarding only when it carries our request-id
+    Only a connection ``caller`` may use is reused (checked at accept, and again here). A
+    connection counts as ``created`` by this onboarding only when it carries our request-id
     tag, so a retried or redelivered step still knows it may clean the connection up.
     """
+    refused = refusal(svc, spec, caller=caller, shared=shared)
+    if refused is not None:
+        raise ConnectionNotOwned(str(refused))
     poll = PollState(attempt=0, wait_seconds=first_wait, waited_seconds=0)
     if spec.arn:
         found = svc.get(spec.arn)
@@ -77,7 +121,7 @@ def create_or_reuse(
     if found_or_none is None:
         if spec.host_arn:
             _require_available_host(svc, spec.host_arn, region)
-        tags = {**spec.tags, REQUEST_TAG: request_id}
+        tags = {**spec.tags, REQUEST_TAG: request_id, OWNER_TAG: caller}
         conn = svc.create(spec.name, spec.provider, spec.host_arn, tags)
         return Handshake(connection=_state(svc, conn, created=True, region=region), poll=poll)
     _check_same(spec, found_or_none)

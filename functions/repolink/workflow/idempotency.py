@@ -1,7 +1,8 @@
-"""Request ids: the one formula, from the idempotency key scoped to the caller or the digest.
+"""Request ids: the one formula, from the caller's account and its key or the request's digest.
 
-The idempotency key is the caller's ``Idempotency-Key`` (scoped to the caller's account) or,
-without one, a digest of the normalized request. The execution is named after the key's hash.
+The idempotency key is the caller's ``Idempotency-Key`` or, without one, a digest of the
+normalized request, either way scoped to the caller's account: two teams sending the same
+request get two onboardings. The execution is named after the key's hash.
 """
 
 import hashlib
@@ -26,6 +27,8 @@ class StartCommand:
     key: str
     digest: str
     request: dict[str, Any]
+    #: the account that asked: the onboarding belongs to it (recorded in the execution's input)
+    caller: str = ""
 
     @property
     def request_id(self) -> str:
@@ -36,8 +39,8 @@ class StartCommand:
 def command_for(request: OnboardingRequest, *, idempotency_key: str | None, caller: str) -> StartCommand:
     body = request.wire()
     digest = hashlib.sha256(canonical(body).encode()).hexdigest()
-    key = f"key:{caller}:{idempotency_key}" if idempotency_key else f"digest:{digest}"
-    return StartCommand(key=key, digest=digest, request=body)
+    key = f"key:{caller}:{idempotency_key}" if idempotency_key else f"digest:{caller}:{digest}"
+    return StartCommand(key=key, digest=digest, request=body, caller=caller)
 
 
 def request_id_for_key(key: str) -> str:

@@ -34,9 +34,8 @@ OPERATIONS: dict[str, frozenset[str]] = {
 
 def _start(command: StartCommand, state_machine_arn: str) -> dict[str, Any]:
     request_id = request_id_for_key(command.key)
-    arn = start_execution(
-        state_machine_arn, request_id, {"requestId": request_id, "request": command.request}
-    )
+    document = {"requestId": request_id, "callerAccount": command.caller, "request": command.request}
+    arn = start_execution(state_machine_arn, request_id, document)
     return {"requestId": request_id, "executionArn": arn}
 
 

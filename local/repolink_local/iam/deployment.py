@@ -98,9 +98,11 @@ class Deployment:
         return roles
 
     def role_of(self, logical_id: str) -> Role:
-        """The execution role of a function or state machine (by the resource's logical id)."""
+        """The role a function, state machine or API Gateway account setting runs as."""
         resource = self.template.resources[logical_id]
-        key = "Role" if resource["Type"] == "AWS::Lambda::Function" else "RoleArn"
+        key = {"AWS::Lambda::Function": "Role", "AWS::ApiGateway::Account": "CloudWatchRoleArn"}.get(
+            resource["Type"], "RoleArn"
+        )
         reference = resource["Properties"][key]
         return self.roles[reference["Fn::GetAtt"][0]]
 

@@ -31,7 +31,7 @@ from botocore.handlers import BUILTIN_HANDLERS
 from moto.core.botocore_stubber import MockRawResponse
 
 from repolink_local.iam.deployment import Deployment, Role
-from repolink_local.iam.requests import PLATFORM, Authorization, Context, authorizations
+from repolink_local.iam.requests import PLATFORM, Authorization, Context, authorizations, known_action
 from repolink_local.iam.simulator import Decision, Simulator
 
 #: the access key moto's Step Functions interpreter signs its service integrations with
@@ -199,33 +199,44 @@ class IamEnforcer:
 
     def platform_denials(self) -> list[Denial]:
         """What AWS does with the stack's roles on its own (:data:`~repolink_local.iam.requests.PLATFORM`):
-        a function writing its logs and traces, the state machine delivering its logs and traces.
-        AWS does not fail an invocation for these, it drops the logs; locally a deployment that
-        would lose them does not start."""
-        template, account, region = (
-            self.deployment.template,
-            self.deployment.account_id,
-            self.deployment.region,
-        )
+        a function writing its logs and traces, the state machine delivering its logs and traces,
+        API Gateway writing the access log. AWS does not fail a request for these, it drops the
+        logs; locally a deployment that would lose them does not start."""
+        template, account = self.deployment.template, self.deployment.account_id
+        region = self.deployment.region
         denied = []
         for logical_id, resource in template.resources.items():
             props = resource.get("Properties", {})
             rows = [r for r in PLATFORM if r.kind == resource["Type"] and props.get(r.when)]
             if not rows:
                 continue
-            role = self.deployment.role_of(logical_id)
-            principal = Principal.of_role(role, logical_id, account)
+            principal = Principal.of_role(self.deployment.role_of(logical_id), logical_id, account)
+            values = {"Partition": "aws", "Region": region, "Account": account, "LogStreamName": "*"}
+            group = self._log_group_of(resource)
+            if group is not None:
+                values["LogGroupName"] = group
             for row in rows:
-                resource_arn = "*"
-                if row.when == "LoggingConfig":
-                    group = template.physical_name(props["LoggingConfig"]["LogGroup"]["Ref"])
-                    resource_arn = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:*"
-                for action in row.grants:
-                    wanted = Authorization(action, resource_arn, account, reason=row.documentation)
+                for name in row.grants:
+                    action = known_action(name)
+                    arn = "*" if action.wildcard_only else action.resource_types[0].arn(values)
+                    wanted = Authorization(name, arn, account, reason=row.documentation)
                     decision = self.decide(principal, wanted)
                     if not decision.allowed:
                         denied.append(Denial(principal.arn, principal.role, wanted, decision))
         return denied
+
+    def _log_group_of(self, resource: dict[str, Any]) -> str | None:
+        """The log group AWS writes for ``resource``: a function's own, the API's access log."""
+        template = self.deployment.template
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Lambda::Function" and "LoggingConfig" in props:
+            return template.physical_name(props["LoggingConfig"]["LogGroup"]["Ref"])
+        if resource["Type"] == "AWS::ApiGateway::Account":
+            for stage in template.resources_of_type("AWS::ApiGateway::Stage").values():
+                destination = stage["Properties"].get("AccessLogSetting", {}).get("DestinationArn")
+                if destination is not None:
+                    return template.physical_name(destination["Fn::GetAtt"][0])
+        return None
 
     # -- the botocore handlers ----------------------------------------------------------------
 

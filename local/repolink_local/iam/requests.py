@@ -338,13 +338,19 @@ class PlatformRequirement:
     """What AWS itself does with a role on the deployment's behalf, not a call of our code: a
     Lambda function writing its logs and traces, a state machine delivering its logs."""
 
-    kind: str  # the resource type that needs it: AWS::Lambda::Function or AWS::StepFunctions::StateMachine
+    kind: str  # the resource type that needs it (a function, the state machine, API Gateway's account)
     when: str  # the property that makes AWS need it
     grants: tuple[str, ...]
     documentation: str
 
 
 PLATFORM: tuple[PlatformRequirement, ...] = (
+    PlatformRequirement(
+        "AWS::ApiGateway::Account",
+        "CloudWatchRoleArn",
+        ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"),
+        "https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html",
+    ),
     PlatformRequirement(
         "AWS::Lambda::Function",
         "LoggingConfig",

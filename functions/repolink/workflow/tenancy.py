@@ -1,0 +1,43 @@
+"""Each team sees and touches only its own onboardings and connections.
+
+- An onboarding belongs to the account that asked for it (the API's caller, the event's source
+  account from the EventBridge envelope), recorded at accept in the execution's input. Any verb
+  by another account answers as if the onboarding did not exist; the deployment's own account
+  (its operators) may read everything.
+- A connection may be reused only when this account's onboardings created it (its ownership
+  tags carry the account next to the request id), or when the deployment shares it
+  (``SharedConnectionArns``).
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+#: the tag every connection repolink creates carries: the onboarding's request id
+REQUEST_TAG = "repolink:request-id"
+#: and the account the onboarding belongs to
+OWNER_TAG = "repolink:owner-account"
+
+
+def owner_of(execution: Mapping[str, Any], own_account: str) -> str:
+    """The account an onboarding belongs to (an execution started before ownership was recorded
+    belongs to the deployment's own account)."""
+    try:
+        recorded = json.loads(execution.get("input") or "{}").get("callerAccount")
+    except (ValueError, AttributeError):
+        recorded = None
+    return str(recorded) if recorded else own_account
+
+
+def may_see(execution: Mapping[str, Any], *, caller: str, own_account: str) -> bool:
+    return caller in (owner_of(execution, own_account), own_account)
+
+
+def may_reuse(tags: Mapping[str, str], arn: str, *, caller: str, shared: frozenset[str]) -> bool:
+    """A connection ``caller``'s own onboardings created, or one the deployment shares."""
+    return arn in shared or tags.get(OWNER_TAG) == caller
+
+
+def shared_connections(setting: str) -> frozenset[str]:
+    """``SharedConnectionArns`` as the template passes it: comma-separated, possibly empty."""
+    return frozenset(a.strip() for a in setting.split(",") if a.strip())
