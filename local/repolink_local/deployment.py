@@ -3,7 +3,9 @@
 The flags follow SAM CLI's (``-t/--template``, ``--parameter-overrides``) plus the account and
 Region the stack is deployed to, and the caller's account. The verdict on a request comes from
 the one accept function (:func:`repolink.workflow.accept.judge`) with the settings the API
-function would have in that deployment, so ``repolink validate`` answers what the API answers.
+function would have in that deployment, so ``repolink validate`` answers what the API answers,
+all but the one check that reads the account's connections (reuse of a connection the caller
+may not use), which the API makes next, and the local modes with it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from repolink.models.validation import validate_request
-from repolink.workflow.accept import Deployment, Verdict, judge
+from repolink.workflow.accept import Deployment, Verdict, delegations, judge
 from repolink.workflow.bounds import allowed_accounts
 from repolink.workflow.idempotency import command_for
 from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, LocalTemplate
@@ -40,6 +42,7 @@ class SimulatedDeployment:
             region=self.region,
             allowed_account_ids=allowed_accounts(api.environment.get("ALLOWED_ACCOUNT_IDS", "")),
             proton_target=api.environment.get("PROTON_TARGET", "enabled"),
+            delegations=delegations(api.environment.get("ACCOUNT_DELEGATIONS", "")),
         )
 
     def judge(

@@ -198,6 +198,9 @@ class LocalEngine:
         self.clock = clock or VirtualClock()
         self.lambda_faults = lambda_faults
         self.progress = progress or (lambda _line: None)
+        #: follow the history while waiting only when someone reads the progress (each read
+        #: serialises the whole history: quadratic in a long run)
+        self._follow = progress is not None
         self.log_level = log_level
         self.functions: dict[str, FunctionSpec] = {f.name: f for f in self.template.functions()}
         self.lambda_invocations: Counter[str] = Counter()
@@ -206,6 +209,7 @@ class LocalEngine:
         self.sdk_retry_sleeps: list[float] = []
         self.counter = _CallCounter()
         self._stack = ExitStack()
+        self._threads_before: set[threading.Thread] = set()
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self.state_machine_arn = ""
         self.bus_name = ""
@@ -221,6 +225,7 @@ class LocalEngine:
         denied = self.iam.platform_denials()
         if denied:
             raise DeploymentDenied(denied)
+        self._threads_before = set(threading.enumerate())
         try:
             return self._enter()
         except BaseException:
@@ -279,6 +284,12 @@ class LocalEngine:
             if execution["status"] == "RUNNING":
                 with suppress(Exception):
                     sfn.stop_execution(executionArn=execution["executionArn"], cause="local engine closed")
+        # and let the interpreter's threads end here: one still in a Task would otherwise run its
+        # handler in the next engine's world
+        give_up = time.monotonic() + 10
+        for thread in set(threading.enumerate()) - self._threads_before:
+            if thread is not threading.current_thread():
+                thread.join(timeout=max(0.0, give_up - time.monotonic()))
 
     def _build(self) -> None:
         iam = boto3.client("iam")
@@ -470,16 +481,17 @@ class LocalEngine:
         give_up = time.monotonic() + deadline_seconds
         while True:
             status = sfn.describe_execution(executionArn=execution_arn)["status"]
-            history = self._history(execution_arn)
-            for entry in history[seen:]:
-                self._report(entry)
-            seen = len(history)
-            events = self.emitted_events()
-            for event in events[events_seen:]:
-                detail = event.get("detail", {})
-                link = f": a person opens {detail['consoleUrl']}" if "consoleUrl" in detail else ""
-                self.progress(f"  ✉ {event['detail-type']}{link}")
-            events_seen = len(events)
+            if self._follow or status != "RUNNING":
+                history = self._history(execution_arn)
+                for entry in history[seen:]:
+                    self._report(entry)
+                seen = len(history)
+                events = self.emitted_events()
+                for event in events[events_seen:]:
+                    detail = event.get("detail", {})
+                    link = f": a person opens {detail['consoleUrl']}" if "consoleUrl" in detail else ""
+                    self.progress(f"  ✉ {event['detail-type']}{link}")
+                events_seen = len(events)
             if status != "RUNNING":
                 break
             if time.monotonic() > give_up:

@@ -295,6 +295,13 @@ def test_an_admitted_team_cannot_read_another_admitted_teams_onboarding() -> Non
         seen = engine.api("GET", accepted["statusUrl"], caller_account="333333333333")
         assert seen[0] == 404
         assert seen[2]["message"] == f"no onboarding {accepted['requestId']}"
+        # an onboarding asked for by event belongs to the envelope's account, not to the body
+        event = engine.put_event({"request": _domain_request(OTHER_TEAM)}, account=OTHER_TEAM)
+        assert event["status"] == "accepted"
+        by_event = f"/links/{event['requestId']}"
+        assert engine.api("GET", by_event, caller_account=OTHER_TEAM)[0] == 200
+        assert engine.api("GET", by_event, caller_account="333333333333")[0] == 404
+        assert engine.api("GET", by_event)[0] == 200  # operators
 
 
 def test_a_team_reaches_only_its_own_account_and_the_deployments(engine: LocalEngine) -> None:

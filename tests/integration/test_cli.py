@@ -176,10 +176,12 @@ def test_a_foreign_domain_owner_is_refused_by_validate_and_local_run(tmp_path: P
     assert [e["field"] for e in outcome["response"]["errors"]] == ["codeartifact.domainOwner"]
 
 
-def test_creating_a_domain_for_another_account_is_refused_even_when_that_account_is_allowed(
+def test_creating_a_domain_for_another_account_is_refused_even_for_that_accounts_own_team(
     tmp_path: Path, capsys: Any
 ) -> None:
-    allowed = ["--parameter-overrides", "AllowedAccountIds=210987654321"]
+    # the team in 210987654321 may name its own account as domainOwner, but CreateDomain would
+    # create the domain in the deployment's account
+    allowed = ["--parameter-overrides", "AllowedAccountIds=210987654321", "--caller-account", "210987654321"]
     assert main(["validate", str(foreign(tmp_path)), *allowed]) == 2
     (error,) = json.loads(capsys.readouterr().out)["errors"]
     assert error["field"] == "codeartifact.domainOwner"

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.integration
 
 def create(ctx: Any, request_id: str = "rl-1", **connection: Any) -> dict[str, Any]:
     spec = {"service": "codeconnections", "name": "acme-github", "provider": "GitHub", **connection}
-    return create_connection.handler({"requestId": request_id, "connection": spec}, ctx)
+    return create_connection.handler(
+        {"requestId": request_id, "callerAccount": "123456789012", "connection": spec}, ctx
+    )
 
 
 def check(ctx: Any, out: dict[str, Any], hours: int = 72) -> dict[str, Any]:
@@ -61,7 +63,11 @@ def test_many_existing_connections_are_paginated(standins: Any, lambda_context: 
     client = boto3.client("codeconnections")
     for i in range(230):
         client.create_connection(ConnectionName=f"other-{i}", ProviderType="GitHub")
-    client.create_connection(ConnectionName="acme-github", ProviderType="GitHub")
+    ours = [
+        {"Key": "repolink:request-id", "Value": "rl-0"},
+        {"Key": "repolink:owner-account", "Value": "123456789012"},
+    ]
+    client.create_connection(ConnectionName="acme-github", ProviderType="GitHub", Tags=ours)
     assert create(lambda_context)["connection"]["created"] is False
     assert standins.calls["codeconnections:ListConnections"] == 3
 

@@ -12,6 +12,11 @@ from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 pytestmark = pytest.mark.statemachine
 
 CHECK = "Check the handshake"
+#: the tags an earlier onboarding of this account put on the connection it created
+EARLIER_ONBOARDING = [
+    {"Key": "repolink:request-id", "Value": "rl-earlier"},
+    {"Key": "repolink:owner-account", "Value": "123456789012"},
+]
 WAIT = "Wait before checking the handshake"
 
 
@@ -134,7 +139,7 @@ def test_a_reused_connection_is_never_deleted(run_onboarding: Any, onboarding_re
         import boto3
 
         holder["arn"] = boto3.client("codeconnections").create_connection(
-            ConnectionName="acme-github", ProviderType="GitHub"
+            ConnectionName="acme-github", ProviderType="GitHub", Tags=EARLIER_ONBOARDING
         )["ConnectionArn"]
 
     onboarding_request |= {"handshakeTimeoutHours": 1, "cleanupOnTimeout": True}
@@ -156,7 +161,7 @@ def test_reuse_of_an_available_connection_skips_the_wait(
         import boto3
 
         arn = boto3.client("codestar-connections").create_connection(
-            ConnectionName="acme-github", ProviderType="GitHub"
+            ConnectionName="acme-github", ProviderType="GitHub", Tags=EARLIER_ONBOARDING
         )["ConnectionArn"]
         standins.connections.set_status(arn, "AVAILABLE")
 
@@ -220,3 +225,29 @@ def test_proton_failure_after_codeartifact_succeeded_reports_what_succeeded(
     assert "AccessDeniedException" in failed["cause"]
     assert failed["codeartifact"]["status"] == "succeeded"
     assert {a.split(":")[2] for a in failed["arns"]} == {"codeconnections", "codeartifact"}
+
+
+def test_another_teams_connection_is_never_used_even_past_accept(
+    run_onboarding: Any, onboarding_request: dict
+) -> None:
+    # Given a connection of that name that another team's onboarding created
+    def prepare(standins: StandIns) -> None:
+        import boto3
+
+        theirs = [
+            {"Key": "repolink:request-id", "Value": "rl-theirs"},
+            {"Key": "repolink:owner-account", "Value": "210987654321"},
+        ]
+        arn = boto3.client("codeconnections").create_connection(
+            ConnectionName="acme-github", ProviderType="GitHub", Tags=theirs
+        )["ConnectionArn"]
+        standins.connections.set_status(arn, "AVAILABLE")
+
+    # When the workflow runs (as if accept had been passed: the task checks again)
+    result, standins = run_onboarding(onboarding_request, prepare=prepare)
+    # Then it fails at the connection, links nothing through it and creates no second one
+    failed = only(result, "RepositoryLinkFailed")
+    assert (failed["step"], failed["error"]) == ("CreateConnection", "ConnectionNotOwned")
+    assert "AVAILABLE" not in failed["cause"]
+    assert "Link the Proton repositories" not in result.states_entered
+    assert len(standins.connections.list()) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,9 +95,10 @@ def test_a_well_scoped_statement_passes_the_gate() -> None:
     assert list(grant_problems(statement)) == []
 
 
-def test_only_known_managed_policies(deployed: dict[str, Any]) -> None:
-    for role in roles(deployed).values():
-        assert set(role["Properties"].get("ManagedPolicyArns", [])) <= set(MANAGED_POLICIES)
+def test_only_known_managed_policies(translated: LocalTemplate) -> None:
+    for role in roles(translated.resources).values():
+        attached = translated.resolve(role["Properties"].get("ManagedPolicyArns", []))
+        assert set(attached) <= set(MANAGED_POLICIES)
 
 
 # --- each function's role against what its code calls ---------------------------------------
@@ -253,3 +255,29 @@ def test_cloudwatch_alarms_can_publish_to_the_stacks_alarm_topic(translated: Loc
             policy,
         )
         assert decision.allowed, (action, decision)
+
+
+def test_the_api_keeps_an_access_log_of_who_called_what(translated: LocalTemplate) -> None:
+    (stage,) = translated.resources_of_type("AWS::ApiGateway::Stage").values()
+    setting = stage["Properties"]["AccessLogSetting"]
+    group = translated.resources[setting["DestinationArn"]["Fn::GetAtt"][0]]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert "KmsKeyId" in group["Properties"]
+    assert "RetentionInDays" in group["Properties"]
+    fields = json.loads(setting["Format"])  # JSON, one object a request
+    for variable in ("$context.requestId", "$context.identity.accountId", "$context.identity.userArn"):
+        assert variable in fields.values(), variable
+    (account,) = translated.resources_of_type("AWS::ApiGateway::Account").values()
+    assert "CloudWatchRoleArn" in account["Properties"]  # API Gateway can write the log at all
+
+
+def test_one_team_cannot_starve_the_others(translated: LocalTemplate) -> None:
+    (api,) = translated.resources_of_type("AWS::ApiGateway::Stage").values()
+    (throttle,) = api["Properties"]["MethodSettings"]
+    assert throttle["ThrottlingRateLimit"] > 0
+    ingest = next(
+        f
+        for f in translated.resources_of_type("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "repolink.handlers.ingest_event.handler"
+    )
+    assert ingest["Properties"]["ReservedConcurrentExecutions"] >= 1

@@ -56,7 +56,7 @@ def _in_detail(error: FieldError) -> FieldError:
     return FieldError(f"detail.request.{error.field}", error.message)
 
 
-@logger.inject_lambda_context(correlation_id_path="id", log_event=False)
+@logger.inject_lambda_context(correlation_id_path="id", log_event=False, clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

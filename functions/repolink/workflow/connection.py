@@ -84,13 +84,18 @@ def refusal(
     found = svc.find_by_name(spec.name) if spec.name else None
     if found is None:
         return None
-    tags = _tags_or_none(svc, found.arn) or {}
-    if not may_reuse(tags, found.arn, caller=caller, shared=shared):
-        return FieldError(
-            "connection.name",
-            f"a connection named {spec.name!r} exists that this account may not use; choose another name",
-        )
-    return None
+    return _name_refusal(spec, found, _tags_or_none(svc, found.arn) or {}, caller=caller, shared=shared)
+
+
+def _name_refusal(
+    spec: ConnectionSpec, found: Connection, tags: dict[str, str], *, caller: str, shared: frozenset[str]
+) -> FieldError | None:
+    if may_reuse(tags, found.arn, caller=caller, shared=shared):
+        return None
+    return FieldError(
+        "connection.name",
+        f"a connection named {spec.name!r} exists that this account may not use; choose another name",
+    )
 
 
 def create_or_reuse(
@@ -109,11 +114,11 @@ def create_or_reuse(
     connection counts as ``created`` by this onboarding only when it carries our request-id
     tag, so a retried or redelivered step still knows it may clean the connection up.
     """
-    refused = refusal(svc, spec, caller=caller, shared=shared)
-    if refused is not None:
-        raise ConnectionNotOwned(str(refused))
     poll = PollState(attempt=0, wait_seconds=first_wait, waited_seconds=0)
     if spec.arn:
+        refused = refusal(svc, spec, caller=caller, shared=shared)
+        if refused is not None:
+            raise ConnectionNotOwned(str(refused))
         found = svc.get(spec.arn)
         return Handshake(connection=_state(svc, found, created=False, region=region), poll=poll)
     assert spec.name is not None and spec.provider is not None  # guaranteed by the request model
@@ -124,8 +129,12 @@ def create_or_reuse(
         tags = {**spec.tags, REQUEST_TAG: request_id, OWNER_TAG: caller}
         conn = svc.create(spec.name, spec.provider, spec.host_arn, tags)
         return Handshake(connection=_state(svc, conn, created=True, region=region), poll=poll)
+    tags = svc.tags(found_or_none.arn)
+    refused = _name_refusal(spec, found_or_none, tags, caller=caller, shared=shared)
+    if refused is not None:
+        raise ConnectionNotOwned(str(refused))
     _check_same(spec, found_or_none)
-    ours = svc.tags(found_or_none.arn).get(REQUEST_TAG) == request_id
+    ours = tags.get(REQUEST_TAG) == request_id
     return Handshake(connection=_state(svc, found_or_none, created=ours, region=region), poll=poll)
 
 

@@ -68,13 +68,20 @@ def _post_and_wait(engine: LocalEngine, request: dict[str, Any], key: str | None
 
 
 def _operator_connection(service: str, name: str) -> str:
-    """A connection that exists before the onboarding (made by the operator, unchecked)."""
+    """A connection that exists before the onboarding: an earlier onboarding of this account
+    made it (it carries the ownership tags), so it may be reused."""
     aws = boto3.client(service)
+    tags = [
+        {"Key": "repolink:request-id", "Value": "rl-earlier"},
+        {"Key": "repolink:owner-account", "Value": ACCOUNT_ID},
+    ]
     if service == "apprunner":
         return str(
-            aws.create_connection(ConnectionName=name, ProviderType="GITHUB")["Connection"]["ConnectionArn"]
+            aws.create_connection(ConnectionName=name, ProviderType="GITHUB", Tags=tags)["Connection"][
+                "ConnectionArn"
+            ]
         )
-    return str(aws.create_connection(ConnectionName=name, ProviderType="GitHub")["ConnectionArn"])
+    return str(aws.create_connection(ConnectionName=name, ProviderType="GitHub", Tags=tags)["ConnectionArn"])
 
 
 def _forget_idempotency_records() -> None:
@@ -142,6 +149,11 @@ def _reuse(service: str) -> Callable[[LocalEngine], None]:
             name = proton["repositories"][0]["name"]
             boto3.client("proton").create_repository(name=name, provider="GITHUB", connectionArn=existing)
         _post_and_wait(engine, sample(connection=_connection(service, "existing"), proton=proton))
+        # the same reuse, asked by an event: the ingest checks the connection is the caller's too
+        again = sample(connection=_connection(service, "existing"), proton=None, codeartifact=None)
+        accepted = engine.put_event({"request": again}, account=ACCOUNT_ID)
+        if accepted["status"] != "accepted" or engine.wait(accepted["executionArn"]).status != "SUCCEEDED":
+            raise ScenarioFailed(f"reusing {service} connection by event: {accepted}")
         if service != "apprunner":
             arn = _operator_connection(service, "by-arn")
             by_arn = sample(connection={"service": service, "arn": arn}, proton=None, codeartifact=None)
@@ -252,7 +264,9 @@ def grants(deployment: Deployment) -> list[Grant]:
                     statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 )
                 found += [(logical_id, a) for a in actions if (logical_id, a) not in found]
-        found += [(logical_id, arn) for arn in props.get("ManagedPolicyArns", [])]
+        found += [
+            (logical_id, arn) for arn in deployment.template.resolve(props.get("ManagedPolicyArns", []))
+        ]
     return found
 
 
