@@ -368,3 +368,24 @@ def test_a_shared_connection_may_be_reused_by_every_admitted_team(sample_event: 
         code, accepted = _post(engine, {"connection": {"arn": arn}}, OTHER_TEAM)
         assert code == 202
         assert engine.wait(accepted["executionArn"]).status == "SUCCEEDED"
+
+
+def test_the_event_path_applies_the_same_tenancy_rules(engine: LocalEngine, sample_event: Any) -> None:
+    # identical keyless events from two teams: two onboardings
+    request = {"codeartifact": {"domain": "shared-domain", "repositories": [{"name": "repo"}]}}
+    ours = engine.put_event({"request": request}, account="123456789012")
+    theirs = engine.put_event({"request": request}, account=OTHER_TEAM)
+    assert ours["status"] == theirs["status"] == "accepted"
+    assert ours["requestId"] != theirs["requestId"]
+    # a team may not reach into an account that is neither its own nor the deployment's
+    foreign = {
+        "codeartifact": {
+            "domain": "d-domain",
+            "domainOwner": "444444444444",
+            "repositories": [{"name": "repo"}],
+        }
+    }
+    assert engine.put_event({"request": foreign}, account=OTHER_TEAM)["status"] == "rejected"
+    rejected = [e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"]
+    assert [e["field"] for e in rejected[-1]["errors"]] == ["detail.request.codeartifact.domainOwner"]
+    assert rejected[-1]["sourceAccount"] == OTHER_TEAM
