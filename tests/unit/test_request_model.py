@@ -532,9 +532,17 @@ def test_a_tag_value_that_is_not_a_string_is_refused_at_its_key_unchanged() -> N
 
 def test_200_tags_are_accepted_and_201_refused() -> None:
     many = {f"key-{i}": "v" for i in range(201)}
+    place = TAG_PLACES[1]  # codeartifact.tags: AWS's 200, all the request's
 
-    validate_request(connection_only(tags=dict(list(many.items())[:200])))
-    assert_rejected(connection_only(tags=many), "connection.tags", "at most 200")
+    validate_request(tagged(place, dict(list(many.items())[:200])))
+    assert_rejected(tagged(place, many), "codeartifact.tags", "at most 200")
+
+
+def test_a_connection_takes_198_tags_as_repolink_adds_two() -> None:
+    many = {f"key-{i}": "v" for i in range(199)}
+
+    validate_request(connection_only(tags=dict(list(many.items())[:198])))
+    assert_rejected(connection_only(tags=many), "connection.tags", "at most 198")
 
 
 def test_proton_repositories_take_at_most_50_tags() -> None:
@@ -880,3 +888,10 @@ def test_direct_construction_applies_the_cross_field_rules() -> None:
 )
 def test_locations_become_wire_json_paths(loc: tuple[str | int, ...], path: str) -> None:
     assert field_path(loc) == path
+
+
+def test_a_request_cannot_set_the_tags_repolink_owns_connections_by() -> None:
+    forged = {"repolink:owner-account": "210987654321"}
+    with pytest.raises(RequestValidationError) as caught:
+        validate_request({"connection": {"name": "c", "provider": "GitHub", "tags": forged}})
+    assert [e.field for e in caught.value.errors] == ['connection.tags["repolink:owner-account"]']

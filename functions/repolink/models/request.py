@@ -75,6 +75,10 @@ _TAG_CHARACTERS = re.compile(r"[\w\s.:/=+\-@]*")
 TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
 TAGS_MAX = 200
+#: the tags repolink puts on every connection it creates (``workflow.tenancy``): a request may not
+#: set them, and they count against the connection's 200
+RESERVED_CONNECTION_TAGS = ("repolink:request-id", "repolink:owner-account")
+CONNECTION_TAGS_MAX = TAGS_MAX - len(RESERVED_CONNECTION_TAGS)
 PROTON_TAGS_MAX = 50
 """proton's ``TagList`` allows 50 tags, not 200."""
 
@@ -136,6 +140,16 @@ def _check_tags(tags: dict[str, str]) -> dict[str, str]:
     return tags
 
 
+def _check_connection_tags(tags: dict[str, str]) -> dict[str, str]:
+    violations = _tag_violations(tags, CONNECTION_TAGS_MAX)
+    violations += [
+        ((key,), "is a tag repolink sets itself") for key in tags if key in RESERVED_CONNECTION_TAGS
+    ]
+    if violations:
+        raise RuleViolations(violations)
+    return tags
+
+
 def _check_proton_tags(tags: dict[str, str]) -> dict[str, str]:
     if violations := _tag_violations(tags, PROTON_TAGS_MAX):
         raise RuleViolations(violations)
@@ -183,6 +197,8 @@ def _kms_key_arn(max_length: int, extra: re.Pattern[str] | None = None, note: st
 
 Tags = Annotated[dict[str, str], Check(_check_tags)]
 """Resource tags: at most 200, keys 1-128 and values 0-256 characters from AWS's tag character set."""
+ConnectionTags = Annotated[dict[str, str], Check(_check_connection_tags)]
+"""A connection's tags: as :data:`Tags`, less the ones repolink reserves for itself."""
 ProtonTags = Annotated[dict[str, str], Check(_check_proton_tags)]
 CodeArtifactRepositoryName = Annotated[
     str,
@@ -221,7 +237,7 @@ class ConnectionSpec(Wire):
     provider: str | None = None
     host_arn: str | None = None
     arn: str | None = None
-    tags: Tags = field(default_factory=dict)
+    tags: ConnectionTags = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         problems = Problems()

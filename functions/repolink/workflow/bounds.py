@@ -1,10 +1,11 @@
 """A request may act only inside its caller's bounds: checked at the entry points, after the
 contract (``models.request``) and before anything starts.
 
-- ``codeartifact.domainOwner`` and the account of every KMS key must be this account or one of
-  the deployment's allowed accounts (``AllowedAccountIds``): a caller cannot make repolink touch
-  a domain or key in an account nobody allowed. ``createDomain`` only with this account as owner:
-  CreateDomain creates in the caller's account, whatever ``domainOwner`` says.
+- ``codeartifact.domainOwner`` and the account of every KMS key must be this account or one the
+  caller may reach (its own, or one ``AccountDelegations`` gives it; see
+  ``accept.Deployment.reachable_by``): a caller cannot make repolink touch a domain or key in
+  another team's account. ``createDomain`` only with this account as owner: CreateDomain
+  creates in the caller's account, whatever ``domainOwner`` says.
 - A reused ``connection.arn`` (and a ``connection.hostArn``) must be in this account and Region:
   repolink never adopts, polls or links another account's connection.
 
@@ -68,7 +69,8 @@ def _violations(
 def out_of_bounds(
     request: OnboardingRequest, *, own_account: str, region: str, allowed_accounts: frozenset[str]
 ) -> list[FieldError]:
-    """Every field that reaches outside this deployment's accounts; empty when all is in bounds."""
+    """Every field that reaches outside this account and ``allowed_accounts`` (those the caller
+    may reach besides this one); empty when all is in bounds."""
     return list(_violations(request, own_account, region, allowed_accounts))
 
 

@@ -13,10 +13,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-#: the tag every connection repolink creates carries: the onboarding's request id
-REQUEST_TAG = "repolink:request-id"
-#: and the account the onboarding belongs to
-OWNER_TAG = "repolink:owner-account"
+from repolink.models.request import RESERVED_CONNECTION_TAGS
+
+#: the tags every connection repolink creates carries: the onboarding's request id, and the
+#: account the onboarding belongs to
+REQUEST_TAG, OWNER_TAG = RESERVED_CONNECTION_TAGS
 
 
 def owner_of(execution: Mapping[str, Any], own_account: str) -> str:
