@@ -895,3 +895,27 @@ def test_a_request_cannot_set_the_tags_repolink_owns_connections_by() -> None:
     with pytest.raises(RequestValidationError) as caught:
         validate_request({"connection": {"name": "c", "provider": "GitHub", "tags": forged}})
     assert [e.field for e in caught.value.errors] == ['connection.tags["repolink:owner-account"]']
+
+
+def test_a_wait_that_cannot_fit_one_executions_history_is_refused_naming_the_longest_that_fits() -> None:
+    from repolink.workflow.accept import Deployment, judge
+    from repolink.workflow.backoff import MAX_CHECKS, checks_needed
+
+    dev = Deployment(account="123456789012", region="us-east-1", poll_cap_seconds=120)
+    long_wait = {**example(), "handshakeTimeoutHours": 168}
+    verdict = judge(long_wait, caller="123456789012", idempotency_key=None, deployment=dev)
+    assert verdict.status == 422
+    (error,) = verdict.errors
+    assert error.field == "handshakeTimeoutHours"
+    assert "PollCapSeconds=120" in error.message and "at most 72h" in error.message
+    # the longest it names is accepted, one hour more is not; the default deployment takes 168h
+    assert (
+        checks_needed(72 * 3600, base=15, cap=120) <= MAX_CHECKS < checks_needed(73 * 3600, base=15, cap=120)
+    )
+    fits = {**example(), "handshakeTimeoutHours": 72}
+    assert judge(fits, caller="123456789012", idempotency_key=None, deployment=dev).accepted
+    default = Deployment(account="123456789012", region="us-east-1")
+    assert judge(long_wait, caller="123456789012", idempotency_key=None, deployment=default).accepted
+    # with no connection there is no wait to fit
+    no_wait = {k: v for k, v in long_wait.items() if k not in ("connection", "proton")}
+    assert judge(no_wait, caller="123456789012", idempotency_key=None, deployment=dev).accepted

@@ -69,6 +69,8 @@ def link_status(request_id: str, execution: dict[str, Any], history: list[dict[s
         if "stateExitedEventDetails" not in event:
             continue
         name, output = event["stateExitedEventDetails"]["name"], _output(event)
+        if name != PROTON_STEP and isinstance(output.get("result"), dict):
+            output = output["result"]  # a branch keeps its results under $.result
         if name in CONNECTION_STEPS:
             connection = output.get("handshake", {}).get("connection", connection)
         elif name == CODEARTIFACT_STEP:
