@@ -144,19 +144,29 @@ def test_json_text_is_accepted(encode: Any) -> None:
     assert validate_request(encode(example())) == validate_request(example())
 
 
-def test_attribute_names_are_accepted_as_well_as_aliases() -> None:
-    # Given python names instead of camelCase
-    data = {
-        "codeartifact": {
-            "domain": "acme",
-            "domain_owner": "123456789012",
-            "repositories": [{"name": "store"}],
-        }
-    }
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({**connection_only(), "handshake_timeout_hours": 5}, "handshake_timeout_hours"),
+        ({**connection_only(), "cleanup_on_timeout": True}, "cleanup_on_timeout"),
+        (connection_only(provider="GitHubEnterpriseServer", host_arn=HOST_ARN), "connection.host_arn"),
+        (codeartifact_only(domain_owner="123456789012"), "codeartifact.domain_owner"),
+        (codeartifact_only({"name": "py", "external_connection": "public:pypi"}), None),
+    ],
+)
+def test_attribute_names_are_unknown_fields_the_contract_is_camel_case(data: Json, field: str | None) -> None:
+    # The published schema is camelCase with no additional properties: python names are not aliases.
+    errors = errors_of(data)
+    field = field or "codeartifact.repositories[0].external_connection"
+    assert FieldError(field, "unknown field") in errors
+    # and the field it resembles is not named instead
+    assert all(error.field != field.replace("_", "") for error in errors)
 
-    # When / Then
-    request = validate_request(data)
-    assert request.codeartifact is not None and request.codeartifact.domain_owner == "123456789012"
+
+def test_a_snake_case_key_beside_its_camel_case_twin_is_still_refused() -> None:
+    data = {**connection_only(), "handshakeTimeoutHours": 72, "handshake_timeout_hours": 1}
+
+    assert errors_of(data) == [FieldError("handshake_timeout_hours", "unknown field")]
 
 
 def test_models_can_be_built_directly() -> None:
@@ -841,12 +851,6 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
     }
 
 
-def test_errors_use_wire_names_even_when_the_input_used_attribute_names() -> None:
-    data = {"connection": {"name": "acme", "provider": "GitHubEnterpriseServer", "host_arn": 5}}
-
-    assert_rejected(data, "connection.hostArn", "string")
-
-
 def test_request_validation_error_reads_as_a_list_of_fields() -> None:
     with pytest.raises(RequestValidationError) as caught:
         validate_request({"connection": {"service": "codeconnections"}})
@@ -876,10 +880,11 @@ def test_direct_construction_applies_the_cross_field_rules() -> None:
     [
         ((), "(root)"),
         (("codeartifact", "repositories", 1, "upstreams", 0), "codeartifact.repositories[1].upstreams[0]"),
-        (("connection", "host_arn"), "connection.hostArn"),
         (("connection", "hostArn"), "connection.hostArn"),
-        (("handshake_timeout_hours",), "handshakeTimeoutHours"),
-        (("proton", "repositories", 0, "encryption_key"), "proton.repositories[0].encryptionKey"),
+        (("proton", "repositories", 0, "encryptionKey"), "proton.repositories[0].encryptionKey"),
+        # an attribute name is not a wire name: it is reported as given (an unknown field)
+        (("connection", "host_arn"), "connection.host_arn"),
+        (("handshake_timeout_hours",), "handshake_timeout_hours"),
         (("connection", "tags", "cost_center"), 'connection.tags["cost_center"]'),
         (("connection", "tags", "[key]"), 'connection.tags["[key]"]'),
         (("connection", "made_up"), "connection.made_up"),

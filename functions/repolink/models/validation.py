@@ -39,7 +39,7 @@ def _step(shape: object, item: str | int) -> tuple[object, str]:
     shape = _unwrap(shape)
     if isinstance(shape, type) and is_dataclass(shape) and isinstance(item, str):
         for spec in wire_fields(shape):
-            if item in (spec.attr, spec.key):
+            if item == spec.key:
                 return spec.shape, f".{spec.key}"
         return None, f".{item}"
     origin = get_origin(shape)
@@ -52,7 +52,7 @@ def _step(shape: object, item: str | int) -> tuple[object, str]:
 
 
 def field_path(loc: Sequence[str | int]) -> str:
-    """A location in the request (wire or attribute names, ints for indexes) as a wire JSON path.
+    """A location in the request (wire names, ints for indexes) as a wire JSON path.
 
     ``("codeartifact", "repositories", 1, "upstreams", 0)`` reads
     ``codeartifact.repositories[1].upstreams[0]``; a tag key reads ``connection.tags["team"]``; the
