@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from repolink.errors import FieldError, RepolinkError, RequestValidationError
+from repolink.errors import FieldError, MalformedJson, RepolinkError, RequestValidationError
 from repolink.models.providers import EXTERNAL_CONNECTIONS
 from repolink.models.request import (
     CodeArtifactRepositorySpec,
@@ -18,7 +18,8 @@ from repolink.models.request import (
     ProtonSpec,
 )
 from repolink.models.rules import RuleViolations
-from repolink.models.validation import field_path, validate_request
+from repolink.models.validation import MAX_JSON_DEPTH, field_path, validate_request
+from repolink.workflow.accept import Deployment, judge
 
 pytestmark = pytest.mark.unit
 
@@ -245,6 +246,122 @@ def test_models_are_frozen() -> None:
 )
 def test_whole_request_problems_are_reported_at_root(body: object, fragment: str) -> None:
     assert_rejected(body, "(root)", fragment)
+
+
+# --- the JSON itself: plain and unambiguous, or 400 (not 422) naming where
+
+DEPLOYMENT = Deployment(account="123456789012", region="us-east-1")
+
+
+def refused_json(body: object) -> list[FieldError]:
+    """The errors of a 400 from the one accept path; validate_request raises MalformedJson alike."""
+    verdict = judge(body, caller="123456789012", idempotency_key=None, deployment=DEPLOYMENT)
+    assert verdict.status == 400, verdict
+    with pytest.raises(MalformedJson) as caught:
+        validate_request(body)
+    assert caught.value.errors == list(verdict.errors)
+    return list(verdict.errors)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (
+            '{"handshakeTimeoutHours": 72, "handshakeTimeoutHours": 1, "connection": {}}',
+            "handshakeTimeoutHours",
+        ),
+        (
+            '{"connection": {"name": "acme-github", "provider": "GitHub", "name": "other"}}',
+            "connection.name",
+        ),
+        (
+            '{"connection": {"name": "c", "provider": "GitHub", "tags": {"team": "a", "team": "b"}}}',
+            'connection.tags["team"]',
+        ),
+        (
+            '{"codeartifact": {"domain": "acme", "repositories": [{"name": "a"}, {"name": "b", "name": "c"}]'
+            "}}",
+            "codeartifact.repositories[1].name",
+        ),
+    ],
+)
+def test_a_key_repeated_in_one_object_is_400_naming_it(text: str, field: str) -> None:
+    # the stdlib would keep the last silently: which one the sender meant is ambiguous
+    assert refused_json(text) == [FieldError(field, "appears more than once in one object")]
+
+
+def test_a_request_whose_only_fault_is_a_repeated_key_is_still_refused() -> None:
+    text = json.dumps(EXAMPLE)
+    assert judge(text, caller="1", idempotency_key=None, deployment=DEPLOYMENT).accepted
+    twice = '{"cleanupOnTimeout": false, ' + text[1:]
+
+    assert refused_json(twice) == [FieldError("cleanupOnTimeout", "appears more than once in one object")]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("where", ["handshakeTimeoutHours", "connection.tags"])
+def test_nan_and_infinity_are_400_not_422(constant: str, where: str) -> None:
+    if where == "connection.tags":
+        text, field = (
+            '{"connection": {"name": "c", "provider": "GitHub", "tags": {"k": %s}}}',
+            'connection.tags["k"]',
+        )
+    else:
+        text, field = (
+            '{"connection": {"name": "c", "provider": "GitHub"}, "handshakeTimeoutHours": %s}',
+            where,
+        )
+
+    (error,) = refused_json(text % constant)
+
+    assert error.field == field and constant in error.message
+
+
+def test_a_number_beyond_a_float_is_400() -> None:
+    (error,) = refused_json(
+        '{"connection": {"name": "c", "provider": "GitHub"}, "handshakeTimeoutHours": 1e400}'
+    )
+    assert error.field == "handshakeTimeoutHours" and "range" in error.message
+
+
+def test_nan_in_json_already_parsed_is_400_too() -> None:
+    # an event's detail arrives parsed (Python's json reads NaN): held to the same rule
+    (error,) = refused_json({**connection_only(), "handshakeTimeoutHours": float("nan")})
+    assert error.field == "handshakeTimeoutHours"
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 200, 10_000])
+def test_nesting_deeper_than_the_bound_is_400_naming_the_bound(depth: int) -> None:
+    (error,) = refused_json("[" * depth + "]" * depth)
+    assert f"deeper than {MAX_JSON_DEPTH} levels" in error.message
+
+
+def test_an_unclosed_deep_body_is_400_naming_the_bound() -> None:
+    # the report's body: about 10 KB of [ (the parser's recursion gives up before the syntax error)
+    (error,) = refused_json("[" * 10_000)
+    assert error.field == "(root)" and f"deeper than {MAX_JSON_DEPTH} levels" in error.message
+
+
+def test_deep_nesting_is_named_where_it_goes_too_deep() -> None:
+    deep: object = "x"
+    for _ in range(MAX_JSON_DEPTH):
+        deep = [deep]
+    (error,) = refused_json({"connection": {"name": "c", "provider": "GitHub", "tags": {"k": deep}}})
+    # the request, connection and tags are three levels: the 14th array would be the 17th
+    assert error.field == 'connection.tags["k"]' + "[0]" * (MAX_JSON_DEPTH - 3)
+
+
+def test_nesting_up_to_the_bound_is_judged_by_the_contract() -> None:
+    deep: object = "x"
+    for _ in range(MAX_JSON_DEPTH - 3):
+        deep = [deep]
+    verdict = judge(
+        {"connection": {"name": "c", "provider": "GitHub", "tags": {"k": deep}}},
+        caller="1",
+        idempotency_key=None,
+        deployment=DEPLOYMENT,
+    )
+    assert verdict.status == 422 and [e.field for e in verdict.errors] == ['connection.tags["k"]']
 
 
 def test_unknown_fields_are_refused_where_they_are() -> None:
