@@ -488,6 +488,40 @@ def test_connection_names_outside_the_limits_are_refused(name: str, fragment: st
     assert_rejected(connection_only(name=name), "connection.name", fragment)
 
 
+#: characters that make text display as other text: bidi controls, zero-width characters, a lone
+#: surrogate (JSON's "\\ud800" parses to one), a byte-order mark
+MISLEADING = {
+    "right-to-left override": "acme-\u202ebuhtig",  # displays as "acme-github"
+    "left-to-right isolate": "acme\u2066-github",
+    "right-to-left mark": "acme\u200f-github",
+    "zero-width space": "acme\u200b-github",
+    "zero-width joiner": "acme\u200d-github",
+    "word joiner": "acme\u2060-github",
+    "byte-order mark": "\ufeffacme-github",
+    "lone high surrogate": "acme-\ud800",
+    "lone low surrogate": "acme-\udfff",
+}
+
+
+@pytest.mark.parametrize("service", ["codeconnections", "codestar-connections", "apprunner"])
+@pytest.mark.parametrize("name", MISLEADING.values(), ids=MISLEADING.keys())
+def test_connection_names_cannot_carry_bidi_zero_width_or_surrogate_characters(
+    service: str, name: str
+) -> None:
+    # AWS's ConnectionName is [\s\S]* for CodeConnections: it would take them all
+    provider = "GITHUB" if service == "apprunner" else "GitHub"
+    errors = errors_of(connection_only(service=service, name=name, provider=provider))
+
+    assert [e.field for e in errors] == ["connection.name"]
+
+
+def test_a_lone_surrogate_escaped_in_json_text_is_refused_at_the_name() -> None:
+    text = '{"connection": {"name": "acme-\\ud800", "provider": "GitHub"}}'
+    verdict = judge(text, caller="1", idempotency_key=None, deployment=DEPLOYMENT)
+
+    assert verdict.status == 422 and [e.field for e in verdict.errors] == ["connection.name"]
+
+
 @pytest.mark.parametrize("name", ["abcd", "my-github_1", "A" * 32])
 def test_app_runner_names_follow_its_pattern(name: str) -> None:
     assert validate_request(connection_only(service="apprunner", name=name, provider="GITHUB")).connection
@@ -541,21 +575,41 @@ def test_installed_providers_need_a_host(service: str, provider: str) -> None:
     # Given no host / Then refused at hostArn
     assert_rejected(connection_only(service=service, provider=provider), "connection.hostArn", "required")
 
-    # Given a host / Then accepted
-    request = validate_request(connection_only(service=service, provider=provider, hostArn=HOST_ARN))
-    assert request.connection is not None and request.connection.host_arn == HOST_ARN
+    # Given a host of the service / Then accepted
+    host = HOST_ARN.replace(":codeconnections:", f":{service}:")
+    request = validate_request(connection_only(service=service, provider=provider, hostArn=host))
+    assert request.connection is not None and request.connection.host_arn == host
 
 
 @pytest.mark.parametrize(
-    "host_arn",
+    ("service", "host_arn"),
     [
-        HOST_ARN,
-        "arn:aws:codestar-connections:us-west-2:123456789012:host/My-Host-28aef605",
-        "arn:aws-us-gov:codeconnections:us-gov-west-1:123456789012:host/ghes-0a1b2c3d",
+        ("codeconnections", HOST_ARN),
+        ("codestar-connections", "arn:aws:codestar-connections:us-west-2:123456789012:host/My-Host-28aef605"),
+        ("codeconnections", "arn:aws-us-gov:codeconnections:us-gov-west-1:123456789012:host/ghes-0a1b2c3d"),
     ],
 )
-def test_host_arns_of_either_service_prefix_are_accepted(host_arn: str) -> None:
-    assert validate_request(connection_only(provider="GitHubEnterpriseServer", hostArn=host_arn)).connection
+def test_a_host_of_the_connections_service_is_accepted(service: str, host_arn: str) -> None:
+    data = connection_only(service=service, provider="GitHubEnterpriseServer", hostArn=host_arn)
+    assert validate_request(data).connection
+
+
+@pytest.mark.parametrize(
+    ("service", "host_arn"),
+    [
+        # codestar-connections' HostArn pattern admits codestar-connections hosts only
+        ("codestar-connections", HOST_ARN),
+        # and the other way round: one service per connection, host included
+        ("codeconnections", "arn:aws:codestar-connections:us-west-2:123456789012:host/My-Host-28aef605"),
+    ],
+)
+def test_a_host_of_the_other_connection_service_is_refused_at_host_arn(service: str, host_arn: str) -> None:
+    data = connection_only(service=service, provider="GitHubEnterpriseServer", hostArn=host_arn)
+
+    errors = errors_of(data)
+
+    assert [e.field for e in errors] == ["connection.hostArn"]
+    assert f"for a {service} connection" in errors[0].message
 
 
 @pytest.mark.parametrize("provider", ["GitHub", "Bitbucket", "GitLab", "AzureDevOps"])
@@ -650,6 +704,18 @@ def test_malformed_tags_are_refused_at_their_key(
     tag_place: tuple[str, Json, Any], tags: dict[str, str], key: str, fragment: str
 ) -> None:
     assert_rejected(tagged(tag_place, tags), f"{tag_place[0]}[{json.dumps(key)}]", fragment)
+
+
+@pytest.mark.parametrize("text", MISLEADING.values(), ids=MISLEADING.keys())
+@pytest.mark.parametrize("part", ["key", "value"])
+def test_tags_cannot_carry_bidi_zero_width_or_surrogate_characters(
+    tag_place: tuple[str, Json, Any], text: str, part: str
+) -> None:
+    # AWS's own tag pattern ([\p{L}\p{Z}\p{N}_.:/=+\-@]*) has none of them; checked before AWS sees them
+    key, value = (text, "x") if part == "key" else ("team", text)
+    field = f"{tag_place[0]}[{json.dumps(key, ensure_ascii=False)}]"
+
+    assert_rejected(tagged(tag_place, {key: value}), field, f"tag {part}")
 
 
 def test_a_tag_value_that_is_not_a_string_is_refused_at_its_key_unchanged() -> None:
@@ -861,6 +927,19 @@ def test_other_external_connections_are_refused(connection: object) -> None:
     data = codeartifact_only({"name": "store", "externalConnection": connection})
 
     assert_rejected(data, "codeartifact.repositories[0].externalConnection")
+
+
+def test_a_repository_has_upstreams_or_an_external_connection_not_both() -> None:
+    # CodeArtifact: "A repository can have one or more upstream repositories, or an external connection"
+    data = codeartifact_only(
+        {"name": "store", "externalConnection": "public:pypi"},
+        {"name": "team", "upstreams": ["store"], "externalConnection": "public:npmjs"},
+    )
+
+    errors = errors_of(data)
+
+    assert [e.field for e in errors] == ["codeartifact.repositories[1].externalConnection"]
+    assert "not both" in errors[0].message
 
 
 @pytest.mark.parametrize("domain", ["ab", "acme", "acme-corp-2", "a" * 50])
