@@ -279,6 +279,8 @@ def test_input_aws_would_reject_is_refused_up_front_and_starts_nothing(
 ) -> None:
     status, _, error = engine.api("POST", "/links", body, headers=headers)
     assert (status, [e["field"] for e in error["errors"]]) == (code, [field]), error
+    header = field in ("Idempotency-Key", "Content-Type")
+    assert error["message"].startswith("malformed JSON") == (code == 400 and not header)
     assert engine.executions() == []
 
 
@@ -326,27 +328,32 @@ def test_an_idempotency_key_sent_twice_with_two_values_is_400_and_starts_nothing
 
 
 @pytest.mark.parametrize(
-    ("request_", "field"),
+    ("request_", "field", "malformed"),
     [
-        (json.loads('{"connection":' * 40 + "{}" + "}" * 40), "detail.request" + ".connection" * 16),
+        # what the API answers 400: RepositoryLinkRejected, its reason saying the JSON is at fault
+        (json.loads('{"connection":' * 40 + "{}" + "}" * 40), "detail.request" + ".connection" * 16, True),
         (
             {"connection": {"name": "gh", "provider": "GitHub"}, "handshakeTimeoutHours": float("nan")},
             "detail.request.handshakeTimeoutHours",
+            True,
         ),
+        # what the API answers 422
         (
             {"connection": {"name": "gh", "provider": "GitHub"}, "handshake_timeout_hours": 5},
             "detail.request.handshake_timeout_hours",
+            False,
         ),
-        ({"connection": {"arn": GOV_ARN}}, "detail.request.connection.arn"),
+        ({"connection": {"arn": GOV_ARN}}, "detail.request.connection.arn", False),
         (
             {"connection": {"name": "acme\u200bgithub", "provider": "GitHub"}},
             "detail.request.connection.name",
+            False,
         ),
     ],
     ids=["nested-40-deep", "NaN", "snake_case", "aws-us-gov-arn", "zero-width-name"],
 )
 def test_the_event_path_rejects_the_same_input_naming_the_field(
-    engine: LocalEngine, request_: Any, field: str
+    engine: LocalEngine, request_: Any, field: str, malformed: bool
 ) -> None:
     answer = engine.put_event({"request": request_}, account=OTHER_TEAM)
 
@@ -355,6 +362,7 @@ def test_the_event_path_rejects_the_same_input_naming_the_field(
         e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"
     ]
     assert [e["field"] for e in rejected["errors"]] == [field]
+    assert rejected["reason"].startswith("malformed JSON") == malformed, rejected["reason"]
     assert engine.executions() == []
 
 
