@@ -4,7 +4,8 @@ The API, the EventBridge ingest, ``repolink validate`` and every ``repolink loca
 :func:`judge`; it answers what the API answers, without starting anything:
 
 1. size: the request must fit :data:`~repolink.models.api.MAX_BODY_BYTES` (413);
-2. syntax: a body given as text must be JSON (400);
+2. syntax: the body (text, or the event's parsed ``detail``) must be plain, unambiguous JSON
+   (:func:`~repolink.models.validation.plain_json`: no repeated key, no ``NaN``, nesting bounded; 400);
 3. the ``Idempotency-Key``, when given, must match its pattern (400);
 4. the contract (:func:`~repolink.models.validation.validate_request`, 422);
 5. the deployment's switches (``ProtonTarget``) and the request's bounds (``workflow.bounds``, 422):
@@ -18,18 +19,17 @@ Only then does :func:`repolink.workflow.start.start_once` run it, once (Powertoo
 on DynamoDB). This module imports no handler machinery, so the local tools judge without it.
 """
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from repolink.adapters.connections import ConnectionService
-from repolink.errors import FieldError, RequestValidationError
+from repolink.errors import FieldError, MalformedJson, RequestValidationError
 from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES
 from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.request import PROTON_END_OF_SUPPORT, OnboardingRequest
 from repolink.models.settings import EntrySettings
-from repolink.models.validation import ROOT_FIELD, validate_request
+from repolink.models.validation import plain_json, validate_request
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, checks_needed, longest_timeout_hours
 from repolink.workflow.bounds import allowed_accounts, out_of_bounds
 from repolink.workflow.connection import refusal
@@ -144,11 +144,10 @@ def judge(body: object, *, caller: str, idempotency_key: str | None, deployment:
     size = _size(body)
     if size > MAX_BODY_BYTES:
         return _refused(413, f"the request is {size} bytes; the limit is {MAX_BODY_BYTES}")
-    if isinstance(body, str | bytes | bytearray):
-        try:
-            body = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            return _refused(400, f"the body is not valid JSON: {exc}", FieldError(ROOT_FIELD, str(exc)))
+    try:
+        body = plain_json(body)
+    except MalformedJson as exc:
+        return _refused(400, str(exc), *exc.errors)
     if idempotency_key is not None and not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, idempotency_key):
         return _refused(
             400,
