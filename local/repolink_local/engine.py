@@ -11,6 +11,7 @@ through it, so what passes here is what ships.
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import json
 import os
@@ -32,7 +33,7 @@ from moto import mock_aws
 
 from repolink_local.iam import AccessDenied, Deployment, DeploymentDenied, IamEnforcer, Principal
 from repolink_local.iam.requests import Authorization
-from repolink_local.limits import eventbridge_entries
+from repolink_local.limits import ENTRY_BYTES_MAX, entry_size, eventbridge_entries
 from repolink_local.patches import (
     LambdaServiceError,
     VirtualClock,
@@ -92,6 +93,15 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return self.timeout_seconds * 1000
+
+
+def _queue(arn: str) -> str:
+    """The URL of the queue ``arn`` names, made on first use (a template's queues are not built)."""
+    return str(boto3.client("sqs").create_queue(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"])
+
+
+class EntryTooLarge(ValueError):
+    """EventBridge refused a PutEvents entry over 256 KiB (``ValidationException`` on AWS)."""
 
 
 @dataclass
@@ -429,8 +439,22 @@ class LocalEngine:
         """Deliver a RepositoryLinkRequested event to the rule's target, as EventBridge would.
 
         The sender's PutEvents is authorized first, against the bus's policy: a refused entry
-        raises :class:`~repolink_local.iam.AccessDenied` and reaches nothing."""
+        raises :class:`~repolink_local.iam.AccessDenied` and reaches nothing; an entry over
+        EventBridge's 256 KiB raises :class:`EntryTooLarge`. The rule then invokes the function
+        asynchronously (:meth:`invoke_async`): it answers what the last attempt returned, or
+        ``{"status": "failed", ...}`` when every attempt failed."""
         account = account or self.account
+        size = entry_size(
+            {
+                "Source": "com.example.platform",
+                "DetailType": "RepositoryLinkRequested",
+                "Detail": json.dumps(detail),
+            }
+        )
+        if size > ENTRY_BYTES_MAX:
+            raise EntryTooLarge(
+                f"the PutEvents entry is {size} bytes; EventBridge takes at most {ENTRY_BYTES_MAX}"
+            )
         self.iam.require(
             Principal.of_account(account),
             Authorization(
@@ -456,7 +480,72 @@ class LocalEngine:
             "resources": [],
             "detail": detail,
         }
-        return self.invoke(function, event)
+        return self.invoke_async(function, event)
+
+    def invoke_async(self, function_name: str, event: dict[str, Any]) -> Any:
+        """Lambda's asynchronous invocation, as an EventBridge rule makes it.
+
+        On a function error Lambda retries ``MaximumRetryAttempts`` times (the function's
+        ``EventInvokeConfig``; 2 without one), "one minute before the first retry, two minutes
+        before the second" (on the virtual clock); then it sends the invocation record to the
+        ``OnFailure`` destination with the function's execution role, or discards the event
+        (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)."""
+        spec = self.functions[function_name]
+        config, destination = self._event_invoke_config(function_name)
+        attempts = 1 + int(config.get("MaximumRetryAttempts", 2))
+        error: Exception | None = None
+        for attempt in range(attempts):
+            if attempt:
+                self.clock.advance(60 * attempt)
+            try:
+                return self.invoke(function_name, event)
+            except Exception as exc:
+                error = exc
+        answer: dict[str, Any] = {"status": "failed", "attempts": attempts, "error": type(error).__name__}
+        if destination is None:
+            return answer
+        self.iam.require(
+            Principal.of_role(self.iam.deployment.function_role(function_name), spec.name, self.account),
+            Authorization("sqs:SendMessage", destination, self.account, {}),
+        )
+        function_arn = f"arn:aws:lambda:{self.region}:{self.account}:function:{spec.name}"
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.datetime.fromtimestamp(self.clock.now(), datetime.UTC).isoformat(),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"{function_arn}:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": event,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+        }
+        boto3.client("sqs").send_message(
+            QueueUrl=_queue(destination), MessageBody=json.dumps(record, default=str)
+        )
+        return answer | {"destination": destination}
+
+    def _event_invoke_config(self, function_name: str) -> tuple[dict[str, Any], str | None]:
+        """The function's ``EventInvokeConfig`` and its on-failure destination's ARN, if any."""
+        resource = self.template.resources[self.functions[function_name].logical_id]
+        config: dict[str, Any] = resource.get("Properties", {}).get("EventInvokeConfig", {})
+        destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        return config, None if destination is None else str(self.template.resolve(destination))
+
+    def failed_invocations(self, function_name: str) -> list[dict[str, Any]]:
+        """The invocation records in ``function_name``'s on-failure destination (left there)."""
+        _, destination = self._event_invoke_config(function_name)
+        if destination is None:
+            return []
+        sqs = boto3.client("sqs")
+        found = sqs.receive_message(QueueUrl=_queue(destination), MaxNumberOfMessages=10, VisibilityTimeout=0)
+        return [json.loads(m["Body"]) for m in found.get("Messages", [])]
 
     def executions(self) -> list[dict[str, Any]]:
         """Every execution of the onboarding state machine so far."""

@@ -2,8 +2,13 @@
 
 The event's ``detail`` is ``{"request": <the request contract>, "idempotencyKey": "..."?}``. An
 invalid event is never dropped silently: it produces ``RepositoryLinkRejected`` with the reasons
-and starts nothing. A redelivered event maps to the same execution (idempotency). Throttling and
-other transient errors propagate, so EventBridge retries and finally dead-letters the event.
+and starts nothing. A redelivered event maps to the same execution (idempotency).
+
+Nothing is lost. A failure that retrying cannot fix (AWS refused a call: access denied, a
+resource not found) is answered with ``RepositoryLinkRejected`` and the reason. Anything else
+(throttling, a 5xx, a network error, PutEvents of the rejection itself failing) propagates:
+Lambda retries the asynchronous invocation twice and then sends the invocation record to the
+function's on-failure destination (``IngestFailureQueue``, alarmed; docs/runbook.md).
 """
 
 from typing import Any
@@ -17,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.connections import connection_service
 from repolink.adapters.events import put_event
-from repolink.errors import FieldError, ResourceConflict
+from repolink.errors import AwsRequestRejected, FieldError, ResourceConflict
 from repolink.models.events import REJECTED, FieldProblem, RepositoryLinkRejectedDetail
 from repolink.models.settings import get_entry_settings
 from repolink.models.validation import ROOT_FIELD
@@ -74,6 +79,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return _reject(
             event, key, "unknown fields", [FieldError(f"detail.{name}", "is not allowed") for name in unknown]
         )
+    try:
+        return _accept(event, context, detail, key)
+    except AwsRequestRejected as refused:
+        # a deployment or permissions problem: retrying the same event would fail the same way
+        reason = f"the onboarding could not be started: {refused}"
+        return _reject(event, key, reason, [FieldError("detail.request", reason)])
+
+
+def _accept(
+    event: dict[str, Any], context: LambdaContext, detail: dict[str, Any], key: str | None
+) -> dict[str, Any]:
     settings = get_entry_settings()
     verdict = judge(
         detail.get("request"),

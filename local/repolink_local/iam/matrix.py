@@ -28,7 +28,7 @@ import boto3
 from repolink_local.engine import LocalEngine
 from repolink_local.iam.deployment import Deployment
 from repolink_local.iam.enforcer import DeploymentDenied
-from repolink_local.standins import HandshakePolicy, StandIns
+from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 from repolink_local.template import ACCOUNT_ID, REGION, ROOT
 
 SAMPLE = ROOT / "events" / "onboarding.json"
@@ -120,6 +120,18 @@ def _events(engine: LocalEngine) -> None:
         raise ScenarioFailed("an empty request was not rejected")
 
 
+def _ingest_fails_three_times(engine: LocalEngine) -> None:
+    """Connections answer every read with a 500: the ingest cannot check a reused connection, its
+    asynchronous invocation is retried twice, and the record goes to the on-failure destination."""
+    engine.standins.faults = [FaultRule("InternalServerException", "codeconnections:ListConnections", 1.0)]
+    request = sample(connection=_connection("codeconnections", "existing"), proton=None, codeartifact=None)
+    answer = engine.put_event({"request": request}, account=OTHER_TEAM)
+    engine.standins.faults = []
+    records = engine.failed_invocations(next(n for n, f in engine.functions.items() if "Ingest" in n))
+    if answer["status"] != "failed" or len(records) != 1:
+        raise ScenarioFailed(f"the event was {answer}, with {len(records)} records kept")
+
+
 def _same_key_after_the_records_expired(engine: LocalEngine) -> None:
     """A key reused with another body after the idempotency record expired: the execution of that
     name exists with other input, so both entry points refuse (409 / rejected)."""
@@ -203,6 +215,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("the sample through the API, then GET", _api_sample),
     Scenario("events from another team: accepted and rejected", _events),
     Scenario("a reused key after the records expired", _same_key_after_the_records_expired),
+    Scenario("an event the ingest fails on three times", _ingest_fails_three_times),
     *(
         Scenario(f"{s}: reuse by name and by ARN", _reuse(s))
         for s in ("codeconnections", "codestar-connections")
