@@ -28,6 +28,7 @@ import boto3
 from repolink_local.engine import LocalEngine
 from repolink_local.iam.deployment import Deployment
 from repolink_local.iam.enforcer import DeploymentDenied
+from repolink_local.patches import LambdaServiceError
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 from repolink_local.template import ACCOUNT_ID, REGION, ROOT
 
@@ -132,6 +133,21 @@ def _ingest_fails_three_times(engine: LocalEngine) -> None:
         raise ScenarioFailed(f"the event was {answer}, with {len(records)} records kept")
 
 
+def _report_step_fails(engine: LocalEngine) -> None:
+    """The Lambda service fails every invoke of the report function: the workflow itself puts
+    RepositoryLinkFailed (the state machine's own events:PutEvents)."""
+
+    def faults(name: str) -> LambdaServiceError | None:
+        return LambdaServiceError("ServiceException", "injected") if "ReportOutcome" in name else None
+
+    engine.lambda_faults = faults
+    code, _, answer = engine.api("POST", "/links", json.dumps(sample(proton=None)), headers=JSON)
+    result = engine.wait(answer["executionArn"], deadline_seconds=60)
+    failed = result.events_of("RepositoryLinkFailed")
+    if code != 202 or [f["step"] for f in failed] != ["ReportOutcome"]:
+        raise ScenarioFailed(f"no RepositoryLinkFailed from the workflow: {result.events}")
+
+
 def _same_key_after_the_records_expired(engine: LocalEngine) -> None:
     """A key reused with another body after the idempotency record expired: the execution of that
     name exists with other input, so both entry points refuse (409 / rejected)."""
@@ -216,6 +232,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("events from another team: accepted and rejected", _events),
     Scenario("a reused key after the records expired", _same_key_after_the_records_expired),
     Scenario("an event the ingest fails on three times", _ingest_fails_three_times),
+    Scenario("the report step fails for good", _report_step_fails),
     *(
         Scenario(f"{s}: reuse by name and by ARN", _reuse(s))
         for s in ("codeconnections", "codestar-connections")

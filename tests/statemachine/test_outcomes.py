@@ -1,0 +1,41 @@
+"""Every onboarding ends with a true result event, even when the step that reports it cannot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from repolink.models.validation import validate_request
+from repolink_local.deployment import request_id_of
+from repolink_local.engine import LocalEngine
+from repolink_local.standins import HandshakePolicy, StandIns
+
+pytestmark = pytest.mark.statemachine
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+
+
+def test_when_the_report_step_fails_for_good_the_workflow_itself_publishes_the_failure(
+    onboarding_request: dict[str, Any],
+) -> None:
+    # the report function may not put events (a broken deployment): its step fails for good
+    body = validate_request(onboarding_request).wire()
+    revoked = frozenset({("ReportOutcomeFunctionRole", "events:PutEvents")})
+    with LocalEngine(StandIns(handshake=HandshakePolicy("after", 1)), revoked=revoked) as engine:
+        result = engine.run(request_id_of(body), body, deadline_seconds=60)
+    assert result.status == "FAILED"
+    assert "Publish that reporting failed" in result.states_entered
+    (failed,) = result.events_of("RepositoryLinkFailed")
+    assert failed["requestId"] == request_id_of(body)
+    assert failed["step"] == "ReportOutcome" and "AccessDenied" in failed["cause"]
+    assert failed["failures"] == [
+        {"step": "ReportOutcome", "error": failed["error"], "cause": failed["cause"]}
+    ]
+    assert result.events_of("RepositoryLinkCompleted") == []
+    # and it is a RepositoryLinkFailed event as the published schema describes it
+    (event,) = [e for e in result.events if e["detail-type"] == "RepositoryLinkFailed"]
+    jsonschema.validate(event, json.loads((SCHEMAS / "RepositoryLinkFailed.json").read_text()))
