@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
 from repolink.models.api import MAX_BODY_BYTES
 from repolink_local.engine import LocalEngine
@@ -182,20 +181,15 @@ def test_fifty_truly_concurrent_starts_race_to_one_execution(engine: LocalEngine
     def start(_: int) -> str:
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=5)
-        try:
-            return str(
-                start_once(command, get_entry_settings(), FakeLambdaContext("ApiFunction", 256, 29))[
-                    "requestId"
-                ]
-            )
-        except IdempotencyAlreadyInProgressError:
-            return "in-progress"  # the API answers these with the same request id
+        started = start_once(command, get_entry_settings(), FakeLambdaContext("ApiFunction", 256, 29))
+        return str(started["executionArn"])
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         outcomes = list(pool.map(start, range(50)))
-    # Then the DynamoDB conditional write let exactly one through to Step Functions
+    # Then there is one execution, and every start (those that found the record in progress too)
+    # names it: none is told of an execution that does not exist
     assert len(engine.executions()) == 1
-    assert {o for o in outcomes if o != "in-progress"} == {engine.executions()[0]["name"]}
+    assert set(outcomes) == {engine.executions()[0]["executionArn"]}
 
 
 def test_redelivered_events_start_nothing_new(engine: LocalEngine, sample_event: Any) -> None:
