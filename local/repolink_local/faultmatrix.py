@@ -66,6 +66,14 @@ class FaultRun:
     executions: int = 1
     #: a 202 for an execution that never ran: an onboarding lost
     accepted_not_started: bool = False
+    #: events published more than once with the same detail type and detail
+    repeated_events: int = 0
+
+    @property
+    def orphans(self) -> int:
+        """What the run left that nobody will finish: pending connections it created (when the
+        request asked for cleanup), and an onboarding accepted but never started."""
+        return self.dangling_connections + int(self.accepted_not_started)
 
 
 def run_with_faults(
@@ -151,6 +159,7 @@ def _describe(label: str, request: dict[str, Any], result: ExecutionResult, stan
         + max(0, len(standins.proton.repositories) - len(request.get("proton", {}).get("repositories", [])))
         + max(0, len([e for e in result.events if e["detail-type"] in RESULT_TYPES]) - 1)
     )
+    published = Counter((e["detail-type"], json.dumps(e["detail"], sort_keys=True)) for e in result.events)
     return FaultRun(
         label=label,
         status=result.status,
@@ -165,6 +174,7 @@ def _describe(label: str, request: dict[str, Any], result: ExecutionResult, stan
         duplicated_resources=duplicated,
         connection_deleted=bool(detail.get("connectionDeleted")),
         api_calls=result.api_calls,
+        repeated_events=sum(n - 1 for n in published.values()),
     )
 
 
@@ -235,3 +245,41 @@ def lost_response_runs(request: dict[str, Any], operations: Sequence[str]) -> li
         rule = FaultRule(LOST_RESPONSE, op, 1.0, times=1)
         runs.append(run_with_faults(request, [rule], label=op, handshake=handshake, via_api=True))
     return runs
+
+
+def on_other_connection_services(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """``request`` with its connection on CodeStar Connections and on App Runner (which takes
+    ``GITHUB`` and links no Proton repository), for the rows only those services have."""
+    connection = request["connection"]
+    codestar = request | {"connection": connection | {"service": "codestar-connections"}}
+    runner = {k: v for k, v in request.items() if k != "proton"} | {
+        "connection": {"service": "apprunner", "name": connection["name"], "provider": "GITHUB"}
+    }
+    return [codestar, runner]
+
+
+def lost_response_matrix(request: dict[str, Any]) -> list[FaultRun]:
+    """A lost answer on each mutating operation: those a clean run of ``request`` calls, and the
+    connection calls of the two other connection services."""
+    runs = lost_response_runs(request, mutating_operations_called(request))
+    for variant in on_other_connection_services(request):
+        service = variant["connection"]["service"]
+        runs += lost_response_runs(variant, [f"{service}:CreateConnection", f"{service}:DeleteConnection"])
+    return runs
+
+
+def lost_response_held(run: FaultRun) -> bool:
+    """The row ended as the same onboarding without the fault does (Completed; Failed for the
+    DeleteConnection rows, whose handshake fails by design), with its one answer lost, nothing
+    created twice and nothing orphaned."""
+    expected = (
+        "RepositoryLinkFailed" if run.label.endswith(":DeleteConnection") else "RepositoryLinkCompleted"
+    )
+    lost = sum(n for key, n in run.faults_injected.items() if key.endswith(f":{LOST_RESPONSE}"))
+    return (
+        run.result_event == expected
+        and lost == 1
+        and run.executions == 1
+        and run.duplicated_resources == 0
+        and run.orphans == 0
+    )
