@@ -148,15 +148,19 @@ class StandIns:
                 return codec.error(request, error)
 
     def install(self) -> None:
-        """Register just before moto's before-send handler, for every botocore session made from
-        now (so the handlers before it, the engine's call counter, see every request, a lost one
-        included)."""
+        """Register just before moto's before-send handler (and before stand-ins installed
+        earlier: the latest answers first), for every botocore session made from now. Handlers
+        registered before it, the engine's call counter, then see every request, a lost one too."""
         if self._entry in BUILTIN_HANDLERS:
             return
         from moto.core.models import botocore_stubber
 
-        moto = ("before-send", botocore_stubber)
-        BUILTIN_HANDLERS.insert(BUILTIN_HANDLERS.index(moto) if moto in BUILTIN_HANDLERS else 0, self._entry)
+        ahead = [
+            i
+            for i, entry in enumerate(BUILTIN_HANDLERS)
+            if entry[0] == "before-send" and (entry[1] is botocore_stubber or isinstance(entry[1], StandIns))
+        ]
+        BUILTIN_HANDLERS.insert(min(ahead, default=0), self._entry)
         boto3.DEFAULT_SESSION = None
 
     def uninstall(self) -> None:
