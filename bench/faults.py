@@ -1,5 +1,6 @@
 """Faults: 20% transient failures on every operation, then a permanent AccessDenied on each
-operation in turn, on the sample request (with cleanupOnTimeout). Prints two tables.
+operation in turn, then a lost response on each mutating operation, on the sample request (with
+cleanupOnTimeout). Prints three tables.
 
     python bench/faults.py [--runs 20]
 """
@@ -11,7 +12,13 @@ import sys
 
 from common import machine, sample_request, table
 
-from repolink_local.faultmatrix import operations_called, permanent_runs, transient_runs
+from repolink_local.faultmatrix import (
+    lost_response_held,
+    lost_response_matrix,
+    operations_called,
+    permanent_runs,
+    transient_runs,
+)
 
 
 def main() -> int:
@@ -67,6 +74,44 @@ def main() -> int:
             rows,
         )
     )
+    lost = lost_response_matrix(request)
+    print("\n## Lost responses: the first call of one mutating operation takes effect, its answer is lost\n")
+    print(
+        "Each onboarding is POSTed to the API; the SDK sees a read timeout and retries the call."
+        " DeleteConnection is reached only after a failed handshake, so its rows end in"
+        " RepositoryLinkFailed by design.\n"
+    )
+    print(
+        table(
+            [
+                "operation",
+                "POST",
+                "result",
+                "lost answers",
+                "executions",
+                "duplicated resources",
+                "orphans",
+                "events delivered twice",
+            ],
+            [
+                [
+                    r.label,
+                    r.http_status,
+                    r.result_event or r.status,
+                    sum(n for k, n in r.faults_injected.items() if k.endswith(":LostResponse")),
+                    r.executions,
+                    r.duplicated_resources,
+                    r.orphans,
+                    r.repeated_events,
+                ]
+                for r in lost
+            ],
+        )
+    )
+    lost_dup = sum(r.duplicated_resources for r in lost)
+    lost_orphans = sum(r.orphans for r in lost)
+    lost_ok = all(lost_response_held(r) for r in lost)
+
     every_failed = all(r.result_event == "RepositoryLinkFailed" and r.step for r in permanent)
     dangling = [r.label for r in permanent if r.dangling_connections]
     print(
@@ -78,7 +123,11 @@ def main() -> int:
         + ("PASS" if every_failed else "FAIL")
         + f"; a pending connection is left only where the denied call is one cleanup needs: {dangling}"
     )
-    return 0 if every_failed and finished == len(transient) and duplicates == 0 else 1
+    print(
+        f"Lost responses: {len(lost)} operations, each answer lost once: {lost_dup} duplicated resources,"
+        f" {lost_orphans} orphans " + ("PASS" if lost_ok else "FAIL")
+    )
+    return 0 if every_failed and finished == len(transient) and duplicates == 0 and lost_ok else 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
     repolink local run|api|event REQUEST.json [DEPLOYMENT] [--handshake after:N|at:D|error|never]
                                  [--host-status AVAILABLE|PENDING|ERROR]
                                  [--inject ERROR@OPERATION:RATE ...] [--seed N] [--idempotency-key K]
+                                 (ERROR LostResponse: the call takes effect, its answer is lost)
 
 DEPLOYMENT is the simulated ``sam deploy``, with SAM CLI's flags: -t/--template PATH,
 --account ID, --region R, --parameter-overrides Key=Value ..., and --caller-account ID (who
@@ -63,7 +64,14 @@ def _fault(text: str) -> Any:
         raise argparse.ArgumentTypeError(
             "expected ERROR@OPERATION:RATE, e.g. ThrottlingException@codeartifact:CreateRepository:0.3"
         )
-    return FaultRule(error_code=error, operation=operation, rate=value)
+    from repolink_local.standins.faults import check_lost_response
+
+    rule = FaultRule(error_code=error, operation=operation, rate=value)
+    try:
+        check_lost_response(rule)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return rule
 
 
 def _parameter(text: str) -> tuple[str, str]:
@@ -143,7 +151,8 @@ def _parser() -> argparse.ArgumentParser:
             default=[],
             metavar="ERROR@OPERATION:RATE",
             help="make OPERATION (Operation, service:Operation, lambda:Function or *)"
-            " fail with ERROR at RATE",
+            " fail with ERROR at RATE; LostResponse@service:Operation:RATE serves a mutating"
+            " operation and then loses its answer (the SDK sees a read timeout and retries)",
         )
         mode.add_argument("--seed", type=int, default=0, help="seed for injected faults")
         mode.add_argument("--verbose", action="store_true", help="also show the handlers' structured logs")

@@ -10,10 +10,15 @@ Used by ``bench/faults.py`` (printed tables) and by the invariant tests in CI.
   in ``RepositoryLinkFailed`` naming the step and the cause, listing what succeeded before it,
   and leave no pending connection it created when the request asked for cleanup (unless the
   denied operation is the very one cleanup needs, which the failure event then says).
+- **Lost responses**: on each mutating operation an onboarding calls, through the API, its entry
+  path included (the idempotency record, StartExecution), the first call takes effect and its
+  answer is lost (the SDK sees a read timeout and retries). The onboarding must end as a clean
+  run does: one execution, nothing created twice, no pending connection left behind.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +27,8 @@ from typing import Any
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.patches import LambdaServiceError
-from repolink_local.standins import SERVICES, FaultRule, HandshakePolicy, StandIns
+from repolink_local.standins import LOST_RESPONSE, SERVICES, FaultRule, HandshakePolicy, StandIns
+from repolink_local.standins.faults import mutating, service_id
 from repolink_local.summary import RESULT_TYPES, lambda_service_faults
 
 
@@ -54,6 +60,20 @@ class FaultRun:
     duplicated_resources: int
     connection_deleted: bool
     api_calls: dict[str, int] = field(default_factory=dict)
+    #: the API's answer to the POST (runs through the API only)
+    http_status: int | None = None
+    #: executions of the state machine (more than one would be a duplicated onboarding)
+    executions: int = 1
+    #: a 202 for an execution that never ran: an onboarding lost
+    accepted_not_started: bool = False
+    #: events published more than once with the same detail type and detail
+    repeated_events: int = 0
+
+    @property
+    def orphans(self) -> int:
+        """What the run left that nobody will finish: pending connections it created (when the
+        request asked for cleanup), and an onboarding accepted but never started."""
+        return self.dangling_connections + int(self.accepted_not_started)
 
 
 def run_with_faults(
@@ -63,7 +83,10 @@ def run_with_faults(
     label: str,
     seed: int = 0,
     handshake: HandshakePolicy | None = None,
+    via_api: bool = False,
 ) -> FaultRun:
+    """One onboarding of ``request`` under ``faults``: started by the engine, or (``via_api``) by a
+    POST to the API, which adds the entry path's calls (the idempotency record, StartExecution)."""
     aws = [f for f in faults if not f.operation.startswith("lambda:")]
     lambdas = lambda_service_faults([f for f in faults if f.operation.startswith("lambda:")], seed)
     standins = StandIns(handshake=handshake or HandshakePolicy("after", 2), faults=aws, seed=seed)
@@ -76,9 +99,45 @@ def run_with_faults(
         return fault
 
     with LocalEngine(standins, lambda_faults=counted, log_level="CRITICAL") as engine:
-        result = engine.run(request_id_of(request), request, deadline_seconds=300)
-    run = _describe(label, request, result, standins)
+        if via_api:
+            run = _through_the_api(engine, label, request, standins)
+        else:
+            result = engine.run(request_id_of(request), request, deadline_seconds=300)
+            run = _describe(label, request, result, standins)
     run.faults_injected = dict(sorted((Counter(run.faults_injected) + lambda_faults).items()))
+    return run
+
+
+def _through_the_api(
+    engine: LocalEngine, label: str, request: dict[str, Any], standins: StandIns
+) -> FaultRun:
+    code, _, answer = engine.api(
+        "POST", "/links", json.dumps(request), headers={"Content-Type": "application/json"}
+    )
+    executions = engine.executions()
+    started = code == 202 and any(e["executionArn"] == answer["executionArn"] for e in executions)
+    if not started:
+        return FaultRun(
+            label=label,
+            status="NOT STARTED",
+            result_event=None,
+            step=None,
+            error=None,
+            cause=json.dumps(answer)[:300],
+            succeeded_before=[],
+            failures=[],
+            faults_injected=dict(sorted(standins.faults_injected.items())),
+            dangling_connections=0,
+            duplicated_resources=0,
+            connection_deleted=False,
+            http_status=code,
+            executions=len(executions),
+            accepted_not_started=code == 202,
+        )
+    result = engine.wait(answer["executionArn"], deadline_seconds=300)
+    run = _describe(label, request, result, standins)
+    run.http_status, run.executions = code, len(engine.executions())
+    run.duplicated_resources += max(0, run.executions - 1)
     return run
 
 
@@ -100,6 +159,7 @@ def _describe(label: str, request: dict[str, Any], result: ExecutionResult, stan
         + max(0, len(standins.proton.repositories) - len(request.get("proton", {}).get("repositories", [])))
         + max(0, len([e for e in result.events if e["detail-type"] in RESULT_TYPES]) - 1)
     )
+    published = Counter((e["detail-type"], json.dumps(e["detail"], sort_keys=True)) for e in result.events)
     return FaultRun(
         label=label,
         status=result.status,
@@ -114,6 +174,7 @@ def _describe(label: str, request: dict[str, Any], result: ExecutionResult, stan
         duplicated_resources=duplicated,
         connection_deleted=bool(detail.get("connectionDeleted")),
         api_calls=result.api_calls,
+        repeated_events=sum(n - 1 for n in published.values()),
     )
 
 
@@ -144,3 +205,81 @@ def permanent_runs(request: dict[str, Any], operations: Sequence[str]) -> list[F
         rule = FaultRule("AccessDeniedException", op, 1.0)
         runs.append(run_with_faults(request, [rule], label=op, handshake=handshake))
     return runs
+
+
+#: botocore service ids (as the engine counts calls) that are not also the service's name
+_SERVICE_NAMES = {"sfn": "stepfunctions", "eventbridge": "events"}
+
+
+def _service_name(counted_id: str) -> str:
+    name = _SERVICE_NAMES.get(counted_id, counted_id)
+    if service_id(name) != counted_id:
+        raise ValueError(f"the service with id {counted_id!r} is not {name!r}: add it to _SERVICE_NAMES")
+    return name
+
+
+def mutating_operations_called(request: dict[str, Any]) -> list[str]:
+    """The mutating operations (``service:Operation``, botocore service names; :func:`mutating`)
+    a clean run of ``request`` through the API calls, plus the cleanup's DeleteConnection (which
+    only a failed handshake reaches). The idempotency store's DeleteItem is called only when
+    starting fails, so a clean run does not list it."""
+    clean = run_with_faults(request, [], label="clean", via_api=True)
+    ops = set()
+    for counted in clean.api_calls:
+        counted_id, operation = counted.split(":", 1)
+        service = _service_name(counted_id)
+        if mutating(service, operation):
+            ops.add(f"{service}:{operation}")
+    if "connection" in request:
+        ops.add(f"{request['connection'].get('service', 'codeconnections')}:DeleteConnection")
+    return sorted(ops)
+
+
+def lost_response_runs(request: dict[str, Any], operations: Sequence[str]) -> list[FaultRun]:
+    """One onboarding through the API per operation, whose first call takes effect and loses its
+    answer. Losing DeleteConnection's answer only matters after a failed handshake, so that run's
+    handshake ends in ERROR (and the onboarding in RepositoryLinkFailed, by design)."""
+    runs = []
+    for op in operations:
+        handshake = HandshakePolicy("error") if op.endswith(":DeleteConnection") else None
+        rule = FaultRule(LOST_RESPONSE, op, 1.0, times=1)
+        runs.append(run_with_faults(request, [rule], label=op, handshake=handshake, via_api=True))
+    return runs
+
+
+def on_other_connection_services(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """``request`` with its connection on CodeStar Connections and on App Runner (which takes
+    ``GITHUB`` and links no Proton repository), for the rows only those services have."""
+    connection = request["connection"]
+    codestar = request | {"connection": connection | {"service": "codestar-connections"}}
+    runner = {k: v for k, v in request.items() if k != "proton"} | {
+        "connection": {"service": "apprunner", "name": connection["name"], "provider": "GITHUB"}
+    }
+    return [codestar, runner]
+
+
+def lost_response_matrix(request: dict[str, Any]) -> list[FaultRun]:
+    """A lost answer on each mutating operation: those a clean run of ``request`` calls, and the
+    connection calls of the two other connection services."""
+    runs = lost_response_runs(request, mutating_operations_called(request))
+    for variant in on_other_connection_services(request):
+        service = variant["connection"]["service"]
+        runs += lost_response_runs(variant, [f"{service}:CreateConnection", f"{service}:DeleteConnection"])
+    return runs
+
+
+def lost_response_held(run: FaultRun) -> bool:
+    """The row ended as the same onboarding without the fault does (Completed; Failed for the
+    DeleteConnection rows, whose handshake fails by design), with its one answer lost, nothing
+    created twice and nothing orphaned."""
+    expected = (
+        "RepositoryLinkFailed" if run.label.endswith(":DeleteConnection") else "RepositoryLinkCompleted"
+    )
+    lost = sum(n for key, n in run.faults_injected.items() if key.endswith(f":{LOST_RESPONSE}"))
+    return (
+        run.result_event == expected
+        and lost == 1
+        and run.executions == 1
+        and run.duplicated_resources == 0
+        and run.orphans == 0
+    )

@@ -11,13 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
 from repolink.models.api import MAX_BODY_BYTES
 from repolink_local.engine import LocalEngine
 from repolink_local.iam import AccessDenied
-from repolink_local.standins import HandshakePolicy, StandIns
+from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 
 pytestmark = pytest.mark.integration
 JSON = {"Content-Type": "application/json"}
@@ -393,20 +393,15 @@ def test_fifty_truly_concurrent_starts_race_to_one_execution(engine: LocalEngine
     def start(_: int) -> str:
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=5)
-        try:
-            return str(
-                start_once(command, get_entry_settings(), FakeLambdaContext("ApiFunction", 256, 29))[
-                    "requestId"
-                ]
-            )
-        except IdempotencyAlreadyInProgressError:
-            return "in-progress"  # the API answers these with the same request id
+        started = start_once(command, get_entry_settings(), FakeLambdaContext("ApiFunction", 256, 29))
+        return str(started["executionArn"])
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         outcomes = list(pool.map(start, range(50)))
-    # Then the DynamoDB conditional write let exactly one through to Step Functions
+    # Then there is one execution, and every start (those that found the record in progress too)
+    # names it: none is told of an execution that does not exist
     assert len(engine.executions()) == 1
-    assert {o for o in outcomes if o != "in-progress"} == {engine.executions()[0]["name"]}
+    assert set(outcomes) == {engine.executions()[0]["executionArn"]}
 
 
 def test_redelivered_events_start_nothing_new(engine: LocalEngine, sample_event: Any) -> None:
@@ -600,3 +595,55 @@ def test_the_event_path_applies_the_same_tenancy_rules(engine: LocalEngine, samp
     rejected = [e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"]
     assert [e["field"] for e in rejected[-1]["errors"]] == ["detail.request.codeartifact.domainOwner"]
     assert rejected[-1]["sourceAccount"] == OTHER_TEAM
+
+
+def _lose_first(engine: LocalEngine, operation: str) -> None:
+    engine.standins.faults = [FaultRule("LostResponse", operation, 1.0, times=1)]
+
+
+def test_a_lost_idempotency_put_still_starts_the_execution_it_answers_with(
+    engine: LocalEngine, body: str
+) -> None:
+    # Given the idempotency record's PutItem takes effect and its answer is lost: the SDK's retry
+    # finds the record in progress (this very call's)
+    _lose_first(engine, "dynamodb:PutItem")
+    code, _, accepted = engine.api("POST", "/links", body, headers=JSON)
+    assert engine.standins.faults_injected == {"dynamodb:PutItem:LostResponse": 1}
+    # Then the 202 names an execution that exists: it was started by name
+    assert code == 202
+    assert [e["executionArn"] for e in engine.executions()] == [accepted["executionArn"]]
+    # and a duplicate lands on it
+    assert engine.api("POST", "/links", body, headers=JSON)[2] == accepted
+    assert len(engine.executions()) == 1
+
+
+def test_a_lost_idempotency_put_on_the_event_path_still_starts_the_execution(
+    engine: LocalEngine, sample_event: Any
+) -> None:
+    _lose_first(engine, "dynamodb:PutItem")
+    accepted = engine.put_event({"request": sample_event("onboarding.json")}, account=OTHER_TEAM)
+    assert engine.standins.faults_injected == {"dynamodb:PutItem:LostResponse": 1}
+    assert accepted["status"] == "accepted"
+    assert [e["name"] for e in engine.executions()] == [accepted["requestId"]]
+
+
+def test_a_lost_answer_to_deleting_the_idempotency_record_leaves_no_record(
+    engine: LocalEngine, sample_event: Any
+) -> None:
+    # Given a key whose record has expired while its execution holds another request
+    keyed = {**JSON, "Idempotency-Key": "ticket-9"}
+    assert engine.api("POST", "/links", json.dumps(sample_event("onboarding.json")), headers=keyed)[0] == 202
+    dynamodb = boto3.client("dynamodb")
+    [table] = dynamodb.list_tables()["TableNames"]
+    for item in dynamodb.scan(TableName=table)["Items"]:
+        dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+    # When the key comes with another request, starting fails, and Powertools deletes the record
+    # it wrote: that DeleteItem takes effect and its answer is lost
+    _lose_first(engine, "dynamodb:DeleteItem")
+    other = sample_event("onboarding.json") | {"handshakeTimeoutHours": 1}
+    code, _, _ = engine.api("POST", "/links", json.dumps(other), headers=keyed)
+    # Then the request is refused as a reused key, and no record is left to answer for it
+    assert engine.standins.faults_injected == {"dynamodb:DeleteItem:LostResponse": 1}
+    assert code == 409
+    assert dynamodb.scan(TableName=table)["Items"] == []
+    assert len(engine.executions()) == 1

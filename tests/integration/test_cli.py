@@ -56,6 +56,9 @@ def test_validate_reports_a_missing_file(capsys: Any) -> None:
         ["local", "run", str(SAMPLE), "--handshake", "soon"],
         ["local", "run", str(SAMPLE), "--inject", "ThrottlingException"],
         ["local", "run", str(SAMPLE), "--inject", "ThrottlingException@CreateRepository:1.5"],
+        ["local", "run", str(SAMPLE), "--inject", "LostResponse@codeconnections:GetConnection:1"],
+        ["local", "run", str(SAMPLE), "--inject", "LostResponse@CreateConnection:1"],
+        ["local", "run", str(SAMPLE), "--inject", "LostResponse@*:0.5"],
     ],
 )
 def test_bad_options_exit_2(argv: list[str], capsys: Any) -> None:
@@ -249,3 +252,15 @@ def test_removing_a_needed_action_from_a_copy_of_the_template_fails_naming_it(
     summary = json.loads(capsys.readouterr().out)
     causes = " ".join(f["cause"] for f in summary["failures"])
     assert "not authorized to perform: codeartifact:AssociateExternalConnection" in causes
+
+
+def test_local_run_with_every_create_connection_answer_lost_still_makes_one_connection(capsys: Any) -> None:
+    # every attempt takes effect and loses its answer: the SDK gives up, the state machine retries
+    # the task, and the task finds the connection by its name and its ownership tag
+    argv = ["local", "run", str(SAMPLE), "--handshake", "after:2"]
+    code = main([*argv, "--inject", "LostResponse@codeconnections:CreateConnection:1"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["status"] == "SUCCEEDED"
+    lost = summary["faultsInjected"]["codeconnections:CreateConnection:LostResponse"]
+    assert lost == summary["apiCalls"]["codeconnections:CreateConnection"] >= 2
+    assert [r["type"] for r in summary["resources"]].count("codeconnections:connection") == 1

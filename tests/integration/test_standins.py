@@ -7,13 +7,15 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from repolink_local.standins import FaultRule, StandIns
 
 pytestmark = pytest.mark.integration
 
 RAW = Config(retries={"mode": "standard", "total_max_attempts": 1})
+#: one retry, as botocore's standard mode makes it after a read timeout
+ONE_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 2})
 
 
 def client(name: str) -> Any:
@@ -188,3 +190,60 @@ def test_unknown_services_pass_through_and_uninstall_removes_the_handler(standin
     standins.uninstall()
     assert ("before-send", standins) not in BUILTIN_HANDLERS
     standins.install()
+
+
+def test_a_lost_response_is_served_then_read_as_a_timeout(standins: StandIns) -> None:
+    # Given CreateConnection's answer is lost once, and a client that does not retry
+    standins.faults = [FaultRule("LostResponse", "codeconnections:CreateConnection", 1.0, times=1)]
+    with pytest.raises(ReadTimeoutError):
+        client("codeconnections").create_connection(ConnectionName="acme", ProviderType="GitHub")
+    # Then the connection exists all the same
+    assert [c.name for c in standins.connections.list()] == ["acme"]
+
+
+def test_the_sdk_retry_of_a_create_whose_answer_was_lost_meets_the_name_in_use(standins: StandIns) -> None:
+    standins.faults = [FaultRule("LostResponse", "codeconnections:CreateConnection", 1.0, times=1)]
+    with pytest.raises(ClientError) as exc:
+        boto3.client("codeconnections", config=ONE_RETRY).create_connection(
+            ConnectionName="acme", ProviderType="GitHub"
+        )
+    assert code(exc) == "ResourceUnavailableException"
+    assert [c.name for c in standins.connections.list()] == ["acme"]
+
+
+def test_a_lost_response_on_a_moto_served_call_lets_moto_serve_it_once(standins: StandIns) -> None:
+    dynamodb = boto3.client("dynamodb", config=ONE_RETRY)
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    # Given a conditional put whose answer is lost once: served, then the SDK sends it again
+    standins.faults = [FaultRule("LostResponse", "dynamodb:PutItem", 1.0, times=1)]
+    with pytest.raises(ClientError) as exc:
+        dynamodb.put_item(
+            TableName="t", Item={"id": {"S": "k"}}, ConditionExpression="attribute_not_exists(id)"
+        )
+    # Then the retry finds the item the first attempt wrote, as it would on AWS
+    assert code(exc) == "ConditionalCheckFailedException"
+    assert standins.faults_injected == {"dynamodb:PutItem:LostResponse": 1}
+    assert dynamodb.get_item(TableName="t", Key={"id": {"S": "k"}})["Item"] == {"id": {"S": "k"}}
+
+
+@pytest.mark.parametrize(
+    ("operation", "why"),
+    [
+        ("codeconnections:GetConnection", "does not change state"),
+        ("dynamodb:GetItem", "does not change state"),
+        ("*", "names one service:Operation"),
+        ("CreateConnection", "names one service:Operation"),
+        ("lambda:Invoke", "on lambda"),
+        ("codeconnections:MakeItSo", "has no operation"),
+    ],
+)
+def test_a_lost_response_rule_that_cannot_mean_what_it_says_is_refused(
+    standins: StandIns, operation: str, why: str
+) -> None:
+    with pytest.raises(ValueError, match=why):
+        standins.faults = [FaultRule("LostResponse", operation, 1.0)]

@@ -1,5 +1,6 @@
 """The proof harness's invariants, small enough for CI: a burst with duplicates under quotas,
-transient faults everywhere, and a permanent denial on each operation. No timing asserts."""
+transient faults everywhere, a permanent denial on each operation, and a lost answer on each
+mutating operation. No timing asserts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from repolink_local.faultmatrix import operations_called, permanent_runs, transient_rules, transient_runs
+from repolink_local.faultmatrix import (
+    lost_response_held,
+    lost_response_matrix,
+    operations_called,
+    permanent_runs,
+    transient_rules,
+    transient_runs,
+)
 from repolink_local.loadtest import deliveries, run_burst
 from repolink_local.standins import DOCUMENTED_QUOTAS
 
@@ -85,3 +93,44 @@ def test_a_permanent_denial_on_each_operation_fails_naming_the_step(sample: dict
             assert run.dangling_connections == 0, run.label
         else:
             assert [f["step"] for f in run.failures][-1] == "DeleteConnection", run.label
+
+
+def _declared_mutating_operations() -> set[str]:
+    """``iam-prefix:Operation`` of every mutating call the functions declare (their OPERATIONS)."""
+    import importlib
+
+    from repolink_local.iam import data
+
+    declared: set[str] = set()
+    for module in (
+        "repolink.adapters.codeartifact",
+        "repolink.adapters.connections",
+        "repolink.adapters.events",
+        "repolink.adapters.proton",
+        "repolink.adapters.stepfunctions",
+        "repolink.workflow.start",
+    ):
+        for prefix, operations in importlib.import_module(module).OPERATIONS.items():
+            declared |= {
+                f"{prefix}:{op}" for op in operations if data.access_level(f"{prefix}:{op}") == "Write"
+            }
+    return declared
+
+
+def test_a_lost_answer_on_each_mutating_operation_duplicates_and_orphans_nothing(
+    sample: dict[str, Any],
+) -> None:
+    import botocore.session
+
+    runs = lost_response_matrix(sample)
+    # every mutating call the functions can make has its row (by IAM prefix, as OPERATIONS are
+    # declared), except the idempotency record's DeleteItem, which only a failed start calls
+    # (tests/integration/test_api.py loses its answer)
+    session = botocore.session.get_session()
+    covered = set()
+    for run in runs:
+        service, operation = run.label.split(":")
+        covered.add(f"{session.get_service_model(service).signing_name}:{operation}")
+    assert covered == _declared_mutating_operations() - {"dynamodb:DeleteItem"}
+    for run in runs:
+        assert lost_response_held(run), (run.label, run.status, run.step, run.cause, run.faults_injected)

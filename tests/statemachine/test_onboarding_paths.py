@@ -251,3 +251,74 @@ def test_another_teams_connection_is_never_used_even_past_accept(
     assert "AVAILABLE" not in failed["cause"]
     assert "Link the Proton repositories" not in result.states_entered
     assert len(standins.connections.list()) == 1
+
+
+def _on(service: str, request: dict[str, Any]) -> dict[str, Any]:
+    """The request with its connection on ``service`` (App Runner takes GITHUB and links no Proton)."""
+    if service == "apprunner":
+        request.pop("proton")
+        request["connection"] = {"service": "apprunner", "name": "acme-github", "provider": "GITHUB"}
+    return request
+
+
+@pytest.mark.parametrize("service", ["codeconnections", "apprunner"])
+def test_a_connection_created_but_whose_answer_was_lost_is_adopted(
+    run_onboarding: Any, onboarding_request: dict, service: str
+) -> None:
+    # Given CreateConnection takes effect and its answer is lost: the SDK retries it, and the
+    # retry is refused because the name is now in use
+    lost = FaultRule("LostResponse", f"{service}:CreateConnection", 1.0, times=1)
+    result, standins = run_onboarding(_on(service, onboarding_request), faults=[lost])
+    assert standins.faults_injected == {f"{service}:CreateConnection:LostResponse": 1}
+    assert result.api_calls[f"{service}:CreateConnection"] == 2, "the SDK sent it again"
+    # Then there is one connection, this onboarding's (its ownership tag), adopted as created
+    [connection] = standins.connections.list()
+    assert connection.tags["repolink:request-id"] == result.execution_arn.rsplit(":", 1)[-1]
+    assert result.status == "SUCCEEDED"
+    done = only(result, "RepositoryLinkCompleted")
+    assert done["connection"]["arn"] == connection.arn
+    assert done["connection"]["created"] is True
+    assert failed_tasks(result) == [], "no task failed: the SDK's retry absorbed the lost answer"
+
+
+@pytest.mark.parametrize("service", ["codeconnections", "apprunner"])
+def test_an_adopted_connection_is_cleaned_up_on_timeout(
+    run_onboarding: Any, onboarding_request: dict, service: str
+) -> None:
+    # Given a connection whose creation answer was lost, and nobody completes its handshake
+    onboarding_request |= {"handshakeTimeoutHours": 1, "cleanupOnTimeout": True}
+    lost = FaultRule("LostResponse", f"{service}:CreateConnection", 1.0, times=1)
+    result, standins = run_onboarding(
+        _on(service, onboarding_request), handshake=HandshakePolicy("never"), faults=[lost]
+    )
+    # Then the onboarding times out and deletes the connection it adopted: nothing is left
+    failed = only(result, "RepositoryLinkFailed")
+    assert failed["error"] == "HandshakeTimedOut"
+    assert failed["connection"]["created"] is True
+    assert failed["connectionDeleted"] is True
+    assert standins.connections.list() == []
+
+
+def test_a_connection_another_team_holds_by_that_name_is_not_adopted(
+    run_onboarding: Any, onboarding_request: dict
+) -> None:
+    # Given another team's onboarding creates the name between this one's lookup and its create
+    # (played here by a stand-in that creates it just before our CreateConnection is served)
+    def prepare(standins: StandIns) -> None:
+        serve = standins._apis["codeconnections"].CreateConnection
+
+        def raced(params: dict[str, Any]) -> dict[str, Any]:
+            if not standins.connections.list():
+                theirs = {"Key": "repolink:owner-account", "Value": "210987654321"}
+                serve(params | {"Tags": [{"Key": "repolink:request-id", "Value": "rl-theirs"}, theirs]})
+            return serve(params)
+
+        standins._apis["codeconnections"].CreateConnection = raced
+
+    result, standins = run_onboarding(onboarding_request, prepare=prepare)
+    # Then it is not adopted: the onboarding fails naming the field, and theirs is untouched
+    failed = only(result, "RepositoryLinkFailed")
+    assert (failed["step"], failed["error"]) == ("CreateConnection", "ConnectionNotOwned")
+    assert "connection.name" in failed["cause"]
+    [theirs] = standins.connections.list()
+    assert theirs.tags["repolink:request-id"] == "rl-theirs"

@@ -9,6 +9,8 @@ import pytest
 
 from repolink.adapters.connections import Connection
 from repolink.errors import (
+    AwsAccessDenied,
+    AwsRequestRejected,
     ConnectionConflict,
     ConnectionNotFound,
     ConnectionNotOwned,
@@ -153,6 +155,87 @@ def test_a_shared_connection_may_be_reused_by_every_team() -> None:
     assert by_arn.arn == by_name.arn == theirs.arn
     assert not by_arn.created
     assert not by_name.created
+
+
+def _name_in_use(name: str) -> AwsRequestRejected:
+    # what the CodeConnections stand-in (and AWS) answers; App Runner's code differs, the adapter
+    # translates both to AwsRequestRejected
+    return AwsRequestRejected(
+        "codeconnections", "CreateConnection", "ResourceUnavailableException", f"name {name} is in use"
+    )
+
+
+@dataclass
+class AnswerLost(FakeConnections):
+    """CreateConnection takes effect, its answer is lost, and the SDK's retry of it is refused
+    because the name is now in use. ``meanwhile``: instead, another onboarding (request id,
+    account) created that name between our lookup and our create."""
+
+    meanwhile: tuple[str, str] | None = None
+
+    def create(self, name: str, provider: str, host_arn: str | None, tags: dict[str, str]) -> Connection:
+        if self.meanwhile is not None:
+            request_id, account = self.meanwhile
+            tags = {REQUEST_TAG: request_id, OWNER_TAG: account}
+        super().create(name, provider, host_arn, tags)
+        raise _name_in_use(name)
+
+
+def test_a_connection_whose_creation_answer_was_lost_is_adopted_as_ours() -> None:
+    svc = AnswerLost()
+    conn = go(svc, spec(), "rl-1")
+    assert svc.created == 1
+    assert list(svc.items) == [conn.arn]
+    assert conn.created, "adopted as created by this onboarding, so cleanup may delete it"
+    assert conn.status == "PENDING"
+    assert clean_up(svc, conn) is True
+    assert svc.deleted == [conn.arn]
+
+
+def test_a_connection_another_onboarding_of_the_team_created_meanwhile_is_not_adopted() -> None:
+    svc = AnswerLost(meanwhile=("rl-other", TEAM))
+    with pytest.raises(ConnectionConflict, match=r"connection\.name: another onboarding created") as refused:
+        go(svc, spec(), "rl-1")
+    assert isinstance(refused.value.__cause__, AwsRequestRejected)
+    assert svc.deleted == []
+
+
+def test_a_connection_another_team_created_meanwhile_is_not_adopted_nor_disclosed() -> None:
+    svc = AnswerLost(meanwhile=("rl-1", OTHER_TEAM))  # even with the same request id
+    with pytest.raises(ConnectionNotOwned, match=r"connection\.name: .* this account may not use") as refused:
+        go(svc, spec(), "rl-1", caller=TEAM)
+    assert next(iter(svc.items)) not in str(refused.value)
+    assert svc.deleted == []
+
+
+@dataclass
+class Refusing(FakeConnections):
+    """CreateConnection is refused and nothing is created (a quota, a bad parameter, IAM)."""
+
+    refusal: Exception = field(default_factory=lambda: _name_in_use("acme-github"))
+    lookups: int = 0
+
+    def find_by_name(self, name: str) -> Connection | None:
+        self.lookups += 1
+        return super().find_by_name(name)
+
+    def create(self, name: str, provider: str, host_arn: str | None, tags: dict[str, str]) -> Connection:
+        raise self.refusal
+
+
+def test_a_refusal_with_no_connection_of_that_name_stays_the_refusal() -> None:
+    refusal = AwsRequestRejected("codeconnections", "CreateConnection", "LimitExceededException", "quota")
+    with pytest.raises(AwsRequestRejected) as raised:
+        go(Refusing(refusal=refusal), spec())
+    assert raised.value is refusal
+
+
+def test_an_access_denied_create_is_not_looked_up_again() -> None:
+    denied = AwsAccessDenied("codeconnections", "CreateConnection", "AccessDeniedException", "no")
+    svc = Refusing(refusal=denied)
+    with pytest.raises(AwsAccessDenied):
+        go(svc, spec())
+    assert svc.lookups == 1  # the lookup before the create only
 
 
 def _pending(svc: FakeConnections) -> ConnectionState:

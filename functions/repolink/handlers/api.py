@@ -15,10 +15,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.connections import connection_service
@@ -142,15 +139,7 @@ def create_link() -> Response[LinkAccepted | ErrorBody]:
     if verdict.command is None:
         problems = [FieldProblem(field=e.field, message=e.message) for e in verdict.errors]
         return _error(verdict.status, verdict.message, problems)
-    try:
-        started = start_once(verdict.command, settings, app.lambda_context)
-    except IdempotencyAlreadyInProgressError:
-        # a twin of this request is being started right now: it is the same onboarding
-        request_id = verdict.command.request_id
-        started = {
-            "requestId": request_id,
-            "executionArn": execution_arn(settings.state_machine_arn, request_id),
-        }
+    started = start_once(verdict.command, settings, app.lambda_context)
     accepted = LinkAccepted(
         request_id=started["requestId"],
         execution_arn=started["executionArn"],

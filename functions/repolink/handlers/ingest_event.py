@@ -15,7 +15,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -115,8 +114,6 @@ def _accept(
             "idempotencyKey reused with a different request",
             [FieldError("detail.idempotencyKey", "was used with a different request")],
         )
-    except IdempotencyAlreadyInProgressError:
-        started = {"requestId": verdict.command.request_id}  # a twin delivery is starting it
     logger.info("onboarding accepted", request_id=started["requestId"], source_account=event.get("account"))
     metrics.add_metric(name="OnboardingsRequested", unit=MetricUnit.Count, value=1)
     return {"status": "accepted", **started}

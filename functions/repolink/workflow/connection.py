@@ -4,7 +4,9 @@ from dataclasses import replace
 
 from repolink.adapters.connections import Connection, ConnectionService
 from repolink.errors import (
+    AwsAccessDenied,
     AwsNotFound,
+    AwsRequestRejected,
     ConnectionConflict,
     ConnectionNotFound,
     ConnectionNotOwned,
@@ -98,6 +100,36 @@ def _name_refusal(
     )
 
 
+def _adopt_after_conflict(
+    svc: ConnectionService, name: str, refused: AwsRequestRejected, *, request_id: str, caller: str
+) -> Connection:
+    """The connection ``CreateConnection`` was refused for, when it is the one this request created.
+
+    A read timeout after ``CreateConnection`` took effect makes the SDK send it again, and the
+    retry is refused because the name is now in use (neither service's model has a conflict
+    error for it: CodeConnections answers ``ResourceUnavailableException``, App Runner
+    ``InvalidRequestException``). The connection is then ours when its ownership tags carry this
+    request's id and account: it is adopted as created, so cleanup may delete it. Any other
+    connection of that name (made meanwhile by another onboarding) is not adopted, and no
+    connection of that name means the refusal was about something else: both stay failures.
+    """
+    found = svc.find_by_name(name)
+    if found is None:
+        raise refused
+    tags = svc.tags(found.arn)
+    if tags.get(REQUEST_TAG) == request_id and tags.get(OWNER_TAG) == caller:
+        return found
+    if tags.get(OWNER_TAG) != caller:
+        raise ConnectionNotOwned(
+            f"connection.name: a connection named {name!r} exists that this account may not use; "
+            "choose another name"
+        ) from refused
+    raise ConnectionConflict(
+        f"connection.name: another onboarding created a connection named {name!r} ({found.arn}) "
+        "while this one was creating it; send the request again to reuse it, or choose another name"
+    ) from refused
+
+
 def create_or_reuse(
     svc: ConnectionService,
     spec: ConnectionSpec,
@@ -112,7 +144,8 @@ def create_or_reuse(
 
     Only a connection ``caller`` may use is reused (checked at accept, and again here). A
     connection counts as ``created`` by this onboarding only when it carries our request-id
-    tag, so a retried or redelivered step still knows it may clean the connection up.
+    tag, so a retried or redelivered step still knows it may clean the connection up; so does
+    one whose creation answer was lost (:func:`_adopt_after_conflict`).
     """
     poll = PollState(attempt=0, wait_seconds=first_wait, waited_seconds=0)
     if spec.arn:
@@ -127,7 +160,12 @@ def create_or_reuse(
         if spec.host_arn:
             _require_available_host(svc, spec.host_arn, region)
         tags = {**spec.tags, REQUEST_TAG: request_id, OWNER_TAG: caller}
-        conn = svc.create(spec.name, spec.provider, spec.host_arn, tags)
+        try:
+            conn = svc.create(spec.name, spec.provider, spec.host_arn, tags)
+        except AwsAccessDenied:
+            raise
+        except AwsRequestRejected as exc:
+            conn = _adopt_after_conflict(svc, spec.name, exc, request_id=request_id, caller=caller)
         return Handshake(connection=_state(svc, conn, created=True, region=region), poll=poll)
     tags = svc.tags(found_or_none.arn)
     refused = _name_refusal(spec, found_or_none, tags, caller=caller, shared=shared)

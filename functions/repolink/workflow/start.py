@@ -6,6 +6,11 @@ each key (with a TTL) and the digest of the request it came with: a duplicate or
 returns the first answer, the same key with another body is refused. The execution is named
 after the key, so even a start that slips past the idempotency record (expired, or racing) lands
 on the same execution.
+
+A record found in progress is not an answer: it may be a twin's that has not started the
+execution yet, or this very call's, whose PutItem took effect and lost its answer (the SDK's
+retry then finds it). Either way the execution is started (or found) by name, so a caller is
+told ``202`` only for an execution that exists.
 """
 
 from collections.abc import Callable
@@ -18,6 +23,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.aws import CLIENT_CONFIG
@@ -65,9 +71,14 @@ def start_once(command: StartCommand, settings: EntrySettings, context: LambdaCo
     """``{"requestId", "executionArn"}``, the same for every duplicate of ``command``.
 
     Raises Powertools' ``IdempotencyValidationError`` when the key was used with another
-    request, and ``IdempotencyAlreadyInProgressError`` while a twin is being started.
+    request, and :class:`~repolink.errors.ResourceConflict` when the execution of its name holds
+    another request. A record in progress starts the execution by name (StartExecution with the
+    same name and input is the same execution), so the answer always names one that exists.
     """
     start, config = _idempotent_start(settings)
     config.register_lambda_context(context)
-    result: dict[str, Any] = start(command=command)
+    try:
+        result: dict[str, Any] = start(command=command)
+    except IdempotencyAlreadyInProgressError:
+        return _start(command, settings.state_machine_arn)
     return result

@@ -129,6 +129,14 @@ def action(full_name: str) -> Action | None:
     )
 
 
+def access_level(full_name: str) -> str | None:
+    """The action's access level in the Service Authorization Reference: ``Read``, ``List``,
+    ``Write``, ``Tagging, Write``, ``Permissions management, Write`` (None: IAM has no such action)."""
+    service, _, name = full_name.partition(":")
+    raw = _file("actions", service.lower()).get(name.lower())
+    return None if raw is None else str(raw["accessLevel"])
+
+
 def matching_actions(pattern: str) -> list[Action]:
     """The actions an ``Action`` element (``service:Prefix*``, case-insensitive) grants."""
     service, _, name = pattern.partition(":")

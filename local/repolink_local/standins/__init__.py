@@ -3,6 +3,14 @@
 codeconnections / codestar-connections (one store, two names), apprunner, proton and
 codeartifact, each stateful and validated against botocore's own service model. Install before
 moto's handler (moto answers these services' URLs with "not yet implemented" otherwise).
+
+The same handler injects faults (:mod:`repolink_local.standins.faults`). A lost response is
+served first, by the stand-in or, for the services moto serves (DynamoDB, EventBridge, Step
+Functions, ...), by moto's own ``before-send`` handler, and then a
+:class:`~botocore.exceptions.ReadTimeoutError` is raised. botocore's endpoint
+(``Endpoint._do_get_response``) returns any exception raised in ``before-send`` as the
+attempt's failure, and its retry handler retries a ``ReadTimeoutError`` (an ``HTTPClientError``)
+as the network error it is: the client sends the call again, as it would on AWS.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.exceptions import ReadTimeoutError
 from botocore.handlers import BUILTIN_HANDLERS
 
 from repolink_local.standins.codeartifact import CodeArtifactApi
@@ -23,12 +32,12 @@ from repolink_local.standins.connections import (
     ConnectionStore,
     HandshakePolicy,
 )
-from repolink_local.standins.faults import FaultInjector, FaultRule
+from repolink_local.standins.faults import LOST_RESPONSE, FaultInjector, FaultRule
 from repolink_local.standins.protocol import Codec, ServiceError, validate
 from repolink_local.standins.proton import ProtonApi
 from repolink_local.standins.quotas import DOCUMENTED_QUOTAS, Quota, RateLimiter
 
-__all__ = ["DOCUMENTED_QUOTAS", "FaultRule", "HandshakePolicy", "Quota", "StandIns"]
+__all__ = ["DOCUMENTED_QUOTAS", "LOST_RESPONSE", "FaultRule", "HandshakePolicy", "Quota", "StandIns"]
 
 #: the botocore service id (as in ``before-send.<id>.<Operation>``) -> botocore service name
 SERVICES = {
@@ -89,9 +98,22 @@ class StandIns:
 
     def __call__(self, request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse | None:
         parts = event_name.split(".")
-        if len(parts) < 3 or parts[1] not in SERVICES:
+        if len(parts) < 3:
             return None
-        service, operation_name = SERVICES[parts[1]], parts[2]
+        if parts[1] not in SERVICES:
+            service = self._injector.lost_services.get(parts[1])
+            if service is None or not self._injector.lose(service, parts[2]):
+                return None
+            from moto.core.models import botocore_stubber
+
+            botocore_stubber(event_name=event_name, request=request)  # moto serves it: it takes effect
+            raise ReadTimeoutError(endpoint_url=request.url)
+        response = self._serve(request, SERVICES[parts[1]], parts[2])
+        if self._injector.lose(SERVICES[parts[1]], parts[2]):
+            raise ReadTimeoutError(endpoint_url=request.url)
+        return response
+
+    def _serve(self, request: AWSPreparedRequest, service: str, operation_name: str) -> AWSResponse:
         codec = self._codecs[service]
         with self._lock:
             self.calls[f"{service}:{operation_name}"] += 1
@@ -126,10 +148,19 @@ class StandIns:
                 return codec.error(request, error)
 
     def install(self) -> None:
-        """Register before moto's before-send handler, for every botocore session made from now."""
+        """Register just before moto's before-send handler (and before stand-ins installed
+        earlier: the latest answers first), for every botocore session made from now. Handlers
+        registered before it, the engine's call counter, then see every request, a lost one too."""
         if self._entry in BUILTIN_HANDLERS:
             return
-        BUILTIN_HANDLERS.insert(0, self._entry)
+        from moto.core.models import botocore_stubber
+
+        ahead = [
+            i
+            for i, entry in enumerate(BUILTIN_HANDLERS)
+            if entry[0] == "before-send" and (entry[1] is botocore_stubber or isinstance(entry[1], StandIns))
+        ]
+        BUILTIN_HANDLERS.insert(min(ahead, default=0), self._entry)
         boto3.DEFAULT_SESSION = None
 
     def uninstall(self) -> None:
