@@ -36,7 +36,11 @@ def states(machine: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield from states(state["ItemProcessor"])
 
 
-TASKS = [(name, state) for name, state in states(ASL) if state["Type"] == "Task"]
+TASKS = [
+    (name, state)
+    for name, state in states(ASL)
+    if state["Type"] == "Task" and state["Resource"] == "arn:aws:states:::lambda:invoke"
+]
 
 
 def error_names() -> set[str]:
@@ -79,4 +83,17 @@ def test_every_function_handler_imports_and_is_callable() -> None:
 
 def test_every_function_the_asl_invokes_is_in_the_template() -> None:
     names = {f"{f.logical_id}Arn" for f in TEMPLATE_MODEL.functions()}
-    assert set(MACHINE.substitutions) <= names
+    # besides the functions, only the bus the workflow's own failure event goes to
+    assert set(MACHINE.substitutions) <= names | {"EventBusName", "EventSource"}
+
+
+def test_the_only_other_task_is_the_workflows_own_failure_event_retried_and_caught() -> None:
+    others = [(n, s) for n, s in states(ASL) if s["Type"] == "Task" and (n, s) not in TASKS]
+    assert [n for n, _ in others] == ["Publish that reporting failed"]
+    ((_, state),) = others
+    assert state["Resource"] == "arn:aws:states:::events:putEvents"
+    (entry,) = state["Parameters"]["Entries"]
+    assert entry["DetailType"] == "RepositoryLinkFailed" and entry["EventBusName"] == "${EventBusName}"
+    (retrier,) = state["Retry"]
+    assert retrier["ErrorEquals"] == ["States.ALL"] and retrier["JitterStrategy"] == "FULL"
+    assert any("States.ALL" in c["ErrorEquals"] for c in state["Catch"])
