@@ -35,6 +35,7 @@ from repolink_local.iam.requests import Authorization
 from repolink_local.patches import (
     LambdaServiceError,
     VirtualClock,
+    execution_history_pages,
     in_process_lambdas,
     logs_to_stderr,
     metrics_one_at_a_time,
@@ -265,6 +266,7 @@ class LocalEngine:
         stack.enter_context(virtual_time(self.clock))
         stack.enter_context(sdk_retry_sleeps(self.clock, self.sdk_retry_sleeps))
         stack.enter_context(in_process_lambdas(self._dispatch))
+        stack.enter_context(execution_history_pages())
         self._build()
         return self
 
