@@ -28,10 +28,9 @@ pytestmark = pytest.mark.statemachine
 
 HOUR = 3600
 #: GetExecutionHistory calls a GET may make, and the events it may read (status.py's bound)
-MAX_HISTORY_CALLS = get_status.NEWEST_PAGES + get_status.OLDEST_PAGES
-MAX_EVENTS = (
-    get_status.NEWEST_PAGES * get_status.NEWEST_PAGE + get_status.OLDEST_PAGES * get_status.OLDEST_PAGE
-)
+MAX_HISTORY_CALLS = get_status.NEWEST_PAGES + 2
+MAX_EVENTS_WITH_DATA = get_status.NEWEST_PAGES * get_status.NEWEST_PAGE + get_status.OLDEST_EVENTS
+MAX_EVENTS_WITHOUT_DATA = get_status.LOCATE_PAGE
 #: GetExecutionHistory response bytes a GET of the sample request may read (measured ~0.1-0.3 MB)
 MAX_BYTES = 1_000_000
 #: the generic cause of the Fail state: GET names the real one
@@ -76,7 +75,8 @@ class HistoryReads:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.bytes = 0
-        self.events = 0
+        #: events answered with their data, and without
+        self.with_data = self.without_data = 0
         self.requests: list[dict[str, Any]] = []
 
     def before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
@@ -85,7 +85,12 @@ class HistoryReads:
     def after(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         self.calls[model.name] += 1
         self.bytes += len(http_response.content)
-        self.events += len(parsed.get("events", []))
+        if model.name == "GetExecutionHistory":
+            counted = len(parsed.get("events", []))
+            if self.requests[-1].get("includeExecutionData", True):
+                self.with_data += counted
+            else:
+                self.without_data += counted
 
 
 @contextmanager
@@ -113,10 +118,14 @@ def get(engine: LocalEngine, request_id: str) -> tuple[dict[str, Any], HistoryRe
 def assert_bounded(reads: HistoryReads) -> None:
     assert reads.calls["DescribeExecution"] == 1
     assert 1 <= reads.calls["GetExecutionHistory"] <= MAX_HISTORY_CALLS
-    assert reads.events <= MAX_EVENTS
+    assert reads.with_data <= MAX_EVENTS_WITH_DATA
+    assert reads.without_data <= MAX_EVENTS_WITHOUT_DATA
     assert reads.bytes <= MAX_BYTES
-    for request in reads.requests:  # never the whole history, never a page it does not need
-        assert request["maxResults"] <= max(get_status.NEWEST_PAGE, get_status.OLDEST_PAGE)
+    for request in reads.requests:  # never the whole history: small pages, the data only where needed
+        with_data = request.get("includeExecutionData", True)
+        assert request["maxResults"] <= (
+            max(get_status.NEWEST_PAGE, get_status.OLDEST_EVENTS) if with_data else get_status.LOCATE_PAGE
+        )
 
 
 def history_size(engine: LocalEngine, arn: str) -> tuple[int, int]:

@@ -10,13 +10,14 @@ connection" / "Check the handshake" exit. CodeArtifact's result of a running onb
 near the *start* of the history (the branch ends early), so it is read oldest-first, a few pages.
 
 Bounded per GET, whatever the length of the wait (a 72-hour handshake at a 5-minute poll cap is
-~7,800 events): one DescribeExecution and at most ``NEWEST_PAGES + OLDEST_PAGES`` GetExecutionHistory
-calls, i.e. at most ``NEWEST_PAGES * NEWEST_PAGE + OLDEST_PAGES * OLDEST_PAGE`` = 100 events read
-with their data (a succeeded onboarding: ``STEP_PAGE`` = 5 events without data). Step Functions
-caps each event's data at 256 KiB, so the bytes read are bounded too (docs/performance.md).
-What the bound costs: a running onboarding lists the Proton links found in its newest 40 events
-(about 5 repositories at a time) and CodeArtifact's result once it is within the oldest 60 events;
-the finished onboarding lists them all.
+~7,800 events): one DescribeExecution and at most ``NEWEST_PAGES + 2`` = 6 GetExecutionHistory
+calls, reading at most ``NEWEST_PAGES * NEWEST_PAGE + OLDEST_EVENTS`` = 100 events with their data
+and ``LOCATE_PAGE`` = 100 without. A succeeded onboarding: one call, ``STEP_PAGE`` = 5 events
+without data; a failed one: one call, ``NEWEST_PAGE`` = 10 events. Step Functions caps each
+event's data at 256 KiB, so the bytes are bounded too (measured figures: docs/performance.md).
+What the bound costs: a running onboarding lists the Proton links in its newest 40 events (about
+5 repositories at a time), and CodeArtifact's result only once its exit is among the oldest 60
+events; the finished onboarding lists everything.
 """
 
 import json
@@ -41,8 +42,11 @@ OUTCOME_STEP = "Report the outcome"
 #: Task, Choice entered and exited, the Task's scheduled/started/succeeded), so a waiting
 #: onboarding's connection is in the first page; the cap leaves room for the other branch's events
 NEWEST_PAGE, NEWEST_PAGES = 10, 4
-#: oldest-first pages read with data, for a running onboarding's CodeArtifact result
-OLDEST_PAGE, OLDEST_PAGES = 20, 3
+#: a running onboarding's CodeArtifact result: its exit is looked for among the oldest
+#: ``LOCATE_PAGE`` events, read without data, and read (with data, the events up to it) only when
+#: it is among the oldest ``OLDEST_EVENTS``: the CodeArtifact branch runs while the first checks
+#: poll (15 s, 30 s, 60 s...), so a minute of provisioning ends within about 40 events on AWS
+LOCATE_PAGE, OLDEST_EVENTS = 100, 60
 #: a succeeded onboarding's step: its last few events, without data
 STEP_PAGE = 5
 
@@ -202,15 +206,18 @@ def _read_newest(found: _Found, pages: HistoryPages, execution: dict[str, Any]) 
 
 def _read_oldest(found: _Found, pages: HistoryPages) -> None:
     """A running onboarding's CodeArtifact result: its branch ends near the history's start."""
-    newest_read = min(found.ids, default=0)
-    read = pages(newest_first=False, with_data=True, page_size=OLDEST_PAGE)
-    for _, page in zip(range(OLDEST_PAGES), read, strict=False):
-        for event in page:
-            if newest_read and int(event.get("id", 0)) >= newest_read:
-                return  # the rest was read newest-first
-            found.event(event, newest_first=False)
-            if found.codeartifact_done:
-                return
+    located = next(iter(pages(newest_first=False, with_data=False, page_size=LOCATE_PAGE)), [])
+    for position, event in enumerate(located, start=1):
+        name = (event.get("stateExitedEventDetails") or {}).get("name")
+        if name in CODEARTIFACT_ENDS:
+            found.codeartifact_done = True
+            return
+        if name == CODEARTIFACT_STEP:
+            if position <= OLDEST_EVENTS:
+                read = pages(newest_first=False, with_data=True, page_size=position)
+                for older in next(iter(read), []):
+                    found.event(older, newest_first=False)
+            return
 
 
 def _from_outcome(found: _Found, detail: dict[str, Any]) -> None:
