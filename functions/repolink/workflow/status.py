@@ -7,14 +7,16 @@ DescribeExecution answers it; a failed one's detail is the output of "Report the
 events from the end of its history. A running onboarding is read from its newest events: the
 step it is in, and the connection (with its console link) from the newest "Create or reuse the
 connection" / "Check the handshake" exit. CodeArtifact's result of a running onboarding is from
-near the *start* of the history (the branch ends early), so it is read oldest-first, a few pages.
+near the *start* of the history (the branch ends early): its exit is found among the oldest
+events read without data, then the events up to it are read with data.
 
 Bounded per GET, whatever the length of the wait (a 72-hour handshake at a 5-minute poll cap is
 ~7,800 events): one DescribeExecution and at most ``NEWEST_PAGES + 2`` = 6 GetExecutionHistory
 calls, reading at most ``NEWEST_PAGES * NEWEST_PAGE + OLDEST_EVENTS`` = 100 events with their data
 and ``LOCATE_PAGE`` = 100 without. A succeeded onboarding: one call, ``STEP_PAGE`` = 5 events
 without data; a failed one: one call, ``NEWEST_PAGE`` = 10 events. Step Functions caps each
-event's data at 256 KiB, so the bytes are bounded too (measured figures: docs/performance.md).
+event's data at 256 KiB, so the bytes are bounded too: 25 MiB in theory, 0.05-1.5 MB measured
+for the sample and a 57 KB request (docs/performance.md).
 What the bound costs: a running onboarding lists the Proton links in its newest 40 events (about
 5 repositories at a time), and CodeArtifact's result only once its exit is among the oldest 60
 events; the finished onboarding lists everything.
