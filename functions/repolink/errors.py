@@ -33,6 +33,17 @@ class RequestValidationError(RepolinkError):
         super().__init__(f"invalid request ({count} error{'s' if count != 1 else ''}): {details}")
 
 
+class MalformedJson(RequestValidationError):
+    """The body is not plain, unambiguous JSON (HTTP 400, not 422): not JSON at all, a key repeated
+    in one object, ``NaN`` or ``Infinity``, or nested deeper than the contract allows."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        super().__init__(errors)
+        count = len(self.errors)
+        details = "; ".join(str(error) for error in self.errors)
+        self.args = (f"malformed JSON ({count} error{'s' if count != 1 else ''}): {details}",)
+
+
 class UnsupportedProvider(RepolinkError):
     """A connection provider that the target (e.g. Proton) cannot use."""
 

@@ -43,6 +43,8 @@ class SimulatedDeployment:
             allowed_account_ids=allowed_accounts(api.environment.get("ALLOWED_ACCOUNT_IDS", "")),
             proton_target=api.environment.get("PROTON_TARGET", "enabled"),
             delegations=delegations(api.environment.get("ACCOUNT_DELEGATIONS", "")),
+            poll_base_seconds=int(api.environment.get("POLL_BASE_SECONDS", 15)),
+            poll_cap_seconds=int(api.environment.get("POLL_CAP_SECONDS", 300)),
         )
 
     def judge(

@@ -32,11 +32,15 @@ from moto import mock_aws
 
 from repolink_local.iam import AccessDenied, Deployment, DeploymentDenied, IamEnforcer, Principal
 from repolink_local.iam.requests import Authorization
+from repolink_local.limits import eventbridge_entries
 from repolink_local.patches import (
     LambdaServiceError,
     VirtualClock,
+    execution_history,
     execution_history_pages,
+    history_quota,
     in_process_lambdas,
+    interpreter_caches,
     logs_to_stderr,
     metrics_one_at_a_time,
     sdk_retry_sleeps,
@@ -258,12 +262,15 @@ class LocalEngine:
         stack.callback(self.standins.uninstall)
         self.iam.install()
         stack.callback(self.iam.uninstall)
+        stack.enter_context(eventbridge_entries())
         reset_app_caches()
         stack.callback(reset_app_caches)
         stack.enter_context(logs_to_stderr(self.log_level))
         stack.enter_context(redirect_stdout(self.metrics))  # type: ignore[type-var]
         stack.enter_context(metrics_one_at_a_time())
         stack.enter_context(virtual_time(self.clock))
+        stack.enter_context(interpreter_caches())
+        stack.enter_context(history_quota())
         stack.enter_context(sdk_retry_sleeps(self.clock, self.sdk_retry_sleeps))
         stack.enter_context(in_process_lambdas(self._dispatch))
         stack.enter_context(execution_history_pages())
@@ -525,15 +532,7 @@ class LocalEngine:
         return self.wait(self.start(request_id, request), deadline_seconds=deadline_seconds)
 
     def _history(self, execution_arn: str) -> list[dict[str, Any]]:
-        sfn = boto3.client("stepfunctions")
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-        while True:
-            page = sfn.get_execution_history(**kwargs)
-            events += page["events"]
-            if not page.get("nextToken"):
-                return events
-            kwargs["nextToken"] = page["nextToken"]
+        return execution_history(self.account, self.region, execution_arn)
 
     def _report(self, entry: dict[str, Any]) -> None:
         kind = entry["type"]

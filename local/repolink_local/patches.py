@@ -11,7 +11,7 @@ tests each.
 - **Powertools' metric set** (:func:`metrics_one_at_a_time`): ``AmazonCloudWatchEMFProvider`` keeps one
   metric set on the class; adding and flushing are serialised across the in-process functions.
 
-And three hooks into moto's Step Functions (paths under ``moto/``):
+And hooks into moto's Step Functions (paths under ``moto/``):
 
 - **Virtual clock** (:func:`virtual_time`).
 
@@ -56,7 +56,7 @@ import traceback
 import types
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 from unittest import mock
 
@@ -296,6 +296,143 @@ def metrics_one_at_a_time() -> Iterator[None]:
         mock.patch.object(Provider, "flush_metrics", serialised(Provider.flush_metrics)),
     ):
         yield
+
+
+@contextmanager
+def interpreter_caches() -> Iterator[None]:
+    """Two costs of moto's interpreter that AWS does not have, cut without changing behaviour.
+
+    - ``asl/utils/boto_client.py`` ``boto_client_for`` builds a new boto3 client for every Task
+      (a quarter of the interpreter's time in a long handshake wait). Its arguments are only
+      the Region and the service (the credentials are always ``ak``/``sk``), and botocore
+      clients are thread-safe, so one client per (Region, service) is shared for the context.
+    - ``asl/utils/json_path.py`` and ``.../path/result_path.py`` call jsonpath-ng's ``parse``,
+      which builds a yacc parser, for every path of every state (a fifth of the time).
+      Parsed paths are immutable; they are cached.
+    """
+    import importlib
+
+    from jsonpath_ng import parse as jsonpath_parse
+    from moto.stepfunctions.parser.asl.utils import boto_client, json_path
+
+    lock = threading.Lock()
+    clients: dict[tuple[str, str], Any] = {}
+    original = boto_client.boto_client_for
+
+    def shared_client(region: str, service: str, state_credentials: Any = None) -> Any:
+        with lock:
+            key = (region, service)
+            if key not in clients:
+                clients[key] = original(region, service, state_credentials)
+            return clients[key]
+
+    users = [
+        importlib.import_module(f"moto.stepfunctions.parser.asl.component.state.exec.state_task.{name}")
+        for name in (
+            "lambda_eval_utils",
+            "service.state_task_service_events",
+            "service.state_task_service_sqs",
+            "service.state_task_service_sns",
+            "service.state_task_service_sfn",
+            "service.state_task_service_dynamodb",
+            "service.state_task_service_aws_sdk",
+        )
+    ]
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+
+    cached_parse = functools.lru_cache(maxsize=4096)(jsonpath_parse)
+    with ExitStack() as stack:
+        for module in users:
+            stack.enter_context(mock.patch.object(module, "boto_client_for", shared_client))
+        stack.enter_context(mock.patch.object(json_path, "parse", cached_parse))
+        stack.enter_context(mock.patch.object(result_path, "parse", cached_parse))
+        yield
+
+
+#: Step Functions' hard quota on one execution's history (Standard workflows)
+HISTORY_EVENTS_QUOTA = 25_000
+
+
+@contextmanager
+def history_quota(limit: int = HISTORY_EVENTS_QUOTA) -> Iterator[None]:
+    """Step Functions' history quota, enforced as AWS documents it.
+
+    "When an execution reaches 24,999 events, it waits for the next event to happen. If the event
+    number 25,000 is ExecutionSucceeded, the execution finishes successfully. If [it] isn't
+    ExecutionSucceeded, the ExecutionFailed event is logged and the state machine execution fails
+    because of reaching the history limit"
+    (https://docs.aws.amazon.com/step-functions/latest/dg/bp-history-limit.html). No Catch sees it.
+
+    moto's ``asl/eval/event/event_manager.py`` ``EventManager.add_event`` records events without a
+    limit. Inside the context, the event that would be number ``limit`` (unless it ends the
+    execution) instead fails the whole execution: the root ``Environment`` (every Parallel
+    branch and Map iteration shares its event manager) is set to ``ProgramError``, which moto's
+    program loop turns into the ``ExecutionFailed`` event. AWS does not document the error name;
+    ``States.Runtime`` is used, with a cause that names the quota.
+    """
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    ending = {
+        HistoryEventType.ExecutionSucceeded,
+        HistoryEventType.ExecutionFailed,
+        HistoryEventType.ExecutionAborted,
+        HistoryEventType.ExecutionTimedOut,
+    }
+    original_init, original_add, original_set_error = (
+        Environment.__init__,
+        EventManager.add_event,
+        Environment.set_error,
+    )
+    reached = ExecutionFailedEventDetails(
+        error="States.Runtime", cause=f"The execution reached the maximum number of history events ({limit})."
+    )
+
+    def init(self: Environment, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        # frames replace their own manager with the root's afterwards: only the root's keeps this
+        self.event_manager._repolink_root = self  # type: ignore[attr-defined]
+
+    def set_error(self: Environment, error: Any) -> None:
+        # once the quota ended the execution, what the interrupted states report afterwards (a
+        # Parallel re-raises its branches' error, which moto cannot even name) does not replace it
+        original_set_error(self, getattr(self, "_repolink_quota_reached", None) or error)
+
+    def add_event(self: EventManager, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
+        if event_type not in ending and len(self._history_event_list) >= limit - 1:
+            root = getattr(self, "_repolink_root", None)
+            if root is not None and getattr(root, "_repolink_quota_reached", None) is None:
+                root._repolink_quota_reached = reached
+                original_set_error(root, reached)
+            return len(self._history_event_list)
+        return int(original_add(self, context, event_type, *args, **kwargs))
+
+    with (
+        mock.patch.object(Environment, "__init__", init),
+        mock.patch.object(Environment, "set_error", set_error),
+        mock.patch.object(EventManager, "add_event", add_event),
+    ):
+        yield
+
+
+def execution_history(account: str, region: str, execution_arn: str) -> list[dict[str, Any]]:
+    """Every history event of a local execution, oldest first, as boto3 would return them.
+
+    Read from moto's backend (``stepfunctions/parser/backend/execution.py``
+    ``Execution.to_history_output``), not through GetExecutionHistory: moto's response layer
+    serialises each event at about 2.5 ms, a minute for a 25,000-event history. Timestamps are
+    turned into ``datetime`` as botocore's parser does.
+    """
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    execution = stepfunctions_parser_backends[account][region].describe_execution(execution_arn)
+    events = [dict(event) for event in execution.to_history_output()["events"]]
+    for event in events:
+        stamp = event.get("timestamp")
+        if isinstance(stamp, str):
+            event["timestamp"] = datetime.datetime.fromisoformat(stamp)
+    return events
 
 
 #: GetExecutionHistory's page size when ``maxResults`` is absent or 0, and its largest

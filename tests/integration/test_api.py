@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from repolink_local.standins import HandshakePolicy, StandIns
 
 pytestmark = pytest.mark.integration
 JSON = {"Content-Type": "application/json"}
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 #: the other team's account, admitted by the deployment's AllowedAccountIds
@@ -152,6 +154,215 @@ def test_bad_input_is_a_clear_4xx_and_starts_nothing(
     assert status == code and error["message"]
     if field is not None:
         assert field in {e["field"] for e in error["errors"]}
+    assert engine.executions() == []
+
+
+def _sample_text(**changes: object) -> str:
+    request = json.loads((EVENTS / "onboarding.json").read_text())
+    return json.dumps(request | changes)
+
+
+GOV_ARN = (
+    "arn:aws-us-gov:codeconnections:us-east-1:123456789012:connection/0c1d2e3f-aaaa-bbbb-cccc-123456789012"
+)
+KMS_EU = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "code", "field"),
+    [
+        # not plain, unambiguous JSON: 400, naming where
+        ("[" * 10_000, JSON, 400, "(root)"),
+        ('{"connection":' * 200 + "{}" + "}" * 200, JSON, 400, "connection" + ".connection" * 15),
+        ('{"cleanupOnTimeout": false, ' + _sample_text()[1:], JSON, 400, "cleanupOnTimeout"),
+        (_sample_text(handshakeTimeoutHours=float("nan")), JSON, 400, "handshakeTimeoutHours"),
+        (
+            _sample_text().replace('"handshakeTimeoutHours": 72', '"handshakeTimeoutHours": -Infinity'),
+            JSON,
+            400,
+            "handshakeTimeoutHours",
+        ),
+        # the contract and the deployment's bounds: 422, naming the field
+        (
+            '{"connection": {"name": "gh", "provider": "GitHub"}, "handshake_timeout_hours": 5}',
+            JSON,
+            422,
+            "handshake_timeout_hours",
+        ),
+        (json.dumps({"connection": {"arn": GOV_ARN}}), JSON, 422, "connection.arn"),
+        (
+            json.dumps({"connection": {"name": "acme-\u202ebuhtig", "provider": "GitHub"}}),
+            JSON,
+            422,
+            "connection.name",
+        ),
+        ('{"connection": {"name": "acme-\\ud800", "provider": "GitHub"}}', JSON, 422, "connection.name"),
+        (
+            json.dumps(
+                {
+                    "connection": {
+                        "name": "gh",
+                        "provider": "GitHubEnterpriseServer",
+                        "hostArn": ("arn:aws:codeconnections:us-east-1:123456789012:host/ghes-0a1b2c3d"),
+                        "service": "codestar-connections",
+                    }
+                }
+            ),
+            JSON,
+            422,
+            "connection.hostArn",
+        ),
+        (
+            json.dumps(
+                {
+                    "codeartifact": {
+                        "domain": "acme",
+                        "repositories": [
+                            {"name": "store", "externalConnection": "public:pypi"},
+                            {"name": "team", "upstreams": ["store"], "externalConnection": "public:npmjs"},
+                        ],
+                    }
+                }
+            ),
+            JSON,
+            422,
+            "codeartifact.repositories[1].externalConnection",
+        ),
+        (
+            json.dumps(
+                {
+                    "codeartifact": {
+                        "domain": "acme",
+                        "createDomain": True,
+                        "encryptionKey": KMS_EU,
+                        "repositories": [{"name": "store"}],
+                    }
+                }
+            ),
+            JSON,
+            422,
+            "codeartifact.encryptionKey",
+        ),
+        # one header, two values: the gate and the handler would each have their own
+        (
+            _sample_text(),
+            {**JSON, "Idempotency-Key": "deploy-1", "idempotency-key": "deploy-2"},
+            400,
+            "Idempotency-Key",
+        ),
+        (
+            _sample_text(),
+            {"Content-Type": "application/json", "content-type": "text/plain"},
+            400,
+            "Content-Type",
+        ),
+    ],
+    ids=[
+        "10KB-of-[",
+        "200-nested-objects",
+        "repeated-key",
+        "NaN",
+        "-Infinity",
+        "snake_case",
+        "aws-us-gov-arn",
+        "bidi-name",
+        "lone-surrogate-name",
+        "host-of-the-other-service",
+        "upstreams-and-external-connection",
+        "key-in-another-region",
+        "two-idempotency-keys",
+        "two-content-types",
+    ],
+)
+def test_input_aws_would_reject_is_refused_up_front_and_starts_nothing(
+    engine: LocalEngine, body: str, headers: dict[str, str], code: int, field: str
+) -> None:
+    status, _, error = engine.api("POST", "/links", body, headers=headers)
+    assert (status, [e["field"] for e in error["errors"]]) == (code, [field]), error
+    header = field in ("Idempotency-Key", "Content-Type")
+    assert error["message"].startswith("malformed JSON") == (code == 400 and not header)
+    assert engine.executions() == []
+
+
+def _post_raw(engine: LocalEngine, event: dict[str, Any]) -> tuple[int, Any]:
+    function = next(n for n, f in engine.functions.items() if f.handler == "repolink.handlers.api.handler")
+    response = engine.invoke(function, event)
+    return int(response["statusCode"]), json.loads(response["body"])
+
+
+def test_one_idempotency_key_counts_whatever_its_case_and_however_often_it_is_repeated(
+    engine: LocalEngine, body: str
+) -> None:
+    from repolink_local.apigw import proxy_event
+
+    spelled = [
+        {**JSON, "Idempotency-Key": "deploy-42"},
+        {**JSON, "idempotency-key": "deploy-42"},
+        {**JSON, "Idempotency-Key": "deploy-42", "IDEMPOTENCY-KEY": "deploy-42"},
+    ]
+    answers = [engine.api("POST", "/links", body, headers=headers) for headers in spelled]
+    # the same header sent twice: API Gateway keeps the last in headers, both in multiValueHeaders
+    twice = proxy_event("POST", "/links", body, {**JSON, "Idempotency-Key": "deploy-42"}, engine.account)
+    twice["multiValueHeaders"]["Idempotency-Key"] = ["deploy-42", "deploy-42"]
+    repeated = _post_raw(engine, twice)
+    unkeyed = engine.api("POST", "/links", body, headers=JSON)
+
+    assert [a[0] for a in answers] + [repeated[0]] == [202] * 4
+    assert len({a[2]["requestId"] for a in answers} | {repeated[1]["requestId"]}) == 1
+    assert unkeyed[2]["requestId"] != answers[0][2]["requestId"]  # the key was used, not dropped
+    assert len(engine.executions()) == 2
+
+
+def test_an_idempotency_key_sent_twice_with_two_values_is_400_and_starts_nothing(
+    engine: LocalEngine, body: str
+) -> None:
+    from repolink_local.apigw import proxy_event
+
+    event = proxy_event("POST", "/links", body, {**JSON, "Idempotency-Key": "deploy-2"}, engine.account)
+    event["multiValueHeaders"]["Idempotency-Key"] = ["deploy-1", "deploy-2"]
+
+    status, error = _post_raw(engine, event)
+
+    assert status == 400 and [e["field"] for e in error["errors"]] == ["Idempotency-Key"]
+    assert engine.executions() == []
+
+
+@pytest.mark.parametrize(
+    ("request_", "field", "malformed"),
+    [
+        # what the API answers 400: RepositoryLinkRejected, its reason saying the JSON is at fault
+        (json.loads('{"connection":' * 40 + "{}" + "}" * 40), "detail.request" + ".connection" * 16, True),
+        (
+            {"connection": {"name": "gh", "provider": "GitHub"}, "handshakeTimeoutHours": float("nan")},
+            "detail.request.handshakeTimeoutHours",
+            True,
+        ),
+        # what the API answers 422
+        (
+            {"connection": {"name": "gh", "provider": "GitHub"}, "handshake_timeout_hours": 5},
+            "detail.request.handshake_timeout_hours",
+            False,
+        ),
+        ({"connection": {"arn": GOV_ARN}}, "detail.request.connection.arn", False),
+        (
+            {"connection": {"name": "acme\u200bgithub", "provider": "GitHub"}},
+            "detail.request.connection.name",
+            False,
+        ),
+    ],
+    ids=["nested-40-deep", "NaN", "snake_case", "aws-us-gov-arn", "zero-width-name"],
+)
+def test_the_event_path_rejects_the_same_input_naming_the_field(
+    engine: LocalEngine, request_: Any, field: str, malformed: bool
+) -> None:
+    answer = engine.put_event({"request": request_}, account=OTHER_TEAM)
+
+    assert answer["status"] == "rejected"
+    (rejected,) = [
+        e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"
+    ]
+    assert [e["field"] for e in rejected["errors"]] == [field]
+    assert rejected["reason"].startswith("malformed JSON") == malformed, rejected["reason"]
     assert engine.executions() == []
 
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from repolink.errors import RequestValidationError
-from repolink.models.validation import validate_request
+from repolink.models.validation import MAX_JSON_DEPTH
+from repolink.workflow.accept import Deployment, judge
 from repolink_local.engine import LocalEngine
 
 pytestmark = pytest.mark.integration
@@ -62,18 +62,45 @@ def mutated_samples(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def is_invalid(body: str) -> bool:
-    try:
-        validate_request(body)
-    except RequestValidationError:
-        return True
-    return False
+    """Refused by the one accept path, as the local engine's deployment would judge it."""
+    deployment = Deployment(account="123456789012", region="us-east-1")
+    return not judge(body, caller="123456789012", idempotency_key=None, deployment=deployment).accepted
 
 
+SAMPLE_TEXT = json.dumps(SAMPLE)
+#: the kinds of input issue 12 (item 7) found accepted: JSON that is not plain, and input AWS refuses
+MISLEADING = ["\u202e", "\u2066", "\u200b", "\u200d", "\ufeff", "\\ud800", "\\udc00"]
+FOREIGN = [
+    "arn:aws-cn:codeconnections:cn-north-1:123456789012:connection/0c1d2e3f-aaaa",
+    "arn:aws-us-gov:codeconnections:us-gov-west-1:123456789012:connection/0c1d2e3f-aaaa",
+    "arn:aws-us-gov:codestar-connections:us-east-1:123456789012:connection/0c1d2e3f-aaaa",
+]
+item_seven = st.one_of(
+    st.integers(MAX_JSON_DEPTH + 1, 12_000).flatmap(
+        lambda n: st.sampled_from(["[" * n + "]" * n, "[" * n, '{"connection":' * n + "1" + "}" * n])
+    ),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1e999"]).map(
+        lambda c: SAMPLE_TEXT.replace('"handshakeTimeoutHours": 72', f'"handshakeTimeoutHours": {c}')
+    ),
+    st.sampled_from([*sorted(SAMPLE), "unexpected"]).map(
+        lambda k: "{" + json.dumps(k) + ": 1, " + SAMPLE_TEXT[1:]
+    ),
+    st.sampled_from(["handshake_timeout_hours", "cleanup_on_timeout", "domain_owner", "host_arn"]).map(
+        lambda k: SAMPLE_TEXT.replace(
+            '"handshakeTimeoutHours"' if k.startswith("hand") else '"cleanupOnTimeout"', json.dumps(k)
+        )
+    ),
+    st.tuples(st.sampled_from(MISLEADING), st.sampled_from(['"acme-github"', '"team"', '"payments"'])).map(
+        lambda m: SAMPLE_TEXT.replace(m[1], m[1][:3] + m[0] + m[1][3:], 1)
+    ),
+    st.sampled_from(FOREIGN).map(lambda arn: json.dumps({"connection": {"arn": arn}})),
+)
 bad_bodies = (
     mutated_samples().map(json.dumps)
     | json_values.map(json.dumps)
     | st.text(max_size=60)
     | st.binary(max_size=40).map(lambda b: b.decode("latin-1"))
+    | item_seven
 ).filter(is_invalid)
 headers = st.sampled_from(
     [
@@ -81,6 +108,8 @@ headers = st.sampled_from(
         {"Content-Type": "application/json; charset=utf-8"},
         {"content-type": "application/json", "Idempotency-Key": "k-1"},
         {"Content-Type": "application/json", "Idempotency-Key": "has spaces"},
+        {"Content-Type": "application/json", "Idempotency-Key": "k-1", "idempotency-key": "k-2"},
+        {"Content-Type": "application/json", "content-type": "text/plain"},
         {"Content-Type": "text/plain"},
         {},
     ]

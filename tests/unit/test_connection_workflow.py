@@ -224,3 +224,16 @@ def test_cleanup_of_a_vanished_connection_is_a_no_op() -> None:
     ours = _pending(svc)
     svc.items.clear()
     assert clean_up(svc, ours) is False  # type: ignore[arg-type]
+
+
+def test_check_stops_at_the_history_budget_even_when_the_schedule_changed_since() -> None:
+    # a redeploy with a smaller PollCapSeconds would make a 168h wait need more checks than one
+    # execution's 25,000 history events hold: the check ends the wait (through cleanup) first
+    from repolink.workflow.backoff import MAX_CHECKS
+
+    svc = FakeConnections()
+    conn = _pending(svc)
+    last = PollState(attempt=MAX_CHECKS - 2, wait_seconds=60, waited_seconds=3600)
+    assert check(svc, conn, last, hours=168).connection.status == "PENDING"
+    with pytest.raises(HandshakeTimedOut, match="25,000-event history"):
+        check(svc, conn, replace(last, attempt=MAX_CHECKS - 1), hours=168)

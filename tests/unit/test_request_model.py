@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from repolink.errors import FieldError, RepolinkError, RequestValidationError
+from repolink.errors import FieldError, MalformedJson, RepolinkError, RequestValidationError
 from repolink.models.providers import EXTERNAL_CONNECTIONS
 from repolink.models.request import (
     CodeArtifactRepositorySpec,
@@ -18,7 +18,8 @@ from repolink.models.request import (
     ProtonSpec,
 )
 from repolink.models.rules import RuleViolations
-from repolink.models.validation import field_path, validate_request
+from repolink.models.validation import MAX_JSON_DEPTH, field_path, validate_request
+from repolink.workflow.accept import Deployment, judge
 
 pytestmark = pytest.mark.unit
 
@@ -144,19 +145,29 @@ def test_json_text_is_accepted(encode: Any) -> None:
     assert validate_request(encode(example())) == validate_request(example())
 
 
-def test_attribute_names_are_accepted_as_well_as_aliases() -> None:
-    # Given python names instead of camelCase
-    data = {
-        "codeartifact": {
-            "domain": "acme",
-            "domain_owner": "123456789012",
-            "repositories": [{"name": "store"}],
-        }
-    }
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({**connection_only(), "handshake_timeout_hours": 5}, "handshake_timeout_hours"),
+        ({**connection_only(), "cleanup_on_timeout": True}, "cleanup_on_timeout"),
+        (connection_only(provider="GitHubEnterpriseServer", host_arn=HOST_ARN), "connection.host_arn"),
+        (codeartifact_only(domain_owner="123456789012"), "codeartifact.domain_owner"),
+        (codeartifact_only({"name": "py", "external_connection": "public:pypi"}), None),
+    ],
+)
+def test_attribute_names_are_unknown_fields_the_contract_is_camel_case(data: Json, field: str | None) -> None:
+    # The published schema is camelCase with no additional properties: python names are not aliases.
+    errors = errors_of(data)
+    field = field or "codeartifact.repositories[0].external_connection"
+    assert FieldError(field, "unknown field") in errors
+    # and the field it resembles is not named instead
+    assert all(error.field != field.replace("_", "") for error in errors)
 
-    # When / Then
-    request = validate_request(data)
-    assert request.codeartifact is not None and request.codeartifact.domain_owner == "123456789012"
+
+def test_a_snake_case_key_beside_its_camel_case_twin_is_still_refused() -> None:
+    data = {**connection_only(), "handshakeTimeoutHours": 72, "handshake_timeout_hours": 1}
+
+    assert errors_of(data) == [FieldError("handshake_timeout_hours", "unknown field")]
 
 
 def test_models_can_be_built_directly() -> None:
@@ -235,6 +246,122 @@ def test_models_are_frozen() -> None:
 )
 def test_whole_request_problems_are_reported_at_root(body: object, fragment: str) -> None:
     assert_rejected(body, "(root)", fragment)
+
+
+# --- the JSON itself: plain and unambiguous, or 400 (not 422) naming where
+
+DEPLOYMENT = Deployment(account="123456789012", region="us-east-1")
+
+
+def refused_json(body: object) -> list[FieldError]:
+    """The errors of a 400 from the one accept path; validate_request raises MalformedJson alike."""
+    verdict = judge(body, caller="123456789012", idempotency_key=None, deployment=DEPLOYMENT)
+    assert verdict.status == 400, verdict
+    with pytest.raises(MalformedJson) as caught:
+        validate_request(body)
+    assert caught.value.errors == list(verdict.errors)
+    return list(verdict.errors)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (
+            '{"handshakeTimeoutHours": 72, "handshakeTimeoutHours": 1, "connection": {}}',
+            "handshakeTimeoutHours",
+        ),
+        (
+            '{"connection": {"name": "acme-github", "provider": "GitHub", "name": "other"}}',
+            "connection.name",
+        ),
+        (
+            '{"connection": {"name": "c", "provider": "GitHub", "tags": {"team": "a", "team": "b"}}}',
+            'connection.tags["team"]',
+        ),
+        (
+            '{"codeartifact": {"domain": "acme", "repositories": [{"name": "a"}, {"name": "b", "name": "c"}]'
+            "}}",
+            "codeartifact.repositories[1].name",
+        ),
+    ],
+)
+def test_a_key_repeated_in_one_object_is_400_naming_it(text: str, field: str) -> None:
+    # the stdlib would keep the last silently: which one the sender meant is ambiguous
+    assert refused_json(text) == [FieldError(field, "appears more than once in one object")]
+
+
+def test_a_request_whose_only_fault_is_a_repeated_key_is_still_refused() -> None:
+    text = json.dumps(EXAMPLE)
+    assert judge(text, caller="1", idempotency_key=None, deployment=DEPLOYMENT).accepted
+    twice = '{"cleanupOnTimeout": false, ' + text[1:]
+
+    assert refused_json(twice) == [FieldError("cleanupOnTimeout", "appears more than once in one object")]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("where", ["handshakeTimeoutHours", "connection.tags"])
+def test_nan_and_infinity_are_400_not_422(constant: str, where: str) -> None:
+    if where == "connection.tags":
+        text, field = (
+            '{"connection": {"name": "c", "provider": "GitHub", "tags": {"k": %s}}}',
+            'connection.tags["k"]',
+        )
+    else:
+        text, field = (
+            '{"connection": {"name": "c", "provider": "GitHub"}, "handshakeTimeoutHours": %s}',
+            where,
+        )
+
+    (error,) = refused_json(text % constant)
+
+    assert error.field == field and constant in error.message
+
+
+def test_a_number_beyond_a_float_is_400() -> None:
+    (error,) = refused_json(
+        '{"connection": {"name": "c", "provider": "GitHub"}, "handshakeTimeoutHours": 1e400}'
+    )
+    assert error.field == "handshakeTimeoutHours" and "range" in error.message
+
+
+def test_nan_in_json_already_parsed_is_400_too() -> None:
+    # an event's detail arrives parsed (Python's json reads NaN): held to the same rule
+    (error,) = refused_json({**connection_only(), "handshakeTimeoutHours": float("nan")})
+    assert error.field == "handshakeTimeoutHours"
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 200, 10_000])
+def test_nesting_deeper_than_the_bound_is_400_naming_the_bound(depth: int) -> None:
+    (error,) = refused_json("[" * depth + "]" * depth)
+    assert f"deeper than {MAX_JSON_DEPTH} levels" in error.message
+
+
+def test_an_unclosed_deep_body_is_400_naming_the_bound() -> None:
+    # the report's body: about 10 KB of [ (the parser's recursion gives up before the syntax error)
+    (error,) = refused_json("[" * 10_000)
+    assert error.field == "(root)" and f"deeper than {MAX_JSON_DEPTH} levels" in error.message
+
+
+def test_deep_nesting_is_named_where_it_goes_too_deep() -> None:
+    deep: object = "x"
+    for _ in range(MAX_JSON_DEPTH):
+        deep = [deep]
+    (error,) = refused_json({"connection": {"name": "c", "provider": "GitHub", "tags": {"k": deep}}})
+    # the request, connection and tags are three levels: the 14th array would be the 17th
+    assert error.field == 'connection.tags["k"]' + "[0]" * (MAX_JSON_DEPTH - 3)
+
+
+def test_nesting_up_to_the_bound_is_judged_by_the_contract() -> None:
+    deep: object = "x"
+    for _ in range(MAX_JSON_DEPTH - 3):
+        deep = [deep]
+    verdict = judge(
+        {"connection": {"name": "c", "provider": "GitHub", "tags": {"k": deep}}},
+        caller="1",
+        idempotency_key=None,
+        deployment=DEPLOYMENT,
+    )
+    assert verdict.status == 422 and [e.field for e in verdict.errors] == ['connection.tags["k"]']
 
 
 def test_unknown_fields_are_refused_where_they_are() -> None:
@@ -361,6 +488,40 @@ def test_connection_names_outside_the_limits_are_refused(name: str, fragment: st
     assert_rejected(connection_only(name=name), "connection.name", fragment)
 
 
+#: characters that make text display as other text: bidi controls, zero-width characters, a lone
+#: surrogate (JSON's "\\ud800" parses to one), a byte-order mark
+MISLEADING = {
+    "right-to-left override": "acme-\u202ebuhtig",  # displays as "acme-github"
+    "left-to-right isolate": "acme\u2066-github",
+    "right-to-left mark": "acme\u200f-github",
+    "zero-width space": "acme\u200b-github",
+    "zero-width joiner": "acme\u200d-github",
+    "word joiner": "acme\u2060-github",
+    "byte-order mark": "\ufeffacme-github",
+    "lone high surrogate": "acme-\ud800",
+    "lone low surrogate": "acme-\udfff",
+}
+
+
+@pytest.mark.parametrize("service", ["codeconnections", "codestar-connections", "apprunner"])
+@pytest.mark.parametrize("name", MISLEADING.values(), ids=MISLEADING.keys())
+def test_connection_names_cannot_carry_bidi_zero_width_or_surrogate_characters(
+    service: str, name: str
+) -> None:
+    # AWS's ConnectionName is [\s\S]* for CodeConnections: it would take them all
+    provider = "GITHUB" if service == "apprunner" else "GitHub"
+    errors = errors_of(connection_only(service=service, name=name, provider=provider))
+
+    assert [e.field for e in errors] == ["connection.name"]
+
+
+def test_a_lone_surrogate_escaped_in_json_text_is_refused_at_the_name() -> None:
+    text = '{"connection": {"name": "acme-\\ud800", "provider": "GitHub"}}'
+    verdict = judge(text, caller="1", idempotency_key=None, deployment=DEPLOYMENT)
+
+    assert verdict.status == 422 and [e.field for e in verdict.errors] == ["connection.name"]
+
+
 @pytest.mark.parametrize("name", ["abcd", "my-github_1", "A" * 32])
 def test_app_runner_names_follow_its_pattern(name: str) -> None:
     assert validate_request(connection_only(service="apprunner", name=name, provider="GITHUB")).connection
@@ -414,21 +575,41 @@ def test_installed_providers_need_a_host(service: str, provider: str) -> None:
     # Given no host / Then refused at hostArn
     assert_rejected(connection_only(service=service, provider=provider), "connection.hostArn", "required")
 
-    # Given a host / Then accepted
-    request = validate_request(connection_only(service=service, provider=provider, hostArn=HOST_ARN))
-    assert request.connection is not None and request.connection.host_arn == HOST_ARN
+    # Given a host of the service / Then accepted
+    host = HOST_ARN.replace(":codeconnections:", f":{service}:")
+    request = validate_request(connection_only(service=service, provider=provider, hostArn=host))
+    assert request.connection is not None and request.connection.host_arn == host
 
 
 @pytest.mark.parametrize(
-    "host_arn",
+    ("service", "host_arn"),
     [
-        HOST_ARN,
-        "arn:aws:codestar-connections:us-west-2:123456789012:host/My-Host-28aef605",
-        "arn:aws-us-gov:codeconnections:us-gov-west-1:123456789012:host/ghes-0a1b2c3d",
+        ("codeconnections", HOST_ARN),
+        ("codestar-connections", "arn:aws:codestar-connections:us-west-2:123456789012:host/My-Host-28aef605"),
+        ("codeconnections", "arn:aws-us-gov:codeconnections:us-gov-west-1:123456789012:host/ghes-0a1b2c3d"),
     ],
 )
-def test_host_arns_of_either_service_prefix_are_accepted(host_arn: str) -> None:
-    assert validate_request(connection_only(provider="GitHubEnterpriseServer", hostArn=host_arn)).connection
+def test_a_host_of_the_connections_service_is_accepted(service: str, host_arn: str) -> None:
+    data = connection_only(service=service, provider="GitHubEnterpriseServer", hostArn=host_arn)
+    assert validate_request(data).connection
+
+
+@pytest.mark.parametrize(
+    ("service", "host_arn"),
+    [
+        # codestar-connections' HostArn pattern admits codestar-connections hosts only
+        ("codestar-connections", HOST_ARN),
+        # and the other way round: one service per connection, host included
+        ("codeconnections", "arn:aws:codestar-connections:us-west-2:123456789012:host/My-Host-28aef605"),
+    ],
+)
+def test_a_host_of_the_other_connection_service_is_refused_at_host_arn(service: str, host_arn: str) -> None:
+    data = connection_only(service=service, provider="GitHubEnterpriseServer", hostArn=host_arn)
+
+    errors = errors_of(data)
+
+    assert [e.field for e in errors] == ["connection.hostArn"]
+    assert f"for a {service} connection" in errors[0].message
 
 
 @pytest.mark.parametrize("provider", ["GitHub", "Bitbucket", "GitLab", "AzureDevOps"])
@@ -523,6 +704,18 @@ def test_malformed_tags_are_refused_at_their_key(
     tag_place: tuple[str, Json, Any], tags: dict[str, str], key: str, fragment: str
 ) -> None:
     assert_rejected(tagged(tag_place, tags), f"{tag_place[0]}[{json.dumps(key)}]", fragment)
+
+
+@pytest.mark.parametrize("text", MISLEADING.values(), ids=MISLEADING.keys())
+@pytest.mark.parametrize("part", ["key", "value"])
+def test_tags_cannot_carry_bidi_zero_width_or_surrogate_characters(
+    tag_place: tuple[str, Json, Any], text: str, part: str
+) -> None:
+    # AWS's own tag pattern ([\p{L}\p{Z}\p{N}_.:/=+\-@]*) has none of them; checked before AWS sees them
+    key, value = (text, "x") if part == "key" else ("team", text)
+    field = f"{tag_place[0]}[{json.dumps(key, ensure_ascii=False)}]"
+
+    assert_rejected(tagged(tag_place, {key: value}), field, f"tag {part}")
 
 
 def test_a_tag_value_that_is_not_a_string_is_refused_at_its_key_unchanged() -> None:
@@ -736,6 +929,19 @@ def test_other_external_connections_are_refused(connection: object) -> None:
     assert_rejected(data, "codeartifact.repositories[0].externalConnection")
 
 
+def test_a_repository_has_upstreams_or_an_external_connection_not_both() -> None:
+    # CodeArtifact: "A repository can have one or more upstream repositories, or an external connection"
+    data = codeartifact_only(
+        {"name": "store", "externalConnection": "public:pypi"},
+        {"name": "team", "upstreams": ["store"], "externalConnection": "public:npmjs"},
+    )
+
+    errors = errors_of(data)
+
+    assert [e.field for e in errors] == ["codeartifact.repositories[1].externalConnection"]
+    assert "not both" in errors[0].message
+
+
 @pytest.mark.parametrize("domain", ["ab", "acme", "acme-corp-2", "a" * 50])
 def test_domain_names_follow_the_pattern(domain: str) -> None:
     validate_request(codeartifact_only(domain=domain))
@@ -841,12 +1047,6 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
     }
 
 
-def test_errors_use_wire_names_even_when_the_input_used_attribute_names() -> None:
-    data = {"connection": {"name": "acme", "provider": "GitHubEnterpriseServer", "host_arn": 5}}
-
-    assert_rejected(data, "connection.hostArn", "string")
-
-
 def test_request_validation_error_reads_as_a_list_of_fields() -> None:
     with pytest.raises(RequestValidationError) as caught:
         validate_request({"connection": {"service": "codeconnections"}})
@@ -876,10 +1076,11 @@ def test_direct_construction_applies_the_cross_field_rules() -> None:
     [
         ((), "(root)"),
         (("codeartifact", "repositories", 1, "upstreams", 0), "codeartifact.repositories[1].upstreams[0]"),
-        (("connection", "host_arn"), "connection.hostArn"),
         (("connection", "hostArn"), "connection.hostArn"),
-        (("handshake_timeout_hours",), "handshakeTimeoutHours"),
-        (("proton", "repositories", 0, "encryption_key"), "proton.repositories[0].encryptionKey"),
+        (("proton", "repositories", 0, "encryptionKey"), "proton.repositories[0].encryptionKey"),
+        # an attribute name is not a wire name: it is reported as given (an unknown field)
+        (("connection", "host_arn"), "connection.host_arn"),
+        (("handshake_timeout_hours",), "handshake_timeout_hours"),
         (("connection", "tags", "cost_center"), 'connection.tags["cost_center"]'),
         (("connection", "tags", "[key]"), 'connection.tags["[key]"]'),
         (("connection", "made_up"), "connection.made_up"),
@@ -895,3 +1096,27 @@ def test_a_request_cannot_set_the_tags_repolink_owns_connections_by() -> None:
     with pytest.raises(RequestValidationError) as caught:
         validate_request({"connection": {"name": "c", "provider": "GitHub", "tags": forged}})
     assert [e.field for e in caught.value.errors] == ['connection.tags["repolink:owner-account"]']
+
+
+def test_a_wait_that_cannot_fit_one_executions_history_is_refused_naming_the_longest_that_fits() -> None:
+    from repolink.workflow.accept import Deployment, judge
+    from repolink.workflow.backoff import MAX_CHECKS, checks_needed
+
+    dev = Deployment(account="123456789012", region="us-east-1", poll_cap_seconds=120)
+    long_wait = {**example(), "handshakeTimeoutHours": 168}
+    verdict = judge(long_wait, caller="123456789012", idempotency_key=None, deployment=dev)
+    assert verdict.status == 422
+    (error,) = verdict.errors
+    assert error.field == "handshakeTimeoutHours"
+    assert "PollCapSeconds=120" in error.message and "at most 72h" in error.message
+    # the longest it names is accepted, one hour more is not; the default deployment takes 168h
+    assert (
+        checks_needed(72 * 3600, base=15, cap=120) <= MAX_CHECKS < checks_needed(73 * 3600, base=15, cap=120)
+    )
+    fits = {**example(), "handshakeTimeoutHours": 72}
+    assert judge(fits, caller="123456789012", idempotency_key=None, deployment=dev).accepted
+    default = Deployment(account="123456789012", region="us-east-1")
+    assert judge(long_wait, caller="123456789012", idempotency_key=None, deployment=default).accepted
+    # with no connection there is no wait to fit
+    no_wait = {k: v for k, v in long_wait.items() if k not in ("connection", "proton")}
+    assert judge(no_wait, caller="123456789012", idempotency_key=None, deployment=dev).accepted

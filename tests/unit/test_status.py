@@ -75,18 +75,24 @@ def exited(name: str, state: dict[str, Any] | None = None) -> dict[str, Any]:
     }
 
 
-def waiting(checks: int, *, codeartifact_after: int = 1) -> list[dict[str, Any]]:
-    """A pending onboarding after ``checks`` handshake checks (9 events each)."""
+def waiting(checks: int, *, codeartifact_after: int = 1, nested: bool = True) -> list[dict[str, Any]]:
+    """A pending onboarding after ``checks`` handshake checks (9 events each); its branches keep
+    their results under ``result`` (``nested``), as the workflow does, or at the top, as it did."""
+
+    def state(results: dict[str, Any]) -> dict[str, Any]:
+        return {"requestId": "rl-x", "request": REQUEST} | ({"result": results} if nested else results)
+
     events = [
         {"type": "ExecutionStarted", "executionStartedEventDetails": {"input": "{}"}},
         entered(get_status.PARALLEL),
         entered("Create or reuse the connection"),
-        exited("Create or reuse the connection", {"handshake": {"connection": CONNECTION}}),
+        exited("Create or reuse the connection", state({"handshake": {"connection": CONNECTION}})),
         entered(get_status.CODEARTIFACT_STEP),
     ]
     for n in range(checks):
         if n == codeartifact_after:
-            events.append(exited(get_status.CODEARTIFACT_STEP, {"codeartifact": {"result": CODEARTIFACT}}))
+            provisioned = state({"codeartifact": {"result": CODEARTIFACT}})
+            events.append(exited(get_status.CODEARTIFACT_STEP, provisioned))
         events += [
             entered("Wait before checking the handshake"),
             exited("Wait before checking the handshake"),
@@ -94,7 +100,7 @@ def waiting(checks: int, *, codeartifact_after: int = 1) -> list[dict[str, Any]]
             {"type": "TaskScheduled"},
             {"type": "TaskStarted"},
             {"type": "TaskSucceeded"},
-            exited("Check the handshake", {"handshake": {"connection": CONNECTION | {"attempt": n}}}),
+            exited("Check the handshake", state({"handshake": {"connection": CONNECTION | {"attempt": n}}})),
             entered("Is the handshake complete?"),
             exited("Is the handshake complete?"),
         ]
@@ -105,9 +111,12 @@ def running() -> dict[str, Any]:
     return {"status": "RUNNING", "input": json.dumps({"request": REQUEST})}
 
 
+@pytest.mark.parametrize("nested", [True, False])
 @pytest.mark.parametrize("checks", [10, 400, 5_000])
-def test_a_pending_onboarding_is_read_in_the_same_few_calls_however_long_it_waited(checks: int) -> None:
-    history = History(waiting(checks))
+def test_a_pending_onboarding_is_read_in_the_same_few_calls_however_long_it_waited(
+    checks: int, nested: bool
+) -> None:
+    history = History(waiting(checks, nested=nested))
     answer = link_status("rl-x", running(), history)
     assert answer.status == "running" and answer.step == "Wait before checking the handshake"
     assert answer.connection_status == "PENDING" and answer.console_url == "https://console/abc"

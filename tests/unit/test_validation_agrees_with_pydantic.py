@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
+from pydantic.alias_generators import to_snake
 
 from repolink.errors import RequestValidationError
 from repolink.models.request import OnboardingRequest
@@ -70,7 +71,8 @@ PLACES = _places(SAMPLE)
 
 @st.composite
 def variants(draw: st.DrawFn) -> dict[str, Any]:
-    """The sample with one to three fields set to a plausible value for their name, or removed."""
+    """The sample with one to three fields set to a plausible value for their name, removed, or
+    renamed to their attribute (snake_case) name."""
     request = copy.deepcopy(SAMPLE)
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(PLACES))
@@ -83,6 +85,15 @@ def variants(draw: st.DrawFn) -> dict[str, Any]:
         last = path[-1]
         if isinstance(parent, dict) and draw(st.integers(0, 5)) == 0:
             parent.pop(last, None)
+            continue
+        if (
+            isinstance(parent, dict)
+            and isinstance(last, str)
+            and last in parent
+            and draw(st.integers(0, 5)) == 0
+        ):
+            # the attribute name for the wire name: both readers must refuse it (camelCase only)
+            parent[to_snake(last)] = parent.pop(last)
             continue
         choices = PLAUSIBLE.get(last if isinstance(last, str) else path[-2], [None, "x", 0, [], {}])
         if isinstance(parent, dict) or (
@@ -108,6 +119,23 @@ def _pydantic(data: dict[str, Any]) -> OnboardingRequest | None:
 
 def test_the_sample_is_accepted_by_both() -> None:
     assert _ours(SAMPLE) is not None and _ours(SAMPLE) == _pydantic(SAMPLE)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"connection": {"name": "acme", "provider": "GitHub"}, "handshake_timeout_hours": 5},
+        {
+            "codeartifact": {
+                "domain": "acme",
+                "domain_owner": "123456789012",
+                "repositories": [{"name": "py"}],
+            }
+        },
+    ],
+)
+def test_neither_reader_takes_attribute_names_for_wire_names(data: dict[str, Any]) -> None:
+    assert _ours(data) is None and _pydantic(data) is None
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

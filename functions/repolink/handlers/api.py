@@ -9,6 +9,7 @@ import would cost a third of a cold start. No bad input reaches Step Functions, 
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -27,7 +28,7 @@ from repolink.models.api import MAX_BODY_BYTES, ErrorBody, FieldProblem, LinkAcc
 from repolink.models.settings import get_entry_settings
 from repolink.models.wire import encode
 from repolink.observability import logger, metrics, tracer
-from repolink.workflow.accept import Deployment, check_connection, judge
+from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
 from repolink.workflow.start import start_once
 from repolink.workflow.status import LinkStatus, link_status
 from repolink.workflow.tenancy import may_see, shared_connections
@@ -58,12 +59,45 @@ def _refuse(status: int, message: str, problems: list[FieldProblem] | None = Non
     }
 
 
+class AmbiguousHeader(ValueError):
+    """A header sent more than once, with differing values: which one counts is anyone's guess."""
+
+    def __init__(self, name: str, values: list[str]) -> None:
+        self.name = name
+        super().__init__(f"{name} is given {len(values)} different values; send it once")
+
+
+def header(event: Mapping[str, Any], name: str) -> str | None:
+    """The value of header ``name`` in an API Gateway proxy event, whatever its case; ``None``
+    when it is absent. The one reader of request headers, for the gate and the handler alike.
+
+    API Gateway passes headers as the client spelled them: ``Idempotency-Key`` and
+    ``idempotency-key`` are two entries of ``headers`` (one value each) and of
+    ``multiValueHeaders`` (every value). The same value repeated is that value; differing values
+    raise :class:`AmbiguousHeader`.
+    """
+    wanted = name.lower()
+    values = {
+        str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == wanted and v is not None
+    }
+    for key, listed in (event.get("multiValueHeaders") or {}).items():
+        if key.lower() == wanted:
+            values.update(str(v) for v in listed or () if v is not None)
+    if len(values) > 1:
+        raise AmbiguousHeader(name, sorted(values))
+    return next(iter(values), None)
+
+
 def _gate(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Refuse what is HTTP's own business before routing: a POST that is not JSON text."""
+    """Refuse what is HTTP's own business before routing: a POST that is not JSON text, or
+    whose headers say two things at once."""
     if event.get("httpMethod") != "POST":
         return None
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    media_type = str(headers.get("content-type", "")).split(";")[0].strip().lower()
+    try:
+        content_type, _ = header(event, "Content-Type"), header(event, KEY_FIELD)
+    except AmbiguousHeader as ambiguous:
+        return _refuse(400, str(ambiguous), [FieldProblem(field=ambiguous.name, message=str(ambiguous))])
+    media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type != "application/json":
         return _refuse(415, f"Content-Type must be application/json, not {media_type or 'missing'!r}")
     if event.get("isBase64Encoded"):
@@ -96,7 +130,7 @@ def _conflict(exc: Exception) -> Response[Any]:
 def create_link() -> Response[LinkAccepted | ErrorBody]:
     settings = get_entry_settings()
     event = app.current_event
-    key = event.headers.get("Idempotency-Key") or event.headers.get("idempotency-key")
+    key = header(event.raw_event, KEY_FIELD) or None  # unambiguous: the gate made sure
     caller = event.request_context.identity.account_id or "unknown"
     own_account = app.lambda_context.invoked_function_arn.split(":")[4]
     verdict = judge(

@@ -63,7 +63,7 @@ _APPRUNNER_CONNECTION_ARN = re.compile(
     rf"{_PARTITION}:apprunner:{_REGION}:{_ACCOUNT}:connection/{APPRUNNER_CONNECTION_NAME_PATTERN}/[0-9a-f]{{32}}"
 )
 _HOST_ARN = re.compile(
-    rf"{_PARTITION}:(codestar-connections|codeconnections):{_REGION}:{_ACCOUNT}:host/[^\s/]+"
+    rf"{_PARTITION}:(?P<service>codestar-connections|codeconnections):{_REGION}:{_ACCOUNT}:host/[^\s/]+"
 )
 _CONNECTION_ARN_MAX = 256  # codeconnections ConnectionArn / HostArn
 _KMS_ARN = re.compile(rf"{_PARTITION}:kms:{_REGION}:{_ACCOUNT}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9:/_-]+)")
@@ -102,7 +102,8 @@ def _has_control(text: str) -> bool:
 
 
 def _has_other(text: str) -> bool:
-    """True when ``text`` has a character outside ``\\P{C}``: control, format, private, unassigned."""
+    """True when ``text`` has a character outside ``\\P{C}``: control, format (bidi controls,
+    zero-width characters), surrogate (a lone half of a pair), private, unassigned."""
     return any(unicodedata.category(char).startswith("C") for char in text)
 
 
@@ -276,8 +277,12 @@ class ConnectionSpec(Wire):
                 )
         elif not 1 <= len(name) <= CONNECTION_NAME_MAX:
             problems.add(f"connection names are 1-{CONNECTION_NAME_MAX} characters, got {len(name)}", "name")
-        elif _has_control(name):
-            problems.add("must not contain control characters", "name")
+        elif _has_other(name):
+            # AWS takes any character ([\s\S]*): a bidi override or a zero-width character would
+            # make a name display as another (acme-\u202ebuhtig reads "acme-github")
+            problems.add(
+                "must not contain control, format (bidi, zero-width) or surrogate characters", "name"
+            )
 
     def _check_provider_and_host(self, problems: Problems) -> None:
         allowed = PROVIDER_TYPES_BY_SERVICE[self.service]
@@ -296,10 +301,17 @@ class ConnectionSpec(Wire):
         elif self.provider is not None and self.provider not in HOST_PROVIDER_TYPES:
             hosted = " and ".join(sorted(HOST_PROVIDER_TYPES))
             problems.add(f"only {hosted} connections use a host; omit hostArn for {self.provider}", "hostArn")
-        if len(self.host_arn) > _CONNECTION_ARN_MAX or not _HOST_ARN.fullmatch(self.host_arn):
+        if len(self.host_arn) > _CONNECTION_ARN_MAX or not (found := _HOST_ARN.fullmatch(self.host_arn)):
             problems.add(
                 f"{_show(self.host_arn)} is not a host ARN "
                 "(arn:aws:codeconnections:REGION:ACCOUNT:host/NAME-ID)",
+                "hostArn",
+            )
+        elif self.service != "apprunner" and found["service"] != self.service:
+            # codestar-connections' HostArn admits only its own hosts; one service per connection
+            problems.add(
+                f"a {found['service']} host, for a {self.service} connection: use a {self.service}"
+                f" host ARN, or set service to {found['service']}",
                 "hostArn",
             )
 
@@ -360,6 +372,14 @@ class CodeArtifactRepositorySpec(Wire):
         for position, seen in repeats(self.upstreams):
             problems.add(
                 f"{self.upstreams[position]!r} is already listed at upstreams[{seen}]", "upstreams", position
+            )
+        if self.upstreams and self.external_connection is not None:
+            # CodeArtifact: "A repository can have one or more upstream repositories, or an external
+            # connection": give the connection to a repository of its own, listed as an upstream
+            problems.add(
+                "a repository has upstream repositories or an external connection, not both;"
+                " put the external connection on a repository of its own and list it in upstreams",
+                "externalConnection",
             )
         problems.raise_any()
 

@@ -58,7 +58,8 @@ class Wire:
 
     __pydantic_config__: ClassVar[dict[str, Any]] = {
         "alias_generator": to_camel,
-        "populate_by_name": True,
+        # by the camelCase wire name only, as our reader: the attribute name is an unknown field
+        "populate_by_name": False,
         "extra": "forbid",
     }
     #: "forbid" (an unknown key is an error) or "ignore" (for outputs we read only part of)
@@ -72,7 +73,7 @@ class Wire:
 
     @classmethod
     def from_wire(cls, data: object) -> Self:
-        """The model from trusted JSON (camelCase or attribute names); :class:`WireError` if it misfits."""
+        """The model from trusted JSON (camelCase wire names); :class:`WireError` if it misfits."""
         decoded: Self = decode(cls, data)
         return decoded
 
@@ -232,14 +233,12 @@ class _Reader:
         used: set[str] = set()
         missing = False
         for spec in wire_fields(cls):
-            for key in (spec.key, spec.attr):
-                if key in value:
-                    kwargs[spec.attr] = self.read(spec.shape, value[key], (*path, spec.key))
-                    used.add(key)
-                    break
-            else:
-                if spec.required:
-                    missing = self.fail((*path, spec.key), "required") is _FAILED
+            # the wire name only: ``domain_owner`` is an unknown field, as the published schema says
+            if spec.key in value:
+                kwargs[spec.attr] = self.read(spec.shape, value[spec.key], (*path, spec.key))
+                used.add(spec.key)
+            elif spec.required:
+                missing = self.fail((*path, spec.key), "required") is _FAILED
         if getattr(cls, "wire_extra", "forbid") == "forbid":
             for unknown in sorted(set(map(str, value)) - used):
                 self.fail((*path, unknown), "unknown field")

@@ -4,11 +4,13 @@ The API, the EventBridge ingest, ``repolink validate`` and every ``repolink loca
 :func:`judge`; it answers what the API answers, without starting anything:
 
 1. size: the request must fit :data:`~repolink.models.api.MAX_BODY_BYTES` (413);
-2. syntax: a body given as text must be JSON (400);
+2. syntax: the body (text, or the event's parsed ``detail``) must be plain, unambiguous JSON
+   (:func:`~repolink.models.validation.plain_json`: no repeated key, no ``NaN``, nesting bounded; 400);
 3. the ``Idempotency-Key``, when given, must match its pattern (400);
 4. the contract (:func:`~repolink.models.validation.validate_request`, 422);
 5. the deployment's switches (``ProtonTarget``) and the request's bounds (``workflow.bounds``, 422):
    a domain or key only in the caller's own account, the deployment's, or one delegated to it;
+   a handshake wait that fits one execution's history with the deployment's poll schedule;
 6. the request id, from the caller's account and its key or the request's digest;
 7. with :func:`check_connection`, the one check that reads AWS: a reused connection must be one
    the caller may use (``workflow.tenancy``, 422).
@@ -17,18 +19,18 @@ Only then does :func:`repolink.workflow.start.start_once` run it, once (Powertoo
 on DynamoDB). This module imports no handler machinery, so the local tools judge without it.
 """
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from repolink.adapters.connections import ConnectionService
-from repolink.errors import FieldError, RequestValidationError
+from repolink.errors import FieldError, MalformedJson, RequestValidationError
 from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES
 from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.request import PROTON_END_OF_SUPPORT, OnboardingRequest
 from repolink.models.settings import EntrySettings
-from repolink.models.validation import ROOT_FIELD, validate_request
+from repolink.models.validation import plain_json, validate_request
+from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, checks_needed, longest_timeout_hours
 from repolink.workflow.bounds import allowed_accounts, out_of_bounds
 from repolink.workflow.connection import refusal
 from repolink.workflow.idempotency import StartCommand, canonical, command_for
@@ -47,6 +49,9 @@ class Deployment:
     proton_target: str = "enabled"
     #: more accounts a caller may reach (``AccountDelegations``), by caller
     delegations: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: the handshake wait's schedule (``PollBaseSeconds``, ``PollCapSeconds``)
+    poll_base_seconds: int = 15
+    poll_cap_seconds: int = 300
 
     @classmethod
     def of(cls, settings: EntrySettings, account: str) -> "Deployment":
@@ -56,6 +61,8 @@ class Deployment:
             allowed_account_ids=allowed_accounts(settings.allowed_account_ids),
             proton_target=settings.proton_target,
             delegations=delegations(settings.account_delegations),
+            poll_base_seconds=settings.poll_base_seconds,
+            poll_cap_seconds=settings.poll_cap_seconds,
         )
 
     def reachable_by(self, caller: str) -> frozenset[str]:
@@ -101,15 +108,35 @@ def _size(body: object) -> int:
 
 
 def _deployment_rules(request: OnboardingRequest, deployment: Deployment) -> list[FieldError]:
+    found = []
     if request.proton is not None and deployment.proton_target != "enabled":
-        return [
+        found.append(
             FieldError(
                 "proton",
                 f"AWS Proton reached end of support on {PROTON_END_OF_SUPPORT}; this deployment has its"
                 " Proton target turned off (ProtonTarget=disabled). Remove the proton section.",
             )
-        ]
-    return []
+        )
+    if request.connection is not None and (problem := _history_problem(request, deployment)):
+        found.append(problem)
+    return found
+
+
+def _history_problem(request: OnboardingRequest, deployment: Deployment) -> FieldError | None:
+    """The handshake wait must fit one execution's history (``workflow.backoff``, MAX_CHECKS)."""
+    hours = request.handshake_timeout_hours
+    base, cap = deployment.poll_base_seconds, deployment.poll_cap_seconds
+    needed = checks_needed(hours * 3600, base=base, cap=cap)
+    if needed <= MAX_CHECKS:
+        return None
+    longest = longest_timeout_hours(base=base, cap=cap, upper=hours)
+    return FieldError(
+        "handshakeTimeoutHours",
+        f"a {hours}h wait takes up to {needed} handshake checks with this deployment's"
+        f" PollBaseSeconds={base} and PollCapSeconds={cap}, and one execution has room for"
+        f" {MAX_CHECKS} within Step Functions' {HISTORY_EVENTS_QUOTA:,}-event history:"
+        f" at most {longest}h here (a larger PollCapSeconds allows longer waits)",
+    )
 
 
 def judge(body: object, *, caller: str, idempotency_key: str | None, deployment: Deployment) -> Verdict:
@@ -117,11 +144,10 @@ def judge(body: object, *, caller: str, idempotency_key: str | None, deployment:
     size = _size(body)
     if size > MAX_BODY_BYTES:
         return _refused(413, f"the request is {size} bytes; the limit is {MAX_BODY_BYTES}")
-    if isinstance(body, str | bytes | bytearray):
-        try:
-            body = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            return _refused(400, f"the body is not valid JSON: {exc}", FieldError(ROOT_FIELD, str(exc)))
+    try:
+        body = plain_json(body)
+    except MalformedJson as exc:
+        return _refused(400, str(exc), *exc.errors)
     if idempotency_key is not None and not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, idempotency_key):
         return _refused(
             400,

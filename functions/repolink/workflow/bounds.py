@@ -6,22 +6,51 @@ contract (``models.request``) and before anything starts.
   ``accept.Deployment.reachable_by``): a caller cannot make repolink touch a domain or key in
   another team's account. ``createDomain`` only with this account as owner: CreateDomain
   creates in the caller's account, whatever ``domainOwner`` says.
-- A reused ``connection.arn`` (and a ``connection.hostArn``) must be in this account and Region:
-  repolink never adopts, polls or links another account's connection.
+- A reused ``connection.arn`` (and a ``connection.hostArn``) must be in this partition, account
+  and Region: repolink never adopts, polls or links another account's connection.
+- Every ARN is in this deployment's partition (``aws``, ``aws-cn``, ``aws-us-gov``..., which
+  follows from its Region as botocore's partitions data says), and a KMS key in its Region: AWS
+  refuses a key of another Region or partition, after the workflow has started.
 
 Names and tags cannot inject into ARNs or logs: the contract already holds them to the AWS
 patterns (no ``:``/``/`` in names that become ARN segments, no control characters anywhere).
 """
 
+import re
 from collections.abc import Iterator
+from functools import cache
+from typing import NamedTuple
 
 from repolink.errors import FieldError
 from repolink.models.request import OnboardingRequest
 
 
-def _arn_account_and_region(arn: str) -> tuple[str, str]:
+class _Arn(NamedTuple):
+    """Where an ARN points: ``arn:PARTITION:service:REGION:ACCOUNT:...``."""
+
+    partition: str
+    account: str
+    region: str
+
+
+def _arn(arn: str) -> _Arn:
     parts = arn.split(":", 5)
-    return (parts[4], parts[3]) if len(parts) == 6 else ("", "")
+    return _Arn(parts[1], parts[4], parts[3]) if len(parts) == 6 else _Arn("", "", "")
+
+
+@cache
+def partition_of(region: str) -> str:
+    """The partition ``region`` is in (its ARNs' second field), from botocore's partitions data."""
+    from botocore.loaders import create_loader
+
+    partitions = create_loader().load_data("partitions")["partitions"]
+    for partition in partitions:
+        if region in partition["regions"]:
+            return str(partition["id"])
+    for partition in partitions:
+        if re.match(partition["regionRegex"], region):
+            return str(partition["id"])
+    return "aws"
 
 
 def _violations(
@@ -29,15 +58,18 @@ def _violations(
 ) -> Iterator[FieldError]:
     accounts = allowed | {own_account}
     listed = "this account" + (f" or one of {', '.join(sorted(allowed))}" if allowed else "")
+    partition = partition_of(region)
+    here = _Arn(partition, own_account, region)
     connection = request.connection
     if connection is not None:
         for field, arn in (("connection.arn", connection.arn), ("connection.hostArn", connection.host_arn)):
             if arn is None:
                 continue
-            account, arn_region = _arn_account_and_region(arn)
-            if (account, arn_region) != (own_account, region):
+            if (there := _arn(arn)) != here:
                 yield FieldError(
-                    field, f"must be in this account and Region ({own_account}, {region}), not {account}"
+                    field,
+                    f"must be in this partition, account and Region ({', '.join(here)}),"
+                    f" not {', '.join(there)}",
                 )
     codeartifact = request.codeartifact
     if codeartifact is not None:
@@ -52,18 +84,30 @@ def _violations(
                 " drop createDomain to use that account's existing domain",
             )
         if codeartifact.encryption_key is not None:
-            account, _ = _arn_account_and_region(codeartifact.encryption_key)
-            if account not in accounts:
-                yield FieldError("codeartifact.encryptionKey", f"the key's account {account} is not {listed}")
+            yield from _key_violations(
+                "codeartifact.encryptionKey", codeartifact.encryption_key, here, accounts, listed
+            )
     if request.proton is not None:
         for i, repo in enumerate(request.proton.repositories):
-            if repo.encryption_key is None:
-                continue
-            account, _ = _arn_account_and_region(repo.encryption_key)
-            if account not in accounts:
-                yield FieldError(
-                    f"proton.repositories[{i}].encryptionKey", f"the key's account {account} is not {listed}"
+            if repo.encryption_key is not None:
+                yield from _key_violations(
+                    f"proton.repositories[{i}].encryptionKey", repo.encryption_key, here, accounts, listed
                 )
+
+
+def _key_violations(
+    field: str, key: str, here: _Arn, accounts: frozenset[str], listed: str
+) -> Iterator[FieldError]:
+    """A KMS key must be in this partition and Region (KMS keys are regional), in an account in reach."""
+    there = _arn(key)
+    if (there.partition, there.region) != (here.partition, here.region):
+        yield FieldError(
+            field,
+            f"the key must be in this partition and Region ({here.partition}, {here.region}),"
+            f" not {there.partition}, {there.region}",
+        )
+    elif there.account not in accounts:
+        yield FieldError(field, f"the key's account {there.account} is not {listed}")
 
 
 def out_of_bounds(

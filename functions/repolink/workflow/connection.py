@@ -15,7 +15,7 @@ from repolink.errors import (
 )
 from repolink.models.request import ConnectionSpec
 from repolink.models.state import ConnectionState, Handshake, PollState
-from repolink.workflow.backoff import next_wait
+from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, next_wait
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG, may_reuse
 
 
@@ -167,6 +167,15 @@ def check_handshake(
         raise HandshakeTimedOut(
             f"connection {connection.arn} was still {current.status} after {timeout_hours}h "
             f"({poll.attempt + 1} checks); nobody completed the handshake at {connection.console_url}"
+        )
+    if poll.attempt + 1 >= MAX_CHECKS:
+        # the request was accepted to fit, but the schedule changed since (a redeploy with a
+        # smaller PollCapSeconds): end here, through cleanup, before the history quota ends it
+        raise HandshakeTimedOut(
+            f"connection {connection.arn} was still {current.status} after {poll.attempt + 1} checks"
+            f" ({waited // 3600}h of the {timeout_hours}h asked), the most one execution has room for"
+            f" within Step Functions' {HISTORY_EVENTS_QUOTA:,}-event history; nobody completed the"
+            f" handshake at {connection.console_url}"
         )
     wait = next_wait(poll.attempt + 1, waited, timeout, base=base, cap=cap, request_id=request_id)
     return Handshake(

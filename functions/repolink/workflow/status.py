@@ -124,7 +124,10 @@ class _Found:
 
     def state(self, state: dict[str, Any]) -> None:
         """A branch's state (or a state exited in it): its ``handshake``, ``codeartifact``,
-        ``proton`` and ``cleanup`` results, whichever it holds."""
+        ``proton`` and ``cleanup`` results, whichever it holds (under ``result``, where a branch
+        keeps them, or at the top, where an older execution of the workflow kept them)."""
+        if isinstance(state.get("result"), dict):
+            state = state["result"]
         connection = _dict(_dict(state.get("handshake")).get("connection"))
         if connection.get("arn") and self.connection is None:
             self.connection = connection
