@@ -15,7 +15,7 @@ Bounded per GET, whatever the length of the wait (a 72-hour handshake at a 5-min
 calls, reading at most ``NEWEST_PAGES * NEWEST_PAGE + OLDEST_EVENTS`` = 100 events with their data
 and ``LOCATE_PAGE`` = 100 without. A succeeded onboarding: one call, ``STEP_PAGE`` = 5 events
 without data; a failed one: one call, ``NEWEST_PAGE`` = 10 events. Step Functions caps each
-event's data at 256 KiB, so the bytes are bounded too: 25 MiB in theory, 0.05-1.5 MB measured
+event's data at 256 KiB, so the bytes are bounded too: 25 MiB in theory, 0.03-0.5 MB measured
 for the sample and a 57 KB request (docs/performance.md).
 What the bound costs: a running onboarding lists the Proton links in its newest 40 events (about
 5 repositories at a time), and CodeArtifact's result only once its exit is among the oldest 60
