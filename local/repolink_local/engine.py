@@ -297,7 +297,12 @@ class LocalEngine:
         # handler in the next engine's world
         give_up = time.monotonic() + 10
         for thread in set(threading.enumerate()) - self._threads_before:
-            if thread is not threading.current_thread():
+            if thread is threading.current_thread():
+                continue
+            # one being started at this instant is listed before it may be joined: let it start
+            while thread.ident is None and time.monotonic() < give_up:
+                time.sleep(0.001)
+            with suppress(RuntimeError):  # still not started after the wait: nothing to join
                 thread.join(timeout=max(0.0, give_up - time.monotonic()))
 
     def _build(self) -> None:
