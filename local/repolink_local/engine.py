@@ -38,6 +38,7 @@ from repolink_local.patches import (
     LambdaServiceError,
     VirtualClock,
     execution_history,
+    execution_history_pages,
     history_quota,
     in_process_lambdas,
     interpreter_caches,
@@ -282,6 +283,7 @@ class LocalEngine:
         stack.enter_context(history_quota())
         stack.enter_context(sdk_retry_sleeps(self.clock, self.sdk_retry_sleeps))
         stack.enter_context(in_process_lambdas(self._dispatch))
+        stack.enter_context(execution_history_pages())
         self._build()
         return self
 
@@ -305,7 +307,12 @@ class LocalEngine:
         # handler in the next engine's world
         give_up = time.monotonic() + 10
         for thread in set(threading.enumerate()) - self._threads_before:
-            if thread is not threading.current_thread():
+            if thread is threading.current_thread():
+                continue
+            # one being started at this instant is listed before it may be joined: let it start
+            while thread.ident is None and time.monotonic() < give_up:
+                time.sleep(0.001)
+            with suppress(RuntimeError):  # still not started after the wait: nothing to join
                 thread.join(timeout=max(0.0, give_up - time.monotonic()))
 
     def _build(self) -> None:

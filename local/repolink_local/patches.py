@@ -11,7 +11,7 @@ tests each.
 - **Powertools' metric set** (:func:`metrics_one_at_a_time`): ``AmazonCloudWatchEMFProvider`` keeps one
   metric set on the class; adding and flushing are serialised across the in-process functions.
 
-And the two hooks into moto's Step Functions interpreter (paths under ``moto/``):
+And hooks into moto's Step Functions (paths under ``moto/``):
 
 - **Virtual clock** (:func:`virtual_time`).
 
@@ -38,6 +38,11 @@ And the two hooks into moto's Step Functions interpreter (paths under ``moto/``)
   is answered as the Lambda *service* failing (a ``JsonRESTError``, i.e. an HTTP error response),
   which the interpreter names ``Lambda.<code>``, e.g. ``Lambda.TooManyRequestsException``. (The
   interpreter's own boto3 client makes one attempt only, so nothing retries it but the ASL.)
+
+- **History pages** (:func:`execution_history_pages`). ``stepfunctions/responses.py``
+  ``StepFunctionResponse.get_execution_history`` ignores ``maxResults``, ``nextToken``,
+  ``reverseOrder`` and ``includeExecutionData``; inside the context it pages, orders and leaves out
+  the execution data as AWS does.
 """
 
 from __future__ import annotations
@@ -428,3 +433,88 @@ def execution_history(account: str, region: str, execution_arn: str) -> list[dic
         if isinstance(stamp, str):
             event["timestamp"] = datetime.datetime.fromisoformat(stamp)
     return events
+
+
+#: GetExecutionHistory's page size when ``maxResults`` is absent or 0, and its largest
+#: (https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html)
+HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX = 100, 1000
+#: what ``includeExecutionData: false`` leaves out of an event's details: its execution data (the
+#: input, output, and a Task's parameters, which are its input)
+_EXECUTION_DATA = frozenset({"input", "output", "parameters"})
+
+
+def _history_page(
+    events: list[dict[str, Any]], arn: str, params: dict[str, Any]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of ``events`` (oldest first) as AWS answers GetExecutionHistory ``params``."""
+    import base64
+
+    from moto.stepfunctions.exceptions import InvalidToken, ValidationException
+
+    size = int(params.get("maxResults") or 0) or HISTORY_PAGE_DEFAULT
+    if size > HISTORY_PAGE_MAX:
+        raise ValidationException(
+            f"1 validation error detected: Value '{size}' at 'maxResults' failed to satisfy "
+            f"constraint: Member must have value less than or equal to {HISTORY_PAGE_MAX}"
+        )
+    newest_first = bool(params.get("reverseOrder"))
+    with_data = params.get("includeExecutionData", True) is not False
+    # the token names the request it continues ("keep all other arguments unchanged") and the
+    # last event id returned, so events appended meanwhile neither repeat nor shift the pages
+    scope = [arn, newest_first, with_data]
+    after: int | None = None
+    if params.get("nextToken"):
+        try:
+            token = json.loads(base64.urlsafe_b64decode(str(params["nextToken"])))
+            after = int(token["after"])
+        except (ValueError, KeyError, TypeError):
+            raise InvalidToken("the token is not one GetExecutionHistory gave") from None
+        if token.get("scope") != scope:
+            raise InvalidToken("the token was given for other arguments") from None
+    ordered = list(reversed(events)) if newest_first else events
+    if after is not None:
+        ordered = [e for e in ordered if (e["id"] < after if newest_first else e["id"] > after)]
+    page = ordered[:size]
+    if not with_data:
+        page = [
+            {
+                key: {k: v for k, v in value.items() if k not in _EXECUTION_DATA}
+                if key.endswith("EventDetails") and isinstance(value, dict)
+                else value
+                for key, value in event.items()
+            }
+            for event in page
+        ]
+    more = len(ordered) > size
+    token_out = (
+        base64.urlsafe_b64encode(json.dumps({"scope": scope, "after": page[-1]["id"]}).encode()).decode()
+        if more
+        else None
+    )
+    return page, token_out
+
+
+@contextmanager
+def execution_history_pages() -> Iterator[None]:
+    """GetExecutionHistory as AWS answers it: ``maxResults`` pages (default 100, at most 1000),
+    ``nextToken``, ``reverseOrder``, and ``includeExecutionData: false`` without the data.
+
+    moto 5.2.5's ``stepfunctions/responses.py`` ``StepFunctionResponse.get_execution_history``
+    reads only ``executionArn`` and answers every event, oldest first, with its data: a caller
+    that pages, reads newest first or leaves the data out would pass here and fail on AWS.
+    """
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def get_execution_history(self: StepFunctionResponse) -> ActionResult:
+        arn = self._get_param("executionArn")
+        history = self.stepfunction_backend.get_execution_history(arn)
+        params = {
+            key: self._get_param(key)
+            for key in ("maxResults", "reverseOrder", "nextToken", "includeExecutionData")
+        }
+        events, token = _history_page(list(history["events"]), arn, params)
+        return ActionResult({"events": events, **({"nextToken": token} if token else {})})
+
+    with mock.patch.object(StepFunctionResponse, "get_execution_history", get_execution_history):
+        yield

@@ -25,6 +25,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from repolink_local.patches import (
     LambdaServiceError,
     VirtualClock,
+    execution_history_pages,
     function_name,
     in_process_lambdas,
     virtual_time,
@@ -415,3 +416,62 @@ def test_metrics_are_added_and_flushed_one_function_at_a_time() -> None:
     with metrics_one_at_a_time():
         assert Provider.add_metric is not original
     assert Provider.add_metric is original
+
+
+def test_execution_history_pages_orders_and_leaves_out_the_data_as_aws_does(aws: Aws) -> None:
+    steps = [f"Step {n}" for n in range(12)]
+    definition = {
+        "StartAt": steps[0],
+        "States": {
+            name: {"Type": "Pass", "Result": {"n": n}, "ResultPath": f"$.s{n}"}
+            | ({"Next": steps[n + 1]} if n + 1 < len(steps) else {"End": True})
+            for n, name in enumerate(steps)
+        },
+    }
+    with execution_history_pages():
+        finished = run(aws, definition, {"request": "x" * 100})
+        arn = aws.sfn.list_executions(
+            stateMachineArn=aws.sfn.list_state_machines()["stateMachines"][-1]["stateMachineArn"]
+        )["executions"][0]["executionArn"]
+
+        def pages(**params: Any) -> list[list[dict[str, Any]]]:
+            read, token = [], None
+            while True:
+                page = aws.sfn.get_execution_history(
+                    executionArn=arn, **params, **({"nextToken": token} if token else {})
+                )
+                read.append(page["events"])
+                token = page.get("nextToken")
+                if not token:
+                    return read
+
+        everything = [event for page in pages(maxResults=1000) for event in page]
+        assert len(everything) == 2 * len(steps) + 2  # started, entered/exited each, succeeded
+        # pages of maxResults (default 100), oldest first, and newest first with reverseOrder
+        by_five = pages(maxResults=5)
+        assert [len(page) for page in by_five] == [5] * 5 + [1]
+        assert [e["id"] for page in by_five for e in page] == [e["id"] for e in everything]
+        newest = pages(maxResults=5, reverseOrder=True)
+        assert [e["id"] for page in newest for e in page] == [e["id"] for e in reversed(everything)]
+        assert len(pages()[0]) == len(everything)
+        # without the execution data: no input, output or parameters, all else as it was
+        bare = pages(maxResults=1000, includeExecutionData=False)[0]
+        assert [(e["id"], e["type"]) for e in bare] == [(e["id"], e["type"]) for e in everything]
+        for event in bare:
+            for key, details in event.items():
+                if key.endswith("EventDetails"):
+                    assert not {"input", "output", "parameters"} & details.keys(), event
+        assert bare[1]["stateEnteredEventDetails"]["name"] == steps[0]
+        assert "input" in everything[1]["stateEnteredEventDetails"]  # the data was there
+        # what AWS refuses: a page over 1000, a token given for other arguments, a made-up token
+        with pytest.raises(ClientError, match="ValidationException"):
+            aws.sfn.get_execution_history(executionArn=arn, maxResults=1001)
+        token = aws.sfn.get_execution_history(executionArn=arn, maxResults=5, reverseOrder=True)["nextToken"]
+        with pytest.raises(ClientError, match="InvalidToken"):
+            aws.sfn.get_execution_history(executionArn=arn, maxResults=5, nextToken=token)
+        with pytest.raises(ClientError, match="InvalidToken"):
+            aws.sfn.get_execution_history(executionArn=arn, nextToken="bm90LWEtdG9rZW4=")
+    # moto alone answers every event, oldest first, whatever was asked: the patch is still needed
+    alone = aws.sfn.get_execution_history(executionArn=arn, maxResults=5, reverseOrder=True)
+    assert [e["id"] for e in alone["events"]] == [e["id"] for e in everything]
+    assert "nextToken" not in alone and finished.status == "SUCCEEDED"

@@ -1,6 +1,7 @@
 """Step Functions: start an onboarding execution idempotently, read it back."""
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from repolink.adapters.aws import call, client
@@ -53,14 +54,24 @@ def describe_execution(arn: str) -> dict[str, Any] | None:
         raise
 
 
-def execution_history(arn: str, *, limit: int = 1000) -> list[dict[str, Any]]:
-    """The execution's events, oldest first (at most ``limit``)."""
-    events: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"executionArn": arn, "maxResults": min(limit, 1000)}
-    while len(events) < limit:
+def history_pages(
+    arn: str, *, newest_first: bool, with_data: bool, page_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    """The execution's events, a page of at most ``page_size`` per GetExecutionHistory call.
+
+    Lazy: each page is read when the caller asks for it, so a caller that stops early pays for
+    the pages it read only. ``with_data=False`` leaves out every event's input and output
+    (``includeExecutionData``), which is most of an event's size.
+    """
+    params: dict[str, Any] = {
+        "executionArn": arn,
+        "maxResults": page_size,
+        "reverseOrder": newest_first,
+        "includeExecutionData": with_data,
+    }
+    while True:
         page = call(client("stepfunctions"), "GetExecutionHistory", **params)
-        events += page["events"]
+        yield list(page["events"])
         if not page.get("nextToken"):
-            break
+            return
         params["nextToken"] = page["nextToken"]
-    return events[:limit]

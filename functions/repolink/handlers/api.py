@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyVa
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.connections import connection_service
-from repolink.adapters.stepfunctions import describe_execution, execution_arn, execution_history
+from repolink.adapters.stepfunctions import describe_execution, execution_arn, history_pages
 from repolink.errors import ResourceConflict
 from repolink.models.api import MAX_BODY_BYTES, ErrorBody, FieldProblem, LinkAccepted
 from repolink.models.settings import get_entry_settings
@@ -171,7 +171,8 @@ def get_link(request_id: str) -> Response[LinkStatus | ErrorBody]:
     if execution is None or not may_see(execution, caller=caller, own_account=own_account):
         # another team's onboarding answers as if it did not exist
         return _error(404, f"no onboarding {request_id}")
-    status = link_status(request_id, execution, execution_history(arn))
+    # a bounded read of the history, newest first (workflow/status.py states the bound)
+    status = link_status(request_id, execution, lambda **page: history_pages(arn, **page))
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=status)
 
 

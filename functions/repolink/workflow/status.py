@@ -1,21 +1,56 @@
 """What ``GET /links/{id}`` answers, read from the execution itself (no second store to drift).
 
-The state outputs in the execution history hold everything: the connection (and its console
-link) after the create and check steps, CodeArtifact's results, each Proton link, and the final
-outcome with the error and cause.
+A finished onboarding says everything in its result: the detail "Report the outcome" returns
+(the connection, CodeArtifact's results, each Proton link, and on failure the step, error, cause
+and whether the connection was deleted). A succeeded execution's output *is* that detail, so
+DescribeExecution answers it; a failed one's detail is the output of "Report the outcome", a few
+events from the end of its history. A running onboarding is read from its newest events: the
+step it is in, and the connection (with its console link) from the newest "Create or reuse the
+connection" / "Check the handshake" exit. CodeArtifact's result of a running onboarding is from
+near the *start* of the history (the branch ends early): its exit is found among the oldest
+events read without data, then the events up to it are read with data.
+
+Bounded per GET, whatever the length of the wait (a 72-hour handshake at a 5-minute poll cap is
+~7,800 events): one DescribeExecution and at most ``NEWEST_PAGES + 2`` = 6 GetExecutionHistory
+calls, reading at most ``NEWEST_PAGES * NEWEST_PAGE + OLDEST_EVENTS`` = 100 events with their data
+and ``LOCATE_PAGE`` = 100 without. A succeeded onboarding: one call, ``STEP_PAGE`` = 5 events
+without data; a failed one: one call, ``NEWEST_PAGE`` = 10 events. Step Functions caps each
+event's data at 256 KiB, so the bytes are bounded too: 25 MiB in theory, 0.03-0.5 MB measured
+for the sample and a 57 KB request (docs/performance.md).
+What the bound costs: a running onboarding lists the Proton links in its newest 40 events (about
+5 repositories at a time), and CodeArtifact's result only once its exit is among the oldest 60
+events; the finished onboarding lists everything.
 """
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from repolink.models.rules import Doc
 from repolink.models.wire import Wire
 
+PARALLEL = "Connect and provision in parallel"
 CONNECTION_STEPS = ("Create or reuse the connection", "Check the handshake")
+DELETE_STEP = "Delete the pending connection"
 CODEARTIFACT_STEP = "Provision CodeArtifact"
+#: the CodeArtifact branch's other ends: nothing to provision, or provisioning failed
+CODEARTIFACT_ENDS = ("No CodeArtifact is needed", "Record that provisioning CodeArtifact failed")
+PROTON_MAP = "Link the Proton repositories"
 PROTON_STEP = "Link one Proton repository"
 OUTCOME_STEP = "Report the outcome"
+
+#: newest-first pages read with data: one page holds a whole poll iteration (9 events: Wait,
+#: Task, Choice entered and exited, the Task's scheduled/started/succeeded), so a waiting
+#: onboarding's connection is in the first page; the cap leaves room for the other branch's events
+NEWEST_PAGE, NEWEST_PAGES = 10, 4
+#: a running onboarding's CodeArtifact result: its exit is looked for among the oldest
+#: ``LOCATE_PAGE`` events, read without data, and read (with data, the events up to it) only when
+#: it is among the oldest ``OLDEST_EVENTS``: the CodeArtifact branch runs while the first checks
+#: poll (15 s, 30 s, 60 s...), so a minute of provisioning ends within about 40 events on AWS
+LOCATE_PAGE, OLDEST_EVENTS = 100, 60
+#: a succeeded onboarding's step: its last few events, without data
+STEP_PAGE = 5
 
 _STATUS: dict[str, Literal["running", "succeeded", "failed"]] = {
     "RUNNING": "running",
@@ -25,6 +60,14 @@ _STATUS: dict[str, Literal["running", "succeeded", "failed"]] = {
     "ABORTED": "failed",
     "PENDING_REDRIVE": "failed",
 }
+
+
+class HistoryPages(Protocol):
+    """The execution's history, a page per call, read lazily (``adapters.stepfunctions.history_pages``)."""
+
+    def __call__(
+        self, *, newest_first: bool, with_data: bool, page_size: int
+    ) -> Iterator[list[dict[str, Any]]]: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,65 +92,205 @@ class LinkStatus(Wire):
     stopped_at: str | None = None
 
 
-def _output(event: dict[str, Any]) -> dict[str, Any]:
+def _parsed(text: object) -> dict[str, Any]:
     try:
-        parsed = json.loads(event["stateExitedEventDetails"].get("output") or "{}")
+        parsed = json.loads(text) if isinstance(text, str) else {}
     except ValueError:
         return {}
     return parsed if isinstance(parsed, dict) else {}
 
 
-def link_status(request_id: str, execution: dict[str, Any], history: list[dict[str, Any]]) -> LinkStatus:
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass
+class _Found:
+    """What the events read so far say; newer findings win (the newest-first read comes first)."""
+
     step: str | None = None
-    connection: dict[str, Any] = {}
+    connection: dict[str, Any] | None = None
+    connection_deleted: bool = False
+    codeartifact: dict[str, Any] | None = None
+    codeartifact_done: bool = False
+    proton: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: every Proton iteration is among the events read (the Map's start was reached)
+    proton_all: bool = False
+    #: the detail "Report the outcome" returned
+    outcome: dict[str, Any] | None = None
+    #: the branches' start was reached: older events say nothing more
+    start_reached: bool = False
+    ids: set[int] = field(default_factory=set)
+
+    def state(self, state: dict[str, Any]) -> None:
+        """A branch's state (or a state exited in it): its ``handshake``, ``codeartifact``,
+        ``proton`` and ``cleanup`` results, whichever it holds (under ``result``, where a branch
+        keeps them, or at the top, where an older execution of the workflow kept them)."""
+        if isinstance(state.get("result"), dict):
+            state = state["result"]
+        connection = _dict(_dict(state.get("handshake")).get("connection"))
+        if connection.get("arn") and self.connection is None:
+            self.connection = connection
+        result = _dict(state.get("codeartifact")).get("result")
+        if isinstance(result, dict) and self.codeartifact is None:
+            self.codeartifact, self.codeartifact_done = result, True
+        proton = state.get("proton")
+        if isinstance(proton, list):
+            self.proton_all = True
+            for item in proton:
+                self.proton_item(_dict(item))
+        if _dict(state.get("cleanup")).get("deleted"):
+            self.connection_deleted = True
+
+    def proton_item(self, item: dict[str, Any]) -> None:
+        linked = _dict(item.get("result"))
+        if item.get("status") == "linked" and linked.get("arn"):
+            self.proton.setdefault(str(linked["arn"]), linked)
+
+    def event(self, event: dict[str, Any], *, newest_first: bool) -> None:
+        self.ids.add(int(event.get("id", 0)))
+        if event.get("type") == "ExecutionStarted":
+            self.start_reached = True
+        entered = event.get("stateEnteredEventDetails")
+        if entered is not None:
+            name = entered.get("name")
+            if self.step is None and newest_first:
+                self.step = name
+            if name == PARALLEL:
+                self.start_reached = True
+            elif name == PROTON_MAP:
+                self.proton_all = True
+            elif name == PROTON_STEP and self.connection is None:
+                # each Proton link is given the (available) connection
+                connection = _dict(_parsed(entered.get("input")).get("connection"))
+                self.connection = connection if connection.get("arn") else None
+            return
+        exited = event.get("stateExitedEventDetails")
+        if exited is None:
+            return
+        name, output = exited.get("name"), _parsed(exited.get("output"))
+        if name in CONNECTION_STEPS or name == CODEARTIFACT_STEP:
+            self.state(output)
+        elif name in CODEARTIFACT_ENDS:
+            self.codeartifact_done = True
+        elif name == DELETE_STEP:
+            self.state(output)
+        elif name == PROTON_STEP:
+            self.proton_item(output)
+        elif name == PARALLEL:
+            for branch in output.get("branches") or []:
+                self.state(_dict(branch))
+        elif name == OUTCOME_STEP and self.outcome is None:
+            detail = _dict(_dict(output.get("outcome")).get("detail"))
+            self.outcome = detail or None
+
+
+def _wants(execution: dict[str, Any]) -> tuple[bool, bool, bool]:
+    """Whether the request asked for a connection, Proton links, CodeArtifact."""
+    request = _dict(_parsed(execution.get("input")).get("request"))
+    return (
+        request.get("connection") is not None,
+        request.get("proton") is not None,
+        request.get("codeartifact") is not None,
+    )
+
+
+def _read_newest(found: _Found, pages: HistoryPages, execution: dict[str, Any]) -> None:
+    want_connection, want_proton, _ = _wants(execution)
+    read = pages(newest_first=True, with_data=True, page_size=NEWEST_PAGE)
+    for _, page in zip(range(NEWEST_PAGES), read, strict=False):
+        for event in page:
+            found.event(event, newest_first=True)
+        if found.outcome is not None or found.start_reached:
+            return
+        if execution.get("status") == "RUNNING" and (found.connection or not want_connection):
+            pending = _dict(found.connection).get("status") == "PENDING"
+            if not want_proton or pending or found.proton_all:
+                return
+
+
+def _read_oldest(found: _Found, pages: HistoryPages) -> None:
+    """A running onboarding's CodeArtifact result: its branch ends near the history's start."""
+    located = next(iter(pages(newest_first=False, with_data=False, page_size=LOCATE_PAGE)), [])
+    for position, event in enumerate(located, start=1):
+        name = (event.get("stateExitedEventDetails") or {}).get("name")
+        if name in CODEARTIFACT_ENDS:
+            found.codeartifact_done = True
+            return
+        if name == CODEARTIFACT_STEP:
+            if position <= OLDEST_EVENTS:
+                read = pages(newest_first=False, with_data=True, page_size=position)
+                for older in next(iter(read), []):
+                    found.event(older, newest_first=False)
+            return
+
+
+def _from_outcome(found: _Found, detail: dict[str, Any]) -> None:
+    """Everything a finished onboarding did, from the detail "Report the outcome" returned."""
+    connection = _dict(detail.get("connection"))
+    if connection.get("arn"):
+        found.connection = connection
+    found.connection_deleted = bool(detail.get("connectionDeleted"))
+    codeartifact = detail.get("codeartifact")
+    found.codeartifact = codeartifact if isinstance(codeartifact, dict) else None
+    found.proton = {}
+    for linked in detail.get("protonRepositories") or []:
+        found.proton_item({"status": "linked", "result": linked})
+
+
+def _resources(found: _Found) -> list[Resource]:
     resources: dict[str, Resource] = {}
-    outcome: dict[str, Any] = {}
-    for event in history:
-        if "stateEnteredEventDetails" in event:
-            step = event["stateEnteredEventDetails"]["name"]
-            continue
-        if "stateExitedEventDetails" not in event:
-            continue
-        name, output = event["stateExitedEventDetails"]["name"], _output(event)
-        if name != PROTON_STEP and isinstance(output.get("result"), dict):
-            output = output["result"]  # a branch keeps its results under $.result
-        if name in CONNECTION_STEPS:
-            connection = output.get("handshake", {}).get("connection", connection)
-        elif name == CODEARTIFACT_STEP:
-            result = output.get("codeartifact", {}).get("result", {})
-            if result.get("domainArn"):
-                resources[result["domainArn"]] = Resource(
-                    type="codeartifact:domain", name=result["domain"], arn=result["domainArn"]
-                )
-            for repo in result.get("repositories", []):
-                resources[repo["arn"]] = Resource(
-                    type="codeartifact:repository", name=repo["name"], arn=repo["arn"]
-                )
-        elif name == PROTON_STEP and output.get("status") == "linked":
-            linked = output.get("result", {})
-            resources[linked["arn"]] = Resource(
-                type="proton:repository", name=linked["name"], arn=linked["arn"]
-            )
-        elif name == OUTCOME_STEP:
-            outcome = output.get("outcome", {}).get("detail", {})
-    if connection.get("arn") and not outcome.get("connectionDeleted"):
+    result = found.codeartifact or {}
+    if result.get("domainArn"):
+        resources[result["domainArn"]] = Resource(
+            type="codeartifact:domain", name=result["domain"], arn=result["domainArn"]
+        )
+    for repo in result.get("repositories", []):
+        resources[repo["arn"]] = Resource(type="codeartifact:repository", name=repo["name"], arn=repo["arn"])
+    for arn, linked in found.proton.items():
+        resources[arn] = Resource(type="proton:repository", name=linked.get("name", ""), arn=arn)
+    connection = found.connection or {}
+    if connection.get("arn") and not found.connection_deleted:
         kind = f"{connection.get('service', 'codeconnections')}:connection"
         resources.setdefault(
             connection["arn"], Resource(type=kind, name=connection.get("name", ""), arn=connection["arn"])
         )
+    return list(resources.values())
+
+
+def link_status(request_id: str, execution: dict[str, Any], pages: HistoryPages) -> LinkStatus:
+    """The onboarding's status from ``execution`` (DescribeExecution) and a bounded read of
+    ``pages``: see the module docstring for what is read and the bound."""
     status = _STATUS.get(str(execution.get("status")), "failed")
+    found = _Found()
+    output = _parsed(execution.get("output"))
+    if status == "succeeded" and output.get("status") == "succeeded":
+        found.outcome = output
+        for page in pages(newest_first=True, with_data=False, page_size=STEP_PAGE):
+            for event in page:
+                found.event(event, newest_first=True)
+            break
+    else:
+        _read_newest(found, pages, execution)
+        codeartifact_unread = _wants(execution)[2] and not found.codeartifact_done
+        if status == "running" and codeartifact_unread and not found.start_reached:
+            _read_oldest(found, pages)
+    if found.outcome is not None:
+        _from_outcome(found, found.outcome)
+    outcome = found.outcome or {}
+    connection = found.connection or {}
     pending = status == "running" and connection.get("status") == "PENDING"
-    error = outcome.get("error") or execution.get("error")
+    failed = status == "failed"
     return LinkStatus(
         request_id=request_id,
         status=status,
-        step=step,
+        step=found.step,
         connection_status=connection.get("status"),
         connection_arn=connection.get("arn"),
         console_url=connection.get("consoleUrl") if pending else None,
-        resources=list(resources.values()),
-        error=error if status == "failed" else None,
-        cause=(outcome.get("cause") or execution.get("cause")) if status == "failed" else None,
+        resources=_resources(found),
+        error=(outcome.get("error") or execution.get("error")) if failed else None,
+        cause=(outcome.get("cause") or execution.get("cause")) if failed else None,
         started_at=str(execution["startDate"]) if execution.get("startDate") else None,
         stopped_at=str(execution["stopDate"]) if execution.get("stopDate") else None,
     )

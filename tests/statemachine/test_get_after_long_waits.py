@@ -1,0 +1,261 @@
+"""GET /links/{id} after 30 and 72 hours of waiting for the handshake (issue 12, item 3).
+
+The real ASL runs on the virtual clock at the deployment's default poll cap (PollCapSeconds=300:
+a check every 5 minutes, ~108 history events an hour), so a 72-hour wait is ~7,800 events. GET
+must still name the right step, the connection and every resource, reading a bounded part of
+that history: the GetExecutionHistory calls the API function makes are counted on its client.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from repolink.workflow import status as get_status
+from repolink_local.deployment import request_id_of
+from repolink_local.engine import ExecutionResult, LocalEngine
+from repolink_local.patches import VirtualClock
+from repolink_local.standins import HandshakePolicy, StandIns
+
+pytestmark = pytest.mark.statemachine
+
+HOUR = 3600
+#: GetExecutionHistory calls a GET may make, and the events it may read (status.py's bound)
+MAX_HISTORY_CALLS = get_status.NEWEST_PAGES + 2
+MAX_EVENTS_WITH_DATA = get_status.NEWEST_PAGES * get_status.NEWEST_PAGE + get_status.OLDEST_EVENTS
+MAX_EVENTS_WITHOUT_DATA = get_status.LOCATE_PAGE
+#: GetExecutionHistory response bytes a GET of the sample request may read (measured ~0.1-0.3 MB)
+MAX_BYTES = 1_000_000
+#: the generic cause of the Fail state: GET names the real one
+GENERIC_CAUSE = "See the RepositoryLinkFailed event"
+WAIT = "Wait before checking the handshake"
+
+
+class PausingClock(VirtualClock):
+    """The virtual clock, holding the workflow in a Wait state once each of ``pauses`` (seconds
+    waited) is reached, until :meth:`resume`: GET is asked of an onboarding still waiting."""
+
+    def __init__(self, *pauses: float) -> None:
+        super().__init__()
+        self._started = self.now()
+        self._pauses = sorted(pauses)
+        self.paused = threading.Event()
+        self._resumed = threading.Event()
+        self._closed = False
+
+    def wait(self, seconds: float) -> None:
+        super().wait(seconds)
+        if self._pauses and self.now() - self._started >= self._pauses[0] and not self._closed:
+            self._pauses.pop(0)
+            self._resumed.clear()
+            self.paused.set()
+            self._resumed.wait(timeout=300)
+
+    def reached(self) -> float:
+        """Block until the workflow pauses; the hours waited so far."""
+        assert self.paused.wait(timeout=240), "the workflow never reached the pause"
+        self.paused.clear()
+        return (self.now() - self._started) / HOUR
+
+    def resume(self, *, for_good: bool = False) -> None:
+        self._closed = self._closed or for_good
+        self._resumed.set()
+
+
+class HistoryReads:
+    """Every GetExecutionHistory call the API function's client makes, and the bytes answered."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.bytes = 0
+        #: events answered with their data, and without
+        self.with_data = self.without_data = 0
+        self.requests: list[dict[str, Any]] = []
+
+    def before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.requests.append(dict(params))
+
+    def after(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+        self.bytes += len(http_response.content)
+        if model.name == "GetExecutionHistory":
+            counted = len(parsed.get("events", []))
+            if self.requests[-1].get("includeExecutionData", True):
+                self.with_data += counted
+            else:
+                self.without_data += counted
+
+
+@contextmanager
+def counted() -> Iterator[HistoryReads]:
+    from repolink.adapters.aws import client
+
+    reads = HistoryReads()
+    events = client("stepfunctions").meta.events
+    events.register("provide-client-params.sfn.GetExecutionHistory", reads.before)
+    events.register("after-call.sfn", reads.after)
+    try:
+        yield reads
+    finally:
+        events.unregister("provide-client-params.sfn.GetExecutionHistory", reads.before)
+        events.unregister("after-call.sfn", reads.after)
+
+
+def get(engine: LocalEngine, request_id: str) -> tuple[dict[str, Any], HistoryReads]:
+    with counted() as reads:
+        code, _, answer = engine.api("GET", f"/links/{request_id}")
+    assert code == 200, answer
+    return answer, reads
+
+
+def assert_bounded(reads: HistoryReads) -> None:
+    assert reads.calls["DescribeExecution"] == 1
+    assert 1 <= reads.calls["GetExecutionHistory"] <= MAX_HISTORY_CALLS
+    assert reads.with_data <= MAX_EVENTS_WITH_DATA
+    assert reads.without_data <= MAX_EVENTS_WITHOUT_DATA
+    assert reads.bytes <= MAX_BYTES
+    for request in reads.requests:  # never the whole history: small pages, the data only where needed
+        with_data = request.get("includeExecutionData", True)
+        assert request["maxResults"] <= (
+            max(get_status.NEWEST_PAGE, get_status.OLDEST_EVENTS) if with_data else get_status.LOCATE_PAGE
+        )
+
+
+def history_size(engine: LocalEngine, arn: str) -> tuple[int, int]:
+    """(events, bytes) of the whole history with data: what reading it all would cost."""
+    import boto3
+
+    sfn = boto3.client("stepfunctions")
+    events = size = 0
+    params: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**params)
+        events += len(page["events"])
+        size += len(json.dumps(page["events"], default=str))
+        if not page.get("nextToken"):
+            return events, size
+        params["nextToken"] = page["nextToken"]
+
+
+@pytest.fixture
+def request_body(sample_event: Any) -> dict[str, Any]:
+    from repolink.models.validation import validate_request
+
+    return validate_request(copy.deepcopy(sample_event("onboarding.json"))).wire()
+
+
+def kinds(answer: dict[str, Any]) -> list[str]:
+    return sorted(r["type"] for r in answer["resources"])
+
+
+def assert_pending(answer: dict[str, Any], reads: HistoryReads) -> None:
+    # running, waiting for the pending handshake, with the link a person needs
+    assert answer["status"] == "running" and answer["step"] == WAIT, answer
+    assert answer["connectionStatus"] == "PENDING"
+    assert "codesuite/settings" in answer["consoleUrl"]
+    # listing what exists so far: the connection and CodeArtifact (done in the first minutes)
+    assert kinds(answer) == [
+        "codeartifact:domain",
+        "codeartifact:repository",
+        "codeartifact:repository",
+        "codeconnections:connection",
+    ]
+    assert_bounded(reads)
+
+
+def assert_succeeded(answer: dict[str, Any], reads: HistoryReads, result: ExecutionResult) -> None:
+    # the last step, the available connection and every resource, Proton's too
+    assert answer["status"] == "succeeded" and answer["step"] == "Onboarding complete", answer
+    assert answer["connectionStatus"] == "AVAILABLE" and answer["consoleUrl"] is None
+    assert kinds(answer) == [
+        "codeartifact:domain",
+        "codeartifact:repository",
+        "codeartifact:repository",
+        "codeconnections:connection",
+        "proton:repository",
+    ]
+    assert result.output is not None
+    assert {r["arn"] for r in answer["resources"]} == set(result.output["arns"])
+    # from DescribeExecution's output and the last few events, without their data
+    assert_bounded(reads)
+    assert reads.requests == [
+        {
+            "executionArn": result.execution_arn,
+            "maxResults": get_status.STEP_PAGE,
+            "reverseOrder": True,
+            "includeExecutionData": False,
+        }
+    ]
+
+
+def test_get_at_30_and_72_hours_pending_then_after_completing_at_72(request_body: dict[str, Any]) -> None:
+    # Given a one-week timeout, and a person who completes the handshake after 72 hours
+    body = request_body | {"handshakeTimeoutHours": 168}
+    request_id = request_id_of(body)
+    clock = PausingClock(30 * HOUR, 72 * HOUR)
+    standins = StandIns(handshake=HandshakePolicy("at", seconds=72 * HOUR + 600))
+    with LocalEngine(standins, clock=clock, log_level="WARNING") as engine:
+        arn = engine.start(request_id, body)
+        asked: dict[int, tuple[dict[str, Any], HistoryReads, int, int]] = {}
+        try:
+            for hours in (30, 72):
+                # When GET is asked while it waits, after `hours`
+                assert clock.reached() >= hours
+                answer, reads = get(engine, request_id)
+                asked[hours] = (answer, reads, *history_size(engine, arn))
+                clock.resume()
+        finally:
+            clock.resume(for_good=True)
+        result = engine.wait(arn, deadline_seconds=240)
+        answer, reads = get(engine, request_id)
+    for hours, (pending, pending_reads, events, size) in asked.items():
+        # Then it is pending, read from a bounded part of a long history
+        assert_pending(pending, pending_reads)
+        assert events >= 100 * hours and pending_reads.bytes * 20 < size, (events, size, pending_reads.bytes)
+    # and once the handshake completed, after the 72 hours, it succeeded with everything linked
+    assert result.status == "SUCCEEDED" and sum(result.waits) >= 72 * HOUR
+    assert_succeeded(answer, reads, result)
+
+
+def test_get_after_completing_at_30_hours(request_body: dict[str, Any]) -> None:
+    body = request_body | {"handshakeTimeoutHours": 168}
+    request_id = request_id_of(body)
+    standins = StandIns(handshake=HandshakePolicy("at", seconds=30 * HOUR))
+    with LocalEngine(standins, log_level="WARNING") as engine:
+        result = engine.run(request_id, body, deadline_seconds=240)
+        answer, reads = get(engine, request_id)
+    assert result.status == "SUCCEEDED" and sum(result.waits) >= 30 * HOUR
+    assert len(result.history) >= 100 * 30
+    assert_succeeded(answer, reads, result)
+
+
+@pytest.mark.parametrize("hours", [30, 72])
+def test_get_after_the_handshake_times_out_and_the_connection_is_deleted(
+    request_body: dict[str, Any], hours: int
+) -> None:
+    # Given nobody completes the handshake within `hours`, and cleanup was asked
+    body = request_body | {"handshakeTimeoutHours": hours, "cleanupOnTimeout": True}
+    request_id = request_id_of(body)
+    with LocalEngine(StandIns(handshake=HandshakePolicy("never")), log_level="WARNING") as engine:
+        result = engine.run(request_id, body, deadline_seconds=240)
+        answer, reads = get(engine, request_id)
+    assert result.status == "FAILED" and "Delete the pending connection" in result.states_entered
+    assert len(result.history) >= 100 * hours
+    failed = result.events_of("RepositoryLinkFailed")[0]
+    # Then GET names the real error and cause, not the Fail state's generic ones
+    assert answer["status"] == "failed" and answer["step"] == "Onboarding failed"
+    assert answer["error"] == "HandshakeTimedOut" and answer["cause"] == failed["cause"]
+    assert GENERIC_CAUSE not in answer["cause"]
+    # and no longer lists the deleted connection, only what remains
+    assert kinds(answer) == ["codeartifact:domain", "codeartifact:repository", "codeartifact:repository"]
+    assert answer["connectionArn"] == failed["connection"]["arn"]
+    # from the newest page of the history
+    assert_bounded(reads)
+    assert reads.calls["GetExecutionHistory"] == 1
