@@ -222,6 +222,8 @@ class LocalEngine:
         # one execution environment per function: like Lambda, it runs one invocation at a time
         self._environments = {name: threading.Lock() for name in self.functions}
         self.sdk_retry_sleeps: list[float] = []
+        #: every failed attempt of an asynchronous invocation (function, error): Lambda retried it
+        self.failed_attempts: list[tuple[str, str]] = []
         self.counter = _CallCounter()
         self._stack = ExitStack()
         self._threads_before: set[threading.Thread] = set()
@@ -508,6 +510,7 @@ class LocalEngine:
                 return self.invoke(function_name, event)
             except Exception as exc:
                 error = exc
+                self.failed_attempts.append((function_name, f"{type(exc).__name__}: {exc}"))
         answer: dict[str, Any] = {"status": "failed", "attempts": attempts, "error": type(error).__name__}
         if destination is None:
             return answer

@@ -24,7 +24,7 @@ from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.patches import VirtualClock
 from repolink_local.standins import HandshakePolicy, StandIns
 
-pytestmark = pytest.mark.statemachine
+pytestmark = [pytest.mark.statemachine, pytest.mark.slow]
 
 HOUR = 3600
 #: GetExecutionHistory calls a GET may make, and the events it may read (status.py's bound)

@@ -76,7 +76,7 @@ def test_the_history_quota_fails_the_execution_as_aws_does_and_no_catch_sees_it(
     assert result.events_of("RepositoryLinkFailed") == []
 
 
-@pytest.mark.invariant  # about 2,400 handshake checks: run without the coverage tracer
+@pytest.mark.slow  # about 2,400 handshake checks: run without the coverage tracer
 def test_the_longest_wait_a_dev_deployment_accepts_runs_to_its_end_within_the_quota() -> None:
     # Given the dev profile's PollCapSeconds=120 and the longest handshake timeout it accepts
     hours = longest_timeout_hours(base=15, cap=120, upper=168)

@@ -12,7 +12,7 @@ import pytest
 from repolink.models.validation import validate_request
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import LocalEngine
-from repolink_local.standins import HandshakePolicy, StandIns
+from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 
 pytestmark = pytest.mark.statemachine
 
@@ -39,3 +39,22 @@ def test_when_the_report_step_fails_for_good_the_workflow_itself_publishes_the_f
     # and it is a RepositoryLinkFailed event as the published schema describes it
     (event,) = [e for e in result.events if e["detail-type"] == "RepositoryLinkFailed"]
     jsonschema.validate(event, json.loads((SCHEMAS / "RepositoryLinkFailed.json").read_text()))
+
+
+def test_codeartifact_throttled_past_every_retry_fails_naming_the_call_and_keeps_what_was_done(
+    run_onboarding: Any, onboarding_request: dict[str, Any]
+) -> None:
+    # every CreateRepository is throttled: botocore's retries, then the state machine's, run out
+    throttled = [FaultRule("ThrottlingException", "codeartifact:CreateRepository", 1.0)]
+    result, standins = run_onboarding(onboarding_request, faults=throttled)
+    (failed,) = result.events_of("RepositoryLinkFailed")
+    # the failure names the call that was throttled, not just the step
+    assert failed["step"] == "CodeArtifact.CreateRepository:pypi-store"
+    assert failed["error"] == "TransientAwsError" and "ThrottlingException" in failed["cause"]
+    # and says what exists: the domain this onboarding made on its first attempt
+    domain = failed["codeartifact"]["domainArn"]
+    assert domain and domain in failed["arns"]
+    assert standins.codeartifact.domains  # it is really there
+    # the step ran as often as the state machine allows, the last attempt reporting instead of throwing
+    assert result.states_entered.count("Provision CodeArtifact") == 1
+    assert result.lambda_invocations["ProvisionCodeArtifactFunction"] == 9

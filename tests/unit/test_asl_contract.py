@@ -97,3 +97,12 @@ def test_the_only_other_task_is_the_workflows_own_failure_event_retried_and_caug
     (retrier,) = state["Retry"]
     assert retrier["ErrorEquals"] == ["States.ALL"] and retrier["JitterStrategy"] == "FULL"
     assert any("States.ALL" in c["ErrorEquals"] for c in state["Catch"])
+
+
+def test_the_codeartifact_step_knows_its_last_attempt() -> None:
+    from repolink.handlers.provision_codeartifact import TRANSIENT_RETRIES
+
+    state = dict(TASKS)["Provision CodeArtifact"]
+    (transient,) = [r for r in state["Retry"] if r["ErrorEquals"] == ["TransientAwsError"]]
+    assert transient["MaxAttempts"] == TRANSIENT_RETRIES
+    assert state["Parameters"]["Payload"]["retryCount.$"] == "$$.State.RetryCount"

@@ -10,11 +10,18 @@ from repolink.models.state import ProvisionCodeArtifactInput
 from repolink.observability import logger, metrics
 from repolink.targets.codeartifact import CodeArtifactTarget
 
+#: the ASL's Retry on TransientAwsError for "Provision CodeArtifact" (MaxAttempts counts retries);
+#: tests/unit/test_asl_contract.py holds the two together
+TRANSIENT_RETRIES = 8
+
 
 @task_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = ProvisionCodeArtifactInput.from_wire(event)
-    result = CodeArtifactTarget().apply(task.codeartifact)
+    # on the step's last attempt a transient error is reported with what was done (the domain,
+    # the repositories so far), not thrown into a Catch that knows none of it
+    last = task.retry_count >= TRANSIENT_RETRIES
+    result = CodeArtifactTarget().apply(task.codeartifact, last_attempt=last)
     logger.info(
         "codeartifact provisioned",
         status=result.status,

@@ -93,6 +93,8 @@ class ProtonLinkResult(Wire):
 class ProvisionCodeArtifactInput(Wire):
     request_id: str
     codeartifact: CodeArtifactSpec
+    #: ``$$.State.RetryCount``: how many times the state machine has retried this step
+    retry_count: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,11 +27,14 @@ class CodeArtifactTarget:
     section = "codeartifact"
     needs_connection = False
 
-    def apply(self, spec: CodeArtifactSpec, context: None = None) -> CodeArtifactResult:
+    def apply(
+        self, spec: CodeArtifactSpec, context: None = None, *, last_attempt: bool = False
+    ) -> CodeArtifactResult:
         """Provision everything; a permanent failure is reported with what was done before it.
 
         Transient errors (:class:`TransientAwsError`) propagate so the state machine retries the
-        whole step, which is safe because every part of it is idempotent.
+        whole step, which is safe because every part of it is idempotent; on the ``last_attempt``
+        the state machine has, one is reported like a permanent failure, with what was done.
         """
         result = CodeArtifactResult(status="succeeded", domain=spec.domain)
         step = "EnsureDomain"
@@ -58,8 +61,11 @@ class CodeArtifactTarget:
                     )
                 )
                 result = replace(result, repositories=list(done))
-        except TransientAwsError:
-            raise
+        except TransientAwsError as exc:
+            if not last_attempt:
+                raise
+            failure = Failure(step=f"CodeArtifact.{step}", error=type(exc).__name__, cause=str(exc))
+            return replace(result, status="failed", failure=failure)
         except RepolinkError as exc:
             failure = Failure(step=f"CodeArtifact.{step}", error=type(exc).__name__, cause=str(exc))
             return replace(result, status="failed", failure=failure)
