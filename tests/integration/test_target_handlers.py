@@ -68,8 +68,10 @@ CODEARTIFACT = {
 }
 
 
-def provision(ctx: Any, spec: dict[str, Any] | None = None) -> dict[str, Any]:
-    return provision_codeartifact.handler({"requestId": "rl-1", "codeartifact": spec or CODEARTIFACT}, ctx)
+def provision(ctx: Any, spec: dict[str, Any] | None = None, request_id: str = "rl-1") -> dict[str, Any]:
+    return provision_codeartifact.handler(
+        {"requestId": request_id, "codeartifact": spec or CODEARTIFACT}, ctx
+    )
 
 
 def test_codeartifact_in_dependency_order_with_external_connection(
@@ -88,9 +90,14 @@ def test_codeartifact_rerun_creates_nothing_new(standins: Any, lambda_context: A
     provision(lambda_context)
     calls_before = standins.calls["codeartifact:CreateRepository"]
     again = provision(lambda_context)
-    assert again["status"] == "succeeded" and again["domainCreated"] is False
-    assert {r["outcome"] for r in again["repositories"]} == {"existing"}
+    # the same onboarding's retry: what it made is still its own (the ownership tag says so)
+    assert again["status"] == "succeeded" and again["domainCreated"] is True
+    assert {r["outcome"] for r in again["repositories"]} == {"created"}
     assert standins.calls["codeartifact:CreateRepository"] == calls_before  # described first: both exist
+    # another onboarding finds them existing
+    other = provision(lambda_context, request_id="rl-2")
+    assert other["domainCreated"] is False and {r["outcome"] for r in other["repositories"]} == {"existing"}
+    assert standins.calls["codeartifact:CreateRepository"] == calls_before
     assert standins.calls["codeartifact:AssociateExternalConnection"] == 1
     names = boto3.client("codeartifact").list_repositories_in_domain(domain="acme")["repositories"]
     assert sorted(r["name"] for r in names) == ["pypi-store", "team-python"]

@@ -51,10 +51,48 @@ def test_codeartifact_throttled_past_every_retry_fails_naming_the_call_and_keeps
     # the failure names the call that was throttled, not just the step
     assert failed["step"] == "CodeArtifact.CreateRepository:pypi-store"
     assert failed["error"] == "TransientAwsError" and "ThrottlingException" in failed["cause"]
-    # and says what exists: the domain this onboarding made on its first attempt
+    # and says what exists: the domain this onboarding made on its first attempt, as its own
+    # (the ownership tag says so, though every later attempt found it existing)
     domain = failed["codeartifact"]["domainArn"]
     assert domain and domain in failed["arns"]
+    assert failed["codeartifact"]["domainCreated"] is True
     assert standins.codeartifact.domains  # it is really there
     # the step ran as often as the state machine allows, the last attempt reporting instead of throwing
     assert result.states_entered.count("Provision CodeArtifact") == 1
     assert result.lambda_invocations["ProvisionCodeArtifactFunction"] == 9
+
+
+def test_a_repository_whose_creation_answer_was_lost_is_reported_as_created(
+    run_onboarding: Any, onboarding_request: dict[str, Any]
+) -> None:
+    # the first CreateRepository takes effect but its answer is lost: the retry meets "exists"
+    lost = [FaultRule("LostResponse", "codeartifact:CreateRepository", 1.0, times=1)]
+    result, standins = run_onboarding(onboarding_request, faults=lost)
+    (done,) = result.events_of("RepositoryLinkCompleted")
+    outcomes = {r["name"]: r["outcome"] for r in done["codeartifact"]["repositories"]}
+    assert outcomes == {"pypi-store": "created", "team-python": "created"}
+    assert done["codeartifact"]["domainCreated"] is True
+    assert len(standins.codeartifact.repositories) == 2
+
+
+def test_what_another_onboarding_created_stays_existing(
+    run_onboarding: Any, onboarding_request: dict[str, Any]
+) -> None:
+    def earlier(standins: StandIns) -> None:  # another request made the shared store before
+        standins.codeartifact.CreateDomain({"domain": "acme", "tags": []})
+        standins.codeartifact.CreateRepository(
+            {
+                "domain": "acme",
+                "repository": "pypi-store",
+                "tags": [{"key": "repolink:request-id", "value": "rl-0"}],
+            }
+        )
+        standins.codeartifact.AssociateExternalConnection(
+            {"domain": "acme", "repository": "pypi-store", "externalConnection": "public:pypi"}
+        )
+
+    result, _ = run_onboarding(onboarding_request, prepare=earlier)
+    (done,) = result.events_of("RepositoryLinkCompleted")
+    outcomes = {r["name"]: r["outcome"] for r in done["codeartifact"]["repositories"]}
+    assert outcomes == {"pypi-store": "existing", "team-python": "created"}
+    assert done["codeartifact"]["domainCreated"] is False

@@ -723,12 +723,17 @@ def test_a_tag_value_that_is_not_a_string_is_refused_at_its_key_unchanged() -> N
     assert_rejected(connection_only(tags={"cost_center": 42}), 'connection.tags["cost_center"]', "string")
 
 
-def test_200_tags_are_accepted_and_201_refused() -> None:
-    many = {f"key-{i}": "v" for i in range(201)}
-    place = TAG_PLACES[1]  # codeartifact.tags: AWS's 200, all the request's
+@pytest.mark.parametrize("place", TAG_PLACES[1:3], ids=lambda p: p[0])
+def test_codeartifact_takes_199_tags_as_repolink_adds_its_ownership_tag(place: tuple[str, Json, Any]) -> None:
+    many = {f"key-{i}": "v" for i in range(200)}
 
-    validate_request(tagged(place, dict(list(many.items())[:200])))
-    assert_rejected(tagged(place, many), "codeartifact.tags", "at most 200")
+    validate_request(tagged(place, dict(list(many.items())[:199])))
+    assert_rejected(tagged(place, many), place[0], "at most 199")
+    assert_rejected(
+        tagged(place, {"repolink:request-id": "rl-forged"}),
+        f'{place[0]}["repolink:request-id"]',
+        "sets itself",
+    )
 
 
 def test_a_connection_takes_198_tags_as_repolink_adds_two() -> None:

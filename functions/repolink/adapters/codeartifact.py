@@ -14,6 +14,7 @@ OPERATIONS: dict[str, frozenset[str]] = {
             "DescribeRepository",
             "CreateRepository",
             "AssociateExternalConnection",
+            "ListTagsForResource",
         }
     )
 }
@@ -95,6 +96,12 @@ def create_repository(
     if description:
         params["description"] = description
     return _repository(call(client("codeartifact"), "CreateRepository", **params)["repository"])
+
+
+def tags_of(arn: str) -> dict[str, str]:
+    """A domain's or repository's tags."""
+    raw = call(client("codeartifact"), "ListTagsForResource", resourceArn=arn)
+    return {t["key"]: t["value"] for t in raw.get("tags", [])}
 
 
 def associate_external_connection(domain: str, owner: str | None, name: str, connection: str) -> Repository:

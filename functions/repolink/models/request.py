@@ -79,6 +79,10 @@ TAGS_MAX = 200
 #: set them, and they count against the connection's 200
 RESERVED_CONNECTION_TAGS = ("repolink:request-id", "repolink:owner-account")
 CONNECTION_TAGS_MAX = TAGS_MAX - len(RESERVED_CONNECTION_TAGS)
+#: the tag repolink puts on every CodeArtifact domain and repository it creates: the onboarding's
+#: request id, so a retried step knows what it made itself (it counts against the 200 too)
+RESERVED_CODEARTIFACT_TAG = RESERVED_CONNECTION_TAGS[0]
+CODEARTIFACT_TAGS_MAX = TAGS_MAX - 1
 PROTON_TAGS_MAX = 50
 """proton's ``TagList`` allows 50 tags, not 200."""
 
@@ -135,8 +139,12 @@ def _tag_violations(tags: Mapping[str, str], limit: int) -> list[Violation]:
     return violations
 
 
-def _check_tags(tags: dict[str, str]) -> dict[str, str]:
-    if violations := _tag_violations(tags, TAGS_MAX):
+def _check_codeartifact_tags(tags: dict[str, str]) -> dict[str, str]:
+    violations = _tag_violations(tags, CODEARTIFACT_TAGS_MAX)
+    violations += [
+        ((key,), "is a tag repolink sets itself") for key in tags if key == RESERVED_CODEARTIFACT_TAG
+    ]
+    if violations:
         raise RuleViolations(violations)
     return tags
 
@@ -196,7 +204,7 @@ def _kms_key_arn(max_length: int, extra: re.Pattern[str] | None = None, note: st
     return Check(check)
 
 
-Tags = Annotated[dict[str, str], Check(_check_tags)]
+CodeArtifactTags = Annotated[dict[str, str], Check(_check_codeartifact_tags)]
 """Resource tags: at most 200, keys 1-128 and values 0-256 characters from AWS's tag character set."""
 ConnectionTags = Annotated[dict[str, str], Check(_check_connection_tags)]
 """A connection's tags: as :data:`Tags`, less the ones repolink reserves for itself."""
@@ -362,7 +370,7 @@ class CodeArtifactRepositorySpec(Wire):
         default_factory=list
     )
     external_connection: Annotated[str, Check(_check_external_connection)] | None = None
-    tags: Tags = field(default_factory=dict)
+    tags: CodeArtifactTags = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         problems = Problems()
@@ -392,7 +400,7 @@ class CodeArtifactSpec(Wire):
     domain_owner: AccountId | None = None
     create_domain: Flag = False
     encryption_key: Annotated[str, _kms_key_arn(_CODEARTIFACT_ARN_MAX)] | None = None
-    tags: Tags = field(default_factory=dict)
+    tags: CodeArtifactTags = field(default_factory=dict)
     repositories: Annotated[
         list[CodeArtifactRepositorySpec], Bounds(min_length=1, max_length=REPOSITORIES_MAX)
     ]

@@ -4,6 +4,11 @@ Needs no source connection, so the state machine runs it in parallel with the ha
 Idempotent: an existing domain or repository with the same settings counts as done (a repository
 is described before it is created; ``ConflictException`` on create -> describe -> compare, for
 one made meanwhile); one with other settings is a clear failure.
+
+Provenance comes from the ownership tag, not from "it already existed": every domain and
+repository this target creates carries ``repolink:request-id``, so a retried step (a lost
+response, throttling past an attempt) still reports what this onboarding created as ``created``.
+A resource whose tags cannot be read (another account's) counts as ``existing``.
 """
 
 from dataclasses import replace
@@ -12,13 +17,14 @@ from repolink.adapters import codeartifact as ca
 from repolink.errors import (
     AwsConflict,
     AwsNotFound,
+    AwsRequestRejected,
     DomainNotFound,
     RepolinkError,
     ResourceConflict,
     TransientAwsError,
     UpstreamNotFound,
 )
-from repolink.models.request import CodeArtifactRepositorySpec, CodeArtifactSpec
+from repolink.models.request import RESERVED_CODEARTIFACT_TAG, CodeArtifactRepositorySpec, CodeArtifactSpec
 from repolink.models.state import CodeArtifactRepositoryResult, CodeArtifactResult, Failure, Outcome
 from repolink.workflow.plan import order_repositories
 
@@ -26,6 +32,25 @@ from repolink.workflow.plan import order_repositories
 class CodeArtifactTarget:
     section = "codeartifact"
     needs_connection = False
+
+    def __init__(self, request_id: str = "") -> None:
+        #: the onboarding's request id, tagged on what it creates (empty: tag nothing, claim nothing)
+        self.request_id = request_id
+
+    def _tags(self, tags: dict[str, str]) -> dict[str, str]:
+        return {**tags, RESERVED_CODEARTIFACT_TAG: self.request_id} if self.request_id else dict(tags)
+
+    def _provenance(self, found: ca.Repository) -> Outcome:
+        return "created" if self._ours(found.arn) else "existing"
+
+    def _ours(self, arn: str) -> bool:
+        """Whether this onboarding created the resource (a retried step finds it existing)."""
+        if not self.request_id:
+            return False
+        try:
+            return ca.tags_of(arn).get(RESERVED_CODEARTIFACT_TAG) == self.request_id
+        except AwsRequestRejected:  # not readable here (another account's): not ours
+            return False
 
     def apply(
         self, spec: CodeArtifactSpec, context: None = None, *, last_attempt: bool = False
@@ -71,21 +96,24 @@ class CodeArtifactTarget:
             return replace(result, status="failed", failure=failure)
         return result
 
-    @staticmethod
-    def _ensure_domain(spec: CodeArtifactSpec) -> tuple[ca.Domain, bool]:
+    def _ensure_domain(self, spec: CodeArtifactSpec) -> tuple[ca.Domain, bool]:
         try:
-            return ca.describe_domain(spec.domain, spec.domain_owner), False
+            found = ca.describe_domain(spec.domain, spec.domain_owner)
         except AwsNotFound:
-            if not spec.create_domain:
-                raise DomainNotFound(
-                    f"codeartifact.domain: domain {spec.domain!r} does not exist"
-                    f"{' in account ' + spec.domain_owner if spec.domain_owner else ''}; "
-                    "set createDomain to create it"
-                ) from None
+            pass
+        else:
+            return found, self._ours(found.arn)
+        if not spec.create_domain:
+            raise DomainNotFound(
+                f"codeartifact.domain: domain {spec.domain!r} does not exist"
+                f"{' in account ' + spec.domain_owner if spec.domain_owner else ''}; "
+                "set createDomain to create it"
+            )
         try:
-            return ca.create_domain(spec.domain, spec.encryption_key, dict(spec.tags)), True
-        except AwsConflict:  # created meanwhile (a concurrent or retried run)
-            return ca.describe_domain(spec.domain, spec.domain_owner), False
+            return ca.create_domain(spec.domain, spec.encryption_key, self._tags(dict(spec.tags))), True
+        except AwsConflict:  # created meanwhile (a concurrent or a retried run: the tag tells)
+            found = ca.describe_domain(spec.domain, spec.domain_owner)
+            return found, self._ours(found.arn)
 
     def _ensure_repository(
         self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, requested: set[str]
@@ -101,17 +129,22 @@ class CodeArtifactTarget:
             pass
         else:
             self._compare(repo, found)
-            return found, "existing"
+            return found, self._provenance(found)
         upstreams = list(repo.upstreams)
         try:
             created = ca.create_repository(
-                spec.domain, spec.domain_owner, repo.name, repo.description, upstreams, dict(repo.tags)
+                spec.domain,
+                spec.domain_owner,
+                repo.name,
+                repo.description,
+                upstreams,
+                self._tags(dict(repo.tags)),
             )
             outcome: Outcome = "created"
-        except AwsConflict:  # created meanwhile (a concurrent onboarding sharing it)
+        except AwsConflict:  # created meanwhile (a concurrent onboarding sharing it, or a lost answer)
             created = ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
             self._compare(repo, created)
-            outcome = "existing"
+            outcome = self._provenance(created)
         except AwsNotFound as exc:
             missing = [u for u in upstreams if u not in requested]
             raise UpstreamNotFound(

@@ -66,6 +66,8 @@ class CodeArtifactApi:
         self.account, self.region = account, region
         self.domains: dict[str, StoredDomain] = {}
         self.repositories: dict[tuple[str, str], StoredRepository] = {}
+        #: each domain's and repository's tags, by ARN
+        self.tags: dict[str, dict[str, str]] = {}
 
     def _domain(self, p: dict[str, Any]) -> StoredDomain:
         owner = p.get("domainOwner")
@@ -97,6 +99,7 @@ class CodeArtifactApi:
         }
 
     def CreateDomain(self, p: dict[str, Any]) -> dict[str, Any]:
+        tags = self._tags_of(p)
         if p["domain"] in self.domains:
             raise ServiceError("ConflictException", f"Domain {p['domain']} already exists")
         key = (
@@ -109,12 +112,31 @@ class CodeArtifactApi:
             key,
         )
         self.domains[domain.name] = domain
+        self.tags[domain.arn] = tags
         return {"domain": self._domain_view(domain)}
+
+    @staticmethod
+    def _tags_of(p: dict[str, Any]) -> dict[str, str]:
+        """The tags a create names; CodeArtifact takes at most 200 per resource (botocore's TagList
+        sets max 200)."""
+        tags = {t["key"]: t["value"] for t in p.get("tags", [])}
+        if len(tags) > 200:
+            raise ServiceError("ValidationException", f"{len(tags)} tags; a resource takes at most 200")
+        return tags
+
+    def ListTagsForResource(self, p: dict[str, Any]) -> dict[str, Any]:
+        known = {d.arn for d in self.domains.values()} | {r.arn for r in self.repositories.values()}
+        if p["resourceArn"] not in known:
+            raise ServiceError("ResourceNotFoundException", f"Resource {p['resourceArn']} not found")
+        return {
+            "tags": [{"key": k, "value": v} for k, v in sorted(self.tags.get(p["resourceArn"], {}).items())]
+        }
 
     def DescribeDomain(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"domain": self._domain_view(self._domain(p))}
 
     def CreateRepository(self, p: dict[str, Any]) -> dict[str, Any]:
+        tags = self._tags_of(p)
         domain = self._domain(p)
         name = p["repository"]
         description = p.get("description", "")
@@ -146,6 +168,7 @@ class CodeArtifactApi:
             upstreams,
         )
         self.repositories[(domain.name, name)] = repo
+        self.tags[repo.arn] = tags
         return {"repository": repo.view()}
 
     def DescribeRepository(self, p: dict[str, Any]) -> dict[str, Any]:
