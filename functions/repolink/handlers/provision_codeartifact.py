@@ -21,7 +21,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # on the step's last attempt a transient error is reported with what was done (the domain,
     # the repositories so far), not thrown into a Catch that knows none of it
     last = task.retry_count >= TRANSIENT_RETRIES
-    result = CodeArtifactTarget(task.request_id).apply(task.codeartifact, last_attempt=last)
+    account = context.invoked_function_arn.split(":")[4]
+    result = CodeArtifactTarget(task.request_id, account).apply(task.codeartifact, last_attempt=last)
     logger.info(
         "codeartifact provisioned",
         status=result.status,

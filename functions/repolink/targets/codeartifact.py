@@ -8,7 +8,7 @@ one made meanwhile); one with other settings is a clear failure.
 Provenance comes from the ownership tag, not from "it already existed": every domain and
 repository this target creates carries ``repolink:request-id``, so a retried step (a lost
 response, throttling past an attempt) still reports what this onboarding created as ``created``.
-A resource whose tags cannot be read (another account's) counts as ``existing``.
+A resource in another account (a delegated ``domainOwner``'s) counts as ``existing``.
 """
 
 from dataclasses import replace
@@ -17,7 +17,6 @@ from repolink.adapters import codeartifact as ca
 from repolink.errors import (
     AwsConflict,
     AwsNotFound,
-    AwsRequestRejected,
     DomainNotFound,
     RepolinkError,
     ResourceConflict,
@@ -33,9 +32,11 @@ class CodeArtifactTarget:
     section = "codeartifact"
     needs_connection = False
 
-    def __init__(self, request_id: str = "") -> None:
+    def __init__(self, request_id: str = "", account: str = "") -> None:
         #: the onboarding's request id, tagged on what it creates (empty: tag nothing, claim nothing)
         self.request_id = request_id
+        #: the account the function runs in: only its resources can be this onboarding's
+        self.account = account
 
     def _tags(self, tags: dict[str, str]) -> dict[str, str]:
         return {**tags, RESERVED_CODEARTIFACT_TAG: self.request_id} if self.request_id else dict(tags)
@@ -45,12 +46,11 @@ class CodeArtifactTarget:
 
     def _ours(self, arn: str) -> bool:
         """Whether this onboarding created the resource (a retried step finds it existing)."""
-        if not self.request_id:
+        # what it creates lands in its own account; another account's domain (a delegated
+        # domainOwner) was there before, and its tags are not ours to read
+        if not self.request_id or arn.split(":")[4] != self.account:
             return False
-        try:
-            return ca.tags_of(arn).get(RESERVED_CODEARTIFACT_TAG) == self.request_id
-        except AwsRequestRejected:  # not readable here (another account's): not ours
-            return False
+        return ca.tags_of(arn).get(RESERVED_CODEARTIFACT_TAG) == self.request_id
 
     def apply(
         self, spec: CodeArtifactSpec, context: None = None, *, last_attempt: bool = False

@@ -156,7 +156,11 @@ def _same_key_after_the_records_expired(engine: LocalEngine) -> None:
     first = sample(connection=None, proton=None)
     _post_and_wait(engine, first, key="reused-key")
     accepted = engine.put_event({"request": first, "idempotencyKey": "reused-key"}, account=OTHER_TEAM)
-    engine.wait(accepted["executionArn"], deadline_seconds=60)
+    # another team's onboarding of the same repositories: found, and not claimed as its own
+    result = engine.wait(accepted["executionArn"], deadline_seconds=60)
+    done = (result.events_of("RepositoryLinkCompleted") or [{}])[-1]  # the engine's events so far
+    if {r["outcome"] for r in done.get("codeartifact", {}).get("repositories", [])} != {"existing"}:
+        raise ScenarioFailed(f"the second team's onboarding ended {result.status}: {result.events[-1:]}")
     _forget_idempotency_records()
     other = copy.deepcopy(first)
     other["codeartifact"]["repositories"][0]["name"] = "another-store"
