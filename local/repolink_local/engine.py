@@ -33,7 +33,7 @@ from moto import mock_aws
 
 from repolink_local.iam import AccessDenied, Deployment, DeploymentDenied, IamEnforcer, Principal
 from repolink_local.iam.requests import Authorization
-from repolink_local.limits import ENTRY_BYTES_MAX, entry_size, eventbridge_entries
+from repolink_local.limits import ENTRY_BYTES_MAX, LAMBDA_PAYLOAD_MAX, entry_size, eventbridge_entries
 from repolink_local.patches import (
     LambdaServiceError,
     VirtualClock,
@@ -390,6 +390,12 @@ class LocalEngine:
         if function_name not in self.functions:
             raise LambdaServiceError("ResourceNotFoundException", f"Function not found: {function_name}")
         self.lambda_invocations[function_name] += 1
+        size = len(json.dumps(event, default=str).encode())
+        if size > LAMBDA_PAYLOAD_MAX:
+            raise LambdaServiceError(
+                "RequestEntityTooLargeException",
+                f"Request must be smaller than {LAMBDA_PAYLOAD_MAX} bytes for the InvokeFunction operation",
+            )
         if inject and self.lambda_faults is not None:
             fault = self.lambda_faults(function_name)
             if fault is not None:
@@ -408,8 +414,17 @@ class LocalEngine:
     # -- running ------------------------------------------------------------------------
 
     def invoke(self, function_name: str, event: dict[str, Any]) -> Any:
-        """Invoke a function as its event source would (API Gateway, an EventBridge rule)."""
-        return self._dispatch(function_name, event, inject=False)
+        """Invoke a function as its event source would (API Gateway, an EventBridge rule).
+
+        Lambda's 6 MB limit holds both ways (the interpreter's invocations go through moto, which
+        checks responses itself): a larger answer is the function's error, as Lambda reports it."""
+        answer = self._dispatch(function_name, event, inject=False)
+        if len(json.dumps(answer, default=str).encode()) > LAMBDA_PAYLOAD_MAX:
+            raise LambdaServiceError(
+                "Function.ResponseSizeTooLarge",
+                f"Response payload size exceeded maximum allowed payload size ({LAMBDA_PAYLOAD_MAX} bytes).",
+            )
+        return answer
 
     def api(
         self,

@@ -7,6 +7,9 @@
   The 25,000-event history quota is :func:`repolink_local.patches.history_quota`.
 - **EventBridge**: a PutEvents entry is at most 256 KiB, counted as AWS documents it
   (:func:`entry_size`), enforced on every PutEvents the engine serves (:func:`eventbridge_entries`).
+- **Lambda**: 6 MB per synchronous request and response (:data:`LAMBDA_PAYLOAD_MAX`, enforced by
+  the engine's dispatch); asynchronous invocation, its retries and its on-failure destination
+  are :meth:`repolink_local.engine.LocalEngine.invoke_async`.
 
 :func:`largest_request` builds the request that makes the states as large as a request within
 the API's limit can: every section at its most repositories, with the longest names and every
@@ -34,6 +37,11 @@ STATE_BYTES_MAX = 256 * 1024
 #: EventBridge: "The maximum size for a PutEvents event entry is 256 KB"
 #: (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html)
 ENTRY_BYTES_MAX = 256 * 1024
+
+#: Lambda: "Invocation payload (request and response): 6 MB each for synchronous" (6,291,456
+#: bytes; https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). Asynchronous
+#: invocations here come only from EventBridge, whose 256 KiB entry is the tighter bound.
+LAMBDA_PAYLOAD_MAX = 6 * 1024 * 1024
 
 _PAYLOAD_KEYS = ("input", "output", "parameters")
 

@@ -106,3 +106,15 @@ def test_an_eventbridge_entry_over_256_kib_is_refused_as_aws_refuses_it() -> Non
         with pytest.raises(ClientError) as refused:
             events.put_events(Entries=[{**entry, "Detail": json.dumps({"a": "b" * 256 * 1024})}])
     assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_lambda_request_over_6_mb_is_refused_as_lambda_refuses_it() -> None:
+    from repolink_local.patches import LambdaServiceError
+
+    with LocalEngine(StandIns()) as engine:
+        api = next(n for n, f in engine.functions.items() if f.handler.endswith("api.handler"))
+        event = {"httpMethod": "POST", "path": "/links", "body": "x" * (6 * 1024 * 1024)}
+        with pytest.raises(LambdaServiceError) as refused:
+            engine.invoke(api, event)
+        assert refused.value.error_type == "RequestEntityTooLargeException"
+        assert engine.executions() == []
