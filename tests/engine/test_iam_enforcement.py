@@ -11,7 +11,8 @@ from repolink_local.engine import LocalEngine
 from repolink_local.iam import DeploymentDenied, matrix
 from repolink_local.standins import HandshakePolicy, StandIns
 
-pytestmark = pytest.mark.statemachine
+# the matrix's baseline runs every scenario: heavy, so with the untraced tier
+pytestmark = [pytest.mark.statemachine, pytest.mark.slow]
 
 
 def test_a_denied_call_fails_like_aws_and_the_failure_names_the_step_and_the_action() -> None:
