@@ -34,8 +34,8 @@ demo: setup
 	$(BIN)/repolink local run events/onboarding.json
 
 # The invariant tier (a 60-request burst and fault runs, heavily threaded) and the slow tests
-# (waits of thousands of handshake checks, the least-privilege matrix) run without the coverage
-# tracer, which slows the engine several-fold; everything else is measured.
+# (waits of thousands of handshake checks) run without the coverage tracer, which slows the
+# engine several-fold; everything else is measured (the least-privilege matrix's module too).
 test: setup checks infra
 	$(BIN)/pytest -m "not invariant and not slow" --cov --cov-report=term
 	$(BIN)/pytest -m "invariant or slow"
