@@ -36,9 +36,10 @@ demo: setup
 # The invariant tier (a 60-request burst and fault runs, heavily threaded) and the slow tests
 # (waits of thousands of handshake checks) run without the coverage tracer, which slows the
 # engine several-fold; everything else is measured (the least-privilege matrix's module too).
+# Each tier runs on every CPU (pytest-xdist: one process per worker, so moto's state is not shared).
 test: setup checks infra
-	$(BIN)/pytest -m "not invariant and not slow" --cov --cov-report=term
-	$(BIN)/pytest -m "invariant or slow"
+	$(BIN)/pytest -n auto -m "not invariant and not slow" --cov --cov-report=term
+	$(BIN)/pytest -n auto -m "invariant or slow"
 
 checks: setup
 	$(BIN)/ruff check .
