@@ -43,6 +43,11 @@ And hooks into moto's Step Functions (paths under ``moto/``):
   ``StepFunctionResponse.get_execution_history`` ignores ``maxResults``, ``nextToken``,
   ``reverseOrder`` and ``includeExecutionData``; inside the context it pages, orders and leaves out
   the execution data as AWS does.
+- **History quota** (:func:`history_quota`). ``asl/eval/event/event_manager.py``
+  ``EventManager.add_event`` has no limit; inside the context event 25,000 fails the execution.
+- **Interpreter caches** (:func:`interpreter_caches`). ``asl/utils/boto_client.py``
+  ``boto_client_for`` and jsonpath-ng's ``parse`` are shared/cached instead of rebuilt per state.
+- **Reading a history** (:func:`execution_history`): from moto's backend, not its serialiser.
 """
 
 from __future__ import annotations

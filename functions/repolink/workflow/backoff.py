@@ -9,11 +9,16 @@ connection APIs have small quotas.
 import hashlib
 
 
+def _doubled(attempt: int, *, base: int, cap: int) -> int:
+    """The wait before jitter: ``base`` doubled ``attempt`` times, at most ``cap``."""
+    return int(min(cap, base * 2 ** min(attempt, 32)))
+
+
 def poll_delay(attempt: int, *, base: int, cap: int, request_id: str = "", jitter: float = 0.1) -> int:
     """Seconds to wait before check number ``attempt + 1`` (``attempt`` counts from 0)."""
     if attempt < 0:
         raise ValueError("attempt must be >= 0")
-    raw: int = min(cap, base * 2 ** min(attempt, 32))
+    raw = _doubled(attempt, base=base, cap=cap)
     digest = hashlib.sha256(f"{request_id}:{attempt}".encode()).digest()
     fraction = int.from_bytes(digest[:4], "big") / 2**32  # in [0, 1)
     jittered = round(raw * (1 - jitter * fraction))
@@ -55,8 +60,7 @@ def checks_needed(timeout_seconds: int, *, base: int, cap: int, jitter: float = 
     deadline, as :func:`next_wait` does."""
     waited, checks, attempt = 0, 0, 0
     while True:
-        raw = min(cap, base * 2 ** min(attempt, 32))
-        waited += max(1, min(cap, int(raw * (1 - jitter))))
+        waited += max(1, min(cap, int(_doubled(attempt, base=base, cap=cap) * (1 - jitter))))
         checks += 1
         if waited >= timeout_seconds:
             return checks
