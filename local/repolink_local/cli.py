@@ -5,12 +5,16 @@
                                  [--host-status AVAILABLE|PENDING|ERROR]
                                  [--inject ERROR@OPERATION:RATE ...] [--seed N] [--idempotency-key K]
                                  (ERROR LostResponse: the call takes effect, its answer is lost)
+    repolink local serve [DEPLOYMENT] [--host 127.0.0.1] [--port 3000] [--handshake ...]
+                         [--host-status ...] [--inject ...] [--seed N]
 
 DEPLOYMENT is the simulated ``sam deploy``, with SAM CLI's flags: -t/--template PATH,
 --account ID, --region R, --parameter-overrides Key=Value ..., and --caller-account ID (who
 sends the request; default: the deployment's account). Every mode takes the one accept path the
 deployed API takes: ``local run`` and ``local api`` POST to the API function, ``local event``
-delivers a RepositoryLinkRequested event; IAM is enforced on every call.
+delivers a RepositoryLinkRequested event; IAM is enforced on every call. ``local serve`` puts
+the API on a real HTTP port (http://127.0.0.1:3000/v1/links) for SigV4-signing clients: one local
+world for the server's lifetime, executions progressing in the background; SIGINT/SIGTERM stop it.
 
 Progress goes to stderr; JSON goes to stdout.
 Exit codes: 0 success, 1 the onboarding failed, 2 the request (or the command line) is refused.
@@ -104,12 +108,52 @@ def _deployment_flags(parser: argparse.ArgumentParser) -> None:
         metavar="Key=Value",
         help="template parameters, e.g. AllowedAccountIds=111111111111 PollCapSeconds=120",
     )
-    group.add_argument(
+
+
+def _request_flags(parser: argparse.ArgumentParser) -> None:
+    """Who sends the one request a command reads, and its key."""
+    parser.add_argument("request", help="request JSON file, or - for stdin")
+    parser.add_argument(
         "--caller-account", type=_account, default=None, help="who sends the request (default: --account)"
     )
     parser.add_argument(
         "--idempotency-key", default=None, help="the Idempotency-Key (API) or idempotencyKey (event)"
     )
+
+
+def _world_flags(parser: argparse.ArgumentParser) -> None:
+    """The world around the simulated deployment (a LocalWorld), for every local mode."""
+    parser.add_argument(
+        "--handshake",
+        type=_handshake,
+        default=_handshake("after:3"),
+        help="after:N (AVAILABLE after N status checks; default after:3), at:DURATION"
+        " (a person finishes it after 90s, 30m, 24h of virtual time), error or never",
+    )
+    parser.add_argument(
+        "--host-status",
+        choices=["AVAILABLE", "PENDING", "ERROR"],
+        default="AVAILABLE",
+        help="the status of the host a request's connection.hostArn names (default AVAILABLE)",
+    )
+    parser.add_argument(
+        "--inject",
+        type=_fault,
+        action="append",
+        default=[],
+        metavar="ERROR@OPERATION:RATE",
+        help="make OPERATION (Operation, service:Operation, lambda:Function or *)"
+        " fail with ERROR at RATE; LostResponse@service:Operation:RATE serves a mutating"
+        " operation and then loses its answer (the SDK sees a read timeout and retries)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for injected faults")
+    parser.add_argument("--verbose", action="store_true", help="also show the handlers' structured logs")
+
+
+def _port(text: str) -> int:
+    if not (text.isdigit() and 0 <= int(text) <= 65535):
+        raise argparse.ArgumentTypeError("expected a port number, 0 to 65535 (0: any free port)")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -118,7 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="the API's verdict on a request, starting nothing")
-    validate.add_argument("request", help="request JSON file, or - for stdin")
+    _request_flags(validate)
     _deployment_flags(validate)
     local = commands.add_parser("local", help="run on the local engine (no AWS account)")
     local_commands = local.add_subparsers(dest="local_command", required=True)
@@ -129,33 +173,16 @@ def _parser() -> argparse.ArgumentParser:
     }
     for name, text in modes.items():
         mode = local_commands.add_parser(name, help=text)
-        mode.add_argument("request", help="request JSON file, or - for stdin")
+        _request_flags(mode)
         _deployment_flags(mode)
-        mode.add_argument(
-            "--handshake",
-            type=_handshake,
-            default=_handshake("after:3"),
-            help="after:N (AVAILABLE after N status checks; default after:3), at:DURATION"
-            " (a person finishes it after 90s, 30m, 24h of virtual time), error or never",
-        )
-        mode.add_argument(
-            "--host-status",
-            choices=["AVAILABLE", "PENDING", "ERROR"],
-            default="AVAILABLE",
-            help="the status of the host a request's connection.hostArn names (default AVAILABLE)",
-        )
-        mode.add_argument(
-            "--inject",
-            type=_fault,
-            action="append",
-            default=[],
-            metavar="ERROR@OPERATION:RATE",
-            help="make OPERATION (Operation, service:Operation, lambda:Function or *)"
-            " fail with ERROR at RATE; LostResponse@service:Operation:RATE serves a mutating"
-            " operation and then loses its answer (the SDK sees a read timeout and retries)",
-        )
-        mode.add_argument("--seed", type=int, default=0, help="seed for injected faults")
-        mode.add_argument("--verbose", action="store_true", help="also show the handlers' structured logs")
+        _world_flags(mode)
+    serve = local_commands.add_parser(
+        "serve", help="serve the API on 127.0.0.1 (SigV4-signed requests, as API Gateway takes them)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=3000, help="the port (default 3000; 0: any free port)")
+    _deployment_flags(serve)
+    _world_flags(serve)
     return parser
 
 
@@ -178,33 +205,43 @@ def _verdict(deployment: SimulatedDeployment, text: str, caller: str | None, key
     return 0 if verdict.accepted else 2
 
 
+def _world(args: argparse.Namespace, deployment: SimulatedDeployment) -> Any:
+    from repolink_local.summary import LocalWorld
+
+    return LocalWorld(
+        deployment=deployment,
+        handshake=args.handshake,
+        host_status=args.host_status,
+        faults=args.inject,
+        seed=args.seed,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+        log_level=None if args.verbose else "WARNING",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        text = _read(args.request)
-    except OSError as exc:
-        _print({"valid": False, "errors": [{"field": "(file)", "message": str(exc)}]})
-        return 2
     deployment = SimulatedDeployment(
         template=args.template,
         account=args.account,
         region=args.region,
         parameters=dict(args.parameter_overrides),
     )
+    if args.command == "local" and args.local_command == "serve":
+        from repolink_local.serve import serve_until_stopped
+
+        world = _world(args, deployment)
+        return serve_until_stopped(world, args.host, args.port, world.progress)
+    try:
+        text = _read(args.request)
+    except OSError as exc:
+        _print({"valid": False, "errors": [{"field": "(file)", "message": str(exc)}]})
+        return 2
     if args.command == "validate":
         return _verdict(deployment, text, args.caller_account, args.idempotency_key)
-    from repolink_local.summary import LocalWorld, run_locally, run_via_api, run_via_event
+    from repolink_local.summary import run_locally, run_via_api, run_via_event
 
-    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
-    world = LocalWorld(
-        deployment=deployment,
-        handshake=args.handshake,
-        host_status=args.host_status,
-        faults=args.inject,
-        seed=args.seed,
-        progress=say,
-        log_level=None if args.verbose else "WARNING",
-    )
+    world = _world(args, deployment)
     caller = args.caller_account or deployment.account
     run = {"run": run_locally, "api": run_via_api, "event": run_via_event}[args.local_command]
     outcome = run(world, text, caller=caller, idempotency_key=args.idempotency_key)

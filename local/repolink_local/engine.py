@@ -436,7 +436,23 @@ class LocalEngine:
         caller_account: str | None = None,
     ) -> tuple[int, dict[str, str], Any]:
         """Call the REST API as API Gateway would (IAM-authenticated ``caller_account``): the
-        API's resource policy decides whether the call reaches the function (403 otherwise)."""
+        API's resource policy decides whether the call reaches the function (403 otherwise).
+        The answer's body is parsed JSON (``None`` when empty): :meth:`api_response` has the text."""
+        code, answer_headers, text = self.api_response(
+            method, path, body, headers=headers, caller_account=caller_account
+        )
+        return code, answer_headers, json.loads(text) if text else None
+
+    def api_response(
+        self,
+        method: str,
+        path: str,
+        body: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        caller_account: str | None = None,
+    ) -> tuple[int, dict[str, str], str | None]:
+        """:meth:`api`, with the body as the function (or API Gateway's refusal) wrote it."""
         from repolink_local.apigw import proxy_event
 
         caller_account = caller_account or self.account
@@ -449,13 +465,13 @@ class LocalEngine:
                 self.iam.deployment.api_policy(LOCAL_API_ID),
             )
         except AccessDenied as denied:
-            return 403, {"x-amzn-ErrorType": "AccessDeniedException"}, {"Message": str(denied)}
+            refused = {"Content-Type": "application/json", "x-amzn-ErrorType": "AccessDeniedException"}
+            return 403, refused, json.dumps({"Message": str(denied)})
         function = self._function_for_handler("repolink.handlers.api.handler")
         response = self.invoke(function, proxy_event(method, path, body, headers or {}, caller_account))
-        payload = json.loads(response["body"]) if response.get("body") else None
-        headers = dict(response.get("headers") or {})
-        headers |= {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v}
-        return int(response["statusCode"]), headers, payload
+        answer_headers = dict(response.get("headers") or {})
+        answer_headers |= {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v}
+        return int(response["statusCode"]), answer_headers, response.get("body") or None
 
     def put_event(
         self, detail: dict[str, Any], *, account: str | None = None, event_id: str | None = None

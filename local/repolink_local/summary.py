@@ -101,8 +101,8 @@ class LocalWorld:
     progress: Callable[[str], None] = lambda _line: None
     log_level: str | None = None
 
-    def standins(self, text: str) -> StandIns:
-        """The stand-ins, holding the host the request's ``connection.hostArn`` names, if any."""
+    def standins(self, text: str | None = None) -> StandIns:
+        """The stand-ins, holding the host the request ``text`` names, if any (:meth:`add_host`)."""
         aws_faults = [f for f in self.faults if not f.operation.startswith("lambda:")]
         standins = StandIns(
             account_id=self.deployment.account,
@@ -111,14 +111,22 @@ class LocalWorld:
             faults=aws_faults,
             seed=self.seed,
         )
+        if text is not None:
+            self.add_host(standins, text)
+        return standins
+
+    def add_host(self, standins: StandIns, text: str) -> None:
+        """The host a request's ``connection.hostArn`` names exists in this world (in
+        ``host_status``), unless it does already: a world serving many requests keeps its hosts."""
         try:
             connection = json.loads(text).get("connection") or {}
         except (ValueError, AttributeError, RecursionError):
             connection = {}
         host_arn = connection.get("hostArn") if isinstance(connection, dict) else None
-        if isinstance(host_arn, str) and host_arn.count(":") >= 5:
+        if not (isinstance(host_arn, str) and host_arn.count(":") >= 5):
+            return
+        if host_arn.rsplit("/", 1)[-1] not in standins.connections.hosts:
             standins.connections.add_host(host_arn, str(connection.get("provider") or ""), self.host_status)
-        return standins
 
     def engine(self, standins: StandIns) -> LocalEngine:
         lambda_faults = lambda_service_faults(

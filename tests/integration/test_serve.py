@@ -1,0 +1,261 @@
+"""``repolink local serve``: the API on a real port, answering as API Gateway does."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import requests
+
+from repolink_local.deployment import SimulatedDeployment
+from repolink_local.serve import PAYLOAD_MAX, Serving, serving
+from repolink_local.standins import HandshakePolicy
+from repolink_local.summary import LocalWorld
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "events" / "onboarding.json"
+#: another team's account, which the deployment allows (AllowedAccountIds)
+ALLOWED = "111111111111"
+JSON = {"Content-Type": "application/json"}
+TIMEOUT = 10
+
+
+@pytest.fixture
+def served() -> Iterator[Serving]:
+    """``local serve`` on a free port, in this process: a deployment allowing ALLOWED."""
+    world = LocalWorld(
+        deployment=SimulatedDeployment(parameters={"AllowedAccountIds": ALLOWED}),
+        handshake=HandshakePolicy("after", 2),
+        log_level="WARNING",
+    )
+    with serving(world, port=0) as running:
+        yield running
+
+
+def test_the_base_url_is_the_stage_on_loopback_with_the_port_bound(served: Serving) -> None:
+    url = urlsplit(served.base_url)
+    assert (url.hostname, url.path) == ("127.0.0.1", "/v1")
+    assert url.port == served.server.port != 0
+
+
+def test_a_signed_post_is_accepted_and_its_location_followed_until_succeeded(
+    served: Serving, sigv4: Any
+) -> None:
+    links = f"{served.base_url}/links"
+    posted = requests.post(links, data=SAMPLE.read_text(), headers=JSON, auth=sigv4(ALLOWED), timeout=TIMEOUT)
+    assert posted.status_code == 202
+    status_url = urljoin(links, posted.headers["Location"])
+    give_up = time.monotonic() + 60
+    while True:
+        got = requests.get(status_url, auth=sigv4(ALLOWED), timeout=TIMEOUT)
+        assert got.status_code == 200, got.text
+        if got.json()["status"] != "running" or time.monotonic() > give_up:
+            break
+        time.sleep(0.1)
+    assert got.json()["status"] == "succeeded"
+    assert got.json()["requestId"] == posted.json()["requestId"]
+
+
+def test_an_unsigned_request_gets_missing_authentication_token(served: Serving) -> None:
+    answer = requests.post(f"{served.base_url}/links", data=SAMPLE.read_text(), headers=JSON, timeout=TIMEOUT)
+    assert answer.status_code == 403
+    assert answer.json() == {"message": "Missing Authentication Token"}
+    assert answer.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+
+
+@pytest.mark.parametrize(
+    ("authorization", "message_starts"),
+    [
+        ("Bearer eyJhbGciOiJIUzI1NiJ9", "Invalid key=value pair (missing equal-sign)"),
+        (
+            "AWS4-HMAC-SHA256 Credential=111111111111/20261201/us-east-1/execute-api/aws4_request",
+            (
+                "Authorization header requires 'Signature' parameter."
+                " Authorization header requires 'SignedHeaders' parameter."
+            ),
+        ),
+        ("AWS4-HMAC-SHA512 Credential=x", "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512'"),
+    ],
+)
+def test_a_garbled_authorization_gets_incomplete_signature(
+    served: Serving, authorization: str, message_starts: str
+) -> None:
+    headers = {"Authorization": authorization, "X-Amz-Date": "20261201T000000Z"}
+    answer = requests.get(f"{served.base_url}/links/rl-{'0' * 40}", headers=headers, timeout=TIMEOUT)
+    assert answer.status_code == 403
+    assert answer.headers["x-amzn-ErrorType"] == "IncompleteSignatureException"
+    assert answer.json()["message"].startswith(message_starts)
+
+
+def test_an_incomplete_signature_does_not_echo_the_authorization_header(served: Serving) -> None:
+    secret = "Bearer not-for-the-logs"
+    answer = requests.get(
+        f"{served.base_url}/links/rl-{'0' * 40}", headers={"Authorization": secret}, timeout=TIMEOUT
+    )
+    assert "not-for-the-logs" not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("service", "region", "message"),
+    [
+        ("lambda", "us-east-1", "Credential should be scoped to correct service: 'execute-api'. "),
+        ("execute-api", "eu-west-1", "Credential should be scoped to a valid region, not 'eu-west-1'. "),
+    ],
+)
+def test_a_credential_scoped_to_another_service_or_region_is_refused(
+    served: Serving, sigv4: Any, service: str, region: str, message: str
+) -> None:
+    auth = sigv4(ALLOWED, service=service, region=region)
+    answer = requests.get(f"{served.base_url}/links/rl-{'0' * 40}", auth=auth, timeout=TIMEOUT)
+    assert answer.status_code == 403
+    assert answer.headers["x-amzn-ErrorType"] == "InvalidSignatureException"
+    assert answer.json() == {"message": message}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/onboardings"),
+        ("GET", "/v1/links"),
+        ("DELETE", f"/v1/links/rl-{'0' * 40}"),
+        ("POST", "/v2/links"),
+        ("POST", "/links"),
+    ],
+)
+def test_an_unknown_route_or_stage_gets_missing_authentication_token_even_signed(
+    served: Serving, sigv4: Any, method: str, path: str
+) -> None:
+    url = urljoin(served.base_url, path)
+    answer = requests.request(method, url, data="{}", headers=JSON, auth=sigv4(ALLOWED), timeout=TIMEOUT)
+    assert answer.status_code == 403
+    assert answer.json() == {"message": "Missing Authentication Token"}
+
+
+def test_an_account_the_resource_policy_does_not_allow_is_denied(served: Serving, sigv4: Any) -> None:
+    answer = requests.post(
+        f"{served.base_url}/links",
+        data=SAMPLE.read_text(),
+        headers=JSON,
+        auth=sigv4("222222222222"),
+        timeout=TIMEOUT,
+    )
+    assert answer.status_code == 403
+    assert answer.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+    assert "222222222222" in answer.json()["Message"]
+
+
+def test_a_key_that_names_no_account_calls_as_the_deployments_own_account(
+    served: Serving, sigv4: Any
+) -> None:
+    # the function answers (404: no such onboarding), so the resource policy let the call through
+    answer = requests.get(
+        f"{served.base_url}/links/rl-{'0' * 40}", auth=sigv4("AKIDEXAMPLE"), timeout=TIMEOUT
+    )
+    assert answer.status_code == 404
+
+
+def test_the_function_answers_a_signed_request_with_its_own_status_and_body(
+    served: Serving, sigv4: Any
+) -> None:
+    answer = requests.post(
+        f"{served.base_url}/links", data="{not json", headers=JSON, auth=sigv4(ALLOWED), timeout=TIMEOUT
+    )
+    assert answer.status_code == 400
+    assert answer.headers["Content-Type"] == "application/json"
+
+
+def test_a_host_a_post_names_exists_in_the_world_it_is_served_in(served: Serving, sigv4: Any) -> None:
+    request = json.loads(SAMPLE.read_text())
+    host_arn = "arn:aws:codeconnections:us-east-1:123456789012:host/acme-ghe-0a1b2c3d"
+    request["connection"] |= {"provider": "GitHubEnterpriseServer", "hostArn": host_arn}
+    requests.post(
+        f"{served.base_url}/links",
+        data=json.dumps(request),
+        headers=JSON,
+        auth=sigv4(ALLOWED),
+        timeout=TIMEOUT,
+    )
+    assert served.engine.standins.connections.hosts["acme-ghe-0a1b2c3d"].status == "AVAILABLE"
+
+
+def test_a_body_over_api_gateways_10_mb_gets_413_before_it_is_read(served: Serving) -> None:
+    url = urlsplit(served.base_url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=TIMEOUT)
+    try:
+        connection.putrequest("POST", f"{url.path}/links")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(PAYLOAD_MAX + 1))
+        connection.endheaders()
+        answer = connection.getresponse()
+        assert answer.status == 413
+        assert json.loads(answer.read()) == {"message": f"HTTP content length exceeded {PAYLOAD_MAX} bytes."}
+    finally:
+        connection.close()
+
+
+def _started(process: subprocess.Popen[str], deadline: float) -> str:
+    """The base URL ``local serve`` prints on stderr when it listens (stderr is read on a thread
+    from then on, so the server never blocks on a full pipe)."""
+    assert process.stderr is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr or ()], daemon=True).start()
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        seen.append(line)
+        if line.startswith("repolink API on "):
+            return line.split()[3]
+    raise AssertionError(f"local serve did not start: {''.join(seen)}")
+
+
+def test_local_serve_exits_0_promptly_on_sigterm_with_an_execution_running(sigv4: Any) -> None:
+    environment = os.environ | {"PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")])}
+    command = [
+        sys.executable,
+        "-m",
+        "repolink_local.cli",
+        "local",
+        "serve",
+        "--port",
+        "0",
+        "--handshake",
+        "never",
+    ]
+    process = subprocess.Popen(
+        command, env=environment, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
+    try:
+        base_url = _started(process, time.monotonic() + 60)
+        posted = requests.post(
+            f"{base_url}/links",
+            data=SAMPLE.read_text(),
+            headers=JSON,
+            auth=sigv4("AKIDEXAMPLE"),
+            timeout=TIMEOUT,
+        )
+        assert posted.status_code == 202
+        stopping = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert time.monotonic() - stopping < 15
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
