@@ -12,6 +12,10 @@ sends the request; default: the deployment's account). Every mode takes the one 
 deployed API takes: ``local run`` and ``local api`` POST to the API function, ``local event``
 delivers a RepositoryLinkRequested event; IAM is enforced on every call.
 
+    repolink submit REQUEST.json [--idempotency-key K] [--wait] (--api-url URL | --stack-name NAME)
+    repolink status ID [--wait] (--api-url URL | --stack-name NAME)
+                                 (the client, for a deployed stack or local serve: see client.py)
+
 Progress goes to stderr; JSON goes to stdout.
 Exit codes: 0 success, 1 the onboarding failed, 2 the request (or the command line) is refused.
 """
@@ -25,6 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from repolink_local import client
 from repolink_local.deployment import SimulatedDeployment
 from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE
 
@@ -117,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="repolink", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    client.add_commands(commands)
     validate = commands.add_parser("validate", help="the API's verdict on a request, starting nothing")
     validate.add_argument("request", help="request JSON file, or - for stdin")
     _deployment_flags(validate)
@@ -180,6 +186,8 @@ def _verdict(deployment: SimulatedDeployment, text: str, caller: str | None, key
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("submit", "status"):
+        return client.run(args)
     try:
         text = _read(args.request)
     except OSError as exc:
