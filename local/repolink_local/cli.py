@@ -16,6 +16,10 @@ delivers a RepositoryLinkRequested event; IAM is enforced on every call. ``local
 the API on a real HTTP port (http://127.0.0.1:3000/v1/links) for SigV4-signing clients: one local
 world for the server's lifetime, executions progressing in the background; SIGINT/SIGTERM stop it.
 
+    repolink submit REQUEST.json [--idempotency-key K] [--wait] (--api-url URL | --stack-name NAME)
+    repolink status ID [--wait] (--api-url URL | --stack-name NAME)
+                                 (the client, for a deployed stack or local serve: see client.py)
+
 Progress goes to stderr; JSON goes to stdout.
 Exit codes: 0 success, 1 the onboarding failed, 2 the request (or the command line) is refused.
 """
@@ -29,6 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from repolink_local import client
 from repolink_local.deployment import SimulatedDeployment
 from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE
 
@@ -161,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="repolink", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    client.add_commands(commands)
     validate = commands.add_parser("validate", help="the API's verdict on a request, starting nothing")
     _request_flags(validate)
     _deployment_flags(validate)
@@ -221,6 +227,8 @@ def _world(args: argparse.Namespace, deployment: SimulatedDeployment) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("submit", "status"):
+        return client.run(args)
     deployment = SimulatedDeployment(
         template=args.template,
         account=args.account,

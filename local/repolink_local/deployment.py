@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from repolink.models.settings import EntrySettings, load
 from repolink.models.validation import validate_request
-from repolink.workflow.accept import Deployment, Verdict, delegations, judge
-from repolink.workflow.bounds import allowed_accounts
+from repolink.workflow.accept import Deployment, Verdict, judge
 from repolink.workflow.idempotency import command_for
 from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, LocalTemplate
 
@@ -37,15 +37,8 @@ class SimulatedDeployment:
     def rules(self) -> Deployment:
         """What the API function's settings say in this deployment."""
         (api,) = [f for f in self.local_template().functions() if f.handler == API_HANDLER]
-        return Deployment(
-            account=self.account,
-            region=self.region,
-            allowed_account_ids=allowed_accounts(api.environment.get("ALLOWED_ACCOUNT_IDS", "")),
-            proton_target=api.environment.get("PROTON_TARGET", "enabled"),
-            delegations=delegations(api.environment.get("ACCOUNT_DELEGATIONS", "")),
-            poll_base_seconds=int(api.environment.get("POLL_BASE_SECONDS", 15)),
-            poll_cap_seconds=int(api.environment.get("POLL_CAP_SECONDS", 300)),
-        )
+        settings = load(EntrySettings, {**api.environment, "AWS_REGION": self.region})
+        return Deployment.of(settings, self.account)
 
     def judge(
         self, body: object, *, caller: str | None = None, idempotency_key: str | None = None

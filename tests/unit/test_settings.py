@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from repolink.models.settings import EntrySettings, Settings, SettingsError, _load
+from repolink.models.settings import EntrySettings, Settings, SettingsError, load
 
 pytestmark = pytest.mark.unit
 
@@ -38,7 +40,7 @@ def test_defaults_apply_and_numbers_are_numbers(environment: pytest.MonkeyPatch)
     }.items():
         environment.setenv(name, value)
 
-    settings = _load(EntrySettings)
+    settings = load(EntrySettings, os.environ)
 
     assert settings == EntrySettings(
         region="eu-west-1",
@@ -67,12 +69,12 @@ def test_a_bad_variable_is_named(
         environment.setenv(name, given)
 
     with pytest.raises(SettingsError, match="invalid Lambda environment") as caught:
-        _load(EntrySettings)
+        load(EntrySettings, os.environ)
     assert message in str(caught.value)
 
 
 def test_every_missing_variable_is_named_at_once(environment: pytest.MonkeyPatch) -> None:
     with pytest.raises(SettingsError) as caught:
-        _load(Settings)
+        load(Settings, os.environ)
 
     assert str(caught.value) == "invalid Lambda environment: AWS_REGION: required; EVENT_BUS_NAME: required"

@@ -7,6 +7,7 @@ handler reads settings, and a task handler must not load pydantic for nine varia
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 from functools import cache
 
@@ -85,17 +86,19 @@ def _parse(text: str, rule: tuple[int, int] | str | None) -> int | str:
     return text
 
 
-def _load[S: Settings](model: type[S]) -> S:
+def load[S: Settings](model: type[S], environment: Mapping[str, str]) -> S:
+    """``model`` from ``environment`` (a Lambda function's variables), or :class:`SettingsError`
+    naming every variable missing or malformed."""
     values: dict[str, int | str] = {}
     problems: list[str] = []
     for spec in fields(model):
         variable, rule = _ENV[spec.name]
-        if variable not in os.environ:
+        if variable not in environment:
             if spec.default is MISSING:
                 problems.append(f"{variable}: required")
             continue
         try:
-            values[spec.name] = _parse(os.environ[variable], rule)
+            values[spec.name] = _parse(environment[variable], rule)
         except ValueError as exc:
             problems.append(f"{variable}: {exc}")
     if problems:
@@ -105,9 +108,9 @@ def _load[S: Settings](model: type[S]) -> S:
 
 @cache
 def get_settings() -> Settings:
-    return _load(Settings)
+    return load(Settings, os.environ)
 
 
 @cache
 def get_entry_settings() -> EntrySettings:
-    return _load(EntrySettings)
+    return load(EntrySettings, os.environ)
