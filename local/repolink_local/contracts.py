@@ -5,6 +5,11 @@
 
 Tests run the check, so a change to the code that changes a contract fails until the committed
 files are regenerated (and reviewed).
+
+One JSON Schema draft throughout: draft-04, the one EventBridge's schema registry (``Type:
+JSONSchemaDraft4``) and API Gateway's models know. Every schema, the OpenAPI document's too, is
+written in the keywords that mean the same under draft-04 and 2020-12 (OpenAPI 3.1's default), so
+either reading gives one verdict: :func:`dialect_problems` names any keyword outside them.
 """
 
 from __future__ import annotations
@@ -18,6 +23,93 @@ from repolink_local.template import ROOT, TEMPLATE
 
 OPENAPI = ROOT / "docs" / "openapi.json"
 SCHEMAS = ROOT / "schemas"
+DRAFT4 = "http://json-schema.org/draft-04/schema#"
+
+#: keywords whose meaning differs between draft-04 and 2020-12, or that one of them lacks
+_NOT_COMMON = frozenset(
+    {
+        "$defs",
+        "const",
+        "contains",
+        "dependencies",
+        "dependentRequired",
+        "dependentSchemas",
+        "else",
+        "examples",
+        "if",
+        "maxContains",
+        "minContains",
+        "prefixItems",
+        "propertyNames",
+        "then",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "$anchor",
+        "$dynamicRef",
+        "$dynamicAnchor",
+    }
+)
+#: what a ``$ref`` may sit beside: draft-04 ignores a ``$ref``'s siblings, 2020-12 applies them
+_ANNOTATIONS = frozenset({"$ref", "description", "title", "default"})
+#: keywords whose value is a schema, a list of schemas, or a map of names to schemas
+_SUBSCHEMA = frozenset({"not", "additionalProperties", "items"})
+_SUBSCHEMAS = frozenset({"allOf", "anyOf", "oneOf"})
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "definitions", "$defs"})
+
+
+def _subschemas(schema: dict[str, Any]) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for key, value in schema.items():
+        if key in _SUBSCHEMA and isinstance(value, dict):
+            found.append((key, value))
+        elif key in _SUBSCHEMA | _SUBSCHEMAS and isinstance(value, list):
+            found += [(f"{key}/{i}", item) for i, item in enumerate(value)]
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
+            found += [(f"{key}/{name}", item) for name, item in value.items()]
+    return found
+
+
+def dialect_problems(schema: Any, where: str = "#") -> list[str]:
+    """Where ``schema`` uses a keyword that draft-04 and 2020-12 read differently (``const``,
+    ``if``, a ``$ref`` with validating siblings, a numeric ``exclusiveMinimum``...); [] if none."""
+    if not isinstance(schema, dict):
+        return []
+    problems = [f"{where}: {key}" for key in sorted(_NOT_COMMON & set(schema))]
+    if "$ref" in schema and set(schema) - _ANNOTATIONS:
+        problems.append(f"{where}: $ref beside {sorted(set(schema) - _ANNOTATIONS)}")
+    for key in ("exclusiveMinimum", "exclusiveMaximum"):
+        if key in schema:
+            problems.append(f"{where}: {key}")
+    if isinstance(schema.get("type"), list):
+        problems.append(f"{where}: type list")  # the same in both, but pydantic never writes one
+    for key, sub in _subschemas(schema):
+        problems += dialect_problems(sub, f"{where}/{key}")
+    return problems
+
+
+def common_dialect(node: Any) -> Any:
+    """pydantic's 2020-12 output in the common keywords: ``const: x`` as ``enum: [x]``."""
+    if isinstance(node, list):
+        return [common_dialect(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: common_dialect(value) for key, value in node.items() if key != "const"}
+    if "const" in node:
+        out["enum"] = [node["const"]]
+    return out
+
+
+def _unreferenced(components: dict[str, Any], document: dict[str, Any]) -> list[str]:
+    """The components nothing in ``document`` refers to, directly or through other components."""
+    reached: set[str] = set()
+    texts = [json.dumps(document)]
+    while texts:
+        text = texts.pop()
+        for name in set(components) - reached:
+            if f'"#/components/schemas/{name}"' in text:
+                reached.add(name)
+                texts.append(json.dumps(components[name]))
+    return sorted(set(components) - reached)
 
 
 def openapi() -> dict[str, Any]:
@@ -30,7 +122,9 @@ def openapi() -> dict[str, Any]:
             summary="Connect a Git provider and set up repositories with one call",
             description=(
                 "Every call is authenticated with AWS Signature Version 4 (IAM); the API's resource "
-                "policy admits only the accounts or organization the stack allows."
+                "policy admits only the accounts or organization the stack allows. The schemas are "
+                "JSON Schema draft-04 (jsonSchemaDialect), in the keywords draft-04 and 2020-12 read "
+                "alike; patterns are ECMA-262 regular expressions, anchored with ^ and $."
             ),
         )
     )
@@ -49,6 +143,14 @@ def openapi() -> dict[str, Any]:
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OnboardingRequest"}}},
         "required": True,
     }
+    _declare_parameters(schema)
+    _declare_gateway_answers(schema)
+    schema["servers"] = SERVERS
+    schema["jsonSchemaDialect"] = DRAFT4
+    components = schema["components"]["schemas"]
+    for name in _unreferenced(components, {k: v for k, v in schema.items() if k != "components"}):
+        del components[name]  # Powertools' validation errors: the handler validates without them
+    schema["components"]["schemas"] = common_dialect(components)
     schema["components"]["securitySchemes"] = {
         "sigv4": {
             "type": "apiKey",
@@ -59,6 +161,86 @@ def openapi() -> dict[str, Any]:
     }
     schema["security"] = [{"sigv4": []}]
     return schema
+
+
+SERVERS = [
+    {
+        "url": "https://{restApiId}.execute-api.{region}.amazonaws.com/v1",
+        "description": "The deployed API (stage v1)",
+        "variables": {
+            "restApiId": {"default": "abcdef1234", "description": "The stack's output ApiId"},
+            "region": {"default": "us-east-1"},
+        },
+    },
+    {"url": "http://127.0.0.1:3000/v1", "description": "repolink local serve"},
+]
+
+_GATEWAY_MESSAGE = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string"}},
+}
+_GATEWAY_ANSWERS: dict[str, dict[str, Any]] = {
+    "GatewayMessage": {
+        **_GATEWAY_MESSAGE,
+        "description": "API Gateway's own answer (a missing or bad signature, an unknown route, throttling)",
+    },
+    "GatewayDenial": {
+        "type": "object",
+        "required": ["Message"],
+        "properties": {"Message": {"type": "string"}},
+        "description": "API Gateway's answer when the resource policy denies the caller",
+    },
+}
+
+
+def _declare_parameters(schema: dict[str, Any]) -> None:
+    """The Idempotency-Key header and the request id's pattern (the handler reads both itself)."""
+    from repolink.handlers.api import REQUEST_ID
+    from repolink.models.api import IDEMPOTENCY_KEY_PATTERN
+    from repolink.workflow.accept import KEY_FIELD
+
+    schema["paths"]["/links"]["post"].setdefault("parameters", []).append(
+        {
+            "in": "header",
+            "name": KEY_FIELD,
+            "required": False,
+            "description": (
+                "Repeat a request safely: the same key with the same body answers the first onboarding; "
+                "with another body, 409. Without it, the body itself is the key."
+            ),
+            "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
+        }
+    )
+    for parameter in schema["paths"]["/links/{request_id}"]["get"]["parameters"]:
+        if parameter["name"] == "request_id":
+            parameter["schema"] = {"type": "string", "pattern": REQUEST_ID}
+            parameter["description"] = "The requestId a POST answered (an id of another form answers 404)"
+
+
+def _declare_gateway_answers(schema: dict[str, Any]) -> None:
+    """What API Gateway answers before the function runs, on every operation: 403 and 429."""
+    schema["components"]["schemas"].update(_GATEWAY_ANSWERS)
+    ref = "#/components/schemas/"
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            operation["responses"]["403"] = {
+                "description": (
+                    "From API Gateway: a missing or incomplete SigV4 signature or an unknown route"
+                    " ({message}), or a caller the resource policy denies ({Message})"
+                ),
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "anyOf": [{"$ref": ref + "GatewayMessage"}, {"$ref": ref + "GatewayDenial"}]
+                        }
+                    }
+                },
+            }
+            operation["responses"]["429"] = {
+                "description": 'From API Gateway: throttled ({"message": "Too Many Requests"})',
+                "content": {"application/json": {"schema": {"$ref": ref + "GatewayMessage"}}},
+            }
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:
@@ -86,7 +268,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         )
         defs = detail.pop("$defs", {})
         out[detail_type] = {
-            "$schema": "http://json-schema.org/draft-04/schema#",
+            "$schema": DRAFT4,
             "title": detail_type,
             "description": f"An EventBridge event with detail-type {detail_type}.",
             "type": "object",
@@ -99,7 +281,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
             },
             "definitions": defs,
         }
-    return json.loads(json.dumps(out).replace("#/$defs/", "#/definitions/"))
+    return common_dialect(json.loads(json.dumps(out).replace("#/$defs/", "#/definitions/")))
 
 
 BEGIN = "  # BEGIN generated event schemas (python -m repolink_local.contracts)\n"

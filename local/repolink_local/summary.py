@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urljoin
 
 from repolink_local.deployment import SimulatedDeployment
 from repolink_local.engine import ExecutionResult, LocalEngine
@@ -175,12 +176,13 @@ def run_via_api(
             return {"status": "REJECTED", "httpStatus": code, "response": accepted}
         seen: tuple[Any, ...] = ()
         give_up = time.monotonic() + 120
+        path = urljoin("/links", accepted["statusUrl"])  # statusUrl is relative to the URL posted to
         while True:
-            code, _, status = engine.api("GET", accepted["statusUrl"], caller_account=caller)
+            code, _, status = engine.api("GET", path, caller_account=caller)
             shown = (status["status"], status["step"], status["connectionStatus"])
             if shown != seen:
                 link = f" - a person opens {status['consoleUrl']}" if status.get("consoleUrl") else ""
-                world.progress(f"GET {accepted['statusUrl']} -> {code} {shown[0]} at {shown[1]!r}{link}")
+                world.progress(f"GET {path} -> {code} {shown[0]} at {shown[1]!r}{link}")
                 seen = shown
             if status["status"] != "running" or time.monotonic() > give_up:
                 return {"status": status["status"].upper(), "httpStatus": code, "response": status}

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import boto3
 import pytest
@@ -61,16 +62,22 @@ def body(sample_event: Any) -> str:
     return json.dumps(sample_event("onboarding.json"))
 
 
+def status_path(accepted: dict[str, Any]) -> str:
+    """The path a client GETs: ``statusUrl`` resolved against the POST's path, as a browser would."""
+    return urljoin("/links", accepted["statusUrl"])
+
+
 def follow(
     engine: LocalEngine, status_url: str, *, pending: bool = False, deadline: float = 30.0
 ) -> dict[str, Any]:
     """Poll GET until the onboarding ends (or, with ``pending``, until the handshake is pending).
 
-    Always ends: on the awaited state, on a terminal state, or on a real-time deadline.
+    ``status_url`` is the POST's ``statusUrl``, resolved against ``/links``. Always ends: on the
+    awaited state, on a terminal state, or on a real-time deadline.
     """
     give_up = time.monotonic() + deadline
     while True:
-        code, _, status = engine.api("GET", status_url)
+        code, _, status = engine.api("GET", urljoin("/links", status_url))
         assert code == 200
         waiting = pending and status["connectionStatus"] == "PENDING"
         if waiting or status["status"] != "running" or time.monotonic() > give_up:
@@ -80,7 +87,9 @@ def follow(
 
 def test_post_answers_202_and_get_follows_to_completion(engine: LocalEngine, body: str) -> None:
     code, headers, accepted = engine.api("POST", "/links", body, headers=JSON)
-    assert code == 202 and headers["Location"] == accepted["statusUrl"] == f"/links/{accepted['requestId']}"
+    assert code == 202
+    assert headers["Location"] == accepted["statusUrl"]
+    assert accepted["statusUrl"] == f"links/{accepted['requestId']}"
     status = follow(engine, accepted["statusUrl"])
     assert status["status"] == "succeeded" and status["connectionStatus"] == "AVAILABLE"
     assert sorted(r["type"] for r in status["resources"]) == [
@@ -479,9 +488,9 @@ def test_another_team_gets_404_for_an_onboarding_that_is_not_theirs_and_operator
     request["codeartifact"]["createDomain"] = False
     code, accepted = _post(engine, request, OTHER_TEAM)
     assert code == 202
-    mine = engine.api("GET", accepted["statusUrl"], caller_account=OTHER_TEAM)
-    stranger = engine.api("GET", accepted["statusUrl"], caller_account="333333333333")
-    operator = engine.api("GET", accepted["statusUrl"])  # the deployment's own account
+    mine = engine.api("GET", status_path(accepted), caller_account=OTHER_TEAM)
+    stranger = engine.api("GET", status_path(accepted), caller_account="333333333333")
+    operator = engine.api("GET", status_path(accepted))  # the deployment's own account
     assert mine[0] == 200
     assert operator[0] == 200
     assert stranger[0] == 403  # not even admitted by the API's resource policy
@@ -498,7 +507,7 @@ def test_an_admitted_team_cannot_read_another_admitted_teams_onboarding() -> Non
     with LocalEngine(StandIns(), log_level="WARNING", parameters=teams) as engine:
         code, accepted = _post(engine, _domain_request(OTHER_TEAM), OTHER_TEAM)
         assert code == 202
-        seen = engine.api("GET", accepted["statusUrl"], caller_account="333333333333")
+        seen = engine.api("GET", status_path(accepted), caller_account="333333333333")
         assert seen[0] == 404
         assert seen[2]["message"] == f"no onboarding {accepted['requestId']}"
         # an onboarding asked for by event belongs to the envelope's account, not to the body

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
@@ -38,6 +39,26 @@ def _json(body: object) -> str:
 
 app = APIGatewayRestResolver(serializer=_json)
 REQUEST_ID = r"^rl-[0-9a-f]{40}$"
+
+
+def status_url(request_id: str) -> str:
+    """Where to follow an onboarding: the relative reference ``links/ID``, which resolves against
+    the URL the POST went to (``https://HOST/v1/links``) as ``https://HOST/v1/links/ID``, the stage
+    kept, the way a client resolves a Location header (RFC 9110, 10.2.2)."""
+    return f"links/{request_id}"
+
+
+def _answer(
+    description: str, model: type, headers: dict[str, OpenAPIResponseHeader] | None = None
+) -> OpenAPIResponse:
+    """An OpenAPI response: its description and JSON body (the schema is built only for the document)."""
+    answer: OpenAPIResponse = {
+        "description": description,
+        "content": {content_types.APPLICATION_JSON: {"model": model}},
+    }
+    if headers:
+        answer["headers"] = headers
+    return answer
 
 
 def _error(status: int, message: str, problems: list[FieldProblem] | None = None) -> Response[Any]:
@@ -116,12 +137,24 @@ def _conflict(exc: Exception) -> Response[Any]:
     "/links",
     summary="Start an onboarding",
     responses={
-        202: {"description": "Started (or already started: duplicates get the same answer)"},
-        400: {"description": "Malformed JSON or Idempotency-Key"},
-        409: {"description": "Idempotency-Key reused with another request"},
-        413: {"description": f"Body larger than {MAX_BODY_BYTES} bytes"},
-        415: {"description": "Not application/json"},
-        422: {"description": "The request breaks the contract; every field at fault is named"},
+        202: _answer(
+            "Started (or already started: duplicates get the same answer)",
+            LinkAccepted,
+            {
+                "Location": {
+                    "description": (
+                        "The onboarding's status, relative to the request URL (links/ID: from"
+                        " https://HOST/v1/links it resolves to https://HOST/v1/links/ID), as statusUrl"
+                    ),
+                    "schema": {"type": "string", "pattern": f"^links/{REQUEST_ID[1:]}"},
+                }
+            },
+        ),
+        400: _answer("Malformed JSON, or an Idempotency-Key or Content-Type header sent twice", ErrorBody),
+        409: _answer("Idempotency-Key reused with another request", ErrorBody),
+        413: _answer(f"Body larger than {MAX_BODY_BYTES} bytes", ErrorBody),
+        415: _answer("Not application/json", ErrorBody),
+        422: _answer("The request breaks the contract; every field at fault is named", ErrorBody),
     },
 )
 def create_link() -> Response[LinkAccepted | ErrorBody]:
@@ -143,7 +176,7 @@ def create_link() -> Response[LinkAccepted | ErrorBody]:
     accepted = LinkAccepted(
         request_id=started["requestId"],
         execution_arn=started["executionArn"],
-        status_url=f"/links/{started['requestId']}",
+        status_url=status_url(started["requestId"]),
     )
     logger.info("onboarding accepted", request_id=accepted.request_id, keyed=key is not None)
     metrics.add_metric(name="OnboardingsRequested", unit=MetricUnit.Count, value=1)
@@ -158,7 +191,10 @@ def create_link() -> Response[LinkAccepted | ErrorBody]:
 @app.get(
     "/links/<request_id>",
     summary="Follow an onboarding",
-    responses={404: {"description": "No such onboarding"}},
+    responses={
+        200: _answer("The onboarding: its status, step, and what it linked or created so far", LinkStatus),
+        404: _answer("No such onboarding (or one another account started)", ErrorBody),
+    },
 )
 def get_link(request_id: str) -> Response[LinkStatus | ErrorBody]:
     settings = get_entry_settings()

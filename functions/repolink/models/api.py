@@ -16,7 +16,13 @@ IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
 class LinkAccepted(Wire):
     request_id: Annotated[str, Doc("The onboarding's id; duplicates of a request get the same one")]
     execution_arn: str
-    status_url: Annotated[str, Doc("GET this to follow the onboarding")]
+    status_url: Annotated[
+        str,
+        Doc(
+            "GET this to follow the onboarding: links/ID, a reference relative to the URL the request"
+            " was sent to (https://HOST/v1/links resolves it to https://HOST/v1/links/ID), as Location is"
+        ),
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)

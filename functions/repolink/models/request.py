@@ -12,17 +12,34 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from repolink.errors import UnsupportedProvider
 from repolink.models.providers import (
+    CONNECTION_SERVICES,
     EXTERNAL_CONNECTIONS,
     HOST_PROVIDER_TYPES,
+    PROTON_PROVIDER_BY_CONNECTION_PROVIDER,
     PROVIDER_TYPES_BY_SERVICE,
     ConnectionService,
     proton_provider_for,
 )
-from repolink.models.rules import STRICT, Bounds, Check, Problems, RuleViolations, Violation, fail, repeats
+from repolink.models.rules import (
+    STRICT,
+    Bounds,
+    Check,
+    Problems,
+    RuleViolations,
+    Schema,
+    Violation,
+    anchored,
+    fail,
+    given,
+    is_one_of,
+    not_given,
+    repeats,
+    when,
+)
 from repolink.models.wire import Wire
 from repolink.workflow.plan import find_cycle
 
@@ -54,6 +71,9 @@ PROTON_ARN_PATTERN = (
 )
 """proton ``Arn`` (the shape of ``encryptionKey``), at most 200 characters. Java-flavoured: ``\\d`` and
 ``\\w`` are ASCII, so it is compiled with ``re.ASCII``."""
+PROTON_ARN_PORTABLE_PATTERN = PROTON_ARN_PATTERN.replace(r"\d", "[0-9]").replace(r"\w", "A-Za-z0-9_")
+"""The same, as the published schema's ``pattern``: Python's ``re`` (jsonschema's engine) reads
+``\\d`` and ``\\w`` as Unicode unless told otherwise; ``[0-9]`` means one thing everywhere."""
 PROTON_ARN_MAX = 200
 
 _CONNECTION_ARN = re.compile(
@@ -65,6 +85,16 @@ _APPRUNNER_CONNECTION_ARN = re.compile(
 _HOST_ARN = re.compile(
     rf"{_PARTITION}:(?P<service>codestar-connections|codeconnections):{_REGION}:{_ACCOUNT}:host/[^\s/]+"
 )
+_PYTHON_SPACE = r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""``re``'s ``\\s`` in a ``str`` pattern, spelt out: ECMA-262's ``\\s`` differs (it adds U+FEFF and
+lacks U+001C-U+001F and U+0085), so the published pattern names the characters."""
+
+
+def _host_arn_pattern(service: str) -> str:
+    """:data:`_HOST_ARN` for one service, in syntax ECMA-262 and ``re`` read alike."""
+    return rf"{_PARTITION}:{service}:{_REGION}:{_ACCOUNT}:host/[^/{_PYTHON_SPACE}]+"
+
+
 _CONNECTION_ARN_MAX = 256  # codeconnections ConnectionArn / HostArn
 _KMS_ARN = re.compile(rf"{_PARTITION}:kms:{_REGION}:{_ACCOUNT}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9:/_-]+)")
 _CODEARTIFACT_ARN_MAX = 1011  # codeartifact Arn
@@ -72,6 +102,23 @@ _CODEARTIFACT_ARN_MAX = 1011  # codeartifact Arn
 _TAG_CHARACTERS = re.compile(r"[\w\s.:/=+\-@]*")
 """AWS's tag character set ``[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`` in ``re``: ``\\w`` is letters, digits and
 ``_``; ``\\s`` is the separators plus a few control characters, which are refused separately."""
+_CONTROL = r"\u0000-\u001f\u007f-\u009f"
+"""Unicode category Cc, as a character-class range ECMA-262 and ``re`` read alike."""
+
+
+def _ranges(codes: list[int]) -> str:
+    """Code points as character-class ranges of ``\\uXXXX`` escapes (read alike by ECMA-262 and ``re``)."""
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(rf"\u{a:04x}" if a == b else rf"\u{a:04x}-\u{b:04x}" for a, b in runs)
+
+
+_TAG_REFUSED_ASCII = _ranges([c for c in range(0x20, 0x7F) if not _TAG_CHARACTERS.fullmatch(chr(c))])
+"""The printable ASCII characters outside the tag character set."""
 TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
 TAGS_MAX = 200
@@ -117,6 +164,32 @@ def _tag_text_problem(text: str) -> str | None:
     if not _TAG_CHARACTERS.fullmatch(text):
         return "may contain only letters, digits, spaces and _ . : / = + - @"
     return None
+
+
+def _tags_schema(limit: int, reserved: tuple[str, ...] = ()) -> Schema:
+    """The tag rules of :func:`_tag_violations` (and the ``reserved`` keys) in JSON Schema; beyond
+    ASCII, the character set (letters, digits and spaces of any script) is said in ``description``."""
+    text = f"[^{_CONTROL}{_TAG_REFUSED_ASCII}]"
+    assert all(re.fullmatch(r"[a-z:-]+", key) for key in reserved), "reserved keys go in as they are"
+    refused = "".join(f"(?!{key}$)" for key in reserved)
+    return {
+        "maxProperties": limit,
+        "patternProperties": {
+            f"^(?![aA][wW][sS]:){refused}{text}{{1,{TAG_KEY_MAX}}}$": {
+                "type": "string",
+                "maxLength": TAG_VALUE_MAX,
+                "pattern": f"^{text}*$",
+            }
+        },
+        "additionalProperties": False,
+        "description": (
+            f"At most {limit} tags. Keys are 1-{TAG_KEY_MAX} characters and do not start with aws: (in"
+            f" any case){''.join(f', nor are they {key}' for key in reserved)}; values are at most"
+            f" {TAG_VALUE_MAX} characters. Both are letters, digits and spaces (of any script) and"
+            " _ . : / = + - @ (AWS's [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*), without control characters; the"
+            " patterns check the ASCII characters, the API every character."
+        ),
+    }
 
 
 def _tag_violations(tags: Mapping[str, str], limit: int) -> list[Violation]:
@@ -166,6 +239,7 @@ def _check_proton_tags(tags: dict[str, str]) -> dict[str, str]:
 
 
 def _matching(pattern: str, description: str) -> Check:
+    """``pattern`` (ECMA-262 syntax that ``re`` reads alike), matched as a whole."""
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
@@ -173,7 +247,13 @@ def _matching(pattern: str, description: str) -> Check:
             fail(f"{_show(value)} is not {description}")
         return value
 
-    return Check(check)
+    return Check(check, {"pattern": anchored(pattern)})
+
+
+_NO_OTHER = (
+    "must not contain control or format (bidi, zero-width), surrogate, private-use or unassigned"
+    " characters (Unicode category C; the pattern refuses the control ones)"
+)
 
 
 def _check_external_connection(value: str) -> str:
@@ -191,7 +271,12 @@ def _check_description(value: str) -> str:
     return value
 
 
-def _kms_key_arn(max_length: int, extra: re.Pattern[str] | None = None, note: str = "") -> Check:
+def _kms_key_arn(
+    max_length: int,
+    extra: re.Pattern[str] | None = None,
+    note: str = "",
+    extra_schema_pattern: str | None = None,
+) -> Check:
     shape = "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID) or alias ARN (...:alias/NAME)"
 
     def check(value: str) -> str:
@@ -201,14 +286,22 @@ def _kms_key_arn(max_length: int, extra: re.Pattern[str] | None = None, note: st
             fail(f"{_show(value)} is not {shape}{note}")
         return value
 
-    return Check(check)
+    schema: Schema = {"maxLength": max_length, "pattern": anchored(_KMS_ARN.pattern)}
+    if extra_schema_pattern is not None:
+        schema["allOf"] = [{"pattern": anchored(extra_schema_pattern)}]
+    return Check(check, schema)
 
 
-CodeArtifactTags = Annotated[dict[str, str], Check(_check_codeartifact_tags)]
-"""Resource tags: at most 200, keys 1-128 and values 0-256 characters from AWS's tag character set."""
-ConnectionTags = Annotated[dict[str, str], Check(_check_connection_tags)]
-"""A connection's tags: as :data:`Tags`, less the ones repolink reserves for itself."""
-ProtonTags = Annotated[dict[str, str], Check(_check_proton_tags)]
+CodeArtifactTags = Annotated[
+    dict[str, str],
+    Check(_check_codeartifact_tags, _tags_schema(CODEARTIFACT_TAGS_MAX, (RESERVED_CODEARTIFACT_TAG,))),
+]
+"""Resource tags: at most 199, keys 1-128 and values 0-256 characters from AWS's tag character set."""
+ConnectionTags = Annotated[
+    dict[str, str], Check(_check_connection_tags, _tags_schema(CONNECTION_TAGS_MAX, RESERVED_CONNECTION_TAGS))
+]
+"""A connection's tags: as :data:`CodeArtifactTags`, less the ones repolink reserves for itself."""
+ProtonTags = Annotated[dict[str, str], Check(_check_proton_tags, _tags_schema(PROTON_TAGS_MAX))]
 CodeArtifactRepositoryName = Annotated[
     str,
     _matching(
@@ -237,6 +330,26 @@ Flag = Annotated[bool, STRICT]
 """A JSON boolean: ``1`` or ``"true"`` are refused, not coerced."""
 
 
+def _service_rules(service: ConnectionService) -> Schema:
+    """What one connection service admits for provider, name, arn and hostArn (JSON Schema)."""
+    if service == "apprunner":
+        name: Schema = {"pattern": anchored(APPRUNNER_CONNECTION_NAME_PATTERN)}
+        arn = _APPRUNNER_CONNECTION_ARN.pattern
+        host: Schema = {"type": "null"}
+    else:
+        name = {"minLength": 1, "maxLength": CONNECTION_NAME_MAX}
+        arn = _CONNECTION_ARN.pattern
+        host = {"maxLength": _CONNECTION_ARN_MAX, "pattern": anchored(_host_arn_pattern(service))}
+    return {
+        "properties": {
+            "provider": {"enum": [*PROVIDER_TYPES_BY_SERVICE[service], None]},
+            "name": name,
+            "arn": {"maxLength": _CONNECTION_ARN_MAX, "pattern": anchored(arn)},
+            "hostArn": host,
+        }
+    }
+
+
 @dataclass(frozen=True, kw_only=True)
 class ConnectionSpec(Wire):
     """The source connection: reuse one by ``arn``, or create one from ``name`` and ``provider``."""
@@ -247,6 +360,42 @@ class ConnectionSpec(Wire):
     host_arn: str | None = None
     arn: str | None = None
     tags: ConnectionTags = field(default_factory=dict)
+
+    schema_rules: ClassVar[Mapping[str, Any]] = {
+        "allOf": [
+            {"anyOf": [given("arn"), {"allOf": [given("name"), given("provider")]}]},
+            when(
+                given("arn"),
+                {
+                    "allOf": [
+                        not_given("name"),
+                        not_given("hostArn"),
+                        {"properties": {"tags": {"maxProperties": 0}}},
+                    ]
+                },
+            ),
+            *(
+                when(is_one_of("service", service, default="codeconnections"), _service_rules(service))
+                for service in CONNECTION_SERVICES
+            ),
+            when(
+                is_one_of("provider", *sorted(HOST_PROVIDER_TYPES)),
+                {"anyOf": [given("arn"), given("hostArn")]},
+            ),
+            when(
+                {"allOf": [given("hostArn"), given("provider")]},
+                {"properties": {"provider": {"enum": sorted(HOST_PROVIDER_TYPES)}}},
+            ),
+        ],
+        "description": (
+            "name and provider are required unless arn names an existing connection; with arn, omit"
+            " name, hostArn and tags. hostArn (a host of the connection's service) is required for"
+            " GitHubEnterpriseServer and GitLabSelfManaged and refused for other providers and for"
+            f" apprunner. A codeconnections or codestar-connections name is 1-{CONNECTION_NAME_MAX}"
+            f" characters and {_NO_OTHER.removeprefix('must not contain')[1:]} are refused in it; an"
+            " apprunner name matches the apprunner pattern."
+        ),
+    }
 
     def __post_init__(self) -> None:
         problems = Problems()
@@ -336,6 +485,7 @@ class ProtonRepositorySpec(Wire):
                 PROTON_ARN_MAX,
                 re.compile(PROTON_ARN_PATTERN, re.ASCII),
                 " in the aws, aws-cn or aws-us-gov partition",
+                PROTON_ARN_PORTABLE_PATTERN.removeprefix("^").removesuffix("$"),
             ),
         ]
         | None
@@ -348,6 +498,10 @@ class ProtonSpec(Wire):
     """The repositories to link to Proton through the request's connection."""
 
     repositories: Annotated[list[ProtonRepositorySpec], Bounds(min_length=1, max_length=REPOSITORIES_MAX)]
+
+    schema_rules: ClassVar[Mapping[str, Any]] = {
+        "description": "No two repositories have the same name, in any case (Acme/Repo is acme/repo).",
+    }
 
     def __post_init__(self) -> None:
         # GitHub and Bitbucket names are case-insensitive: Acme/Repo and acme/repo are one repository.
@@ -365,12 +519,37 @@ class CodeArtifactRepositorySpec(Wire):
     """One CodeArtifact repository; ``upstreams`` in search-priority order."""
 
     name: CodeArtifactRepositoryName
-    description: Annotated[str, Check(_check_description)] | None = None
+    description: (
+        Annotated[
+            str,
+            Check(
+                _check_description,
+                {
+                    "maxLength": DESCRIPTION_MAX,
+                    "pattern": f"^[^{_CONTROL}]*$",
+                    "description": f"At most {DESCRIPTION_MAX} characters; {_NO_OTHER}.",
+                },
+            ),
+        ]
+        | None
+    ) = None
     upstreams: Annotated[list[CodeArtifactRepositoryName], Bounds(max_length=UPSTREAMS_MAX)] = field(
         default_factory=list
     )
-    external_connection: Annotated[str, Check(_check_external_connection)] | None = None
+    external_connection: (
+        Annotated[str, Check(_check_external_connection, {"enum": list(EXTERNAL_CONNECTIONS)})] | None
+    ) = None
     tags: CodeArtifactTags = field(default_factory=dict)
+
+    schema_rules: ClassVar[Mapping[str, Any]] = {
+        "allOf": [
+            {"properties": {"upstreams": {"uniqueItems": True}}},
+            when(given("externalConnection"), {"properties": {"upstreams": {"maxItems": 0}}}),
+        ],
+        "description": (
+            "A repository has upstreams or an externalConnection, not both, and is not its own upstream."
+        ),
+    }
 
     def __post_init__(self) -> None:
         problems = Problems()
@@ -405,6 +584,14 @@ class CodeArtifactSpec(Wire):
         list[CodeArtifactRepositorySpec], Bounds(min_length=1, max_length=REPOSITORIES_MAX)
     ]
 
+    schema_rules: ClassVar[Mapping[str, Any]] = {
+        "allOf": [when(given("encryptionKey"), is_one_of("createDomain", True, default=False))],
+        "description": (
+            "encryptionKey only with createDomain. No two repositories have the same name, and"
+            " upstreams form no cycle (a -> b -> a)."
+        ),
+    }
+
     def __post_init__(self) -> None:
         problems = Problems()
         if self.encryption_key is not None and not self.create_domain:
@@ -431,6 +618,36 @@ class OnboardingRequest(Wire):
     codeartifact: CodeArtifactSpec | None = None
     handshake_timeout_hours: Annotated[int, STRICT, Bounds(ge=1, le=168)] = 72
     cleanup_on_timeout: Flag = False
+
+    schema_rules: ClassVar[Mapping[str, Any]] = {
+        "allOf": [
+            {"anyOf": [given("connection"), given("proton"), given("codeartifact")]},
+            when(
+                given("proton"),
+                {
+                    "allOf": [
+                        given("connection"),
+                        {
+                            "properties": {
+                                "connection": {
+                                    "properties": {
+                                        "service": {
+                                            "enum": [s for s in CONNECTION_SERVICES if s != "apprunner"]
+                                        },
+                                        "provider": {"enum": [*PROTON_PROVIDER_BY_CONNECTION_PROVIDER, None]},
+                                    }
+                                }
+                            }
+                        },
+                    ]
+                },
+            ),
+        ],
+        "description": (
+            "proton links repositories through the connection: a codeconnections or"
+            " codestar-connections one, of a provider Proton supports."
+        ),
+    }
 
     def __post_init__(self) -> None:
         if self.connection is None and self.proton is None and self.codeartifact is None:

@@ -11,7 +11,7 @@ relative to the value checked; :func:`repolink.models.wire.read` records them at
 :func:`repolink.models.validation.validate_request` turns them into field errors with wire paths.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
 type Path = tuple[str | int, ...]
@@ -60,11 +60,25 @@ def repeats(names: Iterable[str]) -> Iterator[tuple[int, int]]:
             yield position, seen
 
 
-class Check:
-    """Run ``fn`` on the value once its JSON kind is checked (pydantic's ``AfterValidator``)."""
+def anchored(pattern: str) -> str:
+    """``pattern`` as a JSON Schema ``pattern`` that matches whole strings, as ``re.fullmatch`` does
+    (JSON Schema's ``pattern`` is unanchored: it finds the pattern anywhere in the string)."""
+    return f"^(?:{pattern})$"
 
-    def __init__(self, fn: Callable[[Any], Any]) -> None:
+
+class Check:
+    """Run ``fn`` on the value once its JSON kind is checked (pydantic's ``AfterValidator``).
+
+    ``schema`` is the rule in JSON Schema keywords (``pattern``, ``enum``, ``maxProperties``...),
+    merged into the published schema of the value: the rule and the keyword a client reads sit in
+    one place. Keywords must mean the same under draft-04 and 2020-12
+    (``repolink_local.contracts.dialect_problems`` lists those that do not); a part of the rule
+    JSON Schema cannot say belongs in ``description``.
+    """
+
+    def __init__(self, fn: Callable[[Any], Any], schema: Mapping[str, Any] | None = None) -> None:
         self.fn = fn
+        self.schema: Mapping[str, Any] = dict(schema or {})
 
     def apply(self, value: Any) -> Any:
         return self.fn(value)
@@ -73,6 +87,11 @@ class Check:
         from pydantic_core import core_schema
 
         return core_schema.no_info_after_validator_function(self.fn, handler(source))
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        schema = handler(core_schema)
+        schema.update(self.schema)
+        return schema
 
 
 class Bounds:
@@ -139,3 +158,32 @@ class Doc:
         schema = handler(core_schema)
         schema["description"] = self.text
         return schema
+
+
+# --- Cross-field rules in JSON Schema, in keywords that mean the same under draft-04 and 2020-12
+# (no if/then/else, dependentRequired, const): a model's ``schema_rules`` are built from these.
+
+type Schema = dict[str, Any]
+
+
+def given(key: str) -> Schema:
+    """``key`` is there and not null (our reader takes an optional field's null for its absence)."""
+    return {"required": [key], "properties": {key: {"not": {"type": "null"}}}}
+
+
+def not_given(key: str) -> Schema:
+    """``key`` is absent or null."""
+    return {"properties": {key: {"type": "null"}}}
+
+
+def is_one_of(key: str, *values: object, default: object = None) -> Schema:
+    """``key`` is one of ``values``; an absent key counts when its ``default`` is among them."""
+    schema: Schema = {"properties": {key: {"enum": list(values)}}}
+    if default not in values:
+        schema["required"] = [key]
+    return schema
+
+
+def when(condition: Schema, then: Schema) -> Schema:
+    """``if condition then then``, in draft-04: ``anyOf: [not condition, then]``."""
+    return {"anyOf": [{"not": condition}, then]}

@@ -10,6 +10,7 @@ published JSON schemas and OpenAPI document from these classes (``__pydantic_con
 markers' hooks), and a test checks that its verdict on generated requests is the same as ours.
 """
 
+import copy
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, fields, is_dataclass
@@ -64,6 +65,23 @@ class Wire:
     }
     #: "forbid" (an unknown key is an error) or "ignore" (for outputs we read only part of)
     wire_extra: ClassVar[Literal["forbid", "ignore"]] = "forbid"
+    #: the class's cross-field rules (its ``__post_init__``) in JSON Schema keywords, merged into
+    #: its published schema: ``allOf`` entries, and a ``description`` (appended to the docstring's)
+    #: of the rules JSON Schema cannot say. Written beside ``__post_init__``, in the keywords that
+    #: mean the same under draft-04 and 2020-12 (:mod:`repolink.models.rules`).
+    schema_rules: ClassVar[Mapping[str, Any]] = {}
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        """pydantic's hook (schemas only): the generated schema, with :attr:`schema_rules` added."""
+        schema = handler(core_schema)
+        if cls.schema_rules:
+            target = handler.resolve_ref_schema(schema)
+            for key, value in copy.deepcopy(dict(cls.schema_rules)).items():
+                if key == "description" and target.get("description"):
+                    value = f"{target['description']} {value}"
+                target[key] = value
+        return schema
 
     def wire(self) -> dict[str, Any]:
         """The JSON-ready dict with camelCase keys, ``None`` fields left out, as Step Functions sees it."""

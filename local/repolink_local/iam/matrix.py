@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import boto3
 
@@ -108,7 +109,7 @@ class Scenario:
 
 def _api_sample(engine: LocalEngine) -> None:
     answer = _post_and_wait(engine, sample())
-    code, _, status = engine.api("GET", answer["statusUrl"])
+    code, _, status = engine.api("GET", urljoin("/links", answer["statusUrl"]))  # relative to the POST
     if code != 200 or status["status"] != "succeeded":
         raise ScenarioFailed(f"GET answered {code}: {status}")
 
