@@ -78,3 +78,14 @@ class LambdaContext:
 @pytest.fixture
 def lambda_context() -> LambdaContext:
     return LambdaContext()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Figures a test recorded (``record_property("schemathesis", ...)``), printed at the end of
+    the run: pytest-xdist carries a report's properties from its worker to here."""
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, text in getattr(report, "user_properties", ()):
+                if name == "schemathesis" and getattr(report, "when", "") == "call":
+                    terminalreporter.write_sep("-", "schemathesis")
+                    terminalreporter.write_line(str(text))

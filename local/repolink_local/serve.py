@@ -17,6 +17,7 @@ import base64
 import hashlib
 import re
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -193,36 +194,40 @@ class GatewayApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
-        status, answered, body = self.answer(request)
+        (status, answered, body), caller = self.answer(request)
+        refused = answered.get("x-amzn-ErrorType")
+        who = f" (as {caller})" if caller else ""
+        self.world.progress(
+            f"{request.method} {request.path} -> {status}{f' {refused}' if refused else ''}{who}"
+        )
         # API Gateway's default media type, and the request id it gives every answer
         headers = {"Content-Type": "application/json"} | answered | {"x-amzn-RequestId": str(uuid.uuid4())}
         response = Response(body or "", status=status, headers=headers)
         return response(environ, start_response)  # type: ignore[no-any-return]
 
-    def answer(self, request: Request) -> Answer:
+    def answer(self, request: Request) -> tuple[Answer, str | None]:
+        """The answer, and the caller's account once the signature names one."""
         if (request.content_length or 0) > PAYLOAD_MAX:
-            return TOO_LARGE
+            return TOO_LARGE, None
         path = self.gateway.resource_path(request.method, request.path)
         if path is None:
-            return MISSING_TOKEN
+            return MISSING_TOKEN, None
         caller = signer_account(request.headers, region=self.gateway.region, own_account=self.gateway.account)
         if not isinstance(caller, str):
-            return caller
+            return caller, None
         data = request.stream.read(PAYLOAD_MAX + 1)
         if len(data) > PAYLOAD_MAX:
-            return TOO_LARGE
+            return TOO_LARGE, caller
         body = data.decode("utf-8", errors="replace") or None
         if request.method == "POST" and body is not None:
             self.world.add_host(self.standins, body)
         headers = {name: value for name, value in request.headers.items()}
         try:
-            answer = self.engine.api_response(
+            return self.engine.api_response(
                 request.method, path, body, headers=headers, caller_account=caller
-            )
+            ), caller
         except LambdaServiceError:
-            answer = INTEGRATION_FAILURE
-        self.world.progress(f"{request.method} {request.path} -> {answer[0]} (as {caller})")
-        return answer
+            return INTEGRATION_FAILURE, caller
 
 
 class _InFlight:
@@ -270,6 +275,10 @@ class _Handler(WSGIRequestHandler):
         pass
 
 
+class CannotListen(OSError):
+    """The address is taken (another ``sam local start-api``?) or not this machine's."""
+
+
 @dataclass(frozen=True)
 class Serving:
     """A running server: its base URL (the stage's, with the port actually bound)."""
@@ -287,7 +296,15 @@ def serving(world: LocalWorld, host: str = "127.0.0.1", port: int = 3000) -> Ite
     standins = world.standins()
     with world.engine(standins) as engine:
         app = GatewayApp(world, standins, engine)
-        server = make_server(host, port, app, threaded=True, request_handler=_Handler)
+        # bound here: werkzeug's own bind prints the error and exits the process
+        try:
+            listening = socket.create_server((host, port), family=_family(host))
+        except OSError as exc:
+            raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        with listening:  # werkzeug serves a duplicate of its descriptor
+            server = make_server(
+                host, port, app, threaded=True, request_handler=_Handler, fd=listening.fileno()
+            )
         server.connections = set()  # type: ignore[attr-defined]
         server.in_flight = _InFlight()  # type: ignore[attr-defined]
         thread = threading.Thread(target=server.serve_forever, name="repolink-serve", daemon=True)
@@ -304,10 +321,12 @@ def serving(world: LocalWorld, host: str = "127.0.0.1", port: int = 3000) -> Ite
             server.server_close()
 
 
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def _close(connection: Any) -> None:
     """End an idle keep-alive connection: its handler thread sees the end and returns."""
-    import socket
-
     with suppress(OSError):  # the client closed it already
         connection.shutdown(socket.SHUT_RDWR)
 
@@ -331,6 +350,9 @@ def serve_until_stopped(world: LocalWorld, host: str, port: int, say: Callable[[
             still_running = sum(1 for e in running.engine.executions() if e["status"] == "RUNNING")
             say(f"{received[0]}: stopping ({still_running} execution(s) still running are stopped)")
         say(f"stopped in {time.monotonic() - started:.1f}s")
+    except CannotListen as exc:
+        say(str(exc))
+        return 2
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

@@ -82,7 +82,7 @@ class SigV4:
         return prepared
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def sigv4() -> type[SigV4]:
     """:class:`SigV4`, the request signer (test modules don't import conftest)."""
     return SigV4

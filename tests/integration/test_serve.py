@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -259,3 +260,13 @@ def test_local_serve_exits_0_promptly_on_sigterm_with_an_execution_running(sigv4
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+def test_local_serve_exits_2_when_its_port_is_taken(capsys: pytest.CaptureFixture[str]) -> None:
+    from repolink_local.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert main(["local", "serve", "--port", str(taken.getsockname()[1])]) == 2
+    assert "cannot listen on 127.0.0.1:" in capsys.readouterr().err
