@@ -48,13 +48,13 @@ SERVICE = "execute-api"
 Answer = tuple[int, dict[str, str], str | None]
 
 
-def gateway_response(status: int, error_type: str, message: str) -> Answer:
+def gateway_response(status: int, error_type: str | None, message: str) -> Answer:
     """A response API Gateway makes itself (a gateway response, not the function's): JSON
     ``{"message": ...}`` and the error's name in ``x-amzn-ErrorType``
     (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html)."""
     import json
 
-    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": error_type}
+    headers = {"Content-Type": "application/json"} | ({"x-amzn-ErrorType": error_type} if error_type else {})
     return status, headers, json.dumps({"message": message}, separators=(",", ":"))
 
 
@@ -65,10 +65,9 @@ def gateway_response(status: int, error_type: str, message: str) -> Answer:
 # https://repost.aws/knowledge-center/api-gateway-authentication-token-errors).
 MISSING_TOKEN = gateway_response(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
 # REQUEST_TOO_LARGE (413), with the text API Gateway sends
-# (https://github.com/chroma-core/chroma/issues/1458: "HTTP content length exceeded 10485760 bytes.")
-TOO_LARGE = gateway_response(
-    413, "RequestTooLargeException", f"HTTP content length exceeded {PAYLOAD_MAX} bytes."
-)
+# (https://github.com/chroma-core/chroma/issues/1458: "HTTP content length exceeded 10485760 bytes.");
+# no x-amzn-ErrorType: no source shows the one it sends
+TOO_LARGE = gateway_response(413, None, f"HTTP content length exceeded {PAYLOAD_MAX} bytes.")
 # INTEGRATION_FAILURE (502): Lambda refused the invoke (over its 6 MB payload, throttled)
 # (https://github.com/DataBiosphere/azul/issues/8258: "Internal server error", INTEGRATION_FAILURE)
 INTEGRATION_FAILURE = gateway_response(502, "InternalServerErrorException", "Internal server error")
