@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -86,3 +94,47 @@ class SigV4:
 def sigv4() -> type[SigV4]:
     """:class:`SigV4`, the request signer (test modules don't import conftest)."""
     return SigV4
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _started(process: subprocess.Popen[str], deadline: float) -> str:
+    """The base URL ``local serve`` prints on stderr when it listens (stderr is read on a thread
+    from then on, so the server never blocks on a full pipe)."""
+    assert process.stderr is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr or ()], daemon=True).start()
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        seen.append(line)
+        if line.startswith("repolink API on "):
+            return line.split()[3]
+    raise AssertionError(f"local serve did not start: {''.join(seen)}")
+
+
+@contextmanager
+def _local_serve_process(*flags: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``repolink local serve --port 0 FLAGS`` in a process of its own, as a user runs it: the
+    process and the base URL it printed. Killed at the end if it is still running."""
+    environment = os.environ | {"PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")])}
+    command = [sys.executable, "-m", "repolink_local.cli", "local", "serve", "--port", "0", *flags]
+    process = subprocess.Popen(
+        command, env=environment, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
+    try:
+        yield process, _started(process, time.monotonic() + 60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def local_serve_process() -> Any:
+    """:func:`_local_serve_process`, for test modules (they don't import conftest)."""
+    return _local_serve_process

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import queue
 import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -208,42 +203,10 @@ def test_a_body_over_api_gateways_10_mb_gets_413_before_it_is_read(served: Servi
         connection.close()
 
 
-def _started(process: subprocess.Popen[str], deadline: float) -> str:
-    """The base URL ``local serve`` prints on stderr when it listens (stderr is read on a thread
-    from then on, so the server never blocks on a full pipe)."""
-    assert process.stderr is not None
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr or ()], daemon=True).start()
-    seen: list[str] = []
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        seen.append(line)
-        if line.startswith("repolink API on "):
-            return line.split()[3]
-    raise AssertionError(f"local serve did not start: {''.join(seen)}")
-
-
-def test_local_serve_exits_0_promptly_on_sigterm_with_an_execution_running(sigv4: Any) -> None:
-    environment = os.environ | {"PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")])}
-    command = [
-        sys.executable,
-        "-m",
-        "repolink_local.cli",
-        "local",
-        "serve",
-        "--port",
-        "0",
-        "--handshake",
-        "never",
-    ]
-    process = subprocess.Popen(
-        command, env=environment, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
-    )
-    try:
-        base_url = _started(process, time.monotonic() + 60)
+def test_local_serve_exits_0_promptly_on_sigterm_with_an_execution_running(
+    sigv4: Any, local_serve_process: Any
+) -> None:
+    with local_serve_process("--handshake", "never") as (process, base_url):
         posted = requests.post(
             f"{base_url}/links",
             data=SAMPLE.read_text(),
@@ -256,10 +219,6 @@ def test_local_serve_exits_0_promptly_on_sigterm_with_an_execution_running(sigv4
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
         assert time.monotonic() - stopping < 15
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def test_local_serve_exits_2_when_its_port_is_taken(capsys: pytest.CaptureFixture[str]) -> None:

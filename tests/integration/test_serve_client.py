@@ -1,0 +1,104 @@
+"""``repolink submit``/``status`` against ``local serve``: the client and the real API, over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from repolink_local.cli import main
+
+pytestmark = pytest.mark.integration
+
+SAMPLE = Path(__file__).resolve().parents[2] / "events" / "onboarding.json"
+#: two teams the deployment allows, and an account it does not
+ALLOWED, OTHER_TEAM, STRANGER = "111111111111", "222222222222", "999999999999"
+FAST = ("--poll-interval", "0.05", "--poll-max", "0.2", "--wait-timeout", "60")
+
+
+@pytest.fixture(scope="module")
+def served(local_serve_process: Any) -> Iterator[str]:
+    """``local serve`` in a process of its own (the handlers' EMF metrics on its stdout stay out
+    of the client's), allowing two teams; its base URL."""
+    with local_serve_process(
+        "--parameter-overrides", f"AllowedAccountIds={ALLOWED},{OTHER_TEAM}", "--handshake", "after:2"
+    ) as (_, base_url):
+        yield base_url
+
+
+@pytest.fixture
+def as_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Sign as an account: local serve takes a 12-digit access key id as the caller's account."""
+
+    def sign_as(account: str) -> None:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", account)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    sign_as(ALLOWED)
+    yield sign_as
+
+
+def test_submit_and_wait_ends_with_the_onboarding_succeeded(
+    served: str, as_account: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["submit", str(SAMPLE), "--api-url", served, "--wait", *FAST])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["status"] == "succeeded"
+    assert "POST /v1/links -> 202" in captured.err
+
+
+def test_status_of_a_submitted_onboarding_is_its_state(
+    served: str, as_account: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["submit", str(SAMPLE), "--api-url", served])
+    request_id = json.loads(capsys.readouterr().out)["requestId"]
+    assert main(["status", request_id, "--api-url", served, "--wait", *FAST]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["requestId"] == request_id
+    assert status["status"] == "succeeded"
+
+
+def test_submitting_twice_is_one_onboarding(
+    served: str, as_account: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = []
+    for _ in range(2):
+        assert main(["submit", str(SAMPLE), "--api-url", served, "--idempotency-key", "k-1"]) == 0
+        ids.append(json.loads(capsys.readouterr().out)["requestId"])
+    assert ids[0] == ids[1]
+
+
+def test_a_request_breaking_the_contract_exits_2_naming_the_field(
+    served: str, as_account: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = json.loads(SAMPLE.read_text())
+    bad["handshakeTimeoutHours"] = 500
+    request = tmp_path / "bad.json"
+    request.write_text(json.dumps(bad))
+    assert main(["submit", str(request), "--api-url", served]) == 2
+    answer = json.loads(capsys.readouterr().out)
+    assert [e["field"] for e in answer["errors"]] == ["handshakeTimeoutHours"]
+
+
+def test_an_account_the_resource_policy_refuses_exits_2(
+    served: str, as_account: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    as_account(STRANGER)  # type: ignore[operator]
+    assert main(["submit", str(SAMPLE), "--api-url", served]) == 2
+    assert "403" in capsys.readouterr().err
+
+
+def test_another_teams_onboarding_is_not_found(
+    served: str, as_account: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["submit", str(SAMPLE), "--api-url", served])
+    request_id = json.loads(capsys.readouterr().out)["requestId"]
+    as_account(OTHER_TEAM)  # type: ignore[operator]
+    assert main(["status", request_id, "--api-url", served]) == 2
+    assert json.loads(capsys.readouterr().out)["message"] == f"no onboarding {request_id}"
