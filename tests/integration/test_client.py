@@ -206,3 +206,46 @@ def test_no_credentials_is_refused_naming_the_chain(
     assert _run("status", ID, "--api-url", url) == 2
     assert "no AWS credentials" in capsys.readouterr().err
     assert app.seen == []
+
+
+def _stack(name: str, outputs: dict[str, str]) -> None:
+    import boto3
+
+    template = {
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    boto3.client("cloudformation", region_name="us-east-1").create_stack(
+        StackName=name, TemplateBody=json.dumps(template)
+    )
+
+
+def test_the_api_url_is_the_stacks_api_url_output(api: Any) -> None:
+    from moto import mock_aws
+
+    url, app = api((200, {}, RUNNING))
+    with mock_aws():
+        _stack("repolink", {"ApiUrl": url})
+        assert _run("status", ID, "--stack-name", "repolink", "--region", "us-east-1") == 0
+    assert [r.path for r in app.seen] == [f"/v1/links/{ID}"]
+
+
+def test_a_stack_without_an_api_url_output_is_refused_naming_it(
+    api: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        _stack("other", {"QueueUrl": "https://sqs.example"})
+        assert _run("status", ID, "--stack-name", "other", "--region", "us-east-1") == 2
+    assert "stack other has no ApiUrl output" in capsys.readouterr().err
+
+
+def test_a_missing_stack_is_refused_with_cloudformations_reason(
+    api: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        assert _run("status", ID, "--stack-name", "absent", "--region", "us-east-1") == 2
+    assert "absent" in capsys.readouterr().err
