@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -79,6 +81,19 @@ def test_template_registers_every_schema_in_the_registry() -> None:
         assert json.loads(content) == json.loads((SCHEMAS / f"{name}.json").read_text())
 
 
+def test_the_handlers_import_no_pydantic_the_schemas_build_it_lazily() -> None:
+    """The rule markers and schema_rules carry their JSON Schema without importing pydantic."""
+    script = (
+        "import importlib, pkgutil, sys, repolink.handlers as handlers\n"
+        "for found in pkgutil.iter_modules(handlers.__path__):\n"
+        "    importlib.import_module(f'repolink.handlers.{found.name}')\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('pydantic', 'pydantic_core')))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+
+    assert loaded.strip() == "[]"
+
+
 # --- One draft, read alike by draft-04 and 2020-12
 
 EVENT_SCHEMAS = {path.stem: json.loads(path.read_text()) for path in sorted(SCHEMAS.glob("*.json"))}
@@ -107,6 +122,16 @@ def test_every_event_schema_uses_only_keywords_both_drafts_read_alike(name: str)
 
 def test_every_openapi_component_uses_only_keywords_both_drafts_read_alike() -> None:
     assert dialect_problems({"definitions": COMPONENTS}) == []
+
+
+def test_the_api_and_the_event_publish_one_request_contract() -> None:
+    names = ["OnboardingRequest", "ConnectionSpec", "ProtonSpec", "ProtonRepositorySpec"]
+    names += ["CodeArtifactSpec", "CodeArtifactRepositorySpec"]
+    in_openapi = json.loads(
+        json.dumps({n: COMPONENTS[n] for n in names}).replace("#/components/schemas/", "#/definitions/")
+    )
+
+    assert in_openapi == {n: EVENT_SCHEMAS["RepositoryLinkRequested"]["definitions"][n] for n in names}
 
 
 def test_the_openapi_document_declares_the_draft04_dialect() -> None:

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from repolink.models import request
+from repolink.models.rules import anchored
 from repolink_local.contracts import OPENAPI, SCHEMAS
 
 pytestmark = pytest.mark.unit
@@ -142,3 +143,19 @@ def test_beyond_ascii_the_api_refuses_what_the_tag_patterns_cannot_see() -> None
 
 def test_the_tag_key_pattern_refuses_aws_in_any_case() -> None:
     assert [_ecma(TAG_KEY, key) for key in ("aws:x", "AwS:x", "awsx", "x-aws:")] == [False, False, True, True]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    arn=st.from_regex(request._HOST_ARN, fullmatch=True),
+    odd=st.sampled_from(["", "\ufeff", "\u001c", "\u0085", "\u00a0", " ", "/", "é"]),
+    service=st.sampled_from(["codeconnections", "codestar-connections"]),
+)
+def test_the_published_host_pattern_of_a_service_is_the_apis_host_rule_for_it(
+    arn: str, odd: str, service: str
+) -> None:
+    probed = arn + odd  # characters where ECMA-262's \s and Python's differ, and others
+    found = request._HOST_ARN.fullmatch(probed)
+    api = found is not None and found["service"] == service
+
+    assert _ecma(anchored(request._host_arn_pattern(service)), probed) == api
