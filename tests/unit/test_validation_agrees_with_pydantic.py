@@ -504,6 +504,45 @@ SAYABLE: dict[str, tuple[dict[str, Any], str]] = {
         _seed(EVERY_FIELD, codeartifact__repositories__0__externalConnection="pypi"),
         "codeartifact.repositories[0].externalConnection",
     ),
+    "a known service": (_seed(SAMPLE_SEED, connection__service="codecommit"), "connection.service"),
+    "198 connection tags": (
+        _seed(SAMPLE_SEED, connection__tags={f"k{i}": "v" for i in range(199)}),
+        "connection.tags",
+    ),
+    "199 CodeArtifact tags": (
+        _seed(EVERY_FIELD, codeartifact__tags={f"k{i}": "v" for i in range(200)}),
+        "codeartifact.tags",
+    ),
+    "199 tags on a CodeArtifact repository": (
+        _seed(EVERY_FIELD, codeartifact__repositories__0__tags={f"k{i}": "v" for i in range(200)}),
+        "codeartifact.repositories[0].tags",
+    ),
+    "an account id": (
+        _seed(SAMPLE_SEED, codeartifact__domainOwner="12345678901"),
+        "codeartifact.domainOwner",
+    ),
+    "a KMS key ARN for CodeArtifact": (
+        _seed(EVERY_FIELD, codeartifact__encryptionKey="alias/x"),
+        "codeartifact.encryptionKey",
+    ),
+    "a KMS key ARN for Proton": (
+        _seed(EVERY_FIELD, proton__repositories__0__encryptionKey=KMS.replace(":kms:", ":s3:")),
+        "proton.repositories[0].encryptionKey",
+    ),
+    "Proton keys up to 200 characters": (
+        _seed(
+            EVERY_FIELD, proton__repositories__0__encryptionKey=KMS.split(":key/")[0] + ":alias/" + "a" * 160
+        ),
+        "proton.repositories[0].encryptionKey",
+    ),
+    "CodeArtifact keys up to 1011 characters": (
+        _seed(EVERY_FIELD, codeartifact__encryptionKey=KMS.split(":key/")[0] + ":alias/" + "a" * 980),
+        "codeartifact.encryptionKey",
+    ),
+    "Proton names up to 100 characters": (
+        _seed(EVERY_FIELD, proton__repositories__0__name="acme/" + "r" * 96),
+        "proton.repositories[0].name",
+    ),
     "an integer, not 72.0": (_seed(SAMPLE_SEED, handshakeTimeoutHours=72.0), "handshakeTimeoutHours"),
     "at most 168 hours": (_seed(SAMPLE_SEED, handshakeTimeoutHours=169), "handshakeTimeoutHours"),
     "no trailing newline": (_seed(SAMPLE_SEED, codeartifact__domain="acme\n"), "codeartifact.domain"),
