@@ -46,10 +46,14 @@ checks: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The published contracts, read by tools we did not write: each schema against its metaschema
+# (patterns as ECMA-262), the OpenAPI document against the OpenAPI 3.1 specification.
 infra: setup
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/sam validate --lint
 	$(BIN)/python -m repolink_local.asl_lint
+	$(BIN)/check-jsonschema --check-metaschema schemas/*.json
+	$(BIN)/openapi-spec-validator docs/openapi.json
 
 build: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build --build-dir .aws-sam/build

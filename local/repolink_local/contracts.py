@@ -99,6 +99,55 @@ def common_dialect(node: Any) -> Any:
     return out
 
 
+def ecma_validator(schema: dict[str, Any], draft: Any = None) -> Any:
+    """A jsonschema validator (``Draft4Validator`` unless ``draft`` says) whose ``pattern``,
+    ``patternProperties`` and ``additionalProperties`` match as ECMA-262 does (the engine
+    check-jsonschema uses, ``regress``), as JSON Schema says patterns are read.
+
+    jsonschema itself uses Python's ``re``, where ``$`` also matches before a final newline:
+    ``^[a-z]+$`` finds ``"acme\\n"``, which ECMA-262 (and the API, with ``fullmatch``) refuses.
+    """
+    import regress
+    from jsonschema import Draft4Validator, ValidationError, validators
+
+    compiled: dict[str, Any] = {}
+
+    def found(pattern: str, text: str) -> bool:
+        if pattern not in compiled:
+            compiled[pattern] = regress.Regex(pattern, flags="u")
+        return compiled[pattern].find(text) is not None
+
+    def pattern(validator: Any, wanted: str, instance: Any, _: Any) -> Any:
+        if validator.is_type(instance, "string") and not found(wanted, instance):
+            yield ValidationError(f"{instance!r} does not match {wanted!r}")
+
+    def pattern_properties(validator: Any, patterns: dict[str, Any], instance: Any, _: Any) -> Any:
+        if validator.is_type(instance, "object"):
+            for wanted, subschema in patterns.items():
+                for key, value in instance.items():
+                    if found(wanted, key):
+                        yield from validator.descend(value, subschema, path=key, schema_path=wanted)
+
+    def additional_properties(validator: Any, extra: Any, instance: Any, schema: dict[str, Any]) -> Any:
+        if not validator.is_type(instance, "object"):
+            return
+        known, patterns = schema.get("properties", {}), schema.get("patternProperties", {})
+        extras = [k for k in instance if k not in known and not any(found(p, k) for p in patterns)]
+        if validator.is_type(extra, "object"):
+            for key in extras:
+                yield from validator.descend(instance[key], extra, path=key)
+        elif extra is False and extras:
+            yield ValidationError(f"additional properties are not allowed ({', '.join(map(repr, extras))})")
+
+    base = draft or Draft4Validator
+    keywords = {
+        "pattern": pattern,
+        "patternProperties": pattern_properties,
+        "additionalProperties": additional_properties,
+    }
+    return validators.extend(base, keywords)(schema)
+
+
 def _unreferenced(components: dict[str, Any], document: dict[str, Any]) -> list[str]:
     """The components nothing in ``document`` refers to, directly or through other components."""
     reached: set[str] = set()
@@ -124,7 +173,10 @@ def openapi() -> dict[str, Any]:
                 "Every call is authenticated with AWS Signature Version 4 (IAM); the API's resource "
                 "policy admits only the accounts or organization the stack allows. The schemas are "
                 "JSON Schema draft-04 (jsonSchemaDialect), in the keywords draft-04 and 2020-12 read "
-                "alike; patterns are ECMA-262 regular expressions, anchored with ^ and $."
+                "alike; patterns are ECMA-262 regular expressions, anchored with ^ and $. An integer is "
+                "a JSON number without a fraction or exponent part: 72.0 is not one (draft-04), and the "
+                "API refuses it with 422. openapi-spec-validator 0.9 accepts this dialect; schemathesis "
+                "4.32 reads the document but generates integers as 2020-12 allows them (72.0 too)."
             ),
         )
     )
@@ -244,15 +296,18 @@ def _declare_gateway_answers(schema: dict[str, Any]) -> None:
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:
-    from pydantic import BaseModel, ConfigDict, TypeAdapter
+    from typing import Annotated
+
+    from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
     from repolink.models import events
+    from repolink.models.api import IDEMPOTENCY_KEY_PATTERN
     from repolink.models.request import OnboardingRequest
 
     class RepositoryLinkRequestedDetail(BaseModel):
         model_config = ConfigDict(extra="forbid")
         request: OnboardingRequest
-        idempotencyKey: str | None = None
+        idempotencyKey: Annotated[str, Field(pattern=IDEMPOTENCY_KEY_PATTERN)] | None = None
 
     models: dict[str, type[object]] = {
         events.REQUESTED: RepositoryLinkRequestedDetail,

@@ -1,9 +1,12 @@
-"""Our validator and pydantic, reading the same annotated dataclasses, reach the same verdict.
+"""Three readings of one contract agree: our validator, pydantic, and the published JSON schema.
 
 The handlers validate with :func:`repolink.models.wire.read` (no pydantic at cold start); the
-published JSON schemas and OpenAPI document come from pydantic over the same classes. This property
-test keeps the two readings from drifting: for generated requests, both accept (and build equal
-values) or both reject.
+published JSON schemas and OpenAPI document come from pydantic over the same classes. These property
+tests keep the readings from drifting: for generated requests, our reader and pydantic both accept
+(and build equal values) or both reject, naming the same fields; and the published request schema
+(draft-04, patterns read as ECMA-262) accepts what the API accepts and refuses what it refuses,
+except the rules JSON Schema cannot say (:data:`BEYOND_THE_SCHEMA`, each stated in the schema's
+``description``).
 """
 
 from __future__ import annotations
@@ -16,12 +19,16 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft4Validator, Draft202012Validator
 from pydantic import TypeAdapter, ValidationError
 from pydantic.alias_generators import to_snake
 
-from repolink.errors import RequestValidationError
+from repolink.errors import FieldError, RequestValidationError
 from repolink.models.request import OnboardingRequest
-from repolink.models.validation import validate_request
+from repolink.models.rules import RuleViolations
+from repolink.models.validation import field_path, validate_request
+from repolink.models.wire import read
+from repolink_local.contracts import SCHEMAS, ecma_validator
 
 pytestmark = pytest.mark.unit
 
@@ -32,22 +39,52 @@ SAMPLE: dict[str, Any] = json.loads(
 ARN = "arn:aws:codeconnections:us-east-1:123456789012:connection/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
 HOST = "arn:aws:codeconnections:us-east-1:123456789012:host/ghes-0a1b2c3d"
 KMS = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+APPRUNNER_ARN = "arn:aws:apprunner:us-east-1:123456789012:connection/acme-github/" + "0a" * 16
 
 #: near the edges of each rule: valid values, and values one step outside
 PLAUSIBLE: dict[str, list[Any]] = {
-    "name": ["acme-github", "a", "ab", "x" * 32, "x" * 33, "bad name!", "", "acme/repo", "Acme/Repo"],
-    "provider": ["GitHub", "GitHubEnterpriseServer", "Bitbucket", "GITHUB", "github", None],
-    "service": ["codeconnections", "codestar-connections", "apprunner", "codecommit"],
-    "hostArn": [HOST, "arn:aws:codeconnections:us-east-1:1234:host/x", None],
-    "arn": [ARN, ARN.replace("codeconnections", "apprunner"), None],
-    "tags": [{}, {"team": "payments"}, {"aws:x": "y"}, {"k": "v" * 257}, {"k": 1}, {"": "v"}],
-    "domain": ["acme", "a", "ab", "Acme", "acme-", "a" * 50, "a" * 51],
-    "domainOwner": ["123456789012", "12345678901", None, 123456789012],
+    "name": [
+        *("acme-github", "a", "ab", "x" * 32, "x" * 33, "bad name!", "", "acme/repo", "Acme/Repo"),
+        *(
+            "acme\n",
+            "acme/repo\n",
+            "gitの名前",
+            "acme-\u202ebuhtig",
+            "tab\there",
+            "pypi-store",
+            "team-python",
+        ),
+    ],
+    "provider": [
+        *("GitHub", "GitHubEnterpriseServer", "GitLabSelfManaged", "Bitbucket", "GitLab", "AzureDevOps"),
+        *("GITHUB", "BITBUCKET", "github", None),
+    ],
+    "service": ["codeconnections", "codestar-connections", "apprunner", "codecommit", None],
+    "hostArn": [
+        *(HOST, HOST.replace("codeconnections", "codestar-connections"), HOST + "/x", HOST + " x"),
+        *("arn:aws:codeconnections:us-east-1:1234:host/x", HOST + "\n", None),
+    ],
+    "arn": [ARN, ARN.replace("codeconnections", "codestar-connections"), APPRUNNER_ARN, ARN + "\n", None],
+    "tags": [
+        *({}, {"team": "payments"}, {"aws:x": "y"}, {"AWS:x": "y"}, {"k": "v" * 256}, {"k": "v" * 257}),
+        *({"k": 1}, {"": "v"}, {"k" * 128: "v"}, {"k" * 129: "v"}, {"repolink:request-id": "x"}),
+        *({"café": "thé"}, {"k": "a\tb"}, {"k!": "v"}, {"k": "v\n"}, {"k\n": "v"}, {"k": "\u200b"}),
+        *({f"k{i}": "v" for i in range(limit)} for limit in (50, 51, 198, 199, 200)),
+    ],
+    "domain": ["acme", "a", "ab", "Acme", "acme-", "a" * 50, "a" * 51, "acme\n"],
+    "domainOwner": ["123456789012", "12345678901", None, 123456789012, "12345678901\u0663"],
     "createDomain": [True, False, 1, "true", None],
-    "encryptionKey": [KMS, "alias/x", None],
-    "upstreams": [[], ["pypi-store"], ["x"], ["a", "a"], [f"r{i}" for i in range(11)], "pypi-store"],
-    "externalConnection": ["public:pypi", "public:npmjs", "pypi", None],
-    "description": ["store", "d" * 1000, "d" * 1001, "line\nbreak", None],
+    "encryptionKey": [
+        *(KMS, "alias/x", KMS.replace(":key/", ":alias/"), KMS.replace("arn:aws:", "arn:aws-iso:")),
+        *(KMS + "\n", None),
+    ],
+    "upstreams": [
+        *([], ["pypi-store"], ["team-python"], ["maven-store"], ["maven-store", "maven-store"], ["x"]),
+        *(["a", "a"], [f"r{i}" for i in range(10)], [f"r{i}" for i in range(11)]),
+        "pypi-store",
+    ],
+    "externalConnection": ["public:pypi", "public:npmjs", "pypi", "public:pypi\n", None],
+    "description": ["store", "d" * 1000, "d" * 1001, "line\nbreak", "zero\u200bwidth", "café", None],
     "handshakeTimeoutHours": [1, 72, 168, 0, 169, "72", 72.0, True, -1],
     "cleanupOnTimeout": [True, False, 0, "false"],
     "repositories": [[], None],
@@ -66,16 +103,89 @@ def _places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-PLACES = _places(SAMPLE)
+#: valid requests with every optional field there (null where unused), so a variant can set any
+#: field: a host for a hosted provider, a connection to reuse, App Runner, tags everywhere
+SEEDS: list[dict[str, Any]] = [
+    SAMPLE,
+    {
+        "connection": {
+            "service": "codestar-connections",
+            "name": "acme-ghes",
+            "provider": "GitHubEnterpriseServer",
+            "hostArn": HOST.replace("codeconnections", "codestar-connections"),
+            "arn": None,
+            "tags": {"team": "payments", "cost-centre": "42"},
+        },
+        "proton": {
+            "repositories": [
+                {"name": "acme/templates", "encryptionKey": KMS, "tags": {"team": "platform"}},
+                {"name": "acme/services", "encryptionKey": None, "tags": {}},
+            ]
+        },
+        "codeartifact": {
+            "domain": "acme",
+            "domainOwner": "123456789012",
+            "createDomain": True,
+            "encryptionKey": KMS,
+            "tags": {"team": "payments"},
+            "repositories": [
+                {
+                    "name": "pypi-store",
+                    "description": None,
+                    "upstreams": [],
+                    "externalConnection": "public:pypi",
+                    "tags": {},
+                },
+                {
+                    "name": "team-python",
+                    "description": "team packages",
+                    "upstreams": ["pypi-store"],
+                    "externalConnection": None,
+                    "tags": {"team": "payments"},
+                },
+            ],
+        },
+        "handshakeTimeoutHours": 1,
+        "cleanupOnTimeout": False,
+    },
+    {
+        "connection": {
+            "service": "codeconnections",
+            "name": None,
+            "provider": None,
+            "hostArn": None,
+            "arn": ARN,
+        },
+        "proton": {"repositories": [{"name": "acme/templates"}]},
+        "codeartifact": None,
+    },
+    {
+        "connection": {
+            "service": "apprunner",
+            "name": "acme-github",
+            "provider": "GITHUB",
+            "hostArn": None,
+            "arn": None,
+            "tags": {},
+        },
+        "proton": None,
+        "codeartifact": {
+            "domain": "acme",
+            "createDomain": False,
+            "encryptionKey": None,
+            "repositories": [{"name": "python", "externalConnection": "public:pypi"}],
+        },
+    },
+]
 
 
 @st.composite
 def variants(draw: st.DrawFn) -> dict[str, Any]:
-    """The sample with one to three fields set to a plausible value for their name, removed, or
+    """A seed with one to three fields set to a plausible value for their name, removed, or
     renamed to their attribute (snake_case) name."""
-    request = copy.deepcopy(SAMPLE)
+    request = copy.deepcopy(draw(st.sampled_from(SEEDS)))
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(PLACES))
+        path = draw(st.sampled_from(_places(request)))
         parent = request
         try:
             for part in path[:-1]:
@@ -99,7 +209,8 @@ def variants(draw: st.DrawFn) -> dict[str, Any]:
         if isinstance(parent, dict) or (
             isinstance(parent, list) and isinstance(last, int) and last < len(parent)
         ):
-            parent[last] = draw(st.sampled_from(choices))
+            # a copy: a later step may change it in place, and the table must stay as written
+            parent[last] = copy.deepcopy(draw(st.sampled_from(choices)))
     return request
 
 
@@ -117,8 +228,57 @@ def _pydantic(data: dict[str, Any]) -> OnboardingRequest | None:
         return None
 
 
+def _our_errors(data: dict[str, Any]) -> list[FieldError]:
+    try:
+        validate_request(data)
+    except RequestValidationError as refused:
+        return list(refused.errors)
+    return []
+
+
+def _our_fields(data: dict[str, Any]) -> set[str]:
+    """The wire paths our reader names (the contract alone: :func:`read`, not the JSON checks
+    before it, which pydantic has no counterpart of)."""
+    _, problems = read(OnboardingRequest, data)
+    return {field_path(path) for path, _ in problems}
+
+
+def _pydantic_fields(data: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The wire paths pydantic names, and the arrays among them it found too long.
+
+    A rule's own paths (a tag key, ``connection.hostArn`` from ``__post_init__``) are read from
+    the RuleViolations it carries, below pydantic's location. An array longer than its maximum is
+    where pydantic stops reading it (it names the array), where ours reads on and names each bad
+    item: below such an array the two differ by design.
+    """
+    try:
+        PYDANTIC.validate_python(data)
+    except ValidationError as refused:
+        fields, too_long = set(), set()
+        for error in refused.errors():
+            loc = tuple(error["loc"])
+            cause = error.get("ctx", {}).get("error")
+            if isinstance(cause, RuleViolations):
+                fields |= {field_path((*loc, *where)) for where, _ in cause.violations}
+            else:
+                fields.add(field_path(loc))
+            if error["type"] == "too_long":
+                too_long.add(field_path(loc))
+        return fields, too_long
+    return set(), set()
+
+
+def _outside(fields: set[str], arrays: set[str]) -> set[str]:
+    return {f for f in fields if not any(f == a or f.startswith((f"{a}[", f"{a}.")) for a in arrays)}
+
+
 def test_the_sample_is_accepted_by_both() -> None:
     assert _ours(SAMPLE) is not None and _ours(SAMPLE) == _pydantic(SAMPLE)
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=["sample", "every-field", "reuse", "apprunner"])
+def test_every_seed_is_a_valid_request(seed: dict[str, Any]) -> None:
+    assert _our_errors(seed) == []
 
 
 @pytest.mark.parametrize(
@@ -145,3 +305,334 @@ def test_both_readers_reach_the_same_verdict(data: dict[str, Any]) -> None:
 
     assert (ours is None) == (theirs is None), f"ours={ours!r}\npydantic={theirs!r}"
     assert ours == theirs
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(variants())
+def test_both_readers_name_the_same_fields_at_fault(data: dict[str, Any]) -> None:
+    theirs, too_long = _pydantic_fields(data)
+
+    assert _outside(_our_fields(data), too_long) == _outside(theirs, too_long)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(variants())
+def test_where_pydantic_names_a_too_long_array_ours_names_it_or_its_items(data: dict[str, Any]) -> None:
+    _, too_long = _pydantic_fields(data)
+
+    assert all(_outside(_our_fields(data), {array}) != _our_fields(data) for array in too_long)
+
+
+# --- The published request schema and the API
+
+_EVENT_SCHEMA = json.loads((SCHEMAS / "RepositoryLinkRequested.json").read_text())
+REQUEST_SCHEMA = {
+    "$schema": _EVENT_SCHEMA["$schema"],
+    "allOf": [_EVENT_SCHEMA["properties"]["detail"]["properties"]["request"]],
+    "definitions": _EVENT_SCHEMA["definitions"],
+}
+#: the request schema as JSON Schema reads it: draft-04, patterns in ECMA-262 (jsonschema's own
+#: pattern engine is Python's, where ``$`` also matches before a final newline)
+PUBLISHED = ecma_validator(REQUEST_SCHEMA)
+
+#: The rules the API applies that JSON Schema cannot say: (what the API says, why the schema cannot).
+#: Each is in the ``description`` of the object concerned; a body the schema accepts may break them.
+BEYOND_THE_SCHEMA: dict[str, str] = {
+    "upstream cycle": "a cycle is a property of the graph of repositories, not of one value",
+    "is already listed at repositories[": "items compare by one field (name), not as wholes",
+    "a repository cannot be its own upstream": "compares two fields' values (name, upstreams[i])",
+    "must not contain format (bidi, zero-width)": "Unicode category C is not portable ECMA-262 (no "
+    "\\p{C} without the u flag, and Python's re has none): the patterns refuse its control characters",
+    "spaces (of any script)": "tags beyond ASCII: \\p{L}, \\p{Z}, \\p{N} are not portable either",
+}
+
+
+def _beyond_the_schema(error: FieldError) -> bool:
+    return any(said in error.message for said in BEYOND_THE_SCHEMA)
+
+
+def _published_accepts(data: dict[str, Any]) -> bool:
+    return not any(PUBLISHED.iter_errors(data))
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=["sample", "every-field", "reuse", "apprunner"])
+def test_every_seed_is_accepted_by_the_published_schema(seed: dict[str, Any]) -> None:
+    assert _published_accepts(seed)
+
+
+def test_the_published_request_schema_is_draft04() -> None:
+    Draft4Validator.check_schema(REQUEST_SCHEMA)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(variants())
+def test_what_the_published_schema_accepts_the_api_accepts(data: dict[str, Any]) -> None:
+    if _published_accepts(data):
+        beyond = [e for e in _our_errors(data) if not _beyond_the_schema(e)]
+        assert beyond == [], "the schema accepts a body the API refuses for a rule the schema can say"
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(variants())
+def test_what_the_api_refuses_for_a_rule_the_schema_can_say_the_schema_refuses(data: dict[str, Any]) -> None:
+    sayable = [e for e in _our_errors(data) if not _beyond_the_schema(e)]
+    if sayable:
+        assert not _published_accepts(data), f"the schema accepts a body the API refuses: {sayable}"
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(variants())
+def test_what_the_published_schema_refuses_the_api_refuses(data: dict[str, Any]) -> None:
+    if not _published_accepts(data):
+        assert _our_errors(data), [e.message for e in PUBLISHED.iter_errors(data)]
+
+
+def _seed(index: int, **changes: Any) -> dict[str, Any]:
+    """A copy of ``SEEDS[index]`` with ``changes`` at dotted paths (``connection.hostArn``;
+    ``codeartifact.repositories.0.name``); the value ``...`` removes the field."""
+    body = copy.deepcopy(SEEDS[index])
+    for dotted, value in changes.items():
+        *parents, last = [int(p) if p.isdigit() else p for p in dotted.split("__")]
+        node = body
+        for part in parents:
+            node = node[part]
+        if value is ...:
+            del node[last]
+        else:
+            node[last] = value
+    return body
+
+
+SAMPLE_SEED, EVERY_FIELD, REUSE, APPRUNNER = range(4)
+OTHER_HOST = HOST  # a codeconnections host, for a codestar-connections connection
+
+#: one body per rule the schema can say, breaking that rule alone: (body, the field the API names)
+SAYABLE: dict[str, tuple[dict[str, Any], str]] = {
+    "nothing to do": ({"handshakeTimeoutHours": 5}, "(root)"),
+    "name unless arn": (_seed(SAMPLE_SEED, connection__name=...), "connection.name"),
+    "provider unless arn": (_seed(SAMPLE_SEED, connection__provider=None), "connection.provider"),
+    "arn without name": (_seed(REUSE, connection__name="acme"), "connection.name"),
+    "arn without hostArn": (_seed(REUSE, connection__hostArn=HOST), "connection.hostArn"),
+    "arn without tags": (_seed(REUSE, connection__tags={"team": "x"}), "connection.tags"),
+    "hostArn for GitHubEnterpriseServer": (
+        _seed(EVERY_FIELD, connection__hostArn=None),
+        "connection.hostArn",
+    ),
+    "hostArn for GitLabSelfManaged": (
+        _seed(EVERY_FIELD, connection__provider="GitLabSelfManaged", connection__hostArn=..., proton=None),
+        "connection.hostArn",
+    ),
+    "no hostArn for GitHub": (_seed(SAMPLE_SEED, connection__hostArn=HOST), "connection.hostArn"),
+    "no hostArn for apprunner": (_seed(APPRUNNER, connection__hostArn=HOST), "connection.hostArn"),
+    "a host of the connection's service": (
+        _seed(EVERY_FIELD, connection__hostArn=OTHER_HOST),
+        "connection.hostArn",
+    ),
+    "codestar-connections has no AzureDevOps": (
+        _seed(
+            SAMPLE_SEED,
+            connection__service="codestar-connections",
+            connection__provider="AzureDevOps",
+            proton=None,
+        ),
+        "connection.provider",
+    ),
+    "apprunner spells GITHUB": (_seed(APPRUNNER, connection__provider="GitHub"), "connection.provider"),
+    "codeconnections spells GitHub": (
+        _seed(SAMPLE_SEED, connection__provider="GITHUB"),
+        "connection.provider",
+    ),
+    "apprunner names are 4-32": (_seed(APPRUNNER, connection__name="abc"), "connection.name"),
+    "other names are 1-32": (_seed(SAMPLE_SEED, connection__name="x" * 33), "connection.name"),
+    "no control characters in names": (_seed(SAMPLE_SEED, connection__name="a\tb"), "connection.name"),
+    "a codeconnections arn": (_seed(REUSE, connection__arn=APPRUNNER_ARN), "connection.arn"),
+    "an apprunner arn": (
+        _seed(APPRUNNER, connection__arn=ARN, connection__name=None, connection__provider=None),
+        "connection.arn",
+    ),
+    "upstreams or externalConnection": (
+        _seed(EVERY_FIELD, codeartifact__repositories__0__upstreams=["maven-store"]),
+        "codeartifact.repositories[0].externalConnection",
+    ),
+    "no upstream twice": (
+        _seed(EVERY_FIELD, codeartifact__repositories__1__upstreams=["pypi-store", "pypi-store"]),
+        "codeartifact.repositories[1].upstreams[1]",
+    ),
+    "encryptionKey with createDomain": (
+        _seed(EVERY_FIELD, codeartifact__createDomain=False),
+        "codeartifact.encryptionKey",
+    ),
+    "proton through a connection": (_seed(SAMPLE_SEED, connection=...), "connection"),
+    "proton not through apprunner": (
+        _seed(APPRUNNER, proton={"repositories": [{"name": "acme/templates"}]}),
+        "connection.service",
+    ),
+    "proton with a provider it supports": (
+        _seed(SAMPLE_SEED, connection__provider="GitLab"),
+        "connection.provider",
+    ),
+    "proton's keys in aws, aws-cn, aws-us-gov": (
+        _seed(EVERY_FIELD, proton__repositories__0__encryptionKey=KMS.replace("arn:aws:", "arn:aws-iso:")),
+        "proton.repositories[0].encryptionKey",
+    ),
+    "reserved tag": (
+        _seed(SAMPLE_SEED, connection__tags={"repolink:request-id": "x"}),
+        'connection.tags["repolink:request-id"]',
+    ),
+    "aws: in any case": (
+        _seed(SAMPLE_SEED, connection__tags={"AWS:team": "x"}),
+        'connection.tags["AWS:team"]',
+    ),
+    "tag keys up to 128": (
+        _seed(SAMPLE_SEED, connection__tags={"k" * 129: "x"}),
+        f'connection.tags["{"k" * 129}"]',
+    ),
+    "tag values up to 256": (_seed(SAMPLE_SEED, connection__tags={"k": "v" * 257}), 'connection.tags["k"]'),
+    "50 Proton tags": (
+        _seed(EVERY_FIELD, proton__repositories__0__tags={f"k{i}": "v" for i in range(51)}),
+        "proton.repositories[0].tags",
+    ),
+    "the tag character set (ASCII)": (
+        _seed(SAMPLE_SEED, codeartifact__tags={"team!": "x"}),
+        'codeartifact.tags["team!"]',
+    ),
+    "no line break in a description": (
+        _seed(EVERY_FIELD, codeartifact__repositories__1__description="line\nbreak"),
+        "codeartifact.repositories[1].description",
+    ),
+    "a known external connection": (
+        _seed(EVERY_FIELD, codeartifact__repositories__0__externalConnection="pypi"),
+        "codeartifact.repositories[0].externalConnection",
+    ),
+    "a known service": (_seed(SAMPLE_SEED, connection__service="codecommit"), "connection.service"),
+    "198 connection tags": (
+        _seed(SAMPLE_SEED, connection__tags={f"k{i}": "v" for i in range(199)}),
+        "connection.tags",
+    ),
+    "199 CodeArtifact tags": (
+        _seed(EVERY_FIELD, codeartifact__tags={f"k{i}": "v" for i in range(200)}),
+        "codeartifact.tags",
+    ),
+    "199 tags on a CodeArtifact repository": (
+        _seed(EVERY_FIELD, codeartifact__repositories__0__tags={f"k{i}": "v" for i in range(200)}),
+        "codeartifact.repositories[0].tags",
+    ),
+    "an account id": (
+        _seed(SAMPLE_SEED, codeartifact__domainOwner="12345678901"),
+        "codeartifact.domainOwner",
+    ),
+    "a KMS key ARN for CodeArtifact": (
+        _seed(EVERY_FIELD, codeartifact__encryptionKey="alias/x"),
+        "codeartifact.encryptionKey",
+    ),
+    "a KMS key ARN for Proton": (
+        _seed(EVERY_FIELD, proton__repositories__0__encryptionKey=KMS.replace(":kms:", ":s3:")),
+        "proton.repositories[0].encryptionKey",
+    ),
+    "Proton keys up to 200 characters": (
+        _seed(
+            EVERY_FIELD, proton__repositories__0__encryptionKey=KMS.split(":key/")[0] + ":alias/" + "a" * 160
+        ),
+        "proton.repositories[0].encryptionKey",
+    ),
+    "CodeArtifact keys up to 1011 characters": (
+        _seed(EVERY_FIELD, codeartifact__encryptionKey=KMS.split(":key/")[0] + ":alias/" + "a" * 980),
+        "codeartifact.encryptionKey",
+    ),
+    "Proton names up to 100 characters": (
+        _seed(EVERY_FIELD, proton__repositories__0__name="acme/" + "r" * 96),
+        "proton.repositories[0].name",
+    ),
+    "an integer, not 72.0": (_seed(SAMPLE_SEED, handshakeTimeoutHours=72.0), "handshakeTimeoutHours"),
+    "at most 168 hours": (_seed(SAMPLE_SEED, handshakeTimeoutHours=169), "handshakeTimeoutHours"),
+    "no trailing newline": (_seed(SAMPLE_SEED, codeartifact__domain="acme\n"), "codeartifact.domain"),
+}
+
+
+@pytest.mark.parametrize("case", SAYABLE)
+def test_the_api_refuses_a_body_breaking_one_rule_at_its_field(case: str) -> None:
+    body, field = SAYABLE[case]
+
+    assert [error.field for error in _our_errors(body)] == [field]
+
+
+@pytest.mark.parametrize("case", SAYABLE)
+def test_the_published_schema_refuses_a_body_breaking_a_rule_it_can_say(case: str) -> None:
+    body, _ = SAYABLE[case]
+
+    assert not _published_accepts(body)
+
+
+#: one body per rule beyond the schema: (body, the field the API names, what the schema's
+#: description says of it)
+UNSAYABLE: dict[str, tuple[dict[str, Any], str, str]] = {
+    "upstream cycle": (
+        _seed(
+            EVERY_FIELD,
+            codeartifact__repositories__0__upstreams=["team-python"],
+            codeartifact__repositories__0__externalConnection=None,
+        ),
+        "codeartifact.repositories[0].upstreams[0]",
+        "upstreams form no cycle",
+    ),
+    "repository names unique": (
+        _seed(
+            EVERY_FIELD,
+            codeartifact__repositories__1__name="pypi-store",
+            codeartifact__repositories__1__upstreams=[],
+        ),
+        "codeartifact.repositories[1].name",
+        "No two repositories have the same name",
+    ),
+    "Proton names unique in any case": (
+        _seed(EVERY_FIELD, proton__repositories__1__name="ACME/Templates"),
+        "proton.repositories[1].name",
+        "in any case (Acme/Repo is acme/repo)",
+    ),
+    "not its own upstream": (
+        _seed(EVERY_FIELD, codeartifact__repositories__1__upstreams=["team-python"]),
+        "codeartifact.repositories[1].upstreams[0]",
+        "is not its own upstream",
+    ),
+    "no bidi controls in names": (
+        _seed(SAMPLE_SEED, connection__name="acme-\u202ebuhtig"),
+        "connection.name",
+        "without control characters or format (bidi, zero-width)",
+    ),
+    "tag characters beyond ASCII": (
+        _seed(SAMPLE_SEED, connection__tags={"team": "a\u200bb"}),
+        'connection.tags["team"]',
+        "the patterns check the ASCII characters, the API every character",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", UNSAYABLE)
+def test_a_rule_beyond_the_schema_is_refused_by_the_api(case: str) -> None:
+    body, field, _ = UNSAYABLE[case]
+
+    assert [(error.field, _beyond_the_schema(error)) for error in _our_errors(body)] == [(field, True)]
+
+
+@pytest.mark.parametrize("case", UNSAYABLE)
+def test_a_rule_beyond_the_schema_is_stated_in_its_description(case: str) -> None:
+    _, _, said = UNSAYABLE[case]
+
+    assert said in json.dumps(REQUEST_SCHEMA["definitions"], ensure_ascii=False)
+
+
+@pytest.mark.parametrize("case", UNSAYABLE)
+def test_the_published_schema_accepts_a_body_breaking_only_a_rule_beyond_it(case: str) -> None:
+    body, _, _ = UNSAYABLE[case]
+
+    assert _published_accepts(body)
+
+
+def test_draft4_refuses_an_integral_float_where_2020_12_takes_it() -> None:
+    body = _seed(SAMPLE_SEED, handshakeTimeoutHours=72.0)
+    verdicts = (
+        Draft4Validator(REQUEST_SCHEMA).is_valid(body),
+        Draft202012Validator(REQUEST_SCHEMA).is_valid(body),
+    )
+
+    assert verdicts == (False, True)

@@ -158,10 +158,29 @@ def _has_other(text: str) -> bool:
     return any(unicodedata.category(char).startswith("C") for char in text)
 
 
+_FORMAT_AND_OTHER = "format (bidi, zero-width), surrogate, private-use or unassigned characters"
+"""Unicode category C less Cc: refused by the API, said in the schema's ``description`` (no portable
+pattern names them), while the patterns refuse the control characters (Cc) themselves."""
+
+
+def _unprintable_problem(text: str) -> str | None:
+    """Why ``text`` cannot be shown as it is (a character of Unicode category C), or ``None``."""
+    if _has_control(text):
+        return "must not contain control characters (line breaks included)"
+    if _has_other(text):
+        return f"must not contain {_FORMAT_AND_OTHER}"
+    return None
+
+
 def _tag_text_problem(text: str) -> str | None:
     if _has_control(text):
         return "must not contain control characters"
     if not _TAG_CHARACTERS.fullmatch(text):
+        odd = sorted({char for char in text if not _TAG_CHARACTERS.fullmatch(char)})
+        if all(ord(char) > 0x7F for char in odd):  # what the published patterns cannot see
+            named = ", ".join(f"U+{ord(char):04X}" for char in odd[:5])
+            allowed = "letters, digits and spaces (of any script) and _ . : / = + - @"
+            return f"may contain only {allowed}, not {named}"
         return "may contain only letters, digits, spaces and _ . : / = + - @"
     return None
 
@@ -250,12 +269,6 @@ def _matching(pattern: str, description: str) -> Check:
     return Check(check, {"pattern": anchored(pattern)})
 
 
-_NO_OTHER = (
-    "must not contain control or format (bidi, zero-width), surrogate, private-use or unassigned"
-    " characters (Unicode category C; the pattern refuses the control ones)"
-)
-
-
 def _check_external_connection(value: str) -> str:
     if value not in EXTERNAL_CONNECTIONS:
         known = ", ".join(EXTERNAL_CONNECTIONS)
@@ -266,8 +279,8 @@ def _check_external_connection(value: str) -> str:
 def _check_description(value: str) -> str:
     if len(value) > DESCRIPTION_MAX:
         fail(f"at most {DESCRIPTION_MAX} characters, got {len(value)}")
-    if _has_other(value):
-        fail("must not contain control or format characters (line breaks included)")
+    if problem := _unprintable_problem(value):
+        fail(problem)
     return value
 
 
@@ -337,7 +350,7 @@ def _service_rules(service: ConnectionService) -> Schema:
         arn = _APPRUNNER_CONNECTION_ARN.pattern
         host: Schema = {"type": "null"}
     else:
-        name = {"minLength": 1, "maxLength": CONNECTION_NAME_MAX}
+        name = {"minLength": 1, "maxLength": CONNECTION_NAME_MAX, "pattern": f"^[^{_CONTROL}]*$"}
         arn = _CONNECTION_ARN.pattern
         host = {"maxLength": _CONNECTION_ARN_MAX, "pattern": anchored(_host_arn_pattern(service))}
     return {
@@ -392,8 +405,8 @@ class ConnectionSpec(Wire):
             " name, hostArn and tags. hostArn (a host of the connection's service) is required for"
             " GitHubEnterpriseServer and GitLabSelfManaged and refused for other providers and for"
             f" apprunner. A codeconnections or codestar-connections name is 1-{CONNECTION_NAME_MAX}"
-            f" characters and {_NO_OTHER.removeprefix('must not contain')[1:]} are refused in it; an"
-            " apprunner name matches the apprunner pattern."
+            f" characters, without control characters or {_FORMAT_AND_OTHER}; an apprunner name"
+            " matches the apprunner pattern."
         ),
     }
 
@@ -434,12 +447,10 @@ class ConnectionSpec(Wire):
                 )
         elif not 1 <= len(name) <= CONNECTION_NAME_MAX:
             problems.add(f"connection names are 1-{CONNECTION_NAME_MAX} characters, got {len(name)}", "name")
-        elif _has_other(name):
+        elif problem := _unprintable_problem(name):
             # AWS takes any character ([\s\S]*): a bidi override or a zero-width character would
             # make a name display as another (acme-\u202ebuhtig reads "acme-github")
-            problems.add(
-                "must not contain control, format (bidi, zero-width) or surrogate characters", "name"
-            )
+            problems.add(problem, "name")
 
     def _check_provider_and_host(self, problems: Problems) -> None:
         allowed = PROVIDER_TYPES_BY_SERVICE[self.service]
@@ -527,7 +538,10 @@ class CodeArtifactRepositorySpec(Wire):
                 {
                     "maxLength": DESCRIPTION_MAX,
                     "pattern": f"^[^{_CONTROL}]*$",
-                    "description": f"At most {DESCRIPTION_MAX} characters; {_NO_OTHER}.",
+                    "description": (
+                        f"At most {DESCRIPTION_MAX} characters, without control characters (line"
+                        f" breaks included) or {_FORMAT_AND_OTHER}."
+                    ),
                 },
             ),
         ]

@@ -257,10 +257,14 @@ class _Reader:
                 used.add(spec.key)
             elif spec.required:
                 missing = self.fail((*path, spec.key), "required") is _FAILED
-        if getattr(cls, "wire_extra", "forbid") == "forbid":
-            for unknown in sorted(set(map(str, value)) - used):
-                self.fail((*path, unknown), "unknown field")
-        if missing or _any_failed(kwargs.values()):
+        unknown = (
+            sorted(set(map(str, value)) - used) if getattr(cls, "wire_extra", "forbid") == "forbid" else []
+        )
+        for key in unknown:
+            self.fail((*path, key), "unknown field")
+        # a value with an unknown field is not built: its rules (and its container's) would judge
+        # something other than what was sent (pydantic does not build it either)
+        if missing or unknown or _any_failed(kwargs.values()):
             return _FAILED
         return self._guarded(lambda: cls(**kwargs), path)
 
