@@ -161,6 +161,61 @@ def _unreferenced(components: dict[str, Any], document: dict[str, Any]) -> list[
     return sorted(set(components) - reached)
 
 
+#: The rules the API applies that JSON Schema cannot say: (what the API's message says, why the
+#: schema cannot). Each is in the ``description`` of the object concerned; a body the schema
+#: accepts may break them.
+BEYOND_THE_SCHEMA: dict[str, str] = {
+    "upstream cycle": "a cycle is a property of the graph of repositories, not of one value",
+    "is already listed at repositories[": "items compare by one field (name), not as wholes",
+    "a repository cannot be its own upstream": "compares two fields' values (name, upstreams[i])",
+    "must not contain format (bidi, zero-width)": "Unicode category C is not portable ECMA-262 (no "
+    "\\p{C} without the u flag, and Python's re has none): the patterns refuse its control characters",
+    "spaces (of any script)": "tags beyond ASCII: \\p{L}, \\p{Z}, \\p{N} are not portable either",
+}
+
+#: The rules that depend on the deployment a request reaches, which one document for every
+#: deployment cannot carry: (what the API's message says, the rule as the request's
+#: ``description`` states it).
+DEPLOYMENT_RULES: dict[str, str] = {
+    "must be in this partition, account and Region": "connection.arn and connection.hostArn are in the"
+    " deployment's partition, account and Region",
+    "the key must be in this partition and Region": "KMS keys are in the deployment's partition and Region",
+    "the key's account": "a KMS key is in the caller's account, the deployment's, or one the"
+    " deployment delegates to the caller (AccountDelegations) among those it allows",
+    "is not this account": "codeartifact.domainOwner is the caller's account, the deployment's, or"
+    " one delegated to the caller",
+    "createDomain creates the domain in this account": "with createDomain, domainOwner (if given) is"
+    " the deployment's account",
+    "handshake checks with this deployment's": "handshakeTimeoutHours fits one execution's history"
+    " at the deployment's PollBaseSeconds and PollCapSeconds",
+    "Proton target turned off": "a proton section only where the deployment has ProtonTarget=enabled",
+    "this account may not use": "a reused connection is one the caller's own onboardings created,"
+    " or one the deployment shares (SharedConnectionArns)",
+}
+
+
+def request_schema() -> dict[str, Any]:
+    """The published request contract on its own (from schemas/RepositoryLinkRequested.json),
+    as a draft-04 schema to validate a request body with."""
+    event = json.loads((SCHEMAS / "RepositoryLinkRequested.json").read_text())
+    return {
+        "$schema": event["$schema"],
+        "allOf": [event["properties"]["detail"]["properties"]["request"]],
+        "definitions": event["definitions"],
+    }
+
+
+def documented_refusal(message: str) -> str | None:
+    """The documented rule a refusal's message names, if it is one the schema cannot carry."""
+    return next((said for said in (*BEYOND_THE_SCHEMA, *DEPLOYMENT_RULES) if said in message), None)
+
+
+def _state_deployment_rules(definitions: dict[str, Any]) -> None:
+    request = definitions["OnboardingRequest"]
+    rules = "; ".join(DEPLOYMENT_RULES.values())
+    request["description"] = f"{request['description']} Rules of the deployment it reaches: {rules}."
+
+
 def openapi() -> dict[str, Any]:
     from repolink.handlers.api import app
 
@@ -191,6 +246,7 @@ def openapi() -> dict[str, Any]:
     )
     schema["components"]["schemas"].update(request.pop("$defs", {}))
     schema["components"]["schemas"]["OnboardingRequest"] = request
+    _state_deployment_rules(schema["components"]["schemas"])
     schema["paths"]["/links"]["post"]["requestBody"] = {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OnboardingRequest"}}},
         "required": True,
@@ -322,6 +378,8 @@ def event_schemas() -> dict[str, dict[str, Any]]:
             by_alias=True, mode="serialization" if detail_type != events.REQUESTED else "validation"
         )
         defs = detail.pop("$defs", {})
+        if "OnboardingRequest" in defs:
+            _state_deployment_rules(defs)
         out[detail_type] = {
             "$schema": DRAFT4,
             "title": detail_type,

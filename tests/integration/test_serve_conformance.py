@@ -4,6 +4,13 @@ Every example is SigV4-signed (a caller the deployment allows), sent to the docu
 URL on the port ``local serve`` bound, and judged by schemathesis' checks: no server error, every
 status code, content type, header and body as documented, and positive examples (valid by the
 document) accepted. Bounded: a fixed seed, a fixed number of examples (under 300), no shrinking.
+
+"Valid by the document" is as the document says it is read: draft-04 (its jsonSchemaDialect),
+with ECMA-262 patterns. schemathesis generates as 2020-12 reads schemas, so a body it draws with
+an integral float for an integer (72.0) is not a positive example here, and is counted as such.
+A positive example refused only for rules the document states but cannot carry as keywords (the
+request's ``description``: ``contracts.BEYOND_THE_SCHEMA`` and ``contracts.DEPLOYMENT_RULES``) is
+counted by rule; any other refusal of a positive example fails.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import pytest
 import requests
 import schemathesis
 
+from repolink_local.contracts import documented_refusal, ecma_validator, request_schema
 from repolink_local.deployment import SimulatedDeployment
 from repolink_local.serve import Serving, serving
 from repolink_local.standins import HandshakePolicy
@@ -53,6 +61,10 @@ class Tally:
     positive_accepted: Counter[str] = field(default_factory=Counter)
     failures: dict[str, list[str]] = field(default_factory=dict)
     unsendable: Counter[str] = field(default_factory=Counter)
+    #: bodies schemathesis drew as positive that draft-04 refuses (integral floats as integers)
+    not_positive_in_draft4: Counter[str] = field(default_factory=Counter)
+    #: positive examples refused for a rule the document states in words only, by rule
+    documented: Counter[str] = field(default_factory=Counter)
 
     def failed(self, check: str) -> list[str]:
         return self.failures.get(check, [])
@@ -61,6 +73,8 @@ class Tally:
         lines = [f"examples sent: {sum(self.sent.values())} {dict(sorted(self.sent.items()))}"]
         lines.append(f"by status: {dict(sorted(self.statuses.items()))}")
         lines.append(f"positive examples answered 2xx: {dict(sorted(self.positive_accepted.items()))}")
+        lines.append(f"drawn as positive, refused by draft-04: {dict(self.not_positive_in_draft4)}")
+        lines.append(f"positive, refused for a documented rule: {dict(sorted(self.documented.items()))}")
         if self.unsendable:
             lines.append(f"not sendable by requests (client-side): {dict(self.unsendable)}")
         for check in CHECKS:
@@ -87,6 +101,25 @@ def run(schema: Any, base_url: str, auth: Callable[..., Any]) -> Tally:
 
     checks = dict(zip(CHECKS, REGISTERED.get_by_names(list(CHECKS)), strict=True))
     tally = Tally()
+    draft4 = ecma_validator(request_schema())
+
+    def is_positive(case: Any) -> bool:
+        """Valid by the document as draft-04 reads it (the request body; parameters as drawn)."""
+        if case.operation.method.upper() != "POST" or draft4.is_valid(case.body):
+            return True
+        tally.not_positive_in_draft4[case.operation.label] += 1
+        return False
+
+    def excused(response: Any) -> bool:
+        """A 422 whose every error is a rule the document states in words only (counted)."""
+        if response.status_code != 422:
+            return False
+        rules = [documented_refusal(error["message"]) for error in response.json()["errors"]]
+        if not rules or None in rules:
+            return False
+        tally.documented.update(str(rule) for rule in set(rules))
+        return True
+
     session = requests.Session()
 
     def judge(case: Any, label: str, positive: bool) -> None:
@@ -99,7 +132,10 @@ def run(schema: Any, base_url: str, auth: Callable[..., Any]) -> Tally:
         tally.statuses[str(response.status_code)] += 1
         if positive and 200 <= response.status_code < 300:
             tally.positive_accepted[case.operation.label] += 1
-        for name, check in checks.items():
+        judged = dict(checks)
+        if positive and (not is_positive(case) or excused(response)):
+            del judged["positive_data_acceptance"]
+        for name, check in judged.items():
             try:
                 case.validate_response(response, checks=[check])
             except (AssertionError, BaseExceptionGroup) as found:  # one Failure, or a FailureGroup
@@ -188,14 +224,4 @@ def test_the_api_served_locally_answers_as_its_openapi_document_says(
     assert campaign.tally.failed("response_schema_conformance") == []
     assert campaign.tally.failed("response_headers_conformance") == []
     assert campaign.tally.positive_accepted["POST /links"] > 0
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/openapi.json admits requests the API refuses (422): non-ASCII symbols and"
-    " unassigned characters in tag keys and values, hostArn/arn/domainOwner of another account or"
-    " Region, integral numbers as handshakeTimeoutHours, format characters in names and"
-    " descriptions, duplicate repository names, a repository its own upstream",
-)
-def test_every_positive_example_is_accepted(campaign: Campaign) -> None:
     assert campaign.tally.failed("positive_data_acceptance") == []

@@ -28,7 +28,7 @@ from repolink.models.request import OnboardingRequest
 from repolink.models.rules import RuleViolations
 from repolink.models.validation import field_path, validate_request
 from repolink.models.wire import read
-from repolink_local.contracts import SCHEMAS, ecma_validator
+from repolink_local.contracts import BEYOND_THE_SCHEMA, ecma_validator, request_schema
 
 pytestmark = pytest.mark.unit
 
@@ -325,26 +325,10 @@ def test_where_pydantic_names_a_too_long_array_ours_names_it_or_its_items(data: 
 
 # --- The published request schema and the API
 
-_EVENT_SCHEMA = json.loads((SCHEMAS / "RepositoryLinkRequested.json").read_text())
-REQUEST_SCHEMA = {
-    "$schema": _EVENT_SCHEMA["$schema"],
-    "allOf": [_EVENT_SCHEMA["properties"]["detail"]["properties"]["request"]],
-    "definitions": _EVENT_SCHEMA["definitions"],
-}
+REQUEST_SCHEMA = request_schema()
 #: the request schema as JSON Schema reads it: draft-04, patterns in ECMA-262 (jsonschema's own
 #: pattern engine is Python's, where ``$`` also matches before a final newline)
 PUBLISHED = ecma_validator(REQUEST_SCHEMA)
-
-#: The rules the API applies that JSON Schema cannot say: (what the API says, why the schema cannot).
-#: Each is in the ``description`` of the object concerned; a body the schema accepts may break them.
-BEYOND_THE_SCHEMA: dict[str, str] = {
-    "upstream cycle": "a cycle is a property of the graph of repositories, not of one value",
-    "is already listed at repositories[": "items compare by one field (name), not as wholes",
-    "a repository cannot be its own upstream": "compares two fields' values (name, upstreams[i])",
-    "must not contain format (bidi, zero-width)": "Unicode category C is not portable ECMA-262 (no "
-    "\\p{C} without the u flag, and Python's re has none): the patterns refuse its control characters",
-    "spaces (of any script)": "tags beyond ASCII: \\p{L}, \\p{Z}, \\p{N} are not portable either",
-}
 
 
 def _beyond_the_schema(error: FieldError) -> bool:
