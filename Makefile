@@ -31,7 +31,8 @@ $(IAM)/node_modules/.installed: $(IAM)/package.json $(IAM)/package-lock.json
 setup: $(VENV)/.installed $(IAM)/node_modules/.installed
 
 demo: setup
-	$(BIN)/repolink local run events/onboarding.json
+	$(BIN)/repolink local run events/onboarding.json \
+	    --parameter-overrides GitSyncRoleArns=arn:aws:iam::123456789012:role/acme-gitsync
 
 # The invariant tier (a 60-request burst and fault runs, heavily threaded) and the slow tests
 # (waits of thousands of handshake checks) run without the coverage tracer, which slows the

@@ -32,6 +32,7 @@ from common import MEMORY_GB, TASK_BILLED_SECONDS, machine, sample_request, tabl
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import LocalEngine
 from repolink_local.standins import HandshakePolicy, StandIns
+from repolink_local.template import SAMPLE_PARAMETERS
 
 WAIT_STATE = "Wait before checking the handshake"
 LOOP_STATES = (WAIT_STATE, "Check the handshake", "Is the handshake complete?")
@@ -84,7 +85,7 @@ def run(scenario: str, seconds: int | None, *, naive: bool = False) -> Measured:
     request["handshakeTimeoutHours"] = TIMEOUT_HOURS
     policy = HandshakePolicy("never") if seconds is None else HandshakePolicy("at", seconds=seconds)
     standins = StandIns(handshake=policy)
-    with LocalEngine(standins, log_level="ERROR") as engine:
+    with LocalEngine(standins, log_level="ERROR", parameters=SAMPLE_PARAMETERS) as engine:
         if naive:
             sfn = boto3.client("stepfunctions")
             ours = sfn.describe_state_machine(stateMachineArn=engine.state_machine_arn)

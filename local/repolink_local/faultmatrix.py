@@ -30,6 +30,7 @@ from repolink_local.patches import LambdaServiceError
 from repolink_local.standins import LOST_RESPONSE, SERVICES, FaultRule, HandshakePolicy, StandIns
 from repolink_local.standins.faults import mutating, service_id
 from repolink_local.summary import RESULT_TYPES, lambda_service_faults
+from repolink_local.template import SAMPLE_PARAMETERS
 
 
 def transient_rules(rate: float = 0.2) -> list[FaultRule]:
@@ -98,7 +99,9 @@ def run_with_faults(
             lambda_faults[f"lambda:{function_name}:{fault.error_type}"] += 1
         return fault
 
-    with LocalEngine(standins, lambda_faults=counted, log_level="CRITICAL") as engine:
+    # the sample's deployment (its Git sync role listed), keeping the Proton target for its rows
+    deployed = {**SAMPLE_PARAMETERS, "ProtonTarget": "enabled"}
+    with LocalEngine(standins, lambda_faults=counted, log_level="CRITICAL", parameters=deployed) as engine:
         if via_api:
             run = _through_the_api(engine, label, request, standins)
         else:
@@ -145,6 +148,11 @@ def _describe(label: str, request: dict[str, Any], result: ExecutionResult, stan
     outcome = next((e for e in reversed(result.events) if e["detail-type"] in RESULT_TYPES), None)
     detail: dict[str, Any] = outcome["detail"] if outcome else {}
     succeeded = [r["name"] for r in detail.get("protonRepositories", [])]
+    succeeded += [
+        f"git-sync:{r['ownerId']}/{r['repositoryName']}:{c['resourceName']}"
+        for r in detail.get("gitSyncRepositories", [])
+        for c in r["syncConfigurations"]
+    ]
     codeartifact = detail.get("codeartifact") or {}
     succeeded += [f"codeartifact:{r['name']}" for r in codeartifact.get("repositories", [])]
     connection = detail.get("connection")
@@ -153,10 +161,17 @@ def _describe(label: str, request: dict[str, Any], result: ExecutionResult, stan
     ours = [c for c in standins.connections.list() if c.status != "AVAILABLE"]
     cleanup_asked = bool(request.get("cleanupOnTimeout"))
     asked_repos = len(request.get("codeartifact", {}).get("repositories", []))
+    git_sync = request.get("gitSync", {}).get("repositories", [])
     duplicated = (
         max(0, len(standins.connections.list()) - (1 if "connection" in request else 0))
         + max(0, len(standins.codeartifact.repositories) - asked_repos)
         + max(0, len(standins.proton.repositories) - len(request.get("proton", {}).get("repositories", [])))
+        + max(0, len(standins.connections.repository_links) - len(git_sync))
+        + max(
+            0,
+            len(standins.connections.sync_configurations)
+            - sum(len(r["syncConfigurations"]) for r in git_sync),
+        )
         + max(0, len([e for e in result.events if e["detail-type"] in RESULT_TYPES]) - 1)
     )
     published = Counter((e["detail-type"], json.dumps(e["detail"], sort_keys=True)) for e in result.events)
@@ -249,22 +264,32 @@ def lost_response_runs(request: dict[str, Any], operations: Sequence[str]) -> li
 
 def on_other_connection_services(request: dict[str, Any]) -> list[dict[str, Any]]:
     """``request`` with its connection on CodeStar Connections and on App Runner (which takes
-    ``GITHUB`` and links no Proton repository), for the rows only those services have."""
+    ``GITHUB`` and links nothing), for the rows only those services have."""
     connection = request["connection"]
     codestar = request | {"connection": connection | {"service": "codestar-connections"}}
-    runner = {k: v for k, v in request.items() if k != "proton"} | {
+    runner = {k: v for k, v in request.items() if k not in ("gitSync", "proton")} | {
         "connection": {"service": "apprunner", "name": connection["name"], "provider": "GITHUB"}
     }
     return [codestar, runner]
 
 
+#: a Proton section, for the deployments that keep the Proton target (ProtonTarget=enabled)
+PROTON = {"repositories": [{"name": "acme/proton-templates"}]}
+
+
 def lost_response_matrix(request: dict[str, Any]) -> list[FaultRun]:
-    """A lost answer on each mutating operation: those a clean run of ``request`` calls, and the
-    connection calls of the two other connection services."""
+    """A lost answer on each mutating operation: those a clean run of ``request`` calls, the
+    connection (and Git sync) calls of the two other connection services, and Proton's."""
     runs = lost_response_runs(request, mutating_operations_called(request))
     for variant in on_other_connection_services(request):
         service = variant["connection"]["service"]
-        runs += lost_response_runs(variant, [f"{service}:CreateConnection", f"{service}:DeleteConnection"])
+        rows = [f"{service}:CreateConnection", f"{service}:DeleteConnection"]
+        if "gitSync" in variant:
+            rows += [f"{service}:CreateRepositoryLink", f"{service}:CreateSyncConfiguration"]
+        runs += lost_response_runs(variant, rows)
+    if "proton" not in request:
+        with_proton = {k: v for k, v in request.items() if k != "gitSync"} | {"proton": PROTON}
+        runs += lost_response_runs(with_proton, ["proton:CreateRepository"])
     return runs
 
 

@@ -165,7 +165,8 @@ def run_burst(
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
     # the callers' team is admitted by the deployment, as it must be on AWS (API and bus policies)
-    admitted = {"AllowedAccountIds": CALLER_ACCOUNT}
+    # Proton (every third request) stays a target here: ProtonTarget=enabled, as a deployment keeping it
+    admitted = {"AllowedAccountIds": CALLER_ACCOUNT, "ProtonTarget": "enabled"}
     with LocalEngine(standins, log_level="CRITICAL", parameters=admitted) as engine:
 
         def deliver(delivery: Delivery) -> None:

@@ -31,6 +31,11 @@ def resources(detail: dict[str, Any]) -> list[dict[str, str]]:
                 "arn": connection["arn"],
             }
         )
+    for link in detail.get("gitSyncRepositories", []):
+        if not link.get("linkDeleted"):
+            arn = link["repositoryLinkArn"]
+            name = f"{link['ownerId']}/{link['repositoryName']}"
+            found.append({"type": f"{arn.split(':')[2]}:repository-link", "name": name, "arn": arn})
     for repo in detail.get("protonRepositories", []):
         found.append({"type": "proton:repository", "name": repo["name"], "arn": repo["arn"]})
     codeartifact = detail.get("codeartifact") or {}

@@ -20,6 +20,9 @@ import yaml
 #: the account and region every local run pretends to be in
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
+#: what the sample request (events/onboarding.json) needs of a deployment beyond the template's
+#: defaults: the role its gitSync section names, listed in GitSyncRoleArns
+SAMPLE_PARAMETERS = {"GitSyncRoleArns": f"arn:aws:iam::{ACCOUNT_ID}:role/acme-gitsync"}
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 

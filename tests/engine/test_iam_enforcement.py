@@ -17,7 +17,10 @@ pytestmark = pytest.mark.statemachine
 def test_a_denied_call_fails_like_aws_and_the_failure_names_the_step_and_the_action() -> None:
     revoked = frozenset({("ProvisionCodeArtifactFunctionRole", "codeartifact:DescribeDomain")})
     with LocalEngine(
-        StandIns(handshake=HandshakePolicy("after", 1)), log_level="CRITICAL", revoked=revoked
+        StandIns(handshake=HandshakePolicy("after", 1)),
+        log_level="CRITICAL",
+        revoked=revoked,
+        parameters=matrix.PARAMETERS,
     ) as engine:
         code, _, answer = engine.api("POST", "/links", json.dumps(matrix.sample()), headers=matrix.JSON)
         result = engine.wait(answer["executionArn"], deadline_seconds=60)
@@ -36,7 +39,7 @@ def test_a_denied_call_fails_like_aws_and_the_failure_names_the_step_and_the_act
 
 def test_the_state_machine_may_invoke_only_its_functions() -> None:
     revoked = frozenset({("OnboardingStateMachineRole", "lambda:InvokeFunction")})
-    with LocalEngine(log_level="CRITICAL", revoked=revoked) as engine:
+    with LocalEngine(log_level="CRITICAL", revoked=revoked, parameters=matrix.PARAMETERS) as engine:
         code, _, answer = engine.api("POST", "/links", json.dumps(matrix.sample()), headers=matrix.JSON)
         result = engine.wait(answer["executionArn"], deadline_seconds=60)
     assert code == 202

@@ -19,6 +19,7 @@ from repolink.models.api import MAX_BODY_BYTES
 from repolink_local.engine import LocalEngine
 from repolink_local.iam import AccessDenied
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
+from repolink_local.template import SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.integration
 JSON = {"Content-Type": "application/json"}
@@ -34,7 +35,7 @@ def engine() -> Iterator[LocalEngine]:
     with LocalEngine(
         StandIns(handshake=HandshakePolicy("after", 2)),
         log_level="WARNING",
-        parameters={"AllowedAccountIds": OTHER_TEAM},
+        parameters={"AllowedAccountIds": OTHER_TEAM, **SAMPLE_PARAMETERS},
     ) as running:
         yield running
 
@@ -55,6 +56,12 @@ def test_an_event_from_an_account_the_bus_does_not_admit_is_refused_and_starts_n
     with pytest.raises(AccessDenied, match="events:PutEvents"):
         engine.put_event({"request": sample_event("onboarding.json")}, account="999999999999")
     assert engine.executions() == []
+
+
+def for_another_team(request: dict[str, Any]) -> dict[str, Any]:
+    """The sample as another account sends it: without gitSync (Git sync runs in the deployment's
+    account, and IAM passes only that account's roles; a caller names a role of its own account)."""
+    return {k: v for k, v in request.items() if k != "gitSync"}
 
 
 @pytest.fixture
@@ -97,14 +104,15 @@ def test_post_answers_202_and_get_follows_to_completion(engine: LocalEngine, bod
         "codeartifact:repository",
         "codeartifact:repository",
         "codeconnections:connection",
-        "proton:repository",
+        "codeconnections:repository-link",
     ]
     assert status["consoleUrl"] is None and status["error"] is None
 
 
 def test_get_shows_the_console_link_while_the_handshake_is_pending(sample_event: Any) -> None:
     request = sample_event("onboarding.json") | {"handshakeTimeoutHours": 1}
-    with LocalEngine(StandIns(handshake=HandshakePolicy("never")), log_level="WARNING") as engine:
+    never = StandIns(handshake=HandshakePolicy("never"))
+    with LocalEngine(never, log_level="WARNING", parameters=SAMPLE_PARAMETERS) as engine:
         _, _, accepted = engine.api("POST", "/links", json.dumps(request), headers=JSON)
         pending = follow(engine, accepted["statusUrl"], pending=True)
         final = follow(engine, accepted["statusUrl"])
@@ -136,7 +144,7 @@ def test_an_idempotency_key_is_scoped_to_the_caller_and_bound_to_its_body(
     other["codeartifact"]["domain"] = "other"
     code, _, conflict = engine.api("POST", "/links", json.dumps(other), headers=keyed)
     assert code == 409 and "Idempotency-Key" in conflict["message"]
-    theirs = json.loads(body)
+    theirs = for_another_team(json.loads(body))
     theirs["connection"]["name"] = "other-team-github"  # the first team's connection is not theirs to reuse
     elsewhere = engine.api("POST", "/links", json.dumps(theirs), headers=keyed, caller_account=OTHER_TEAM)
     assert elsewhere[0] == 202 and elsewhere[2]["requestId"] != first[2]["requestId"]
@@ -414,7 +422,7 @@ def test_fifty_truly_concurrent_starts_race_to_one_execution(engine: LocalEngine
 
 
 def test_redelivered_events_start_nothing_new(engine: LocalEngine, sample_event: Any) -> None:
-    detail = {"request": sample_event("onboarding.json"), "idempotencyKey": "ticket-7"}
+    detail = {"request": for_another_team(sample_event("onboarding.json")), "idempotencyKey": "ticket-7"}
     first = engine.put_event(detail, account=OTHER_TEAM, event_id="evt-1")
     for _ in range(3):
         again = engine.put_event(detail, account=OTHER_TEAM, event_id="evt-1")
@@ -471,7 +479,7 @@ def test_identical_keyless_requests_from_two_teams_are_two_onboardings(
     engine: LocalEngine, sample_event: Any
 ) -> None:
     request = sample_event("onboarding.json")
-    request.pop("connection"), request.pop("proton")
+    request.pop("connection"), request.pop("gitSync")
     ours, theirs = _post(engine, request, "123456789012"), _post(engine, request, OTHER_TEAM)
     assert ours[0] == theirs[0] == 202
     assert ours[1]["requestId"] != theirs[1]["requestId"]
@@ -483,7 +491,7 @@ def test_another_team_gets_404_for_an_onboarding_that_is_not_theirs_and_operator
 ) -> None:
     request = sample_event("onboarding.json")
     request["connection"]["name"] = "team-b-github"
-    request.pop("proton")
+    request.pop("gitSync")
     request["codeartifact"]["domainOwner"] = OTHER_TEAM
     request["codeartifact"]["createDomain"] = False
     code, accepted = _post(engine, request, OTHER_TEAM)
@@ -550,7 +558,7 @@ def test_a_team_may_not_reuse_another_teams_connection_by_name_or_arn(
     engine: LocalEngine, sample_event: Any
 ) -> None:
     request = sample_event("onboarding.json")
-    request.pop("proton"), request.pop("codeartifact")
+    request.pop("gitSync"), request.pop("codeartifact")
     _, accepted = _post(engine, request, "123456789012")
     engine.wait(accepted["executionArn"])
     (arn,) = [c.arn for c in engine.standins.connections.list()]
@@ -571,14 +579,16 @@ def test_a_team_may_not_reuse_another_teams_connection_by_name_or_arn(
 
 def test_a_shared_connection_may_be_reused_by_every_admitted_team(sample_event: Any) -> None:
     request = sample_event("onboarding.json")
-    request.pop("proton"), request.pop("codeartifact")
-    with LocalEngine(StandIns(), log_level="WARNING", parameters={"AllowedAccountIds": OTHER_TEAM}) as first:
+    request.pop("gitSync"), request.pop("codeartifact")
+    with LocalEngine(
+        StandIns(), log_level="WARNING", parameters={"AllowedAccountIds": OTHER_TEAM, **SAMPLE_PARAMETERS}
+    ) as first:
         code, accepted = _post(first, request, "123456789012")
         first.wait(accepted["executionArn"])
         (arn,) = [c.arn for c in first.standins.connections.list()]
     # the same world, deployed with that connection shared
     standins = first.standins
-    shared = {"AllowedAccountIds": OTHER_TEAM, "SharedConnectionArns": arn}
+    shared = {"AllowedAccountIds": OTHER_TEAM, "SharedConnectionArns": arn, **SAMPLE_PARAMETERS}
     with LocalEngine(standins, log_level="WARNING", parameters=shared) as engine:
         code, accepted = _post(engine, {"connection": {"arn": arn}}, OTHER_TEAM)
         assert code == 202
@@ -630,7 +640,8 @@ def test_a_lost_idempotency_put_on_the_event_path_still_starts_the_execution(
     engine: LocalEngine, sample_event: Any
 ) -> None:
     _lose_first(engine, "dynamodb:PutItem")
-    accepted = engine.put_event({"request": sample_event("onboarding.json")}, account=OTHER_TEAM)
+    request = for_another_team(sample_event("onboarding.json"))
+    accepted = engine.put_event({"request": request}, account=OTHER_TEAM)
     assert engine.standins.faults_injected == {"dynamodb:PutItem:LostResponse": 1}
     assert accepted["status"] == "accepted"
     assert [e["name"] for e in engine.executions()] == [accepted["requestId"]]

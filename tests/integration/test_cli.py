@@ -8,11 +8,24 @@ from typing import Any
 
 import pytest
 
-from repolink_local.cli import main
+from repolink_local import cli
+from repolink_local.template import SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.integration
 
 SAMPLE = Path(__file__).resolve().parents[2] / "events" / "onboarding.json"
+#: the deployment the sample needs: the role its gitSync section names is in GitSyncRoleArns
+LISTED_ROLE = f"GitSyncRoleArns={SAMPLE_PARAMETERS['GitSyncRoleArns']}"
+
+
+def main(argv: list[str]) -> int:
+    """``repolink`` on a deployment that lists the sample's Git sync role (besides any overrides)."""
+    argv = list(argv)
+    if "--parameter-overrides" in argv:
+        argv.insert(argv.index("--parameter-overrides") + 1, LISTED_ROLE)
+    elif argv[:1] in (["validate"], ["local"]):
+        argv += ["--parameter-overrides", LISTED_ROLE]
+    return cli.main(argv)
 
 
 def test_validate_accepts_the_sample_and_prints_its_request_id(capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,7 +92,7 @@ def test_local_run_of_the_sample_succeeds_and_summarises(capsys: Any) -> None:
         "codeartifact:repository",
         "codeartifact:repository",
         "codeconnections:connection",
-        "proton:repository",
+        "codeconnections:repository-link",
     ]
     assert summary["stateTransitions"] > 10
     assert summary["apiCalls"]["codeconnections:CreateConnection"] == 1
@@ -123,9 +136,11 @@ def test_local_api_mode_reports_a_refused_request(tmp_path: Path, capsys: Any) -
     assert main(["local", "api", str(bad)]) == 2
 
 
-def test_local_event_mode_runs_the_onboarding_from_another_account(capsys: Any) -> None:
+def test_local_event_mode_runs_the_onboarding_from_another_account(tmp_path: Path, capsys: Any) -> None:
     admitted = ["--parameter-overrides", "AllowedAccountIds=210987654321"]
-    code = main(["local", "event", str(SAMPLE), "--caller-account", "210987654321", *admitted])
+    theirs = tmp_path / "theirs.json"  # no gitSync: that account's caller cannot pass this account's roles
+    theirs.write_text(json.dumps({k: v for k, v in json.loads(SAMPLE.read_text()).items() if k != "gitSync"}))
+    code = main(["local", "event", str(theirs), "--caller-account", "210987654321", *admitted])
     captured = capsys.readouterr()
     summary = json.loads(captured.out)
     assert code == 0 and summary["status"] == "SUCCEEDED"
@@ -145,6 +160,7 @@ def test_local_event_mode_refuses_an_account_the_bus_does_not_admit(capsys: Any)
 
 def foreign(tmp_path: Path, **changes: Any) -> Path:
     request = json.loads(SAMPLE.read_text())
+    request.pop("gitSync")  # about CodeArtifact: a role of this account is not another account's
     request["codeartifact"]["domainOwner"] = "210987654321"
     for section, values in changes.items():
         request[section] |= values
@@ -158,7 +174,7 @@ def test_validate_prints_the_request_id_the_api_assigns(capsys: Any) -> None:
 
     assert main(["validate", str(SAMPLE)]) == 0
     predicted = json.loads(capsys.readouterr().out)["requestId"]
-    with LocalEngine(log_level="WARNING") as engine:
+    with LocalEngine(log_level="WARNING", parameters=SAMPLE_PARAMETERS) as engine:
         code, _, answer = engine.api(
             "POST", "/links", SAMPLE.read_text(), headers={"Content-Type": "application/json"}
         )
@@ -203,7 +219,7 @@ def test_the_same_request_succeeds_on_the_deployment_in_that_account(tmp_path: P
 
 def host_request(tmp_path: Path, account: str = "123456789012", region: str = "us-east-1") -> Path:
     request = json.loads(SAMPLE.read_text())
-    request.pop("proton")
+    request.pop("gitSync")
     request["connection"] |= {
         "provider": "GitHubEnterpriseServer",
         "hostArn": f"arn:aws:codeconnections:{region}:{account}:host/acme-ghes-0123456789abcdef",

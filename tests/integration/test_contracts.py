@@ -24,7 +24,7 @@ from repolink.models import events as event_names
 from repolink_local.contracts import DRAFT4, OPENAPI, SCHEMAS, dialect_problems, main
 from repolink_local.engine import LocalEngine
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
-from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, LocalTemplate
+from repolink_local.template import ACCOUNT_ID, REGION, SAMPLE_PARAMETERS, TEMPLATE, LocalTemplate
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +53,8 @@ def validator(detail_type: str) -> Draft4Validator:
 def test_every_emitted_event_validates_against_its_schema(
     sample_event: Any, handshake: HandshakePolicy, faults: list
 ) -> None:
-    with LocalEngine(StandIns(handshake=handshake, faults=faults), log_level="CRITICAL") as engine:
+    standins = StandIns(handshake=handshake, faults=faults)
+    with LocalEngine(standins, log_level="CRITICAL", parameters=SAMPLE_PARAMETERS) as engine:
         engine.put_event({"request": sample_event("onboarding.json")})
         engine.put_event({"request": {"connection": {}}})  # rejected
         engine.wait(engine.executions()[0]["executionArn"])

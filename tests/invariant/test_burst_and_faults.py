@@ -72,7 +72,8 @@ def test_transient_faults_everywhere_still_complete_every_onboarding(sample: dic
 
 def test_a_permanent_denial_on_each_operation_fails_naming_the_step(sample: dict[str, Any]) -> None:
     operations = operations_called(sample)
-    assert "codeconnections:CreateConnection" in operations and "proton:CreateRepository" in operations
+    assert "codeconnections:CreateConnection" in operations
+    assert "codeconnections:CreateRepositoryLink" in operations
     for run in permanent_runs(sample, operations):
         assert run.result_event == "RepositoryLinkFailed", run.label
         denied = [f for f in run.failures if "AccessDeniedException" in f["cause"]]
@@ -80,13 +81,16 @@ def test_a_permanent_denial_on_each_operation_fails_naming_the_step(sample: dict
         if run.label != "codeconnections:DeleteConnection":  # only reached after a failed handshake
             assert denied[0]["step"] == run.step, run.label
         if run.label.startswith("codeartifact:"):
-            # CodeArtifact runs beside the handshake: the connection and Proton still succeed
+            # CodeArtifact runs beside the handshake: the connection and Git sync still succeed
             assert "connection:acme-github" in run.succeeded_before, run.label
         elif run.label in ("codeconnections:CreateConnection", "codeconnections:ListConnections"):
             assert run.step == "CreateConnection"
             assert "codeartifact:team-python" in run.succeeded_before
-        elif run.label == "proton:CreateRepository":
-            assert run.step.startswith("Proton.LinkRepository")
+        elif run.label == "codeconnections:CreateSyncConfiguration":
+            assert run.step == "GitSync.CreateSyncConfiguration:acme-network"
+            assert "codeartifact:team-python" in run.succeeded_before
+        elif run.label.startswith("codeconnections:") and "Repository" in run.label:
+            assert run.step.startswith("GitSync.LinkRepository:acme/infra"), run.label
             assert "codeartifact:team-python" in run.succeeded_before
         # a pending connection we created is left only when the denied call is one cleanup needs
         if run.label not in ("codeconnections:GetConnection", "codeconnections:DeleteConnection"):
@@ -131,6 +135,9 @@ def test_a_lost_answer_on_each_mutating_operation_duplicates_and_orphans_nothing
     for run in runs:
         service, operation = run.label.split(":")
         covered.add(f"{session.get_service_model(service).signing_name}:{operation}")
-    assert covered == _declared_mutating_operations() - {"dynamodb:DeleteItem"}
+    # and DeleteRepositoryLink, which only a link left without any stack reaches
+    # (tests/statemachine/test_git_sync.py loses its answer)
+    deleted_links = {f"{s}:DeleteRepositoryLink" for s in ("codeconnections", "codestar-connections")}
+    assert covered == _declared_mutating_operations() - {"dynamodb:DeleteItem"} - deleted_links
     for run in runs:
         assert lost_response_held(run), (run.label, run.status, run.step, run.cause, run.faults_injected)

@@ -12,6 +12,7 @@ from repolink.models.validation import validate_request
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
+from repolink_local.template import SAMPLE_PARAMETERS
 
 
 def normalized(request: dict[str, Any]) -> dict[str, Any]:
@@ -37,10 +38,12 @@ def run_onboarding() -> Iterator[Runner]:
         faults: Sequence[FaultRule] = (),
         seed: int = 0,
         prepare: Callable[[StandIns], None] | None = None,
+        parameters: dict[str, str] | None = None,
     ) -> tuple[ExecutionResult, StandIns]:
         body = normalized(request)
         standins = StandIns(handshake=handshake or HandshakePolicy("after", 2), faults=faults, seed=seed)
-        with LocalEngine(standins) as engine:
+        deployed = SAMPLE_PARAMETERS if parameters is None else parameters
+        with LocalEngine(standins, parameters=deployed) as engine:
             if prepare is not None:
                 prepare(standins)
             result = engine.run(request_id_of(body), body, deadline_seconds=60)

@@ -13,7 +13,7 @@ from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.patches import LambdaServiceError
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
-from repolink_local.template import TEMPLATE
+from repolink_local.template import SAMPLE_PARAMETERS, TEMPLATE
 
 pytestmark = pytest.mark.statemachine
 
@@ -47,7 +47,7 @@ def failure_names(result: ExecutionResult) -> set[str]:
 def run(request: dict[str, Any], **kwargs: Any) -> ExecutionResult:
     body = validate_request(request).wire()
     lambda_faults = kwargs.pop("lambda_faults", None)
-    with LocalEngine(StandIns(**kwargs), lambda_faults=lambda_faults) as engine:
+    with LocalEngine(StandIns(**kwargs), lambda_faults=lambda_faults, parameters=SAMPLE_PARAMETERS) as engine:
         return engine.run(request_id_of(body), body, deadline_seconds=60)
 
 

@@ -23,6 +23,7 @@ from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.patches import VirtualClock
 from repolink_local.standins import HandshakePolicy, StandIns
+from repolink_local.template import SAMPLE_PARAMETERS
 
 pytestmark = [pytest.mark.statemachine, pytest.mark.slow]
 
@@ -171,7 +172,7 @@ def assert_pending(answer: dict[str, Any], reads: HistoryReads) -> None:
 
 
 def assert_succeeded(answer: dict[str, Any], reads: HistoryReads, result: ExecutionResult) -> None:
-    # the last step, the available connection and every resource, Proton's too
+    # the last step, the available connection and every resource, the repository link's too
     assert answer["status"] == "succeeded" and answer["step"] == "Onboarding complete", answer
     assert answer["connectionStatus"] == "AVAILABLE" and answer["consoleUrl"] is None
     assert kinds(answer) == [
@@ -179,7 +180,7 @@ def assert_succeeded(answer: dict[str, Any], reads: HistoryReads, result: Execut
         "codeartifact:repository",
         "codeartifact:repository",
         "codeconnections:connection",
-        "proton:repository",
+        "codeconnections:repository-link",
     ]
     assert result.output is not None
     assert {r["arn"] for r in answer["resources"]} == set(result.output["arns"])
@@ -201,7 +202,7 @@ def test_get_at_30_and_72_hours_pending_then_after_completing_at_72(request_body
     request_id = request_id_of(body)
     clock = PausingClock(30 * HOUR, 72 * HOUR)
     standins = StandIns(handshake=HandshakePolicy("at", seconds=72 * HOUR + 600))
-    with LocalEngine(standins, clock=clock, log_level="WARNING") as engine:
+    with LocalEngine(standins, clock=clock, log_level="WARNING", parameters=SAMPLE_PARAMETERS) as engine:
         arn = engine.start(request_id, body)
         asked: dict[int, tuple[dict[str, Any], HistoryReads, int, int]] = {}
         try:
@@ -228,7 +229,7 @@ def test_get_after_completing_at_30_hours(request_body: dict[str, Any]) -> None:
     body = request_body | {"handshakeTimeoutHours": 168}
     request_id = request_id_of(body)
     standins = StandIns(handshake=HandshakePolicy("at", seconds=30 * HOUR))
-    with LocalEngine(standins, log_level="WARNING") as engine:
+    with LocalEngine(standins, log_level="WARNING", parameters=SAMPLE_PARAMETERS) as engine:
         result = engine.run(request_id, body, deadline_seconds=240)
         answer, reads = get(engine, request_id)
     assert result.status == "SUCCEEDED" and sum(result.waits) >= 30 * HOUR
@@ -243,7 +244,8 @@ def test_get_after_the_handshake_times_out_and_the_connection_is_deleted(
     # Given nobody completes the handshake within `hours`, and cleanup was asked
     body = request_body | {"handshakeTimeoutHours": hours, "cleanupOnTimeout": True}
     request_id = request_id_of(body)
-    with LocalEngine(StandIns(handshake=HandshakePolicy("never")), log_level="WARNING") as engine:
+    never = StandIns(handshake=HandshakePolicy("never"))
+    with LocalEngine(never, log_level="WARNING", parameters=SAMPLE_PARAMETERS) as engine:
         result = engine.run(request_id, body, deadline_seconds=240)
         answer, reads = get(engine, request_id)
     assert result.status == "FAILED" and "Delete the pending connection" in result.states_entered

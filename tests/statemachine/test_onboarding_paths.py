@@ -8,6 +8,7 @@ import pytest
 
 from repolink_local.engine import ExecutionResult
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
+from repolink_local.template import SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.statemachine
 
@@ -47,8 +48,8 @@ def test_happy_path_links_everything_and_reports_every_arn(
     for earlier, later in [
         ("Create or reuse the connection", "Announce the pending handshake"),
         ("Announce the pending handshake", WAIT),
-        (CHECK, "Link the Proton repositories"),
-        ("Link the Proton repositories", "Report the outcome"),
+        (CHECK, "Link the Git sync repositories"),
+        ("Link the Git sync repositories", "Report the outcome"),
     ]:
         assert states.index(earlier) < states.index(later)
     assert states.count(CHECK) == 2
@@ -59,7 +60,8 @@ def test_happy_path_links_everything_and_reports_every_arn(
     # and the completion event carries every ARN
     done = only(result, "RepositoryLinkCompleted")
     kinds = sorted(arn.split(":")[2] for arn in done["arns"])
-    assert kinds == ["codeartifact", "codeartifact", "codeartifact", "codeconnections", "proton"]
+    # the connection and the repository link
+    assert kinds == ["codeartifact", "codeartifact", "codeartifact", "codeconnections", "codeconnections"]
     assert [r["name"] for r in done["codeartifact"]["repositories"]] == ["pypi-store", "team-python"]
     assert done["codeartifact"]["repositories"][0]["externalConnection"] == "public:pypi"
     assert result.output is not None and result.output["status"] == "succeeded"
@@ -74,7 +76,7 @@ def test_handshake_error_fails_with_the_cause_and_keeps_codeartifact(
     assert (failed["step"], failed["error"]) == ("Handshake", "HandshakeFailed")
     assert "ERROR" in failed["cause"]
     assert failed["codeartifact"]["status"] == "succeeded"
-    assert "Link the Proton repositories" not in result.states_entered
+    assert "Link the Git sync repositories" not in result.states_entered
 
 
 @pytest.mark.parametrize("cleanup", [True, False])
@@ -192,7 +194,7 @@ def test_codeartifact_finishes_during_the_handshake_wait(
 def test_codeartifact_alone_needs_no_connection_and_no_wait(
     run_onboarding: Any, onboarding_request: dict
 ) -> None:
-    del onboarding_request["connection"], onboarding_request["proton"]
+    del onboarding_request["connection"], onboarding_request["gitSync"]
     result, standins = run_onboarding(onboarding_request)
     assert result.status == "SUCCEEDED"
     assert WAIT not in result.states_entered and "Create or reuse the connection" not in result.states_entered
@@ -216,8 +218,12 @@ def test_throttling_is_retried_with_backoff_and_jitter(run_onboarding: Any, onbo
 def test_proton_failure_after_codeartifact_succeeded_reports_what_succeeded(
     run_onboarding: Any, onboarding_request: dict
 ) -> None:
+    # a deployment that keeps the Proton target (ProtonTarget=enabled), asked for Proton only
+    onboarding_request.pop("gitSync")
+    onboarding_request["proton"] = {"repositories": [{"name": "acme/proton-templates"}]}
     faults = [FaultRule("AccessDeniedException", "proton:CreateRepository", 1.0)]
-    result, _ = run_onboarding(onboarding_request, faults=faults)
+    enabled = {**SAMPLE_PARAMETERS, "ProtonTarget": "enabled"}
+    result, _ = run_onboarding(onboarding_request, faults=faults, parameters=enabled)
     assert result.status == "FAILED"
     failed = only(result, "RepositoryLinkFailed")
     assert failed["step"] == "Proton.LinkRepository:acme/proton-templates"
@@ -249,14 +255,14 @@ def test_another_teams_connection_is_never_used_even_past_accept(
     failed = only(result, "RepositoryLinkFailed")
     assert (failed["step"], failed["error"]) == ("CreateConnection", "ConnectionNotOwned")
     assert "AVAILABLE" not in failed["cause"]
-    assert "Link the Proton repositories" not in result.states_entered
+    assert "Link the Git sync repositories" not in result.states_entered
     assert len(standins.connections.list()) == 1
 
 
 def _on(service: str, request: dict[str, Any]) -> dict[str, Any]:
-    """The request with its connection on ``service`` (App Runner takes GITHUB and links no Proton)."""
+    """The request with its connection on ``service`` (App Runner takes GITHUB and links nothing)."""
     if service == "apprunner":
-        request.pop("proton")
+        request.pop("gitSync")
         request["connection"] = {"service": "apprunner", "name": "acme-github", "provider": "GITHUB"}
     return request
 

@@ -21,11 +21,16 @@ from repolink.models.providers import (
     CODESTAR_CONNECTIONS_PROVIDER_TYPES,
     CONNECTION_SERVICES,
     EXTERNAL_CONNECTIONS,
+    GIT_SYNC_PROVIDER_TYPES,
+    GIT_SYNC_TOGGLES,
+    GIT_SYNC_TRIGGERS,
+    GIT_SYNC_TYPE,
     HOST_PROVIDER_TYPES,
     PROTON_PROVIDER_BY_CONNECTION_PROVIDER,
     PROTON_PROVIDERS,
     PROVIDER_TYPES_BY_SERVICE,
     ConnectionService,
+    GitSyncTrigger,
     proton_provider_for,
 )
 
@@ -173,3 +178,76 @@ def test_every_connection_arn_we_accept_is_one_codeconnections_accepts(arn: str)
 @given(st.from_regex(request._APPRUNNER_CONNECTION_ARN, fullmatch=True))
 def test_every_apprunner_arn_we_accept_is_one_apprunner_accepts(arn: str) -> None:
     assert re.fullmatch(shape("apprunner", "AppRunnerResourceArn").metadata["pattern"], arn)
+
+
+# --- Git sync: codeconnections' repository links and sync configurations
+
+
+@pytest.mark.parametrize("service", ["codeconnections", "codestar-connections"])
+def test_git_sync_enums_equal_both_service_models(service: str) -> None:
+    assert enum(service, "SyncConfigurationType") == [GIT_SYNC_TYPE]
+    assert sorted(GIT_SYNC_TRIGGERS) == sorted(enum(service, "TriggerResourceUpdateOn"))
+    assert sorted(GIT_SYNC_TOGGLES) == sorted(enum(service, "PublishDeploymentStatus"))
+    assert get_args(GitSyncTrigger) == GIT_SYNC_TRIGGERS
+
+
+def test_git_sync_pull_request_comment_is_codeconnections_only() -> None:
+    assert sorted(GIT_SYNC_TOGGLES) == sorted(enum("codeconnections", "PullRequestComment"))
+    create = botocore.session.get_session().get_service_model("codestar-connections")
+    assert "PullRequestComment" not in create.operation_model("CreateSyncConfiguration").input_shape.members
+
+
+def test_git_sync_providers_are_connection_providers_without_azure_devops() -> None:
+    # CloudFormation Git sync: GitHub, GitHub Enterprise, GitLab, GitLab self-managed, Bitbucket
+    assert set(GIT_SYNC_PROVIDER_TYPES) <= set(CODESTAR_CONNECTIONS_PROVIDER_TYPES)
+    assert set(CODECONNECTIONS_PROVIDER_TYPES) - set(GIT_SYNC_PROVIDER_TYPES) == {"AzureDevOps"}
+
+
+@pytest.mark.parametrize("service", ["codeconnections", "codestar-connections"])
+@pytest.mark.parametrize(
+    ("shape_name", "constant"),
+    [
+        ("ResourceName", request.GIT_SYNC_RESOURCE_NAME_PATTERN),
+        ("IamRoleArn", request.GIT_SYNC_ROLE_ARN_PATTERN),
+        ("KmsKeyArn", request.GIT_SYNC_KMS_KEY_ARN_PATTERN),
+    ],
+)
+def test_git_sync_patterns_equal_the_service_models(service: str, shape_name: str, constant: str) -> None:
+    assert shape(service, shape_name).metadata["pattern"] in (constant, f"^{constant}$")
+
+
+@pytest.mark.parametrize("service", ["codeconnections", "codestar-connections"])
+@pytest.mark.parametrize(
+    ("shape_name", "key", "constant"),
+    [
+        ("OwnerId", "max", request.GIT_SYNC_OWNER_ID_MAX),
+        ("OwnerId", "min", 1),
+        ("RepositoryName", "max", request.GIT_SYNC_REPOSITORY_NAME_MAX),
+        ("RepositoryName", "min", 1),
+        ("BranchName", "max", request.GIT_SYNC_BRANCH_MAX),
+        ("BranchName", "min", 1),
+        ("ResourceName", "max", request.GIT_SYNC_RESOURCE_NAME_MAX),
+        ("IamRoleArn", "max", request.GIT_SYNC_ROLE_ARN_MAX),
+        ("KmsKeyArn", "max", request.GIT_SYNC_KMS_KEY_ARN_MAX),
+    ],
+)
+def test_git_sync_limits_equal_the_service_models(
+    service: str, shape_name: str, key: str, constant: int
+) -> None:
+    assert shape(service, shape_name).metadata[key] == constant
+
+
+@pytest.mark.parametrize("service", ["codeconnections", "codestar-connections"])
+def test_git_sync_free_text_is_one_line_in_the_models(service: str) -> None:
+    # OwnerId, RepositoryName and BranchName are "^.*$": one line of anything, which is what we check
+    for name in ("OwnerId", "RepositoryName", "BranchName"):
+        assert shape(service, name).metadata["pattern"] == "^.*$"
+    assert "pattern" not in shape(service, "DeploymentFilePath").metadata
+
+
+@given(
+    st.from_regex(request.CLOUDFORMATION_STACK_NAME_PATTERN, fullmatch=True).filter(lambda s: len(s) <= 100)
+)
+def test_every_stack_name_we_accept_is_one_codeconnections_accepts(name: str) -> None:
+    assert re.search(shape("codeconnections", "ResourceName").metadata["pattern"], name)
+    assert re.search(shape("codestar-connections", "ResourceName").metadata["pattern"], name)

@@ -204,13 +204,15 @@ def test_proton_alone_is_refused_at_connection() -> None:
 def test_a_deployment_with_the_proton_target_off_rejects_proton_naming_the_end_of_support() -> None:
     from repolink.workflow.accept import Deployment, judge
 
-    off = Deployment(account="123456789012", region="us-east-1", proton_target="disabled")
+    off = Deployment(account="123456789012", region="us-east-1")  # off is the default
     verdict = judge(example(), caller="123456789012", idempotency_key=None, deployment=off)
     assert verdict.status == 422
     (error,) = verdict.errors
     assert error.field == "proton"
     assert "2026-10-07" in error.message
     assert "ProtonTarget" in error.message
+    assert "Git sync" in error.message
+    assert "gitSync" in error.message
     without = {k: v for k, v in example().items() if k != "proton"}
     assert judge(without, caller="123456789012", idempotency_key=None, deployment=off).accepted
     on = Deployment(account="123456789012", region="us-east-1", proton_target="enabled")
@@ -250,7 +252,8 @@ def test_whole_request_problems_are_reported_at_root(body: object, fragment: str
 
 # --- the JSON itself: plain and unambiguous, or 400 (not 422) naming where
 
-DEPLOYMENT = Deployment(account="123456789012", region="us-east-1")
+# EXAMPLE has a proton section: these tests are about the JSON, so the Proton target is on
+DEPLOYMENT = Deployment(account="123456789012", region="us-east-1", proton_target="enabled")
 
 
 def refused_json(body: object) -> list[FieldError]:
@@ -1107,7 +1110,9 @@ def test_a_wait_that_cannot_fit_one_executions_history_is_refused_naming_the_lon
     from repolink.workflow.accept import Deployment, judge
     from repolink.workflow.backoff import MAX_CHECKS, checks_needed
 
-    dev = Deployment(account="123456789012", region="us-east-1", poll_cap_seconds=120)
+    dev = Deployment(
+        account="123456789012", region="us-east-1", poll_cap_seconds=120, proton_target="enabled"
+    )
     long_wait = {**example(), "handshakeTimeoutHours": 168}
     verdict = judge(long_wait, caller="123456789012", idempotency_key=None, deployment=dev)
     assert verdict.status == 422
@@ -1120,7 +1125,7 @@ def test_a_wait_that_cannot_fit_one_executions_history_is_refused_naming_the_lon
     )
     fits = {**example(), "handshakeTimeoutHours": 72}
     assert judge(fits, caller="123456789012", idempotency_key=None, deployment=dev).accepted
-    default = Deployment(account="123456789012", region="us-east-1")
+    default = Deployment(account="123456789012", region="us-east-1", proton_target="enabled")
     assert judge(long_wait, caller="123456789012", idempotency_key=None, deployment=default).accepted
     # with no connection there is no wait to fit
     no_wait = {k: v for k, v in long_wait.items() if k not in ("connection", "proton")}

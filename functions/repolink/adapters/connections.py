@@ -3,9 +3,13 @@
 The three differ in client names, status values (App Runner says ``PENDING_HANDSHAKE``), tag
 shapes and lookup (App Runner has no ``GetConnection``: it is found by name with
 ``ListConnections``). The workflow sees only :class:`ConnectionService`.
+
+CodeConnections' Git sync (repository links and sync configurations, :class:`GitSync`) is the
+same service, the same client and the same two endpoints, so it lives here too: one module per
+AWS service, and its ``OPERATIONS`` are what IAM is checked against.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from repolink.adapters.aws import call, client
@@ -19,6 +23,8 @@ OPERATIONS: dict[str, frozenset[str]] = {
         {"ListConnections", "CreateConnection", "GetConnection", "ListTagsForResource", "DeleteConnection"}
     )
     | {"GetHost"}
+    | {"ListRepositoryLinks", "CreateRepositoryLink", "DeleteRepositoryLink"}
+    | {"CreateSyncConfiguration", "GetSyncConfiguration", "ListSyncConfigurations"}
     for service in ("codeconnections", "codestar-connections")
 } | {
     "apprunner": frozenset({"ListConnections", "CreateConnection", "ListTagsForResource", "DeleteConnection"})
@@ -210,6 +216,151 @@ class AppRunnerConnections(_SharedConnectionCalls):
 
     def host_status(self, arn: str) -> str:
         raise ConnectionNotFound("App Runner connections have no hosts")
+
+
+@dataclass(frozen=True)
+class RepositoryLink:
+    """A Git repository linked to a connection, for Git sync."""
+
+    id: str
+    arn: str
+    connection_arn: str
+    owner_id: str
+    repository_name: str
+    provider: str
+    encryption_key_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncConfiguration:
+    """A resource (a CloudFormation stack) that Git sync keeps in line with a file of a branch."""
+
+    resource_name: str
+    repository_link_id: str
+    branch: str
+    config_file: str | None
+    role_arn: str
+    publish_deployment_status: str | None = None
+    trigger_resource_update_on: str | None = None
+    pull_request_comment: str | None = None
+    #: the repository the link names (in AWS's answers; not part of what is asked)
+    owner_id: str | None = field(default=None, compare=False)
+    repository_name: str | None = field(default=None, compare=False)
+
+
+class GitSync(_SharedConnectionCalls):
+    """CodeConnections' Git sync: repository links, and the sync configurations made on them."""
+
+    def __init__(self, service: Literal["codeconnections", "codestar-connections"] = "codeconnections"):
+        self.service: ServiceName = service
+
+    @staticmethod
+    def _link(raw: dict[str, Any]) -> RepositoryLink:
+        return RepositoryLink(
+            id=raw["RepositoryLinkId"],
+            arn=raw["RepositoryLinkArn"],
+            connection_arn=raw["ConnectionArn"],
+            owner_id=raw["OwnerId"],
+            repository_name=raw["RepositoryName"],
+            provider=raw.get("ProviderType", ""),
+            encryption_key_arn=raw.get("EncryptionKeyArn"),
+        )
+
+    @staticmethod
+    def _sync(raw: dict[str, Any]) -> SyncConfiguration:
+        return SyncConfiguration(
+            resource_name=raw["ResourceName"],
+            repository_link_id=raw["RepositoryLinkId"],
+            branch=raw["Branch"],
+            config_file=raw.get("ConfigFile"),
+            role_arn=raw["RoleArn"],
+            publish_deployment_status=raw.get("PublishDeploymentStatus"),
+            trigger_resource_update_on=raw.get("TriggerResourceUpdateOn"),
+            pull_request_comment=raw.get("PullRequestComment"),
+            owner_id=raw.get("OwnerId"),
+            repository_name=raw.get("RepositoryName"),
+        )
+
+    def links(self) -> list[RepositoryLink]:
+        """Every repository link of the account and Region (``ListRepositoryLinks``, every page)."""
+        found: list[RepositoryLink] = []
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"MaxResults": LIST_PAGE_SIZE}
+            if token:
+                params["NextToken"] = token
+            page = call(self._aws, "ListRepositoryLinks", **params)
+            found += [self._link(raw) for raw in page.get("RepositoryLinks", [])]
+            token = page.get("NextToken")
+            if not token:
+                return found
+
+    def create_link(
+        self,
+        connection_arn: str,
+        owner_id: str,
+        repository_name: str,
+        encryption_key_arn: str | None,
+        tags: dict[str, str],
+    ) -> RepositoryLink:
+        params: dict[str, Any] = {
+            "ConnectionArn": connection_arn,
+            "OwnerId": owner_id,
+            "RepositoryName": repository_name,
+            "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+        }
+        if encryption_key_arn:
+            params["EncryptionKeyArn"] = encryption_key_arn
+        return self._link(call(self._aws, "CreateRepositoryLink", **params)["RepositoryLinkInfo"])
+
+    def delete_link(self, link_id: str) -> None:
+        try:
+            call(self._aws, "DeleteRepositoryLink", RepositoryLinkId=link_id)
+        except AwsNotFound:
+            return  # already gone: deleting is idempotent
+
+    def create_sync(self, wanted: SyncConfiguration, sync_type: str) -> SyncConfiguration:
+        params: dict[str, Any] = {
+            "SyncType": sync_type,
+            "ResourceName": wanted.resource_name,
+            "RepositoryLinkId": wanted.repository_link_id,
+            "Branch": wanted.branch,
+            "ConfigFile": wanted.config_file,
+            "RoleArn": wanted.role_arn,
+        }
+        for key, value in (
+            ("PublishDeploymentStatus", wanted.publish_deployment_status),
+            ("TriggerResourceUpdateOn", wanted.trigger_resource_update_on),
+            ("PullRequestComment", wanted.pull_request_comment),
+        ):
+            if value is not None:
+                params[key] = value
+        return self._sync(call(self._aws, "CreateSyncConfiguration", **params)["SyncConfiguration"])
+
+    def get_sync(self, resource_name: str, sync_type: str) -> SyncConfiguration | None:
+        try:
+            raw = call(self._aws, "GetSyncConfiguration", SyncType=sync_type, ResourceName=resource_name)
+        except AwsNotFound:
+            return None
+        return self._sync(raw["SyncConfiguration"])
+
+    def syncs_of(self, link_id: str, sync_type: str) -> list[SyncConfiguration]:
+        """The sync configurations made on a repository link (every page)."""
+        found: list[SyncConfiguration] = []
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "RepositoryLinkId": link_id,
+                "SyncType": sync_type,
+                "MaxResults": LIST_PAGE_SIZE,
+            }
+            if token:
+                params["NextToken"] = token
+            page = call(self._aws, "ListSyncConfigurations", **params)
+            found += [self._sync(raw) for raw in page.get("SyncConfigurations", [])]
+            token = page.get("NextToken")
+            if not token:
+                return found
 
 
 def connection_service(service: ServiceName) -> ConnectionService:

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from repolink.models.rules import Doc
-from repolink.models.state import CodeArtifactResult, Failure, ProtonLinkResult
+from repolink.models.state import CodeArtifactResult, Failure, GitSyncLinkResult, ProtonLinkResult
 from repolink.models.wire import Wire
 
 SOURCE = "repolink"
@@ -39,6 +39,10 @@ class Succeeded(Wire):
     """Everything that was linked or created, whether the onboarding as a whole succeeded or not."""
 
     connection: ConnectionSummary | None = None
+    git_sync_repositories: Annotated[
+        list[GitSyncLinkResult],
+        Doc("Each repository linked for Git sync: its repository link, and the stacks synced from it"),
+    ] = field(default_factory=list)
     proton_repositories: list[ProtonLinkResult] = field(default_factory=list)
     codeartifact: CodeArtifactResult | None = None
     arns: list[str] = field(default_factory=list)

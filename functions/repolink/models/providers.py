@@ -60,6 +60,25 @@ PROTON_PROVIDER_BY_CONNECTION_PROVIDER: Mapping[str, str] = MappingProxyType(
 )
 """A connection's ``ProviderType`` (codeconnections spelling) to the Proton ``RepositoryProvider``."""
 
+GIT_SYNC_PROVIDER_TYPES: tuple[str, ...] = (
+    "Bitbucket",
+    "GitHub",
+    "GitHubEnterpriseServer",
+    "GitLab",
+    "GitLabSelfManaged",
+)
+"""The connection providers CloudFormation Git sync links repositories of: GitHub, GitHub
+Enterprise, GitLab, GitLab self-managed and Bitbucket (not Azure DevOps), as
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/git-sync-prereq.html lists them."""
+
+GIT_SYNC_TYPE = "CFN_STACK_SYNC"
+"""codeconnections ``SyncConfigurationType``: its only value, a CloudFormation stack synced from Git."""
+GIT_SYNC_TRIGGERS: tuple[str, ...] = ("ANY_CHANGE", "FILE_CHANGE")
+"""codeconnections ``TriggerResourceUpdateOn``."""
+GIT_SYNC_TOGGLES: tuple[str, ...] = ("ENABLED", "DISABLED")
+"""codeconnections ``PublishDeploymentStatus`` and ``PullRequestComment``."""
+GitSyncTrigger = Literal["ANY_CHANGE", "FILE_CHANGE"]
+
 EXTERNAL_CONNECTIONS: tuple[str, ...] = (
     "public:npmjs",
     "public:pypi",

@@ -18,10 +18,12 @@ from repolink.errors import UnsupportedProvider
 from repolink.models.providers import (
     CONNECTION_SERVICES,
     EXTERNAL_CONNECTIONS,
+    GIT_SYNC_PROVIDER_TYPES,
     HOST_PROVIDER_TYPES,
     PROTON_PROVIDER_BY_CONNECTION_PROVIDER,
     PROVIDER_TYPES_BY_SERVICE,
     ConnectionService,
+    GitSyncTrigger,
     proton_provider_for,
 )
 from repolink.models.rules import (
@@ -75,6 +77,31 @@ PROTON_ARN_PORTABLE_PATTERN = PROTON_ARN_PATTERN.replace(r"\d", "[0-9]").replace
 """The same, as the published schema's ``pattern``: Python's ``re`` (jsonschema's engine) reads
 ``\\d`` and ``\\w`` as Unicode unless told otherwise; ``[0-9]`` means one thing everywhere."""
 PROTON_ARN_MAX = 200
+
+GIT_SYNC_OWNER_ID_MAX = 255
+"""codeconnections ``OwnerId``: 1-255 characters of one line (``^.*$``)."""
+GIT_SYNC_REPOSITORY_NAME_MAX = 128
+"""codeconnections ``RepositoryName``: 1-128 characters of one line (``^.*$``)."""
+GIT_SYNC_BRANCH_MAX = 255
+"""codeconnections ``BranchName``: 1-255 characters of one line (``^.*$``)."""
+GIT_SYNC_RESOURCE_NAME_PATTERN = r"[0-9A-Za-z]+[0-9A-Za-z_\\-]*"
+"""codeconnections ``ResourceName`` (1-100 characters): the stack a sync configuration keeps. As
+botocore writes it, ``\\`` (a backslash) is in the second class."""
+GIT_SYNC_RESOURCE_NAME_MAX = 100
+CLOUDFORMATION_STACK_NAME_PATTERN = r"[a-zA-Z][-a-zA-Z0-9]*"
+"""CloudFormation's stack names ("alphanumeric characters and hyphens", starting with a letter:
+https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html; botocore
+gives no pattern): what CloudFormation will create the synced stack under. Narrower
+than ``ResourceName`` (a letter first, no ``_``): a name only codeconnections takes would make a
+sync configuration whose stack can never be created."""
+GIT_SYNC_ROLE_ARN_PATTERN = r"arn:aws(-[\w]+)*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+"
+"""codeconnections ``IamRoleArn`` (1-1024 characters); Java-flavoured, compiled with ``re.ASCII``."""
+GIT_SYNC_ROLE_ARN_MAX = 1024
+GIT_SYNC_KMS_KEY_ARN_PATTERN = r"arn:aws(-[\w]+)*:kms:[a-z\-0-9]+:\d{12}:key/[a-zA-Z0-9\-]+"
+"""codeconnections ``KmsKeyArn`` (1-1024 characters): a key ARN, never an alias."""
+GIT_SYNC_KMS_KEY_ARN_MAX = 1024
+SYNC_CONFIGURATIONS_MAX = 50
+"""How many stacks one request may sync from one repository (ours: one task links a repository)."""
 
 _CONNECTION_ARN = re.compile(
     rf"{_PARTITION}:(codeconnections|codestar-connections):{_REGION}:{_ACCOUNT}:connection/[A-Za-z0-9]+(-[A-Za-z0-9]+)*"
@@ -525,6 +552,126 @@ class ProtonSpec(Wire):
         problems.raise_any()
 
 
+def _one_line(maximum: int, what: str) -> Check:
+    """1-``maximum`` characters, none of them control, format or surrogate characters: AWS's
+    ``^.*$`` refuses line breaks, and a bidi or zero-width character would disguise a name."""
+
+    def check(value: str) -> str:
+        if not 1 <= len(value) <= maximum:
+            fail(f"{what} are 1-{maximum} characters, got {len(value)}")
+        if _has_other(value):
+            fail("must not contain control, format (bidi, zero-width) or surrogate characters")
+        return value
+
+    return Check(check)
+
+
+def _check_stack_name(value: str) -> str:
+    if len(value) > GIT_SYNC_RESOURCE_NAME_MAX:
+        fail(f"stack names here are at most {GIT_SYNC_RESOURCE_NAME_MAX} characters, got {len(value)}")
+    if not (
+        re.fullmatch(GIT_SYNC_RESOURCE_NAME_PATTERN, value)
+        and re.fullmatch(CLOUDFORMATION_STACK_NAME_PATTERN, value)
+    ):
+        fail(f"{_show(value)} is not a stack name (letters, digits and '-', starting with a letter)")
+    return value
+
+
+def _check_config_file(value: str) -> str:
+    # codeconnections' DeploymentFilePath has no pattern or limit: the file must merely exist in
+    # the repository (Git sync reads it there), so only what no path can hold is refused
+    if not value:
+        fail("give the path of the stack deployment file in the repository")
+    if _has_other(value):
+        fail("must not contain control, format (bidi, zero-width) or surrogate characters")
+    return value
+
+
+def _check_role_arn(value: str) -> str:
+    if len(value) > GIT_SYNC_ROLE_ARN_MAX:
+        fail(f"at most {GIT_SYNC_ROLE_ARN_MAX} characters, got {len(value)}")
+    if not re.fullmatch(GIT_SYNC_ROLE_ARN_PATTERN, value, re.ASCII):
+        fail(f"{_show(value)} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+    return value
+
+
+def _check_git_sync_key(value: str) -> str:
+    if len(value) > GIT_SYNC_KMS_KEY_ARN_MAX:
+        fail(f"at most {GIT_SYNC_KMS_KEY_ARN_MAX} characters, got {len(value)}")
+    if not (_KMS_ARN.fullmatch(value) and re.fullmatch(GIT_SYNC_KMS_KEY_ARN_PATTERN, value, re.ASCII)):
+        fail(f"{_show(value)} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; not an alias)")
+    return value
+
+
+StackName = Annotated[str, Check(_check_stack_name)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncConfigurationSpec(Wire):
+    """One CloudFormation stack kept in sync with a file of the repository (``CFN_STACK_SYNC``)."""
+
+    resource_name: StackName
+    branch: Annotated[str, _one_line(GIT_SYNC_BRANCH_MAX, "branch names")]
+    config_file: Annotated[str, Check(_check_config_file)]
+    role_arn: Annotated[str, Check(_check_role_arn)]
+    publish_deployment_status: Flag = True
+    trigger_resource_update_on: GitSyncTrigger = "ANY_CHANGE"
+    pull_request_comment: Flag = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitSyncRepositorySpec(Wire):
+    """One Git repository linked to the connection (a repository link) and the stacks it syncs."""
+
+    owner_id: Annotated[str, _one_line(GIT_SYNC_OWNER_ID_MAX, "owner ids")]
+    repository_name: Annotated[str, _one_line(GIT_SYNC_REPOSITORY_NAME_MAX, "repository names")]
+    encryption_key_arn: Annotated[str, Check(_check_git_sync_key)] | None = None
+    tags: ConnectionTags = field(default_factory=dict)
+    sync_configurations: Annotated[
+        list[SyncConfigurationSpec], Bounds(min_length=1, max_length=SYNC_CONFIGURATIONS_MAX)
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitSyncSpec(Wire):
+    """CloudFormation Git sync through the request's connection: repositories and their stacks."""
+
+    repositories: Annotated[list[GitSyncRepositorySpec], Bounds(min_length=1, max_length=REPOSITORIES_MAX)]
+
+    def __post_init__(self) -> None:
+        # one repository link per owner and repository (GitHub, GitLab and Bitbucket names are
+        # case-insensitive), and one sync configuration per stack across the whole section
+        problems = Problems()
+        keys = [f"{r.owner_id}/{r.repository_name}".lower() for r in self.repositories]
+        for position, seen in repeats(keys):
+            repo = self.repositories[position]
+            problems.add(
+                f"{repo.owner_id}/{repo.repository_name} is already listed at repositories[{seen}]",
+                "repositories",
+                position,
+                "repositoryName",
+            )
+        stacks = [
+            (i, j, c.resource_name)
+            for i, r in enumerate(self.repositories)
+            for j, c in enumerate(r.sync_configurations)
+        ]
+        first: dict[str, tuple[int, int]] = {}
+        for i, j, name in stacks:
+            seen_at = first.setdefault(name, (i, j))
+            if seen_at != (i, j):
+                problems.add(
+                    f"stack {name!r} is already synced by repositories[{seen_at[0]}]"
+                    f".syncConfigurations[{seen_at[1]}]; a stack has one sync configuration",
+                    "repositories",
+                    i,
+                    "syncConfigurations",
+                    j,
+                    "resourceName",
+                )
+        problems.raise_any()
+
+
 @dataclass(frozen=True, kw_only=True)
 class CodeArtifactRepositorySpec(Wire):
     """One CodeArtifact repository; ``upstreams`` in search-priority order."""
@@ -625,11 +772,12 @@ class CodeArtifactSpec(Wire):
 
 @dataclass(frozen=True, kw_only=True)
 class OnboardingRequest(Wire):
-    """The whole request. At least one of ``connection``, ``proton``, ``codeartifact``."""
+    """The whole request. At least one of ``connection``, ``gitSync``, ``proton``, ``codeartifact``."""
 
     connection: ConnectionSpec | None = None
     proton: ProtonSpec | None = None
     codeartifact: CodeArtifactSpec | None = None
+    git_sync: GitSyncSpec | None = None
     handshake_timeout_hours: Annotated[int, STRICT, Bounds(ge=1, le=168)] = 72
     cleanup_on_timeout: Flag = False
 
@@ -664,8 +812,10 @@ class OnboardingRequest(Wire):
     }
 
     def __post_init__(self) -> None:
-        if self.connection is None and self.proton is None and self.codeartifact is None:
-            fail("the request has nothing to do: give connection, proton or codeartifact")
+        if all(s is None for s in (self.connection, self.git_sync, self.proton, self.codeartifact)):
+            fail("the request has nothing to do: give connection, gitSync, proton or codeartifact")
+        if self.git_sync is not None:
+            self._check_git_sync_connection(self.connection, self.git_sync)
         if self.proton is None:
             return
         if self.connection is None:
@@ -685,3 +835,36 @@ class OnboardingRequest(Wire):
                 proton_provider_for(self.connection.provider)
             except UnsupportedProvider as exc:
                 fail(str(exc), "connection", "provider")
+
+    @staticmethod
+    def _check_git_sync_connection(connection: ConnectionSpec | None, git_sync: GitSyncSpec) -> None:
+        if connection is None:
+            fail(
+                "gitSync links repositories through a connection: add a codeconnections or "
+                "codestar-connections connection",
+                "connection",
+            )
+        if connection.service == "apprunner":
+            fail(
+                "Git sync cannot use App Runner connections; use codeconnections or codestar-connections",
+                "connection",
+                "service",
+            )
+        if connection.service == "codestar-connections" and any(
+            config.pull_request_comment
+            for repo in git_sync.repositories
+            for config in repo.sync_configurations
+        ):
+            fail(
+                "codestar-connections' API has no pull request comments (PullRequestComment came with"
+                " codeconnections): use service codeconnections, or set pullRequestComment to false",
+                "connection",
+                "service",
+            )
+        if connection.provider is not None and connection.provider not in GIT_SYNC_PROVIDER_TYPES:
+            fail(
+                f"CloudFormation Git sync cannot link repositories of provider {connection.provider!r};"
+                f" it supports {', '.join(GIT_SYNC_PROVIDER_TYPES)}",
+                "connection",
+                "provider",
+            )

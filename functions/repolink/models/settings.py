@@ -37,7 +37,9 @@ class EntrySettings(Settings):
     #: the template's AllowedAccountIds: accounts (besides this one) a request may reach into
     allowed_account_ids: str = ""
     #: the template's ProtonTarget: "disabled" refuses requests with a proton section
-    proton_target: str = "enabled"
+    proton_target: str = "disabled"
+    #: the template's GitSyncRoleArns: the roles a gitSync roleArn may name (empty: gitSync is refused)
+    git_sync_role_arns: str = ""
     #: the template's AccountDelegations: "CALLER:ACCOUNT,ACCOUNT;..." more accounts a caller may reach
     account_delegations: str = ""
 
@@ -45,6 +47,8 @@ class EntrySettings(Settings):
 _CONNECTION_ARN = (
     r"arn:aws[a-z-]*:(codeconnections|codestar-connections|apprunner):[a-z0-9-]+:[0-9]{12}:connection/[^,\s]+"
 )
+
+_ROLE_ARN = r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+"
 
 #: field -> (environment variable, bounds for a number or pattern for text; None: any non-empty text)
 _ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
@@ -63,6 +67,7 @@ _ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
     "idempotency_ttl_hours": ("IDEMPOTENCY_TTL_HOURS", (1, 24 * 90)),
     "allowed_account_ids": ("ALLOWED_ACCOUNT_IDS", r"|[0-9]{12}(,[0-9]{12})*"),
     "proton_target": ("PROTON_TARGET", r"enabled|disabled"),
+    "git_sync_role_arns": ("GIT_SYNC_ROLE_ARNS", rf"|{_ROLE_ARN}(,{_ROLE_ARN})*"),
 }
 
 

@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from repolink.models.providers import ConnectionService
-from repolink.models.request import CodeArtifactSpec, ConnectionSpec, ProtonRepositorySpec
+from repolink.models.request import (
+    CodeArtifactSpec,
+    ConnectionSpec,
+    GitSyncRepositorySpec,
+    ProtonRepositorySpec,
+)
 from repolink.models.rules import Doc
 from repolink.models.wire import Wire
 
@@ -104,6 +109,40 @@ class Failure(Wire):
     step: str
     error: str
     cause: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkGitSyncInput(Wire):
+    request_id: str
+    #: the account the onboarding belongs to (its repository links carry it in their ownership tag)
+    caller_account: str
+    connection: ConnectionState
+    repository: GitSyncRepositorySpec
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitSyncStackResult(Wire):
+    """A stack Git sync keeps in line with a file of a branch (its sync configuration)."""
+
+    resource_name: str
+    branch: str
+    config_file: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitSyncLinkResult(Wire):
+    """One repository: its link, the stacks synced from it, and the stacks that failed."""
+
+    owner_id: str
+    repository_name: str
+    repository_link_id: str
+    repository_link_arn: str
+    outcome: Outcome
+    sync_configurations: list[GitSyncStackResult] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    #: a link this onboarding created that ended with no stack synced from it was deleted again
+    link_deleted: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,8 +8,9 @@ The API, the EventBridge ingest, ``repolink validate`` and every ``repolink loca
    (:func:`~repolink.models.validation.plain_json`: no repeated key, no ``NaN``, nesting bounded; 400);
 3. the ``Idempotency-Key``, when given, must match its pattern (400);
 4. the contract (:func:`~repolink.models.validation.validate_request`, 422);
-5. the deployment's switches (``ProtonTarget``) and the request's bounds (``workflow.bounds``, 422):
-   a domain or key only in the caller's own account, the deployment's, or one delegated to it;
+5. the deployment's switches (``ProtonTarget``, ``GitSyncRoleArns``) and the request's bounds
+   (``workflow.bounds``, 422): a domain or key only in the caller's own account, the deployment's,
+   or one delegated to it; a Git sync role of the caller's account that the deployment lists;
    a handshake wait that fits one execution's history with the deployment's poll schedule;
 6. the request id, from the caller's account and its key or the request's digest;
 7. with :func:`check_connection`, the one check that reads AWS: a reused connection must be one
@@ -31,7 +32,7 @@ from repolink.models.request import PROTON_END_OF_SUPPORT, OnboardingRequest
 from repolink.models.settings import EntrySettings
 from repolink.models.validation import plain_json, validate_request
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, checks_needed, longest_timeout_hours
-from repolink.workflow.bounds import allowed_accounts, out_of_bounds
+from repolink.workflow.bounds import allowed_accounts, git_sync_role_problems, git_sync_roles, out_of_bounds
 from repolink.workflow.connection import refusal
 from repolink.workflow.idempotency import StartCommand, canonical, command_for
 
@@ -46,7 +47,9 @@ class Deployment:
     account: str
     region: str
     allowed_account_ids: frozenset[str] = frozenset()
-    proton_target: str = "enabled"
+    proton_target: str = "disabled"
+    #: the roles a gitSync roleArn may name (``GitSyncRoleArns``); empty: gitSync is refused
+    git_sync_role_arns: frozenset[str] = frozenset()
     #: more accounts a caller may reach (``AccountDelegations``), by caller
     delegations: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: the handshake wait's schedule (``PollBaseSeconds``, ``PollCapSeconds``)
@@ -60,6 +63,7 @@ class Deployment:
             region=settings.region,
             allowed_account_ids=allowed_accounts(settings.allowed_account_ids),
             proton_target=settings.proton_target,
+            git_sync_role_arns=git_sync_roles(settings.git_sync_role_arns),
             delegations=delegations(settings.account_delegations),
             poll_base_seconds=settings.poll_base_seconds,
             poll_cap_seconds=settings.poll_cap_seconds,
@@ -107,16 +111,25 @@ def _size(body: object) -> int:
         return 0  # not JSON-able: the contract check names it
 
 
-def _deployment_rules(request: OnboardingRequest, deployment: Deployment) -> list[FieldError]:
+def _deployment_rules(request: OnboardingRequest, deployment: Deployment, caller: str) -> list[FieldError]:
     found = []
     if request.proton is not None and deployment.proton_target != "enabled":
         found.append(
             FieldError(
                 "proton",
-                f"AWS Proton reached end of support on {PROTON_END_OF_SUPPORT}; this deployment has its"
-                " Proton target turned off (ProtonTarget=disabled). Remove the proton section.",
+                f"AWS Proton reached end of support on {PROTON_END_OF_SUPPORT} and its resources can no"
+                " longer be accessed; this deployment has its Proton target turned off"
+                " (ProtonTarget=disabled). Its successor is CloudFormation Git sync: link the"
+                " repositories in a gitSync section instead, and remove the proton section.",
             )
         )
+    found += git_sync_role_problems(
+        request,
+        caller=caller,
+        own_account=deployment.account,
+        region=deployment.region,
+        listed=deployment.git_sync_role_arns,
+    )
     if request.connection is not None and (problem := _history_problem(request, deployment)):
         found.append(problem)
     return found
@@ -158,7 +171,7 @@ def judge(body: object, *, caller: str, idempotency_key: str | None, deployment:
         request = validate_request(body)
     except RequestValidationError as exc:
         return _refused(422, str(exc), *exc.errors)
-    beyond = _deployment_rules(request, deployment) + out_of_bounds(
+    beyond = _deployment_rules(request, deployment, caller) + out_of_bounds(
         request,
         own_account=deployment.account,
         region=deployment.region,

@@ -87,6 +87,16 @@ def _violations(
             yield from _key_violations(
                 "codeartifact.encryptionKey", codeartifact.encryption_key, here, accounts, listed
             )
+    if request.git_sync is not None:
+        for i, link in enumerate(request.git_sync.repositories):
+            if link.encryption_key_arn is not None:
+                yield from _key_violations(
+                    f"gitSync.repositories[{i}].encryptionKeyArn",
+                    link.encryption_key_arn,
+                    here,
+                    accounts,
+                    listed,
+                )
     if request.proton is not None:
         for i, repo in enumerate(request.proton.repositories):
             if repo.encryption_key is not None:
@@ -116,6 +126,63 @@ def out_of_bounds(
     """Every field that reaches outside this account and ``allowed_accounts`` (those the caller
     may reach besides this one); empty when all is in bounds."""
     return list(_violations(request, own_account, region, allowed_accounts))
+
+
+def git_sync_role_problems(
+    request: OnboardingRequest, *, caller: str, own_account: str, region: str, listed: frozenset[str]
+) -> list[FieldError]:
+    """Every gitSync ``roleArn`` must be a role of the caller's own account that is this
+    deployment's too (IAM passes only roles of the account the sync configuration is made in),
+    and one the deployment lists in ``GitSyncRoleArns`` (the only roles it may pass)."""
+    if request.git_sync is None:
+        return []
+    if not listed:
+        return [
+            FieldError(
+                "gitSync",
+                "this deployment lists no role CloudFormation Git sync may use: its template parameter"
+                " GitSyncRoleArns is empty. An operator sets GitSyncRoleArns to the roles stacks may be"
+                " synced as; until then, remove the gitSync section",
+            )
+        ]
+    partition = partition_of(region)
+    found: list[FieldError] = []
+    for i, repo in enumerate(request.git_sync.repositories):
+        for j, config in enumerate(repo.sync_configurations):
+            field = f"gitSync.repositories[{i}].syncConfigurations[{j}].roleArn"
+            there = _arn(config.role_arn)
+            if there.partition != partition:
+                found.append(
+                    FieldError(field, f"must be in this partition ({partition}), not {there.partition}")
+                )
+            elif there.account != caller:
+                found.append(
+                    FieldError(
+                        field, f"the role must be in the caller's account ({caller}), not {there.account}"
+                    )
+                )
+            elif there.account != own_account:
+                found.append(
+                    FieldError(
+                        field,
+                        f"Git sync runs in this deployment's account ({own_account}), and IAM passes only"
+                        f" roles of that account; account {there.account} cannot sync stacks here",
+                    )
+                )
+            elif config.role_arn not in listed:
+                found.append(
+                    FieldError(
+                        field,
+                        f"{config.role_arn} is not one of the roles this deployment lets Git sync use"
+                        " (its template parameter GitSyncRoleArns)",
+                    )
+                )
+    return found
+
+
+def git_sync_roles(setting: str) -> frozenset[str]:
+    """``GitSyncRoleArns`` as the template passes it: comma-separated, possibly empty."""
+    return frozenset(a.strip() for a in setting.split(",") if a.strip())
 
 
 def allowed_accounts(setting: str) -> frozenset[str]:

@@ -1,7 +1,7 @@
 """Decide Completed or Failed from what both branches of the state machine report.
 
 Branches report, they don't throw: each ends with its whole state, holding what it did
-(``handshake``, ``proton``, ``codeartifact.result``) and, when a step failed, the step name
+(``handshake``, ``gitSync``, ``proton``, ``codeartifact.result``) and, when a step failed, the step name
 (``failedStep``) and the Step Functions error (``failure``: ``{"Error", "Cause"}``).
 """
 
@@ -16,7 +16,7 @@ from repolink.models.events import (
     RepositoryLinkCompletedDetail,
     RepositoryLinkFailedDetail,
 )
-from repolink.models.state import CodeArtifactResult, Failure, Handshake, ProtonLinkResult
+from repolink.models.state import CodeArtifactResult, Failure, GitSyncLinkResult, Handshake, ProtonLinkResult
 from repolink.models.wire import WIRE_NAME, Wire
 
 
@@ -46,6 +46,17 @@ class ProtonItem(_Output):
 
 
 @dataclass(frozen=True, kw_only=True)
+class GitSyncItem(_Output):
+    """One item of the Git sync Map: linked (with any stacks that failed), or failed with the error."""
+
+    status: Literal["linked", "failed"]
+    name: str
+    result: GitSyncLinkResult | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class CodeArtifactOutput(_Output):
     result: CodeArtifactResult
 
@@ -53,6 +64,7 @@ class CodeArtifactOutput(_Output):
 @dataclass(frozen=True, kw_only=True)
 class BranchOutput(_Output):
     handshake: Handshake | None = None
+    git_sync: list[GitSyncItem] | None = None
     proton: list[ProtonItem] | None = None
     codeartifact: CodeArtifactOutput | None = None
     failed_step: str | None = None
@@ -80,6 +92,7 @@ def decide(
     failures: list[Failure] = []
     connection: ConnectionSummary | None = None
     linked: list[ProtonLinkResult] = []
+    synced: list[GitSyncLinkResult] = []
     codeartifact: CodeArtifactResult | None = None
     deleted = False
     for out in outputs:
@@ -109,6 +122,18 @@ def decide(
                     cause=readable_cause(out.cleanup_failure.cause),
                 )
             )
+        for git in out.git_sync or []:
+            if git.status == "linked" and git.result is not None:
+                synced.append(git.result)
+                failures += git.result.failures
+            else:
+                failures.append(
+                    Failure(
+                        step=f"GitSync.LinkRepository:{git.name}",
+                        error=git.error or "Unknown",
+                        cause=readable_cause(git.cause or ""),
+                    )
+                )
         for item in out.proton or []:
             if item.status == "linked" and item.result is not None:
                 linked.append(item.result)
@@ -125,6 +150,7 @@ def decide(
             if codeartifact.failure is not None:
                 failures.append(codeartifact.failure)
     arns = [connection.arn] if connection and not deleted else []
+    arns += [r.repository_link_arn for r in synced if not r.link_deleted]
     arns += [r.arn for r in linked]
     if codeartifact is not None:
         arns += [codeartifact.domain_arn] if codeartifact.domain_arn else []
@@ -132,6 +158,7 @@ def decide(
     common: dict[str, Any] = {
         "request_id": request_id,
         "connection": connection,
+        "git_sync_repositories": synced,
         "proton_repositories": linked,
         "codeartifact": codeartifact,
         "arns": arns,

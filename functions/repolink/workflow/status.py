@@ -38,6 +38,7 @@ CODEARTIFACT_STEP = "Provision CodeArtifact"
 CODEARTIFACT_ENDS = ("No CodeArtifact is needed", "Record that provisioning CodeArtifact failed")
 PROTON_MAP = "Link the Proton repositories"
 PROTON_STEP = "Link one Proton repository"
+GIT_SYNC_STEP = "Link one Git sync repository"
 OUTCOME_STEP = "Report the outcome"
 
 #: newest-first pages read with data: one page holds a whole poll iteration (9 events: Wait,
@@ -116,6 +117,8 @@ class _Found:
     proton: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: every Proton iteration is among the events read (the Map's start was reached)
     proton_all: bool = False
+    #: Git sync repository links, by ARN (those deleted again left out)
+    git_sync: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the detail "Report the outcome" returned
     outcome: dict[str, Any] | None = None
     #: the branches' start was reached: older events say nothing more
@@ -134,6 +137,8 @@ class _Found:
         result = _dict(state.get("codeartifact")).get("result")
         if isinstance(result, dict) and self.codeartifact is None:
             self.codeartifact, self.codeartifact_done = result, True
+        for item in state.get("gitSync") or []:
+            self.git_sync_item(_dict(item))
         proton = state.get("proton")
         if isinstance(proton, list):
             self.proton_all = True
@@ -141,6 +146,15 @@ class _Found:
                 self.proton_item(_dict(item))
         if _dict(state.get("cleanup")).get("deleted"):
             self.connection_deleted = True
+
+    def git_sync_item(self, item: dict[str, Any]) -> None:
+        linked = _dict(item.get("result"))
+        if (
+            item.get("status") == "linked"
+            and linked.get("repositoryLinkArn")
+            and not linked.get("linkDeleted")
+        ):
+            self.git_sync.setdefault(str(linked["repositoryLinkArn"]), linked)
 
     def proton_item(self, item: dict[str, Any]) -> None:
         linked = _dict(item.get("result"))
@@ -177,6 +191,8 @@ class _Found:
             self.state(output)
         elif name == PROTON_STEP:
             self.proton_item(output)
+        elif name == GIT_SYNC_STEP:
+            self.git_sync_item(output)
         elif name == PARALLEL:
             for branch in output.get("branches") or []:
                 self.state(_dict(branch))
@@ -233,6 +249,9 @@ def _from_outcome(found: _Found, detail: dict[str, Any]) -> None:
     found.connection_deleted = bool(detail.get("connectionDeleted"))
     codeartifact = detail.get("codeartifact")
     found.codeartifact = codeartifact if isinstance(codeartifact, dict) else None
+    found.git_sync = {}
+    for link in detail.get("gitSyncRepositories") or []:
+        found.git_sync_item({"status": "linked", "result": link})
     found.proton = {}
     for linked in detail.get("protonRepositories") or []:
         found.proton_item({"status": "linked", "result": linked})
@@ -247,6 +266,9 @@ def _resources(found: _Found) -> list[Resource]:
         )
     for repo in result.get("repositories", []):
         resources[repo["arn"]] = Resource(type="codeartifact:repository", name=repo["name"], arn=repo["arn"])
+    for arn, link in found.git_sync.items():
+        name = f"{link.get('ownerId', '')}/{link.get('repositoryName', '')}"
+        resources[arn] = Resource(type=f"{arn.split(':')[2]}:repository-link", name=name, arn=arn)
     for arn, linked in found.proton.items():
         resources[arn] = Resource(type="proton:repository", name=linked.get("name", ""), arn=arn)
     connection = found.connection or {}

@@ -31,20 +31,25 @@ from repolink_local.iam.deployment import Deployment
 from repolink_local.iam.enforcer import DeploymentDenied
 from repolink_local.patches import LambdaServiceError
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
-from repolink_local.template import ACCOUNT_ID, REGION, ROOT
+from repolink_local.template import ACCOUNT_ID, REGION, ROOT, SAMPLE_PARAMETERS
 
 SAMPLE = ROOT / "events" / "onboarding.json"
 OTHER_TEAM = "210987654321"
-PARAMETERS = {"AllowedAccountIds": OTHER_TEAM}
+#: Proton is off by default (past its end of support); it is turned on here so that its grants are
+#: measured too, as long as the template keeps them
+PARAMETERS = {"AllowedAccountIds": OTHER_TEAM, "ProtonTarget": "enabled", **SAMPLE_PARAMETERS}
+PROTON = {"repositories": [{"name": "acme/proton-templates", "encryptionKey": None, "tags": {}}]}
 JSON = {"Content-Type": "application/json"}
 #: a grant: (role logical id, action or managed policy ARN)
 Grant = tuple[str, str]
 
 
 def sample(**changes: Any) -> dict[str, Any]:
-    """The sample request with whole sections replaced (``None`` drops one)."""
+    """The sample request with whole sections replaced (``None`` drops one; ``git_sync`` is
+    ``gitSync``)."""
     request: dict[str, Any] = json.loads(SAMPLE.read_text())
-    for key, value in changes.items():
+    for attr, value in changes.items():
+        key = "gitSync" if attr == "git_sync" else attr
         if value is None:
             request.pop(key, None)
         else:
@@ -115,7 +120,8 @@ def _api_sample(engine: LocalEngine) -> None:
 
 
 def _events(engine: LocalEngine) -> None:
-    accepted = engine.put_event({"request": sample(proton=None)}, account=OTHER_TEAM)
+    # another account's caller cannot pass this account's roles to Git sync: no gitSync section
+    accepted = engine.put_event({"request": sample(git_sync=None)}, account=OTHER_TEAM)
     if accepted["status"] != "accepted":
         raise ScenarioFailed(f"the event was {accepted}")
     if engine.wait(accepted["executionArn"], deadline_seconds=60).status != "SUCCEEDED":
@@ -128,7 +134,7 @@ def _ingest_fails_three_times(engine: LocalEngine) -> None:
     """Connections answer every read with a 500: the ingest cannot check a reused connection, its
     asynchronous invocation is retried twice, and the record goes to the on-failure destination."""
     engine.standins.faults = [FaultRule("InternalServerException", "codeconnections:ListConnections", 1.0)]
-    request = sample(connection=_connection("codeconnections", "existing"), proton=None, codeartifact=None)
+    request = sample(connection=_connection("codeconnections", "existing"), git_sync=None, codeartifact=None)
     answer = engine.put_event({"request": request}, account=OTHER_TEAM)
     engine.standins.faults = []
     records = engine.failed_invocations(next(n for n, f in engine.functions.items() if "Ingest" in n))
@@ -144,7 +150,7 @@ def _report_step_fails(engine: LocalEngine) -> None:
         return LambdaServiceError("ServiceException", "injected") if "ReportOutcome" in name else None
 
     engine.lambda_faults = faults
-    code, _, answer = engine.api("POST", "/links", json.dumps(sample(proton=None)), headers=JSON)
+    code, _, answer = engine.api("POST", "/links", json.dumps(sample(git_sync=None)), headers=JSON)
     result = engine.wait(answer["executionArn"], deadline_seconds=60)
     failed = result.events_of("RepositoryLinkFailed")
     if code != 202 or [f["step"] for f in failed] != ["ReportOutcome"]:
@@ -154,7 +160,7 @@ def _report_step_fails(engine: LocalEngine) -> None:
 def _same_key_after_the_records_expired(engine: LocalEngine) -> None:
     """A key reused with another body after the idempotency record expired: the execution of that
     name exists with other input, so both entry points refuse (409 / rejected)."""
-    first = sample(connection=None, proton=None)
+    first = sample(connection=None, git_sync=None)
     _post_and_wait(engine, first, key="reused-key")
     accepted = engine.put_event({"request": first, "idempotencyKey": "reused-key"}, account=OTHER_TEAM)
     # another team's onboarding of the same repositories: found, and not claimed as its own
@@ -181,20 +187,22 @@ def _same_key_after_the_records_expired(engine: LocalEngine) -> None:
 def _reuse(service: str) -> Callable[[LocalEngine], None]:
     def drive(engine: LocalEngine) -> None:
         existing = _operator_connection(service, "existing")
-        proton = None if service == "apprunner" else sample()["proton"]
+        proton = None if service == "apprunner" else copy.deepcopy(PROTON)
         if proton is not None:  # linked before (a redelivered step, a lost response): found, not again
             engine.standins.connections.set_status(existing, "AVAILABLE")
             name = proton["repositories"][0]["name"]
             boto3.client("proton").create_repository(name=name, provider="GITHUB", connectionArn=existing)
-        _post_and_wait(engine, sample(connection=_connection(service, "existing"), proton=proton))
+        _post_and_wait(
+            engine, sample(connection=_connection(service, "existing"), git_sync=None, proton=proton)
+        )
         # the same reuse, asked by an event: the ingest checks the connection is the caller's too
-        again = sample(connection=_connection(service, "existing"), proton=None, codeartifact=None)
+        again = sample(connection=_connection(service, "existing"), git_sync=None, codeartifact=None)
         accepted = engine.put_event({"request": again}, account=ACCOUNT_ID)
         if accepted["status"] != "accepted" or engine.wait(accepted["executionArn"]).status != "SUCCEEDED":
             raise ScenarioFailed(f"reusing {service} connection by event: {accepted}")
         if service != "apprunner":
             arn = _operator_connection(service, "by-arn")
-            by_arn = sample(connection={"service": service, "arn": arn}, proton=None, codeartifact=None)
+            by_arn = sample(connection={"service": service, "arn": arn}, git_sync=None, codeartifact=None)
             _post_and_wait(engine, by_arn)
 
     return drive
@@ -202,7 +210,7 @@ def _reuse(service: str) -> Callable[[LocalEngine], None]:
 
 def _cleanup(service: str) -> Callable[[LocalEngine], None]:
     def drive(engine: LocalEngine) -> None:
-        request = sample(connection=_connection(service, "abandoned"), proton=None, codeartifact=None)
+        request = sample(connection=_connection(service, "abandoned"), git_sync=None, codeartifact=None)
         request |= {"handshakeTimeoutHours": 1, "cleanupOnTimeout": True}
         code, _, answer = engine.api("POST", "/links", json.dumps(request), headers=JSON)
         result = engine.wait(answer["executionArn"], deadline_seconds=60)
@@ -215,14 +223,17 @@ def _cleanup(service: str) -> Callable[[LocalEngine], None]:
 
 def _keys(engine: LocalEngine) -> None:
     key = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    request = sample()
+    request = sample(git_sync=None, proton=copy.deepcopy(PROTON))
     request["codeartifact"] |= {"encryptionKey": key, "tags": {"team": "payments"}}
     request["codeartifact"]["repositories"][0]["tags"] = {"team": "payments"}
     request["proton"]["repositories"][0] |= {"encryptionKey": key, "tags": {"team": "payments"}}
     _post_and_wait(engine, request)
     proton = {"repositories": [{"name": "acme/codestar-templates"}]}
     codestar = sample(
-        connection=_connection("codestar-connections", "codestar-proton"), proton=proton, codeartifact=None
+        connection=_connection("codestar-connections", "codestar-proton"),
+        git_sync=None,
+        proton=proton,
+        codeartifact=None,
     )
     _post_and_wait(engine, codestar)
 
@@ -234,7 +245,58 @@ def _hosts(engine: LocalEngine, standins: StandIns) -> None:
         connection = _connection(
             service, f"on-host-{service}", provider="GitHubEnterpriseServer", hostArn=host
         )
-        _post_and_wait(engine, sample(connection=connection, proton=None, codeartifact=None))
+        _post_and_wait(engine, sample(connection=connection, git_sync=None, codeartifact=None))
+
+
+def _git_sync_repository(owner: str, name: str, stack: str, branch: str = "main") -> dict[str, Any]:
+    role = SAMPLE_PARAMETERS["GitSyncRoleArns"]
+    config = {"resourceName": stack, "branch": branch, "configFile": "deploy/stack.yaml", "roleArn": role}
+    return {
+        "ownerId": owner,
+        "repositoryName": name,
+        "tags": {"team": "platform"},
+        "syncConfigurations": [config],
+    }
+
+
+def _git_sync(service: str) -> Callable[[LocalEngine], None]:
+    """Link a repository and sync a stack; again (the link reused, the identical sync configuration
+    found); then another repository for that stack from another branch: refused, and the link
+    made for it deleted again, since no stack is synced from it."""
+
+    def drive(engine: LocalEngine) -> None:
+        connection = _connection(service, f"git-sync-{service}")
+        stack = f"acme-network-{service}"
+        first = sample(
+            connection=connection,
+            git_sync={"repositories": [_git_sync_repository("acme", f"infra-{service}", stack)]},
+            codeartifact=None,
+        )
+        _post_and_wait(engine, first)
+        _post_and_wait(engine, first, key="again")
+        done = engine.emitted_events()[-1]["detail"]["gitSyncRepositories"]
+        if [(r["outcome"], r["syncConfigurations"][0]["outcome"]) for r in done] != [
+            ("existing", "existing")
+        ]:
+            raise ScenarioFailed(f"the second onboarding did not reuse the link and configuration: {done}")
+        elsewhere = {"repositories": [_git_sync_repository("acme", f"other-{service}", stack, "release")]}
+        code, _, answer = engine.api(
+            "POST",
+            "/links",
+            json.dumps(sample(connection=connection, git_sync=elsewhere, codeartifact=None)),
+            headers=JSON,
+        )
+        result = engine.wait(answer["executionArn"], deadline_seconds=60)
+        failed = (result.events_of("RepositoryLinkFailed") or [{}])[-1]
+        steps = [(f["step"], f["error"]) for f in failed.get("failures", [])]
+        repos = failed.get("gitSyncRepositories", [])
+        if (
+            steps != [(f"GitSync.CreateSyncConfiguration:{stack}", "ResourceConflict")]
+            or not repos[0]["linkDeleted"]
+        ):
+            raise ScenarioFailed(f"a stack synced elsewhere: {code}, {steps}, {repos}")
+
+    return drive
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -254,6 +316,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("KMS keys and tags for the domain and repositories; Proton on codestar-connections", _keys),
     Scenario("connections on hosts", lambda engine: _hosts(engine, engine.standins)),
+    *(
+        Scenario(f"{s}: Git sync linked, reused, and refused for a stack synced elsewhere", _git_sync(s))
+        for s in ("codeconnections", "codestar-connections")
+    ),
 )
 
 

@@ -54,6 +54,11 @@ BINDINGS: dict[str, dict[str, Callable[[dict[str, Any]], str | None]]] = {
         "Name": lambda p: p.get("name"),
     },
     "events": {"EventBusName": lambda p: p.get("EventBusName") or "default"},
+    # Git sync names a repository link by its id: repository-link/${RepositoryLinkId}
+    **{
+        service: {"RepositoryLinkId": lambda p: p.get("RepositoryLinkId")}
+        for service in ("codeconnections", "codestar-connections")
+    },
     "kms": {"KeyId": lambda p: p.get("KeyId")},
 }
 
@@ -230,6 +235,72 @@ def _pass_connection(params: dict[str, Any], account: str, region: str) -> list[
     ]
 
 
+#: the service CloudFormation Git sync assumes the role of a sync configuration as (its trust
+#: policy's principal, https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/git-sync-prereq.html)
+GIT_SYNC_SERVICE = "cloudformation.sync.codeconnections.amazonaws.com"
+#: the service-linked role Git sync works through, and the service it is linked to
+#: (https://docs.aws.amazon.com/dtconsole/latest/userguide/service-linked-role-connections.html)
+GIT_SYNC_LINKED_SERVICE = "repository.sync.codeconnections.amazonaws.com"
+
+
+def _link_uses_connection(params: dict[str, Any], account: str, region: str) -> list[Authorization]:
+    """A repository link passes the connection to Git sync and uses it to read the repository."""
+    arn = str(params["ConnectionArn"])
+    service = arn.split(":")[2]  # the connection's own name: codeconnections or codestar-connections
+    owner, name = str(params.get("OwnerId", "")), str(params.get("RepositoryName", ""))
+    use: Context = {
+        f"{service}:OwnerId": owner,
+        f"{service}:RepositoryName": name,
+        f"{service}:FullRepositoryId": f"{owner}/{name}",
+    }
+    return [
+        Authorization(
+            f"{service}:PassConnection", arn, arn.split(":")[4], reason="Git sync uses the connection"
+        ),
+        Authorization(
+            f"{service}:UseConnection", arn, arn.split(":")[4], use, reason="the link reads the repository"
+        ),
+        Authorization(
+            "iam:CreateServiceLinkedRole",
+            f"arn:aws:iam::{account}:role/aws-service-role/{GIT_SYNC_LINKED_SERVICE}/AWSServiceRoleForGitSync",
+            account,
+            {"iam:AWSServiceName": GIT_SYNC_LINKED_SERVICE},
+            reason="the first repository link creates Git sync's service-linked role",
+        ),
+    ]
+
+
+def _sync_passes(service: str) -> Callable[[dict[str, Any], str, str], list[Authorization]]:
+    """A sync configuration passes its repository link, and its role to Git sync."""
+
+    def needs(params: dict[str, Any], account: str, region: str) -> list[Authorization]:
+        kind = data.resource_type(service, "RepositoryLink")
+        assert kind is not None
+        link = kind.arn(
+            {
+                "Partition": "aws",
+                "Region": region,
+                "Account": account,
+                "RepositoryLinkId": params["RepositoryLinkId"],
+            }
+        )
+        role = str(params["RoleArn"])
+        return [
+            Authorization(
+                f"{service}:PassRepository", link, account, reason="Git sync uses the repository link"
+            ),
+            Authorization(
+                "iam:PassRole",
+                role,
+                role.split(":")[4] or account,
+                {"iam:PassedToService": GIT_SYNC_SERVICE},
+                reason="Git sync updates the stack as this role",
+            ),
+        ]
+
+    return needs
+
+
 EXTRA: tuple[Requirement, ...] = (
     *(
         Requirement(
@@ -238,6 +309,36 @@ EXTRA: tuple[Requirement, ...] = (
             (f"{service}:TagResource",),
             "https://docs.aws.amazon.com/dtconsole/latest/userguide/security-iam.html#permissions-reference-connections",
             _tag_on_create(service, "Connection"),
+        )
+        for service in ("codeconnections", "codestar-connections")
+    ),
+    *(
+        Requirement(
+            service,
+            "CreateRepositoryLink",
+            (f"{service}:PassConnection", f"{service}:UseConnection", "iam:CreateServiceLinkedRole"),
+            "https://docs.aws.amazon.com/dtconsole/latest/userguide/security-iam.html#permissions-reference-connections",
+            _link_uses_connection,
+        )
+        for service in ("codeconnections", "codestar-connections")
+    ),
+    *(
+        Requirement(
+            service,
+            "CreateRepositoryLink",
+            (f"{service}:TagResource",),
+            "https://docs.aws.amazon.com/dtconsole/latest/userguide/connections-tag-based-access-control.html",
+            _tag_on_create(service, "RepositoryLink"),
+        )
+        for service in ("codeconnections", "codestar-connections")
+    ),
+    *(
+        Requirement(
+            service,
+            "CreateSyncConfiguration",
+            (f"{service}:PassRepository", "iam:PassRole"),
+            "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/git-sync-prereq.html",
+            _sync_passes(service),
         )
         for service in ("codeconnections", "codestar-connections")
     ),

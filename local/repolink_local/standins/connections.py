@@ -1,5 +1,8 @@
 """Source connections: CodeConnections and CodeStar Connections (one store, two names) and App Runner.
 
+CodeConnections' Git sync is here too, on the same store: repository links (one per provider,
+owner and repository in the account) and sync configurations (one per stack).
+
 The handshake a person completes in the console is simulated by a :class:`HandshakePolicy`:
 a PENDING connection turns AVAILABLE after N status reads of it, or once a given number of
 (virtual) seconds has passed since it was created, turns ERROR, or never changes.
@@ -63,6 +66,61 @@ class StoredHost:
     status: str = "AVAILABLE"
 
 
+@dataclass
+class StoredRepositoryLink:
+    id: str
+    #: under the name it was created with (codeconnections or codestar-connections)
+    arn: str
+    connection_arn: str
+    owner_id: str
+    repository_name: str
+    provider: str
+    encryption_key_arn: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def view(self) -> dict[str, Any]:
+        out = {
+            "ConnectionArn": self.connection_arn,
+            "OwnerId": self.owner_id,
+            "ProviderType": self.provider,
+            "RepositoryLinkArn": self.arn,
+            "RepositoryLinkId": self.id,
+            "RepositoryName": self.repository_name,
+        }
+        if self.encryption_key_arn:
+            out["EncryptionKeyArn"] = self.encryption_key_arn
+        return out
+
+
+@dataclass
+class StoredSyncConfiguration:
+    sync_type: str
+    resource_name: str
+    link: StoredRepositoryLink
+    branch: str
+    config_file: str
+    role_arn: str
+    #: the toggles and trigger, as given (absent ones are not answered)
+    options: dict[str, str] = field(default_factory=dict)
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "Branch": self.branch,
+            "ConfigFile": self.config_file,
+            "OwnerId": self.link.owner_id,
+            "ProviderType": self.link.provider,
+            "RepositoryLinkId": self.link.id,
+            "RepositoryName": self.link.repository_name,
+            "ResourceName": self.resource_name,
+            "RoleArn": self.role_arn,
+            "SyncType": self.sync_type,
+            **self.options,
+        }
+
+
+_SYNC_OPTIONS = ("PublishDeploymentStatus", "TriggerResourceUpdateOn", "PullRequestComment")
+
+
 class ConnectionStore:
     def __init__(self, account: str, region: str, handshake: HandshakePolicy) -> None:
         self.account, self.region, self.handshake = account, region, handshake
@@ -70,6 +128,9 @@ class ConnectionStore:
         self.clock: Callable[[], float] = time.time
         self._connections: dict[str, StoredConnection] = {}
         self.hosts: dict[str, StoredHost] = {}
+        #: Git sync: repository links by id, sync configurations by (sync type, resource name)
+        self.repository_links: dict[str, StoredRepositoryLink] = {}
+        self.sync_configurations: dict[tuple[str, str], StoredSyncConfiguration] = {}
 
     # -- for tests and the engine --------------------------------------------------------
 
@@ -217,12 +278,132 @@ class CodeConnectionsApi:
         self.store._remove(self._get(p["ConnectionArn"]))
         return {}
 
+    def _tagged(self, arn: str) -> StoredConnection | StoredRepositoryLink:
+        if ":repository-link/" in arn:
+            return self._link(arn.rsplit("/", 1)[-1])
+        return self._get(arn)
+
     def ListTagsForResource(self, p: dict[str, Any]) -> dict[str, Any]:
-        conn = self._get(p["ResourceArn"])
-        return {"Tags": [{"Key": k, "Value": v} for k, v in conn.tags.items()]}
+        found = self._tagged(p["ResourceArn"])
+        return {"Tags": [{"Key": k, "Value": v} for k, v in found.tags.items()]}
 
     def TagResource(self, p: dict[str, Any]) -> dict[str, Any]:
-        self._get(p["ResourceArn"]).tags.update(_tags(p.get("Tags")))
+        self._tagged(p["ResourceArn"]).tags.update(_tags(p.get("Tags")))
+        return {}
+
+    # -- Git sync ----------------------------------------------------------------------------
+
+    def _link(self, link_id: str) -> StoredRepositoryLink:
+        found = self.store.repository_links.get(link_id)
+        if found is None:
+            raise ServiceError("ResourceNotFoundException", f"Repository link {link_id} does not exist")
+        return found
+
+    def CreateRepositoryLink(self, p: dict[str, Any]) -> dict[str, Any]:
+        conn = self.store._find(p["ConnectionArn"])
+        if conn is None or conn.family != "codeconnections":
+            raise ServiceError("InvalidInputException", f"Connection {p['ConnectionArn']} does not exist")
+        if conn.status != "AVAILABLE":
+            raise ServiceError(
+                "InvalidInputException", f"Connection {p['ConnectionArn']} is {conn.status}, not AVAILABLE"
+            )
+        for link in self.store.repository_links.values():
+            if (link.provider, link.owner_id.lower(), link.repository_name.lower()) == (
+                conn.provider,
+                p["OwnerId"].lower(),
+                p["RepositoryName"].lower(),
+            ):
+                raise ServiceError(
+                    "ResourceAlreadyExistsException",
+                    f"A repository link for {p['OwnerId']}/{p['RepositoryName']} already exists: {link.id}",
+                )
+        link_id = str(uuid.uuid4())
+        link = StoredRepositoryLink(
+            id=link_id,
+            arn=f"arn:aws:{self.service}:{self.store.region}:{self.store.account}:repository-link/{link_id}",
+            connection_arn=p["ConnectionArn"],
+            owner_id=p["OwnerId"],
+            repository_name=p["RepositoryName"],
+            provider=conn.provider,
+            encryption_key_arn=p.get("EncryptionKeyArn"),
+            tags=_tags(p.get("Tags")),
+        )
+        self.store.repository_links[link_id] = link
+        return {"RepositoryLinkInfo": link.view()}
+
+    def GetRepositoryLink(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"RepositoryLinkInfo": self._link(p["RepositoryLinkId"]).view()}
+
+    def ListRepositoryLinks(self, p: dict[str, Any]) -> dict[str, Any]:
+        page, token = _page(list(self.store.repository_links.values()), p, "NextToken", "MaxResults", 5)
+        return {"RepositoryLinks": [link.view() for link in page], **({"NextToken": token} if token else {})}
+
+    def DeleteRepositoryLink(self, p: dict[str, Any]) -> dict[str, Any]:
+        link = self._link(p["RepositoryLinkId"])
+        if any(c.link is link for c in self.store.sync_configurations.values()):
+            raise ServiceError(
+                "SyncConfigurationStillExistsException",
+                f"Repository link {link.id} still has sync configurations; delete them first",
+            )
+        del self.store.repository_links[link.id]
+        return {}
+
+    def _sync(self, p: dict[str, Any], code: str) -> StoredSyncConfiguration:
+        found = self.store.sync_configurations.get((p["SyncType"], p["ResourceName"]))
+        if found is None:
+            raise ServiceError(code, f"No {p['SyncType']} sync configuration for {p['ResourceName']}")
+        return found
+
+    def CreateSyncConfiguration(self, p: dict[str, Any]) -> dict[str, Any]:
+        link = self.store.repository_links.get(p["RepositoryLinkId"])
+        if link is None:
+            raise ServiceError(
+                "InvalidInputException", f"Repository link {p['RepositoryLinkId']} does not exist"
+            )
+        key = (p["SyncType"], p["ResourceName"])
+        if key in self.store.sync_configurations:
+            raise ServiceError(
+                "ResourceAlreadyExistsException",
+                f"A {p['SyncType']} sync configuration for {p['ResourceName']} already exists",
+            )
+        config = StoredSyncConfiguration(
+            sync_type=p["SyncType"],
+            resource_name=p["ResourceName"],
+            link=link,
+            branch=p["Branch"],
+            config_file=p["ConfigFile"],
+            role_arn=p["RoleArn"],
+            options={k: p[k] for k in _SYNC_OPTIONS if p.get(k)},
+        )
+        self.store.sync_configurations[key] = config
+        return {"SyncConfiguration": config.view()}
+
+    def GetSyncConfiguration(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"SyncConfiguration": self._sync(p, "ResourceNotFoundException").view()}
+
+    def ListSyncConfigurations(self, p: dict[str, Any]) -> dict[str, Any]:
+        link = self._link(p["RepositoryLinkId"])
+        items = [
+            c
+            for c in self.store.sync_configurations.values()
+            if c.link is link and c.sync_type == p["SyncType"]
+        ]
+        page, token = _page(items, p, "NextToken", "MaxResults", 5)
+        return {"SyncConfigurations": [c.view() for c in page], **({"NextToken": token} if token else {})}
+
+    def UpdateSyncConfiguration(self, p: dict[str, Any]) -> dict[str, Any]:
+        config = self._sync(p, "ResourceNotFoundException")
+        if p.get("RepositoryLinkId"):
+            config.link = self._link(p["RepositoryLinkId"])
+        config.branch = p.get("Branch") or config.branch
+        config.config_file = p.get("ConfigFile") or config.config_file
+        config.role_arn = p.get("RoleArn") or config.role_arn
+        config.options |= {k: p[k] for k in _SYNC_OPTIONS if p.get(k)}
+        return {"SyncConfiguration": config.view()}
+
+    def DeleteSyncConfiguration(self, p: dict[str, Any]) -> dict[str, Any]:
+        config = self._sync(p, "InvalidInputException")
+        del self.store.sync_configurations[(config.sync_type, config.resource_name)]
         return {}
 
     def CreateHost(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,215 @@
+"""CloudFormation Git sync: one repository link per repository, one sync configuration per stack.
+
+A repository is linked to the request's AVAILABLE connection once (``CreateRepositoryLink``); a
+link to the same owner and repository on the same connection is reused, whoever made it. Each
+stack then gets its sync configuration (``CreateSyncConfiguration``, ``CFN_STACK_SYNC``); an
+identical one counts as done, and a stack already synced from anywhere else is a failure naming
+it, never an overwrite. Applying twice (a retried step, a lost answer) leaves one of each.
+
+A stack that fails is reported and the others go on (the branch reports, it doesn't throw). A
+link this onboarding created (its ownership tags carry this request's id) that ends with no
+stack synced from it is deleted again; a reused link is never deleted, nor is a sync configuration.
+"""
+
+from dataclasses import dataclass
+
+from repolink.adapters.connections import GitSync, RepositoryLink, SyncConfiguration
+from repolink.errors import AwsConflict, AwsRequestRejected, ResourceConflict, UnsupportedProvider
+from repolink.models.providers import GIT_SYNC_PROVIDER_TYPES, GIT_SYNC_TYPE
+from repolink.models.request import GitSyncRepositorySpec, SyncConfigurationSpec
+from repolink.models.state import ConnectionState, Failure, GitSyncLinkResult, GitSyncStackResult, Outcome
+from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG
+
+#: the Failure step of a stack whose sync configuration could not be made
+SYNC_STEP = "GitSync.CreateSyncConfiguration"
+
+
+@dataclass(frozen=True)
+class GitSyncContext:
+    connection: ConnectionState
+    request_id: str
+    caller: str
+
+
+def _toggle(on: bool) -> str:
+    return "ENABLED" if on else "DISABLED"
+
+
+def _same_connection(a: str, b: str) -> bool:
+    """One connection under either name: ``codeconnections`` and ``codestar-connections`` ARNs of
+    one connection differ only in the service field."""
+    return a.split(":")[3:] == b.split(":")[3:]
+
+
+def _where(spec: GitSyncRepositorySpec) -> str:
+    return f"gitSync.repositories[{spec.owner_id}/{spec.repository_name}]"
+
+
+class GitSyncTarget:
+    section = "gitSync"
+    needs_connection = True
+
+    def __init__(self, svc: GitSync | None = None) -> None:
+        self._svc = svc
+
+    def apply(self, spec: GitSyncRepositorySpec, context: GitSyncContext) -> GitSyncLinkResult:
+        connection = context.connection
+        if connection.provider not in GIT_SYNC_PROVIDER_TYPES:
+            raise UnsupportedProvider(
+                f"CloudFormation Git sync cannot link repositories of provider {connection.provider!r};"
+                f" it supports {', '.join(GIT_SYNC_PROVIDER_TYPES)}"
+            )
+        svc = self._svc or GitSync(
+            "codestar-connections" if connection.service == "codestar-connections" else "codeconnections"
+        )
+        link, outcome = _link(svc, spec, context)
+        stacks: list[GitSyncStackResult] = []
+        failures: list[Failure] = []
+        for config in spec.sync_configurations:
+            try:
+                stacks.append(_sync(svc, spec, link, config))
+            except (ResourceConflict, AwsRequestRejected) as exc:
+                # permanent for this stack (a conflict, a refusal, a denied role): reported, and
+                # the others go on; a transient error still fails the step, which is retried whole
+                failures.append(
+                    Failure(
+                        step=f"{SYNC_STEP}:{config.resource_name}", error=type(exc).__name__, cause=str(exc)
+                    )
+                )
+        deleted = False
+        if outcome == "created" and not stacks and not svc.syncs_of(link.id, GIT_SYNC_TYPE):
+            svc.delete_link(link.id)
+            deleted = True
+        return GitSyncLinkResult(
+            owner_id=link.owner_id,
+            repository_name=link.repository_name,
+            repository_link_id=link.id,
+            repository_link_arn=link.arn,
+            outcome=outcome,
+            sync_configurations=stacks,
+            failures=failures,
+            link_deleted=deleted,
+        )
+
+
+def _find(svc: GitSync, spec: GitSyncRepositorySpec) -> RepositoryLink | None:
+    owner, name = spec.owner_id.lower(), spec.repository_name.lower()
+    for link in svc.links():
+        if link.owner_id.lower() == owner and link.repository_name.lower() == name:
+            return link
+    return None
+
+
+def _adopt(
+    svc: GitSync, spec: GitSyncRepositorySpec, link: RepositoryLink, context: GitSyncContext
+) -> Outcome:
+    """Reuse ``link`` when it is on this connection (with the key asked for, if one is); it counts
+    as created by this onboarding only when its ownership tags carry this request and account."""
+    if not _same_connection(link.connection_arn, context.connection.arn):
+        raise ResourceConflict(
+            f"{_where(spec)}: already linked through connection {link.connection_arn} (repository link"
+            f" {link.id}), not {context.connection.arn}; unlink it there first or use that connection"
+        )
+    if spec.encryption_key_arn and link.encryption_key_arn != spec.encryption_key_arn:
+        raise ResourceConflict(
+            f"{_where(spec)}.encryptionKeyArn: the existing repository link {link.id} uses"
+            f" {link.encryption_key_arn or 'an AWS owned key'}, the request asks for"
+            f" {spec.encryption_key_arn}"
+        )
+    tags = svc.tags(link.arn)
+    ours = tags.get(REQUEST_TAG) == context.request_id and tags.get(OWNER_TAG) == context.caller
+    return "created" if ours else "existing"
+
+
+def _link(
+    svc: GitSync, spec: GitSyncRepositorySpec, context: GitSyncContext
+) -> tuple[RepositoryLink, Outcome]:
+    found = _find(svc, spec)
+    if found is not None:
+        return found, _adopt(svc, spec, found, context)
+    tags = {**spec.tags, REQUEST_TAG: context.request_id, OWNER_TAG: context.caller}
+    try:
+        return (
+            svc.create_link(
+                context.connection.arn, spec.owner_id, spec.repository_name, spec.encryption_key_arn, tags
+            ),
+            "created",
+        )
+    except AwsConflict:
+        # a lost answer (the SDK sent it again and the link now exists) or a link made meanwhile:
+        # the one link there is, never a second
+        found = _find(svc, spec)
+        if found is None:
+            raise
+        return found, _adopt(svc, spec, found, context)
+
+
+def _wanted(svc: GitSync, link: RepositoryLink, config: SyncConfigurationSpec) -> SyncConfiguration:
+    # codestar-connections' API has no PullRequestComment (the request model refuses asking for
+    # comments through it): it is left out there, as AWS answers it
+    comments = _toggle(config.pull_request_comment) if svc.service == "codeconnections" else None
+    return SyncConfiguration(
+        resource_name=config.resource_name,
+        repository_link_id=link.id,
+        branch=config.branch,
+        config_file=config.config_file,
+        role_arn=config.role_arn,
+        publish_deployment_status=_toggle(config.publish_deployment_status),
+        trigger_resource_update_on=config.trigger_resource_update_on,
+        pull_request_comment=comments,
+    )
+
+
+_SETTINGS = (
+    ("role_arn", "roleArn"),
+    ("publish_deployment_status", "publishDeploymentStatus"),
+    ("trigger_resource_update_on", "triggerResourceUpdateOn"),
+    ("pull_request_comment", "pullRequestComment"),
+)
+
+
+def _sync(
+    svc: GitSync, spec: GitSyncRepositorySpec, link: RepositoryLink, config: SyncConfigurationSpec
+) -> GitSyncStackResult:
+    wanted = _wanted(svc, link, config)
+    outcome: Outcome = "created"
+    try:
+        svc.create_sync(wanted, GIT_SYNC_TYPE)
+    except AwsConflict:
+        found = svc.get_sync(config.resource_name, GIT_SYNC_TYPE)
+        if found is None:
+            raise
+        _check_same(spec, config, wanted, found)
+        outcome = "existing"
+    return GitSyncStackResult(
+        resource_name=config.resource_name,
+        branch=config.branch,
+        config_file=config.config_file,
+        outcome=outcome,
+    )
+
+
+def _check_same(
+    spec: GitSyncRepositorySpec,
+    config: SyncConfigurationSpec,
+    wanted: SyncConfiguration,
+    found: SyncConfiguration,
+) -> None:
+    """An existing sync configuration of the stack is done only when it is the one asked for."""
+    where = f"{_where(spec)}.syncConfigurations[{config.resource_name}]"
+    source = (found.repository_link_id, found.branch, found.config_file)
+    if source != (wanted.repository_link_id, wanted.branch, wanted.config_file):
+        origin = f"{found.owner_id}/{found.repository_name}" if found.owner_id else "another repository"
+        raise ResourceConflict(
+            f"{where}: stack {config.resource_name!r} is already synced from {origin} (repository link"
+            f" {found.repository_link_id}, branch {found.branch!r}, file {found.config_file!r}); the request"
+            f" asks for {spec.owner_id}/{spec.repository_name} branch {config.branch!r} file"
+            f" {config.config_file!r}. repolink never overwrites a sync configuration: delete that one"
+            " first, or choose another stack"
+        )
+    differing = [wire for attr, wire in _SETTINGS if getattr(found, attr) != getattr(wanted, attr)]
+    if differing:
+        raise ResourceConflict(
+            f"{where}: stack {config.resource_name!r} is already synced from this branch and file with"
+            f" other settings ({', '.join(differing)}); repolink never overwrites a sync configuration"
+        )
