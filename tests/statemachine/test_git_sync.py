@@ -212,3 +212,71 @@ def test_a_role_the_deployment_does_not_list_is_denied_as_on_aws(
     assert "iam:PassRole" in failed["cause"]
     assert standins.connections.sync_configurations == {}
     assert standins.connections.repository_links == {}
+
+
+def test_the_most_stacks_a_request_may_sync_all_failing_still_fit_the_state_and_the_event(
+    run_onboarding: Any, onboarding_request: dict
+) -> None:
+    # Given 100 stacks (the most a request may sync), long branch names, every stack synced
+    # already from elsewhere: each failure's cause is carried in the state and the result event
+    stacks = [f"stack-{i:03d}" for i in range(100)]
+
+    def prepare(standins: StandIns) -> None:
+        arn = available_connection("legacy")
+        standins.connections.set_status(arn, "AVAILABLE")
+        aws = boto3.client("codeconnections")
+        link = aws.create_repository_link(ConnectionArn=arn, OwnerId="acme", RepositoryName="legacy")
+        for stack in stacks:
+            aws.create_sync_configuration(
+                SyncType="CFN_STACK_SYNC",
+                ResourceName=stack,
+                RepositoryLinkId=link["RepositoryLinkInfo"]["RepositoryLinkId"],
+                Branch="release",
+                ConfigFile="network.yaml",
+                RoleArn=ROLE,
+            )
+
+    request = git_sync_only(onboarding_request)
+    template = request["gitSync"]["repositories"][0]
+    request["gitSync"]["repositories"] = [
+        template
+        | {
+            "repositoryName": f"infra-{half}",
+            "syncConfigurations": [
+                template["syncConfigurations"][0] | {"resourceName": stack, "branch": "b" * 200}
+                for stack in stacks[half * 50 : half * 50 + 50]
+            ],
+        }
+        for half in (0, 1)
+    ]
+    result, standins = run_onboarding(request, prepare=prepare)
+    # Then the workflow reports every one, through its own result event (no data limit hit)
+    failed = only(result, "RepositoryLinkFailed")
+    assert len(failed["failures"]) == 100
+    assert {f["error"] for f in failed["failures"]} == {"ResourceConflict"}
+    assert "Onboarding failed" in result.states_entered
+    assert "Publish that reporting failed" not in result.states_entered
+    assert len(standins.connections.sync_configurations) == 100  # none overwritten
+
+
+def test_a_repository_linked_through_another_connection_is_a_conflict_not_a_second_link(
+    run_onboarding: Any, onboarding_request: dict
+) -> None:
+    elsewhere: dict[str, str] = {}
+
+    def prepare(standins: StandIns) -> None:
+        # Given acme/infra linked already, through another connection of the account
+        arn = available_connection("other-github")
+        standins.connections.set_status(arn, "AVAILABLE")
+        boto3.client("codeconnections").create_repository_link(
+            ConnectionArn=arn, OwnerId="acme", RepositoryName="infra"
+        )
+        elsewhere["arn"] = arn
+
+    result, standins = run_onboarding(git_sync_only(onboarding_request), prepare=prepare)
+    # Then the repository's step fails naming that connection, and nothing more is made
+    failed = only(result, "RepositoryLinkFailed")
+    assert (failed["step"], failed["error"]) == ("GitSync.LinkRepository:acme/infra", "ResourceConflict")
+    assert elsewhere["arn"] in failed["cause"]
+    assert len(standins.connections.repository_links) == 1
+    assert standins.connections.sync_configurations == {}

@@ -244,3 +244,16 @@ def test_a_repository_key_of_another_region_is_refused() -> None:
     (error,) = verdict_on(with_repository(encryptionKeyArn=key)).errors
     assert error.field == f"{REPO}.encryptionKeyArn"
     assert "Region" in error.message
+
+
+def test_more_stacks_than_a_request_may_sync_are_refused() -> None:
+    body = copy.deepcopy(SAMPLE)
+    first = body["gitSync"]["repositories"][0]
+    config = first["syncConfigurations"][0]
+    first["syncConfigurations"] = [config | {"resourceName": f"a-{i}"} for i in range(60)]
+    second = copy.deepcopy(first) | {"repositoryName": "other"}
+    second["syncConfigurations"] = [config | {"resourceName": f"b-{i}"} for i in range(41)]
+    body["gitSync"]["repositories"].append(second)
+    (error,) = errors_of(body)
+    assert error.field == "gitSync.repositories"
+    assert "at most 100 stacks per request, got 101" in error.message

@@ -100,8 +100,10 @@ GIT_SYNC_ROLE_ARN_MAX = 1024
 GIT_SYNC_KMS_KEY_ARN_PATTERN = r"arn:aws(-[\w]+)*:kms:[a-z\-0-9]+:\d{12}:key/[a-zA-Z0-9\-]+"
 """codeconnections ``KmsKeyArn`` (1-1024 characters): a key ARN, never an alias."""
 GIT_SYNC_KMS_KEY_ARN_MAX = 1024
-SYNC_CONFIGURATIONS_MAX = 50
-"""How many stacks one request may sync from one repository (ours: one task links a repository)."""
+SYNC_CONFIGURATIONS_MAX = 100
+"""How many stacks one request may sync, from one repository or all together (ours: each stack's
+result, or its failure with its cause, is carried in the workflow's state and the result event,
+which Step Functions and EventBridge cap at 256 KiB)."""
 
 _CONNECTION_ARN = re.compile(
     rf"{_PARTITION}:(codeconnections|codestar-connections):{_REGION}:{_ACCOUNT}:connection/[A-Za-z0-9]+(-[A-Za-z0-9]+)*"
@@ -651,6 +653,9 @@ class GitSyncSpec(Wire):
                 position,
                 "repositoryName",
             )
+        total = sum(len(r.sync_configurations) for r in self.repositories)
+        if total > SYNC_CONFIGURATIONS_MAX:
+            problems.add(f"at most {SYNC_CONFIGURATIONS_MAX} stacks per request, got {total}", "repositories")
         stacks = [
             (i, j, c.resource_name)
             for i, r in enumerate(self.repositories)

@@ -92,10 +92,12 @@ class GitSyncTarget:
         )
 
 
-def _find(svc: GitSync, spec: GitSyncRepositorySpec) -> RepositoryLink | None:
+def _find(svc: GitSync, spec: GitSyncRepositorySpec, provider: str) -> RepositoryLink | None:
+    """The account's link of this provider's owner/repository (names are case-insensitive)."""
     owner, name = spec.owner_id.lower(), spec.repository_name.lower()
     for link in svc.links():
-        if link.owner_id.lower() == owner and link.repository_name.lower() == name:
+        same = link.owner_id.lower() == owner and link.repository_name.lower() == name
+        if same and link.provider == provider:
             return link
     return None
 
@@ -124,7 +126,7 @@ def _adopt(
 def _link(
     svc: GitSync, spec: GitSyncRepositorySpec, context: GitSyncContext
 ) -> tuple[RepositoryLink, Outcome]:
-    found = _find(svc, spec)
+    found = _find(svc, spec, context.connection.provider)
     if found is not None:
         return found, _adopt(svc, spec, found, context)
     tags = {**spec.tags, REQUEST_TAG: context.request_id, OWNER_TAG: context.caller}
@@ -138,7 +140,7 @@ def _link(
     except AwsConflict:
         # a lost answer (the SDK sent it again and the link now exists) or a link made meanwhile:
         # the one link there is, never a second
-        found = _find(svc, spec)
+        found = _find(svc, spec, context.connection.provider)
         if found is None:
             raise
         return found, _adopt(svc, spec, found, context)
