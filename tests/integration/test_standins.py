@@ -247,3 +247,66 @@ def test_a_lost_response_rule_that_cannot_mean_what_it_says_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match=why):
         standins.faults = [FaultRule("LostResponse", operation, 1.0)]
+
+
+@pytest.mark.parametrize("service", ["codeconnections", "codestar-connections"])
+def test_git_sync_links_and_sync_configurations(standins: StandIns, service: str) -> None:
+    aws = client(service)
+    arn = aws.create_connection(ConnectionName="acme", ProviderType="GitHub")["ConnectionArn"]
+    # a pending connection cannot be linked yet
+    with pytest.raises(ClientError) as exc:
+        aws.create_repository_link(ConnectionArn=arn, OwnerId="acme", RepositoryName="infra")
+    assert code(exc) == "InvalidInputException"
+    standins.connections.set_status(arn, "AVAILABLE")
+    tags = [{"Key": "team", "Value": "platform"}]
+    link = aws.create_repository_link(ConnectionArn=arn, OwnerId="acme", RepositoryName="infra", Tags=tags)[
+        "RepositoryLinkInfo"
+    ]
+    assert link["RepositoryLinkArn"].startswith(f"arn:aws:{service}:us-east-1:123456789012:repository-link/")
+    assert aws.list_tags_for_resource(ResourceArn=link["RepositoryLinkArn"])["Tags"] == tags
+    # one link per provider, owner and repository (whatever the case)
+    with pytest.raises(ClientError) as exc:
+        aws.create_repository_link(ConnectionArn=arn, OwnerId="ACME", RepositoryName="Infra")
+    assert code(exc) == "ResourceAlreadyExistsException"
+    for i in range(6):  # ListRepositoryLinks pages
+        aws.create_repository_link(ConnectionArn=arn, OwnerId="acme", RepositoryName=f"r{i}")
+    first = aws.list_repository_links(MaxResults=5)
+    rest = aws.list_repository_links(NextToken=first["NextToken"])
+    assert len(first["RepositoryLinks"]) + len(rest["RepositoryLinks"]) == 7 and "NextToken" not in rest
+    # sync configurations: the model's patterns, one per stack, not found, update, delete
+    sync = {
+        "SyncType": "CFN_STACK_SYNC",
+        "ResourceName": "acme-network",
+        "RepositoryLinkId": link["RepositoryLinkId"],
+        "Branch": "main",
+        "ConfigFile": "deploy/network.yaml",
+        "RoleArn": "arn:aws:iam::123456789012:role/acme-gitsync",
+    }
+    with pytest.raises(ClientError) as exc:
+        aws.create_sync_configuration(**sync | {"ResourceName": "bad name"})
+    assert "ResourceName" in exc.value.response["Error"]["Message"]
+    made = aws.create_sync_configuration(**sync)["SyncConfiguration"]
+    assert (made["OwnerId"], made["RepositoryName"], made["ProviderType"]) == ("acme", "infra", "GitHub")
+    with pytest.raises(ClientError) as exc:
+        aws.create_sync_configuration(**sync | {"Branch": "other"})
+    assert code(exc) == "ResourceAlreadyExistsException"
+    with pytest.raises(ClientError) as exc:
+        aws.get_sync_configuration(SyncType="CFN_STACK_SYNC", ResourceName="nothing")
+    assert code(exc) == "ResourceNotFoundException"
+    listed = aws.list_sync_configurations(
+        RepositoryLinkId=link["RepositoryLinkId"], SyncType="CFN_STACK_SYNC"
+    )
+    assert [c["ResourceName"] for c in listed["SyncConfigurations"]] == ["acme-network"]
+    updated = aws.update_sync_configuration(
+        SyncType="CFN_STACK_SYNC", ResourceName="acme-network", Branch="release"
+    )
+    assert updated["SyncConfiguration"]["Branch"] == "release"
+    # a link with a sync configuration cannot go; without one it can, once
+    with pytest.raises(ClientError) as exc:
+        aws.delete_repository_link(RepositoryLinkId=link["RepositoryLinkId"])
+    assert code(exc) == "SyncConfigurationStillExistsException"
+    aws.delete_sync_configuration(SyncType="CFN_STACK_SYNC", ResourceName="acme-network")
+    aws.delete_repository_link(RepositoryLinkId=link["RepositoryLinkId"])
+    with pytest.raises(ClientError) as exc:
+        aws.get_repository_link(RepositoryLinkId=link["RepositoryLinkId"])
+    assert code(exc) == "ResourceNotFoundException"
