@@ -120,3 +120,59 @@ def test_a_codeartifact_failure_reported_by_the_step_itself_counts() -> None:
 )
 def test_readable_cause(cause: str, expected: str) -> None:
     assert readable_cause(cause) == expected
+
+
+LINK = "arn:aws:codeconnections:us-east-1:123456789012:repository-link/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
+
+
+def git_sync_item(repository: str, *, stacks: list[str], failed: list[str], deleted: bool = False) -> dict:
+    return {
+        "status": "linked",
+        "name": f"acme/{repository}",
+        "result": {
+            "ownerId": "acme",
+            "repositoryName": repository,
+            "repositoryLinkId": LINK.rsplit("/", 1)[-1],
+            "repositoryLinkArn": LINK.replace("0a1b", repository[:4]),
+            "outcome": "created",
+            "syncConfigurations": [
+                {"resourceName": s, "branch": "main", "configFile": "f.yaml", "outcome": "created"}
+                for s in stacks
+            ],
+            "failures": [
+                {
+                    "step": f"GitSync.CreateSyncConfiguration:{s}",
+                    "error": "ResourceConflict",
+                    "cause": "synced",
+                }
+                for s in failed
+            ],
+            "linkDeleted": deleted,
+        },
+    }
+
+
+def test_git_sync_links_are_listed_and_their_arns_reported() -> None:
+    item = git_sync_item("infra", stacks=["acme-network"], failed=[])
+    kind, detail = decide("rl-1", [{"handshake": HANDSHAKE, "gitSync": [item]}, {}])
+    assert kind == COMPLETED
+    (repo,) = detail.git_sync_repositories
+    assert repo.repository_link_arn in detail.arns
+    assert [c.resource_name for c in repo.sync_configurations] == ["acme-network"]
+
+
+def test_a_stack_that_failed_fails_the_onboarding_and_keeps_what_succeeded() -> None:
+    partly = git_sync_item("infra", stacks=["acme-network"], failed=["acme-dns"])
+    unused = git_sync_item("apps", stacks=[], failed=["acme-apps"], deleted=True)
+    broken = {"status": "failed", "name": "acme/other", "error": "AwsAccessDenied", "cause": LAMBDA_CAUSE}
+    kind, detail = decide("rl-1", [{"handshake": HANDSHAKE, "gitSync": [partly, unused, broken]}, {}])
+    assert kind == FAILED
+    assert [(f.step, f.error) for f in detail.failures] == [  # type: ignore[union-attr]
+        ("GitSync.CreateSyncConfiguration:acme-dns", "ResourceConflict"),
+        ("GitSync.CreateSyncConfiguration:acme-apps", "ResourceConflict"),
+        ("GitSync.LinkRepository:acme/other", "AwsAccessDenied"),
+    ]
+    assert detail.failures[-1].cause == "boom happened"  # type: ignore[union-attr]
+    links = {r.repository_name: r.repository_link_arn for r in detail.git_sync_repositories}
+    assert links["infra"] in detail.arns  # kept and reported
+    assert links["apps"] not in detail.arns  # deleted again: not a resource any more
