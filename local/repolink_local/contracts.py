@@ -171,6 +171,8 @@ BEYOND_THE_SCHEMA: dict[str, str] = {
     "must not contain format (bidi, zero-width)": "Unicode category C is not portable ECMA-262 (no "
     "\\p{C} without the u flag, and Python's re has none): the patterns refuse its control characters",
     "spaces (of any script)": "tags beyond ASCII: \\p{L}, \\p{Z}, \\p{N} are not portable either",
+    "a stack has one sync configuration": "items of different arrays compare by one field (resourceName)",
+    "stacks per request": "a count over the items of several arrays",
 }
 
 #: The rules that depend on the deployment a request reaches, which one document for every
@@ -189,6 +191,14 @@ DEPLOYMENT_RULES: dict[str, str] = {
     "handshake checks with this deployment's": "handshakeTimeoutHours fits one execution's history"
     " at the deployment's PollBaseSeconds and PollCapSeconds",
     "Proton target turned off": "a proton section only where the deployment has ProtonTarget=enabled",
+    "lists no role CloudFormation Git sync may use": "a gitSync section only where the deployment"
+    " lists roles in GitSyncRoleArns",
+    "roles this deployment lets Git sync use": "each gitSync roleArn is one of the deployment's"
+    " GitSyncRoleArns",
+    "the role must be in": "each gitSync roleArn is a role of the caller's account, in the"
+    " deployment's partition",
+    "Git sync runs in this deployment's account": "each gitSync roleArn is a role of the deployment's"
+    " account (IAM passes only that account's roles)",
     "this account may not use": "a reused connection is one the caller's own onboardings created,"
     " or one the deployment shares (SharedConnectionArns)",
 }

@@ -47,7 +47,11 @@ def validator(detail_type: str) -> Draft4Validator:
     [
         (HandshakePolicy("after", 1), []),
         (HandshakePolicy("error"), []),
-        (HandshakePolicy("after", 1), [FaultRule("AccessDeniedException", "proton:CreateRepository", 1.0)]),
+        # a stack that fails: RepositoryLinkFailed with gitSyncRepositories and their failures
+        (
+            HandshakePolicy("after", 1),
+            [FaultRule("AccessDeniedException", "codeconnections:CreateSyncConfiguration", 1.0)],
+        ),
     ],
 )
 def test_every_emitted_event_validates_against_its_schema(
@@ -61,6 +65,9 @@ def test_every_emitted_event_validates_against_its_schema(
         events = engine.emitted_events()
     kinds = {e["detail-type"] for e in events}
     assert "RepositoryLinkRejected" in kinds and kinds & {"RepositoryLinkCompleted", "RepositoryLinkFailed"}
+    if faults:
+        (failed,) = [e["detail"] for e in events if e["detail-type"] == "RepositoryLinkFailed"]
+        assert failed["gitSyncRepositories"][0]["failures"][0]["error"] == "AwsAccessDenied"
     for event in events:
         errors = sorted(validator(event["detail-type"]).iter_errors(event), key=str)
         assert not errors, (event["detail-type"], [e.message for e in errors])
@@ -391,12 +398,14 @@ def answers(aws_environment: None) -> dict[str, Any]:
 
 def _emit() -> dict[str, dict[str, Any]]:
     """One real event of each detail-type the code emits: a run that succeeds (after a pending
-    handshake), one whose Proton step fails, and a rejected request."""
+    handshake), one whose Git sync step fails, and a rejected request."""
     found: dict[str, dict[str, Any]] = {}
-    proton_fails = [FaultRule("AccessDeniedException", "proton:CreateRepository", 1.0)]
-    for faults in ([], proton_fails):
+    git_sync_fails = [FaultRule("AccessDeniedException", "codeconnections:CreateSyncConfiguration", 1.0)]
+    for faults in ([], git_sync_fails):
         with LocalEngine(
-            StandIns(handshake=HandshakePolicy("after", 1), faults=faults), log_level="CRITICAL"
+            StandIns(handshake=HandshakePolicy("after", 1), faults=faults),
+            log_level="CRITICAL",
+            parameters=SAMPLE_PARAMETERS,
         ) as engine:
             engine.put_event({"request": ONBOARDING})
             engine.put_event({"request": {"connection": {}}})  # rejected
@@ -408,7 +417,7 @@ def _emit() -> dict[str, dict[str, Any]]:
 
 def _answer() -> dict[str, Any]:
     """What the API answers: 202 (and its Location), 200, and an ErrorBody (422)."""
-    with LocalEngine(StandIns(), log_level="CRITICAL") as engine:
+    with LocalEngine(StandIns(), log_level="CRITICAL", parameters=SAMPLE_PARAMETERS) as engine:
         code, headers, accepted = engine.api("POST", "/links", json.dumps(ONBOARDING), headers=JSON)
         assert code == 202
         engine.wait(accepted["executionArn"])

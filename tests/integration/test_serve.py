@@ -19,6 +19,7 @@ from repolink_local.deployment import SimulatedDeployment
 from repolink_local.serve import PAYLOAD_MAX, Serving, serving
 from repolink_local.standins import HandshakePolicy
 from repolink_local.summary import LocalWorld
+from repolink_local.template import SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +53,9 @@ def test_a_signed_post_is_accepted_and_its_location_followed_until_succeeded(
     served: Serving, sigv4: Any
 ) -> None:
     links = f"{served.base_url}/links"
-    posted = requests.post(links, data=SAMPLE.read_text(), headers=JSON, auth=sigv4(ALLOWED), timeout=TIMEOUT)
+    # another account's team: the sample without gitSync (it names a role of the deployment's account)
+    theirs = json.dumps({k: v for k, v in json.loads(SAMPLE.read_text()).items() if k != "gitSync"})
+    posted = requests.post(links, data=theirs, headers=JSON, auth=sigv4(ALLOWED), timeout=TIMEOUT)
     assert posted.status_code == 202
     status_url = urljoin(links, posted.headers["Location"])
     give_up = time.monotonic() + 60
@@ -206,7 +209,9 @@ def test_a_body_over_api_gateways_10_mb_gets_413_before_it_is_read(served: Servi
 def test_local_serve_exits_0_promptly_on_sigterm_with_an_execution_running(
     sigv4: Any, local_serve_process: Any
 ) -> None:
-    with local_serve_process("--handshake", "never") as (process, base_url):
+    # the sample's Git sync role, listed
+    listed = f"GitSyncRoleArns={SAMPLE_PARAMETERS['GitSyncRoleArns']}"
+    with local_serve_process("--handshake", "never", "--parameter-overrides", listed) as (process, base_url):
         posted = requests.post(
             f"{base_url}/links",
             data=SAMPLE.read_text(),

@@ -29,6 +29,16 @@ def served(local_serve_process: Any) -> Iterator[str]:
         yield base_url
 
 
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample as these teams send it (they are other accounts than the deployment's): without
+    gitSync, whose role is of the deployment's account."""
+    path = tmp_path_factory.mktemp("requests") / "onboarding.json"
+    request = json.loads(SAMPLE.read_text())
+    path.write_text(json.dumps({k: v for k, v in request.items() if k != "gitSync"}))
+    return path
+
+
 @pytest.fixture
 def as_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """Sign as an account: local serve takes a 12-digit access key id as the caller's account."""
@@ -44,9 +54,9 @@ def as_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 
 def test_submit_and_wait_ends_with_the_onboarding_succeeded(
-    served: str, as_account: object, capsys: pytest.CaptureFixture[str]
+    sample: Path, served: str, as_account: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["submit", str(SAMPLE), "--api-url", served, "--wait", *FAST])
+    code = main(["submit", str(sample), "--api-url", served, "--wait", *FAST])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert json.loads(captured.out)["status"] == "succeeded"
@@ -54,9 +64,9 @@ def test_submit_and_wait_ends_with_the_onboarding_succeeded(
 
 
 def test_status_of_a_submitted_onboarding_is_its_state(
-    served: str, as_account: object, capsys: pytest.CaptureFixture[str]
+    sample: Path, served: str, as_account: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["submit", str(SAMPLE), "--api-url", served])
+    main(["submit", str(sample), "--api-url", served])
     request_id = json.loads(capsys.readouterr().out)["requestId"]
     assert main(["status", request_id, "--api-url", served, "--wait", *FAST]) == 0
     status = json.loads(capsys.readouterr().out)
@@ -65,11 +75,11 @@ def test_status_of_a_submitted_onboarding_is_its_state(
 
 
 def test_submitting_twice_is_one_onboarding(
-    served: str, as_account: object, capsys: pytest.CaptureFixture[str]
+    sample: Path, served: str, as_account: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ids = []
     for _ in range(2):
-        assert main(["submit", str(SAMPLE), "--api-url", served, "--idempotency-key", "k-1"]) == 0
+        assert main(["submit", str(sample), "--api-url", served, "--idempotency-key", "k-1"]) == 0
         ids.append(json.loads(capsys.readouterr().out)["requestId"])
     assert ids[0] == ids[1]
 
@@ -87,17 +97,17 @@ def test_a_request_breaking_the_contract_exits_2_naming_the_field(
 
 
 def test_an_account_the_resource_policy_refuses_exits_2(
-    served: str, as_account: object, capsys: pytest.CaptureFixture[str]
+    sample: Path, served: str, as_account: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
     as_account(STRANGER)  # type: ignore[operator]
-    assert main(["submit", str(SAMPLE), "--api-url", served]) == 2
+    assert main(["submit", str(sample), "--api-url", served]) == 2
     assert "403" in capsys.readouterr().err
 
 
 def test_another_teams_onboarding_is_not_found(
-    served: str, as_account: object, capsys: pytest.CaptureFixture[str]
+    sample: Path, served: str, as_account: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["submit", str(SAMPLE), "--api-url", served])
+    main(["submit", str(sample), "--api-url", served])
     request_id = json.loads(capsys.readouterr().out)["requestId"]
     as_account(OTHER_TEAM)  # type: ignore[operator]
     assert main(["status", request_id, "--api-url", served]) == 2

@@ -40,6 +40,7 @@ ARN = "arn:aws:codeconnections:us-east-1:123456789012:connection/0a1b2c3d-aaaa-b
 HOST = "arn:aws:codeconnections:us-east-1:123456789012:host/ghes-0a1b2c3d"
 KMS = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 APPRUNNER_ARN = "arn:aws:apprunner:us-east-1:123456789012:connection/acme-github/" + "0a" * 16
+ROLE = "arn:aws:iam::123456789012:role/acme-gitsync"
 
 #: near the edges of each rule: valid values, and values one step outside
 PLAUSIBLE: dict[str, list[Any]] = {
@@ -88,6 +89,21 @@ PLAUSIBLE: dict[str, list[Any]] = {
     "handshakeTimeoutHours": [1, 72, 168, 0, 169, "72", 72.0, True, -1],
     "cleanupOnTimeout": [True, False, 0, "false"],
     "repositories": [[], None],
+    # gitSync
+    "ownerId": ["acme", "a", "o" * 255, "o" * 256, "", "acme\n", "ac\u200bme", None],
+    "repositoryName": ["infra", "Infra", "r" * 128, "r" * 129, "", "in\tfra", "ин", None],
+    "resourceName": ["acme-network", "a", "a" * 100, "a" * 101, "1stack", "a_b", "a-b\n", "", None],
+    "branch": ["main", "b" * 255, "b" * 256, "", "main\n", "feature/x", None],
+    "configFile": ["deploy/network.yaml", "", "a\nb", "x\u202ey", None],
+    "roleArn": [
+        *(ROLE, ROLE.replace("arn:aws:", "arn:aws-cn:"), ROLE.replace(":role/", ":user/"), ROLE + "\n"),
+        *("arn:aws:iam::123456789012:role/" + "r" * 1000, "acme-gitsync", None),
+    ],
+    "encryptionKeyArn": [KMS, KMS.replace(":key/", ":alias/"), KMS + "\n", "x", None],
+    "triggerResourceUpdateOn": ["ANY_CHANGE", "FILE_CHANGE", "any_change", None],
+    "publishDeploymentStatus": [True, False, "ENABLED", 1, None],
+    "pullRequestComment": [True, False, "DISABLED", 0, None],
+    "syncConfigurations": [[], None],
 }
 
 
@@ -115,6 +131,45 @@ SEEDS: list[dict[str, Any]] = [
             "hostArn": HOST.replace("codeconnections", "codestar-connections"),
             "arn": None,
             "tags": {"team": "payments", "cost-centre": "42"},
+        },
+        "gitSync": {
+            "repositories": [
+                {
+                    "ownerId": "acme",
+                    "repositoryName": "infra",
+                    "encryptionKeyArn": KMS,
+                    "tags": {"team": "platform"},
+                    "syncConfigurations": [
+                        {
+                            "resourceName": "acme-network",
+                            "branch": "main",
+                            "configFile": "deploy/network.yaml",
+                            "roleArn": ROLE,
+                            "publishDeploymentStatus": False,
+                            "triggerResourceUpdateOn": "FILE_CHANGE",
+                            "pullRequestComment": False,
+                        },
+                        {
+                            "resourceName": "acme-dns",
+                            "branch": "main",
+                            "configFile": "deploy/dns.yaml",
+                            "roleArn": ROLE,
+                        },
+                    ],
+                },
+                {
+                    "ownerId": "acme",
+                    "repositoryName": "apps",
+                    "syncConfigurations": [
+                        {
+                            "resourceName": "acme-apps",
+                            "branch": "release",
+                            "configFile": "a.yaml",
+                            "roleArn": ROLE,
+                        }
+                    ],
+                },
+            ]
         },
         "proton": {
             "repositories": [
@@ -446,14 +501,53 @@ SAYABLE: dict[str, tuple[dict[str, Any], str]] = {
         _seed(EVERY_FIELD, codeartifact__createDomain=False),
         "codeartifact.encryptionKey",
     ),
-    "proton through a connection": (_seed(SAMPLE_SEED, connection=...), "connection"),
+    "proton through a connection": (_seed(REUSE, connection=...), "connection"),
     "proton not through apprunner": (
         _seed(APPRUNNER, proton={"repositories": [{"name": "acme/templates"}]}),
         "connection.service",
     ),
     "proton with a provider it supports": (
-        _seed(SAMPLE_SEED, connection__provider="GitLab"),
+        _seed(REUSE, connection__provider="GitLab"),
         "connection.provider",
+    ),
+    "gitSync through a connection": (_seed(SAMPLE_SEED, connection=...), "connection"),
+    "gitSync not through apprunner": (
+        _seed(APPRUNNER, gitSync=SAMPLE["gitSync"]),
+        "connection.service",
+    ),
+    "gitSync with a provider it supports": (
+        _seed(SAMPLE_SEED, connection__provider="AzureDevOps"),
+        "connection.provider",
+    ),
+    "pull request comments on codeconnections only": (
+        _seed(EVERY_FIELD, gitSync__repositories__0__syncConfigurations__0__pullRequestComment=True),
+        "connection.service",
+    ),
+    "stack names as CloudFormation has them": (
+        _seed(SAMPLE_SEED, gitSync__repositories__0__syncConfigurations__0__resourceName="1-stack"),
+        "gitSync.repositories[0].syncConfigurations[0].resourceName",
+    ),
+    "a role ARN": (
+        _seed(
+            SAMPLE_SEED, gitSync__repositories__0__syncConfigurations__0__roleArn=ROLE.replace("role", "user")
+        ),
+        "gitSync.repositories[0].syncConfigurations[0].roleArn",
+    ),
+    "a key ARN, not an alias": (
+        _seed(EVERY_FIELD, gitSync__repositories__0__encryptionKeyArn=KMS.replace(":key/", ":alias/")),
+        "gitSync.repositories[0].encryptionKeyArn",
+    ),
+    "branch names up to 255": (
+        _seed(SAMPLE_SEED, gitSync__repositories__0__syncConfigurations__0__branch="b" * 256),
+        "gitSync.repositories[0].syncConfigurations[0].branch",
+    ),
+    "no line break in an owner": (
+        _seed(SAMPLE_SEED, gitSync__repositories__0__ownerId="acme\n"),
+        "gitSync.repositories[0].ownerId",
+    ),
+    "a stack deployment file": (
+        _seed(SAMPLE_SEED, gitSync__repositories__0__syncConfigurations__0__configFile=""),
+        "gitSync.repositories[0].syncConfigurations[0].configFile",
     ),
     "proton's keys in aws, aws-cn, aws-us-gov": (
         _seed(EVERY_FIELD, proton__repositories__0__encryptionKey=KMS.replace("arn:aws:", "arn:aws-iso:")),
@@ -581,6 +675,21 @@ UNSAYABLE: dict[str, tuple[dict[str, Any], str, str]] = {
     "no bidi controls in names": (
         _seed(SAMPLE_SEED, connection__name="acme-\u202ebuhtig"),
         "connection.name",
+        "without control characters or format (bidi, zero-width)",
+    ),
+    "Git sync repositories unique in any case": (
+        _seed(EVERY_FIELD, gitSync__repositories__1__repositoryName="INFRA"),
+        "gitSync.repositories[1].repositoryName",
+        "the same ownerId and repositoryName, in any case",
+    ),
+    "one sync configuration per stack": (
+        _seed(EVERY_FIELD, gitSync__repositories__1__syncConfigurations__0__resourceName="acme-dns"),
+        "gitSync.repositories[1].syncConfigurations[0].resourceName",
+        "a stack has one sync configuration",
+    ),
+    "no bidi controls in a configFile": (
+        _seed(SAMPLE_SEED, gitSync__repositories__0__syncConfigurations__0__configFile="x\u202ey.yaml"),
+        "gitSync.repositories[0].syncConfigurations[0].configFile",
         "without control characters or format (bidi, zero-width)",
     ),
     "tag characters beyond ASCII": (

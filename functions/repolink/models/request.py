@@ -554,18 +554,33 @@ class ProtonSpec(Wire):
         problems.raise_any()
 
 
-def _one_line(maximum: int, what: str) -> Check:
-    """1-``maximum`` characters, none of them control, format or surrogate characters: AWS's
-    ``^.*$`` refuses line breaks, and a bidi or zero-width character would disguise a name."""
+_GIT_SYNC_OTHER = "format (bidi, zero-width), surrogate, private-use or unassigned characters"
+"""Unicode category C less Cc: refused by the API, said in the schema's ``description`` (no portable
+pattern names them), while the patterns refuse the control characters (Cc) themselves."""
+
+
+def _one_line(maximum: int | None, what: str) -> Check:
+    """1-``maximum`` characters (any number when ``None``), none of Unicode category C: AWS's ``^.*$``
+    refuses line breaks, and a bidi or zero-width character would disguise a name."""
 
     def check(value: str) -> str:
-        if not 1 <= len(value) <= maximum:
-            fail(f"{what} are 1-{maximum} characters, got {len(value)}")
+        if not value or (maximum is not None and len(value) > maximum):
+            fail(f"{what} are 1-{maximum} characters, got {len(value)}" if maximum else f"give the {what}")
+        if _has_control(value):
+            fail("must not contain control characters (line breaks included)")
         if _has_other(value):
-            fail("must not contain control, format (bidi, zero-width) or surrogate characters")
+            fail(f"must not contain {_GIT_SYNC_OTHER}")
         return value
 
-    return Check(check)
+    limits = f"1-{maximum} characters" if maximum else "At least one character"
+    schema: Schema = {
+        "minLength": 1,
+        "pattern": f"^[^{_CONTROL}]*$",
+        "description": f"{limits.capitalize()}, without control characters or {_GIT_SYNC_OTHER}.",
+    }
+    if maximum is not None:
+        schema["maxLength"] = maximum
+    return Check(check, schema)
 
 
 def _check_stack_name(value: str) -> str:
@@ -576,16 +591,6 @@ def _check_stack_name(value: str) -> str:
         and re.fullmatch(CLOUDFORMATION_STACK_NAME_PATTERN, value)
     ):
         fail(f"{_show(value)} is not a stack name (letters, digits and '-', starting with a letter)")
-    return value
-
-
-def _check_config_file(value: str) -> str:
-    # codeconnections' DeploymentFilePath has no pattern or limit: the file must merely exist in
-    # the repository (Git sync reads it there), so only what no path can hold is refused
-    if not value:
-        fail("give the path of the stack deployment file in the repository")
-    if _has_other(value):
-        fail("must not contain control, format (bidi, zero-width) or surrogate characters")
     return value
 
 
@@ -605,7 +610,21 @@ def _check_git_sync_key(value: str) -> str:
     return value
 
 
-StackName = Annotated[str, Check(_check_stack_name)]
+StackName = Annotated[
+    str,
+    Check(
+        _check_stack_name,
+        # CloudFormation's stack names are a subset of codeconnections' ResourceName: one pattern
+        {"maxLength": GIT_SYNC_RESOURCE_NAME_MAX, "pattern": anchored(CLOUDFORMATION_STACK_NAME_PATTERN)},
+    ),
+]
+GIT_SYNC_ROLE_ARN_PORTABLE_PATTERN = GIT_SYNC_ROLE_ARN_PATTERN.replace(r"\d", "[0-9]").replace(
+    r"[\w]", "[A-Za-z0-9_]"
+)
+"""The role ARN pattern as the published schema's ``pattern`` (``\\d``, ``\\w`` are ASCII here)."""
+GIT_SYNC_KMS_KEY_ARN_PORTABLE_PATTERN = GIT_SYNC_KMS_KEY_ARN_PATTERN.replace(r"\d", "[0-9]").replace(
+    r"[\w]", "[A-Za-z0-9_]"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -614,8 +633,16 @@ class SyncConfigurationSpec(Wire):
 
     resource_name: StackName
     branch: Annotated[str, _one_line(GIT_SYNC_BRANCH_MAX, "branch names")]
-    config_file: Annotated[str, Check(_check_config_file)]
-    role_arn: Annotated[str, Check(_check_role_arn)]
+    # codeconnections' DeploymentFilePath has no pattern or limit: the file must merely exist in
+    # the repository (Git sync reads it there), so only what no path can hold is refused
+    config_file: Annotated[str, _one_line(None, "path of the stack deployment file in the repository")]
+    role_arn: Annotated[
+        str,
+        Check(
+            _check_role_arn,
+            {"maxLength": GIT_SYNC_ROLE_ARN_MAX, "pattern": anchored(GIT_SYNC_ROLE_ARN_PORTABLE_PATTERN)},
+        ),
+    ]
     publish_deployment_status: Flag = True
     trigger_resource_update_on: GitSyncTrigger = "ANY_CHANGE"
     pull_request_comment: Flag = False
@@ -627,7 +654,20 @@ class GitSyncRepositorySpec(Wire):
 
     owner_id: Annotated[str, _one_line(GIT_SYNC_OWNER_ID_MAX, "owner ids")]
     repository_name: Annotated[str, _one_line(GIT_SYNC_REPOSITORY_NAME_MAX, "repository names")]
-    encryption_key_arn: Annotated[str, Check(_check_git_sync_key)] | None = None
+    encryption_key_arn: (
+        Annotated[
+            str,
+            Check(
+                _check_git_sync_key,
+                {
+                    "maxLength": GIT_SYNC_KMS_KEY_ARN_MAX,
+                    "pattern": anchored(_KMS_ARN.pattern),
+                    "allOf": [{"pattern": anchored(GIT_SYNC_KMS_KEY_ARN_PORTABLE_PATTERN)}],
+                },
+            ),
+        ]
+        | None
+    ) = None
     tags: ConnectionTags = field(default_factory=dict)
     sync_configurations: Annotated[
         list[SyncConfigurationSpec], Bounds(min_length=1, max_length=SYNC_CONFIGURATIONS_MAX)
@@ -639,6 +679,14 @@ class GitSyncSpec(Wire):
     """CloudFormation Git sync through the request's connection: repositories and their stacks."""
 
     repositories: Annotated[list[GitSyncRepositorySpec], Bounds(min_length=1, max_length=REPOSITORIES_MAX)]
+
+    schema_rules: ClassVar[Mapping[str, Any]] = {
+        "description": (
+            "No two repositories have the same ownerId and repositoryName, in any case; no stack"
+            f" (resourceName) is listed twice in the section (a stack has one sync configuration);"
+            f" at most {SYNC_CONFIGURATIONS_MAX} stacks per request."
+        ),
+    }
 
     def __post_init__(self) -> None:
         # one repository link per owner and repository (GitHub, GitLab and Bitbucket names are
@@ -788,7 +836,54 @@ class OnboardingRequest(Wire):
 
     schema_rules: ClassVar[Mapping[str, Any]] = {
         "allOf": [
-            {"anyOf": [given("connection"), given("proton"), given("codeartifact")]},
+            {"anyOf": [given("connection"), given("gitSync"), given("proton"), given("codeartifact")]},
+            when(
+                given("gitSync"),
+                {
+                    "allOf": [
+                        given("connection"),
+                        {
+                            "properties": {
+                                "connection": {
+                                    "properties": {
+                                        "service": {
+                                            "enum": [s for s in CONNECTION_SERVICES if s != "apprunner"]
+                                        },
+                                        "provider": {"enum": [*GIT_SYNC_PROVIDER_TYPES, None]},
+                                    }
+                                }
+                            }
+                        },
+                    ]
+                },
+            ),
+            when(
+                {
+                    "allOf": [
+                        given("gitSync"),
+                        {"properties": {"connection": is_one_of("service", "codestar-connections")}},
+                    ]
+                },
+                {
+                    "properties": {
+                        "gitSync": {
+                            "properties": {
+                                "repositories": {
+                                    "items": {
+                                        "properties": {
+                                            "syncConfigurations": {
+                                                "items": {
+                                                    "properties": {"pullRequestComment": {"enum": [False]}}
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                },
+            ),
             when(
                 given("proton"),
                 {
@@ -811,8 +906,9 @@ class OnboardingRequest(Wire):
             ),
         ],
         "description": (
-            "proton links repositories through the connection: a codeconnections or"
-            " codestar-connections one, of a provider Proton supports."
+            "gitSync and proton link repositories through the connection: a codeconnections or"
+            " codestar-connections one, of a provider the target supports (pullRequestComment"
+            " needs codeconnections)."
         ),
     }
 

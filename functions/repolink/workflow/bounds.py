@@ -153,7 +153,9 @@ def git_sync_role_problems(
             there = _arn(config.role_arn)
             if there.partition != partition:
                 found.append(
-                    FieldError(field, f"must be in this partition ({partition}), not {there.partition}")
+                    FieldError(
+                        field, f"the role must be in this partition ({partition}), not {there.partition}"
+                    )
                 )
             elif there.account != caller:
                 found.append(
