@@ -10,7 +10,7 @@ already validated request back with ``from_wire`` and never load pydantic.
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
@@ -823,6 +823,18 @@ class CodeArtifactSpec(Wire):
             fail(f"upstream cycle: {' -> '.join(cycle)}", "repositories", start, "upstreams", edge)
 
 
+def _linked_through_the_connection(section: str, providers: Iterable[str]) -> Schema:
+    """``section`` needs a connection: a codeconnections or codestar-connections one, of one of
+    ``providers`` (the schema of the rule ``OnboardingRequest.__post_init__`` applies)."""
+    service = {"enum": [s for s in CONNECTION_SERVICES if s != "apprunner"]}
+    needed = {
+        "properties": {
+            "connection": {"properties": {"service": service, "provider": {"enum": [*providers, None]}}}
+        }
+    }
+    return when(given(section), {"allOf": [given("connection"), needed]})
+
+
 @dataclass(frozen=True, kw_only=True)
 class OnboardingRequest(Wire):
     """The whole request. At least one of ``connection``, ``gitSync``, ``proton``, ``codeartifact``."""
@@ -837,26 +849,7 @@ class OnboardingRequest(Wire):
     schema_rules: ClassVar[Mapping[str, Any]] = {
         "allOf": [
             {"anyOf": [given("connection"), given("gitSync"), given("proton"), given("codeartifact")]},
-            when(
-                given("gitSync"),
-                {
-                    "allOf": [
-                        given("connection"),
-                        {
-                            "properties": {
-                                "connection": {
-                                    "properties": {
-                                        "service": {
-                                            "enum": [s for s in CONNECTION_SERVICES if s != "apprunner"]
-                                        },
-                                        "provider": {"enum": [*GIT_SYNC_PROVIDER_TYPES, None]},
-                                    }
-                                }
-                            }
-                        },
-                    ]
-                },
-            ),
+            _linked_through_the_connection("gitSync", GIT_SYNC_PROVIDER_TYPES),
             when(
                 {
                     "allOf": [
@@ -884,26 +877,7 @@ class OnboardingRequest(Wire):
                     }
                 },
             ),
-            when(
-                given("proton"),
-                {
-                    "allOf": [
-                        given("connection"),
-                        {
-                            "properties": {
-                                "connection": {
-                                    "properties": {
-                                        "service": {
-                                            "enum": [s for s in CONNECTION_SERVICES if s != "apprunner"]
-                                        },
-                                        "provider": {"enum": [*PROTON_PROVIDER_BY_CONNECTION_PROVIDER, None]},
-                                    }
-                                }
-                            }
-                        },
-                    ]
-                },
-            ),
+            _linked_through_the_connection("proton", PROTON_PROVIDER_BY_CONNECTION_PROVIDER),
         ],
         "description": (
             "gitSync and proton link repositories through the connection: a codeconnections or"
