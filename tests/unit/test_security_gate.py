@@ -177,7 +177,8 @@ def test_every_function_may_call_only_what_its_code_calls(deployed: dict[str, An
 
 
 def test_every_declared_operation_is_really_called_by_its_module() -> None:
-    """The OPERATIONS lists can't drift: each names exactly the call(..., "Op") literals in its module."""
+    """The OPERATIONS lists can't drift: each names exactly the call(..., "Op") and pages(..., "Op")
+    literals in its module (adapters.aws: one call, or every page of one)."""
     for module in (
         reachable_modules("repolink.handlers.api")
         | reachable_modules("repolink.handlers.create_connection")
@@ -193,7 +194,7 @@ def test_every_declared_operation_is_really_called_by_its_module() -> None:
             node.args[1].value
             for node in ast.walk(ast.parse(path.read_text()))
             if isinstance(node, ast.Call)
-            and getattr(node.func, "id", "") == "call"
+            and getattr(node.func, "id", "") in ("call", "pages")
             and len(node.args) > 1
             and isinstance(node.args[1], ast.Constant)
         }

@@ -6,6 +6,7 @@ failing after that becomes a :class:`TransientAwsError`, which the state machine
 with its own backoff; everything else becomes a named, permanent error.
 """
 
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -78,6 +79,20 @@ def call(aws: Any, operation: str, /, **params: Any) -> dict[str, Any]:
     except NETWORK_ERRORS as exc:
         raise TransientAwsError(service, operation, type(exc).__name__, str(exc)) from exc
     return response
+
+
+def pages(
+    aws: Any, operation: str, /, *, page_field: str = "NextToken", **params: Any
+) -> Iterator[dict[str, Any]]:
+    """Every page of a paginated ``operation`` (each a :func:`call`), read lazily: a caller that
+    stops early reads no further page. ``page_field`` is the operation's pagination field
+    (``NextToken``, or Step Functions' ``nextToken``)."""
+    while True:
+        page = call(aws, operation, **params)
+        yield page
+        if not (following := page.get(page_field)):
+            return
+        params = {**params, page_field: following}
 
 
 def translate(exc: ClientError, service: str, operation: str) -> AwsRequestRejected | TransientAwsError:

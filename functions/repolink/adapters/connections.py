@@ -12,7 +12,7 @@ AWS service, and its ``OPERATIONS`` are what IAM is checked against.
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from repolink.adapters.aws import call, client
+from repolink.adapters.aws import call, client, pages
 from repolink.errors import AwsNotFound, ConnectionNotFound
 from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.state import ConnectionStatus
@@ -112,18 +112,12 @@ class CodeConnections(_SharedConnectionCalls):
         )
 
     def find_by_name(self, name: str) -> Connection | None:
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {"MaxResults": LIST_PAGE_SIZE}  # the model's maximum: fewest calls
-            if token:
-                params["NextToken"] = token
-            page = call(self._aws, "ListConnections", **params)
+        # the model's maximum page size: fewest calls
+        for page in pages(self._aws, "ListConnections", MaxResults=LIST_PAGE_SIZE):
             for raw in page.get("Connections", []):
                 if raw["ConnectionName"] == name:
                     return self._from(raw)
-            token = page.get("NextToken")
-            if not token:
-                return None
+        return None
 
     def create(self, name: str, provider: str, host_arn: str | None, tags: dict[str, str]) -> Connection:
         params: dict[str, Any] = {
@@ -177,17 +171,8 @@ class AppRunnerConnections(_SharedConnectionCalls):
         )
 
     def _list(self, name: str) -> list[Connection]:
-        found: list[Connection] = []
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {"ConnectionName": name, "MaxResults": LIST_PAGE_SIZE}
-            if token:
-                params["NextToken"] = token
-            page = call(self._aws, "ListConnections", **params)
-            found += [self._from(raw) for raw in page.get("ConnectionSummaryList", [])]
-            token = page.get("NextToken")
-            if not token:
-                return found
+        listed = pages(self._aws, "ListConnections", ConnectionName=name, MaxResults=LIST_PAGE_SIZE)
+        return [self._from(raw) for page in listed for raw in page.get("ConnectionSummaryList", [])]
 
     def find_by_name(self, name: str) -> Connection | None:
         live = [c for c in self._list(name) if c.name == name and c.status != "DELETED"]
@@ -283,17 +268,8 @@ class GitSync(_SharedConnectionCalls):
 
     def links(self) -> list[RepositoryLink]:
         """Every repository link of the account and Region (``ListRepositoryLinks``, every page)."""
-        found: list[RepositoryLink] = []
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {"MaxResults": LIST_PAGE_SIZE}
-            if token:
-                params["NextToken"] = token
-            page = call(self._aws, "ListRepositoryLinks", **params)
-            found += [self._link(raw) for raw in page.get("RepositoryLinks", [])]
-            token = page.get("NextToken")
-            if not token:
-                return found
+        listed = pages(self._aws, "ListRepositoryLinks", MaxResults=LIST_PAGE_SIZE)
+        return [self._link(raw) for page in listed for raw in page.get("RepositoryLinks", [])]
 
     def create_link(
         self,
@@ -346,21 +322,14 @@ class GitSync(_SharedConnectionCalls):
 
     def syncs_of(self, link_id: str, sync_type: str) -> list[SyncConfiguration]:
         """The sync configurations made on a repository link (every page)."""
-        found: list[SyncConfiguration] = []
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {
-                "RepositoryLinkId": link_id,
-                "SyncType": sync_type,
-                "MaxResults": LIST_PAGE_SIZE,
-            }
-            if token:
-                params["NextToken"] = token
-            page = call(self._aws, "ListSyncConfigurations", **params)
-            found += [self._sync(raw) for raw in page.get("SyncConfigurations", [])]
-            token = page.get("NextToken")
-            if not token:
-                return found
+        listed = pages(
+            self._aws,
+            "ListSyncConfigurations",
+            RepositoryLinkId=link_id,
+            SyncType=sync_type,
+            MaxResults=LIST_PAGE_SIZE,
+        )
+        return [self._sync(raw) for page in listed for raw in page.get("SyncConfigurations", [])]
 
 
 def connection_service(service: ServiceName) -> ConnectionService:

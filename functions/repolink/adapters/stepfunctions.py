@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from repolink.adapters.aws import call, client
+from repolink.adapters.aws import call, client, pages
 from repolink.errors import AwsRequestRejected, ResourceConflict
 
 #: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
@@ -69,9 +69,5 @@ def history_pages(
         "reverseOrder": newest_first,
         "includeExecutionData": with_data,
     }
-    while True:
-        page = call(client("stepfunctions"), "GetExecutionHistory", **params)
+    for page in pages(client("stepfunctions"), "GetExecutionHistory", page_field="nextToken", **params):
         yield list(page["events"])
-        if not page.get("nextToken"):
-            return
-        params["nextToken"] = page["nextToken"]
