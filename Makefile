@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup demo test checks infra build bench clean
+.PHONY: setup demo test checks infra build bench e2e clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON_RUNTIME)" || { echo "python3.13 (the Lambda runtime) is needed; set PYTHON_RUNTIME=/path/to/python3.13"; exit 1; }
@@ -39,8 +39,8 @@ demo: setup
 # engine several-fold; everything else is measured (the least-privilege matrix's module too).
 # Each tier runs on every CPU (pytest-xdist: one process per worker, so moto's state is not shared).
 test: setup checks infra
-	$(BIN)/pytest -n auto -m "not invariant and not slow" --cov --cov-report=term
-	$(BIN)/pytest -n auto -m "invariant or slow"
+	$(BIN)/pytest -n auto -m "not invariant and not slow and not e2e" --cov --cov-report=term
+	$(BIN)/pytest -n auto -m "(invariant or slow) and not e2e"
 
 checks: setup
 	$(BIN)/ruff check .
@@ -58,6 +58,12 @@ infra: setup
 
 build: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build --build-dir .aws-sam/build
+
+# The e2e tier, against the account and Region of your AWS credentials (AWS_PROFILE, AWS_REGION):
+# it deploys a throwaway stack, onboards with CodeArtifact only and deletes the stack. Skipped
+# without credentials; never part of `make test`.
+e2e: build
+	$(BIN)/pytest -p no:xdist -m e2e tests/e2e -v
 
 bench: setup
 	$(BIN)/python bench/run.py
