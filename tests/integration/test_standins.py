@@ -93,6 +93,77 @@ def test_codeartifact_rules(standins: StandIns) -> None:
     assert ca.describe_domain(domain="acme")["domain"]["repositoryCount"] == 0
 
 
+POLICY = (
+    '{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*",'
+    '"Action":"codeartifact:GetAuthorizationToken","Resource":"*"}]}'
+)
+
+
+@pytest.mark.parametrize("scope", ["domain", "repository"])
+def test_codeartifact_permission_policies_are_written_with_optimistic_locking(
+    standins: StandIns, scope: str
+) -> None:
+    ca = client("codeartifact")
+    ca.create_domain(domain="acme")
+    ca.create_repository(domain="acme", repository="py")
+    where = {"domain": "acme", **({"repository": "py"} if scope == "repository" else {})}
+    get = ca.get_domain_permissions_policy if scope == "domain" else ca.get_repository_permissions_policy
+    put = ca.put_domain_permissions_policy if scope == "domain" else ca.put_repository_permissions_policy
+    delete = (
+        ca.delete_domain_permissions_policy if scope == "domain" else ca.delete_repository_permissions_policy
+    )
+    # Given no policy yet: reading it is ResourceNotFoundException, and no revision is current
+    with pytest.raises(ClientError) as exc:
+        get(**where)
+    assert code(exc) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as exc:
+        put(**where, policyDocument=POLICY, policyRevision="made-up")
+    assert code(exc) == "ConflictException"
+    # When it is written without a revision, then with the one read
+    first = put(**where, policyDocument=POLICY)["policy"]
+    read = get(**where)["policy"]
+    assert read == first
+    assert read["document"] == POLICY
+    assert read["resourceArn"].endswith("domain/acme" if scope == "domain" else "repository/acme/py")
+    second = put(**where, policyDocument=POLICY.replace('"A"', '"B"'), policyRevision=read["revision"])[
+        "policy"
+    ]
+    assert second["revision"] != read["revision"]
+    # Then the first revision is stale: writing or deleting with it is refused, and nothing changes
+    with pytest.raises(ClientError) as exc:
+        put(**where, policyDocument=POLICY, policyRevision=read["revision"])
+    assert code(exc) == "ConflictException"
+    with pytest.raises(ClientError) as exc:
+        delete(**where, policyRevision=read["revision"])
+    assert code(exc) == "ConflictException"
+    assert get(**where)["policy"] == second
+    # and a document that is no policy, or longer than PolicyDocument's 7168, is refused
+    for document in (
+        "not json",
+        '{"Version":"2012-10-17"}',
+        '{"Statement":[' + '{"Sid":"x"},' * 700 + "{}]}",
+    ):
+        with pytest.raises(ClientError) as exc:
+            put(**where, policyDocument=document)
+        assert code(exc) == "ValidationException"
+    assert delete(**where, policyRevision=second["revision"])["policy"] == second
+    with pytest.raises(ClientError) as exc:
+        get(**where)
+    assert code(exc) == "ResourceNotFoundException"
+
+
+def test_codeartifact_policies_of_a_missing_domain_or_repository_are_not_found(standins: StandIns) -> None:
+    ca = client("codeartifact")
+    with pytest.raises(ClientError) as exc:
+        ca.put_domain_permissions_policy(domain="acme", policyDocument=POLICY)
+    assert code(exc) == "ResourceNotFoundException"
+    ca.create_domain(domain="acme")
+    with pytest.raises(ClientError) as exc:
+        ca.get_repository_permissions_policy(domain="acme", repository="py")
+    assert code(exc) == "ResourceNotFoundException"
+    assert standins.codeartifact.policies == {}
+
+
 def test_connections_pagination_hosts_and_filters(standins: StandIns) -> None:
     cc = client("codeconnections")
     for i in range(7):

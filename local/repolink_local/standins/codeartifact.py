@@ -1,8 +1,11 @@
-"""AWS CodeArtifact domains, repositories, upstreams and external connections."""
+"""AWS CodeArtifact domains, repositories, upstreams, external connections and permission policies."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import json
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +26,15 @@ EXTERNAL_CONNECTIONS = {
     "public:ruby-gems-org": "ruby",
 }
 UPSTREAMS_MAX = 10
+
+
+@dataclass
+class StoredPolicy:
+    document: str
+    revision: str
+
+    def view(self, arn: str) -> dict[str, Any]:
+        return {"policy": {"resourceArn": arn, "revision": self.revision, "document": self.document}}
 
 
 @dataclass
@@ -68,6 +80,9 @@ class CodeArtifactApi:
         self.repositories: dict[tuple[str, str], StoredRepository] = {}
         #: each domain's and repository's tags, by ARN
         self.tags: dict[str, dict[str, str]] = {}
+        #: each domain's and repository's permission policy, by ARN
+        self.policies: dict[str, StoredPolicy] = {}
+        self._revisions = 0
 
     def _domain(self, p: dict[str, Any]) -> StoredDomain:
         owner = p.get("domainOwner")
@@ -219,3 +234,68 @@ class CodeArtifactApi:
                 for r in repos
             ]
         }
+
+    # --- permission policies: one per domain and per repository, written with optimistic locking
+
+    def _policy_target(self, p: dict[str, Any]) -> str:
+        return self._repository(p).arn if "repository" in p else self._domain(p).arn
+
+    def _get_policy(self, p: dict[str, Any]) -> dict[str, Any]:
+        arn = self._policy_target(p)
+        if arn not in self.policies:
+            raise ServiceError("ResourceNotFoundException", f"No resource policy is set on {arn}")
+        return self.policies[arn].view(arn)
+
+    def _put_policy(self, p: dict[str, Any]) -> dict[str, Any]:
+        arn = self._policy_target(p)
+        self._check_revision(arn, p.get("policyRevision"))
+        try:
+            document = json.loads(p["policyDocument"])
+        except ValueError:
+            raise ServiceError("ValidationException", "The policy document is not valid JSON") from None
+        statements = document.get("Statement") if isinstance(document, dict) else None
+        if not isinstance(statements, list | dict) or not statements:
+            raise ServiceError("ValidationException", "The policy document must have a Statement")
+        self._revisions += 1
+        # opaque to clients, as AWS's are: only equality means anything
+        digest = hashlib.sha256(f"{self._revisions}:{p['policyDocument']}".encode()).digest()
+        revision = base64.b64encode(digest[:24]).decode()
+        self.policies[arn] = StoredPolicy(p["policyDocument"], revision)
+        return self.policies[arn].view(arn)
+
+    def _check_revision(self, arn: str, revision: str | None) -> None:
+        """Optimistic locking: a revision given must be the policy's current one; none given
+        writes whatever is there (PutDomainPermissionsPolicy's policyRevision is optional)."""
+        if revision is None:
+            return
+        current = self.policies.get(arn)
+        if current is None or current.revision != revision:
+            raise ServiceError(
+                "ConflictException",
+                f"The policy revision {revision} is not the current revision of the policy on {arn}",
+            )
+
+    def _delete_policy(self, p: dict[str, Any]) -> dict[str, Any]:
+        arn = self._policy_target(p)
+        if arn not in self.policies:
+            raise ServiceError("ResourceNotFoundException", f"No resource policy is set on {arn}")
+        self._check_revision(arn, p.get("policyRevision"))
+        return self.policies.pop(arn).view(arn)
+
+    def GetDomainPermissionsPolicy(self, p: dict[str, Any]) -> dict[str, Any]:
+        return self._get_policy(p)
+
+    def PutDomainPermissionsPolicy(self, p: dict[str, Any]) -> dict[str, Any]:
+        return self._put_policy(p)
+
+    def DeleteDomainPermissionsPolicy(self, p: dict[str, Any]) -> dict[str, Any]:
+        return self._delete_policy(p)
+
+    def GetRepositoryPermissionsPolicy(self, p: dict[str, Any]) -> dict[str, Any]:
+        return self._get_policy(p)
+
+    def PutRepositoryPermissionsPolicy(self, p: dict[str, Any]) -> dict[str, Any]:
+        return self._put_policy(p)
+
+    def DeleteRepositoryPermissionsPolicy(self, p: dict[str, Any]) -> dict[str, Any]:
+        return self._delete_policy(p)
