@@ -122,3 +122,7 @@ class UpstreamNotFound(RepolinkError):
 
 class DomainNotFound(RepolinkError):
     """The CodeArtifact domain does not exist and the request did not ask to create it."""
+
+
+class PolicyTooLarge(RepolinkError):
+    """A CodeArtifact policy with repolink's sharing statements would exceed 7,168 characters."""

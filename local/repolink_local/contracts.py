@@ -199,6 +199,12 @@ DEPLOYMENT_RULES: dict[str, str] = {
     " deployment's partition",
     "Git sync runs in this deployment's account": "each gitSync roleArn is a role of the deployment's"
     " account (IAM passes only that account's roles)",
+    "allows consumers from (its template parameter AllowedAccountIds": "each codeartifact.consumers"
+    " account is one of the deployment's AllowedAccountIds",
+    "allows consumers from (its template parameter AllowedOrganizationId": "codeartifact.consumers"
+    ".organizationId is the deployment's AllowedOrganizationId",
+    "sharing writes the domain's policy": "codeartifact.consumers only on a domain of the deployment's"
+    " account",
     "this account may not use": "a reused connection is one the caller's own onboardings created,"
     " or one the deployment shares (SharedConnectionArns)",
 }

@@ -73,6 +73,15 @@ PLAUSIBLE: dict[str, list[Any]] = {
         *({f"k{i}": "v" for i in range(limit)} for limit in (50, 51, 198, 199, 200)),
     ],
     "domain": ["acme", "a", "ab", "Acme", "acme-", "a" * 50, "a" * 51, "acme\n"],
+    "consumers": [
+        {},
+        {"accounts": []},
+        {"organizationId": "o-a1b2c3d4e5"},
+        {"accounts": ["111111111111"]},
+        None,
+    ],
+    "accounts": [[], ["111111111111"], ["111111111111", "111111111111"], ["1111"], [111111111111], None],
+    "organizationId": ["o-a1b2c3d4e5", "o-short", "O-A1B2C3D4E5", "o-" + "a" * 33, "o-a1b2c3d4e5\n", None],
     "domainOwner": ["123456789012", "12345678901", None, 123456789012, "12345678901\u0663"],
     "createDomain": [True, False, 1, "true", None],
     "encryptionKey": [
@@ -199,6 +208,7 @@ SEEDS: list[dict[str, Any]] = [
                     "tags": {"team": "payments"},
                 },
             ],
+            "consumers": {"accounts": ["111111111111", "222222222222"], "organizationId": "o-a1b2c3d4e5"},
         },
         "handshakeTimeoutHours": 1,
         "cleanupOnTimeout": False,
@@ -620,6 +630,27 @@ SAYABLE: dict[str, tuple[dict[str, Any], str]] = {
     "Proton names up to 100 characters": (
         _seed(EVERY_FIELD, proton__repositories__0__name="acme/" + "r" * 96),
         "proton.repositories[0].name",
+    ),
+    "consumers name someone": (_seed(EVERY_FIELD, codeartifact__consumers={}), "codeartifact.consumers"),
+    "consumer accounts, if given, are some": (
+        _seed(EVERY_FIELD, codeartifact__consumers__accounts=[], codeartifact__consumers__organizationId=...),
+        "codeartifact.consumers",
+    ),
+    "a consumer account id": (
+        _seed(EVERY_FIELD, codeartifact__consumers__accounts=["11111111111"]),
+        "codeartifact.consumers.accounts[0]",
+    ),
+    "a consumer account once": (
+        _seed(EVERY_FIELD, codeartifact__consumers__accounts=["111111111111", "111111111111"]),
+        "codeartifact.consumers.accounts[1]",
+    ),
+    "at most 50 consumer accounts": (
+        _seed(EVERY_FIELD, codeartifact__consumers__accounts=[f"{i:012d}" for i in range(51)]),
+        "codeartifact.consumers.accounts",
+    ),
+    "an organization id": (
+        _seed(EVERY_FIELD, codeartifact__consumers__organizationId="o-short"),
+        "codeartifact.consumers.organizationId",
     ),
     "an integer, not 72.0": (_seed(SAMPLE_SEED, handshakeTimeoutHours=72.0), "handshakeTimeoutHours"),
     "at most 168 hours": (_seed(SAMPLE_SEED, handshakeTimeoutHours=169), "handshakeTimeoutHours"),

@@ -1,9 +1,10 @@
-"""AWS CodeArtifact domains, repositories and external connections."""
+"""AWS CodeArtifact domains, repositories, external connections and their permission policies."""
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from repolink.adapters.aws import call, client
+from repolink.errors import AwsNotFound
 
 #: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
 OPERATIONS: dict[str, frozenset[str]] = {
@@ -15,6 +16,10 @@ OPERATIONS: dict[str, frozenset[str]] = {
             "CreateRepository",
             "AssociateExternalConnection",
             "ListTagsForResource",
+            "GetDomainPermissionsPolicy",
+            "PutDomainPermissionsPolicy",
+            "GetRepositoryPermissionsPolicy",
+            "PutRepositoryPermissionsPolicy",
         }
     )
 }
@@ -35,6 +40,14 @@ class Repository:
     upstreams: tuple[str, ...] = ()
     external_connections: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A resource policy as CodeArtifact keeps it: the JSON text and its revision (optimistic locking)."""
+
+    document: str
+    revision: str
 
 
 def _owner(owner: str | None) -> dict[str, str]:
@@ -114,3 +127,42 @@ def associate_external_connection(domain: str, owner: str | None, name: str, con
         **_owner(owner),
     )["repository"]
     return _repository(raw)
+
+
+def _policy(raw: dict[str, Any]) -> Policy:
+    return Policy(document=raw["document"], revision=raw["revision"])
+
+
+def get_policy(domain: str, owner: str | None, repository: str | None) -> Policy | None:
+    """The domain's policy (``repository`` None) or the repository's; None when it has none
+    (CodeArtifact answers ``ResourceNotFoundException``: a missing domain or repository is
+    found before, by the steps that ensure them)."""
+    aws = client("codeartifact")
+    try:
+        if repository is None:
+            raw = call(aws, "GetDomainPermissionsPolicy", domain=domain, **_owner(owner))
+        else:
+            raw = call(
+                aws, "GetRepositoryPermissionsPolicy", domain=domain, repository=repository, **_owner(owner)
+            )
+    except AwsNotFound:
+        return None
+    return _policy(raw["policy"])
+
+
+def put_policy(
+    domain: str, owner: str | None, repository: str | None, document: str, revision: str | None
+) -> Policy:
+    """Set the policy, only if its revision is still ``revision`` (``None``: it had none when read).
+
+    A stale revision is refused with ``ConflictException`` (:class:`AwsConflict`): someone wrote
+    the policy since it was read, so the caller reads it again and merges once more."""
+    params: dict[str, Any] = {"domain": domain, "policyDocument": document, **_owner(owner)}
+    if revision is not None:
+        params["policyRevision"] = revision
+    aws = client("codeartifact")
+    if repository is None:
+        raw = call(aws, "PutDomainPermissionsPolicy", **params)
+    else:
+        raw = call(aws, "PutRepositoryPermissionsPolicy", repository=repository, **params)
+    return _policy(raw["policy"])

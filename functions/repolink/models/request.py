@@ -62,6 +62,13 @@ CODEARTIFACT_DOMAIN_NAME_PATTERN = r"[a-z][a-z0-9\-]{0,48}[a-z0-9]"
 """codeartifact ``DomainName``."""
 ACCOUNT_ID_PATTERN = r"[0-9]{12}"
 """codeartifact ``AccountId``."""
+ORGANIZATION_ID_PATTERN = r"^o-[a-z0-9]{10,32}$"
+"""organizations ``OrganizationId`` (the ``aws:PrincipalOrgID`` of a consumer organization)."""
+CONSUMER_ACCOUNTS_MAX = 50
+"""How many consumer accounts one request may name (ours: with an organization and the read-only
+actions, repolink's statements then take at most 3,400 of the 7,168 characters CodeArtifact allows
+a policy document, ``PolicyDocument``'s max, leaving room for others' statements;
+``tests/unit/test_codeartifact_sharing_rules.py`` measures it). More accounts: share with the organization."""
 
 PROTON_REPOSITORY_NAME_PATTERN = r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"
 """``owner/repo``. Narrower than proton's ``RepositoryName`` (``[A-Za-z0-9_.-].*/[A-Za-z0-9_.-].*``, which
@@ -361,6 +368,13 @@ CodeArtifactDomainName = Annotated[
     ),
 ]
 AccountId = Annotated[str, _matching(ACCOUNT_ID_PATTERN, "an AWS account ID (12 digits)")]
+OrganizationId = Annotated[
+    str,
+    _matching(
+        ORGANIZATION_ID_PATTERN.removeprefix("^").removesuffix("$"),
+        "an AWS Organizations id (o- and 10-32 lowercase letters or digits)",
+    ),
+]
 ProtonRepositoryName = Annotated[
     str,
     Bounds(max_length=PROTON_REPOSITORY_NAME_MAX),
@@ -786,6 +800,44 @@ class CodeArtifactRepositorySpec(Wire):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CodeArtifactConsumersSpec(Wire):
+    """Who may read the domain's repositories that this request creates: accounts, an organization.
+
+    repolink adds a statement to the domain's policy (``codeartifact:GetAuthorizationToken``) and
+    to each created repository's (read-only actions), merged with the statements others wrote.
+    Sharing only adds: a later request naming fewer consumers removes none.
+    """
+
+    accounts: Annotated[list[AccountId], Bounds(max_length=CONSUMER_ACCOUNTS_MAX)] = field(
+        default_factory=list
+    )
+    organization_id: OrganizationId | None = None
+
+    schema_rules: ClassVar[Mapping[str, Any]] = {
+        "allOf": [
+            {
+                "anyOf": [
+                    {"properties": {"accounts": {"minItems": 1}}, "required": ["accounts"]},
+                    given("organizationId"),
+                ]
+            },
+            {"properties": {"accounts": {"uniqueItems": True}}},
+        ],
+        "description": "At least one account or the organizationId; no account listed twice.",
+    }
+
+    def __post_init__(self) -> None:
+        problems = Problems()
+        if not self.accounts and self.organization_id is None:
+            problems.add("give the consumer accounts, the organizationId, or both")
+        for position, seen in repeats(self.accounts):
+            problems.add(
+                f"{self.accounts[position]} is already listed at accounts[{seen}]", "accounts", position
+            )
+        problems.raise_any()
+
+
+@dataclass(frozen=True, kw_only=True)
 class CodeArtifactSpec(Wire):
     """A CodeArtifact domain (found, or created when ``createDomain``) and repositories in it."""
 
@@ -797,6 +849,7 @@ class CodeArtifactSpec(Wire):
     repositories: Annotated[
         list[CodeArtifactRepositorySpec], Bounds(min_length=1, max_length=REPOSITORIES_MAX)
     ]
+    consumers: CodeArtifactConsumersSpec | None = None
 
     schema_rules: ClassVar[Mapping[str, Any]] = {
         "allOf": [when(given("encryptionKey"), is_one_of("createDomain", True, default=False))],

@@ -36,6 +36,8 @@ class EntrySettings(Settings):
     idempotency_ttl_hours: int = 24 * 7
     #: the template's AllowedAccountIds: accounts (besides this one) a request may reach into
     allowed_account_ids: str = ""
+    #: the template's AllowedOrganizationId: the organization CodeArtifact consumers may be (empty: none)
+    allowed_organization_id: str = ""
     #: the template's ProtonTarget: "disabled" refuses requests with a proton section
     proton_target: str = "disabled"
     #: the template's GitSyncRoleArns: the roles a gitSync roleArn may name (empty: gitSync is refused)
@@ -66,6 +68,7 @@ _ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
     "idempotency_table": ("IDEMPOTENCY_TABLE", None),
     "idempotency_ttl_hours": ("IDEMPOTENCY_TTL_HOURS", (1, 24 * 90)),
     "allowed_account_ids": ("ALLOWED_ACCOUNT_IDS", r"|[0-9]{12}(,[0-9]{12})*"),
+    "allowed_organization_id": ("ALLOWED_ORGANIZATION_ID", r"|o-[a-z0-9]{10,32}"),
     "proton_target": ("PROTON_TARGET", r"enabled|disabled"),
     "git_sync_role_arns": ("GIT_SYNC_ROLE_ARNS", rf"|{_ROLE_ARN}(,{_ROLE_ARN})*"),
 }

@@ -155,12 +155,34 @@ class CodeArtifactRepositoryResult(Wire):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CodeArtifactSharingResult(Wire):
+    """One policy repolink shared through: the domain's, or a repository's it created."""
+
+    resource_arn: str
+    repository: Annotated[str | None, Doc("The repository whose policy this is; null for the domain's")] = (
+        None
+    )
+    outcome: Annotated[
+        Literal["written", "unchanged"],
+        Doc("written: this run added the consumers; unchanged: the policy granted them already"),
+    ]
+    sids: Annotated[list[str], Doc("The Sids of repolink's statements in the policy")]
+
+
+@dataclass(frozen=True, kw_only=True)
 class CodeArtifactResult(Wire):
     status: Literal["succeeded", "failed"]
     domain: str
     domain_arn: str | None = None
     domain_created: bool = False
     repositories: list[CodeArtifactRepositoryResult] = field(default_factory=list)
+    sharing: Annotated[
+        list[CodeArtifactSharingResult],
+        Doc(
+            "The policies that grant codeartifact.consumers access: the domain's, then each"
+            " repository's that this onboarding created"
+        ),
+    ] = field(default_factory=list)
     failure: Failure | None = None
 
 

@@ -1,4 +1,4 @@
-"""AWS CodeArtifact: the domain, repositories in dependency order, external connections.
+"""AWS CodeArtifact: the domain, repositories in dependency order, external connections, sharing.
 
 Needs no source connection, so the state machine runs it in parallel with the handshake wait.
 Idempotent: an existing domain or repository with the same settings counts as done (a repository
@@ -9,9 +9,16 @@ Provenance comes from the ownership tag, not from "it already existed": every do
 repository this target creates carries ``repolink:request-id``, so a retried step (a lost
 response, throttling past an attempt) still reports what this onboarding created as ``created``.
 A resource in another account (a delegated ``domainOwner``'s) counts as ``existing``.
+
+Sharing (``consumers``) comes last: the domain's policy, then each repository's that this
+onboarding created, each read, merged (:mod:`repolink.workflow.sharing`) and written only when it
+lacks something, with the revision it was read at. A revision gone stale (someone wrote the policy
+meanwhile, or a lost answer made botocore send the write again) is refused with
+``ConflictException``: the policy is read and merged again, so no one's statement is lost.
 """
 
 from dataclasses import replace
+from typing import Literal
 
 from repolink.adapters import codeartifact as ca
 from repolink.errors import (
@@ -24,8 +31,18 @@ from repolink.errors import (
     UpstreamNotFound,
 )
 from repolink.models.request import RESERVED_CODEARTIFACT_TAG, CodeArtifactRepositorySpec, CodeArtifactSpec
-from repolink.models.state import CodeArtifactRepositoryResult, CodeArtifactResult, Failure, Outcome
+from repolink.models.state import (
+    CodeArtifactRepositoryResult,
+    CodeArtifactResult,
+    CodeArtifactSharingResult,
+    Failure,
+    Outcome,
+)
+from repolink.workflow import sharing
 from repolink.workflow.plan import order_repositories
+
+#: how many times a policy is read, merged and written when others keep writing it meanwhile
+POLICY_WRITE_ATTEMPTS = 5
 
 
 class CodeArtifactTarget:
@@ -86,6 +103,19 @@ class CodeArtifactTarget:
                     )
                 )
                 result = replace(result, repositories=list(done))
+            if spec.consumers is not None:
+                consumers = sharing.Consumers(
+                    tuple(spec.consumers.accounts),
+                    (spec.consumers.organization_id,) if spec.consumers.organization_id else (),
+                )
+                step = "ShareDomain"
+                shared = [self._share(spec, None, domain.arn, consumers)]
+                result = replace(result, sharing=list(shared))
+                for made in done:
+                    if made.outcome == "created":
+                        step = f"ShareRepository:{made.name}"
+                        shared.append(self._share(spec, made.name, made.arn, consumers))
+                        result = replace(result, sharing=list(shared))
         except TransientAwsError as exc:
             if not last_attempt:
                 raise
@@ -155,14 +185,56 @@ class CodeArtifactTarget:
         return created, outcome
 
     @staticmethod
-    def _result(found: ca.Repository, outcome: Outcome) -> CodeArtifactRepositoryResult:
-        connections = found.external_connections
-        return CodeArtifactRepositoryResult(
-            name=found.name,
-            arn=found.arn,
-            upstreams=list(found.upstreams),
-            external_connection=connections[0] if connections else None,
-            outcome=outcome,
+    def _share(
+        spec: CodeArtifactSpec, repository: str | None, arn: str, consumers: sharing.Consumers
+    ) -> CodeArtifactSharingResult:
+        """The domain's policy (``repository`` None) or the repository's, granting ``consumers``."""
+        actions: tuple[str, ...]
+        if repository is None:
+            actions, resource, what = (
+                sharing.DOMAIN_ACTIONS,
+                arn,
+                "codeartifact.consumers: the domain's policy",
+            )
+        else:
+            actions, resource = sharing.REPOSITORY_ACTIONS, sharing.REPOSITORY_RESOURCE
+            what = f"codeartifact.consumers: repository {repository}'s policy"
+        wrote = False
+        for _ in range(POLICY_WRITE_ATTEMPTS):
+            current = ca.get_policy(spec.domain, spec.domain_owner, repository)
+            merged = sharing.merge(
+                current.document if current else None,
+                consumers,
+                actions,
+                resource,
+                partition=arn.split(":")[1],
+                what=what,
+            )
+            if merged.document is None:
+                outcome: Literal["written", "unchanged"] = "written" if wrote else "unchanged"
+                return CodeArtifactSharingResult(
+                    resource_arn=arn, repository=repository, outcome=outcome, sids=list(merged.sids)
+                )
+            wrote = True
+            try:
+                ca.put_policy(
+                    spec.domain,
+                    spec.domain_owner,
+                    repository,
+                    merged.document,
+                    current.revision if current else None,
+                )
+            except AwsConflict:  # written meanwhile: read it again, merge again
+                continue
+            return CodeArtifactSharingResult(
+                resource_arn=arn, repository=repository, outcome="written", sids=list(merged.sids)
+            )
+        operation = "PutRepositoryPermissionsPolicy" if repository else "PutDomainPermissionsPolicy"
+        raise TransientAwsError(
+            "codeartifact",
+            operation,
+            "ConflictException",
+            f"{what} changed under each of {POLICY_WRITE_ATTEMPTS} writes; the step is retried",
         )
 
     @staticmethod

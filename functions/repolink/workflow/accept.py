@@ -12,6 +12,7 @@ The API, the EventBridge ingest, ``repolink validate`` and every ``repolink loca
    (``workflow.bounds``, 422): a domain or key only in the caller's own account, the deployment's,
    or one delegated to it; a Git sync role of the caller's account that the deployment lists;
    a handshake wait that fits one execution's history with the deployment's poll schedule;
+   CodeArtifact consumers the deployment allows, on a domain of its own account;
 6. the request id, from the caller's account and its key or the request's digest;
 7. with :func:`check_connection`, the one check that reads AWS: a reused connection must be one
    the caller may use (``workflow.tenancy``, 422).
@@ -32,7 +33,13 @@ from repolink.models.request import PROTON_END_OF_SUPPORT, OnboardingRequest
 from repolink.models.settings import EntrySettings
 from repolink.models.validation import plain_json, validate_request
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, checks_needed, longest_timeout_hours
-from repolink.workflow.bounds import allowed_accounts, git_sync_role_problems, git_sync_roles, out_of_bounds
+from repolink.workflow.bounds import (
+    allowed_accounts,
+    consumer_problems,
+    git_sync_role_problems,
+    git_sync_roles,
+    out_of_bounds,
+)
 from repolink.workflow.connection import refusal
 from repolink.workflow.idempotency import StartCommand, canonical, command_for
 
@@ -47,6 +54,8 @@ class Deployment:
     account: str
     region: str
     allowed_account_ids: frozenset[str] = frozenset()
+    #: ``AllowedOrganizationId``: the one organization CodeArtifact consumers may name ("" for none)
+    allowed_organization_id: str = ""
     proton_target: str = "disabled"
     #: the roles a gitSync roleArn may name (``GitSyncRoleArns``); empty: gitSync is refused
     git_sync_role_arns: frozenset[str] = frozenset()
@@ -62,6 +71,7 @@ class Deployment:
             account=account,
             region=settings.region,
             allowed_account_ids=allowed_accounts(settings.allowed_account_ids),
+            allowed_organization_id=settings.allowed_organization_id,
             proton_target=settings.proton_target,
             git_sync_role_arns=git_sync_roles(settings.git_sync_role_arns),
             delegations=delegations(settings.account_delegations),
@@ -129,6 +139,12 @@ def _deployment_rules(request: OnboardingRequest, deployment: Deployment, caller
         own_account=deployment.account,
         region=deployment.region,
         listed=deployment.git_sync_role_arns,
+    )
+    found += consumer_problems(
+        request,
+        own_account=deployment.account,
+        allowed_accounts=deployment.allowed_account_ids,
+        allowed_organization=deployment.allowed_organization_id,
     )
     if request.connection is not None and (problem := _history_problem(request, deployment)):
         found.append(problem)

@@ -182,6 +182,54 @@ def git_sync_role_problems(
     return found
 
 
+def consumer_problems(
+    request: OnboardingRequest,
+    *,
+    own_account: str,
+    allowed_accounts: frozenset[str],
+    allowed_organization: str,
+) -> list[FieldError]:
+    """``codeartifact.consumers`` grants read access to other accounts, so it names only what the
+    deployment admits: accounts of ``AllowedAccountIds``, the organization of
+    ``AllowedOrganizationId``. And it writes the domain's policy, so the domain is this
+    deployment's own: a delegated ``domainOwner``'s policy is its owner's to write (and repolink's
+    role may write policies only in its own account)."""
+    codeartifact = request.codeartifact
+    if codeartifact is None or codeartifact.consumers is None:
+        return []
+    consumers = codeartifact.consumers
+    found: list[FieldError] = []
+    if codeartifact.domain_owner not in (None, own_account):
+        found.append(
+            FieldError(
+                "codeartifact.consumers",
+                f"sharing writes the domain's policy, and domain {codeartifact.domain!r} belongs to account"
+                f" {codeartifact.domain_owner}: only a domain of this deployment's account ({own_account})"
+                " is shared; ask its owner to share it, or remove consumers",
+            )
+        )
+    listed = ", ".join(sorted(allowed_accounts)) or "none"
+    for i, account in enumerate(consumers.accounts):
+        if account not in allowed_accounts:
+            found.append(
+                FieldError(
+                    f"codeartifact.consumers.accounts[{i}]",
+                    f"account {account} is not one this deployment allows consumers from (its template"
+                    f" parameter AllowedAccountIds: {listed})",
+                )
+            )
+    organization = consumers.organization_id
+    if organization is not None and organization != allowed_organization:
+        found.append(
+            FieldError(
+                "codeartifact.consumers.organizationId",
+                f"organization {organization} is not the one this deployment allows consumers from (its"
+                f" template parameter AllowedOrganizationId: {allowed_organization or 'none'})",
+            )
+        )
+    return found
+
+
 def git_sync_roles(setting: str) -> frozenset[str]:
     """``GitSyncRoleArns`` as the template passes it: comma-separated, possibly empty."""
     return frozenset(a.strip() for a in setting.split(",") if a.strip())

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Protocol
 
 from repolink.models.rules import Doc
+from repolink.models.state import CodeArtifactSharingResult
 from repolink.models.wire import Wire
 
 PARALLEL = "Connect and provision in parallel"
@@ -87,6 +88,10 @@ class LinkStatus(Wire):
     connection_arn: str | None = None
     console_url: Annotated[str | None, Doc("Where a person completes the pending handshake")] = None
     resources: list[Resource] = field(default_factory=list)
+    sharing: Annotated[
+        list[CodeArtifactSharingResult],
+        Doc("The CodeArtifact policies that grant codeartifact.consumers access, once written or found"),
+    ] = field(default_factory=list)
     error: str | None = None
     cause: str | None = None
     started_at: str | None = None
@@ -311,6 +316,9 @@ def link_status(request_id: str, execution: dict[str, Any], pages: HistoryPages)
         connection_arn=connection.get("arn"),
         console_url=connection.get("consoleUrl") if pending else None,
         resources=_resources(found),
+        sharing=[
+            CodeArtifactSharingResult.from_wire(s) for s in (found.codeartifact or {}).get("sharing", [])
+        ],
         error=(outcome.get("error") or execution.get("error")) if failed else None,
         cause=(outcome.get("cause") or execution.get("cause")) if failed else None,
         started_at=str(execution["startDate"]) if execution.get("startDate") else None,

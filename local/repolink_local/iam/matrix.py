@@ -37,7 +37,14 @@ SAMPLE = ROOT / "events" / "onboarding.json"
 OTHER_TEAM = "210987654321"
 #: Proton is off by default (past its end of support); it is turned on here so that its grants are
 #: measured too, as long as the template keeps them
-PARAMETERS = {"AllowedAccountIds": OTHER_TEAM, "ProtonTarget": "enabled", **SAMPLE_PARAMETERS}
+#: the organization CodeArtifact consumers may be of
+CONSUMER_ORGANIZATION = "o-a1b2c3d4e5"
+PARAMETERS = {
+    "AllowedAccountIds": OTHER_TEAM,
+    "AllowedOrganizationId": CONSUMER_ORGANIZATION,
+    "ProtonTarget": "enabled",
+    **SAMPLE_PARAMETERS,
+}
 PROTON = {"repositories": [{"name": "acme/proton-templates", "encryptionKey": None, "tags": {}}]}
 JSON = {"Content-Type": "application/json"}
 #: a grant: (role logical id, action or managed policy ARN)
@@ -299,6 +306,22 @@ def _git_sync(service: str) -> Callable[[LocalEngine], None]:
     return drive
 
 
+def _sharing(engine: LocalEngine) -> None:
+    """CodeArtifact shared with another team's account and the organization: the domain's and each
+    created repository's policy read and written; then a second onboarding reads the domain's again."""
+    request = sample(connection=None, git_sync=None)
+    request["codeartifact"]["consumers"] = {"accounts": [OTHER_TEAM], "organizationId": CONSUMER_ORGANIZATION}
+    _post_and_wait(engine, request)
+    _post_and_wait(engine, request | {"handshakeTimeoutHours": 71})
+    aws = boto3.client("codeartifact")
+    for repository in ("pypi-store", "team-python"):
+        document = aws.get_repository_permissions_policy(domain="acme", repository=repository)["policy"][
+            "document"
+        ]
+        if OTHER_TEAM not in document or CONSUMER_ORGANIZATION not in document:
+            raise ScenarioFailed(f"{repository}'s policy does not share it: {document}")
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("the sample through the API, then GET", _api_sample),
     Scenario("events from another team: accepted and rejected", _events),
@@ -320,6 +343,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         Scenario(f"{s}: Git sync linked, reused, and refused for a stack synced elsewhere", _git_sync(s))
         for s in ("codeconnections", "codestar-connections")
     ),
+    Scenario("CodeArtifact shared with consumers, then onboarded again", _sharing),
 )
 
 
