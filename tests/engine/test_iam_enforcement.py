@@ -80,3 +80,49 @@ def test_a_sampled_grant_taken_away_fails_its_scenario_naming_it(baseline: Any, 
     grant = random.Random(seed).choice(sorted(used_by))
     verdict = matrix.check(grant, used_by[grant])
     assert verdict.needed, (grant, verdict.detail)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "read"),
+    [
+        ("codeartifact:PutDomainPermissionsPolicy", "domain/acme", "codeartifact:DescribeDomain"),
+        (
+            "codeartifact:PutRepositoryPermissionsPolicy",
+            "repository/acme/team-python",
+            "codeartifact:DescribeRepository",
+        ),
+    ],
+)
+def test_the_codeartifact_role_writes_policies_only_in_its_own_account(
+    action: str, resource: str, read: str
+) -> None:
+    # the request bounds refuse sharing a delegated domainOwner's domain; IAM refuses it too, even
+    # where that account's domain policy admits the role to everything (and so to describing it)
+    from repolink_local.iam import Principal
+    from repolink_local.iam.requests import Authorization
+
+    with LocalEngine(log_level="CRITICAL", parameters=matrix.PARAMETERS) as engine:
+        iam = engine.iam
+        role = iam.deployment.function_role("ProvisionCodeArtifactFunction")
+        principal = Principal.of_role(role, "ProvisionCodeArtifactFunction", iam.deployment.account_id)
+
+        admits_all = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": principal.arn},
+                    "Action": "codeartifact:*",
+                    "Resource": "*",
+                }
+            ],
+        }
+
+        def allowed(account: str, act: str = action) -> bool:
+            arn = f"arn:aws:codeartifact:us-east-1:{account}:{resource}"
+            policy = admits_all if account != "123456789012" else None
+            return iam.decide(principal, Authorization(act, arn, account), policy).allowed
+
+        assert allowed("123456789012")
+        assert not allowed(matrix.OTHER_TEAM)
+        assert allowed(matrix.OTHER_TEAM, read)

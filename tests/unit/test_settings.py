@@ -60,6 +60,7 @@ def test_defaults_apply_and_numbers_are_numbers(environment: pytest.MonkeyPatch)
         ("POLL_CAP_SECONDS", "0", "POLL_CAP_SECONDS: must be between 1 and 3600, got 0"),
         ("EVENT_BUS_NAME", "", "EVENT_BUS_NAME: must not be empty"),
         ("ALLOWED_ACCOUNT_IDS", "1234", "ALLOWED_ACCOUNT_IDS: must match"),
+        ("ALLOWED_ORGANIZATION_ID", "o-short", "ALLOWED_ORGANIZATION_ID: must match"),
     ],
 )
 def test_a_bad_variable_is_named(
