@@ -166,7 +166,7 @@ class CodeArtifactSharingResult(Wire):
         Literal["written", "unchanged"],
         Doc("written: this run added the consumers; unchanged: the policy granted them already"),
     ]
-    sids: Annotated[list[str], Doc("The Sids of repolink's statements in the policy")]
+    sids: Annotated[list[str], Doc("The Sids of repolink's statements that grant this request's consumers")]
 
 
 @dataclass(frozen=True, kw_only=True)
