@@ -100,6 +100,26 @@ class HostNotAvailable(RepolinkError):
     """The host the request names is not AVAILABLE: a person has not completed its setup."""
 
 
+class HostNotFound(RepolinkError):
+    """The host the workflow waits for does not exist (deleted meanwhile)."""
+
+
+class HostConflict(RepolinkError):
+    """A host of the requested name exists with another endpoint, provider or VPC configuration."""
+
+
+class HostNotOwned(RepolinkError):
+    """A host of the requested name exists that this caller may not use (not its onboardings')."""
+
+
+class HostSetupFailed(RepolinkError):
+    """The host's VPC configuration failed (VPC_CONFIG_FAILED_INITIALIZATION), or the host went away."""
+
+
+class HostSetupTimedOut(RepolinkError):
+    """Nobody set the host up within the request's handshakeTimeoutHours."""
+
+
 class ConnectionNotFound(RepolinkError):
     """The connection the request names to reuse does not exist (or is deleted)."""
 

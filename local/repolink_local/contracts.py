@@ -384,6 +384,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
     models: dict[str, type[object]] = {
         events.REQUESTED: RepositoryLinkRequestedDetail,
         events.PENDING_HANDSHAKE: events.ConnectionPendingHandshakeDetail,
+        events.PENDING_HOST_SETUP: events.HostPendingSetupDetail,
         events.COMPLETED: events.RepositoryLinkCompletedDetail,
         events.FAILED: events.RepositoryLinkFailedDetail,
         events.REJECTED: events.RepositoryLinkRejectedDetail,

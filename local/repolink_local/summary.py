@@ -22,6 +22,9 @@ RESULT_TYPES = ("RepositoryLinkCompleted", "RepositoryLinkFailed")
 def resources(detail: dict[str, Any]) -> list[dict[str, str]]:
     """Every linked or created resource named in a result event's detail."""
     found: list[dict[str, str]] = []
+    host = detail.get("host")
+    if host and not detail.get("hostDeleted"):
+        found.append({"type": f"{host['service']}:host", "name": host["name"], "arn": host["arn"]})
     connection = detail.get("connection")
     if connection and not detail.get("connectionDeleted"):
         found.append(

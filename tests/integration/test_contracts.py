@@ -398,16 +398,18 @@ def answers(aws_environment: None) -> dict[str, Any]:
 
 def _emit() -> dict[str, dict[str, Any]]:
     """One real event of each detail-type the code emits: a run that succeeds (after a pending
-    handshake), one whose Git sync step fails, and a rejected request."""
+    handshake), one whose Git sync step fails, one that sets up a host first, and a rejected
+    request."""
     found: dict[str, dict[str, Any]] = {}
     git_sync_fails = [FaultRule("AccessDeniedException", "codeconnections:CreateSyncConfiguration", 1.0)]
-    for faults in ([], git_sync_fails):
+    with_host = json.loads((ROOT / "events" / "onboarding-host.json").read_text())
+    for request, faults in ((ONBOARDING, []), (ONBOARDING, git_sync_fails), (with_host, [])):
         with LocalEngine(
             StandIns(handshake=HandshakePolicy("after", 1), faults=faults),
             log_level="CRITICAL",
             parameters=SAMPLE_PARAMETERS,
         ) as engine:
-            engine.put_event({"request": ONBOARDING})
+            engine.put_event({"request": request})
             engine.put_event({"request": {"connection": {}}})  # rejected
             engine.wait(engine.executions()[0]["executionArn"])
             for event in engine.emitted_events():

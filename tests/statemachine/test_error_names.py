@@ -70,6 +70,10 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     },
     "HandshakeFailed": {"handshake": HandshakePolicy("error")},
     "HandshakeTimedOut": {"handshake": HandshakePolicy("never")},
+    # on the sample with a host (onboarding-host.json): a VPC host whose network fails, a host
+    # nobody sets up
+    "HostSetupFailed": {"handshake": HandshakePolicy("error"), "sample": "onboarding-host.json", "vpc": True},
+    "HostSetupTimedOut": {"handshake": HandshakePolicy("never"), "sample": "onboarding-host.json"},
     **{
         name: {"lambda_faults": once_per_function(name.removeprefix("Lambda."))}
         for name in ERROR_NAMES
@@ -84,8 +88,15 @@ def test_every_error_name_has_a_scenario() -> None:
 
 @pytest.mark.parametrize("name", ERROR_NAMES)
 def test_error_name_occurs_and_is_handled(name: str, sample_event: Any) -> None:
-    request = sample_event("onboarding.json") | {"handshakeTimeoutHours": 1}
-    result = run(request, **SCENARIOS[name])
+    scenario = dict(SCENARIOS[name])
+    request = sample_event(scenario.pop("sample", "onboarding.json")) | {"handshakeTimeoutHours": 1}
+    if scenario.pop("vpc", False):
+        request["connection"]["host"]["vpcConfiguration"] = {
+            "vpcId": "vpc-0a1b2c3d",
+            "subnetIds": ["subnet-0a1b2c3d"],
+            "securityGroupIds": ["sg-0a1b2c3d"],
+        }
+    result = run(request, **scenario)
     assert name in failure_names(result)
     if name.startswith("Lambda.") or name == "TransientAwsError":
         assert result.status == "SUCCEEDED"  # retried away

@@ -64,9 +64,17 @@ NETWORK_ERRORS = (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError
 
 
 @cache
-def client(service: str) -> Any:
-    """One client per service per process (clients are thread-safe and costly to build)."""
-    return boto3.session.Session().client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+def client(service: str, *, attempts: int = 5) -> Any:
+    """One client per service per process (clients are thread-safe and costly to build).
+
+    ``attempts=1`` is for a create without an idempotency token whose name AWS does not keep
+    unique (``CreateHost``): botocore would send it again after a lost answer and make a second
+    one, so the caller looks for the first before it tries again.
+    """
+    config = CLIENT_CONFIG
+    if attempts != 5:
+        config = CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": attempts}))
+    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
 
 
 def call(aws: Any, operation: str, /, **params: Any) -> dict[str, Any]:

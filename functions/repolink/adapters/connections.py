@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from repolink.adapters.aws import call, client, pages
-from repolink.errors import AwsNotFound, ConnectionNotFound
+from repolink.errors import AwsNotFound, ConnectionNotFound, HostNotFound
 from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.state import ConnectionStatus
 
@@ -22,7 +22,7 @@ OPERATIONS: dict[str, frozenset[str]] = {
     service: frozenset(
         {"ListConnections", "CreateConnection", "GetConnection", "ListTagsForResource", "DeleteConnection"}
     )
-    | {"GetHost"}
+    | {"GetHost", "ListHosts", "CreateHost", "DeleteHost"}
     | {"ListRepositoryLinks", "CreateRepositoryLink", "DeleteRepositoryLink"}
     | {"CreateSyncConfiguration", "GetSyncConfiguration", "ListSyncConfigurations"}
     for service in ("codeconnections", "codestar-connections")
@@ -330,6 +330,86 @@ class GitSync(_SharedConnectionCalls):
             MaxResults=LIST_PAGE_SIZE,
         )
         return [self._sync(raw) for page in listed for raw in page.get("SyncConfigurations", [])]
+
+
+@dataclass(frozen=True)
+class Host:
+    """A host: where an installed provider (GitHub Enterprise Server, GitLab self-managed) runs."""
+
+    arn: str
+    name: str
+    provider: str
+    endpoint: str
+    #: ``PENDING``, ``AVAILABLE``, ``VPC_CONFIG_INITIALIZING``, ``VPC_CONFIG_FAILED_INITIALIZATION``
+    #: or ``VPC_CONFIG_DELETING`` (codeconnections' ``Host.Status`` documentation)
+    status: str
+    #: ``VpcId``, ``SubnetIds``, ``SecurityGroupIds`` (and ``TlsCertificate``) as AWS answers them
+    vpc: dict[str, Any] | None = None
+
+
+class Hosts(_SharedConnectionCalls):
+    """CodeConnections' hosts (App Runner has none): the same service, client and endpoints."""
+
+    def __init__(self, service: Literal["codeconnections", "codestar-connections"] = "codeconnections"):
+        self.service: ServiceName = service
+
+    @staticmethod
+    def _from(raw: dict[str, Any], arn: str | None = None) -> Host:
+        return Host(
+            arn=arn or raw["HostArn"],
+            name=raw.get("Name", ""),
+            provider=raw.get("ProviderType", ""),
+            endpoint=raw.get("ProviderEndpoint", ""),
+            status=raw.get("Status", ""),
+            vpc=raw.get("VpcConfiguration"),
+        )
+
+    def find_by_name(self, name: str) -> list[Host]:
+        """Every host of that name (host names are not unique: the ARN adds an id)."""
+        listed = pages(self._aws, "ListHosts", MaxResults=LIST_PAGE_SIZE)
+        return [
+            self._from(raw) for page in listed for raw in page.get("Hosts", []) if raw.get("Name") == name
+        ]
+
+    def create(
+        self, name: str, provider: str, endpoint: str, vpc: dict[str, Any] | None, tags: dict[str, str]
+    ) -> Host:
+        """``CreateHost``, sent once: it has no idempotency token, so a lost answer is followed by a
+        look-up (:func:`repolink.workflow.hosts.create_or_reuse`), never by a second host."""
+        params: dict[str, Any] = {
+            "Name": name,
+            "ProviderType": provider,
+            "ProviderEndpoint": endpoint,
+            "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+        }
+        if vpc:
+            params["VpcConfiguration"] = vpc
+        arn = call(client(self.service, attempts=1), "CreateHost", **params)["HostArn"]
+        # CreateHost answers only the ARN: a new host is PENDING, a VPC host first builds its
+        # network (https://docs.aws.amazon.com/dtconsole/latest/userguide/connections-host-create.html)
+        status = "VPC_CONFIG_INITIALIZING" if vpc else "PENDING"
+        return Host(arn=arn, name=name, provider=provider, endpoint=endpoint, status=status, vpc=vpc)
+
+    def get(self, arn: str) -> Host:
+        try:
+            return self._from(call(self._aws, "GetHost", HostArn=arn), arn)
+        except AwsNotFound as exc:
+            raise HostNotFound(f"host {arn} does not exist") from exc
+
+    def delete(self, arn: str) -> None:
+        try:
+            call(self._aws, "DeleteHost", HostArn=arn)
+        except AwsNotFound:
+            return  # already gone: deleting is idempotent
+
+    def connections_on(self, arn: str) -> list[str]:
+        """The ARNs of the connections made on the host (``ListConnections`` by ``HostArnFilter``)."""
+        listed = pages(self._aws, "ListConnections", HostArnFilter=arn, MaxResults=LIST_PAGE_SIZE)
+        return [raw["ConnectionArn"] for page in listed for raw in page.get("Connections", [])]
+
+    def console_url(self, arn: str, region: str) -> str:
+        """The host's console page, where a person chooses "Set up host"."""
+        return CodeConnections(self.service).console_url(arn, region)  # type: ignore[arg-type]
 
 
 def connection_service(service: ServiceName) -> ConnectionService:

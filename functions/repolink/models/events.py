@@ -9,6 +9,7 @@ from repolink.models.wire import Wire
 
 SOURCE = "repolink"
 PENDING_HANDSHAKE = "ConnectionPendingHandshake"
+PENDING_HOST_SETUP = "HostPendingSetup"
 COMPLETED = "RepositoryLinkCompleted"
 FAILED = "RepositoryLinkFailed"
 REQUESTED = "RepositoryLinkRequested"
@@ -35,10 +36,35 @@ class ConnectionPendingHandshakeDetail(Wire):
 
 
 @dataclass(frozen=True, kw_only=True)
+class HostSummary(Wire):
+    arn: str
+    name: str
+    service: str
+    provider: str
+    provider_endpoint: str
+    status: str
+    created: Annotated[bool, Doc("True when this onboarding created the host; false when it reused one")]
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostPendingSetupDetail(Wire):
+    request_id: str
+    host: HostSummary
+    console_url: Annotated[str, Doc("The host's console page, where a person chooses Set up host")]
+    handshake_timeout_hours: Annotated[
+        int, Doc("The deadline of the host's setup and the connection's handshake together")
+    ]
+    instructions: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Succeeded(Wire):
     """Everything that was linked or created, whether the onboarding as a whole succeeded or not."""
 
     connection: ConnectionSummary | None = None
+    host: Annotated[
+        HostSummary | None, Doc("The host the connection is made on, when the request described one (host)")
+    ] = None
     git_sync_repositories: Annotated[
         list[GitSyncLinkResult],
         Doc("Each repository linked for Git sync: its repository link, and the stacks synced from it"),
@@ -63,6 +89,7 @@ class RepositoryLinkFailedDetail(Succeeded):
     cause: str
     failures: list[Failure]
     connection_deleted: bool = False
+    host_deleted: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

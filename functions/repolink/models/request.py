@@ -392,17 +392,141 @@ def _service_rules(service: ConnectionService) -> Schema:
         name: Schema = {"pattern": anchored(APPRUNNER_CONNECTION_NAME_PATTERN)}
         arn = _APPRUNNER_CONNECTION_ARN.pattern
         host: Schema = {"type": "null"}
+        new_host: Schema = {"type": "null"}
     else:
         name = {"minLength": 1, "maxLength": CONNECTION_NAME_MAX, "pattern": f"^[^{_CONTROL}]*$"}
         arn = _CONNECTION_ARN.pattern
         host = {"maxLength": _CONNECTION_ARN_MAX, "pattern": anchored(_host_arn_pattern(service))}
+        new_host = {}
     return {
         "properties": {
             "provider": {"enum": [*PROVIDER_TYPES_BY_SERVICE[service], None]},
             "name": name,
             "arn": {"maxLength": _CONNECTION_ARN_MAX, "pattern": anchored(arn)},
             "hostArn": host,
+            **({"host": new_host} if new_host else {}),
         }
+    }
+
+
+HOST_NAME_MAX = 64
+"""codeconnections ``HostName``: 1-64 characters, any (``.*``: one line)."""
+HOST_ENDPOINT_MAX = 512
+"""codeconnections ``Url``: 1-512 characters (``.*``)."""
+HOST_ENDPOINT_PATTERN = r"https://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[^\s]*)?"
+"""Narrower than ``Url`` (``.*``): an https URL of a host name (and port), the endpoint of the
+installed provider. A plain-http endpoint would carry the provider's tokens in the clear."""
+VPC_ID_PATTERN = r"vpc-[A-Za-z0-9_]{8}([A-Za-z0-9_]{9})?"
+"""codeconnections ``VpcId`` (12-21 characters; ``\\w`` spelt out as ASCII)."""
+SUBNET_ID_PATTERN = r"subnet-[A-Za-z0-9_]{8}([A-Za-z0-9_]{9})?"
+"""codeconnections ``SubnetId`` (15-24 characters)."""
+SECURITY_GROUP_ID_PATTERN = r"sg-[A-Za-z0-9_]{8}([A-Za-z0-9_]{9})?"
+"""codeconnections ``SecurityGroupId`` (11-20 characters)."""
+VPC_IDS_MAX = 10
+"""codeconnections ``SubnetIds`` and ``SecurityGroupIds``: 1-10 each."""
+TLS_CERTIFICATE_MAX = 16384
+"""codeconnections ``TlsCertificate``: 1-16384 characters (``[\\s\\S]*``: PEM, line breaks included)."""
+
+
+def _check_host_name(value: str) -> str:
+    if not 1 <= len(value) <= HOST_NAME_MAX:
+        fail(f"host names are 1-{HOST_NAME_MAX} characters, got {len(value)}")
+    if problem := _unprintable_problem(value):
+        fail(problem)
+    return value
+
+
+def _check_endpoint(value: str) -> str:
+    if len(value) > HOST_ENDPOINT_MAX:
+        fail(f"at most {HOST_ENDPOINT_MAX} characters, got {len(value)}")
+    if not re.fullmatch(HOST_ENDPOINT_PATTERN, value):
+        fail(f"{_show(value)} is not an https URL of the installed provider (https://HOST[:PORT][/PATH])")
+    return value
+
+
+def _check_certificate(value: str) -> str:
+    if not 1 <= len(value) <= TLS_CERTIFICATE_MAX:
+        fail(f"1-{TLS_CERTIFICATE_MAX} characters, got {len(value)}")
+    return value
+
+
+VpcResourceIds = Annotated[list[str], Bounds(min_length=1, max_length=VPC_IDS_MAX)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class VpcConfigurationSpec(Wire):
+    """The VPC a host reaches its provider through (codeconnections ``VpcConfiguration``)."""
+
+    vpc_id: Annotated[
+        str, Bounds(min_length=12, max_length=21), _matching(VPC_ID_PATTERN, "a VPC id (vpc-XXXXXXXX)")
+    ]
+    subnet_ids: Annotated[
+        list[
+            Annotated[
+                str,
+                Bounds(min_length=15, max_length=24),
+                _matching(SUBNET_ID_PATTERN, "a subnet id (subnet-XXXXXXXX)"),
+            ]
+        ],
+        Bounds(min_length=1, max_length=VPC_IDS_MAX),
+    ]
+    security_group_ids: Annotated[
+        list[
+            Annotated[
+                str,
+                Bounds(min_length=11, max_length=20),
+                _matching(SECURITY_GROUP_ID_PATTERN, "a security group id (sg-XXXXXXXX)"),
+            ]
+        ],
+        Bounds(min_length=1, max_length=VPC_IDS_MAX),
+    ]
+    tls_certificate: (
+        Annotated[
+            str,
+            Check(_check_certificate, {"minLength": 1, "maxLength": TLS_CERTIFICATE_MAX}),
+        ]
+        | None
+    ) = None
+
+    schema_rules: ClassVar[Mapping[str, Any]] = {
+        "allOf": [
+            {"properties": {"subnetIds": {"uniqueItems": True}, "securityGroupIds": {"uniqueItems": True}}}
+        ],
+        "description": "No subnet or security group is listed twice.",
+    }
+
+    def __post_init__(self) -> None:
+        problems = Problems()
+        for member, wire in (("subnet_ids", "subnetIds"), ("security_group_ids", "securityGroupIds")):
+            values = getattr(self, member)
+            for position, seen in repeats(values):
+                problems.add(f"{values[position]!r} is already listed at {wire}[{seen}]", wire, position)
+        problems.raise_any()
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostSpec(Wire):
+    """A host to create (or reuse: one of this name and endpoint) for an installed provider."""
+
+    name: Annotated[
+        str,
+        Check(
+            _check_host_name,
+            {"minLength": 1, "maxLength": HOST_NAME_MAX, "pattern": f"^[^{_CONTROL}]*$"},
+        ),
+    ]
+    provider_endpoint: Annotated[
+        str,
+        Check(_check_endpoint, {"maxLength": HOST_ENDPOINT_MAX, "pattern": anchored(HOST_ENDPOINT_PATTERN)}),
+    ]
+    vpc_configuration: VpcConfigurationSpec | None = None
+
+    schema_rules: ClassVar[Mapping[str, Any]] = {
+        "description": (
+            f"name is 1-{HOST_NAME_MAX} characters, without control characters or {_FORMAT_AND_OTHER}."
+            " An existing host of this name is reused when it has this providerEndpoint (and this"
+            " vpcConfiguration) and this account's onboardings created it."
+        ),
     }
 
 
@@ -414,6 +538,7 @@ class ConnectionSpec(Wire):
     name: str | None = None
     provider: str | None = None
     host_arn: str | None = None
+    host: HostSpec | None = None
     arn: str | None = None
     tags: ConnectionTags = field(default_factory=dict)
 
@@ -426,26 +551,32 @@ class ConnectionSpec(Wire):
                     "allOf": [
                         not_given("name"),
                         not_given("hostArn"),
+                        not_given("host"),
                         {"properties": {"tags": {"maxProperties": 0}}},
                     ]
                 },
             ),
+            when(given("host"), not_given("hostArn")),
             *(
                 when(is_one_of("service", service, default="codeconnections"), _service_rules(service))
                 for service in CONNECTION_SERVICES
             ),
             when(
                 is_one_of("provider", *sorted(HOST_PROVIDER_TYPES)),
-                {"anyOf": [given("arn"), given("hostArn")]},
+                {"anyOf": [given("arn"), given("hostArn"), given("host")]},
             ),
-            when(
-                {"allOf": [given("hostArn"), given("provider")]},
-                {"properties": {"provider": {"enum": sorted(HOST_PROVIDER_TYPES)}}},
+            *(
+                when(
+                    {"allOf": [given(member), given("provider")]},
+                    {"properties": {"provider": {"enum": sorted(HOST_PROVIDER_TYPES)}}},
+                )
+                for member in ("hostArn", "host")
             ),
         ],
         "description": (
             "name and provider are required unless arn names an existing connection; with arn, omit"
-            " name, hostArn and tags. hostArn (a host of the connection's service) is required for"
+            " name, hostArn, host and tags. hostArn (a host of the connection's service) or host (one"
+            " to create or reuse, by name and endpoint; not both) is required for"
             " GitHubEnterpriseServer and GitLabSelfManaged and refused for other providers and for"
             f" apprunner. A codeconnections or codestar-connections name is 1-{CONNECTION_NAME_MAX}"
             f" characters, without control characters or {_FORMAT_AND_OTHER}; an apprunner name"
@@ -466,11 +597,22 @@ class ConnectionSpec(Wire):
         self._check_provider_and_host(problems)
         problems.raise_any()
 
+    def _check_host(self, problems: Problems) -> None:
+        if self.host_arn is not None:
+            problems.add("give hostArn (an existing host) or host (one to create or reuse), not both", "host")
+        if self.service == "apprunner":
+            problems.add("App Runner connections have no host; omit host", "host")
+        elif self.provider is not None and self.provider not in HOST_PROVIDER_TYPES:
+            hosted = " and ".join(sorted(HOST_PROVIDER_TYPES))
+            problems.add(f"only {hosted} connections use a host; omit host for {self.provider}", "host")
+
     def _check_reuse(self, arn: str, problems: Problems) -> None:
         if self.name is not None:
             problems.add("give either arn (reuse a connection) or name and provider (create one)", "name")
         if self.host_arn is not None:
             problems.add("a reused connection (arn) keeps its host; omit hostArn", "hostArn")
+        if self.host is not None:
+            problems.add("a reused connection (arn) keeps its host; omit host", "host")
         if self.tags:
             problems.add("tags apply only to a connection this request creates; omit them with arn", "tags")
         if self.service == "apprunner":
@@ -503,9 +645,15 @@ class ConnectionSpec(Wire):
                 f"{_show(self.provider)} is not a {self.service} provider; use one of {known}", "provider"
             )
             return
+        if self.host is not None:
+            self._check_host(problems)
         if self.host_arn is None:
-            if self.arn is None and self.provider in HOST_PROVIDER_TYPES:
-                problems.add(f"required for {self.provider}: the host of the installed provider", "hostArn")
+            if self.arn is None and self.host is None and self.provider in HOST_PROVIDER_TYPES:
+                problems.add(
+                    f"required for {self.provider}: the host of the installed provider (or give host,"
+                    " to create one)",
+                    "hostArn",
+                )
             return
         if self.service == "apprunner":
             problems.add("App Runner connections have no host; omit hostArn", "hostArn")

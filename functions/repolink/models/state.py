@@ -55,11 +55,70 @@ class Handshake(Wire):
 
 
 @dataclass(frozen=True, kw_only=True)
+class HostState(Wire):
+    """A host (the infrastructure of an installed provider) as the workflow tracks it."""
+
+    arn: str
+    name: str
+    service: ConnectionService
+    provider: str
+    provider_endpoint: str
+    status: Annotated[
+        str, Doc("PENDING until a person sets it up; VPC_CONFIG_* while a VPC host builds; AVAILABLE")
+    ]
+    created: Annotated[bool, Doc("True only when this onboarding created it (cleanup may delete it)")]
+    console_url: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostSetup(Wire):
+    """Output of the host's create and check steps; the ASL keeps it at ``$.result.host``. The
+    wait for the host and the handshake wait after it are one wait: one deadline, one schedule."""
+
+    host: HostState
+    poll: PollState
+
+
+#: the ``step`` of the create task's input that asks for the host, not the connection
+CREATE_HOST = "CreateHost"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateHostInput(Wire):
+    step: Literal["CreateHost"]
+    request_id: str
+    connection: ConnectionSpec
+    #: the account the onboarding belongs to (its hosts carry it in their ownership tag)
+    caller_account: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckHostInput(Wire):
+    request_id: str
+    host: HostState
+    poll: PollState
+    handshake_timeout_hours: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostTaskInput(Wire):
+    """Input of the steps that act on a known host (announce, clean up)."""
+
+    request_id: str
+    host: HostState
+    handshake_timeout_hours: int = 72
+
+
+@dataclass(frozen=True, kw_only=True)
 class CreateConnectionInput(Wire):
     request_id: str
     connection: ConnectionSpec
     #: the account the onboarding belongs to (its connections carry it in their ownership tag)
     caller_account: str
+    #: the host this onboarding set up first (``connection.host``), AVAILABLE by now; its wait
+    #: counts against the handshake's deadline
+    host: HostSetup | None = None
+    handshake_timeout_hours: int = 72
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,13 +25,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from repolink.adapters.connections import ConnectionService
+from repolink.adapters.connections import ConnectionService, Hosts
 from repolink.errors import FieldError, MalformedJson, RequestValidationError
 from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES
 from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.request import PROTON_END_OF_SUPPORT, OnboardingRequest
 from repolink.models.settings import EntrySettings
 from repolink.models.validation import plain_json, validate_request
+from repolink.workflow import hosts
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, checks_needed, longest_timeout_hours
 from repolink.workflow.bounds import (
     allowed_accounts,
@@ -208,6 +209,9 @@ def check_connection(
         return verdict
     spec = verdict.request.connection
     refused = refusal(service_for(spec.service), spec, caller=verdict.command.caller, shared=shared)
+    if refused is None and spec.host is not None and spec.service != "apprunner":
+        # a same-name host: reused only when it is the caller's and has this endpoint
+        refused = hosts.refusal(Hosts(spec.service), spec, caller=verdict.command.caller)
     if refused is None:
         return verdict
     return _refused(422, str(RequestValidationError([refused])), refused)

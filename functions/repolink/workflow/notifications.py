@@ -1,7 +1,14 @@
-"""The pending-handshake announcement."""
+"""The announcements of a step a person completes: a connection's handshake, a host's setup."""
 
-from repolink.models.events import PENDING_HANDSHAKE, ConnectionPendingHandshakeDetail, ConnectionSummary
-from repolink.models.state import ConnectionTaskInput
+from repolink.models.events import (
+    PENDING_HANDSHAKE,
+    PENDING_HOST_SETUP,
+    ConnectionPendingHandshakeDetail,
+    ConnectionSummary,
+    HostPendingSetupDetail,
+    HostSummary,
+)
+from repolink.models.state import ConnectionTaskInput, HostState, HostTaskInput
 
 
 def pending_handshake(task: ConnectionTaskInput) -> tuple[str, ConnectionPendingHandshakeDetail]:
@@ -16,5 +23,32 @@ def pending_handshake(task: ConnectionTaskInput) -> tuple[str, ConnectionPending
         instructions=(
             f"Open the console link, choose 'Update pending connection' and authorize {c.provider} "
             f"within {task.handshake_timeout_hours} hours; the onboarding continues by itself."
+        ),
+    )
+
+
+def host_summary(h: HostState) -> HostSummary:
+    return HostSummary(
+        arn=h.arn,
+        name=h.name,
+        service=h.service,
+        provider=h.provider,
+        provider_endpoint=h.provider_endpoint,
+        status=h.status,
+        created=h.created,
+    )
+
+
+def pending_host_setup(task: HostTaskInput) -> tuple[str, HostPendingSetupDetail]:
+    h = task.host
+    return PENDING_HOST_SETUP, HostPendingSetupDetail(
+        request_id=task.request_id,
+        host=host_summary(h),
+        console_url=h.console_url,
+        handshake_timeout_hours=task.handshake_timeout_hours,
+        instructions=(
+            f"Open the console link, choose 'Set up host' and register the {h.provider} app at"
+            f" {h.provider_endpoint} within {task.handshake_timeout_hours} hours (that time includes"
+            " the connection's handshake, announced next); the onboarding continues by itself."
         ),
     )

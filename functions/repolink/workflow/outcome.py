@@ -13,11 +13,20 @@ from repolink.models.events import (
     COMPLETED,
     FAILED,
     ConnectionSummary,
+    HostSummary,
     RepositoryLinkCompletedDetail,
     RepositoryLinkFailedDetail,
 )
-from repolink.models.state import CodeArtifactResult, Failure, GitSyncLinkResult, Handshake, ProtonLinkResult
+from repolink.models.state import (
+    CodeArtifactResult,
+    Failure,
+    GitSyncLinkResult,
+    Handshake,
+    HostSetup,
+    ProtonLinkResult,
+)
 from repolink.models.wire import WIRE_NAME, Wire
+from repolink.workflow.notifications import host_summary
 
 
 class _Output(Wire):
@@ -71,6 +80,9 @@ class BranchOutput(_Output):
     failure: StepError | None = None
     cleanup: dict[str, Any] | None = None
     cleanup_failure: StepError | None = None
+    host: HostSetup | None = None
+    host_cleanup: dict[str, Any] | None = None
+    host_cleanup_failure: StepError | None = None
 
 
 def readable_cause(cause: str) -> str:
@@ -94,8 +106,21 @@ def decide(
     linked: list[ProtonLinkResult] = []
     synced: list[GitSyncLinkResult] = []
     codeartifact: CodeArtifactResult | None = None
-    deleted = False
+    deleted = host_deleted = False
+    host: HostSummary | None = None
     for out in outputs:
+        if out.host is not None:
+            host = host_summary(out.host.host)
+        if out.host_cleanup is not None:
+            host_deleted = bool(out.host_cleanup.get("deleted"))
+        if out.host_cleanup_failure is not None:
+            failures.append(
+                Failure(
+                    step="DeleteHost",
+                    error=out.host_cleanup_failure.error,
+                    cause=readable_cause(out.host_cleanup_failure.cause),
+                )
+            )
         if out.handshake is not None:
             c = out.handshake.connection
             connection = ConnectionSummary(
@@ -149,7 +174,8 @@ def decide(
             codeartifact = out.codeartifact.result
             if codeartifact.failure is not None:
                 failures.append(codeartifact.failure)
-    arns = [connection.arn] if connection and not deleted else []
+    arns = [host.arn] if host and not host_deleted else []
+    arns += [connection.arn] if connection and not deleted else []
     arns += [r.repository_link_arn for r in synced if not r.link_deleted]
     arns += [r.arn for r in linked]
     if codeartifact is not None:
@@ -158,6 +184,7 @@ def decide(
     common: dict[str, Any] = {
         "request_id": request_id,
         "connection": connection,
+        "host": host,
         "git_sync_repositories": synced,
         "proton_repositories": linked,
         "codeartifact": codeartifact,
@@ -173,4 +200,5 @@ def decide(
         cause=first.cause,
         failures=failures,
         connection_deleted=deleted,
+        host_deleted=host_deleted,
     )

@@ -33,7 +33,9 @@ from repolink.models.wire import Wire
 
 PARALLEL = "Connect and provision in parallel"
 CONNECTION_STEPS = ("Create or reuse the connection", "Check the handshake")
+HOST_STEPS = ("Create or reuse the host", "Check the host setup")
 DELETE_STEP = "Delete the pending connection"
+HOST_DELETE_STEP = "Delete the pending host"
 CODEARTIFACT_STEP = "Provision CodeArtifact"
 #: the CodeArtifact branch's other ends: nothing to provision, or provisioning failed
 CODEARTIFACT_ENDS = ("No CodeArtifact is needed", "Record that provisioning CodeArtifact failed")
@@ -86,7 +88,13 @@ class LinkStatus(Wire):
     step: str | None = None
     connection_status: str | None = None
     connection_arn: str | None = None
-    console_url: Annotated[str | None, Doc("Where a person completes the pending handshake")] = None
+    host_status: Annotated[
+        str | None, Doc("The status of the host the request described (connection.host), if any")
+    ] = None
+    host_arn: str | None = None
+    console_url: Annotated[
+        str | None, Doc("Where a person completes the pending host setup, or the pending handshake")
+    ] = None
     resources: list[Resource] = field(default_factory=list)
     sharing: Annotated[
         list[CodeArtifactSharingResult],
@@ -117,6 +125,8 @@ class _Found:
     step: str | None = None
     connection: dict[str, Any] | None = None
     connection_deleted: bool = False
+    host: dict[str, Any] | None = None
+    host_deleted: bool = False
     codeartifact: dict[str, Any] | None = None
     codeartifact_done: bool = False
     proton: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -139,6 +149,11 @@ class _Found:
         connection = _dict(_dict(state.get("handshake")).get("connection"))
         if connection.get("arn") and self.connection is None:
             self.connection = connection
+        host = _dict(_dict(state.get("host")).get("host"))
+        if host.get("arn") and self.host is None:
+            self.host = host
+        if _dict(state.get("hostCleanup")).get("deleted"):
+            self.host_deleted = True
         result = _dict(state.get("codeartifact")).get("result")
         if isinstance(result, dict) and self.codeartifact is None:
             self.codeartifact, self.codeartifact_done = result, True
@@ -188,7 +203,7 @@ class _Found:
         if exited is None:
             return
         name, output = exited.get("name"), _parsed(exited.get("output"))
-        if name in CONNECTION_STEPS or name == CODEARTIFACT_STEP:
+        if name in (*CONNECTION_STEPS, *HOST_STEPS, CODEARTIFACT_STEP, HOST_DELETE_STEP):
             self.state(output)
         elif name in CODEARTIFACT_ENDS:
             self.codeartifact_done = True
@@ -224,6 +239,9 @@ def _read_newest(found: _Found, pages: HistoryPages, execution: dict[str, Any]) 
             found.event(event, newest_first=True)
         if found.outcome is not None or found.start_reached:
             return
+        host_setup = found.connection is None and _dict(found.host).get("status") not in (None, "AVAILABLE")
+        if execution.get("status") == "RUNNING" and host_setup:
+            return  # waiting for the host's setup: no connection yet, nothing linked yet
         if execution.get("status") == "RUNNING" and (found.connection or not want_connection):
             pending = _dict(found.connection).get("status") == "PENDING"
             if not want_proton or pending or found.proton_all:
@@ -252,6 +270,10 @@ def _from_outcome(found: _Found, detail: dict[str, Any]) -> None:
     if connection.get("arn"):
         found.connection = connection
     found.connection_deleted = bool(detail.get("connectionDeleted"))
+    host = _dict(detail.get("host"))
+    if host.get("arn"):
+        found.host = host
+    found.host_deleted = bool(detail.get("hostDeleted"))
     codeartifact = detail.get("codeartifact")
     found.codeartifact = codeartifact if isinstance(codeartifact, dict) else None
     found.git_sync = {}
@@ -276,6 +298,10 @@ def _resources(found: _Found) -> list[Resource]:
         resources[arn] = Resource(type=f"{arn.split(':')[2]}:repository-link", name=name, arn=arn)
     for arn, linked in found.proton.items():
         resources[arn] = Resource(type="proton:repository", name=linked.get("name", ""), arn=arn)
+    host = found.host or {}
+    if host.get("arn") and not found.host_deleted:
+        kind = f"{host.get('service', 'codeconnections')}:host"
+        resources.setdefault(host["arn"], Resource(type=kind, name=host.get("name", ""), arn=host["arn"]))
     connection = found.connection or {}
     if connection.get("arn") and not found.connection_deleted:
         kind = f"{connection.get('service', 'codeconnections')}:connection"
@@ -306,7 +332,10 @@ def link_status(request_id: str, execution: dict[str, Any], pages: HistoryPages)
         _from_outcome(found, found.outcome)
     outcome = found.outcome or {}
     connection = found.connection or {}
+    host = found.host or {}
     pending = status == "running" and connection.get("status") == "PENDING"
+    # a running onboarding with a host but no connection yet is waiting for the host's setup
+    host_pending = status == "running" and not connection and host.get("status") not in (None, "AVAILABLE")
     failed = status == "failed"
     return LinkStatus(
         request_id=request_id,
@@ -314,7 +343,13 @@ def link_status(request_id: str, execution: dict[str, Any], pages: HistoryPages)
         step=found.step,
         connection_status=connection.get("status"),
         connection_arn=connection.get("arn"),
-        console_url=connection.get("consoleUrl") if pending else None,
+        host_status=host.get("status"),
+        host_arn=host.get("arn"),
+        console_url=host.get("consoleUrl")
+        if host_pending
+        else connection.get("consoleUrl")
+        if pending
+        else None,
         resources=_resources(found),
         sharing=[
             CodeArtifactSharingResult.from_wire(s) for s in (found.codeartifact or {}).get("sharing", [])

@@ -315,6 +315,16 @@ EXTRA: tuple[Requirement, ...] = (
     *(
         Requirement(
             service,
+            "CreateHost",
+            (f"{service}:TagResource",),
+            "https://docs.aws.amazon.com/dtconsole/latest/userguide/connections-tag-based-access-control.html",
+            _tag_on_create(service, "Host"),
+        )
+        for service in ("codeconnections", "codestar-connections")
+    ),
+    *(
+        Requirement(
+            service,
             "CreateRepositoryLink",
             (f"{service}:PassConnection", f"{service}:UseConnection", "iam:CreateServiceLinkedRole"),
             "https://docs.aws.amazon.com/dtconsole/latest/userguide/security-iam.html#permissions-reference-connections",

@@ -64,6 +64,22 @@ class StoredHost:
     endpoint: str
     #: PENDING until a person completes "Set up host" in the console; VPC_CONFIG_* while a VPC host builds
     status: str = "AVAILABLE"
+    vpc: dict[str, Any] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    reads: int = 0
+    created_clock: float = 0.0
+
+    def view(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "Name": self.name,
+            "HostArn": self.arn,
+            "ProviderType": self.provider,
+            "ProviderEndpoint": self.endpoint,
+            "Status": self.status,
+        }
+        if self.vpc:
+            out["VpcConfiguration"] = self.vpc
+        return out
 
 
 @dataclass
@@ -134,11 +150,47 @@ class ConnectionStore:
 
     # -- for tests and the engine --------------------------------------------------------
 
-    def add_host(self, arn: str, provider: str, status: str = "AVAILABLE") -> StoredHost:
-        """A host that exists in this world already (``--host-status`` says in which state)."""
+    def add_host(
+        self,
+        arn: str,
+        provider: str,
+        status: str = "AVAILABLE",
+        *,
+        name: str | None = None,
+        endpoint: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> StoredHost:
+        """A host that exists in this world already (``--host-status`` says in which state); its
+        name and endpoint default to the ARN's ``NAME-ID``."""
         host_id = arn.rsplit("/", 1)[-1]
-        host = StoredHost(arn, host_id, provider, f"https://{host_id}.example.com", status)
+        host = StoredHost(
+            arn,
+            name or host_id,
+            provider,
+            endpoint or f"https://{host_id}.example.com",
+            status,
+            tags=tags or {},
+        )
+        host.created_clock = self.clock()
         self.hosts[host_id] = host
+        return host
+
+    def read_host(self, host: StoredHost) -> StoredHost:
+        """A status read of a host: where the simulated person sets it up. A VPC host's network is
+        built first (VPC_CONFIG_INITIALIZING, one read; with the ``error`` policy it fails there,
+        VPC_CONFIG_FAILED_INITIALIZATION); then PENDING follows the handshake policy, which
+        ``--handshake`` sets for hosts and connections alike."""
+        host.reads += 1
+        policy = self.handshake
+        if host.status == "VPC_CONFIG_INITIALIZING":
+            host.status = "VPC_CONFIG_FAILED_INITIALIZATION" if policy.kind == "error" else "PENDING"
+            host.reads = 0
+            return host
+        set_up = (policy.kind in ("after", "error") and host.reads >= policy.polls) or (
+            policy.kind == "at" and self.clock() - host.created_clock >= policy.seconds
+        )
+        if host.status == "PENDING" and set_up:
+            host.status = "AVAILABLE"
         return host
 
     def list(self) -> list[StoredConnection]:
@@ -278,9 +330,11 @@ class CodeConnectionsApi:
         self.store._remove(self._get(p["ConnectionArn"]))
         return {}
 
-    def _tagged(self, arn: str) -> StoredConnection | StoredRepositoryLink:
+    def _tagged(self, arn: str) -> StoredConnection | StoredRepositoryLink | StoredHost:
         if ":repository-link/" in arn:
             return self._link(arn.rsplit("/", 1)[-1])
+        if ":host/" in arn:
+            return self._host(arn)
         return self._get(arn)
 
     def ListTagsForResource(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -406,24 +460,60 @@ class CodeConnectionsApi:
         del self.store.sync_configurations[(config.sync_type, config.resource_name)]
         return {}
 
+    # -- hosts ---------------------------------------------------------------------------------
+    # Host names are not unique (the ARN adds an id): a CreateHost sent twice makes two hosts.
+
+    def _host(self, arn: str) -> StoredHost:
+        host = self.store.hosts.get(arn.rsplit("/", 1)[-1])
+        if host is None or host.arn.split(":")[2] != self.service:
+            raise ServiceError("ResourceNotFoundException", f"Host {arn} does not exist")
+        return host
+
     def CreateHost(self, p: dict[str, Any]) -> dict[str, Any]:
+        if p["ProviderType"] not in ("GitHubEnterpriseServer", "GitLabSelfManaged"):
+            raise ServiceError(
+                "ValidationException", f"Hosts are for installed providers, not {p['ProviderType']}"
+            )
         host_id = uuid.uuid4().hex[:16]
         arn = f"arn:aws:{self.service}:{self.store.region}:{self.store.account}:host/{p['Name']}-{host_id}"
-        self.store.hosts[arn.rsplit("/", 1)[-1]] = StoredHost(
-            arn, p["Name"], p["ProviderType"], p["ProviderEndpoint"], status="PENDING"
+        vpc = p.get("VpcConfiguration")
+        host = StoredHost(
+            arn,
+            p["Name"],
+            p["ProviderType"],
+            p["ProviderEndpoint"],
+            status="VPC_CONFIG_INITIALIZING" if vpc else "PENDING",
+            vpc=vpc,
+            tags=_tags(p.get("Tags")),
         )
+        host.created_clock = self.store.clock()
+        self.store.hosts[arn.rsplit("/", 1)[-1]] = host
         return {"HostArn": arn, "Tags": p.get("Tags", [])}
 
     def GetHost(self, p: dict[str, Any]) -> dict[str, Any]:
-        host = self.store.hosts.get(p["HostArn"].rsplit("/", 1)[-1])
-        if host is None:
-            raise ServiceError("ResourceNotFoundException", f"Host {p['HostArn']} does not exist")
-        return {
-            "Name": host.name,
-            "Status": host.status,
-            "ProviderType": host.provider,
-            "ProviderEndpoint": host.endpoint,
-        }
+        view = self.store.read_host(self._host(p["HostArn"])).view()
+        view.pop("HostArn")
+        return view
+
+    def ListHosts(self, p: dict[str, Any]) -> dict[str, Any]:
+        hosts = [h for h in self.store.hosts.values() if h.arn.split(":")[2] == self.service]
+        page, token = _page(hosts, p, "NextToken", "MaxResults", 5)
+        return {"Hosts": [h.view() for h in page], **({"NextToken": token} if token else {})}
+
+    def DeleteHost(self, p: dict[str, Any]) -> dict[str, Any]:
+        host = self._host(p["HostArn"])
+        if host.status in ("VPC_CONFIG_INITIALIZING", "VPC_CONFIG_DELETING"):
+            # DeleteHost's documentation: "A host cannot be deleted if it is in the
+            # VPC_CONFIG_INITIALIZING or VPC_CONFIG_DELETING state."
+            raise ServiceError("ResourceUnavailableException", f"Host {host.arn} is {host.status}")
+        if any(
+            c.host_arn and c.host_arn.rsplit("/", 1)[-1] == host.arn.rsplit("/", 1)[-1]
+            for c in self.store.list()
+        ):
+            # "Before you delete a host, all connections associated to the host must be deleted."
+            raise ServiceError("ResourceUnavailableException", f"Host {host.arn} still has connections")
+        del self.store.hosts[host.arn.rsplit("/", 1)[-1]]
+        return {}
 
 
 class AppRunnerApi:

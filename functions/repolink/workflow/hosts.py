@@ -1,0 +1,280 @@
+"""Create or reuse a host (``connection.host``), wait until a person has set it up, clean it up.
+
+A host created through the API is ``PENDING`` until a person completes "Set up host" in the
+console; a host with a VPC configuration passes ``VPC_CONFIG_INITIALIZING`` first and may end in
+``VPC_CONFIG_FAILED_INITIALIZATION``
+(https://docs.aws.amazon.com/codeconnections/latest/APIReference/API_Host.html). The wait for the
+host and the handshake wait after it are one wait: one deadline (``handshakeTimeoutHours``), one
+backoff schedule (:mod:`repolink.workflow.backoff`), one count of checks against the history
+quota (``MAX_CHECKS``): the connection's poll continues the host's.
+
+Tenancy: a host is reused by name only when this caller's onboardings created it (its ownership
+tags), as a connection is. A host the deployment shares is named by ``connection.hostArn``.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from repolink.adapters.connections import Host, Hosts
+from repolink.errors import (
+    AwsAccessDenied,
+    AwsNotFound,
+    FieldError,
+    HandshakeTimedOut,
+    HostConflict,
+    HostNotFound,
+    HostNotOwned,
+    HostSetupFailed,
+    HostSetupTimedOut,
+    TransientAwsError,
+)
+from repolink.models.request import ConnectionSpec, HostSpec, VpcConfigurationSpec
+from repolink.models.state import HostSetup, HostState, PollState
+from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, next_wait
+from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG
+
+#: a host's statuses while it is being set up (it is still worth waiting)
+SETTING_UP = frozenset({"PENDING", "VPC_CONFIG_INITIALIZING"})
+#: the statuses a host does not come back from by itself
+FAILED = frozenset({"VPC_CONFIG_FAILED_INITIALIZATION", "VPC_CONFIG_DELETING"})
+
+
+def _vpc(spec: VpcConfigurationSpec | None) -> dict[str, Any] | None:
+    if spec is None:
+        return None
+    vpc: dict[str, Any] = {
+        "VpcId": spec.vpc_id,
+        "SubnetIds": list(spec.subnet_ids),
+        "SecurityGroupIds": list(spec.security_group_ids),
+    }
+    if spec.tls_certificate is not None:
+        vpc["TlsCertificate"] = spec.tls_certificate
+    return vpc
+
+
+def _same_network(wanted: dict[str, Any] | None, found: dict[str, Any] | None) -> bool:
+    def key(vpc: dict[str, Any] | None) -> tuple[Any, ...] | None:
+        if not vpc:
+            return None
+        return (
+            vpc.get("VpcId"),
+            frozenset(vpc.get("SubnetIds", ())),
+            frozenset(vpc.get("SecurityGroupIds", ())),
+        )
+
+    return key(wanted) == key(found)
+
+
+def _difference(spec: HostSpec, provider: str, found: Host) -> str | None:
+    """Why ``found`` is not the host the request describes (``None``: it is)."""
+    if found.endpoint != spec.provider_endpoint:
+        return f"providerEndpoint {found.endpoint!r}, not {spec.provider_endpoint!r}"
+    if found.provider != provider:
+        return f"provider {found.provider!r}, not {provider!r}"
+    if not _same_network(_vpc(spec.vpc_configuration), found.vpc):
+        return "another vpcConfiguration"
+    return None
+
+
+def _owned(tags: dict[str, str], caller: str) -> bool:
+    return tags.get(OWNER_TAG) == caller
+
+
+def _tags_or_none(hosts: Hosts, arn: str) -> dict[str, str] | None:
+    try:
+        return hosts.tags(arn)
+    except AwsNotFound:
+        return None
+
+
+def _candidates(hosts: Hosts, name: str) -> Iterable[tuple[Host, dict[str, str]]]:
+    for found in hosts.find_by_name(name):
+        tags = _tags_or_none(hosts, found.arn)
+        if tags is not None:
+            yield found, tags
+
+
+def refusal(hosts: Hosts, spec: ConnectionSpec, *, caller: str) -> FieldError | None:
+    """Why ``caller`` may not have the host the request describes (``None``: it may).
+
+    A same-name host another account's onboarding made (or one made by hand) is refused without
+    saying whose it is; one of this caller's with another endpoint is refused naming the field.
+    """
+    host = spec.host
+    if host is None or spec.provider is None:
+        return None
+    mine = [(found, tags) for found, tags in _candidates(hosts, host.name) if _owned(tags, caller)]
+    if any(_difference(host, spec.provider, found) is None for found, _ in mine):
+        return None
+    if mine:
+        found = mine[0][0]
+        return FieldError(
+            "connection.host.providerEndpoint",
+            f"this account's host {host.name!r} ({found.arn}) has"
+            f" {_difference(host, spec.provider, found)}; use its settings or choose another name",
+        )
+    if hosts.find_by_name(host.name):
+        return FieldError(
+            "connection.host.name",
+            f"a host named {host.name!r} exists that this account may not use; choose another name",
+        )
+    return None
+
+
+def _state(hosts: Hosts, found: Host, *, created: bool, region: str) -> HostState:
+    return HostState(
+        arn=found.arn,
+        name=found.name,
+        service=hosts.service,
+        provider=found.provider,
+        provider_endpoint=found.endpoint,
+        status=found.status,
+        created=created,
+        console_url=hosts.console_url(found.arn, region),
+    )
+
+
+def _reusable(
+    hosts: Hosts, spec: HostSpec, provider: str, *, caller: str
+) -> tuple[Host, dict[str, str]] | None:
+    """This caller's host of that name and settings; :class:`HostConflict` or
+    :class:`HostNotOwned` when the name is taken otherwise."""
+    candidates = list(_candidates(hosts, spec.name))
+    mine = [(found, tags) for found, tags in candidates if _owned(tags, caller)]
+    for found, tags in mine:
+        if _difference(spec, provider, found) is None:
+            return found, tags
+    if mine:
+        found = mine[0][0]
+        raise HostConflict(
+            f"connection.host.providerEndpoint: host {spec.name!r} ({found.arn}) has"
+            f" {_difference(spec, provider, found)}; use its settings or choose another name"
+        )
+    if candidates:
+        raise HostNotOwned(
+            f"connection.host.name: a host named {spec.name!r} exists that this account may not use;"
+            " choose another name"
+        )
+    return None
+
+
+def create_or_reuse(
+    hosts: Hosts,
+    spec: ConnectionSpec,
+    *,
+    request_id: str,
+    region: str,
+    first_wait: int,
+    caller: str,
+) -> HostSetup:
+    """Reuse this caller's host of that name and endpoint, or create one: never a second one.
+
+    ``CreateHost`` has no idempotency token and host names are not unique, so it is sent once
+    (no SDK retry). Whatever becomes of it, a retry of this step (the state machine's, after a
+    lost answer or throttling) first finds the host by name: one carrying this request's id is
+    the one it created, and counts as ``created`` (cleanup applies).
+    """
+    host, provider = spec.host, spec.provider
+    assert host is not None and provider is not None  # guaranteed by the request model
+    poll = PollState(attempt=0, wait_seconds=first_wait, waited_seconds=0)
+    found = _reusable(hosts, host, provider, caller=caller)
+    if found is not None:
+        existing, tags = found
+        ours = tags.get(REQUEST_TAG) == request_id
+        return HostSetup(host=_state(hosts, existing, created=ours, region=region), poll=poll)
+    tags = {**spec.tags, REQUEST_TAG: request_id, OWNER_TAG: caller}
+    try:
+        created = hosts.create(
+            host.name, provider, host.provider_endpoint, _vpc(host.vpc_configuration), tags
+        )
+    except AwsAccessDenied:
+        raise
+    except TransientAwsError:
+        raise  # the retry looks the host up first (above)
+    return HostSetup(host=_state(hosts, created, created=True, region=region), poll=poll)
+
+
+def check_setup(
+    hosts: Hosts,
+    host: HostState,
+    poll: PollState,
+    *,
+    timeout_hours: int,
+    base: int,
+    cap: int,
+    request_id: str,
+) -> HostSetup:
+    """One check after one Wait: AVAILABLE, still being set up (with the next Wait), or failed."""
+    waited = poll.waited_seconds + poll.wait_seconds
+    try:
+        current = hosts.get(host.arn)
+    except HostNotFound as exc:
+        raise HostSetupFailed(
+            f"host {host.arn} was deleted while the onboarding waited for its setup"
+        ) from exc
+    updated = HostSetup(
+        host=HostState(**{**host.__dict__, "status": current.status}),
+        poll=PollState(attempt=poll.attempt + 1, wait_seconds=0, waited_seconds=waited),
+    )
+    if current.status == "AVAILABLE":
+        return updated
+    if current.status in FAILED or current.status not in SETTING_UP:
+        raise HostSetupFailed(
+            f"host {host.arn} is {current.status}: its VPC configuration could not be set up; check the"
+            f" VPC, subnets and security groups (docs/runbook.md), then send the request again"
+        )
+    timeout = timeout_hours * 3600
+    if waited >= timeout:
+        raise HostSetupTimedOut(
+            f"host {host.arn} was still {current.status} after {timeout_hours}h ({poll.attempt + 1}"
+            f" checks); nobody set it up at {host.console_url}"
+        )
+    if poll.attempt + 1 >= MAX_CHECKS:
+        raise HostSetupTimedOut(
+            f"host {host.arn} was still {current.status} after {poll.attempt + 1} checks, the most one"
+            f" execution has room for within Step Functions' {HISTORY_EVENTS_QUOTA:,}-event history;"
+            f" nobody set it up at {host.console_url}"
+        )
+    wait = next_wait(poll.attempt + 1, waited, timeout, base=base, cap=cap, request_id=request_id)
+    return HostSetup(
+        host=updated.host, poll=PollState(attempt=poll.attempt + 1, wait_seconds=wait, waited_seconds=waited)
+    )
+
+
+def handshake_poll(
+    setup: HostSetup, *, timeout_hours: int, base: int, cap: int, request_id: str
+) -> PollState:
+    """The handshake's poll, continuing the host's: the same deadline and schedule (so the checks of
+    both waits together fit one execution's history, as one wait's do)."""
+    timeout = timeout_hours * 3600
+    waited = setup.poll.waited_seconds
+    if waited >= timeout:
+        raise HandshakeTimedOut(
+            f"the host {setup.host.arn} was set up at the deadline ({timeout_hours}h): no time is left"
+            " for the connection's handshake"
+        )
+    attempt = setup.poll.attempt
+    wait = next_wait(attempt, waited, timeout, base=base, cap=cap, request_id=request_id)
+    return PollState(attempt=attempt, wait_seconds=wait, waited_seconds=waited)
+
+
+def clean_up(hosts: Hosts, host: HostState) -> bool:
+    """Delete the host if this onboarding created it, it is still not AVAILABLE, and no connection
+    is made on it.
+
+    The status is read again first: a person may have finished the setup just as the timeout
+    fired, and a host that is set up is never thrown away. A host in ``VPC_CONFIG_INITIALIZING``
+    cannot be deleted (DeleteHost's documentation): it is kept, and the failure says so.
+    """
+    if not host.created:
+        return False
+    try:
+        current = hosts.get(host.arn)
+    except HostNotFound:
+        return False
+    if current.status in ("AVAILABLE", "VPC_CONFIG_INITIALIZING", "VPC_CONFIG_DELETING"):
+        return False
+    if hosts.connections_on(host.arn):
+        return False
+    hosts.delete(host.arn)
+    return True
