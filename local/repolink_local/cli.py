@@ -133,7 +133,9 @@ def _world_flags(parser: argparse.ArgumentParser) -> None:
         type=_handshake,
         default=_handshake("after:3"),
         help="after:N (AVAILABLE after N status checks; default after:3), at:DURATION"
-        " (a person finishes it after 90s, 30m, 24h of virtual time), error or never",
+        " (a person finishes it after 90s, 30m, 24h of virtual time), error or never; a host"
+        " the request describes (connection.host) is set up by the same rule (error: a VPC"
+        " host's network fails, VPC_CONFIG_FAILED_INITIALIZATION)",
     )
     parser.add_argument(
         "--host-status",

@@ -126,7 +126,9 @@ class LocalWorld:
 
     def add_host(self, standins: StandIns, text: str) -> None:
         """The host a request's ``connection.hostArn`` names exists in this world (in
-        ``host_status``), unless it does already: a world serving many requests keeps its hosts."""
+        ``host_status``), unless it does already: a world serving many requests keeps its hosts.
+        A host the request describes (``connection.host``) is the workflow's to create; its
+        setup follows ``handshake``, as a connection's does."""
         try:
             connection = json.loads(text).get("connection") or {}
         except (ValueError, AttributeError, RecursionError):

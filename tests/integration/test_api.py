@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import threading
 import time
@@ -575,6 +576,38 @@ def test_a_team_may_not_reuse_another_teams_connection_by_name_or_arn(
     assert event["status"] == "rejected"
     rejected = [e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"]
     assert [e["field"] for e in rejected[-1]["errors"]] == ["detail.request.connection.arn"]
+
+
+def test_a_team_may_not_take_another_teams_host_by_name_nor_ours_with_another_endpoint(
+    engine: LocalEngine, sample_event: Any
+) -> None:
+    # Given this account onboarded with a host (the engine's person sets it up)
+    request = sample_event("onboarding-host.json")
+    request.pop("gitSync")
+    _, accepted = _post(engine, request, "123456789012")
+    assert engine.wait(accepted["executionArn"]).status == "SUCCEEDED"
+    (host,) = engine.standins.connections.hosts.values()
+    # When another team describes a host of that name, by the API and by event
+    theirs = copy.deepcopy(request)
+    theirs["connection"]["name"] = "team-b-ghes"
+    code, answer = _post(engine, theirs, OTHER_TEAM)
+    # Then 422 names connection.host.name, and never says whose the host is
+    assert code == 422
+    assert [e["field"] for e in answer["errors"]] == ["connection.host.name"]
+    assert host.arn not in json.dumps(answer)
+    event = engine.put_event({"request": theirs}, account=OTHER_TEAM)
+    assert event["status"] == "rejected"
+    rejected = [e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"]
+    assert [e["field"] for e in rejected[-1]["errors"]] == ["detail.request.connection.host.name"]
+    # and this account's own request for that host at another endpoint names the endpoint
+    moved = copy.deepcopy(request)
+    moved["connection"]["host"]["providerEndpoint"] = "https://git.example.com"
+    code, answer = _post(engine, moved, "123456789012")
+    assert code == 422
+    assert [e["field"] for e in answer["errors"]] == ["connection.host.providerEndpoint"]
+    assert "https://ghe.example.com" in answer["errors"][0]["message"]
+    assert len(engine.executions()) == 1  # nothing else started, nothing created
+    assert len(engine.standins.connections.hosts) == 1
 
 
 def test_a_shared_connection_may_be_reused_by_every_admitted_team(sample_event: Any) -> None:

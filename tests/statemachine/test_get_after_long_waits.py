@@ -261,3 +261,49 @@ def test_get_after_the_handshake_times_out_and_the_connection_is_deleted(
     # from the newest page of the history
     assert_bounded(reads)
     assert reads.calls["GetExecutionHistory"] == 1
+
+
+def test_get_while_a_host_waits_then_its_handshake_waits_then_after_both(sample_event: Any) -> None:
+    # Given a request that sets up a host (with CodeArtifact beside it), a person who sets the
+    # host up after 20 hours and completes the connection's handshake 20 hours after that
+    from repolink.models.validation import validate_request
+
+    request = copy.deepcopy(sample_event("onboarding-host.json"))
+    request["codeartifact"] = copy.deepcopy(sample_event("onboarding.json"))["codeartifact"]
+    body = validate_request(request).wire() | {"handshakeTimeoutHours": 168}
+    request_id = request_id_of(body)
+    clock = PausingClock(10 * HOUR, 30 * HOUR)
+    standins = StandIns(handshake=HandshakePolicy("at", seconds=20 * HOUR))
+    with LocalEngine(standins, clock=clock, log_level="WARNING", parameters=SAMPLE_PARAMETERS) as engine:
+        arn = engine.start(request_id, body)
+        asked: list[tuple[dict[str, Any], HistoryReads]] = []
+        try:
+            for hours in (10, 30):
+                assert clock.reached() >= hours
+                asked.append(get(engine, request_id))
+                clock.resume()
+        finally:
+            clock.resume(for_good=True)
+        result = engine.wait(arn, deadline_seconds=240)
+        answer, reads = get(engine, request_id)
+    (host,) = standins.connections.hosts.values()
+    (at_10, reads_10), (at_30, reads_30) = asked
+    # Then at 10 hours it waits for the host: its status and its console page, no connection yet
+    assert at_10["status"] == "running" and at_10["step"] == "Wait before checking the host", at_10
+    assert at_10["hostStatus"] == "PENDING" and at_10["hostArn"] == host.arn
+    assert at_10["connectionStatus"] is None
+    assert f"/hosts/{host.arn.rsplit('/', 1)[-1]}" in at_10["consoleUrl"]
+    assert "codeconnections:host" in kinds(at_10)
+    assert_bounded(reads_10)
+    # at 30 hours it waits for the handshake: the connection's page, the host set up
+    assert at_30["status"] == "running" and at_30["step"] == WAIT, at_30
+    assert at_30["connectionStatus"] == "PENDING" and at_30["hostStatus"] == "AVAILABLE"
+    assert "/connections/" in at_30["consoleUrl"]
+    assert {"codeconnections:host", "codeconnections:connection"} <= set(kinds(at_30))
+    assert_bounded(reads_30)
+    # and after both, it succeeded, listing the host with everything else, in one history
+    assert result.status == "SUCCEEDED" and sum(result.waits) >= 40 * HOUR
+    assert answer["status"] == "succeeded" and answer["hostArn"] == host.arn
+    assert {r["arn"] for r in answer["resources"]} == set(result.output["arns"])
+    assert host.arn in result.output["arns"]
+    assert_bounded(reads)

@@ -255,6 +255,58 @@ def _hosts(engine: LocalEngine, standins: StandIns) -> None:
         _post_and_wait(engine, sample(connection=connection, git_sync=None, codeartifact=None))
 
 
+VPC = {
+    "vpcId": "vpc-0a1b2c3d4e5f67890",
+    "subnetIds": ["subnet-0a1b2c3d4e5f67890"],
+    "securityGroupIds": ["sg-0a1b2c3d4e5f67890"],
+}
+
+
+def _host_connection(service: str, name: str, vpc: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A connection on a host the onboarding creates (connection.host)."""
+    host = {"name": name, "providerEndpoint": f"https://{name}.example.com", "vpcConfiguration": vpc}
+    return _connection(service, name, provider="GitHubEnterpriseServer", host=host)
+
+
+def _new_hosts(service: str) -> Callable[[LocalEngine], None]:
+    """A host created, announced and set up, then the connection on it: through the API (accept
+    reads same-name hosts), again by event from another team (the ingest reads them too)."""
+
+    def drive(engine: LocalEngine) -> None:
+        first = sample(
+            connection=_host_connection(service, f"ghes-{service}"), git_sync=None, codeartifact=None
+        )
+        _post_and_wait(engine, first)
+        done = engine.emitted_events()[-1]["detail"]
+        if not (done.get("host") or {}).get("created"):
+            raise ScenarioFailed(f"no host was created: {done}")
+        again = sample(
+            connection=_host_connection(service, f"vpc-{service}", VPC), git_sync=None, codeartifact=None
+        )
+        accepted = engine.put_event({"request": again}, account=OTHER_TEAM)
+        if accepted["status"] != "accepted" or engine.wait(accepted["executionArn"]).status != "SUCCEEDED":
+            raise ScenarioFailed(f"a VPC host by event: {accepted}")
+
+    return drive
+
+
+def _abandoned_host(service: str) -> Callable[[LocalEngine], None]:
+    """Nobody sets the host up: the wait times out, and the host this onboarding made is deleted."""
+
+    def drive(engine: LocalEngine) -> None:
+        request = sample(
+            connection=_host_connection(service, f"abandoned-{service}"), git_sync=None, codeartifact=None
+        )
+        request |= {"handshakeTimeoutHours": 1, "cleanupOnTimeout": True}
+        code, _, answer = engine.api("POST", "/links", json.dumps(request), headers=JSON)
+        result = engine.wait(answer["executionArn"], deadline_seconds=60)
+        (failed,) = result.events_of("RepositoryLinkFailed")
+        if code != 202 or failed["error"] != "HostSetupTimedOut" or not failed.get("hostDeleted"):
+            raise ScenarioFailed(f"the abandoned host did not time out and go: {failed['cause']}")
+
+    return drive
+
+
 def _git_sync_repository(owner: str, name: str, stack: str, branch: str = "main") -> dict[str, Any]:
     role = SAMPLE_PARAMETERS["GitSyncRoleArns"]
     config = {"resourceName": stack, "branch": branch, "configFile": "deploy/stack.yaml", "roleArn": role}
@@ -339,6 +391,16 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("KMS keys and tags for the domain and repositories; Proton on codestar-connections", _keys),
     Scenario("connections on hosts", lambda engine: _hosts(engine, engine.standins)),
+    *(
+        Scenario(f"{s}: hosts created and set up, through the API and by event", _new_hosts(s))
+        for s in ("codeconnections", "codestar-connections")
+    ),
+    *(
+        Scenario(
+            f"{s}: a host nobody sets up: timeout, cleanup", _abandoned_host(s), HandshakePolicy("never", 1)
+        )
+        for s in ("codeconnections", "codestar-connections")
+    ),
     *(
         Scenario(f"{s}: Git sync linked, reused, and refused for a stack synced elsewhere", _git_sync(s))
         for s in ("codeconnections", "codestar-connections")

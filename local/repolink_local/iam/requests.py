@@ -130,6 +130,9 @@ def primary(service: str, operation: str, params: dict[str, Any], account: str, 
     provider_key = f"{service}:ProviderType"
     if provider_key in keys and params.get("ProviderType"):
         context[provider_key] = str(params["ProviderType"])
+    vpc_key = f"{service}:VpcId"  # CreateHost, UpdateHost
+    if vpc_key in keys and (params.get("VpcConfiguration") or {}).get("VpcId"):
+        context[vpc_key] = str(params["VpcConfiguration"]["VpcId"])
     return Authorization(action.full_name, resource, owner, context)
 
 
@@ -301,6 +304,49 @@ def _sync_passes(service: str) -> Callable[[dict[str, Any], str, str], list[Auth
     return needs
 
 
+#: what a host with a VPC configuration needs of the caller in EC2, besides CreateHost: AWS builds
+#: the host's network interfaces and VPC endpoint in the customer's VPC with the caller's rights
+VPC_HOST_DOCUMENTATION = (
+    "https://docs.aws.amazon.com/dtconsole/latest/userguide/troubleshooting-connections.html"
+    "#troubleshooting-connections-host-vpc"
+)
+VPC_HOST_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateTags",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeVpcs",
+    "ec2:CreateVpcEndpoint",
+    "ec2:DeleteVpcEndpoints",
+    "ec2:DescribeVpcEndpoints",
+)
+
+
+def _vpc_host_network(params: dict[str, Any], account: str, region: str) -> list[Authorization]:
+    """A VPC host's EC2 actions, each on the resources of its resource types: the subnets and
+    security groups named, the VPC, and the network interfaces and endpoint made in them."""
+    vpc = params.get("VpcConfiguration")
+    if not vpc:
+        return []
+
+    def arn(kind: str, resource_id: str = "*") -> str:
+        return f"arn:aws:ec2:{region}:{account}:{kind}/{resource_id}"
+
+    interfaces, endpoints = arn("network-interface"), arn("vpc-endpoint")
+    placed = [arn("subnet", s) for s in vpc.get("SubnetIds", [])]
+    placed += [arn("security-group", g) for g in vpc.get("SecurityGroupIds", [])]
+    asked: list[tuple[str, str]] = [("ec2:CreateNetworkInterface", r) for r in (interfaces, *placed)]
+    asked += [("ec2:CreateTags", interfaces), ("ec2:DeleteNetworkInterface", interfaces)]
+    asked += [("ec2:CreateVpcEndpoint", r) for r in (arn("vpc", vpc["VpcId"]), endpoints, *placed)]
+    asked += [("ec2:DeleteVpcEndpoints", endpoints)]
+    asked += [(a, "*") for a in VPC_HOST_ACTIONS if a.startswith("ec2:Describe")]
+    return [
+        Authorization(action, resource, account, reason="a VPC host's network") for action, resource in asked
+    ]
+
+
 EXTRA: tuple[Requirement, ...] = (
     *(
         Requirement(
@@ -320,6 +366,10 @@ EXTRA: tuple[Requirement, ...] = (
             "https://docs.aws.amazon.com/dtconsole/latest/userguide/connections-tag-based-access-control.html",
             _tag_on_create(service, "Host"),
         )
+        for service in ("codeconnections", "codestar-connections")
+    ),
+    *(
+        Requirement(service, "CreateHost", VPC_HOST_ACTIONS, VPC_HOST_DOCUMENTATION, _vpc_host_network)
         for service in ("codeconnections", "codestar-connections")
     ),
     *(
