@@ -238,3 +238,21 @@ def test_a_vpc_host_whose_network_fails_is_deleted_and_the_failure_names_the_ste
     assert "VPC_CONFIG_FAILED_INITIALIZATION" in failed["cause"]
     assert failed["hostDeleted"] is True
     assert standins.connections.hosts == {}
+
+
+def test_a_host_that_was_set_up_is_kept_when_the_handshake_after_it_fails(
+    run_onboarding: Any, host_request: dict
+) -> None:
+    # Given a host a person sets up, and a handshake the provider refuses (cleanup asked)
+    result, standins = run_onboarding(host_request, handshake=HandshakePolicy("error"))
+    failed = only(result, "RepositoryLinkFailed")
+    assert (failed["step"], failed["error"]) == ("Handshake", "HandshakeFailed")
+    # Then the connection made on it goes, the host stays (a retry reuses it), and says so
+    assert failed["connectionDeleted"] is True
+    assert standins.connections.list() == []
+    (host,) = standins.connections.hosts.values()
+    assert host.status == "AVAILABLE"
+    assert failed["hostDeleted"] is False
+    assert failed["host"]["arn"] == host.arn
+    assert host.arn in failed["arns"]
+    assert "Delete the pending host" not in result.states_entered

@@ -176,3 +176,59 @@ def test_a_stack_that_failed_fails_the_onboarding_and_keeps_what_succeeded() -> 
     links = {r.repository_name: r.repository_link_arn for r in detail.git_sync_repositories}
     assert links["infra"] in detail.arns  # kept and reported
     assert links["apps"] not in detail.arns  # deleted again: not a resource any more
+
+
+HOST = {
+    "arn": "arn:aws:codeconnections:us-east-1:123456789012:host/acme-ghes-0123456789abcdef",
+    "name": "acme-ghes",
+    "service": "codeconnections",
+    "provider": "GitHubEnterpriseServer",
+    "providerEndpoint": "https://ghe.example.com",
+    "status": "AVAILABLE",
+    "created": True,
+    "consoleUrl": "https://console",
+}
+
+
+def test_a_host_is_reported_with_its_provenance_and_its_arn() -> None:
+    setup = {"host": HOST, "poll": {"attempt": 2, "waitSeconds": 0, "waitedSeconds": 45}}
+    detail_type, detail = decide("rl-1", [{"host": setup, "handshake": HANDSHAKE}])
+    assert detail_type == COMPLETED
+    wire = detail.wire()
+    assert wire["host"] == {k: v for k, v in HOST.items() if k != "consoleUrl"}
+    assert wire["arns"][:2] == [HOST["arn"], CONN["arn"]]
+
+
+def test_a_host_that_timed_out_and_was_deleted_is_not_listed_and_names_the_step() -> None:
+    pending = {**HOST, "status": "PENDING"}
+    branch = {
+        "host": {"host": pending, "poll": {"attempt": 9, "waitSeconds": 0, "waitedSeconds": 3600}},
+        "failedStep": "HostSetup",
+        "failure": {"Error": "HostSetupTimedOut", "Cause": LAMBDA_CAUSE},
+        "hostCleanup": {"deleted": True, "hostArn": HOST["arn"]},
+    }
+    detail_type, detail = decide("rl-1", [branch])
+    wire = detail.wire()
+    assert detail_type == FAILED
+    assert (wire["step"], wire["error"]) == ("HostSetup", "HostSetupTimedOut")
+    assert wire["hostDeleted"] is True
+    assert wire["host"]["status"] == "PENDING"
+    assert HOST["arn"] not in wire["arns"]
+
+
+def test_a_host_cleanup_that_failed_is_a_failure_of_its_own() -> None:
+    branch = {
+        "host": {
+            "host": {**HOST, "status": "PENDING"},
+            "poll": {"attempt": 9, "waitSeconds": 0, "waitedSeconds": 3600},
+        },
+        "failedStep": "HostSetup",
+        "failure": {"Error": "HostSetupTimedOut", "Cause": "late"},
+        "hostCleanupFailure": {"Error": "AwsAccessDenied", "Cause": LAMBDA_CAUSE},
+    }
+    _, detail = decide("rl-1", [branch])
+    wire = detail.wire()
+    assert [f["step"] for f in wire["failures"]] == ["HostSetup", "DeleteHost"]
+    assert wire["step"] == "HostSetup"
+    assert wire["hostDeleted"] is False
+    assert HOST["arn"] in wire["arns"]

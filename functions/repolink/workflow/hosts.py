@@ -13,6 +13,7 @@ tags), as a connection is. A host the deployment shares is named by ``connection
 """
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from repolink.adapters.connections import Host, Hosts
@@ -20,7 +21,6 @@ from repolink.errors import (
     AwsAccessDenied,
     AwsNotFound,
     FieldError,
-    HandshakeTimedOut,
     HostConflict,
     HostNotFound,
     HostNotOwned,
@@ -103,17 +103,17 @@ def refusal(hosts: Hosts, spec: ConnectionSpec, *, caller: str) -> FieldError | 
     host = spec.host
     if host is None or spec.provider is None:
         return None
-    mine = [(found, tags) for found, tags in _candidates(hosts, host.name) if _owned(tags, caller)]
-    if any(_difference(host, spec.provider, found) is None for found, _ in mine):
+    candidates = list(_candidates(hosts, host.name))
+    mine = [found for found, tags in candidates if _owned(tags, caller)]
+    if any(_difference(host, spec.provider, found) is None for found in mine):
         return None
     if mine:
-        found = mine[0][0]
         return FieldError(
             "connection.host.providerEndpoint",
-            f"this account's host {host.name!r} ({found.arn}) has"
-            f" {_difference(host, spec.provider, found)}; use its settings or choose another name",
+            f"this account's host {host.name!r} ({mine[0].arn}) has"
+            f" {_difference(host, spec.provider, mine[0])}; use its settings or choose another name",
         )
-    if hosts.find_by_name(host.name):
+    if candidates:
         return FieldError(
             "connection.host.name",
             f"a host named {host.name!r} exists that this account may not use; choose another name",
@@ -213,7 +213,7 @@ def check_setup(
             f"host {host.arn} was deleted while the onboarding waited for its setup"
         ) from exc
     updated = HostSetup(
-        host=HostState(**{**host.__dict__, "status": current.status}),
+        host=replace(host, status=current.status),
         poll=PollState(attempt=poll.attempt + 1, wait_seconds=0, waited_seconds=waited),
     )
     if current.status == "AVAILABLE":
@@ -245,14 +245,10 @@ def handshake_poll(
     setup: HostSetup, *, timeout_hours: int, base: int, cap: int, request_id: str
 ) -> PollState:
     """The handshake's poll, continuing the host's: the same deadline and schedule (so the checks of
-    both waits together fit one execution's history, as one wait's do)."""
+    both waits together fit one execution's history, as one wait's do). A host set up at the
+    deadline leaves a Wait of 0: one check, then the handshake's own timeout and cleanup."""
     timeout = timeout_hours * 3600
     waited = setup.poll.waited_seconds
-    if waited >= timeout:
-        raise HandshakeTimedOut(
-            f"the host {setup.host.arn} was set up at the deadline ({timeout_hours}h): no time is left"
-            " for the connection's handshake"
-        )
     attempt = setup.poll.attempt
     wait = next_wait(attempt, waited, timeout, base=base, cap=cap, request_id=request_id)
     return PollState(attempt=attempt, wait_seconds=wait, waited_seconds=waited)

@@ -27,6 +27,14 @@ def pending_handshake(task: ConnectionTaskInput) -> tuple[str, ConnectionPending
     )
 
 
+#: what "Set up host" asks of a person, by provider
+#: (https://docs.aws.amazon.com/dtconsole/latest/userguide/connections-host-setup.html)
+_SET_UP = {
+    "GitHubEnterpriseServer": "create and install the GitHub App it proposes (an instance administrator)",
+    "GitLabSelfManaged": "give a GitLab personal access token with the api scope (an administrator's)",
+}
+
+
 def host_summary(h: HostState) -> HostSummary:
     return HostSummary(
         arn=h.arn,
@@ -47,8 +55,8 @@ def pending_host_setup(task: HostTaskInput) -> tuple[str, HostPendingSetupDetail
         console_url=h.console_url,
         handshake_timeout_hours=task.handshake_timeout_hours,
         instructions=(
-            f"Open the console link, choose 'Set up host' and register the {h.provider} app at"
-            f" {h.provider_endpoint} within {task.handshake_timeout_hours} hours (that time includes"
-            " the connection's handshake, announced next); the onboarding continues by itself."
+            f"Open the console link, choose 'Set up host' and {_SET_UP.get(h.provider, 'complete the setup')}"
+            f" for {h.provider_endpoint} within {task.handshake_timeout_hours} hours (that time"
+            " includes the connection's handshake, announced next); the onboarding continues by itself."
         ),
     )

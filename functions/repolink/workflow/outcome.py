@@ -113,14 +113,6 @@ def decide(
             host = host_summary(out.host.host)
         if out.host_cleanup is not None:
             host_deleted = bool(out.host_cleanup.get("deleted"))
-        if out.host_cleanup_failure is not None:
-            failures.append(
-                Failure(
-                    step="DeleteHost",
-                    error=out.host_cleanup_failure.error,
-                    cause=readable_cause(out.host_cleanup_failure.cause),
-                )
-            )
         if out.handshake is not None:
             c = out.handshake.connection
             connection = ConnectionSummary(
@@ -135,6 +127,14 @@ def decide(
             failures.append(
                 Failure(
                     step=out.failed_step, error=out.failure.error, cause=readable_cause(out.failure.cause)
+                )
+            )
+        if out.host_cleanup_failure is not None:  # after the failure that led to the cleanup
+            failures.append(
+                Failure(
+                    step="DeleteHost",
+                    error=out.host_cleanup_failure.error,
+                    cause=readable_cause(out.host_cleanup_failure.cause),
                 )
             )
         if out.cleanup is not None:
