@@ -118,3 +118,33 @@ def test_a_lambda_request_over_6_mb_is_refused_as_lambda_refuses_it() -> None:
             engine.invoke(api, event)
         assert refused.value.error_type == "RequestEntityTooLargeException"
         assert engine.executions() == []
+
+
+@pytest.mark.slow  # about 2,400 checks of the host and the handshake together
+def test_a_host_wait_then_a_handshake_wait_fit_the_quota_of_one_wait() -> None:
+    # Given the dev profile's cap and the longest timeout it accepts, a host a person sets up
+    # after 60% of it, and a handshake that would take as long again
+    hours = longest_timeout_hours(base=15, cap=120, upper=168)
+    request = {
+        "connection": {
+            "service": "codeconnections",
+            "name": "acme-ghes",
+            "provider": "GitHubEnterpriseServer",
+            "host": {"name": "acme-ghes", "providerEndpoint": "https://ghe.example.com"},
+        },
+        "handshakeTimeoutHours": hours,
+        "cleanupOnTimeout": True,
+    }
+    late = HandshakePolicy("at", seconds=0.6 * hours * 3600)
+    result, standins = run(request, late, {"PollCapSeconds": "120"})
+    # Then the handshake times out at the one deadline, through cleanup, inside the quota: the two
+    # waits together took no more checks than one wait may
+    (failed,) = result.events_of("RepositoryLinkFailed")
+    assert (failed["step"], failed["error"]) == ("Handshake", "HandshakeTimedOut")
+    assert failed["connectionDeleted"] is True
+    assert sum(result.waits) == hours * 3600
+    host_checks = result.states_entered.count("Check the host setup")
+    assert host_checks > 0
+    assert host_checks + result.states_entered.count(CHECK) <= MAX_CHECKS
+    assert len(result.history) < HISTORY_EVENTS_QUOTA
+    assert len(standins.connections.hosts) == 1  # set up: kept for the retry
