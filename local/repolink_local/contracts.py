@@ -207,6 +207,10 @@ DEPLOYMENT_RULES: dict[str, str] = {
     " account",
     "this account may not use": "a reused connection is one the caller's own onboardings created,"
     " or one the deployment shares (SharedConnectionArns)",
+    "this account's onboardings did not create": "a host (connection.host) whose name exists is"
+    " reused only when the caller's own onboardings created it",
+    "use its settings or choose another name": "a reused host (connection.host) has the request's"
+    " providerEndpoint, provider and vpcConfiguration",
 }
 
 

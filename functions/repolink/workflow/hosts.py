@@ -116,7 +116,8 @@ def refusal(hosts: Hosts, spec: ConnectionSpec, *, caller: str) -> FieldError | 
     if candidates:
         return FieldError(
             "connection.host.name",
-            f"a host named {host.name!r} exists that this account may not use; choose another name",
+            f"a host named {host.name!r} exists that this account's onboardings did not create; choose"
+            " another name",
         )
     return None
 
@@ -152,8 +153,8 @@ def _reusable(
         )
     if candidates:
         raise HostNotOwned(
-            f"connection.host.name: a host named {spec.name!r} exists that this account may not use;"
-            " choose another name"
+            f"connection.host.name: a host named {spec.name!r} exists that this account's onboardings"
+            " did not create; choose another name"
         )
     return None
 
