@@ -6,7 +6,9 @@ and whether the connection was deleted). A succeeded execution's output *is* tha
 DescribeExecution answers it; a failed one's detail is the output of "Report the outcome", a few
 events from the end of its history. A running onboarding is read from its newest events: the
 step it is in, and the connection (with its console link) from the newest "Create or reuse the
-connection" / "Check the handshake" exit. CodeArtifact's result of a running onboarding is from
+connection" / "Check the handshake" exit; while a host (``connection.host``) is being set up,
+before any connection exists, the host and its console link from the newest "Create or reuse the
+host" / "Check the host setup" exit. CodeArtifact's result of a running onboarding is from
 near the *start* of the history (the branch ends early): its exit is found among the oldest
 events read without data, then the events up to it are read with data.
 

@@ -6,7 +6,9 @@
   (its operators) may read everything.
 - A connection may be reused only when this account's onboardings created it (its ownership
   tags carry the account next to the request id), or when the deployment shares it
-  (``SharedConnectionArns``).
+  (``SharedConnectionArns``). A host a request describes (``connection.host``) is reused by name
+  on the same rule, without a shared list: a shared host is named by ``connection.hostArn``
+  (``workflow.hosts``).
 """
 
 import json
