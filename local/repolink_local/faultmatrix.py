@@ -60,6 +60,8 @@ class FaultRun:
     dangling_connections: int
     duplicated_resources: int
     connection_deleted: bool
+    #: hosts this run created that are still not set up, when the request asked for cleanup
+    dangling_hosts: int = 0
     api_calls: dict[str, int] = field(default_factory=dict)
     #: the API's answer to the POST (runs through the API only)
     http_status: int | None = None
@@ -74,7 +76,7 @@ class FaultRun:
     def orphans(self) -> int:
         """What the run left that nobody will finish: pending connections it created (when the
         request asked for cleanup), and an onboarding accepted but never started."""
-        return self.dangling_connections + int(self.accepted_not_started)
+        return self.dangling_connections + self.dangling_hosts + int(self.accepted_not_started)
 
 
 def run_with_faults(
@@ -162,8 +164,11 @@ def _describe(label: str, request: dict[str, Any], result: ExecutionResult, stan
     cleanup_asked = bool(request.get("cleanupOnTimeout"))
     asked_repos = len(request.get("codeartifact", {}).get("repositories", []))
     git_sync = request.get("gitSync", {}).get("repositories", [])
+    wants_host = bool((request.get("connection") or {}).get("host"))
+    hosts = list(standins.connections.hosts.values())
     duplicated = (
         max(0, len(standins.connections.list()) - (1 if "connection" in request else 0))
+        + max(0, len(hosts) - int(wants_host))
         + max(0, len(standins.codeartifact.repositories) - asked_repos)
         + max(0, len(standins.proton.repositories) - len(request.get("proton", {}).get("repositories", [])))
         + max(0, len(standins.connections.repository_links) - len(git_sync))
@@ -186,6 +191,7 @@ def _describe(label: str, request: dict[str, Any], result: ExecutionResult, stan
         failures=list(detail.get("failures", [])),
         faults_injected=dict(sorted(standins.faults_injected.items())),
         dangling_connections=len(ours) if cleanup_asked else 0,
+        dangling_hosts=len([h for h in hosts if h.status != "AVAILABLE"]) if cleanup_asked else 0,
         duplicated_resources=duplicated,
         connection_deleted=bool(detail.get("connectionDeleted")),
         api_calls=result.api_calls,
@@ -253,12 +259,17 @@ def mutating_operations_called(request: dict[str, Any]) -> list[str]:
 def lost_response_runs(request: dict[str, Any], operations: Sequence[str]) -> list[FaultRun]:
     """One onboarding through the API per operation, whose first call takes effect and loses its
     answer. Losing DeleteConnection's answer only matters after a failed handshake, so that run's
-    handshake ends in ERROR (and the onboarding in RepositoryLinkFailed, by design)."""
+    handshake ends in ERROR (and the onboarding in RepositoryLinkFailed, by design); DeleteHost's
+    only after a host nobody sets up, so that run's host waits in vain (a one-hour deadline)."""
     runs = []
     for op in operations:
-        handshake = HandshakePolicy("error") if op.endswith(":DeleteConnection") else None
+        handshake, asked = None, request
+        if op.endswith(":DeleteConnection"):
+            handshake = HandshakePolicy("error")
+        elif op.endswith(":DeleteHost"):
+            handshake, asked = HandshakePolicy("never"), request | {"handshakeTimeoutHours": 1}
         rule = FaultRule(LOST_RESPONSE, op, 1.0, times=1)
-        runs.append(run_with_faults(request, [rule], label=op, handshake=handshake, via_api=True))
+        runs.append(run_with_faults(asked, [rule], label=op, handshake=handshake, via_api=True))
     return runs
 
 
@@ -290,16 +301,30 @@ def lost_response_matrix(request: dict[str, Any]) -> list[FaultRun]:
     if "proton" not in request:
         with_proton = {k: v for k, v in request.items() if k != "gitSync"} | {"proton": PROTON}
         runs += lost_response_runs(with_proton, ["proton:CreateRepository"])
+    for service in ("codeconnections", "codestar-connections"):
+        runs += lost_response_runs(
+            on_a_new_host(request, service), [f"{service}:CreateHost", f"{service}:DeleteHost"]
+        )
     return runs
+
+
+def on_a_new_host(request: dict[str, Any], service: str) -> dict[str, Any]:
+    """``request`` with its connection on a host it describes (``connection.host``), on ``service``."""
+    connection = {
+        "service": service,
+        "name": "acme-ghes",
+        "provider": "GitHubEnterpriseServer",
+        "host": {"name": "acme-ghes", "providerEndpoint": "https://ghe.example.com"},
+    }
+    return {k: v for k, v in request.items() if k not in ("proton",)} | {"connection": connection}
 
 
 def lost_response_held(run: FaultRun) -> bool:
     """The row ended as the same onboarding without the fault does (Completed; Failed for the
     DeleteConnection rows, whose handshake fails by design), with its one answer lost, nothing
     created twice and nothing orphaned."""
-    expected = (
-        "RepositoryLinkFailed" if run.label.endswith(":DeleteConnection") else "RepositoryLinkCompleted"
-    )
+    by_design = run.label.endswith((":DeleteConnection", ":DeleteHost"))
+    expected = "RepositoryLinkFailed" if by_design else "RepositoryLinkCompleted"
     lost = sum(n for key, n in run.faults_injected.items() if key.endswith(f":{LOST_RESPONSE}"))
     return (
         run.result_event == expected
