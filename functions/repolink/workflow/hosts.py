@@ -18,7 +18,6 @@ from typing import Any
 
 from repolink.adapters.connections import Host, Hosts
 from repolink.errors import (
-    AwsAccessDenied,
     AwsNotFound,
     FieldError,
     HostConflict,
@@ -26,7 +25,6 @@ from repolink.errors import (
     HostNotOwned,
     HostSetupFailed,
     HostSetupTimedOut,
-    TransientAwsError,
 )
 from repolink.models.request import ConnectionSpec, HostSpec, VpcConfigurationSpec
 from repolink.models.state import HostSetup, HostState, PollState
@@ -94,32 +92,40 @@ def _candidates(hosts: Hosts, name: str) -> Iterable[tuple[Host, dict[str, str]]
             yield found, tags
 
 
-def refusal(hosts: Hosts, spec: ConnectionSpec, *, caller: str) -> FieldError | None:
-    """Why ``caller`` may not have the host the request describes (``None``: it may).
-
-    A same-name host another account's onboarding made (or one made by hand) is refused without
-    saying whose it is; one of this caller's with another endpoint is refused naming the field.
-    """
-    host = spec.host
-    if host is None or spec.provider is None:
-        return None
-    candidates = list(_candidates(hosts, host.name))
-    mine = [found for found, tags in candidates if _owned(tags, caller)]
-    if any(_difference(host, spec.provider, found) is None for found in mine):
-        return None
+def _find(
+    hosts: Hosts, spec: HostSpec, provider: str, *, caller: str
+) -> tuple[Host, dict[str, str]] | FieldError | None:
+    """This caller's host of that name and settings; or why the name cannot be used (another
+    team's host, or one made by hand: never saying whose; ours with other settings: naming the
+    field); or ``None``, when no host has that name."""
+    candidates = list(_candidates(hosts, spec.name))
+    mine = [(found, tags) for found, tags in candidates if _owned(tags, caller)]
+    for found, tags in mine:
+        if _difference(spec, provider, found) is None:
+            return found, tags
     if mine:
+        found = mine[0][0]
         return FieldError(
             "connection.host.providerEndpoint",
-            f"this account's host {host.name!r} ({mine[0].arn}) has"
-            f" {_difference(host, spec.provider, mine[0])}; use its settings or choose another name",
+            f"this account's host {spec.name!r} ({found.arn}) has {_difference(spec, provider, found)};"
+            " use its settings or choose another name",
         )
     if candidates:
         return FieldError(
             "connection.host.name",
-            f"a host named {host.name!r} exists that this account's onboardings did not create; choose"
+            f"a host named {spec.name!r} exists that this account's onboardings did not create; choose"
             " another name",
         )
     return None
+
+
+def refusal(hosts: Hosts, spec: ConnectionSpec, *, caller: str) -> FieldError | None:
+    """Why ``caller`` may not have the host the request describes (``None``: it may): checked at
+    accept, before anything starts, and again in the task."""
+    if spec.host is None or spec.provider is None:
+        return None
+    found = _find(hosts, spec.host, spec.provider, caller=caller)
+    return found if isinstance(found, FieldError) else None
 
 
 def _state(hosts: Hosts, found: Host, *, created: bool, region: str) -> HostState:
@@ -133,30 +139,6 @@ def _state(hosts: Hosts, found: Host, *, created: bool, region: str) -> HostStat
         created=created,
         console_url=hosts.console_url(found.arn, region),
     )
-
-
-def _reusable(
-    hosts: Hosts, spec: HostSpec, provider: str, *, caller: str
-) -> tuple[Host, dict[str, str]] | None:
-    """This caller's host of that name and settings; :class:`HostConflict` or
-    :class:`HostNotOwned` when the name is taken otherwise."""
-    candidates = list(_candidates(hosts, spec.name))
-    mine = [(found, tags) for found, tags in candidates if _owned(tags, caller)]
-    for found, tags in mine:
-        if _difference(spec, provider, found) is None:
-            return found, tags
-    if mine:
-        found = mine[0][0]
-        raise HostConflict(
-            f"connection.host.providerEndpoint: host {spec.name!r} ({found.arn}) has"
-            f" {_difference(spec, provider, found)}; use its settings or choose another name"
-        )
-    if candidates:
-        raise HostNotOwned(
-            f"connection.host.name: a host named {spec.name!r} exists that this account's onboardings"
-            " did not create; choose another name"
-        )
-    return None
 
 
 def create_or_reuse(
@@ -178,20 +160,18 @@ def create_or_reuse(
     host, provider = spec.host, spec.provider
     assert host is not None and provider is not None  # guaranteed by the request model
     poll = PollState(attempt=0, wait_seconds=first_wait, waited_seconds=0)
-    found = _reusable(hosts, host, provider, caller=caller)
+    found = _find(hosts, host, provider, caller=caller)
+    if isinstance(found, FieldError):
+        refused = HostConflict if found.field.endswith("providerEndpoint") else HostNotOwned
+        raise refused(str(found))
     if found is not None:
         existing, tags = found
         ours = tags.get(REQUEST_TAG) == request_id
         return HostSetup(host=_state(hosts, existing, created=ours, region=region), poll=poll)
     tags = {**spec.tags, REQUEST_TAG: request_id, OWNER_TAG: caller}
-    try:
-        created = hosts.create(
-            host.name, provider, host.provider_endpoint, _vpc(host.vpc_configuration), tags
-        )
-    except AwsAccessDenied:
-        raise
-    except TransientAwsError:
-        raise  # the retry looks the host up first (above)
+    # a failure here (a lost answer is a TransientAwsError) fails the step; its retry finds the
+    # host by name above, if CreateHost took effect
+    created = hosts.create(host.name, provider, host.provider_endpoint, _vpc(host.vpc_configuration), tags)
     return HostSetup(host=_state(hosts, created, created=True, region=region), poll=poll)
 
 
