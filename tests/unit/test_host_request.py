@@ -101,6 +101,16 @@ def test_host_is_for_installed_providers(provider: str) -> None:
         ({"providerEndpoint": "ghe.example.com"}, "connection.host.providerEndpoint", "https"),
         ({"providerEndpoint": "https://ghe example.com"}, "connection.host.providerEndpoint", "https"),
         (
+            {"providerEndpoint": "https://ghe.example.com/a\u0085b"},
+            "connection.host.providerEndpoint",
+            "https",
+        ),
+        (
+            {"providerEndpoint": "https://ghe.example.com/\u202emoc"},
+            "connection.host.providerEndpoint",
+            "bidi",
+        ),
+        (
             {"providerEndpoint": "https://g.example.com/" + "p" * 500},
             "connection.host.providerEndpoint",
             "512",

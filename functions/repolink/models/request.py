@@ -413,9 +413,10 @@ HOST_NAME_MAX = 64
 """codeconnections ``HostName``: 1-64 characters, any (``.*``: one line)."""
 HOST_ENDPOINT_MAX = 512
 """codeconnections ``Url``: 1-512 characters (``.*``)."""
-HOST_ENDPOINT_PATTERN = r"https://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[^\s]*)?"
+HOST_ENDPOINT_PATTERN = rf"https://[A-Za-z0-9.\-]+(:[0-9]{{1,5}})?(/[^{_CONTROL}{_PYTHON_SPACE}\ufeff]*)?"
 """Narrower than ``Url`` (``.*``): an https URL of a host name (and port), the endpoint of the
-installed provider. A plain-http endpoint would carry the provider's tokens in the clear."""
+installed provider, whose path has no control or space characters (spelt out, so ECMA-262 and
+``re`` read them alike). A plain-http endpoint would carry the provider's tokens in the clear."""
 VPC_ID_PATTERN = r"vpc-[A-Za-z0-9_]{8}([A-Za-z0-9_]{9})?"
 """codeconnections ``VpcId`` (12-21 characters; ``\\w`` spelt out as ASCII)."""
 SUBNET_ID_PATTERN = r"subnet-[A-Za-z0-9_]{8}([A-Za-z0-9_]{9})?"
@@ -441,6 +442,8 @@ def _check_endpoint(value: str) -> str:
         fail(f"at most {HOST_ENDPOINT_MAX} characters, got {len(value)}")
     if not re.fullmatch(HOST_ENDPOINT_PATTERN, value):
         fail(f"{_show(value)} is not an https URL of the installed provider (https://HOST[:PORT][/PATH])")
+    if problem := _unprintable_problem(value):  # a bidi override would display another URL
+        fail(problem)
     return value
 
 
@@ -523,7 +526,8 @@ class HostSpec(Wire):
 
     schema_rules: ClassVar[Mapping[str, Any]] = {
         "description": (
-            f"name is 1-{HOST_NAME_MAX} characters, without control characters or {_FORMAT_AND_OTHER}."
+            f"name is 1-{HOST_NAME_MAX} characters, and providerEndpoint an https URL, without control"
+            f" characters or {_FORMAT_AND_OTHER}."
             " An existing host of this name is reused when it has this providerEndpoint (and this"
             " vpcConfiguration) and this account's onboardings created it."
         ),
