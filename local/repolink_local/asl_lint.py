@@ -15,15 +15,17 @@ from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, LocalTemplate
 
 def main() -> int:
     template = LocalTemplate(TEMPLATE, ACCOUNT_ID, REGION)
-    machine = template.state_machine()
     statelint = Path(sys.executable).with_name("statelint")
-    with tempfile.TemporaryDirectory() as tmp:
-        resolved = Path(tmp) / machine.definition_path.name
-        resolved.write_text(machine.definition())
-        done = subprocess.run([str(statelint), "--ignore=FLOAT", str(resolved)], check=False)  # noqa: S603
-    if done.returncode == 0:
-        print(f"{machine.definition_path.name}: statelint found no problems")
-    return done.returncode
+    worst = 0
+    for machine in template.state_machines():
+        with tempfile.TemporaryDirectory() as tmp:
+            resolved = Path(tmp) / machine.definition_path.name
+            resolved.write_text(machine.definition())
+            done = subprocess.run([str(statelint), "--ignore=FLOAT", str(resolved)], check=False)  # noqa: S603
+        if done.returncode == 0:
+            print(f"{machine.definition_path.name}: statelint found no problems")
+        worst = worst or done.returncode
+    return worst
 
 
 if __name__ == "__main__":

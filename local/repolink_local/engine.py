@@ -42,13 +42,14 @@ from repolink_local.patches import (
     history_quota,
     in_process_lambdas,
     interpreter_caches,
+    interpreter_machines,
     logs_to_stderr,
     metrics_one_at_a_time,
     sdk_retry_sleeps,
     virtual_time,
 )
 from repolink_local.standins import StandIns
-from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, FunctionSpec, LocalTemplate
+from repolink_local.template import ACCOUNT_ID, ONBOARDING, REGION, TEMPLATE, FunctionSpec, LocalTemplate
 
 #: what a Lambda runtime and Powertools need, set for the whole local run
 LOCAL_ENVIRONMENT = {
@@ -228,7 +229,9 @@ class LocalEngine:
         self._stack = ExitStack()
         self._threads_before: set[threading.Thread] = set()
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        #: the onboarding state machine's ARN (:attr:`state_machine_arns` has every machine's)
         self.state_machine_arn = ""
+        self.state_machine_arns: dict[str, str] = {}
         self.bus_name = ""
         self._events_queue_url = ""
         self._events: list[dict[str, Any]] = []
@@ -282,6 +285,7 @@ class LocalEngine:
         stack.enter_context(metrics_one_at_a_time())
         stack.enter_context(virtual_time(self.clock))
         stack.enter_context(interpreter_caches())
+        stack.enter_context(interpreter_machines())
         stack.enter_context(history_quota())
         stack.enter_context(sdk_retry_sleeps(self.clock, self.sdk_retry_sleeps))
         stack.enter_context(in_process_lambdas(self._dispatch))
@@ -301,7 +305,7 @@ class LocalEngine:
         if not self.state_machine_arn:
             return
         sfn = boto3.client("stepfunctions")
-        for execution in self.executions():
+        for execution in (e for machine in self.state_machine_arns for e in self.executions(machine)):
             if execution["status"] == "RUNNING":
                 with suppress(Exception):
                     sfn.stop_execution(executionArn=execution["executionArn"], cause="local engine closed")
@@ -352,10 +356,12 @@ class LocalEngine:
                 Timeout=spec.timeout,
                 MemorySize=spec.memory,
             )
-        machine = self.template.state_machine()
-        self.state_machine_arn = boto3.client("stepfunctions").create_state_machine(
-            name=machine.name, definition=machine.definition(), roleArn=role, type="STANDARD"
-        )["stateMachineArn"]
+        sfn = boto3.client("stepfunctions")
+        for machine in self.template.state_machines():
+            self.state_machine_arns[machine.logical_id] = sfn.create_state_machine(
+                name=machine.name, definition=machine.definition(), roleArn=role, type="STANDARD"
+            )["stateMachineArn"]
+        self.state_machine_arn = self.state_machine_arns[ONBOARDING]
 
     def _capture_events(self) -> None:
         """Every event on our bus also lands in a queue, so a run can list what it emitted."""
@@ -588,12 +594,11 @@ class LocalEngine:
         found = sqs.receive_message(QueueUrl=_queue(destination), MaxNumberOfMessages=10, VisibilityTimeout=0)
         return [json.loads(m["Body"]) for m in found.get("Messages", [])]
 
-    def executions(self) -> list[dict[str, Any]]:
-        """Every execution of the onboarding state machine so far."""
+    def executions(self, machine: str = ONBOARDING) -> list[dict[str, Any]]:
+        """Every execution of a state machine (by logical id; the onboarding's by default) so far."""
         sfn = boto3.client("stepfunctions")
-        return list(
-            sfn.list_executions(stateMachineArn=self.state_machine_arn, maxResults=1000)["executions"]
-        )
+        arn = self.state_machine_arns[machine]
+        return list(sfn.list_executions(stateMachineArn=arn, maxResults=1000)["executions"])
 
     def _function_for_handler(self, handler: str) -> str:
         return next(name for name, spec in self.functions.items() if spec.handler == handler)

@@ -48,6 +48,12 @@ And hooks into moto's Step Functions (paths under ``moto/``):
 - **Interpreter caches** (:func:`interpreter_caches`). ``asl/utils/boto_client.py``
   ``boto_client_for`` and jsonpath-ng's ``parse`` are shared/cached instead of rebuilt per state.
 - **Reading a history** (:func:`execution_history`): from moto's backend, not its serialiser.
+- **Whose execution calls** (:func:`interpreter_machines`). The interpreter signs every service
+  integration with the same access key, whatever the state machine. Inside the context,
+  ``.../state_task/lambda_eval_utils.py`` ``execute_lambda_function_integration`` and
+  ``.../service/state_task_service_events.py`` ``StateTaskServiceEvents._eval_service_task``
+  (both given the execution's ``Environment``, both calling AWS in the calling thread) record the
+  execution's state machine ARN in a thread-local, read by :func:`calling_state_machine`.
 """
 
 from __future__ import annotations
@@ -522,4 +528,50 @@ def execution_history_pages() -> Iterator[None]:
         return ActionResult({"events": events, **({"nextToken": token} if token else {})})
 
     with mock.patch.object(StepFunctionResponse, "get_execution_history", get_execution_history):
+        yield
+
+
+_interpreter = threading.local()
+
+
+def calling_state_machine() -> str | None:
+    """The ARN of the state machine whose execution makes the interpreter's call in this thread
+    (inside :func:`interpreter_machines`), or None outside one."""
+    arn: str | None = getattr(_interpreter, "state_machine_arn", None)
+    return arn
+
+
+@contextmanager
+def interpreter_machines() -> Iterator[None]:
+    """Record, around each interpreter call to AWS, which state machine's execution makes it."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_events,
+    )
+
+    def machine_of(env: Any) -> str:
+        return str(env.states.context_object.context_object_data["StateMachine"]["Id"])
+
+    def recorded(original: Callable[..., Any], env_at: int) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            env = kwargs["env"] if "env" in kwargs else args[env_at]
+            previous = getattr(_interpreter, "state_machine_arn", None)
+            _interpreter.state_machine_arn = machine_of(env)
+            try:
+                return original(*args, **kwargs)
+            finally:
+                _interpreter.state_machine_arn = previous
+
+        return wrapper
+
+    events = state_task_service_events.StateTaskServiceEvents
+    with (
+        mock.patch.object(
+            lambda_eval_utils,
+            "execute_lambda_function_integration",
+            recorded(lambda_eval_utils.execute_lambda_function_integration, 0),
+        ),
+        mock.patch.object(events, "_eval_service_task", recorded(events._eval_service_task, 1)),
+    ):
         yield

@@ -23,6 +23,8 @@ REGION = "us-east-1"
 #: what the sample request (events/onboarding.json) needs of a deployment beyond the template's
 #: defaults: the role its gitSync section names, listed in GitSyncRoleArns
 SAMPLE_PARAMETERS = {"GitSyncRoleArns": f"arn:aws:iam::{ACCOUNT_ID}:role/acme-gitsync"}
+#: the template's state machines: an onboarding, and the offboarding of one (an execution of its own)
+ONBOARDING, OFFBOARDING = "OnboardingStateMachine", "OffboardingStateMachine"
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 
@@ -285,6 +287,10 @@ class LocalTemplate:
                 )
             )
         return specs
+
+    def state_machines(self) -> list[StateMachineSpec]:
+        """Every state machine of the template, each as :meth:`state_machine` reads it."""
+        return [self.state_machine(i) for i in self.resources_of_type("AWS::Serverless::StateMachine")]
 
     def state_machine(self, logical_id: str | None = None) -> StateMachineSpec:
         machines = self.resources_of_type("AWS::Serverless::StateMachine")

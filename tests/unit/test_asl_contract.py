@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from repolink import errors
-from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, LocalTemplate
+from repolink_local.template import ACCOUNT_ID, ONBOARDING, REGION, TEMPLATE, LocalTemplate
 
 pytestmark = pytest.mark.unit
 
 TEMPLATE_MODEL = LocalTemplate(TEMPLATE, ACCOUNT_ID, REGION)
-MACHINE = TEMPLATE_MODEL.state_machine()
+MACHINE = TEMPLATE_MODEL.state_machine(ONBOARDING)
 ASL: dict[str, Any] = json.loads(MACHINE.definition_path.read_text())
 LAMBDA_ERRORS = {
     "Lambda.ServiceException",

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, LocalTemplate, TemplateError
+from repolink_local.template import ACCOUNT_ID, ONBOARDING, REGION, TEMPLATE, LocalTemplate, TemplateError
 
 pytestmark = pytest.mark.unit
 
@@ -25,7 +25,7 @@ def test_functions_carry_handler_and_resolved_environment() -> None:
 
 
 def test_definition_substitutions_resolve_to_local_arns() -> None:
-    machine = LocalTemplate(TEMPLATE, ACCOUNT_ID, REGION).state_machine()
+    machine = LocalTemplate(TEMPLATE, ACCOUNT_ID, REGION).state_machine(ONBOARDING)
     assert machine.substitutions["CheckConnectionFunctionArn"] == (
         f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:CheckConnectionFunction"
     )

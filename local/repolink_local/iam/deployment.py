@@ -109,9 +109,10 @@ class Deployment:
     def function_role(self, function_name: str) -> Role:
         return self.role_of(function_name)
 
-    def state_machine_role(self) -> Role:
-        (logical_id,) = self.template.resources_of_type("AWS::StepFunctions::StateMachine")
-        return self.role_of(logical_id)
+    def state_machine_roles(self) -> dict[str, Role]:
+        """Each state machine's role, by the machine's logical id (its name in the local engine)."""
+        machines = self.template.resources_of_type("AWS::StepFunctions::StateMachine")
+        return {logical_id: self.role_of(logical_id) for logical_id in machines}
 
     def api_policy(self, api_id: str) -> dict[str, Any]:
         """The REST API's resource policy, with ``execute-api:/…`` expanded as API Gateway does."""

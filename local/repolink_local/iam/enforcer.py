@@ -9,10 +9,11 @@ Installed as two botocore handlers for every client made while the engine runs:
   does: ``AccessDeniedException``, with AWS's message, before anything reaches a service.
 
 The principal of a call is a Lambda function's role while the engine runs that function's
-handler (a thread-local set around the invocation), or the state machine's role for the calls
-moto's interpreter makes (its clients are built with the access key ``ak``:
-``moto/stepfunctions/parser/asl/utils/boto_client.py``). The engine's own set-up and polling
-act as the operator and are not checked.
+handler (a thread-local set around the invocation), or, for the calls moto's interpreter makes
+(its clients are built with the access key ``ak``: ``moto/stepfunctions/parser/asl/utils/boto_client.py``),
+the role of the state machine whose execution makes the call (``patches.calling_state_machine``).
+An interpreter call whose machine is unknown is refused, never given some machine's role. The
+engine's own set-up and polling act as the operator and are not checked.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from moto.core.botocore_stubber import MockRawResponse
 from repolink_local.iam.deployment import Deployment, Role
 from repolink_local.iam.requests import PLATFORM, Authorization, Context, authorizations, known_action
 from repolink_local.iam.simulator import Decision, Simulator
+from repolink_local.patches import calling_state_machine
 
 #: the access key moto's Step Functions interpreter signs its service integrations with
 INTERPRETER_ACCESS_KEY = "ak"
@@ -120,9 +122,11 @@ class IamEnforcer:
             ("before-parameter-build", self._keep_params),
             ("before-call", self._authorize),
         ]
-        self.state_machine = Principal.of_role(
-            self.deployment.state_machine_role(), "states-execution", self.deployment.account_id
-        )
+        #: each state machine's principal, by the machine's name (its logical id, locally)
+        self.state_machines = {
+            name: Principal.of_role(role, "states-execution", self.deployment.account_id)
+            for name, role in self.deployment.state_machine_roles().items()
+        }
 
     # -- installation ---------------------------------------------------------------------
 
@@ -246,7 +250,10 @@ class IamEnforcer:
     def _principal(self, request_signer: Any) -> Principal | None:
         credentials = getattr(request_signer, "_credentials", None)
         if credentials is not None and credentials.access_key == INTERPRETER_ACCESS_KEY:
-            return self.state_machine
+            machine = calling_state_machine()
+            if machine is None:
+                raise RuntimeError("an interpreter call outside an execution: no state machine to act as")
+            return self.state_machines[machine.rsplit(":", 1)[-1]]
         principal: Principal | None = getattr(self._local, "principal", None)
         return principal
 
