@@ -2,17 +2,55 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-from repolink_local.template import REGION
+from repolink_local.template import REGION, LocalTemplate
+
+
+def routes_of(template: LocalTemplate) -> tuple[tuple[str, str], ...]:
+    """(HTTP method, resource) of every method the REST API has, from SAM's translation of the
+    template (e.g. ``("DELETE", "/links/{request_id}")``): the one list of routes."""
+    (api,) = template.resources_of_type("AWS::ApiGateway::RestApi").values()
+    return tuple(
+        (method.upper(), path)
+        for path, methods in api["Properties"]["Body"]["paths"].items()
+        for method in methods
+        if not method.startswith("x-")
+    )
+
+
+def match(routes: tuple[tuple[str, str], ...], method: str, path: str) -> tuple[str, dict[str, str]] | None:
+    """The resource serving ``method path`` and its path parameters, or None."""
+    for route_method, resource in routes:
+        names = re.findall(r"\{([^/]+?)\}", resource)
+        regex = re.sub(r"\\\{[^/]+?\\\}", "([^/]+)", re.escape(resource))
+        found = re.fullmatch(regex, path)
+        if route_method == method and found:
+            return resource, dict(zip(names, found.groups(), strict=True))
+    return None
 
 
 def proxy_event(
-    method: str, path: str, body: str | None, headers: dict[str, str], caller_account: str
+    method: str,
+    path: str,
+    body: str | None,
+    headers: dict[str, str],
+    caller_account: str,
+    routes: tuple[tuple[str, str], ...] = (),
 ) -> dict[str, Any]:
-    resource = "/links/{request_id}" if path.startswith("/links/") else path
-    path_parameters = {"request_id": path.rsplit("/", 1)[-1]} if resource == "/links/{request_id}" else None
+    """The event API Gateway gives the function for ``method path`` (a query string included),
+    its resource and path parameters from ``routes``."""
+    parts = urlsplit(path)
+    path = parts.path
+    matched = match(routes, method, path)
+    resource, path_parameters = matched if matched else (path, None)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    multi: dict[str, list[str]] = {}
+    for key, value in pairs:
+        multi.setdefault(key, []).append(value)
     all_headers = {"Host": f"abc123.execute-api.{REGION}.amazonaws.com", **headers}
     return {
         "resource": resource,
@@ -20,9 +58,10 @@ def proxy_event(
         "httpMethod": method,
         "headers": all_headers,
         "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": path_parameters,
+        # API Gateway's single-value map keeps the last value of a repeated parameter
+        "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,
+        "multiValueQueryStringParameters": multi or None,
+        "pathParameters": path_parameters or None,
         "stageVariables": None,
         "requestContext": {
             "resourcePath": resource,

@@ -175,6 +175,12 @@ BEYOND_THE_SCHEMA: dict[str, str] = {
     "stacks per request": "a count over the items of several arrays",
 }
 
+#: What GET /links's query parameters say in words only (in their descriptions): a nextToken is
+#: opaque, and only one a page of the same listing gave is one (what the API's message says -> why)
+QUERY_RULES: dict[str, str] = {
+    "is not a token this listing gave": "a token is valid when a page of this listing gave it",
+}
+
 #: The rules that depend on the deployment a request reaches, which one document for every
 #: deployment cannot carry: (what the API's message says, the rule as the request's
 #: ``description`` states it).
@@ -227,7 +233,9 @@ def request_schema() -> dict[str, Any]:
 
 def documented_refusal(message: str) -> str | None:
     """The documented rule a refusal's message names, if it is one the schema cannot carry."""
-    return next((said for said in (*BEYOND_THE_SCHEMA, *DEPLOYMENT_RULES) if said in message), None)
+    return next(
+        (said for said in (*BEYOND_THE_SCHEMA, *DEPLOYMENT_RULES, *QUERY_RULES) if said in message), None
+    )
 
 
 def _state_deployment_rules(definitions: dict[str, Any]) -> None:
@@ -270,6 +278,16 @@ def openapi() -> dict[str, Any]:
     schema["paths"]["/links"]["post"]["requestBody"] = {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OnboardingRequest"}}},
         "required": True,
+    }
+    from repolink.models.api import OffboardOptions
+
+    options = TypeAdapter(OffboardOptions).json_schema(
+        by_alias=True, ref_template="#/components/schemas/{model}"
+    )
+    schema["components"]["schemas"]["OffboardOptions"] = options
+    schema["paths"]["/links/{request_id}"]["delete"]["requestBody"] = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OffboardOptions"}}},
+        "required": False,
     }
     _declare_parameters(schema)
     _declare_gateway_answers(schema)
@@ -340,10 +358,39 @@ def _declare_parameters(schema: dict[str, Any]) -> None:
             "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
         }
     )
-    for parameter in schema["paths"]["/links/{request_id}"]["get"]["parameters"]:
-        if parameter["name"] == "request_id":
-            parameter["schema"] = {"type": "string", "pattern": REQUEST_ID}
-            parameter["description"] = "The requestId a POST answered (an id of another form answers 404)"
+    from repolink.workflow.listing import LIMIT_DEFAULT, LIMIT_MAX, STATES, TOKEN_MAX
+
+    schema["paths"]["/links"]["get"]["parameters"] = [
+        {
+            "in": "query",
+            "name": "state",
+            "required": False,
+            "description": "Only the onboardings in this state",
+            "schema": {"type": "string", "enum": list(STATES)},
+        },
+        {
+            "in": "query",
+            "name": "limit",
+            "required": False,
+            "description": f"How many executions a page reads (default {LIMIT_DEFAULT})",
+            "schema": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
+        },
+        {
+            "in": "query",
+            "name": "nextToken",
+            "required": False,
+            "description": (
+                "The nextToken of the previous page, with the same state: opaque, and only a token a"
+                " page of this listing gave is one (any other is refused with 422)"
+            ),
+            "schema": {"type": "string", "minLength": 1, "maxLength": TOKEN_MAX},
+        },
+    ]
+    for method in ("get", "delete"):
+        for parameter in schema["paths"]["/links/{request_id}"][method]["parameters"]:
+            if parameter["name"] == "request_id":
+                parameter["schema"] = {"type": "string", "pattern": REQUEST_ID}
+                parameter["description"] = "The requestId a POST answered (an id of another form answers 404)"
 
 
 def _declare_gateway_answers(schema: dict[str, Any]) -> None:
@@ -352,18 +399,19 @@ def _declare_gateway_answers(schema: dict[str, Any]) -> None:
     ref = "#/components/schemas/"
     for operations in schema["paths"].values():
         for operation in operations.values():
+            # the function's own 403, if the operation has one, is one more spelling
+            own = operation["responses"].get("403")
+            spellings = [{"$ref": ref + "GatewayMessage"}, {"$ref": ref + "GatewayDenial"}]
+            said = ""
+            if own is not None:
+                spellings.append(own["content"]["application/json"]["schema"])
+                said = f"; from repolink: {own['description']}"
             operation["responses"]["403"] = {
                 "description": (
                     "From API Gateway: a missing or incomplete SigV4 signature or an unknown route"
-                    " ({message}), or a caller the resource policy denies ({Message})"
+                    f" ({{message}}), or a caller the resource policy denies ({{Message}}){said}"
                 ),
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "anyOf": [{"$ref": ref + "GatewayMessage"}, {"$ref": ref + "GatewayDenial"}]
-                        }
-                    }
-                },
+                "content": {"application/json": {"schema": {"anyOf": spellings}}},
             }
             operation["responses"]["429"] = {
                 "description": 'From API Gateway: throttled ({"message": "Too Many Requests"})',
@@ -392,6 +440,8 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         events.COMPLETED: events.RepositoryLinkCompletedDetail,
         events.FAILED: events.RepositoryLinkFailedDetail,
         events.REJECTED: events.RepositoryLinkRejectedDetail,
+        events.OFFBOARDED: events.RepositoryLinkOffboardedDetail,
+        events.OFFBOARD_FAILED: events.RepositoryLinkOffboardFailedDetail,
     }
     out = {}
     for detail_type, model in models.items():

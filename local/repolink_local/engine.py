@@ -459,11 +459,12 @@ class LocalEngine:
         caller_account: str | None = None,
     ) -> tuple[int, dict[str, str], str | None]:
         """:meth:`api`, with the body as the function (or API Gateway's refusal) wrote it."""
-        from repolink_local.apigw import proxy_event
+        from repolink_local.apigw import proxy_event, routes_of
 
         caller_account = caller_account or self.account
         api = f"arn:aws:execute-api:{self.region}:{self.account}:{LOCAL_API_ID}"
-        resource = f"{api}/v1/{method}/{path.lstrip('/')}"
+        # execute-api:Invoke is on the method and path; the query string is not part of the ARN
+        resource = f"{api}/v1/{method}/{path.split('?', 1)[0].lstrip('/')}"
         try:
             self.iam.require(
                 Principal.of_account(caller_account),
@@ -474,7 +475,10 @@ class LocalEngine:
             refused = {"Content-Type": "application/json", "x-amzn-ErrorType": "AccessDeniedException"}
             return 403, refused, json.dumps({"Message": str(denied)})
         function = self._function_for_handler("repolink.handlers.api.handler")
-        response = self.invoke(function, proxy_event(method, path, body, headers or {}, caller_account))
+        routes = routes_of(self.iam.deployment.template)
+        response = self.invoke(
+            function, proxy_event(method, path, body, headers or {}, caller_account, routes)
+        )
         answer_headers = dict(response.get("headers") or {})
         answer_headers |= {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v}
         return int(response["statusCode"]), answer_headers, response.get("body") or None

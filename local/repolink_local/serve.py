@@ -30,6 +30,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from repolink_local.apigw import match, routes_of
 from repolink_local.engine import LocalEngine
 from repolink_local.patches import LambdaServiceError
 from repolink_local.standins import StandIns
@@ -159,15 +160,8 @@ class Gateway:
     def of(cls, engine: LocalEngine) -> Gateway:
         """The stage and methods SAM's translation of the template deploys (no second list)."""
         template = engine.iam.deployment.template
-        (api,) = template.resources_of_type("AWS::ApiGateway::RestApi").values()
         (stage,) = template.resources_of_type("AWS::ApiGateway::Stage").values()
-        routes = tuple(
-            (method.upper(), path)
-            for path, methods in api["Properties"]["Body"]["paths"].items()
-            for method in methods
-            if not method.startswith("x-")
-        )
-        return cls(str(stage["Properties"]["StageName"]), routes, engine.region, engine.account)
+        return cls(str(stage["Properties"]["StageName"]), routes_of(template), engine.region, engine.account)
 
     def resource_path(self, method: str, path: str) -> str | None:
         """The path under the stage (``/links``) when a method of the API serves ``path``
@@ -176,11 +170,7 @@ class Gateway:
         if not path.startswith(prefix):
             return None
         rest = "/" + path[len(prefix) :]
-        for route_method, pattern in self.routes:
-            regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(pattern))
-            if route_method == method and re.fullmatch(regex, rest):
-                return rest
-        return None
+        return rest if match(self.routes, method, rest) else None
 
 
 class GatewayApp:
@@ -221,9 +211,14 @@ class GatewayApp:
         if request.method == "POST" and body is not None:
             self.world.add_host(self.standins, body)
         headers = {name: value for name, value in request.headers.items()}
+        query = request.query_string.decode("utf-8", errors="replace")
         try:
             return self.engine.api_response(
-                request.method, path, body, headers=headers, caller_account=caller
+                request.method,
+                f"{path}?{query}" if query else path,
+                body,
+                headers=headers,
+                caller_account=caller,
             ), caller
         except LambdaServiceError:
             return INTEGRATION_FAILURE, caller

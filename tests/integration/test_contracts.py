@@ -209,7 +209,7 @@ def _seeds(emitted: dict[str, Any], answers: dict[str, Any], sample: dict[str, A
         name: (schema, emitted[name]) for name, schema in EVENT_SCHEMAS.items() if name in emitted
     }
     seeds[event_names.REQUESTED] = (EVENT_SCHEMAS[event_names.REQUESTED], sample)
-    for name in ("LinkAccepted", "LinkStatus", "ErrorBody"):
+    for name in ("LinkAccepted", "LinkStatus", "ErrorBody", "OffboardAccepted", "LinkList"):
         seeds[f"openapi:{name}"] = (component(name), answers[name])
     seeds["openapi:OnboardingRequest"] = (component("OnboardingRequest"), sample["detail"]["request"])
     return seeds
@@ -223,7 +223,17 @@ def seeds(emitted: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
 
 SEEDED = [
     *EVENT_SCHEMAS,
-    *(f"openapi:{n}" for n in ("LinkAccepted", "LinkStatus", "ErrorBody", "OnboardingRequest")),
+    *(
+        f"openapi:{n}"
+        for n in (
+            "LinkAccepted",
+            "LinkStatus",
+            "ErrorBody",
+            "OnboardingRequest",
+            "OffboardAccepted",
+            "LinkList",
+        )
+    ),
 ]
 
 
@@ -288,6 +298,14 @@ def test_every_operation_documents_api_gateways_own_403_and_429(path: str, metho
         *(("/links", "post", code, "ErrorBody") for code in ("400", "409", "413", "415", "422")),
         ("/links/{request_id}", "get", "404", "ErrorBody"),
         ("/links", "post", "429", "GatewayMessage"),
+        ("/links/{request_id}", "delete", "202", "OffboardAccepted"),
+        ("/links/{request_id}", "delete", "200", "OffboardAccepted"),
+        *(
+            ("/links/{request_id}", "delete", code, "ErrorBody")
+            for code in ("400", "404", "409", "413", "415", "422")
+        ),
+        ("/links", "get", "200", "LinkList"),
+        ("/links", "get", "422", "ErrorBody"),
     ],
 )
 def test_each_answer_names_its_body(path: str, method: str, code: str, body: str) -> None:
@@ -323,10 +341,18 @@ def test_post_declares_the_idempotency_key_header_with_its_pattern() -> None:
     assert (declared["in"], declared["schema"]["pattern"]) == ("header", IDEMPOTENCY_KEY_PATTERN)
 
 
-def test_the_request_id_path_parameter_carries_its_pattern() -> None:
+@pytest.mark.parametrize("method", ["get", "delete"])
+def test_the_request_id_path_parameter_carries_its_pattern(method: str) -> None:
     from repolink.handlers.api import REQUEST_ID
 
-    assert _parameter("/links/{request_id}", "get", "request_id")["schema"]["pattern"] == REQUEST_ID
+    assert _parameter("/links/{request_id}", method, "request_id")["schema"]["pattern"] == REQUEST_ID
+
+
+def test_the_listing_declares_its_query_with_the_bounds_it_applies() -> None:
+    from repolink.workflow.listing import LIMIT_MAX, STATES
+
+    assert _parameter("/links", "get", "state")["schema"]["enum"] == list(STATES)
+    assert _parameter("/links", "get", "limit")["schema"]["maximum"] == LIMIT_MAX
 
 
 @pytest.mark.parametrize("name", ["LinkAccepted", "LinkStatus", "ErrorBody"])
@@ -403,7 +429,9 @@ def _emit() -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     git_sync_fails = [FaultRule("AccessDeniedException", "codeconnections:CreateSyncConfiguration", 1.0)]
     with_host = json.loads((ROOT / "events" / "onboarding-host.json").read_text())
-    for request, faults in ((ONBOARDING, []), (ONBOARDING, git_sync_fails), (with_host, [])):
+    # each run is then offboarded: the first removes everything; the second is denied DeleteDomain
+    domain_stays = [FaultRule("AccessDeniedException", "codeartifact:DeleteDomain", 1.0)]
+    for request, faults in ((ONBOARDING, []), (ONBOARDING, git_sync_fails + domain_stays), (with_host, [])):
         with LocalEngine(
             StandIns(handshake=HandshakePolicy("after", 1), faults=faults),
             log_level="CRITICAL",
@@ -411,7 +439,11 @@ def _emit() -> dict[str, dict[str, Any]]:
         ) as engine:
             engine.put_event({"request": request})
             engine.put_event({"request": {"connection": {}}})  # rejected
-            engine.wait(engine.executions()[0]["executionArn"])
+            onboarding = engine.wait(engine.executions()[0]["executionArn"])
+            request_id = onboarding.execution_arn.rsplit(":", 1)[-1]
+            code, _, accepted = engine.api("DELETE", f"/links/{request_id}")
+            assert code == 202, accepted
+            engine.wait(accepted["executionArn"])
             for event in engine.emitted_events():
                 found.setdefault(event["detail-type"], event)
     return found
@@ -427,9 +459,16 @@ def _answer() -> dict[str, Any]:
         assert code == 200
         code, _, refused = engine.api("POST", "/links", json.dumps({"connection": {}}), headers=JSON)
         assert code == 422
+        code, _, offboarding = engine.api("DELETE", urljoin("/links", accepted["statusUrl"]))
+        assert code == 202
+        engine.wait(offboarding["executionArn"])
+        code, _, listed = engine.api("GET", "/links")
+        assert code == 200
     return {
         "LinkAccepted": accepted,
         "Location": headers["Location"],
         "LinkStatus": status,
         "ErrorBody": refused,
+        "OffboardAccepted": offboarding,
+        "LinkList": listed,
     }

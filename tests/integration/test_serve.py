@@ -129,8 +129,9 @@ def test_a_credential_scoped_to_another_service_or_region_is_refused(
     ("method", "path"),
     [
         ("POST", "/v1/onboardings"),
-        ("GET", "/v1/links"),
-        ("DELETE", f"/v1/links/rl-{'0' * 40}"),
+        ("GET", "/v1/onboardings"),
+        ("PATCH", f"/v1/links/rl-{'0' * 40}"),
+        ("DELETE", "/v1/links"),
         ("POST", "/v2/links"),
         ("POST", "/links"),
     ],

@@ -14,6 +14,7 @@ BASE = {"AWS_REGION": "eu-west-1", "EVENT_BUS_NAME": "repolink"}
 ENTRY = {
     **BASE,
     "STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:x",
+    "OFFBOARDING_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:y",
     "IDEMPOTENCY_TABLE": "t",
 }
 
@@ -47,6 +48,7 @@ def test_defaults_apply_and_numbers_are_numbers(environment: pytest.MonkeyPatch)
         event_bus_name="repolink",
         poll_cap_seconds=120,
         state_machine_arn=ENTRY["STATE_MACHINE_ARN"],
+        offboarding_state_machine_arn=ENTRY["OFFBOARDING_STATE_MACHINE_ARN"],
         idempotency_table="t",
         allowed_account_ids="111111111111,222222222222",
     )

@@ -1,10 +1,14 @@
-"""AWS CodeArtifact domains, repositories, external connections and their permission policies."""
+"""AWS CodeArtifact domains, repositories, external connections and their permission policies:
+provisioned, and removed again."""
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from repolink.adapters.aws import call, client
+from repolink.adapters.aws import call, client, pages
 from repolink.errors import AwsNotFound
+
+#: ListRepositoriesInDomain's maxResults maximum in botocore's model
+LIST_PAGE_SIZE = 1000
 
 #: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
 OPERATIONS: dict[str, frozenset[str]] = {
@@ -20,6 +24,11 @@ OPERATIONS: dict[str, frozenset[str]] = {
             "PutDomainPermissionsPolicy",
             "GetRepositoryPermissionsPolicy",
             "PutRepositoryPermissionsPolicy",
+            # offboarding
+            "ListPackages",
+            "ListRepositoriesInDomain",
+            "DeleteRepository",
+            "DeleteDomain",
         }
     )
 }
@@ -166,3 +175,42 @@ def put_policy(
     else:
         raw = call(aws, "PutRepositoryPermissionsPolicy", repository=repository, **params)
     return _policy(raw["policy"])
+
+
+def holds_packages(domain: str, owner: str | None, name: str) -> bool:
+    """Whether the repository holds any package of its own (one ``ListPackages`` call of one
+    item: what its upstreams hold is not listed, as AWS documents for ListPackages:
+    https://docs.aws.amazon.com/codeartifact/latest/ug/upstream-repo-api-behavior.html)."""
+    listed = call(
+        client("codeartifact"), "ListPackages", domain=domain, repository=name, maxResults=1, **_owner(owner)
+    )
+    return bool(listed.get("packages"))
+
+
+def repositories_in(domain: str, owner: str | None) -> list[str]:
+    """The names of every repository of the domain (``ListRepositoriesInDomain``, every page)."""
+    listed = pages(
+        client("codeartifact"),
+        "ListRepositoriesInDomain",
+        page_field="nextToken",
+        domain=domain,
+        maxResults=LIST_PAGE_SIZE,
+        **_owner(owner),
+    )
+    return [r["name"] for page in listed for r in page.get("repositories", [])]
+
+
+def delete_repository(domain: str, owner: str | None, name: str) -> None:
+    """Delete the repository; one already gone counts as deleted (a lost answer, a retried step)."""
+    try:
+        call(client("codeartifact"), "DeleteRepository", domain=domain, repository=name, **_owner(owner))
+    except AwsNotFound:
+        return
+
+
+def delete_domain(domain: str, owner: str | None) -> None:
+    """Delete the domain (AWS refuses one that holds repositories: ``ConflictException``)."""
+    try:
+        call(client("codeartifact"), "DeleteDomain", domain=domain, **_owner(owner))
+    except AwsNotFound:
+        return

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from repolink.adapters.aws import call, client, pages
-from repolink.errors import AwsNotFound, ConnectionNotFound, HostNotFound
+from repolink.errors import AwsNotFound, AwsRequestRejected, ConnectionNotFound, HostNotFound
 from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.state import ConnectionStatus
 
@@ -24,7 +24,7 @@ OPERATIONS: dict[str, frozenset[str]] = {
     )
     | {"GetHost", "ListHosts", "CreateHost", "DeleteHost"}
     | {"ListRepositoryLinks", "CreateRepositoryLink", "DeleteRepositoryLink"}
-    | {"CreateSyncConfiguration", "GetSyncConfiguration", "ListSyncConfigurations"}
+    | {"CreateSyncConfiguration", "GetSyncConfiguration", "ListSyncConfigurations", "DeleteSyncConfiguration"}
     for service in ("codeconnections", "codestar-connections")
 } | {
     "apprunner": frozenset({"ListConnections", "CreateConnection", "ListTagsForResource", "DeleteConnection"})
@@ -319,6 +319,17 @@ class GitSync(_SharedConnectionCalls):
         except AwsNotFound:
             return None
         return self._sync(raw["SyncConfiguration"])
+
+    def delete_sync(self, resource_name: str, sync_type: str) -> None:
+        """Delete the resource's sync configuration; one already gone counts as deleted (AWS
+        answers a missing one ``InvalidInputException`` or ``ResourceNotFoundException``)."""
+        try:
+            call(self._aws, "DeleteSyncConfiguration", SyncType=sync_type, ResourceName=resource_name)
+        except AwsNotFound:
+            return
+        except AwsRequestRejected as exc:
+            if exc.code != "InvalidInputException" or self.get_sync(resource_name, sync_type) is not None:
+                raise
 
     def syncs_of(self, link_id: str, sync_type: str) -> list[SyncConfiguration]:
         """The sync configurations made on a repository link (every page)."""

@@ -1,4 +1,4 @@
-"""Step Functions: start an onboarding execution idempotently, read it back."""
+"""Step Functions: start an execution idempotently, read it back, list a machine's executions."""
 
 import json
 from collections.abc import Iterator
@@ -9,7 +9,7 @@ from repolink.errors import AwsRequestRejected, ResourceConflict
 
 #: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
 OPERATIONS: dict[str, frozenset[str]] = {
-    "states": frozenset({"StartExecution", "DescribeExecution", "GetExecutionHistory"})
+    "states": frozenset({"StartExecution", "DescribeExecution", "GetExecutionHistory", "ListExecutions"})
 }
 
 
@@ -71,3 +71,17 @@ def history_pages(
     }
     for page in pages(client("stepfunctions"), "GetExecutionHistory", page_field="nextToken", **params):
         yield list(page["events"])
+
+
+def list_executions(
+    state_machine_arn: str, *, status: str | None, page_size: int, token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the machine's executions, newest first (as AWS orders them), and the token of
+    the next page. A token AWS does not recognise raises ``AwsRequestRejected`` (``InvalidToken``)."""
+    params: dict[str, Any] = {"stateMachineArn": state_machine_arn, "maxResults": page_size}
+    if status:
+        params["statusFilter"] = status
+    if token:
+        params["nextToken"] = token
+    page = call(client("stepfunctions"), "ListExecutions", **params)
+    return list(page.get("executions", [])), page.get("nextToken")

@@ -1,4 +1,6 @@
-"""The REST API: ``POST /links`` starts an onboarding, ``GET /links/{id}`` follows it.
+"""The REST API: ``POST /links`` starts an onboarding, ``GET /links/{id}`` follows it,
+``DELETE /links/{id}`` offboards it (``workflow.offboard``), ``GET /links`` lists the caller's
+(``workflow.listing``).
 
 IAM (SigV4) authentication is enforced by API Gateway (see template.yaml). The media type is
 checked before routing; the body then goes through the one accept path
@@ -20,15 +22,32 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyVa
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.connections import connection_service
-from repolink.adapters.stepfunctions import describe_execution, execution_arn, history_pages
-from repolink.errors import ResourceConflict
-from repolink.models.api import MAX_BODY_BYTES, ErrorBody, FieldProblem, LinkAccepted
+from repolink.adapters.stepfunctions import (
+    describe_execution,
+    execution_arn,
+    history_pages,
+    list_executions,
+    start_execution,
+)
+from repolink.errors import AwsRequestRejected, ResourceConflict
+from repolink.models.api import (
+    MAX_BODY_BYTES,
+    ErrorBody,
+    FieldProblem,
+    LinkAccepted,
+    LinkList,
+    OffboardAccepted,
+)
 from repolink.models.settings import get_entry_settings
 from repolink.models.wire import encode
 from repolink.observability import logger, metrics, tracer
 from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
+from repolink.workflow.idempotency import offboarding_name
+from repolink.workflow.listing import ListCalls, query_of
+from repolink.workflow.listing import list_links as list_page
+from repolink.workflow.offboard import Refusal, StepFunctions, offboard
 from repolink.workflow.start import start_once
-from repolink.workflow.status import LinkStatus, link_status
+from repolink.workflow.status import LinkStatus, link_status, offboarded
 from repolink.workflow.tenancy import may_see, shared_connections
 
 
@@ -107,9 +126,10 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
 
 
 def _gate(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Refuse what is HTTP's own business before routing: a POST that is not JSON text, or
-    whose headers say two things at once."""
-    if event.get("httpMethod") != "POST":
+    """Refuse what is HTTP's own business before routing: a POST (or a DELETE with a body) that
+    is not JSON text, or whose headers say two things at once."""
+    method = event.get("httpMethod")
+    if method != "POST" and not (method == "DELETE" and event.get("body")):
         return None
     try:
         content_type, _ = header(event, "Content-Type"), header(event, KEY_FIELD)
@@ -209,7 +229,116 @@ def get_link(request_id: str) -> Response[LinkStatus | ErrorBody]:
         return _error(404, f"no onboarding {request_id}")
     # a bounded read of the history, newest first (workflow/status.py states the bound)
     status = link_status(request_id, execution, lambda **page: history_pages(arn, **page))
+    if status.status != "running":
+        offboarding_arn = execution_arn(settings.offboarding_state_machine_arn, offboarding_name(request_id))
+        offboarding = describe_execution(offboarding_arn)
+        if offboarding is not None:
+            status = offboarded(status, offboarding, lambda **page: history_pages(offboarding_arn, **page))
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=status)
+
+
+#: the Location of a DELETE's answer: the onboarding itself, relative to the DELETE's own URL
+_FOLLOW: dict[str, OpenAPIResponseHeader] = {
+    "Location": {
+        "description": "The onboarding's status: ID, relative to the DELETE's URL (links/ID), i.e. that URL",
+        "schema": {"type": "string", "pattern": REQUEST_ID},
+    }
+}
+
+
+@app.delete(
+    "/links/<request_id>",
+    summary="Offboard an onboarding",
+    description=(
+        "Removes what the onboarding created, newest first, never what it reused; CodeArtifact"
+        " repositories holding packages (and their domain) are retained unless deletePackages is"
+        " true. The body is optional. A second DELETE starts nothing and answers from the offboarding."
+    ),
+    responses={
+        200: _answer(
+            "Offboarded already (or its offboarding failed): nothing new is started",
+            OffboardAccepted,
+            _FOLLOW,
+        ),
+        202: _answer("Offboarding started (or still running)", OffboardAccepted, _FOLLOW),
+        400: _answer("Malformed JSON", ErrorBody),
+        403: _answer(
+            "The deployment's own account may read another team's onboarding, not offboard it", ErrorBody
+        ),
+        404: _answer("No such onboarding (or one another account started)", ErrorBody),
+        409: _answer(
+            "The onboarding is still running, has no recorded result, or was offboarded with other options",
+            ErrorBody,
+        ),
+        413: _answer(f"Body larger than {MAX_BODY_BYTES} bytes", ErrorBody),
+        415: _answer("A body that is not application/json", ErrorBody),
+        422: _answer("The body breaks the contract; every field at fault is named", ErrorBody),
+    },
+)
+def offboard_link(request_id: str) -> Response[OffboardAccepted | ErrorBody]:
+    settings = get_entry_settings()
+    answer = offboard(
+        request_id,
+        app.current_event.body,
+        caller=app.current_event.request_context.identity.account_id or "unknown",
+        own_account=app.lambda_context.invoked_function_arn.split(":")[4],
+        onboarding_machine=settings.state_machine_arn,
+        offboarding_machine=settings.offboarding_state_machine_arn,
+        sfn=StepFunctions(
+            describe=describe_execution,
+            pages_of=lambda arn: lambda **page: history_pages(arn, **page),
+            start=start_execution,
+        ),
+    )
+    if isinstance(answer, Refusal):
+        problems = [FieldProblem(field=e.field, message=e.message) for e in answer.errors]
+        return _error(answer.status, answer.message, problems)
+    code, accepted = answer
+    logger.info("offboarding accepted", request_id=request_id, status=accepted.status)
+    if code == 202 and accepted.status == "offboarding":
+        metrics.add_metric(name="OffboardingsRequested", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=code,
+        content_type=content_types.APPLICATION_JSON,
+        body=accepted,
+        headers={"Location": accepted.status_url},
+    )
+
+
+@app.get(
+    "/links",
+    summary="List the caller's onboardings, newest first",
+    description=(
+        "A page may hold fewer than limit items (even none) and still have a nextToken: follow it"
+        " until it is absent. Each page reads at most limit executions."
+    ),
+    responses={
+        200: _answer("A page of the caller's onboardings", LinkList),
+        422: _answer("state, limit or nextToken is not one this listing takes; each is named", ErrorBody),
+    },
+)
+def list_links() -> Response[LinkList | ErrorBody]:
+    settings = get_entry_settings()
+    params = app.current_event.query_string_parameters or {}
+    query = query_of({k: params.get(k) for k in ("state", "limit", "nextToken")})
+    if isinstance(query, list):
+        problems = [FieldProblem(field=e.field, message=e.message) for e in query]
+        return _error(422, "; ".join(f"{e.field}: {e.message}" for e in query), problems)
+    try:
+        page = list_page(
+            query,
+            caller=app.current_event.request_context.identity.account_id or "unknown",
+            own_account=app.lambda_context.invoked_function_arn.split(":")[4],
+            onboarding_machine=settings.state_machine_arn,
+            offboarding_machine=settings.offboarding_state_machine_arn,
+            calls=ListCalls(page=list_executions, describe=describe_execution),
+        )
+    except AwsRequestRejected as exc:
+        if exc.code != "InvalidToken":
+            raise
+        message = "is not a token this listing gave"
+        return _error(422, f"nextToken: {message}", [FieldProblem(field="nextToken", message=message)])
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=page)
 
 
 @app.not_found

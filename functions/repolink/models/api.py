@@ -1,9 +1,9 @@
 """What the REST API answers: the shapes its OpenAPI document publishes."""
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Literal
 
-from repolink.models.rules import Doc
+from repolink.models.rules import STRICT, Doc
 from repolink.models.wire import Wire
 
 #: request bodies larger than this are refused with 413 (API Gateway's own limit is 10 MB)
@@ -35,3 +35,51 @@ class FieldProblem(Wire):
 class ErrorBody(Wire):
     message: str
     errors: list[FieldProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OffboardOptions(Wire):
+    """The body of ``DELETE /links/{id}`` (optional: no body is ``{}``)."""
+
+    delete_packages: Annotated[
+        bool,
+        STRICT,
+        Doc(
+            "Delete CodeArtifact repositories this onboarding created even when they hold packages"
+            " (their packages are lost). Without it, such a repository, and its domain, are retained"
+        ),
+    ] = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class OffboardAccepted(Wire):
+    request_id: Annotated[str, Doc("The onboarding's id")]
+    execution_arn: Annotated[str, Doc("The offboarding's execution (one per onboarding)")]
+    status_url: Annotated[
+        str,
+        Doc(
+            "GET this to follow the offboarding: ID, a reference relative to the URL the DELETE was"
+            " sent to (https://HOST/v1/links/ID resolves it to itself), as Location is"
+        ),
+    ]
+    status: Literal["offboarding", "offboarded", "offboard-failed"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkSummary(Wire):
+    request_id: str
+    status: Annotated[
+        Literal["running", "succeeded", "failed", "offboarding", "offboarded", "offboard-failed"],
+        Doc("As GET /links/{id} answers it"),
+    ]
+    started_at: str | None = None
+    stopped_at: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkList(Wire):
+    """A page of the caller's onboardings, newest first. A page may hold fewer than ``limit``
+    items (even none) and still have a ``nextToken``: follow it until it is absent."""
+
+    links: list[LinkSummary] = field(default_factory=list)
+    next_token: Annotated[str | None, Doc("Pass as nextToken for the next page; absent on the last")] = None

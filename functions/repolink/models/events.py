@@ -4,7 +4,14 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from repolink.models.rules import Doc
-from repolink.models.state import CodeArtifactResult, Failure, GitSyncLinkResult, ProtonLinkResult
+from repolink.models.state import (
+    CodeArtifactResult,
+    Failure,
+    GitSyncLinkResult,
+    ProtonLinkResult,
+    Removed,
+    Retained,
+)
 from repolink.models.wire import Wire
 
 SOURCE = "repolink"
@@ -107,3 +114,40 @@ class RepositoryLinkRejectedDetail(Wire):
     idempotency_key: str | None = None
     reason: str
     errors: list[FieldProblem]
+
+
+OFFBOARD_REQUESTED = "RepositoryLinkOffboardRequested"
+OFFBOARDED = "RepositoryLinkOffboarded"
+OFFBOARD_FAILED = "RepositoryLinkOffboardFailed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Removals(Wire):
+    """What an offboarding removed and what it retained."""
+
+    removed: Annotated[list[Removed], Doc("Deleted (or found gone), newest first")] = field(
+        default_factory=list
+    )
+    retained: Annotated[list[Retained], Doc("Left in place, each with the reason")] = field(
+        default_factory=list
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepositoryLinkOffboardedDetail(Removals):
+    """The onboarding is offboarded: what it created is removed, but for what is retained, and why."""
+
+    request_id: str
+    status: Literal["offboarded"] = "offboarded"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepositoryLinkOffboardFailedDetail(Removals):
+    """The offboarding stopped at a step: what it removed and retained so far, and why it failed."""
+
+    request_id: str
+    status: Literal["failed"] = "failed"
+    step: str
+    error: str
+    cause: str
+    failures: list[Failure]

@@ -32,6 +32,8 @@ class EntrySettings(Settings):
     """The entry points (API, EventBridge) also start executions and keep idempotency records."""
 
     state_machine_arn: str
+    #: the offboarding state machine: an onboarding's offboarding is an execution of its own
+    offboarding_state_machine_arn: str
     idempotency_table: str
     idempotency_ttl_hours: int = 24 * 7
     #: the template's AllowedAccountIds: accounts (besides this one) a request may reach into
@@ -65,6 +67,7 @@ _ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
         r"|[0-9]{12}:[0-9]{12}(,[0-9]{12})*(;[0-9]{12}:[0-9]{12}(,[0-9]{12})*)*",
     ),
     "state_machine_arn": ("STATE_MACHINE_ARN", None),
+    "offboarding_state_machine_arn": ("OFFBOARDING_STATE_MACHINE_ARN", None),
     "idempotency_table": ("IDEMPOTENCY_TABLE", None),
     "idempotency_ttl_hours": ("IDEMPOTENCY_TTL_HOURS", (1, 24 * 90)),
     "allowed_account_ids": ("ALLOWED_ACCOUNT_IDS", r"|[0-9]{12}(,[0-9]{12})*"),

@@ -249,3 +249,72 @@ class CodeArtifactResult(Wire):
 class ReportOutcomeInput(Wire):
     request_id: str
     branches: list[dict[str, object]]
+
+
+# --- offboarding: what each removal step is given and reports ------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Removed(Wire):
+    """A resource this onboarding created, which the offboarding deleted (or found gone)."""
+
+    type: Annotated[str, Doc("SERVICE:KIND, e.g. codeartifact:repository, codeconnections:repository-link")]
+    name: str
+    arn: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Retained(Wire):
+    """A resource the offboarding left in place, and why (reused, holding packages, in use, not ours)."""
+
+    type: str
+    name: str
+    arn: str | None = None
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemovalResult(Wire):
+    """What one removal step did; a permanent failure is reported with what was done before it."""
+
+    removed: list[Removed] = field(default_factory=list)
+    retained: list[Retained] = field(default_factory=list)
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OffboardedConnection(Wire):
+    """The onboarding's connection as its result reports it (``ConnectionSummary``)."""
+
+    arn: str
+    name: str
+    service: ConnectionService
+    provider: str
+    status: str
+    created: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveSourceInput(Wire):
+    """Input of the Git sync and connection removal steps: the onboarding's source links."""
+
+    request_id: str
+    caller_account: str
+    connection: OffboardedConnection | None = None
+    #: the onboarding's cleanup deleted the connection already
+    connection_deleted: bool = False
+    git_sync_repositories: list[GitSyncLinkResult] = field(default_factory=list)
+    proton_repositories: list[ProtonLinkResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveCodeArtifactInput(Wire):
+    request_id: str
+    delete_packages: bool = False
+    codeartifact: CodeArtifactResult | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportOffboardingInput(Wire):
+    request_id: str
+    branches: list[dict[str, object]]

@@ -20,7 +20,7 @@ from typing import Annotated, Union, get_args, get_origin
 
 from repolink.errors import FieldError, MalformedJson, RequestValidationError
 from repolink.models.request import OnboardingRequest
-from repolink.models.wire import json_kind, read, wire_fields
+from repolink.models.wire import Wire, json_kind, read, wire_fields
 
 ROOT_FIELD = "(root)"
 """The ``FieldError.field`` of an error about the request as a whole."""
@@ -165,13 +165,19 @@ def validate_request(data: object) -> OnboardingRequest:
     Raises :class:`RequestValidationError` naming each field at fault (:class:`MalformedJson`,
     a subclass, when the JSON itself is at fault).
     """
+    return validate_as(OnboardingRequest, data)
+
+
+def validate_as[M: Wire](model: type[M], data: object) -> M:
+    """Any request body as ``model`` (the onboarding request, an offboarding's options), read as
+    :func:`validate_request` reads the onboarding request."""
     data = plain_json(data)
     if not isinstance(data, Mapping):
         raise RequestValidationError(
             [FieldError(ROOT_FIELD, f"the request must be a JSON object, not {json_kind(data)}")]
         )
-    request, problems = read(OnboardingRequest, data)
+    found, problems = read(model, data)
     if problems:
         raise RequestValidationError([FieldError(field_path(path), message) for path, message in problems])
-    assert isinstance(request, OnboardingRequest)
-    return request
+    assert isinstance(found, model)
+    return found

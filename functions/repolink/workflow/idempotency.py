@@ -1,8 +1,12 @@
-"""Request ids: the one formula, from the caller's account and its key or the request's digest.
+"""Request ids: the one formula, from the caller's account and its key or the request's digest;
+and the one place that names an onboarding's executions.
 
 The idempotency key is the caller's ``Idempotency-Key`` or, without one, a digest of the
 normalized request, either way scoped to the caller's account: two teams sending the same
-request get two onboardings. The execution is named after the key's hash.
+request get two onboardings. The onboarding's execution is named after the key's hash (the
+request id); every later execution about the same onboarding is named from the request id, so a
+duplicate request or redelivered event lands on the same execution: the offboarding is
+``ID-offboard`` (of the offboarding state machine), at most 52 of Step Functions' 80 characters.
 """
 
 import hashlib
@@ -46,3 +50,19 @@ def command_for(request: OnboardingRequest, *, idempotency_key: str | None, call
 def request_id_for_key(key: str) -> str:
     """The request id, and execution name, for an idempotency key (≤ 80 characters)."""
     return PREFIX + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+#: the offboarding of onboarding ``ID`` is the execution ``ID`` + this, of the offboarding machine
+OFFBOARD_SUFFIX = "-offboard"
+
+
+def offboarding_name(request_id: str) -> str:
+    """The name of the onboarding's offboarding execution (one per onboarding)."""
+    return request_id + OFFBOARD_SUFFIX
+
+
+def onboarding_of(execution_name: str) -> str | None:
+    """The request id an offboarding execution's name is derived from (None: not an offboarding)."""
+    if not execution_name.endswith(OFFBOARD_SUFFIX):
+        return None
+    return execution_name[: -len(OFFBOARD_SUFFIX)]

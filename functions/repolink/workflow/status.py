@@ -22,15 +22,21 @@ for the sample and a 57 KB request (docs/performance.md).
 What the bound costs: a running onboarding lists the Proton links in its newest 40 events (about
 5 repositories at a time), and CodeArtifact's result only once its exit is among the oldest 60
 events; the finished onboarding lists everything.
+
+An onboarding that has finished may have been offboarded: one more DescribeExecution, of its
+offboarding (``ID-offboard``, ``workflow.idempotency``), says so. A running offboarding answers
+``offboarding``; a succeeded one ``offboarded``, with what it removed and retained (its output);
+a failed one ``offboard-failed``, with the step, error and cause, read from its newest
+``NEWEST_PAGE`` events (one more GetExecutionHistory call).
 """
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, Protocol
 
 from repolink.models.rules import Doc
-from repolink.models.state import CodeArtifactSharingResult
+from repolink.models.state import CodeArtifactSharingResult, Removed, Retained
 from repolink.models.wire import Wire
 
 PARALLEL = "Connect and provision in parallel"
@@ -57,6 +63,21 @@ NEWEST_PAGE, NEWEST_PAGES = 10, 4
 LOCATE_PAGE, OLDEST_EVENTS = 100, 60
 #: a succeeded onboarding's step: its last few events, without data
 STEP_PAGE = 5
+
+Status = Literal["running", "succeeded", "failed", "offboarding", "offboarded", "offboard-failed"]
+#: the report step of the offboarding state machine
+OFFBOARD_REPORT_STEP = "Report the offboarding"
+
+OffboardStatus = Literal["offboarding", "offboarded", "offboard-failed"]
+
+
+def offboard_status(offboarding: dict[str, Any]) -> OffboardStatus:
+    """What an offboarding execution (DescribeExecution, ListExecutions) makes of its onboarding."""
+    state = offboarding.get("status")
+    if state == "RUNNING":
+        return "offboarding"
+    return "offboarded" if state == "SUCCEEDED" else "offboard-failed"
+
 
 _STATUS: dict[str, Literal["running", "succeeded", "failed"]] = {
     "RUNNING": "running",
@@ -86,7 +107,13 @@ class Resource(Wire):
 @dataclass(frozen=True, kw_only=True)
 class LinkStatus(Wire):
     request_id: str
-    status: Literal["running", "succeeded", "failed"]
+    status: Annotated[
+        Status,
+        Doc(
+            "The onboarding's execution: running, succeeded or failed; once it has finished, its"
+            " offboarding's: offboarding, offboarded or offboard-failed"
+        ),
+    ]
     step: str | None = None
     connection_status: str | None = None
     connection_arn: str | None = None
@@ -106,6 +133,12 @@ class LinkStatus(Wire):
     cause: str | None = None
     started_at: str | None = None
     stopped_at: str | None = None
+    removed: Annotated[list[Removed], Doc("Offboarded: what was deleted, newest first")] = field(
+        default_factory=list
+    )
+    retained: Annotated[list[Retained], Doc("Offboarded: what was left in place, and why")] = field(
+        default_factory=list
+    )
 
 
 def _parsed(text: object) -> dict[str, Any]:
@@ -360,4 +393,46 @@ def link_status(request_id: str, execution: dict[str, Any], pages: HistoryPages)
         cause=(outcome.get("cause") or execution.get("cause")) if failed else None,
         started_at=str(execution["startDate"]) if execution.get("startDate") else None,
         stopped_at=str(execution["stopDate"]) if execution.get("stopDate") else None,
+    )
+
+
+def onboarding_outcome(execution: dict[str, Any], pages: HistoryPages) -> dict[str, Any] | None:
+    """The detail "Report the outcome" returned, for a finished onboarding: a succeeded one's
+    output, or a failed one's from its newest events (at most ``NEWEST_PAGES`` calls); None when
+    there is none (a report step that failed for good)."""
+    output = _parsed(execution.get("output"))
+    if execution.get("status") == "SUCCEEDED" and output.get("status") == "succeeded":
+        return output
+    found = _Found()
+    _read_newest(found, pages, execution)
+    return found.outcome
+
+
+def offboarded(status: LinkStatus, offboarding: dict[str, Any], pages: HistoryPages) -> LinkStatus:
+    """``status`` of a finished onboarding, as its offboarding execution (DescribeExecution) says."""
+    state = str(offboarding.get("status"))
+    if state == "RUNNING":
+        return replace(status, status="offboarding", step=None)
+    detail = _parsed(offboarding.get("output"))
+    if state != "SUCCEEDED":
+        for page in pages(newest_first=True, with_data=True, page_size=NEWEST_PAGE):
+            for event in page:
+                exited = event.get("stateExitedEventDetails") or {}
+                if exited.get("name") == OFFBOARD_REPORT_STEP:
+                    detail = _parsed(exited.get("output"))
+                    break
+            break
+    done = state == "SUCCEEDED" and detail.get("status") == "offboarded"
+    removed = {r.get("arn") for r in detail.get("removed") or [] if isinstance(r, dict)}
+    return replace(
+        status,
+        # what is left: the resources the offboarding did not remove
+        resources=[r for r in status.resources if r.arn not in removed],
+        status="offboarded" if done else "offboard-failed",
+        step=None if done else detail.get("step"),
+        error=None if done else detail.get("error") or offboarding.get("error"),
+        cause=None if done else detail.get("cause") or offboarding.get("cause"),
+        removed=[Removed.from_wire(r) for r in detail.get("removed") or []],
+        retained=[Retained.from_wire(r) for r in detail.get("retained") or []],
+        stopped_at=str(offboarding["stopDate"]) if offboarding.get("stopDate") else status.stopped_at,
     )

@@ -83,6 +83,15 @@ class CodeArtifactApi:
         #: each domain's and repository's permission policy, by ARN
         self.policies: dict[str, StoredPolicy] = {}
         self._revisions = 0
+        #: the packages each repository holds of its own (domain, repository) -> package summaries
+        self.packages: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def publish(self, domain: str, repository: str, package: str, package_format: str = "pypi") -> None:
+        """A package published to (or cached in) a repository: what a team's builds leave there."""
+        repo = self._repository({"domain": domain, "repository": repository})
+        self.packages.setdefault((repo.domain.name, repo.name), []).append(
+            {"format": package_format, "package": package}
+        )
 
     def _domain(self, p: dict[str, Any]) -> StoredDomain:
         owner = p.get("domainOwner")
@@ -200,7 +209,37 @@ class CodeArtifactApi:
     def DeleteRepository(self, p: dict[str, Any]) -> dict[str, Any]:
         repo = self._repository(p)
         del self.repositories[(repo.domain.name, repo.name)]
+        # "All packages in the repository become permanently unavailable"
+        # (https://docs.aws.amazon.com/codeartifact/latest/ug/delete-repo.html)
+        self.packages.pop((repo.domain.name, repo.name), None)
+        self.tags.pop(repo.arn, None)
+        self.policies.pop(repo.arn, None)
         return {"repository": repo.view()}
+
+    def DeleteDomain(self, p: dict[str, Any]) -> dict[str, Any]:
+        domain = self._domain(p)
+        held = [name for (d, name) in self.repositories if d == domain.name]
+        if held:
+            # "You cannot delete a domain that contains repositories"
+            # (https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_DeleteDomain.html)
+            raise ServiceError(
+                "ConflictException", f"Domain {domain.name} contains repositories: {', '.join(sorted(held))}"
+            )
+        view = self._domain_view(domain)
+        del self.domains[domain.name]
+        self.tags.pop(domain.arn, None)
+        self.policies.pop(domain.arn, None)
+        return {"domain": {**view, "status": "Deleted"}}
+
+    def ListPackages(self, p: dict[str, Any]) -> dict[str, Any]:
+        """The repository's own packages (not its upstreams', as AWS documents for ListPackages)."""
+        repo = self._repository(p)
+        held = self.packages.get((repo.domain.name, repo.name), [])
+        start = int(p.get("nextToken") or 0)
+        size = int(p.get("maxResults") or 100)
+        page = held[start : start + size]
+        following = {"nextToken": str(start + size)} if start + size < len(held) else {}
+        return {"packages": [dict(package) for package in page], **following}
 
     def AssociateExternalConnection(self, p: dict[str, Any]) -> dict[str, Any]:
         repo = self._repository(p)

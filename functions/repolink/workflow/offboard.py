@@ -1,0 +1,163 @@
+"""Offboard an onboarding: the one path ``DELETE /links/{id}`` takes, answered as the API answers.
+
+1. the id must be a request id, and the onboarding one the caller may see (``workflow.tenancy``;
+   any other account reads 404, as if it did not exist); only the account that owns it may
+   offboard it (the deployment's own account, which reads every onboarding, gets 403 on another
+   team's);
+2. the options (an optional body, ``{"deletePackages": false}``) are read like any request: plain
+   JSON (400), the contract (422 naming the field);
+3. a running onboarding is refused with 409 naming its state: stopping it could leave a resource
+   whose create is in flight out of its recorded result, and the result is what offboarding
+   removes. Offboard it once it has finished (or timed out);
+4. the onboarding's result (what it created, with provenance from its ownership tags) is read
+   the way GET reads it (``workflow.status.onboarding_outcome``);
+5. the offboarding is an execution of its own, named from the request id
+   (``workflow.idempotency.offboarding_name``): an offboarding that exists is answered from (202
+   running, 200 finished), starting nothing; a new one is started, and StartExecution's own
+   idempotency (same name, same input) makes a racing duplicate the same execution. The same
+   onboarding offboarded again with other options is refused (409): it changes nothing.
+
+Calls: DescribeExecution of the onboarding, at most ``NEWEST_PAGES`` GetExecutionHistory calls
+for a failed one, DescribeExecution of the offboarding, and StartExecution when there is none.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from repolink.adapters.stepfunctions import execution_arn
+from repolink.errors import FieldError, MalformedJson, RequestValidationError, ResourceConflict
+from repolink.models.api import MAX_BODY_BYTES, OffboardAccepted, OffboardOptions
+from repolink.models.validation import validate_as
+from repolink.workflow.idempotency import offboarding_name
+from repolink.workflow.status import HistoryPages, offboard_status, onboarding_outcome
+from repolink.workflow.tenancy import may_see, owner_of
+
+REQUEST_ID = r"^rl-[0-9a-f]{40}$"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    message: str
+    errors: tuple[FieldError, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepFunctions:
+    """The calls an offboarding makes (``adapters.stepfunctions``), passed in for the local tools."""
+
+    describe: Callable[[str], dict[str, Any] | None]
+    pages_of: Callable[[str], HistoryPages]
+    start: Callable[[str, str, dict[str, Any]], str]
+
+
+def options_of(body: object) -> OffboardOptions | Refusal:
+    """The offboarding's options from the request body (none: the defaults)."""
+    if body is None or body == "" or body == b"":
+        return OffboardOptions()
+    size = len(body.encode()) if isinstance(body, str) else len(body) if isinstance(body, bytes) else 0
+    if size > MAX_BODY_BYTES:
+        return Refusal(413, f"the request is {size} bytes; the limit is {MAX_BODY_BYTES}")
+    try:
+        return validate_as(OffboardOptions, body)
+    except MalformedJson as exc:
+        return Refusal(400, str(exc), tuple(exc.errors))
+    except RequestValidationError as exc:
+        return Refusal(422, str(exc), tuple(exc.errors))
+
+
+def offboarding_input(
+    request_id: str, caller: str, options: OffboardOptions, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """The offboarding execution's input: who asked, the options, and what the onboarding
+    reported it did (every key present, so the ASL's paths always resolve)."""
+    return {
+        "requestId": request_id,
+        "callerAccount": caller,
+        "deletePackages": options.delete_packages,
+        "onboarding": {
+            "connection": detail.get("connection"),
+            "connectionDeleted": bool(detail.get("connectionDeleted")),
+            "gitSyncRepositories": list(detail.get("gitSyncRepositories") or []),
+            "protonRepositories": list(detail.get("protonRepositories") or []),
+            "codeartifact": detail.get("codeartifact"),
+        },
+    }
+
+
+def offboard(
+    request_id: str,
+    body: object,
+    *,
+    caller: str,
+    own_account: str,
+    onboarding_machine: str,
+    offboarding_machine: str,
+    sfn: StepFunctions,
+) -> tuple[int, OffboardAccepted] | Refusal:
+    """The answer to ``DELETE /links/{request_id}`` with ``body`` from ``caller``'s account."""
+    absent = Refusal(404, f"no onboarding {request_id}")
+    if not re.fullmatch(REQUEST_ID, request_id):
+        return absent
+    onboarding_arn = execution_arn(onboarding_machine, request_id)
+    onboarding = sfn.describe(onboarding_arn)
+    if onboarding is None or not may_see(onboarding, caller=caller, own_account=own_account):
+        return absent  # another team's onboarding answers as if it did not exist
+    owner = owner_of(onboarding, own_account)
+    if caller != owner:
+        return Refusal(403, f"onboarding {request_id} belongs to account {owner}: only it may offboard it")
+    options = options_of(body)
+    if isinstance(options, Refusal):
+        return options
+    if onboarding.get("status") == "RUNNING":
+        return Refusal(
+            409,
+            f"onboarding {request_id} is running; offboard it once it has finished",
+            (FieldError("status", "running"),),
+        )
+    name = offboarding_name(request_id)
+    arn = execution_arn(offboarding_machine, name)
+    existing = sfn.describe(arn)
+    if existing is None:
+        detail = onboarding_outcome(onboarding, sfn.pages_of(onboarding_arn))
+        if detail is None:
+            return Refusal(
+                409,
+                f"onboarding {request_id} has no recorded result to offboard from (its report step"
+                " failed); remove its resources by hand (docs/runbook.md)",
+                (FieldError("status", str(onboarding.get("status", "")).lower()),),
+            )
+        document = offboarding_input(request_id, owner, options, detail)
+        try:
+            arn = sfn.start(offboarding_machine, name, document)
+        except ResourceConflict:
+            existing = sfn.describe(arn)  # a racing DELETE with other options started it
+            if existing is None:
+                raise
+        else:
+            return 202, _accepted(request_id, arn, "offboarding")
+    recorded = json.loads(existing.get("input") or "{}").get("deletePackages")
+    if recorded != options.delete_packages:
+        return Refusal(
+            409,
+            f"onboarding {request_id} is offboarded already with deletePackages={str(recorded).lower()};"
+            " an offboarding runs once (docs/runbook.md says how to remove what it retained)",
+            (FieldError("deletePackages", f"the offboarding has {str(recorded).lower()}"),),
+        )
+    status = offboard_status(existing)
+    return (202 if status == "offboarding" else 200), _accepted(request_id, arn, status)
+
+
+def _accepted(
+    request_id: str, arn: str, status: Literal["offboarding", "offboarded", "offboard-failed"]
+) -> OffboardAccepted:
+    return OffboardAccepted(
+        # relative to the DELETE's own URL (https://HOST/v1/links/ID) it is that URL: GET it
+        request_id=request_id,
+        execution_arn=arn,
+        status_url=request_id,
+        status=status,
+    )
