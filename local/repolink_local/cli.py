@@ -2,6 +2,7 @@
 
     repolink validate REQUEST.json [DEPLOYMENT] [--idempotency-key K]
     repolink local run|api|event REQUEST.json [DEPLOYMENT] [--handshake after:N|at:D|error|never]
+                                 [--offboard [--delete-packages]]  (run: then offboard it)
                                  [--host-status AVAILABLE|PENDING|ERROR]
                                  [--inject ERROR@OPERATION:RATE ...] [--seed N] [--idempotency-key K]
                                  (ERROR LostResponse: the call takes effect, its answer is lost)
@@ -18,10 +19,13 @@ world for the server's lifetime, executions progressing in the background; SIGIN
 
     repolink submit REQUEST.json [--idempotency-key K] [--wait] (--api-url URL | --stack-name NAME)
     repolink status ID [--wait] (--api-url URL | --stack-name NAME)
+    repolink offboard ID [--delete-packages] [--wait] (--api-url URL | --stack-name NAME)
+    repolink list [--state S] [--limit N] [--next-token T] (--api-url URL | --stack-name NAME)
                                  (the client, for a deployed stack or local serve: see client.py)
 
 Progress goes to stderr; JSON goes to stdout.
-Exit codes: 0 success, 1 the onboarding failed, 2 the request (or the command line) is refused.
+Exit codes: 0 success, 1 the onboarding failed, 2 the request (or the command line) is refused;
+``local run --offboard``: 0 offboarded, 1 the onboarding or its offboarding failed, 2 refused.
 """
 
 from __future__ import annotations
@@ -184,6 +188,15 @@ def _parser() -> argparse.ArgumentParser:
         _request_flags(mode)
         _deployment_flags(mode)
         _world_flags(mode)
+        if name == "run":
+            mode.add_argument(
+                "--offboard",
+                action="store_true",
+                help="then DELETE the onboarding (as --caller-account) and follow its offboarding",
+            )
+            mode.add_argument(
+                "--delete-packages", action="store_true", help="with --offboard: send deletePackages: true"
+            )
     serve = local_commands.add_parser(
         "serve", help="serve the API on 127.0.0.1 (SigV4-signed requests, as API Gateway takes them)"
     )
@@ -229,7 +242,7 @@ def _world(args: argparse.Namespace, deployment: SimulatedDeployment) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command in ("submit", "status"):
+    if args.command in ("submit", "status", "offboard", "list"):
         return client.run(args)
     deployment = SimulatedDeployment(
         template=args.template,
@@ -253,6 +266,14 @@ def main(argv: list[str] | None = None) -> int:
 
     world = _world(args, deployment)
     caller = args.caller_account or deployment.account
+    if args.local_command == "run" and args.offboard:
+        body = {"deletePackages": True} if args.delete_packages else {}
+        outcome = run_locally(world, text, caller=caller, idempotency_key=args.idempotency_key, offboard=body)
+        _print(outcome)
+        offboarding = outcome.get("offboarding", {}).get("status")
+        if outcome["status"] == "REJECTED" or offboarding == "REFUSED":
+            return 2
+        return 0 if offboarding == "OFFBOARDED" else 1
     run = {"run": run_locally, "api": run_via_api, "event": run_via_event}[args.local_command]
     outcome = run(world, text, caller=caller, idempotency_key=args.idempotency_key)
     _print(outcome)

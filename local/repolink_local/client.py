@@ -1,7 +1,10 @@
-"""The client: ``repolink submit`` and ``repolink status``, against a deployed stack or ``local serve``.
+"""The client: ``repolink submit``, ``status``, ``offboard`` and ``list``, against a deployed
+stack or ``local serve``.
 
     repolink submit REQUEST.json [--idempotency-key K] [--wait] (--api-url URL | --stack-name NAME)
     repolink status ID [--wait] (--api-url URL | --stack-name NAME)
+    repolink offboard ID [--delete-packages] [--wait] (--api-url URL | --stack-name NAME)
+    repolink list [--state S] [--limit N] [--next-token T] (--api-url URL | --stack-name NAME)
 
 The API's base URL is ``--api-url`` (``https://ID.execute-api.REGION.amazonaws.com/v1``, or
 ``http://127.0.0.1:3000/v1`` for ``repolink local serve``), or the ``ApiUrl`` output of the
@@ -10,15 +13,17 @@ credentials from botocore's standard chain (``--profile``, environment, ``~/.aws
 
 A call has explicit timeouts and is retried with backoff and jitter on throttling, on 5xx and on a
 lost connection. Retrying a POST is safe: duplicates of a request get the same onboarding (the API
-derives its id from the caller and the body, or the Idempotency-Key). ``--wait`` follows the
+derives its id from the caller and the body, or the Idempotency-Key); retrying a DELETE too: an
+onboarding has one offboarding, named after it, and a second DELETE answers from it. ``--wait`` follows the
 onboarding (``Location``, resolved against the request URL) until it ends, polling with backoff,
 and shows progress on stderr: the current step, and the console link while the handshake waits
 for a person.
 
 The API's JSON answer goes to stdout. Exit codes, as ``local run``'s: 0 accepted, or succeeded
-(``--wait``; ``status`` of a running onboarding too); 1 the onboarding failed, or its outcome
-could not be learned (the API unreachable, a 5xx after retries, ``--wait-timeout`` passed);
-2 refused: the request, the command line, or a 4xx (403 not allowed, 404 no such onboarding).
+(``--wait``; ``status`` of a running onboarding too), offboarded, listed; 1 the onboarding (or its
+offboarding) failed, or its outcome could not be learned (the API unreachable, a 5xx after
+retries, ``--wait-timeout`` passed); 2 refused: the request, the command line, or a 4xx (403 not
+allowed, 404 no such onboarding, 409 an onboarding still running).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import urllib3
 from rich.console import Console
@@ -49,7 +54,7 @@ RETRY = urllib3.Retry(
     backoff_jitter=0.5,
     backoff_max=10.0,
     status_forcelist=(429, 500, 502, 503, 504),
-    allowed_methods=("GET", "POST"),
+    allowed_methods=("GET", "POST", "DELETE"),
     raise_on_status=False,
     respect_retry_after_header=True,
 )
@@ -57,6 +62,8 @@ _EXECUTE_API_HOST = re.compile(r"[a-z0-9]+\.execute-api\.(?P<region>[a-z0-9-]+)\
 _REQUEST_ID = re.compile(r"rl-[0-9a-f]{40}")
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+#: the statuses --wait goes on following; the ones that end in failure
+UNDER_WAY, FAILED = ("running", "offboarding"), ("failed", "offboard-failed")
 
 
 class ClientError(Exception):
@@ -116,6 +123,17 @@ class Api:
 
     def status_url(self, request_id: str) -> str:
         return urljoin(self.base_url, f"links/{request_id}")
+
+    def offboard(self, request_id: str, delete_packages: bool) -> Answer:
+        """DELETE the onboarding; the body only when it asks for more than the default."""
+        if not delete_packages:
+            return self.call("DELETE", self.status_url(request_id))
+        body = json.dumps({"deletePackages": True})
+        return self.call("DELETE", self.status_url(request_id), body, {"Content-Type": "application/json"})
+
+    def list(self, state: str | None, limit: int | None, token: str | None) -> Answer:
+        query = urlencode({k: v for k, v in (("state", state), ("limit", limit), ("nextToken", token)) if v})
+        return self.call("GET", urljoin(self.base_url, "links") + (f"?{query}" if query else ""))
 
 
 def _region_of(url: str, given: str | None, session: Any) -> str:
@@ -213,7 +231,7 @@ def follow(
             return answer, True
         before = progress.shown
         progress.show(answer.body)
-        if answer.body.get("status") != "running":
+        if answer.body.get("status") not in UNDER_WAY:
             return answer, True
         if give_up is not None and time.monotonic() >= give_up:
             return answer, False
@@ -227,7 +245,7 @@ def _exit_code(answer: Answer, ended: bool = True) -> int:
     if answer.status >= 300 or not ended:
         return EXIT_FAILED
     status = answer.body.get("status") if isinstance(answer.body, dict) else None
-    return EXIT_FAILED if status == "failed" else EXIT_OK
+    return EXIT_FAILED if status in FAILED else EXIT_OK
 
 
 def _say_http(console: Console, answer: Answer, method: str) -> None:
@@ -249,6 +267,19 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
             _say_http(console, answer, "POST")
             location = answer.header("Location")
             if answer.status != 202 or not args.wait or not location:
+                return _print(answer)
+            url = urljoin(answer.url, location)
+        elif args.command == "list":
+            answer = api.list(args.state, args.limit, args.next_token)
+            _say_http(console, answer, "GET")
+            return _print(answer)
+        elif args.command == "offboard":
+            if not _REQUEST_ID.fullmatch(args.id):
+                raise ClientError(f"{args.id!r} is not an onboarding id (rl- and 40 hexadecimal digits)")
+            answer = api.offboard(args.id, args.delete_packages)
+            _say_http(console, answer, "DELETE")
+            location = answer.header("Location")
+            if answer.status not in (200, 202) or not args.wait or not location:
                 return _print(answer)
             url = urljoin(answer.url, location)
         else:
@@ -295,6 +326,12 @@ def _positive(text: str) -> float:
     return value
 
 
+def _page_size(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,3}", text) or not 1 <= int(text) <= 100:
+        raise argparse.ArgumentTypeError("expected a whole number from 1 to 100")
+    return int(text)
+
+
 def add_commands(commands: Any) -> None:
     """``submit`` and ``status``, on the ``repolink`` command's subparsers."""
     submit = commands.add_parser("submit", help="POST a request to a deployed API (or local serve)")
@@ -302,7 +339,20 @@ def add_commands(commands: Any) -> None:
     submit.add_argument("--idempotency-key", default=None, help="sent as the Idempotency-Key header")
     status = commands.add_parser("status", help="GET an onboarding from a deployed API (or local serve)")
     status.add_argument("id", help="the onboarding's id (requestId, rl-...)")
-    for parser in (submit, status):
+    offboard = commands.add_parser(
+        "offboard", help="DELETE an onboarding: remove what it created (never what it reused)"
+    )
+    offboard.add_argument("id", help="the onboarding's id (requestId, rl-...)")
+    offboard.add_argument(
+        "--delete-packages",
+        action="store_true",
+        help="also delete CodeArtifact repositories it created that hold packages (the packages are lost)",
+    )
+    listing = commands.add_parser("list", help="GET /links: a page of your onboardings, newest first")
+    listing.add_argument("--state", choices=("running", "succeeded", "failed", "offboarded"), default=None)
+    listing.add_argument("--limit", type=_page_size, default=None, help="executions a page reads (1-100)")
+    listing.add_argument("--next-token", default=None, help="the nextToken of the previous page")
+    for parser in (submit, status, offboard, listing):
         where = parser.add_argument_group("the API").add_mutually_exclusive_group(required=True)
         where.add_argument(
             "--api-url",
@@ -313,7 +363,8 @@ def add_commands(commands: Any) -> None:
             "--region", default=None, help="the API's Region (default: from the URL, else botocore's)"
         )
         parser.add_argument("--profile", default=None, help="the botocore profile whose credentials sign")
-        parser.add_argument("--wait", action="store_true", help="follow the onboarding until it ends")
+        if parser is not listing:
+            parser.add_argument("--wait", action="store_true", help="follow the onboarding until it ends")
         parser.add_argument(
             "--poll-interval", type=_positive, default=2.0, help="first poll interval of --wait (s; doubles)"
         )

@@ -162,16 +162,52 @@ def _post(engine: LocalEngine, world: LocalWorld, text: str, caller: str, key: s
 
 
 def run_locally(
-    world: LocalWorld, text: str, *, caller: str, idempotency_key: str | None = None
+    world: LocalWorld,
+    text: str,
+    *,
+    caller: str,
+    idempotency_key: str | None = None,
+    offboard: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A full onboarding: POST to the API as ``caller``, then follow the execution to its end."""
+    """A full onboarding: POST to the API as ``caller``, then follow the execution to its end;
+    with ``offboard`` (the DELETE's body), then DELETE it as ``caller`` and follow the offboarding."""
     standins = world.standins(text)
     with world.engine(standins) as engine:
         code, accepted = _post(engine, world, text, caller, idempotency_key)
         if code != 202:
             return {"status": "REJECTED", "httpStatus": code, "response": accepted}
         result = engine.wait(accepted["executionArn"])
-    return summarise(accepted["requestId"], result, dict(standins.faults_injected))
+        offboarded = (
+            None if offboard is None else _offboard(engine, world, accepted["requestId"], caller, offboard)
+        )
+    summary = summarise(accepted["requestId"], result, dict(standins.faults_injected))
+    if offboarded is not None:
+        summary["offboarding"] = offboarded
+    return summary
+
+
+def _offboard(
+    engine: LocalEngine, world: LocalWorld, request_id: str, caller: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """DELETE the onboarding, follow its offboarding, and say what it removed and retained."""
+    text = json.dumps(body) if body else None
+    headers = {"Content-Type": "application/json"} if body else {}
+    code, _, answer = engine.api(
+        "DELETE", f"/links/{request_id}", text, headers=headers, caller_account=caller
+    )
+    world.progress(f"DELETE /links/{request_id} -> {code}")
+    if code not in (200, 202):
+        return {"status": "REFUSED", "httpStatus": code, "response": answer}
+    result = engine.wait(answer["executionArn"])
+    output = result.output or {}
+    return {
+        "status": str(output.get("status", result.status)).upper(),
+        "httpStatus": code,
+        "executionArn": answer["executionArn"],
+        "removed": output.get("removed", []),
+        "retained": output.get("retained", []),
+        **({"step": output["step"], "error": output["error"]} if output.get("step") else {}),
+    }
 
 
 def run_via_api(

@@ -249,3 +249,79 @@ def test_a_missing_stack_is_refused_with_cloudformations_reason(
     with mock_aws():
         assert _run("status", ID, "--stack-name", "absent", "--region", "us-east-1") == 2
     assert "absent" in capsys.readouterr().err
+
+
+OFFBOARDING = {
+    "requestId": ID,
+    "executionArn": "arn:aws:states:us-east-1:123456789012:execution:M:x",
+    "statusUrl": ID,
+    "status": "offboarding",
+}
+
+
+def test_offboard_sends_a_signed_delete_without_a_body_by_default(api: Any) -> None:
+    url, app = api((202, {"Location": ID}, OFFBOARDING))
+    assert _run("offboard", ID, "--api-url", url) == 0
+    (request,) = app.seen
+    assert (request.method, request.path) == ("DELETE", f"/v1/links/{ID}")
+    assert app.bodies[0] == b""
+    assert "/execute-api/aws4_request" in request.headers["Authorization"]
+
+
+def test_delete_packages_is_sent_as_the_json_body(api: Any) -> None:
+    url, app = api((202, {}, OFFBOARDING))
+    assert _run("offboard", ID, "--api-url", url, "--delete-packages") == 0
+    assert json.loads(app.bodies[0]) == {"deletePackages": True}
+    assert app.seen[0].headers["Content-Type"] == "application/json"
+
+
+def test_a_throttled_delete_is_retried_it_is_idempotent(api: Any) -> None:
+    url, app = api((429, {"Retry-After": "0"}, {"message": "Too Many Requests"}), (200, {}, OFFBOARDING))
+    assert _run("offboard", ID, "--api-url", url) == 0
+    assert [r.method for r in app.seen] == ["DELETE", "DELETE"]
+
+
+@pytest.mark.parametrize(("ended", "code"), [("offboarded", 0), ("offboard-failed", 1)])
+def test_offboard_wait_follows_the_onboarding_until_its_offboarding_ends(
+    api: Any, capsys: pytest.CaptureFixture[str], ended: str, code: int
+) -> None:
+    under_way = {"requestId": ID, "status": "offboarding"}
+    done = {"requestId": ID, "status": ended, "removed": [], "retained": []}
+    url, app = api((202, {"Location": ID}, OFFBOARDING), (200, {}, under_way), (200, {}, done))
+    assert _run("offboard", ID, "--api-url", url, "--wait") == code
+    assert [(r.method, r.path) for r in app.seen] == [
+        ("DELETE", f"/v1/links/{ID}"),
+        ("GET", f"/v1/links/{ID}"),
+        ("GET", f"/v1/links/{ID}"),
+    ]
+    assert json.loads(capsys.readouterr().out) == done
+
+
+def test_offboarding_a_running_onboarding_exits_2_with_the_refusal(
+    api: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refusal = {"message": "running", "errors": [{"field": "status", "message": "running"}]}
+    url, _ = api((409, {}, refusal))
+    assert _run("offboard", ID, "--api-url", url, "--wait") == 2
+    assert json.loads(capsys.readouterr().out) == refusal
+
+
+def test_list_sends_its_filter_as_the_query_and_prints_the_page(
+    api: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = {"links": [{"requestId": ID, "status": "running"}], "nextToken": "abc"}
+    url, app = api((200, {}, page))
+    assert _run("list", "--api-url", url, "--state", "running", "--limit", "5", "--next-token", "t0") == 0
+    (request,) = app.seen
+    assert (request.method, request.path) == ("GET", "/v1/links")
+    assert request.args.to_dict() == {"state": "running", "limit": "5", "nextToken": "t0"}
+    assert json.loads(capsys.readouterr().out) == page
+
+
+@pytest.mark.parametrize("flags", [("--limit", "0"), ("--limit", "101"), ("--state", "paused")])
+def test_a_list_filter_out_of_bounds_is_refused_without_a_call(api: Any, flags: tuple[str, str]) -> None:
+    url, app = api((200, {}, {"links": []}))
+    with pytest.raises(SystemExit) as refused:
+        _run("list", "--api-url", url, *flags)
+    assert refused.value.code == 2
+    assert app.seen == []

@@ -112,3 +112,33 @@ def test_another_teams_onboarding_is_not_found(
     as_account(OTHER_TEAM)  # type: ignore[operator]
     assert main(["status", request_id, "--api-url", served]) == 2
     assert json.loads(capsys.readouterr().out)["message"] == f"no onboarding {request_id}"
+
+
+def test_offboard_wait_removes_the_onboarding_and_list_shows_it_offboarded(
+    served: str, as_account: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = json.loads(SAMPLE.read_text())
+    request = {k: v for k, v in request.items() if k not in ("gitSync", "connection")}
+    request["codeartifact"]["domain"] = "offboarded"
+    path = tmp_path / "offboard.json"
+    path.write_text(json.dumps(request))
+    assert main(["submit", str(path), "--api-url", served, "--wait", *FAST]) == 0
+    request_id = json.loads(capsys.readouterr().out)["requestId"]
+    # another team cannot offboard it: it does not exist for them
+    as_account(OTHER_TEAM)  # type: ignore[operator]
+    assert main(["offboard", request_id, "--api-url", served]) == 2
+    assert json.loads(capsys.readouterr().out)["message"] == f"no onboarding {request_id}"
+    as_account(ALLOWED)  # type: ignore[operator]
+    code = main(["offboard", request_id, "--api-url", served, "--wait", *FAST])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    answer = json.loads(captured.out)
+    assert answer["status"] == "offboarded"
+    assert [(r["type"], r["name"]) for r in answer["removed"]] == [
+        ("codeartifact:repository", "team-python"),
+        ("codeartifact:repository", "pypi-store"),
+        ("codeartifact:domain", "offboarded"),
+    ]
+    assert "DELETE /v1/links/" in captured.err
+    assert main(["list", "--api-url", served, "--state", "offboarded"]) == 0
+    assert request_id in [link["requestId"] for link in json.loads(capsys.readouterr().out)["links"]]
