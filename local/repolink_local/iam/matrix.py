@@ -374,6 +374,45 @@ def _sharing(engine: LocalEngine) -> None:
             raise ScenarioFailed(f"{repository}'s policy does not share it: {document}")
 
 
+def _offboard(engine: LocalEngine, answer: dict[str, Any], removed: int) -> None:
+    """DELETE the onboarding ``answer`` names, follow its offboarding, then GET and list it."""
+    request_id = answer["requestId"]
+    code, _, accepted = engine.api("DELETE", f"/links/{request_id}")
+    if code != 202:
+        raise ScenarioFailed(f"DELETE answered {code}: {accepted}")
+    result = engine.wait(accepted["executionArn"], deadline_seconds=60)
+    done = (result.events_of("RepositoryLinkOffboarded") or [{}])[-1]
+    if result.status != "SUCCEEDED" or len(done.get("removed", [])) != removed or done.get("retained"):
+        raise ScenarioFailed(f"the offboarding ended {result.status}: {result.output}")
+    code, _, status = engine.api("GET", f"/links/{request_id}")
+    if code != 200 or status["status"] != "offboarded":
+        raise ScenarioFailed(f"GET after the offboarding answered {code}: {status}")
+    code, _, page = engine.api("GET", "/links?state=offboarded", caller_account=OTHER_TEAM)
+    if code != 200 or page["links"]:
+        raise ScenarioFailed(f"another team's listing answered {code}: {page}")
+
+
+def _offboarding(service: str) -> Callable[[LocalEngine], None]:
+    """Onboard, then offboard: the sample on codeconnections (Git sync, the connection,
+    CodeArtifact); Git sync and its connection on codestar-connections; an App Runner connection."""
+
+    def drive(engine: LocalEngine) -> None:
+        connection = _connection(service, f"offboarded-{service}")
+        if service == "codeconnections":
+            _offboard(engine, _post_and_wait(engine, sample(connection=connection)), removed=6)
+        elif service == "apprunner":
+            request = sample(connection=connection, git_sync=None, codeartifact=None)
+            _offboard(engine, _post_and_wait(engine, request), removed=1)
+        else:
+            repository = _git_sync_repository("acme", f"infra-{service}", f"acme-network-{service}")
+            request = sample(
+                connection=connection, git_sync={"repositories": [repository]}, codeartifact=None
+            )
+            _offboard(engine, _post_and_wait(engine, request), removed=3)
+
+    return drive
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("the sample through the API, then GET", _api_sample),
     Scenario("events from another team: accepted and rejected", _events),
@@ -406,6 +445,10 @@ SCENARIOS: tuple[Scenario, ...] = (
         for s in ("codeconnections", "codestar-connections")
     ),
     Scenario("CodeArtifact shared with consumers, then onboarded again", _sharing),
+    *(
+        Scenario(f"{s}: onboarded, then offboarded, listed and read", _offboarding(s))
+        for s in ("codeconnections", "codestar-connections", "apprunner")
+    ),
 )
 
 
