@@ -300,3 +300,78 @@ def test_the_offboardings_calls_are_its_own_roles_under_iam(
     roles = {role for role, action in engine.iam.exercised if action == "lambda:InvokeFunction"}
     assert roles == {"OnboardingStateMachineRole", "OffboardingStateMachineRole"}
     assert engine.iam.denials == []
+
+
+def test_sharing_statements_on_a_reused_domain_are_listed_as_retained(engine: LocalEngine) -> None:
+    # Given a domain made by hand, and an onboarding that shared it with another team
+    boto3.client("codeartifact").create_domain(domain="shared")
+    request = normalized(
+        {
+            "codeartifact": {
+                "domain": "shared",
+                "repositories": [{"name": "store", "externalConnection": "public:pypi"}],
+                "consumers": {"accounts": [OTHER_ACCOUNT]},
+            }
+        }
+    )
+    request_id = onboard(engine, request)
+    _, _, result = offboard(engine, request_id)
+    assert result is not None
+    assert result.status == "SUCCEEDED", result.output
+    # Then its repository (and that repository's policy) goes; the domain and its statements stay
+    assert kinds(result.output["removed"]) == [("codeartifact:repository", "store")]
+    retained = {(r["type"], r["name"]): r["reason"] for r in result.output["retained"]}
+    assert retained[("codeartifact:domain", "shared")] == "reused: this onboarding did not create it"
+    assert "RepolinkConsumerAccounts" in retained[("codeartifact:domain-permissions-policy", "shared")]
+    assert "shared" in engine.standins.codeartifact.domains
+
+
+def test_a_denied_delete_fails_the_offboarding_naming_the_step_with_what_was_done(
+    sample: dict[str, Any],
+) -> None:
+    revoked = frozenset({("RemoveCodeArtifactFunctionRole", "codeartifact:DeleteDomain")})
+    standins = StandIns(handshake=HandshakePolicy("after", 2))
+    with LocalEngine(standins, parameters=SAMPLE_PARAMETERS, revoked=revoked) as engine:
+        request_id = onboard(engine, sample)
+        code, _, result = offboard(engine, request_id)
+        _, _, status = engine.api("GET", f"/links/{request_id}")
+    assert code == 202
+    assert result is not None
+    assert result.status == "FAILED"
+    (failed,) = result.events_of("RepositoryLinkOffboardFailed")
+    assert (failed["step"], failed["error"]) == ("CodeArtifact.Remove", "AwsAccessDenied")
+    assert "codeartifact:DeleteDomain" in failed["cause"]
+    # what was done before it is listed: everything but the domain
+    assert ("codeartifact:domain", "acme") not in kinds(failed["removed"])
+    assert len(failed["removed"]) == 5
+    # and GET says so
+    assert (status["status"], status["step"], status["error"]) == (
+        "offboard-failed",
+        "CodeArtifact.Remove",
+        "AwsAccessDenied",
+    )
+    assert [r["type"] for r in status["resources"]] == ["codeartifact:domain"]
+
+
+def test_a_connection_another_onboarding_links_through_is_retained(
+    engine: LocalEngine, sample: dict[str, Any]
+) -> None:
+    request_id = onboard(engine, sample)
+    # Given a second onboarding reusing the connection for another repository
+    second = copy.deepcopy(sample)
+    second.pop("codeartifact")
+    repository = second["gitSync"]["repositories"][0]
+    repository["repositoryName"] = "apps"
+    repository["syncConfigurations"][0]["resourceName"] = "acme-apps"
+    onboard(engine, normalized(second))
+    _, _, result = offboard(engine, request_id)
+    assert result is not None
+    assert result.status == "SUCCEEDED", result.output
+    retained = {(r["type"], r["name"]): r["reason"] for r in result.output["retained"]}
+    assert retained == {
+        ("codeconnections:connection", "acme-github"): (
+            "repository links still use it (another onboarding reuses it): acme/apps"
+        )
+    }
+    (link,) = engine.standins.connections.repository_links.values()
+    assert link.repository_name == "apps"

@@ -12,13 +12,16 @@ from typing import Any
 import pytest
 
 from repolink import errors
-from repolink_local.template import ACCOUNT_ID, ONBOARDING, REGION, TEMPLATE, LocalTemplate
+from repolink_local.template import ACCOUNT_ID, OFFBOARDING, ONBOARDING, REGION, TEMPLATE, LocalTemplate
 
 pytestmark = pytest.mark.unit
 
 TEMPLATE_MODEL = LocalTemplate(TEMPLATE, ACCOUNT_ID, REGION)
 MACHINE = TEMPLATE_MODEL.state_machine(ONBOARDING)
 ASL: dict[str, Any] = json.loads(MACHINE.definition_path.read_text())
+#: every state machine of the template (the onboarding's and the offboarding's), by logical id
+MACHINES = {m.logical_id: m for m in TEMPLATE_MODEL.state_machines()}
+ASLS: dict[str, dict[str, Any]] = {i: json.loads(m.definition_path.read_text()) for i, m in MACHINES.items()}
 LAMBDA_ERRORS = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -41,23 +44,43 @@ TASKS = [
     for name, state in states(ASL)
     if state["Type"] == "Task" and state["Resource"] == "arn:aws:states:::lambda:invoke"
 ]
+#: the Lambda tasks of every machine
+ALL_TASKS = [
+    (name, state)
+    for asl in ASLS.values()
+    for name, state in states(asl)
+    if state["Type"] == "Task" and state["Resource"] == "arn:aws:states:::lambda:invoke"
+]
 
 
 def error_names() -> set[str]:
     names: set[str] = set()
-    for _, state in states(ASL):
+    for _, state in (pair for asl in ASLS.values() for pair in states(asl)):
         for rule in state.get("Retry", []) + state.get("Catch", []):
             names.update(rule["ErrorEquals"])
     return names
 
 
-def test_every_substitution_is_defined_and_every_definition_is_used() -> None:
-    used = set(re.findall(r"\$\{([^}]+)\}", MACHINE.definition_path.read_text()))
-    assert used == set(MACHINE.substitutions)
-    json.loads(MACHINE.definition())
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_every_substitution_is_defined_and_every_definition_is_used(machine: str) -> None:
+    spec = MACHINES[machine]
+    used = set(re.findall(r"\$\{([^}]+)\}", spec.definition_path.read_text()))
+    assert used == set(spec.substitutions)
+    json.loads(spec.definition())
 
 
-@pytest.mark.parametrize(("name", "state"), TASKS, ids=[n for n, _ in TASKS])
+def test_the_offboarding_report_step_retries_and_its_failure_fails_the_execution() -> None:
+    report = ASLS[OFFBOARDING]["States"]["Report the offboarding"]
+    assert {e for r in report["Retry"] for e in r["ErrorEquals"]} >= LAMBDA_ERRORS | {"TransientAwsError"}
+    (catch,) = report["Catch"]
+    assert ASLS[OFFBOARDING]["States"][catch["Next"]]["Type"] == "Fail"
+
+
+@pytest.mark.parametrize(
+    ("name", "state"),
+    [t for t in ALL_TASKS if t[0] != "Report the offboarding"],
+    ids=[n for n, _ in ALL_TASKS if n != "Report the offboarding"],
+)
 def test_every_task_retries_with_full_jitter_and_catches(name: str, state: dict[str, Any]) -> None:
     retriers = state.get("Retry", [])
     assert retriers, f"{name} has no Retry"
@@ -81,10 +104,11 @@ def test_every_function_handler_imports_and_is_callable() -> None:
         assert callable(getattr(importlib.import_module(module), attribute)), function.handler
 
 
-def test_every_function_the_asl_invokes_is_in_the_template() -> None:
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_every_function_the_asl_invokes_is_in_the_template(machine: str) -> None:
     names = {f"{f.logical_id}Arn" for f in TEMPLATE_MODEL.functions()}
     # besides the functions, only the bus the workflow's own failure event goes to
-    assert set(MACHINE.substitutions) <= names | {"EventBusName", "EventSource"}
+    assert set(MACHINES[machine].substitutions) <= names | {"EventBusName", "EventSource"}
 
 
 def test_the_only_other_task_is_the_workflows_own_failure_event_retried_and_caught() -> None:

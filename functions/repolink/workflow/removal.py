@@ -285,6 +285,16 @@ def remove_codeartifact(
             ledger.remove(kind, repo.name, repo.arn, partial(ca.delete_repository, domain, owner, repo.name))
             del live[repo.name]
         _remove_domain(result, domain, owner, live, ledger, request_id)
+        kept = {r.arn for r in ledger.retained}
+        for shared in result.sharing:
+            if shared.repository is None and shared.resource_arn in kept and shared.outcome == "written":
+                ledger.keep(
+                    "codeartifact:domain-permissions-policy",
+                    domain,
+                    shared.resource_arn,
+                    f"sharing only adds: statements {', '.join(shared.sids)} of the domain's policy still"
+                    " grant the consumers; remove them by hand if no other onboarding shares through them",
+                )
 
     return _reported("CodeArtifact.Remove", work)
 
