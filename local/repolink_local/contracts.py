@@ -440,13 +440,17 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         events.COMPLETED: events.RepositoryLinkCompletedDetail,
         events.FAILED: events.RepositoryLinkFailedDetail,
         events.REJECTED: events.RepositoryLinkRejectedDetail,
+        events.OFFBOARD_REQUESTED: events.RepositoryLinkOffboardRequestedDetail,
         events.OFFBOARDED: events.RepositoryLinkOffboardedDetail,
         events.OFFBOARD_FAILED: events.RepositoryLinkOffboardFailedDetail,
     }
     out = {}
     for detail_type, model in models.items():
         detail = TypeAdapter(model).json_schema(
-            by_alias=True, mode="serialization" if detail_type != events.REQUESTED else "validation"
+            by_alias=True,
+            mode="validation"
+            if detail_type in (events.REQUESTED, events.OFFBOARD_REQUESTED)
+            else "serialization",
         )
         defs = detail.pop("$defs", {})
         if "OnboardingRequest" in defs:

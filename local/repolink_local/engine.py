@@ -484,9 +484,15 @@ class LocalEngine:
         return int(response["statusCode"]), answer_headers, response.get("body") or None
 
     def put_event(
-        self, detail: dict[str, Any], *, account: str | None = None, event_id: str | None = None
+        self,
+        detail: dict[str, Any],
+        *,
+        account: str | None = None,
+        event_id: str | None = None,
+        detail_type: str = "RepositoryLinkRequested",
     ) -> Any:
-        """Deliver a RepositoryLinkRequested event to the rule's target, as EventBridge would.
+        """Deliver an event (RepositoryLinkRequested by default) to the target of the template's
+        rule that matches its detail-type, as EventBridge would (none matching: ``LookupError``).
 
         The sender's PutEvents is authorized first, against the bus's policy: a refused entry
         raises :class:`~repolink_local.iam.AccessDenied` and reaches nothing; an entry over
@@ -497,7 +503,7 @@ class LocalEngine:
         size = entry_size(
             {
                 "Source": "com.example.platform",
-                "DetailType": "RepositoryLinkRequested",
+                "DetailType": detail_type,
                 "Detail": json.dumps(detail),
             }
         )
@@ -512,17 +518,17 @@ class LocalEngine:
                 self.template.arn(next(iter(self.template.resources_of_type("AWS::Events::EventBus")))),
                 self.account,
                 {
-                    "events:detail-type": ["RepositoryLinkRequested"],
+                    "events:detail-type": [detail_type],
                     "events:source": ["com.example.platform"],
                 },
             ),
             self.iam.deployment.bus_policy(self.bus_name),
         )
-        function = self._function_for_handler("repolink.handlers.ingest_event.handler")
+        function = self._rule_target(detail_type)
         event = {
             "version": "0",
             "id": event_id or str(uuid.uuid4()),
-            "detail-type": "RepositoryLinkRequested",
+            "detail-type": detail_type,
             "source": "com.example.platform",
             "account": account,
             "time": "2026-11-22T00:00:00Z",
@@ -531,6 +537,19 @@ class LocalEngine:
             "detail": detail,
         }
         return self.invoke_async(function, event)
+
+    def _rule_target(self, detail_type: str) -> str:
+        """The function whose EventBridgeRule event on our bus matches ``detail_type``."""
+        for logical_id, resource in self.template.resources_of_type("AWS::Serverless::Function").items():
+            for source in (resource["Properties"].get("Events") or {}).values():
+                pattern = (
+                    source.get("Properties", {}).get("Pattern", {})
+                    if source["Type"] == "EventBridgeRule"
+                    else {}
+                )
+                if detail_type in pattern.get("detail-type", []):
+                    return self.template.physical_name(logical_id)
+        raise LookupError(f"no rule on the bus matches detail-type {detail_type}")
 
     def invoke_async(self, function_name: str, event: dict[str, Any]) -> Any:
         """Lambda's asynchronous invocation, as an EventBridge rule makes it.

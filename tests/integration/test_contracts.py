@@ -209,6 +209,8 @@ def _seeds(emitted: dict[str, Any], answers: dict[str, Any], sample: dict[str, A
         name: (schema, emitted[name]) for name, schema in EVENT_SCHEMAS.items() if name in emitted
     }
     seeds[event_names.REQUESTED] = (EVENT_SCHEMAS[event_names.REQUESTED], sample)
+    offboard = json.loads((ROOT / "events" / "eventbridge_offboard_requested.json").read_text())
+    seeds[event_names.OFFBOARD_REQUESTED] = (EVENT_SCHEMAS[event_names.OFFBOARD_REQUESTED], offboard)
     for name in ("LinkAccepted", "LinkStatus", "ErrorBody", "OffboardAccepted", "LinkList"):
         seeds[f"openapi:{name}"] = (component(name), answers[name])
     seeds["openapi:OnboardingRequest"] = (component("OnboardingRequest"), sample["detail"]["request"])

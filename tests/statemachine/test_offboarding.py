@@ -375,3 +375,53 @@ def test_a_connection_another_onboarding_links_through_is_retained(
     }
     (link,) = engine.standins.connections.repository_links.values()
     assert link.repository_name == "apps"
+
+
+def test_an_offboard_event_from_the_owner_offboards_it_and_a_redelivery_starts_nothing(
+    engine: LocalEngine, sample: dict[str, Any]
+) -> None:
+    team_request = {k: v for k, v in sample.items() if k != "gitSync"}
+    code, _, accepted = engine.api(
+        "POST",
+        "/links",
+        json.dumps(team_request),
+        headers={"Content-Type": "application/json"},
+        caller_account=OTHER_ACCOUNT,
+    )
+    assert code == 202
+    engine.wait(accepted["executionArn"], deadline_seconds=60)
+    detail = {"requestId": accepted["requestId"], "deletePackages": False}
+    # another account's event (the deployment's own) is rejected, naming the request id
+    refused = engine.put_event(detail, detail_type="RepositoryLinkOffboardRequested")
+    assert refused["status"] == "rejected"
+    # the owner's is accepted, twice (a redelivery), as one offboarding
+    first = engine.put_event(detail, account=OTHER_ACCOUNT, detail_type="RepositoryLinkOffboardRequested")
+    again = engine.put_event(detail, account=OTHER_ACCOUNT, detail_type="RepositoryLinkOffboardRequested")
+    assert first["status"] == again["status"] == "accepted"
+    assert first["executionArn"] == again["executionArn"]
+    result = engine.wait(first["executionArn"], deadline_seconds=60)
+    assert result.status == "SUCCEEDED", result.output
+    assert len(engine.executions(OFFBOARDING)) == 1
+    rejected = [e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"]
+    assert [p["field"] for p in rejected[0]["errors"]] == ["detail.requestId"]
+
+
+@pytest.mark.parametrize(
+    ("detail", "field"),
+    [
+        ({}, "detail.requestId"),
+        ({"requestId": "rl-nope"}, "detail.requestId"),
+        ({"requestId": "rl-" + "0" * 40, "deletePackages": "yes"}, "detail.deletePackages"),
+        ({"requestId": "rl-" + "0" * 40, "force": True}, "detail.force"),
+    ],
+)
+def test_a_malformed_offboard_event_is_rejected_naming_the_field(
+    engine: LocalEngine, detail: dict[str, Any], field: str
+) -> None:
+    answer = engine.put_event(detail, account=OTHER_ACCOUNT, detail_type="RepositoryLinkOffboardRequested")
+    assert answer["status"] == "rejected"
+    (rejected,) = [
+        e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"
+    ]
+    assert [p["field"] for p in rejected["errors"]] == [field]
+    assert engine.executions(OFFBOARDING) == []

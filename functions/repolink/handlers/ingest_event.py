@@ -1,8 +1,12 @@
-"""EventBridge: a ``RepositoryLinkRequested`` event from another team's account starts an onboarding.
+"""EventBridge: a ``RepositoryLinkRequested`` event from another team's account starts an onboarding;
+a ``RepositoryLinkOffboardRequested`` event offboards one.
 
-The event's ``detail`` is ``{"request": <the request contract>, "idempotencyKey": "..."?}``. An
-invalid event is never dropped silently: it produces ``RepositoryLinkRejected`` with the reasons
-and starts nothing. A redelivered event maps to the same execution (idempotency).
+The onboarding event's ``detail`` is ``{"request": <the request contract>, "idempotencyKey":
+"..."?}``; the offboarding event's ``{"requestId": "rl-...", "deletePackages": false?}``, taken
+through the one offboarding path (``workflow.offboard``) with the envelope's source account as
+the caller: only the account that owns the onboarding may offboard it. An invalid event is never
+dropped silently: it produces ``RepositoryLinkRejected`` with the reasons and starts nothing. A
+redelivered event maps to the same execution (idempotency; an onboarding has one offboarding).
 
 Nothing is lost. A failure that retrying cannot fix (AWS refused a call: access denied, a
 resource not found) is answered with ``RepositoryLinkRejected`` and the reason. Anything else
@@ -21,12 +25,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.connections import connection_service
 from repolink.adapters.events import put_event
-from repolink.errors import AwsRequestRejected, FieldError, ResourceConflict
-from repolink.models.events import REJECTED, FieldProblem, RepositoryLinkRejectedDetail
+from repolink.adapters.stepfunctions import describe_execution, history_pages, start_execution
+from repolink.errors import AwsRequestRejected, FieldError, RequestValidationError, ResourceConflict
+from repolink.models.events import (
+    OFFBOARD_REQUESTED,
+    REJECTED,
+    FieldProblem,
+    RepositoryLinkOffboardRequestedDetail,
+    RepositoryLinkRejectedDetail,
+)
 from repolink.models.settings import get_entry_settings
-from repolink.models.validation import ROOT_FIELD
+from repolink.models.validation import ROOT_FIELD, validate_as
 from repolink.observability import logger, metrics, tracer
 from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
+from repolink.workflow.offboard import Refusal, StepFunctions, offboard
 from repolink.workflow.start import start_once
 from repolink.workflow.tenancy import shared_connections
 
@@ -69,6 +81,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail = event.get("detail")
     if not isinstance(detail, dict):
         return _reject(event, None, "detail must be an object", [FieldError("detail", "must be an object")])
+    if event.get("detail-type") == OFFBOARD_REQUESTED:
+        return _offboard(event, context, detail)
     key = detail.get("idempotencyKey")
     if key is not None and not isinstance(key, str):
         problem = FieldError("detail.idempotencyKey", "must be text")
@@ -117,3 +131,44 @@ def _accept(
     logger.info("onboarding accepted", request_id=started["requestId"], source_account=event.get("account"))
     metrics.add_metric(name="OnboardingsRequested", unit=MetricUnit.Count, value=1)
     return {"status": "accepted", **started}
+
+
+def _offboard(event: dict[str, Any], context: LambdaContext, detail: dict[str, Any]) -> dict[str, Any]:
+    settings = get_entry_settings()
+    try:
+        asked = validate_as(RepositoryLinkOffboardRequestedDetail, detail)
+    except RequestValidationError as exc:
+        fields = [
+            FieldError(f"detail.{e.field}" if e.field != ROOT_FIELD else "detail", e.message)
+            for e in exc.errors
+        ]
+        return _reject(event, None, str(exc), fields)
+    request_id = asked.request_id
+    try:
+        answer = offboard(
+            request_id,
+            {"deletePackages": asked.delete_packages},
+            caller=str(event.get("account", "unknown")),  # the envelope's source account
+            own_account=context.invoked_function_arn.split(":")[4],
+            onboarding_machine=settings.state_machine_arn,
+            offboarding_machine=settings.offboarding_state_machine_arn,
+            sfn=StepFunctions(
+                describe=describe_execution,
+                pages_of=lambda arn: lambda **page: history_pages(arn, **page),
+                start=start_execution,
+            ),
+        )
+    except AwsRequestRejected as refused:
+        reason = f"the offboarding could not be started: {refused}"
+        return _reject(event, None, reason, [FieldError("detail.requestId", reason)])
+    if isinstance(answer, Refusal):
+        fields = [
+            FieldError("detail.requestId" if e.field == "status" else f"detail.{e.field}", e.message)
+            for e in answer.errors
+        ]
+        return _reject(
+            event, None, answer.message, fields or [FieldError("detail.requestId", answer.message)]
+        )
+    _, accepted = answer
+    logger.info("offboarding accepted", request_id=request_id, status=accepted.status)
+    return {"status": "accepted", "requestId": request_id, "executionArn": accepted.execution_arn}

@@ -1,9 +1,10 @@
-"""The events repolink puts on its bus: detail-type names and detail shapes."""
+"""The events repolink puts on its bus (and takes from it): detail-type names and detail shapes."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from repolink.models.rules import Doc
+from repolink.models.rules import STRICT, Check, Doc, anchored, fail
 from repolink.models.state import (
     CodeArtifactResult,
     Failure,
@@ -119,6 +120,31 @@ class RepositoryLinkRejectedDetail(Wire):
 OFFBOARD_REQUESTED = "RepositoryLinkOffboardRequested"
 OFFBOARDED = "RepositoryLinkOffboarded"
 OFFBOARD_FAILED = "RepositoryLinkOffboardFailed"
+#: a request id (``workflow.idempotency``: rl- and 40 hexadecimal digits)
+REQUEST_ID_PATTERN = "rl-[0-9a-f]{40}"
+
+
+def _request_id(value: str) -> str:
+    if not re.fullmatch(REQUEST_ID_PATTERN, value):
+        fail("is not a request id (rl- and 40 hexadecimal digits)")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepositoryLinkOffboardRequestedDetail(Wire):
+    """Offboard an onboarding of the sending account (the envelope's ``account``), as
+    ``DELETE /links/{id}`` does."""
+
+    request_id: Annotated[
+        str, Check(_request_id, {"pattern": anchored(REQUEST_ID_PATTERN)}), Doc("The onboarding's requestId")
+    ]
+    delete_packages: Annotated[
+        bool,
+        STRICT,
+        Doc(
+            "Delete CodeArtifact repositories it created even when they hold packages (the packages are lost)"
+        ),
+    ] = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -413,6 +413,25 @@ def _offboarding(service: str) -> Callable[[LocalEngine], None]:
     return drive
 
 
+def _offboard_events(engine: LocalEngine) -> None:
+    """Another team offboards by event: an onboarding that failed (its result read from its
+    history) and one that succeeded (its repositories removed)."""
+    missing = sample(connection=None, git_sync=None)
+    missing["codeartifact"] |= {"domain": "not-there", "createDomain": False}
+    for request, ends in ((missing, "FAILED"), (sample(connection=None, git_sync=None), "SUCCEEDED")):
+        accepted = engine.put_event({"request": request}, account=OTHER_TEAM)
+        if accepted["status"] != "accepted" or engine.wait(accepted["executionArn"]).status != ends:
+            raise ScenarioFailed(f"the onboarding by event did not end {ends}: {accepted}")
+        detail = {"requestId": accepted["requestId"]}
+        offboarding = engine.put_event(
+            detail, account=OTHER_TEAM, detail_type="RepositoryLinkOffboardRequested"
+        )
+        if offboarding["status"] != "accepted":
+            raise ScenarioFailed(f"the offboard event was {offboarding}")
+        if engine.wait(offboarding["executionArn"], deadline_seconds=60).status != "SUCCEEDED":
+            raise ScenarioFailed("the offboarding by event did not succeed")
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("the sample through the API, then GET", _api_sample),
     Scenario("events from another team: accepted and rejected", _events),
@@ -449,6 +468,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         Scenario(f"{s}: onboarded, then offboarded, listed and read", _offboarding(s))
         for s in ("codeconnections", "codestar-connections", "apprunner")
     ),
+    Scenario("offboard events from another team: a failed and a succeeded onboarding", _offboard_events),
 )
 
 
