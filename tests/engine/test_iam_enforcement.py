@@ -48,6 +48,22 @@ def test_the_state_machine_may_invoke_only_its_functions() -> None:
     assert ("OnboardingStateMachineRole", "lambda:InvokeFunction") in denied
 
 
+def test_each_state_machine_invokes_its_functions_as_its_own_role() -> None:
+    """The interpreter signs every call alike: the role is the calling execution's machine's."""
+    revoked = frozenset({("OffboardingStateMachineRole", "lambda:InvokeFunction")})
+    with LocalEngine(log_level="CRITICAL", revoked=revoked, parameters=matrix.PARAMETERS) as engine:
+        request = matrix.sample(connection=None, git_sync=None)
+        code, _, answer = engine.api("POST", "/links", json.dumps(request), headers=matrix.JSON)
+        onboarding = engine.wait(answer["executionArn"], deadline_seconds=60)
+        _, _, accepted = engine.api("DELETE", f"/links/{answer['requestId']}")
+        offboarding = engine.wait(accepted["executionArn"], deadline_seconds=60)
+    assert code == 202
+    assert onboarding.status == "SUCCEEDED"
+    assert offboarding.status == "FAILED"
+    denied = {(d.role, d.authorization.action) for d in engine.iam.denials}
+    assert denied == {("OffboardingStateMachineRole", "lambda:InvokeFunction")}
+
+
 def test_a_deployment_whose_functions_cannot_write_logs_does_not_start() -> None:
     basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
     engine = LocalEngine(log_level="CRITICAL", revoked=frozenset({("ApiFunctionRole", basic)}))
