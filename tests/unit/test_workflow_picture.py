@@ -93,7 +93,9 @@ def test_the_command_writes_both_copies_and_checks_them(
     monkeypatch.setattr(diagram, "ROOT", tmp_path)
     monkeypatch.setattr(diagram, "README_PATH", readme)
     monkeypatch.setattr(diagram, "MERMAID_PATH", tmp_path / "workflow.mmd")
+    monkeypatch.setattr(diagram, "OFFBOARDING_MERMAID_PATH", tmp_path / "offboarding.mmd")
     assert diagram.main(["--check"]) == 1
     assert diagram.main([]) == 0
     assert diagram.main(["--check"]) == 0
     assert readme.read_text(encoding="utf-8").endswith(f"{diagram.END}\n\nmore\n")
+    assert "Remove the connection" in (tmp_path / "offboarding.mmd").read_text(encoding="utf-8")
