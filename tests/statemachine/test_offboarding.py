@@ -118,6 +118,7 @@ def test_offboarding_the_sample_removes_everything_it_created_newest_first(
     assert status["status"] == "offboarded"
     assert kinds(status["removed"]) == kinds(result.output["removed"])
     assert status["resources"] == []
+    assert (status["connectionArn"], status["connectionStatus"]) == (None, "DELETED")
 
 
 def test_a_second_delete_starts_nothing_and_deletes_nothing(

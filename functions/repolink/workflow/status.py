@@ -424,10 +424,13 @@ def offboarded(status: LinkStatus, offboarding: dict[str, Any], pages: HistoryPa
             break
     done = state == "SUCCEEDED" and detail.get("status") == "offboarded"
     removed = {r.get("arn") for r in detail.get("removed") or [] if isinstance(r, dict)}
+    gone = status.connection_arn in removed
     return replace(
         status,
         # what is left: the resources the offboarding did not remove
         resources=[r for r in status.resources if r.arn not in removed],
+        connection_arn=None if gone else status.connection_arn,
+        connection_status="DELETED" if gone else status.connection_status,
         status="offboarded" if done else "offboard-failed",
         step=None if done else detail.get("step"),
         error=None if done else detail.get("error") or offboarding.get("error"),
