@@ -1,0 +1,125 @@
+"""The offboarding and listing decisions on their own (workflow.offboard, workflow.listing), with
+Step Functions' answers given: the paths the local engine reaches only by racing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from repolink.errors import ResourceConflict
+from repolink.workflow.listing import Query, _encode, query_of
+from repolink.workflow.offboard import Refusal, StepFunctions, offboard
+
+pytestmark = pytest.mark.unit
+
+OWN, TEAM = "123456789012", "210987654321"
+ONBOARDING = "arn:aws:states:us-east-1:123456789012:stateMachine:OnboardingStateMachine"
+OFFBOARDING = "arn:aws:states:us-east-1:123456789012:stateMachine:OffboardingStateMachine"
+ID = "rl-" + "a" * 40
+DONE = {"status": "succeeded", "requestId": ID, "codeartifact": None, "gitSyncRepositories": []}
+
+
+def no_pages(**_: Any) -> Iterator[list[dict[str, Any]]]:
+    return iter([])
+
+
+def execution(status: str, caller: str = TEAM, **more: Any) -> dict[str, Any]:
+    return {"status": status, "input": json.dumps({"callerAccount": caller, **more.pop("input", {})}), **more}
+
+
+def calls(
+    described: dict[str, dict[str, Any] | None], started: list[str], conflict: bool = False
+) -> StepFunctions:
+    def start(machine: str, name: str, document: dict[str, Any]) -> str:
+        started.append(name)
+        if conflict:
+            # a racing DELETE with other options started it first
+            described[f"{machine.replace(':stateMachine:', ':execution:')}:{name}"] = execution(
+                "RUNNING", input={"deletePackages": True}
+            )
+            raise ResourceConflict("exists with a different request")
+        return f"{machine}:{name}"
+
+    return StepFunctions(describe=lambda arn: described.get(arn), pages_of=lambda arn: no_pages, start=start)
+
+
+def answer(body: object, caller: str, sfn: StepFunctions) -> Any:
+    return offboard(
+        ID,
+        body,
+        caller=caller,
+        own_account=OWN,
+        onboarding_machine=ONBOARDING,
+        offboarding_machine=OFFBOARDING,
+        sfn=sfn,
+    )
+
+
+ONBOARDED = f"{ONBOARDING.replace(':stateMachine:', ':execution:')}:{ID}"
+
+
+def test_a_succeeded_onboarding_starts_its_one_offboarding_named_after_it() -> None:
+    started: list[str] = []
+    described = {ONBOARDED: execution("SUCCEEDED", output=json.dumps(DONE))}
+    code, accepted = answer(None, TEAM, calls(described, started))
+    assert (code, accepted.status, started) == (202, "offboarding", [f"{ID}-offboard"])
+
+
+def test_a_racing_delete_with_other_options_is_refused_naming_delete_packages() -> None:
+    described = {ONBOARDED: execution("SUCCEEDED", output=json.dumps(DONE))}
+    refused = answer('{"deletePackages": false}', TEAM, calls(described, [], conflict=True))
+    assert isinstance(refused, Refusal)
+    assert (refused.status, [e.field for e in refused.errors]) == (409, ["deletePackages"])
+
+
+def test_a_failed_onboarding_without_a_recorded_result_is_refused_and_starts_nothing() -> None:
+    started: list[str] = []
+    refused = answer(None, TEAM, calls({ONBOARDED: execution("FAILED")}, started))
+    assert isinstance(refused, Refusal)
+    assert (refused.status, started) == (409, [])
+
+
+@pytest.mark.parametrize(("caller", "code"), [("999999999999", 404), (OWN, 403)])
+def test_only_the_owner_may_offboard(caller: str, code: int) -> None:
+    described = {ONBOARDED: execution("SUCCEEDED", output=json.dumps(DONE))}
+    refused = answer(None, caller, calls(described, []))
+    assert isinstance(refused, Refusal)
+    assert refused.status == code
+
+
+def test_an_id_of_another_form_is_absent_without_a_call() -> None:
+    def never(arn: str) -> None:
+        raise AssertionError("no call for an id that cannot be an onboarding")
+
+    sfn = StepFunctions(describe=never, pages_of=lambda arn: no_pages, start=lambda *a: "")
+    refused = offboard(
+        "rl-x",
+        None,
+        caller=TEAM,
+        own_account=OWN,
+        onboarding_machine=ONBOARDING,
+        offboarding_machine=OFFBOARDING,
+        sfn=sfn,
+    )
+    assert isinstance(refused, Refusal)
+    assert refused.status == 404
+
+
+def test_the_query_defaults_and_bounds() -> None:
+    assert query_of({}) == Query(state=None, limit=50, token=None)
+    assert query_of({"limit": "100", "state": "offboarded"}) == Query(
+        state="offboarded", limit=100, token=None
+    )
+    problems = query_of({"limit": "-1", "state": "gone", "nextToken": "%%%"})
+    assert isinstance(problems, list)
+    assert [p.field for p in problems] == ["state", "limit", "nextToken"]
+
+
+def test_a_token_reads_back_only_with_the_filter_it_was_made_for() -> None:
+    token = _encode("running", "aws-token")
+    assert query_of({"state": "running", "nextToken": token}) == Query(state="running", limit=50, token=token)
+    assert isinstance(query_of({"nextToken": token}), list)
+    assert isinstance(query_of({"state": "failed", "nextToken": token}), list)
