@@ -341,7 +341,9 @@ def serve_until_stopped(world: LocalWorld, host: str, port: int, say: Callable[[
             while not stop.wait(0.5):
                 pass
             started = time.monotonic()
-            still_running = sum(1 for e in running.engine.executions() if e["status"] == "RUNNING")
+            engine = running.engine
+            every = [e for machine in engine.state_machine_arns for e in engine.executions(machine)]
+            still_running = sum(1 for e in every if e["status"] == "RUNNING")
             say(f"{received[0]}: stopping ({still_running} execution(s) still running are stopped)")
         say(f"stopped in {time.monotonic() - started:.1f}s")
     except CannotListen as exc:
