@@ -426,3 +426,24 @@ def test_a_malformed_offboard_event_is_rejected_naming_the_field(
     ]
     assert [p["field"] for p in rejected["errors"]] == [field]
     assert engine.executions(OFFBOARDING) == []
+
+
+def test_a_host_the_onboarding_created_goes_after_its_connection(sample_event: Any) -> None:
+    # Given the host sample: a host created and set up, a connection on it, a Git sync link
+    request = normalized(copy.deepcopy(sample_event("onboarding-host.json")))
+    standins = StandIns(handshake=HandshakePolicy("after", 2))
+    with LocalEngine(standins, parameters=SAMPLE_PARAMETERS) as engine:
+        request_id = onboard(engine, request)
+        assert len(standins.connections.hosts) == 1
+        _, _, result = offboard(engine, request_id)
+    assert result is not None
+    assert result.status == "SUCCEEDED", result.output
+    # Then the host is the last of the source links to go, and AWS holds none of them
+    assert [kind for kind, _ in kinds(result.output["removed"])] == [
+        "codeconnections:sync-configuration",
+        "codeconnections:repository-link",
+        "codeconnections:connection",
+        "codeconnections:host",
+    ]
+    assert standins.connections.hosts == {}
+    assert standins.connections.list() == []

@@ -295,6 +295,19 @@ class OffboardedConnection(Wire):
 
 
 @dataclass(frozen=True, kw_only=True)
+class OffboardedHost(Wire):
+    """The onboarding's host as its result reports it (``HostSummary``)."""
+
+    arn: str
+    name: str
+    service: ConnectionService
+    provider: str
+    provider_endpoint: str
+    status: str
+    created: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class RemoveSourceInput(Wire):
     """Input of the Git sync and connection removal steps: the onboarding's source links."""
 
@@ -305,6 +318,9 @@ class RemoveSourceInput(Wire):
     connection_deleted: bool = False
     git_sync_repositories: list[GitSyncLinkResult] = field(default_factory=list)
     proton_repositories: list[ProtonLinkResult] = field(default_factory=list)
+    host: OffboardedHost | None = None
+    #: the onboarding's cleanup deleted the host already
+    host_deleted: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

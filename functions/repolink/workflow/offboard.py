@@ -84,6 +84,8 @@ def offboarding_input(
             "gitSyncRepositories": list(detail.get("gitSyncRepositories") or []),
             "protonRepositories": list(detail.get("protonRepositories") or []),
             "codeartifact": detail.get("codeartifact"),
+            "host": detail.get("host"),
+            "hostDeleted": bool(detail.get("hostDeleted")),
         },
     }
 

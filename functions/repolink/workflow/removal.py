@@ -1,7 +1,7 @@
 """Offboarding: remove what an onboarding created, newest first, and keep (and say why) the rest.
 
-The order is the reverse of creation: sync configurations, repository links, the connection
-(``remove_git_sync``, ``remove_connection``); CodeArtifact repositories downstream first, then the
+The order is the reverse of creation: sync configurations, repository links, the connection,
+its host (``remove_git_sync``, ``remove_connection``); CodeArtifact repositories downstream first, then the
 domain (``remove_codeartifact``). What to remove comes from the onboarding's recorded result;
 before each deletion the resource's ownership is read again from AWS, and a resource whose tag
 does not name this onboarding is retained, never deleted:
@@ -12,7 +12,8 @@ does not name this onboarding is retained, never deleted:
   ``repolink:request-id`` tag (and, for connections and links, ``repolink:owner-account``) names
   this onboarding;
 - a connection only when no repository link uses it any more (another onboarding may have reused
-  it); a repository link only when no sync configuration is left on it;
+  it); a host only when no connection is made on it any more; a repository link only when no
+  sync configuration is left on it;
 - a CodeArtifact repository only when it holds no packages, or the request says
   ``deletePackages``, and when no repository that stays lists it as an upstream; the domain only
   when it then holds no repositories.
@@ -33,8 +34,8 @@ from functools import partial
 from typing import ClassVar, Literal
 
 from repolink.adapters import codeartifact as ca
-from repolink.adapters.connections import ConnectionService, GitSync
-from repolink.errors import AwsNotFound, ConnectionNotFound, RepolinkError, TransientAwsError
+from repolink.adapters.connections import ConnectionService, GitSync, Hosts
+from repolink.errors import AwsNotFound, ConnectionNotFound, HostNotFound, RepolinkError, TransientAwsError
 from repolink.models.events import (
     OFFBOARD_FAILED,
     OFFBOARDED,
@@ -48,6 +49,7 @@ from repolink.models.state import (
     Failure,
     GitSyncLinkResult,
     OffboardedConnection,
+    OffboardedHost,
     ProtonLinkResult,
     RemovalResult,
     Removed,
@@ -177,13 +179,21 @@ def remove_connection(
     already_deleted: bool,
     request_id: str,
     caller: str,
+    host: tuple[Hosts, OffboardedHost, bool] | None = None,
 ) -> RemovalResult:
-    """The connection, if this onboarding created it and nothing links through it any more.
+    """The connection, if this onboarding created it and nothing links through it any more; then
+    its host (``host``: the adapter, the host, whether the onboarding deleted it already), if this
+    onboarding created it and no connection is made on it any more.
 
     ``links_of(arn)`` names the repository links still on the connection (Git sync's; ``None``
     for App Runner, which has none)."""
 
     def work(ledger: _Ledger) -> None:
+        _connection(ledger)
+        if host is not None:
+            _remove_host(*host, ledger, request_id, caller)
+
+    def _connection(ledger: _Ledger) -> None:
         if connection is None or already_deleted:
             return
         kind, arn = f"{connection.service}:connection", connection.arn
@@ -208,6 +218,33 @@ def remove_connection(
         ledger.remove(kind, connection.name, arn, lambda: svc.delete(arn))
 
     return _reported("Connection.Remove", work)
+
+
+def _remove_host(
+    svc: Hosts, host: OffboardedHost, already_deleted: bool, ledger: _Ledger, request_id: str, caller: str
+) -> None:
+    """The host, after its connection: only one this onboarding created, with nothing on it."""
+    kind = f"{host.service}:host"
+    if already_deleted:
+        return
+    if not host.created:
+        ledger.keep(kind, host.name, host.arn, REUSED)
+        return
+    try:
+        tags = svc.tags(host.arn)
+    except (AwsNotFound, HostNotFound):
+        ledger.removed.append(Removed(type=kind, name=host.name, arn=host.arn))
+        return
+    if tags.get(REQUEST_TAG) != request_id or tags.get(OWNER_TAG) != caller:
+        ledger.keep(kind, host.name, host.arn, NOT_OURS)
+        return
+    users = svc.connections_on(host.arn)
+    if users:
+        ledger.keep(
+            kind, host.name, host.arn, f"connections are still made on it: {', '.join(sorted(users))}"
+        )
+        return
+    ledger.remove(kind, host.name, host.arn, partial(svc.delete, host.arn))
 
 
 def links_on(svc: GitSync) -> Callable[[str], list[str]]:

@@ -413,6 +413,17 @@ def _offboarding(service: str) -> Callable[[LocalEngine], None]:
     return drive
 
 
+def _offboarding_host(service: str) -> Callable[[LocalEngine], None]:
+    """A connection on a host the onboarding created: both go, the host after the connection."""
+
+    def drive(engine: LocalEngine) -> None:
+        connection = _host_connection(service, f"offboarded-{service}")
+        request = sample(connection=connection, git_sync=None, codeartifact=None)
+        _offboard(engine, _post_and_wait(engine, request), removed=2)
+
+    return drive
+
+
 def _offboard_events(engine: LocalEngine) -> None:
     """Another team offboards by event: an onboarding that failed (its result read from its
     history) and one that succeeded (its repositories removed)."""
@@ -467,6 +478,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     *(
         Scenario(f"{s}: onboarded, then offboarded, listed and read", _offboarding(s))
         for s in ("codeconnections", "codestar-connections", "apprunner")
+    ),
+    *(
+        Scenario(f"{s}: a host and its connection offboarded", _offboarding_host(s))
+        for s in ("codeconnections", "codestar-connections")
     ),
     Scenario("offboard events from another team: a failed and a succeeded onboarding", _offboard_events),
 )
