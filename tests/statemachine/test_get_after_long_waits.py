@@ -307,4 +307,4 @@ def test_get_while_a_host_waits_then_its_handshake_waits_then_after_both(sample_
     assert answer["status"] == "succeeded" and answer["hostArn"] == host.arn
     assert {r["arn"] for r in answer["resources"]} == set(result.output["arns"])
     assert host.arn in result.output["arns"]
-    assert_bounded(reads)
+    assert_bounded(reads, finished=True)
