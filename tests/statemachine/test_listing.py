@@ -161,3 +161,17 @@ def test_a_page_costs_one_listing_and_at_most_two_reads_per_execution(engine: Lo
     listed(engine, "?limit=3")
     made = {op: n - before.get(op, 0) for op, n in engine.counter.calls.items() if n - before.get(op, 0)}
     assert made == {"sfn:ListExecutions": 1, "sfn:DescribeExecution": 3}
+
+
+def test_times_are_rfc_3339_with_the_t_as_get_of_one_answers_them(engine: LocalEngine) -> None:
+    from datetime import datetime
+
+    request_id = post(engine, codeartifact_only("times"))
+    _, page = listed(engine)
+    (summary,) = [link for link in page["links"] if link["requestId"] == request_id]
+    _, _, one = engine.api("GET", f"/links/{request_id}")
+    for answer in (summary, one):
+        for key in ("startedAt", "stoppedAt"):
+            assert "T" in answer[key], answer
+            assert datetime.fromisoformat(answer[key]).tzinfo is not None
+    assert (summary["startedAt"], summary["stoppedAt"]) == (one["startedAt"], one["stoppedAt"])

@@ -72,8 +72,10 @@ class LinkSummary(Wire):
         Literal["running", "succeeded", "failed", "offboarding", "offboarded", "offboard-failed"],
         Doc("As GET /links/{id} answers it"),
     ]
-    started_at: str | None = None
-    stopped_at: str | None = None
+    started_at: Annotated[str | None, Doc("When the execution started (RFC 3339)")] = None
+    stopped_at: Annotated[str | None, Doc("When the execution stopped (RFC 3339); absent while running")] = (
+        None
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,7 +32,7 @@ from repolink.adapters.stepfunctions import execution_arn
 from repolink.errors import FieldError
 from repolink.models.api import LinkList, LinkSummary
 from repolink.workflow.idempotency import offboarding_name, onboarding_of
-from repolink.workflow.status import _STATUS, offboard_status
+from repolink.workflow.status import _STATUS, offboard_status, timestamp
 from repolink.workflow.tenancy import may_see
 
 STATES = ("running", "succeeded", "failed", "offboarded")
@@ -140,8 +140,7 @@ def _summary(
     offboarding_machine: str,
     calls: ListCalls,
 ) -> LinkSummary | None:
-    started = str(execution["startDate"]) if execution.get("startDate") else None
-    stopped = str(execution["stopDate"]) if execution.get("stopDate") else None
+    started, stopped = timestamp(execution.get("startDate")), timestamp(execution.get("stopDate"))
     if offboarded:
         return LinkSummary(request_id=request_id, status="offboarded", stopped_at=stopped)
     status = _STATUS.get(str(execution.get("status")), "failed")

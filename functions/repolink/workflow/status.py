@@ -89,6 +89,14 @@ _STATUS: dict[str, Literal["running", "succeeded", "failed"]] = {
 }
 
 
+def timestamp(value: Any) -> str | None:
+    """A Step Functions date (a ``datetime`` from botocore) as the API answers it: RFC 3339, with
+    the ``T`` (``2026-12-01T19:12:18.716000+00:00``); absent stays absent."""
+    if value is None or value == "":
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 class HistoryPages(Protocol):
     """The execution's history, a page per call, read lazily (``adapters.stepfunctions.history_pages``)."""
 
@@ -131,8 +139,10 @@ class LinkStatus(Wire):
     ] = field(default_factory=list)
     error: str | None = None
     cause: str | None = None
-    started_at: str | None = None
-    stopped_at: str | None = None
+    started_at: Annotated[str | None, Doc("When the execution started (RFC 3339)")] = None
+    stopped_at: Annotated[str | None, Doc("When the execution stopped (RFC 3339); absent while running")] = (
+        None
+    )
     removed: Annotated[list[Removed], Doc("Offboarded: what was deleted, newest first")] = field(
         default_factory=list
     )
@@ -391,8 +401,8 @@ def link_status(request_id: str, execution: dict[str, Any], pages: HistoryPages)
         ],
         error=(outcome.get("error") or execution.get("error")) if failed else None,
         cause=(outcome.get("cause") or execution.get("cause")) if failed else None,
-        started_at=str(execution["startDate"]) if execution.get("startDate") else None,
-        stopped_at=str(execution["stopDate"]) if execution.get("stopDate") else None,
+        started_at=timestamp(execution.get("startDate")),
+        stopped_at=timestamp(execution.get("stopDate")),
     )
 
 
@@ -437,5 +447,5 @@ def offboarded(status: LinkStatus, offboarding: dict[str, Any], pages: HistoryPa
         cause=None if done else detail.get("cause") or offboarding.get("cause"),
         removed=[Removed.from_wire(r) for r in detail.get("removed") or []],
         retained=[Retained.from_wire(r) for r in detail.get("retained") or []],
-        stopped_at=str(offboarding["stopDate"]) if offboarding.get("stopDate") else status.stopped_at,
+        stopped_at=timestamp(offboarding.get("stopDate")) or status.stopped_at,
     )
