@@ -1,4 +1,5 @@
-"""A CodeArtifact-only onboarding (no person needed) on a deployed stack, through the client."""
+"""A CodeArtifact-only onboarding (no person needed) on a deployed stack, through the client:
+onboard, list, offboard, offboard again."""
 
 from __future__ import annotations
 
@@ -23,7 +24,23 @@ def _request(domain: str) -> dict[str, Any]:
     }
 
 
-def test_a_codeartifact_onboarding_creates_the_domain_and_its_repositories(stack: Any, domain: str) -> None:
+def _listed(stack: Any, state: str) -> set[str]:
+    """Every onboarding ``repolink list --state`` shows, page after page."""
+    ids: set[str] = set()
+    token: list[str] = []
+    for _ in range(100):
+        code, page, err = stack.repolink("list", "--state", state, *token)
+        assert code == 0, err
+        ids |= {link["requestId"] for link in page["links"]}
+        if not page.get("nextToken"):
+            return ids
+        token = ["--next-token", page["nextToken"]]
+    raise AssertionError("more than 100 pages")
+
+
+def test_a_codeartifact_onboarding_is_created_listed_and_offboarded_without_a_trace(
+    stack: Any, domain: str
+) -> None:
     import boto3
 
     code, answer, err = stack.repolink(
@@ -57,3 +74,26 @@ def test_a_codeartifact_onboarding_creates_the_domain_and_its_repositories(stack
     code, status, err = stack.repolink("status", request_id)
     assert code == 0, err
     assert status["status"] == "succeeded"
+    assert request_id in _listed(stack, "succeeded")
+
+    # offboard: the onboarding created the domain and both repositories, none holds a package
+    code, offboarded, err = stack.repolink(
+        "offboard", request_id, "--wait", "--wait-timeout", str(stack.wait)
+    )
+    assert code == 0, err
+    assert offboarded["status"] == "offboarded", offboarded
+    removed = {(r["type"], r["name"]) for r in offboarded["removed"]}
+    assert {("codeartifact:repository", "team"), ("codeartifact:repository", "store")} <= removed
+    assert ("codeartifact:domain", domain) in removed
+    assert offboarded["retained"] == []
+    try:
+        codeartifact.describe_domain(domain=domain, domainOwner=stack.account)
+        raise AssertionError(f"the domain {domain} is still there")
+    except codeartifact.exceptions.ResourceNotFoundException:
+        pass
+    assert request_id in _listed(stack, "offboarded")
+
+    # a second DELETE is harmless: the same offboarding answers, nothing else is removed
+    code, again, err = stack.repolink("offboard", request_id)
+    assert code == 0, err
+    assert again["status"] == "offboarded"
