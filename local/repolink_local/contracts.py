@@ -211,6 +211,8 @@ DEPLOYMENT_RULES: dict[str, str] = {
     ".organizationId is the deployment's AllowedOrganizationId",
     "sharing writes the domain's policy": "codeartifact.consumers only on a domain of the deployment's"
     " account",
+    "may not use that host": "a host named by connection.hostArn is not one repolink created for"
+    " another account",
     "this account may not use": "a reused connection is one the caller's own onboardings created,"
     " or one the deployment shares (SharedConnectionArns)",
     "this account's onboardings did not create": "a host (connection.host) whose name exists is"

@@ -256,3 +256,68 @@ def test_a_host_that_was_set_up_is_kept_when_the_handshake_after_it_fails(
     assert failed["host"]["arn"] == host.arn
     assert host.arn in failed["arns"]
     assert "Delete the pending host" not in result.states_entered
+
+
+TEAM, OTHER_TEAM = "210987654321", "111111111111"
+
+
+def on_host_by_arn(name: str = "team-ghes") -> dict[str, Any]:
+    return {"connection": {"name": name, "provider": "GitHubEnterpriseServer", "hostArn": HOST_ARN}}
+
+
+@pytest.mark.parametrize(
+    ("owner", "accepted"),
+    [(OTHER_TEAM, False), (ACCOUNT, False), (TEAM, True), (None, True)],
+    ids=["another team's", "the deployment's onboardings'", "the team's own", "made by hand"],
+)
+def test_a_host_named_by_arn_is_refused_at_accept_when_repolink_made_it_for_another_account(
+    owner: str | None, accepted: bool
+) -> None:
+    import json
+
+    from repolink_local.engine import LocalEngine
+    from repolink_local.template import SAMPLE_PARAMETERS
+
+    tags = {} if owner is None else {"repolink:request-id": "rl-earlier", "repolink:owner-account": owner}
+    parameters = {**SAMPLE_PARAMETERS, "AllowedAccountIds": f"{TEAM},{OTHER_TEAM}"}
+    # the handshake completes, so no execution outlives the engine (its thread would answer the
+    # next test's calls)
+    standins = StandIns(handshake=HandshakePolicy("after", 1))
+    with LocalEngine(standins, parameters=parameters) as engine:
+        standins.connections.add_host(
+            HOST_ARN,
+            "GitHubEnterpriseServer",
+            "AVAILABLE",
+            name="acme-ghes",
+            endpoint="https://ghe.example.com",
+            tags=tags,
+        )
+        code, _, answer = engine.api(
+            "POST",
+            "/links",
+            json.dumps(on_host_by_arn()),
+            headers={"Content-Type": "application/json"},
+            caller_account=TEAM,
+        )
+        started = engine.executions()
+        if accepted:
+            assert code == 202, answer
+            assert engine.wait(answer["executionArn"], deadline_seconds=60).status == "SUCCEEDED"
+            return
+    assert code == 422, answer
+    assert [e["field"] for e in answer["errors"]] == ["connection.hostArn"]
+    assert owner not in json.dumps(answer)
+    assert started == []
+
+
+def test_a_host_named_by_arn_that_became_another_teams_fails_the_step_and_makes_no_connection(
+    run_onboarding: Any,
+) -> None:
+    # Given a host another team's onboarding made (the task checks again what accept checked)
+    result, standins = run_onboarding(
+        on_host_by_arn(), prepare=earlier_host(**{"repolink:owner-account": OTHER_TEAM})
+    )
+    failed = only(result, "RepositoryLinkFailed")
+    assert failed["error"] == "HostNotOwned", failed
+    assert OTHER_TEAM not in failed["cause"]
+    assert standins.connections.list() == []

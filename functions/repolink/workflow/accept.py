@@ -209,8 +209,9 @@ def check_connection(
         return verdict
     spec = verdict.request.connection
     refused = refusal(service_for(spec.service), spec, caller=verdict.command.caller, shared=shared)
-    if refused is None and spec.host is not None and spec.service != "apprunner":
-        # a same-name host: reused only when it is the caller's and has this endpoint
+    if refused is None and (spec.host is not None or spec.host_arn) and spec.service != "apprunner":
+        # a same-name host: reused only when it is the caller's and has this endpoint; a host
+        # named by ARN: not one repolink created for another account
         refused = hosts.refusal(Hosts(spec.service), spec, caller=verdict.command.caller)
     if refused is None:
         return verdict

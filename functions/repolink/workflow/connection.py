@@ -14,10 +14,12 @@ from repolink.errors import (
     HandshakeFailed,
     HandshakeTimedOut,
     HostNotAvailable,
+    HostNotOwned,
 )
 from repolink.models.request import ConnectionSpec
 from repolink.models.state import ConnectionState, Handshake, PollState
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, next_wait
+from repolink.workflow.hosts import host_arn_refusal
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG, may_reuse
 
 
@@ -158,6 +160,9 @@ def create_or_reuse(
     found_or_none = svc.find_by_name(spec.name)
     if found_or_none is None:
         if spec.host_arn:
+            refused_host = host_arn_refusal(_tags_or_none(svc, spec.host_arn), caller=caller)
+            if refused_host is not None:
+                raise HostNotOwned(str(refused_host))
             _require_available_host(svc, spec.host_arn, region)
         tags = {**spec.tags, REQUEST_TAG: request_id, OWNER_TAG: caller}
         try:

@@ -29,7 +29,7 @@ from repolink.errors import (
 from repolink.models.request import ConnectionSpec, HostSpec, VpcConfigurationSpec
 from repolink.models.state import HostSetup, HostState, PollState
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, next_wait
-from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG
+from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG, may_use_host
 
 #: a host's statuses while it is being set up (it is still worth waiting)
 SETTING_UP = frozenset({"PENDING", "VPC_CONFIG_INITIALIZING"})
@@ -119,9 +119,23 @@ def _find(
     return None
 
 
+def host_arn_refusal(tags: dict[str, str] | None, *, caller: str) -> FieldError | None:
+    """Why ``caller`` may not make a connection on the host ``connection.hostArn`` names, from its
+    tags (``None``: it may; a host that is not there is refused later, as not AVAILABLE). The
+    message never says whose it is."""
+    if tags is None or may_use_host(tags, caller=caller):
+        return None
+    return FieldError(
+        "connection.hostArn",
+        "this account may not use that host: another account's onboardings created it",
+    )
+
+
 def refusal(hosts: Hosts, spec: ConnectionSpec, *, caller: str) -> FieldError | None:
-    """Why ``caller`` may not have the host the request describes (``None``: it may): checked at
-    accept, before anything starts, and again in the task."""
+    """Why ``caller`` may not have the host the request describes or names (``None``: it may):
+    checked at accept, before anything starts, and again in the task."""
+    if spec.host_arn:
+        return host_arn_refusal(_tags_or_none(hosts, spec.host_arn), caller=caller)
     if spec.host is None or spec.provider is None:
         return None
     found = _find(hosts, spec.host, spec.provider, caller=caller)

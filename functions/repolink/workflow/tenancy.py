@@ -4,6 +4,8 @@
   account from the EventBridge envelope), recorded at accept in the execution's input. Any verb
   by another account answers as if the onboarding did not exist; the deployment's own account
   (its operators) may read everything.
+- A host named by ``connection.hostArn`` may be used unless repolink created it for another
+  account (its ownership tag): hosts made outside repolink are the deployment's to share.
 - A connection may be reused only when this account's onboardings created it (its ownership
   tags carry the account next to the request id), or when the deployment shares it
   (``SharedConnectionArns``). A host a request describes (``connection.host``) is reused by name
@@ -39,6 +41,14 @@ def may_see(execution: Mapping[str, Any], *, caller: str, own_account: str) -> b
 def may_reuse(tags: Mapping[str, str], arn: str, *, caller: str, shared: frozenset[str]) -> bool:
     """A connection ``caller``'s own onboardings created, or one the deployment shares."""
     return arn in shared or tags.get(OWNER_TAG) == caller
+
+
+def may_use_host(tags: Mapping[str, str], *, caller: str) -> bool:
+    """A host named by ``connection.hostArn``: one repolink did not create (an operator's, which the
+    deployment shares by letting teams name it), or one ``caller``'s own onboardings created. A
+    host repolink created for another account is that account's, as its connections are."""
+    owner = tags.get(OWNER_TAG)
+    return owner is None or owner == caller
 
 
 def shared_connections(setting: str) -> frozenset[str]:
