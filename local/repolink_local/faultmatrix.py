@@ -13,7 +13,9 @@ Used by ``bench/faults.py`` (printed tables) and by the invariant tests in CI.
 - **Lost responses**: on each mutating operation an onboarding calls, through the API, its entry
   path included (the idempotency record, StartExecution), the first call takes effect and its
   answer is lost (the SDK sees a read timeout and retries). The onboarding must end as a clean
-  run does: one execution, nothing created twice, no pending connection left behind.
+  run does: one execution, nothing created twice, no pending connection left behind. The
+  offboarding's deletes have rows of their own: the request onboarded cleanly, then offboarded
+  (DELETE) with the delete's first answer lost, must end as a clean offboarding does.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from repolink_local.patches import LambdaServiceError
 from repolink_local.standins import LOST_RESPONSE, SERVICES, FaultRule, HandshakePolicy, StandIns
 from repolink_local.standins.faults import mutating, service_id
 from repolink_local.summary import RESULT_TYPES, lambda_service_faults
-from repolink_local.template import SAMPLE_PARAMETERS
+from repolink_local.template import OFFBOARDING, SAMPLE_PARAMETERS
 
 
 def transient_rules(rate: float = 0.2) -> list[FaultRule]:
@@ -71,6 +73,9 @@ class FaultRun:
     accepted_not_started: bool = False
     #: events published more than once with the same detail type and detail
     repeated_events: int = 0
+    #: an offboarding row: the result event is RepositoryLinkOffboarded, and ``duplicated_resources``
+    #: counts what it removed or retained otherwise than a clean offboarding (and what it left)
+    offboarding: bool = False
 
     @property
     def orphans(self) -> int:
@@ -305,6 +310,11 @@ def lost_response_matrix(request: dict[str, Any]) -> list[FaultRun]:
         runs += lost_response_runs(
             on_a_new_host(request, service), [f"{service}:CreateHost", f"{service}:DeleteHost"]
         )
+    codestar = on_other_connection_services(request)[0]
+    runs += offboarding_lost_response_runs(
+        request, [op for op in OFFBOARDING_DELETES if "codestar" not in op]
+    )
+    runs += offboarding_lost_response_runs(codestar, ["codestar-connections:DeleteSyncConfiguration"])
     return runs
 
 
@@ -319,12 +329,80 @@ def on_a_new_host(request: dict[str, Any], service: str) -> dict[str, Any]:
     return {k: v for k, v in request.items() if k not in ("proton",)} | {"connection": connection}
 
 
+#: what an offboarding of the sample deletes, besides DeleteConnection and DeleteRepositoryLink
+#: (whose lost answers the onboarding's cleanup rows and tests/statemachine/test_git_sync.py hold)
+OFFBOARDING_DELETES = (
+    "codeconnections:DeleteSyncConfiguration",
+    "codestar-connections:DeleteSyncConfiguration",
+    "codeartifact:DeleteRepository",
+    "codeartifact:DeleteDomain",
+)
+
+
+def _offboarded(request: dict[str, Any], rules: Sequence[FaultRule], label: str) -> tuple[FaultRun, Any]:
+    """``request`` onboarded through the API without faults, then offboarded (DELETE) under
+    ``rules``; the run, and what AWS holds afterwards."""
+    standins = StandIns(handshake=HandshakePolicy("after", 2))
+    with LocalEngine(standins, log_level="CRITICAL", parameters=dict(SAMPLE_PARAMETERS)) as engine:
+        json_headers = {"Content-Type": "application/json"}
+        code, _, accepted = engine.api("POST", "/links", json.dumps(request), headers=json_headers)
+        assert code == 202, accepted
+        engine.wait(accepted["executionArn"], deadline_seconds=300)
+        standins.faults = list(rules)
+        code, _, answer = engine.api("DELETE", f"/links/{accepted['requestId']}")
+        result = engine.wait(answer["executionArn"], deadline_seconds=300)
+        offboardings = engine.executions(OFFBOARDING)
+    events = [e for e in result.events if e["detail-type"].startswith("RepositoryLinkOffboard")]
+    detail = result.output if isinstance(result.output, dict) else {}
+    left = (
+        len(standins.connections.list())
+        + len(standins.connections.repository_links)
+        + len(standins.connections.sync_configurations)
+        + len(standins.codeartifact.repositories)
+    )
+    run = FaultRun(
+        label=label,
+        status=result.status,
+        result_event=events[-1]["detail-type"] if events else None,
+        step=detail.get("step"),
+        error=detail.get("error"),
+        cause=detail.get("cause"),
+        succeeded_before=[f"{r['type']}:{r['name']}" for r in detail.get("removed", [])],
+        failures=list(detail.get("failures", [])),
+        faults_injected=dict(sorted(standins.faults_injected.items())),
+        dangling_connections=0,
+        duplicated_resources=left + max(0, len(events) - 1),
+        connection_deleted=False,
+        api_calls=result.api_calls,
+        http_status=code,
+        executions=len(offboardings),
+        offboarding=True,
+    )
+    return run, detail.get("retained", [])
+
+
+def offboarding_lost_response_runs(request: dict[str, Any], operations: Sequence[str]) -> list[FaultRun]:
+    """Per delete of ``operations``: ``request`` onboarded, then offboarded with that delete's
+    first call taking effect and its answer lost. Each row is held to the clean offboarding: the
+    same removals (in the same order) and retentions, nothing left behind, one offboarding."""
+    clean, clean_retained = _offboarded(request, [], "clean offboarding")
+    runs = []
+    for op in operations:
+        run, retained = _offboarded(request, [FaultRule(LOST_RESPONSE, op, 1.0, times=1)], op)
+        if run.succeeded_before != clean.succeeded_before or retained != clean_retained:
+            run.duplicated_resources += 1
+        runs.append(run)
+    return runs
+
+
 def lost_response_held(run: FaultRun) -> bool:
     """The row ended as the same onboarding without the fault does (Completed; Failed for the
-    DeleteConnection rows, whose handshake fails by design), with its one answer lost, nothing
-    created twice and nothing orphaned."""
+    DeleteConnection rows, whose handshake fails by design; Offboarded for the offboarding's
+    rows), with its one answer lost, nothing created twice and nothing orphaned."""
     by_design = run.label.endswith((":DeleteConnection", ":DeleteHost"))
     expected = "RepositoryLinkFailed" if by_design else "RepositoryLinkCompleted"
+    if run.offboarding:
+        expected = "RepositoryLinkOffboarded"
     lost = sum(n for key, n in run.faults_injected.items() if key.endswith(f":{LOST_RESPONSE}"))
     return (
         run.result_event == expected
