@@ -46,7 +46,9 @@ And hooks into moto's Step Functions (paths under ``moto/``):
 - **History quota** (:func:`history_quota`). ``asl/eval/event/event_manager.py``
   ``EventManager.add_event`` has no limit; inside the context event 25,000 fails the execution.
 - **Interpreter caches** (:func:`interpreter_caches`). ``asl/utils/boto_client.py``
-  ``boto_client_for`` and jsonpath-ng's ``parse`` are shared/cached instead of rebuilt per state.
+  ``boto_client_for`` and jsonpath-ng's ``parse`` are shared/cached instead of rebuilt per state;
+  ``stepfunctions/parser/models.py`` ``StepFunctionsParserBackend._validate_definition`` parses a
+  definition it has already found valid once per process, not once per engine.
 - **Reading a history** (:func:`execution_history`): from moto's backend, not its serialiser.
 - **Whose execution calls** (:func:`interpreter_machines`). The interpreter signs every service
   integration with the same access key, whatever the state machine. Inside the context,
@@ -309,6 +311,10 @@ def metrics_one_at_a_time() -> Iterator[None]:
         yield
 
 
+#: the state machine definitions moto's parser has accepted in this process (:func:`interpreter_caches`)
+_VALID_DEFINITIONS: set[str] = set()
+
+
 @contextmanager
 def interpreter_caches() -> Iterator[None]:
     """Two costs of moto's interpreter that AWS does not have, cut without changing behaviour.
@@ -320,6 +326,11 @@ def interpreter_caches() -> Iterator[None]:
     - ``asl/utils/json_path.py`` and ``.../path/result_path.py`` call jsonpath-ng's ``parse``,
       which builds a yacc parser, for every path of every state (a fifth of the time).
       Parsed paths are immutable; they are cached.
+    - ``stepfunctions/parser/models.py`` ``StepFunctionsParserBackend._validate_definition``
+      parses the whole ASL (an ANTLR parser: most of an engine's start-up) on every
+      CreateStateMachine and discards the result. A definition it accepted is accepted again
+      without parsing (the verdict depends on the text alone); one it refused is parsed, and
+      refused, every time.
     """
     import importlib
 
@@ -350,9 +361,20 @@ def interpreter_caches() -> Iterator[None]:
         )
     ]
     from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     cached_parse = functools.lru_cache(maxsize=4096)(jsonpath_parse)
+    validate = StepFunctionsParserBackend._validate_definition
+
+    def validate_once(definition: str) -> None:
+        if definition not in _VALID_DEFINITIONS:
+            validate(definition)
+            _VALID_DEFINITIONS.add(definition)
+
     with ExitStack() as stack:
+        stack.enter_context(
+            mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_once))
+        )
         for module in users:
             stack.enter_context(mock.patch.object(module, "boto_client_for", shared_client))
         stack.enter_context(mock.patch.object(json_path, "parse", cached_parse))

@@ -28,6 +28,7 @@ from repolink_local.patches import (
     execution_history_pages,
     function_name,
     in_process_lambdas,
+    interpreter_caches,
     virtual_time,
 )
 
@@ -475,3 +476,33 @@ def test_execution_history_pages_orders_and_leaves_out_the_data_as_aws_does(aws:
     alone = aws.sfn.get_execution_history(executionArn=arn, maxResults=5, reverseOrder=True)
     assert [e["id"] for e in alone["events"]] == [e["id"] for e in everything]
     assert "nextToken" not in alone and finished.status == "SUCCEEDED"
+
+
+def test_a_definition_found_valid_is_not_parsed_again_and_an_invalid_one_is_refused_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from moto.stepfunctions.parser.api import InvalidDefinition
+    from moto.stepfunctions.parser.asl.parse import asl_parser
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    parsed: list[str] = []
+    parse = asl_parser.AmazonStateLanguageParser.parse
+
+    def counting(definition: str) -> Any:
+        parsed.append(definition)
+        return parse(definition)
+
+    monkeypatch.setattr(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(counting))
+    valid = json.dumps(
+        {"StartAt": "Done", "States": {"Done": {"Type": "Succeed", "Comment": str(time.time())}}}
+    )
+    invalid = json.dumps({"StartAt": "Nowhere", "States": {"Done": {"Type": "Nothing"}}})
+    original = StepFunctionsParserBackend._validate_definition
+    with interpreter_caches():
+        for _ in range(3):
+            StepFunctionsParserBackend._validate_definition(valid)
+        for _ in range(2):
+            with pytest.raises(InvalidDefinition, match="ASLParserException"):
+                StepFunctionsParserBackend._validate_definition(invalid)
+    assert parsed == [valid, invalid, invalid]
+    assert StepFunctionsParserBackend._validate_definition is original
