@@ -281,6 +281,11 @@ def openapi() -> dict[str, Any]:
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OnboardingRequest"}}},
         "required": True,
     }
+    # a change (PUT /links/{id}) takes the new desired request: the same contract
+    schema["paths"]["/links/{request_id}"]["put"]["requestBody"] = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OnboardingRequest"}}},
+        "required": True,
+    }
     from repolink.models.api import OffboardOptions
 
     options = TypeAdapter(OffboardOptions).json_schema(
@@ -388,7 +393,7 @@ def _declare_parameters(schema: dict[str, Any]) -> None:
             "schema": {"type": "string", "minLength": 1, "maxLength": TOKEN_MAX},
         },
     ]
-    for method in ("get", "delete"):
+    for method in ("get", "put", "delete"):
         for parameter in schema["paths"]["/links/{request_id}"][method]["parameters"]:
             if parameter["name"] == "request_id":
                 parameter["schema"] = {"type": "string", "pattern": REQUEST_ID}

@@ -221,6 +221,8 @@ def test_the_api_served_locally_answers_as_its_openapi_document_says(
         "GET /links/{request_id} positive",
         "POST /links negative",
         "POST /links positive",
+        "PUT /links/{request_id} negative",
+        "PUT /links/{request_id} positive",
     ]
     assert urlsplit(campaign.base_url).path == campaign.stage_path, "the document's local server is the stage"
     assert campaign.tally.failed("not_a_server_error") == []

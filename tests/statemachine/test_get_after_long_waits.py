@@ -117,8 +117,9 @@ def get(engine: LocalEngine, request_id: str) -> tuple[dict[str, Any], HistoryRe
 
 
 def assert_bounded(reads: HistoryReads, *, finished: bool = False) -> None:
-    # a finished onboarding's GET also reads its offboarding's execution (status.py's bound)
-    assert reads.calls["DescribeExecution"] == (2 if finished else 1)
+    # a finished onboarding's GET also looks for its first change (ID-change-1, none here) and
+    # reads its offboarding's execution (status.py's bound)
+    assert reads.calls["DescribeExecution"] == (3 if finished else 1)
     assert 1 <= reads.calls["GetExecutionHistory"] <= MAX_HISTORY_CALLS
     assert reads.with_data <= MAX_EVENTS_WITH_DATA
     assert reads.without_data <= MAX_EVENTS_WITHOUT_DATA

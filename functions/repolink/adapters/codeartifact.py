@@ -18,6 +18,8 @@ OPERATIONS: dict[str, frozenset[str]] = {
             "CreateDomain",
             "DescribeRepository",
             "CreateRepository",
+            # a change (PUT /links/{id}): a repository's upstreams and description, in place
+            "UpdateRepository",
             "AssociateExternalConnection",
             "ListTagsForResource",
             "GetDomainPermissionsPolicy",
@@ -118,6 +120,22 @@ def create_repository(
     if description:
         params["description"] = description
     return _repository(call(client("codeartifact"), "CreateRepository", **params)["repository"])
+
+
+def update_repository(
+    domain: str, owner: str | None, name: str, description: str | None, upstreams: list[str]
+) -> Repository:
+    """Set the repository's upstreams (the whole list, in search order) and, when given, its
+    description (UpdateRepository: https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_UpdateRepository.html)."""
+    params: dict[str, Any] = {
+        "domain": domain,
+        "repository": name,
+        "upstreams": [{"repositoryName": u} for u in upstreams],
+        **_owner(owner),
+    }
+    if description is not None:
+        params["description"] = description
+    return _repository(call(client("codeartifact"), "UpdateRepository", **params)["repository"])
 
 
 def tags_of(arn: str) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The REST API: ``POST /links`` starts an onboarding, ``GET /links/{id}`` follows it,
-``DELETE /links/{id}`` offboards it (``workflow.offboard``), ``GET /links`` lists the caller's
-(``workflow.listing``).
+``PUT /links/{id}`` changes it in place (``workflow.change``), ``DELETE /links/{id}`` offboards it
+(``workflow.offboard``), ``GET /links`` lists the caller's (``workflow.listing``).
 
 IAM (SigV4) authentication is enforced by API Gateway (see template.yaml). The media type is
 checked before routing; the body then goes through the one accept path
@@ -12,6 +12,7 @@ import would cost a third of a cold start. No bad input reaches Step Functions, 
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -32,6 +33,7 @@ from repolink.adapters.stepfunctions import (
 from repolink.errors import AwsRequestRejected, ResourceConflict
 from repolink.models.api import (
     MAX_BODY_BYTES,
+    ChangeAccepted,
     ErrorBody,
     FieldProblem,
     LinkAccepted,
@@ -42,12 +44,13 @@ from repolink.models.settings import get_entry_settings
 from repolink.models.wire import encode
 from repolink.observability import logger, metrics, tracer
 from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
-from repolink.workflow.idempotency import offboarding_name
+from repolink.workflow.change import Calls, change
+from repolink.workflow.idempotency import change_name, offboarding_name
 from repolink.workflow.listing import ListCalls, query_of
 from repolink.workflow.listing import list_links as list_page
 from repolink.workflow.offboard import Refusal, StepFunctions, offboard
 from repolink.workflow.start import start_once
-from repolink.workflow.status import LinkStatus, link_status, offboarded
+from repolink.workflow.status import LinkStatus, latest_change, link_status, offboarded
 from repolink.workflow.tenancy import may_see, shared_connections
 
 
@@ -126,10 +129,10 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
 
 
 def _gate(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Refuse what is HTTP's own business before routing: a POST (or a DELETE with a body) that
-    is not JSON text, or whose headers say two things at once."""
+    """Refuse what is HTTP's own business before routing: a POST or PUT (or a DELETE with a body)
+    that is not JSON text, or whose headers say two things at once."""
     method = event.get("httpMethod")
-    if method != "POST" and not (method == "DELETE" and event.get("body")):
+    if method not in ("POST", "PUT") and not (method == "DELETE" and event.get("body")):
         return None
     try:
         content_type, _ = header(event, "Content-Type"), header(event, KEY_FIELD)
@@ -227,8 +230,18 @@ def get_link(request_id: str) -> Response[LinkStatus | ErrorBody]:
     if execution is None or not may_see(execution, caller=caller, own_account=own_account):
         # another team's onboarding answers as if it did not exist
         return _error(404, f"no onboarding {request_id}")
+    if execution.get("status") != "RUNNING":
+        # changed: the latest change says what the onboarding is now (workflow/change.py)
+        number, latest = latest_change(describe_execution, settings.state_machine_arn, request_id)
+        if latest is not None:
+            execution, arn = (
+                latest,
+                execution_arn(settings.state_machine_arn, change_name(request_id, number)),
+            )
     # a bounded read of the history, newest first (workflow/status.py states the bound)
     status = link_status(request_id, execution, lambda **page: history_pages(arn, **page))
+    if execution["executionArn"] != execution_arn(settings.state_machine_arn, request_id):
+        status = replace(status, change_id=str(execution["executionArn"]).rsplit(":", 1)[-1])
     if status.status != "running":
         offboarding_arn = execution_arn(settings.offboarding_state_machine_arn, offboarding_name(request_id))
         offboarding = describe_execution(offboarding_arn)
@@ -240,7 +253,7 @@ def get_link(request_id: str) -> Response[LinkStatus | ErrorBody]:
 #: the Location of a DELETE's answer: the onboarding itself, relative to the DELETE's own URL
 _FOLLOW: dict[str, OpenAPIResponseHeader] = {
     "Location": {
-        "description": "The onboarding's status: ID, relative to the DELETE's URL (links/ID), i.e. that URL",
+        "description": "The onboarding's status: ID, relative to the request's URL (links/ID), i.e. that URL",
         "schema": {"type": "string", "pattern": REQUEST_ID},
     }
 }
@@ -297,6 +310,80 @@ def offboard_link(request_id: str) -> Response[OffboardAccepted | ErrorBody]:
     logger.info("offboarding accepted", request_id=request_id, status=accepted.status)
     if code == 202 and accepted.status == "offboarding":
         metrics.add_metric(name="OffboardingsRequested", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=code,
+        content_type=content_types.APPLICATION_JSON,
+        body=accepted,
+        headers={"Location": accepted.status_url},
+    )
+
+
+@app.put(
+    "/links/<request_id>",
+    summary="Change an onboarding in place",
+    description=(
+        "The body is the new desired request. The change converges: it adds what is new and"
+        " updates in place what AWS can update (a CodeArtifact repository's upstreams and"
+        " description); what AWS cannot change in place (the connection, the domain, a repository's"
+        " external connection) is refused with 422 naming the field. What the new request drops is"
+        " left in place. A change is an execution of its own (changeId); GET follows the latest."
+        " The same body again starts nothing and answers from the change that runs it."
+    ),
+    responses={
+        200: _answer(
+            "The same body as the latest change (or the onboarding): nothing new is started",
+            ChangeAccepted,
+            _FOLLOW,
+        ),
+        202: _answer("Change started (or still running)", ChangeAccepted, _FOLLOW),
+        400: _answer("Malformed JSON, or a Content-Type header sent twice", ErrorBody),
+        403: _answer(
+            "The deployment's own account may read another team's onboarding, not change it", ErrorBody
+        ),
+        404: _answer("No such onboarding (or one another account started)", ErrorBody),
+        409: _answer(
+            "The onboarding or a change of it is running, it is offboarded, or it has had as many"
+            " changes as one takes",
+            ErrorBody,
+        ),
+        413: _answer(f"Body larger than {MAX_BODY_BYTES} bytes", ErrorBody),
+        415: _answer("Not application/json", ErrorBody),
+        422: _answer(
+            "The request breaks the contract, or changes what cannot be changed in place; every"
+            " field at fault is named",
+            ErrorBody,
+        ),
+    },
+)
+def change_link(request_id: str) -> Response[ChangeAccepted | ErrorBody]:
+    settings = get_entry_settings()
+    own_account = app.lambda_context.invoked_function_arn.split(":")[4]
+    deployment = Deployment.of(settings, own_account)
+    shared = shared_connections(settings.shared_connection_arns)
+    body = app.current_event.body or ""
+
+    def judged(owner: str) -> Any:
+        verdict = judge(body, caller=owner, idempotency_key=None, deployment=deployment)
+        return check_connection(verdict, connection_service, shared=shared)
+
+    answer = change(
+        request_id,
+        judged,
+        caller=app.current_event.request_context.identity.account_id or "unknown",
+        own_account=own_account,
+        onboarding_machine=settings.state_machine_arn,
+        offboarding_machine=settings.offboarding_state_machine_arn,
+        calls=Calls(describe=describe_execution, start=start_execution),
+    )
+    if isinstance(answer, Refusal):
+        problems = [FieldProblem(field=e.field, message=e.message) for e in answer.errors]
+        return _error(answer.status, answer.message, problems)
+    code, accepted = answer
+    logger.info(
+        "change accepted", request_id=request_id, change_id=accepted.change_id, status=accepted.status
+    )
+    if code == 202 and accepted.change_id is not None:
+        metrics.add_metric(name="ChangesRequested", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=code,
         content_type=content_types.APPLICATION_JSON,

@@ -22,7 +22,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # the repositories so far), not thrown into a Catch that knows none of it
     last = task.retry_count >= TRANSIENT_RETRIES
     account = context.invoked_function_arn.split(":")[4]
-    result = CodeArtifactTarget(task.request_id, account).apply(task.codeartifact, last_attempt=last)
+    target = CodeArtifactTarget(task.request_id, account, changing=task.changing)
+    result = target.apply(task.codeartifact, last_attempt=last)
     logger.info(
         "codeartifact provisioned",
         status=result.status,

@@ -1,5 +1,6 @@
 """Task: decide Completed or Failed from both branches and publish the one result event."""
 
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -18,6 +19,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = ReportOutcomeInput.from_wire(event)
     settings = get_settings()
     detail_type, detail = decide(task.request_id, task.branches)
+    if task.execution_name and task.execution_name != task.request_id:
+        detail = replace(detail, change_id=task.execution_name)  # a change: say which
     event_id = put_event(settings.event_bus_name, settings.event_source, detail_type, detail.wire())
     logger.info("onboarding finished", detail_type=detail_type, status=detail.status, event_id=event_id)
     metrics.add_metric(

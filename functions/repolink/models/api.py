@@ -66,6 +66,27 @@ class OffboardAccepted(Wire):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChangeAccepted(Wire):
+    request_id: Annotated[str, Doc("The onboarding's id")]
+    change_id: Annotated[
+        str | None,
+        Doc(
+            "The change's id (ID-change-N, N counting the onboarding's changes); null when the"
+            " request is the onboarding's own and nothing was started"
+        ),
+    ]
+    execution_arn: Annotated[str, Doc("The change's execution, of the onboarding state machine")]
+    status_url: Annotated[
+        str,
+        Doc(
+            "GET this to follow the change: ID, a reference relative to the URL the PUT was sent to"
+            " (https://HOST/v1/links/ID resolves it to itself), as Location is"
+        ),
+    ]
+    status: Literal["running", "succeeded", "failed"]
+
+
+@dataclass(frozen=True, kw_only=True)
 class LinkSummary(Wire):
     request_id: str
     status: Annotated[

@@ -80,6 +80,10 @@ class Succeeded(Wire):
     proton_repositories: list[ProtonLinkResult] = field(default_factory=list)
     codeartifact: CodeArtifactResult | None = None
     arns: list[str] = field(default_factory=list)
+    change_id: Annotated[
+        str | None,
+        Doc("The change (PUT /links/{id}) this event reports, ID-change-N; null: the onboarding itself"),
+    ] = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -159,6 +159,12 @@ class ProvisionCodeArtifactInput(Wire):
     codeartifact: CodeArtifactSpec
     #: ``$$.State.RetryCount``: how many times the state machine has retried this step
     retry_count: int = 0
+    #: ``$$.Execution.Name``: the request id, or a change's name (``workflow.change``)
+    execution_name: str = ""
+
+    @property
+    def changing(self) -> bool:
+        return bool(self.execution_name) and self.execution_name != self.request_id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,6 +255,8 @@ class CodeArtifactResult(Wire):
 class ReportOutcomeInput(Wire):
     request_id: str
     branches: list[dict[str, object]]
+    #: ``$$.Execution.Name``: the request id, or a change's name (``workflow.change``)
+    execution_name: str = ""
 
 
 # --- offboarding: what each removal step is given and reports ------------------------------------

@@ -3,7 +3,10 @@
 Needs no source connection, so the state machine runs it in parallel with the handshake wait.
 Idempotent: an existing domain or repository with the same settings counts as done (a repository
 is described before it is created; ``ConflictException`` on create -> describe -> compare, for
-one made meanwhile); one with other settings is a clear failure.
+one made meanwhile); one with other settings is a clear failure, except within a change
+(``PUT /links/{id}``, ``workflow.change``): a repository this onboarding created (its ownership
+tag says so) whose upstreams or description differ is updated in place (``UpdateRepository``);
+one it reused is never changed.
 
 Provenance comes from the ownership tag, not from "it already existed": every domain and
 repository this target creates carries ``repolink:request-id``, so a retried step (a lost
@@ -49,11 +52,13 @@ class CodeArtifactTarget:
     section = "codeartifact"
     needs_connection = False
 
-    def __init__(self, request_id: str = "", account: str = "") -> None:
+    def __init__(self, request_id: str = "", account: str = "", *, changing: bool = False) -> None:
         #: the onboarding's request id, tagged on what it creates (empty: tag nothing, claim nothing)
         self.request_id = request_id
         #: the account the function runs in: only its resources can be this onboarding's
         self.account = account
+        #: a change of the onboarding runs: what it created is updated to the request in place
+        self.changing = changing
 
     def _tags(self, tags: dict[str, str]) -> dict[str, str]:
         return {**tags, RESERVED_CODEARTIFACT_TAG: self.request_id} if self.request_id else dict(tags)
@@ -158,8 +163,7 @@ class CodeArtifactTarget:
         except AwsNotFound:
             pass
         else:
-            self._compare(repo, found)
-            return found, self._provenance(found)
+            return self._converge(spec, repo, found), self._provenance(found)
         upstreams = list(repo.upstreams)
         try:
             created = ca.create_repository(
@@ -173,7 +177,7 @@ class CodeArtifactTarget:
             outcome: Outcome = "created"
         except AwsConflict:  # created meanwhile (a concurrent onboarding sharing it, or a lost answer)
             created = ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
-            self._compare(repo, created)
+            created = self._converge(spec, repo, created)
             outcome = self._provenance(created)
         except AwsNotFound as exc:
             missing = [u for u in upstreams if u not in requested]
@@ -257,6 +261,27 @@ class CodeArtifactTarget:
             if wanted not in final.external_connections:
                 raise
             return final
+
+    def _converge(
+        self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, found: ca.Repository
+    ) -> ca.Repository:
+        """``found`` when it has the request's settings; within a change, a repository this
+        onboarding created, updated to them; otherwise the conflict, named."""
+        same = list(found.upstreams) == list(repo.upstreams) and (
+            repo.description is None or found.description == repo.description
+        )
+        if same or not self.changing or not self._ours(found.arn):
+            self._compare(repo, found)
+            return found
+        try:
+            return ca.update_repository(
+                spec.domain, spec.domain_owner, repo.name, repo.description, list(repo.upstreams)
+            )
+        except AwsNotFound as exc:
+            raise UpstreamNotFound(
+                f"codeartifact.repositories[{repo.name}].upstreams: {', '.join(repo.upstreams)} is not"
+                f" in domain {spec.domain!r} ({exc.aws_message})"
+            ) from None
 
     @staticmethod
     def _compare(repo: CodeArtifactRepositorySpec, found: ca.Repository) -> None:

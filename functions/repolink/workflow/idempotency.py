@@ -6,7 +6,9 @@ normalized request, either way scoped to the caller's account: two teams sending
 request get two onboardings. The onboarding's execution is named after the key's hash (the
 request id); every later execution about the same onboarding is named from the request id, so a
 duplicate request or redelivered event lands on the same execution: the offboarding is
-``ID-offboard`` (of the offboarding state machine), at most 52 of Step Functions' 80 characters.
+``ID-offboard`` (of the offboarding state machine), at most 52 of Step Functions' 80 characters;
+the changes are ``ID-change-1``, ``ID-change-2``... (of the onboarding state machine), numbered in
+the order they were asked for, so the latest one is found by name (``workflow.change``).
 """
 
 import hashlib
@@ -66,3 +68,22 @@ def onboarding_of(execution_name: str) -> str | None:
     if not execution_name.endswith(OFFBOARD_SUFFIX):
         return None
     return execution_name[: -len(OFFBOARD_SUFFIX)]
+
+
+#: the ``N``-th change of onboarding ``ID`` is the execution ``ID`` + this + ``N``, of the onboarding machine
+CHANGE_INFIX = "-change-"
+#: how many changes an onboarding takes: GET finds the latest by name, one DescribeExecution per change
+MAX_CHANGES = 20
+
+
+def change_name(request_id: str, number: int) -> str:
+    """The name of the onboarding's ``number``-th change (1, 2, ...), at most 53 characters."""
+    return f"{request_id}{CHANGE_INFIX}{number}"
+
+
+def change_of(execution_name: str) -> str | None:
+    """The request id a change execution's name is derived from (None: not a change)."""
+    request_id, infix, number = execution_name.rpartition(CHANGE_INFIX)
+    if not infix or not number.isdigit():
+        return None
+    return request_id

@@ -31,7 +31,7 @@ from typing import Any
 from repolink.adapters.stepfunctions import execution_arn
 from repolink.errors import FieldError
 from repolink.models.api import LinkList, LinkSummary
-from repolink.workflow.idempotency import offboarding_name, onboarding_of
+from repolink.workflow.idempotency import change_of, offboarding_name, onboarding_of
 from repolink.workflow.status import _STATUS, offboard_status, timestamp
 from repolink.workflow.tenancy import may_see
 
@@ -118,7 +118,7 @@ def list_links(
     for execution in executions:
         name = str(execution["name"])
         request_id = onboarding_of(name) if offboarded else name
-        if request_id is None or (not offboarded and onboarding_of(name) is not None):
+        if request_id is None or (not offboarded and (onboarding_of(name) or change_of(name)) is not None):
             continue
         if query.state == "failed" and _STATUS.get(str(execution.get("status"))) != "failed":
             continue

@@ -10,15 +10,20 @@
    whose create is in flight out of its recorded result, and the result is what offboarding
    removes. Offboard it once it has finished (or timed out);
 4. the onboarding's result (what it created, with provenance from its ownership tags) is read
-   the way GET reads it (``workflow.status.onboarding_outcome``);
+   the way GET reads it (``workflow.status.onboarding_outcome``), and with it each change's
+   (``ID-change-N``, ``workflow.change``): a change runs with the onboarding's request id, so
+   what it created carries the same ownership tag; the union is removed, the latest result of
+   each resource winning (a change that dropped a repository leaves it in an earlier result). A
+   running change is refused with 409 as a running onboarding is;
 5. the offboarding is an execution of its own, named from the request id
    (``workflow.idempotency.offboarding_name``): an offboarding that exists is answered from (202
    running, 200 finished), starting nothing; a new one is started, and StartExecution's own
    idempotency (same name, same input) makes a racing duplicate the same execution. The same
    onboarding offboarded again with other options is refused (409): it changes nothing.
 
-Calls: DescribeExecution of the onboarding, at most ``NEWEST_PAGES`` GetExecutionHistory calls
-for a failed one, DescribeExecution of the offboarding, and StartExecution when there is none.
+Calls: DescribeExecution of the onboarding and of each change (one more past the latest), at most
+``NEWEST_PAGES`` GetExecutionHistory calls for each failed one, DescribeExecution of the
+offboarding, and StartExecution when there is none.
 """
 
 import json
@@ -31,8 +36,8 @@ from repolink.adapters.stepfunctions import execution_arn
 from repolink.errors import FieldError, MalformedJson, RequestValidationError, ResourceConflict
 from repolink.models.api import MAX_BODY_BYTES, OffboardAccepted, OffboardOptions
 from repolink.models.validation import validate_as
-from repolink.workflow.idempotency import offboarding_name
-from repolink.workflow.status import HistoryPages, offboard_status, onboarding_outcome
+from repolink.workflow.idempotency import change_name, offboarding_name
+from repolink.workflow.status import HistoryPages, latest_change, offboard_status, onboarding_outcome
 from repolink.workflow.tenancy import may_see, owner_of
 
 REQUEST_ID = r"^rl-[0-9a-f]{40}$"
@@ -90,6 +95,82 @@ def offboarding_input(
     }
 
 
+def _merged(earlier: list[Any], later: list[Any], key: str, nested: str | None = None) -> list[Any]:
+    """Both lists' items by ``key``, the later's report of each winning, except that one either
+    reports ``created`` stays created: a change finds what the onboarding created existing, and
+    a sync configuration (which has no tags) then reads as found, not made."""
+    found: dict[object, Any] = {}
+    for item in [*earlier, *later]:
+        if not isinstance(item, dict):
+            continue
+        name = item.get(key) or json.dumps(item, sort_keys=True)
+        before = found.get(name)
+        if isinstance(before, dict):
+            item = dict(item)
+            if before.get("outcome") == "created":
+                item["outcome"] = "created"
+            if nested:
+                item[nested] = _merged(
+                    list(before.get(nested) or []), list(item.get(nested) or []), "resourceName"
+                )
+        found[name] = item
+    return list(found.values())
+
+
+def _upstreams_first(repositories: list[Any]) -> list[Any]:
+    """The repositories in dependency order, as a result lists them (removal goes in reverse)."""
+    names = {r.get("name") for r in repositories if isinstance(r, dict)}
+    placed: list[Any] = []
+    done: set[object] = set()
+    pending = list(repositories)
+    while pending:
+        ready = [
+            r
+            for r in pending
+            if not isinstance(r, dict) or all(u in done or u not in names for u in r.get("upstreams") or [])
+        ]
+        ready = ready or pending[:1]  # a cycle (AWS refuses one): keep the order given
+        for repo in ready:
+            placed.append(repo)
+            pending.remove(repo)
+            done.add(repo.get("name") if isinstance(repo, dict) else None)
+    return placed
+
+
+def union(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """Two results of one onboarding (its own, a change's) as one: every resource either reports,
+    the later's report of a resource winning. The connection, its host and the domain are the
+    same in both (a change cannot replace them: ``workflow.change``) unless one lacks them."""
+    merged = dict(earlier)
+    for section in ("connection", "host"):
+        if later.get(section):
+            merged[section] = later[section]
+            merged[f"{section}Deleted"] = bool(later.get(f"{section}Deleted"))
+    merged["gitSyncRepositories"] = _merged(
+        list(earlier.get("gitSyncRepositories") or []),
+        list(later.get("gitSyncRepositories") or []),
+        "repositoryLinkArn",
+        nested="syncConfigurations",
+    )
+    merged["protonRepositories"] = _merged(
+        list(earlier.get("protonRepositories") or []), list(later.get("protonRepositories") or []), "arn"
+    )
+    old, new = earlier.get("codeartifact"), later.get("codeartifact")
+    if isinstance(new, dict):
+        both = dict(new)
+        if isinstance(old, dict):
+            both["domainCreated"] = bool(old.get("domainCreated") or new.get("domainCreated"))
+            both["sharing"] = _merged(
+                list(old.get("sharing") or []), list(new.get("sharing") or []), "resourceArn"
+            )
+            repositories = _merged(
+                list(old.get("repositories") or []), list(new.get("repositories") or []), "arn"
+            )
+            both["repositories"] = _upstreams_first(repositories)
+        merged["codeartifact"] = both
+    return merged
+
+
 def offboard(
     request_id: str,
     body: object,
@@ -114,10 +195,16 @@ def offboard(
     options = options_of(body)
     if isinstance(options, Refusal):
         return options
-    if onboarding.get("status") == "RUNNING":
+    number, latest = (
+        (0, None)
+        if onboarding.get("status") == "RUNNING"
+        else latest_change(sfn.describe, onboarding_machine, request_id)
+    )
+    if (latest or onboarding).get("status") == "RUNNING":
+        running = f"change {change_name(request_id, number)}" if latest else "the onboarding"
         return Refusal(
             409,
-            f"onboarding {request_id} is running; offboard it once it has finished",
+            f"onboarding {request_id} is running ({running}); offboard it once it has finished",
             (FieldError("status", "running"),),
         )
     name = offboarding_name(request_id)
@@ -125,6 +212,12 @@ def offboard(
     existing = sfn.describe(arn)
     if existing is None:
         detail = onboarding_outcome(onboarding, sfn.pages_of(onboarding_arn))
+        for n in range(1, number + 1):
+            arn_n = execution_arn(onboarding_machine, change_name(request_id, n))
+            changed = sfn.describe(arn_n)
+            outcome = onboarding_outcome(changed, sfn.pages_of(arn_n)) if changed else None
+            if detail is not None and outcome is not None:
+                detail = union(detail, outcome)
         if detail is None:
             return Refusal(
                 409,

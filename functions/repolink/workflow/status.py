@@ -23,6 +23,10 @@ What the bound costs: a running onboarding lists the Proton links in its newest 
 5 repositories at a time), and CodeArtifact's result only once its exit is among the oldest 60
 events; the finished onboarding lists everything.
 
+An onboarding that has finished may have been changed (``PUT /links/{id}``, ``workflow.change``):
+its changes are executions of their own, ``ID-change-1``, ``ID-change-2``..., found by name (one
+DescribeExecution per change and one more past the latest, at most ``MAX_CHANGES + 1``), and the
+latest one is read instead, as above, its name answered as ``changeId``.
 An onboarding that has finished may have been offboarded: one more DescribeExecution, of its
 offboarding (``ID-offboard``, ``workflow.idempotency``), says so. A running offboarding answers
 ``offboarding``; a succeeded one ``offboarded``, with what it removed and retained (its output);
@@ -31,13 +35,15 @@ a failed one ``offboard-failed``, with the step, error and cause, read from its 
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, Protocol
 
+from repolink.adapters.stepfunctions import execution_arn
 from repolink.models.rules import Doc
 from repolink.models.state import CodeArtifactSharingResult, Removed, Retained
 from repolink.models.wire import Wire
+from repolink.workflow.idempotency import MAX_CHANGES, change_name
 
 PARALLEL = "Connect and provision in parallel"
 CONNECTION_STEPS = ("Create or reuse the connection", "Check the handshake")
@@ -149,6 +155,13 @@ class LinkStatus(Wire):
     retained: Annotated[list[Retained], Doc("Offboarded: what was left in place, and why")] = field(
         default_factory=list
     )
+    change_id: Annotated[
+        str | None,
+        Doc(
+            "The latest change (PUT /links/{id}) this status reports, ID-change-N; null: the"
+            " onboarding itself, never changed"
+        ),
+    ] = None
 
 
 def _parsed(text: object) -> dict[str, Any]:
@@ -449,3 +462,19 @@ def offboarded(status: LinkStatus, offboarding: dict[str, Any], pages: HistoryPa
         retained=[Retained.from_wire(r) for r in detail.get("retained") or []],
         stopped_at=timestamp(offboarding.get("stopDate")) or status.stopped_at,
     )
+
+
+def latest_change(
+    describe: Callable[[str], dict[str, Any] | None], machine: str, request_id: str
+) -> tuple[int, dict[str, Any] | None]:
+    """The number and execution of the onboarding's latest change (0, None: never changed).
+
+    Changes are started in order, each only once the one before it exists, so the first number
+    with no execution ends the search."""
+    number, found = 0, None
+    while number < MAX_CHANGES:
+        execution = describe(execution_arn(machine, change_name(request_id, number + 1)))
+        if execution is None:
+            break
+        number, found = number + 1, execution
+    return number, found

@@ -438,6 +438,13 @@ EXTRA: tuple[Requirement, ...] = (
         _upstreams,
     ),
     Requirement(
+        "codeartifact",
+        "UpdateRepository",
+        ("codeartifact:AssociateWithDownstreamRepository",),
+        "https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_UpdateRepository.html",
+        _upstreams,
+    ),
+    Requirement(
         "proton",
         "CreateRepository",
         (

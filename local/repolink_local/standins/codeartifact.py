@@ -199,11 +199,32 @@ class CodeArtifactApi:
         return {"repository": self._repository(p).view()}
 
     def UpdateRepository(self, p: dict[str, Any]) -> dict[str, Any]:
+        """As CreateRepository checks them: the description's pattern, at most ten upstreams,
+        each in the domain; ``upstreams`` replaces the list, in search order
+        (https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_UpdateRepository.html)."""
         repo = self._repository(p)
-        if "description" in p:
-            repo.description = p["description"]
-        if "upstreams" in p:
-            repo.upstreams = [u["repositoryName"] for u in p["upstreams"]]
+        description = p.get("description", repo.description)
+        if any(unicodedata.category(ch).startswith("C") for ch in description):
+            raise ServiceError(
+                "ValidationException",
+                broken("description", "satisfy regular expression pattern: \\P{C}*"),
+            )
+        upstreams = (
+            [u["repositoryName"] for u in p.get("upstreams", [])] if "upstreams" in p else repo.upstreams
+        )
+        if len(upstreams) > UPSTREAMS_MAX:
+            raise ServiceError(
+                "ValidationException", f"A repository can have at most {UPSTREAMS_MAX} upstream repositories"
+            )
+        for upstream in upstreams:
+            if upstream == repo.name:
+                raise ServiceError("ValidationException", f"Repository {upstream} cannot be its own upstream")
+            if (repo.domain.name, upstream) not in self.repositories:
+                raise ServiceError(
+                    "ResourceNotFoundException",
+                    f"Upstream repository {upstream} not found in domain {repo.domain.name}",
+                )
+        repo.description, repo.upstreams = description, list(upstreams)
         return {"repository": repo.view()}
 
     def DeleteRepository(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,192 @@
+"""Change an onboarding in place: the one path ``PUT /links/{id}`` takes, answered as the API answers.
+
+1. the id must be a request id, and the onboarding one the caller may see (``workflow.tenancy``;
+   any other account reads 404, as if it did not exist); only the account that owns it may
+   change it (the deployment's own account, which reads every onboarding, gets 403 on another
+   team's);
+2. the body is the new desired request, judged by the one accept path
+   (:func:`~repolink.workflow.accept.judge` and its connection check, as the owner sent it: 400,
+   413, 422 naming the field);
+3. what AWS cannot change in place is refused with 422 naming the field, compared with the
+   request the onboarding's latest execution ran (its input): the connection's service, name,
+   provider, host and ARN; the CodeArtifact domain, its owner and key; a repository's external
+   connection once it has one;
+4. nothing runs beside a change: a running onboarding or change (other than the same body's),
+   or an onboarding offboarded (or being offboarded), is refused with 409 naming its state;
+5. a change is an execution of the onboarding state machine itself, which converges (what exists
+   with the same settings counts as done; a repository this onboarding created whose upstreams or
+   description differ is updated in place). It runs with the onboarding's request id, so what it
+   creates carries the onboarding's ownership tag and the offboarding removes it too; its input
+   records ``changeOf``. Changes are named ``ID-change-N`` in the order asked for
+   (``workflow.idempotency.change_name``): a body equal to the latest change's (or, with none,
+   the onboarding's) is a duplicate and is answered from it, starting nothing; two different
+   bodies racing for the same N are one start and one 409.
+
+Calls: DescribeExecution of the onboarding, of each change up to one past the latest (at most
+``MAX_CHANGES + 1``) and of the offboarding, and StartExecution when the change is new.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from repolink.adapters.stepfunctions import execution_arn
+from repolink.errors import FieldError, RequestValidationError, ResourceConflict
+from repolink.models.api import ChangeAccepted
+from repolink.workflow.accept import Verdict
+from repolink.workflow.idempotency import MAX_CHANGES, canonical, change_name, offboarding_name
+from repolink.workflow.offboard import REQUEST_ID, Refusal
+from repolink.workflow.status import _STATUS, latest_change
+from repolink.workflow.tenancy import may_see, owner_of
+
+#: connection fields no connection service updates: another value is another connection
+CONNECTION_FIXED = ("service", "name", "provider", "hostArn", "host", "arn")
+#: CodeArtifact fields fixed once the domain exists (CodeArtifact has no UpdateDomain)
+DOMAIN_FIXED = ("domain", "domainOwner", "encryptionKey")
+
+
+@dataclass(frozen=True)
+class Calls:
+    """The calls a change makes (``adapters.stepfunctions``), passed in for the local tools."""
+
+    describe: Callable[[str], dict[str, Any] | None]
+    start: Callable[[str, str, dict[str, Any]], str]
+
+
+def recorded_request(execution: dict[str, Any]) -> dict[str, Any]:
+    """The request an onboarding or change execution ran, from its input."""
+    try:
+        request = json.loads(execution.get("input") or "{}").get("request")
+    except (ValueError, AttributeError):
+        return {}
+    return request if isinstance(request, dict) else {}
+
+
+def digest(request: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(request).encode()).hexdigest()
+
+
+def fixed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[FieldError]:
+    """What the new request changes that AWS cannot change in place, each field named."""
+    found = []
+    old, new = before.get("connection"), after.get("connection")
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in CONNECTION_FIXED:
+            if old.get(key) != new.get(key):
+                found.append(
+                    FieldError(
+                        f"connection.{key}",
+                        f"the onboarding has {json.dumps(old.get(key))}: a connection's {key} cannot be"
+                        " changed in place; offboard and onboard again to use another connection",
+                    )
+                )
+    old, new = before.get("codeartifact"), after.get("codeartifact")
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in DOMAIN_FIXED:
+            if old.get(key) != new.get(key):
+                found.append(
+                    FieldError(
+                        f"codeartifact.{key}",
+                        f"the onboarding has {json.dumps(old.get(key))}: CodeArtifact cannot change a"
+                        f" domain's {key} (a rename is another domain); offboard and onboard again",
+                    )
+                )
+        had = {r.get("name"): r for r in old.get("repositories") or [] if isinstance(r, dict)}
+        for position, repo in enumerate(new.get("repositories") or []):
+            external = (had.get(repo.get("name")) or {}).get("externalConnection")
+            if external and repo.get("externalConnection") not in (None, external):
+                found.append(
+                    FieldError(
+                        f"codeartifact.repositories[{position}].externalConnection",
+                        f"the repository has {external!r}, and a repository takes one external"
+                        " connection; it is not replaced in place",
+                    )
+                )
+    return found
+
+
+def _refusal(verdict: Verdict) -> Refusal:
+    return Refusal(verdict.status, verdict.message, verdict.errors)
+
+
+def change(
+    request_id: str,
+    judged: Callable[[str], Verdict],
+    *,
+    caller: str,
+    own_account: str,
+    onboarding_machine: str,
+    offboarding_machine: str,
+    calls: Calls,
+) -> tuple[int, ChangeAccepted] | Refusal:
+    """The answer to ``PUT /links/{request_id}`` from ``caller``'s account; ``judged(owner)`` is
+    the accept path's verdict on the body as the onboarding's owner sent it."""
+    absent = Refusal(404, f"no onboarding {request_id}")
+    if not re.fullmatch(REQUEST_ID, request_id):
+        return absent
+    onboarding = calls.describe(execution_arn(onboarding_machine, request_id))
+    if onboarding is None or not may_see(onboarding, caller=caller, own_account=own_account):
+        return absent  # another team's onboarding answers as if it did not exist
+    owner = owner_of(onboarding, own_account)
+    if caller != owner:
+        return Refusal(403, f"onboarding {request_id} belongs to account {owner}: only it may change it")
+    verdict = judged(owner)
+    if verdict.command is None:
+        return _refusal(verdict)
+    body = verdict.command.request
+    number, latest = latest_change(calls.describe, onboarding_machine, request_id)
+    current = latest or onboarding
+    current_name = change_name(request_id, number) if latest else None
+    if digest(recorded_request(current)) == digest(body):
+        # the same body again (a duplicate PUT, a redelivered event): answered from what runs it
+        state = _STATUS.get(str(current.get("status")), "failed")
+        arn = str(
+            current.get("executionArn") or execution_arn(onboarding_machine, current_name or request_id)
+        )
+        return (202 if state == "running" else 200), _accepted(request_id, current_name, arn, state)
+    if current.get("status") == "RUNNING":
+        what = f"change {current_name}" if current_name else "the onboarding"
+        return Refusal(
+            409,
+            f"onboarding {request_id} is running ({what}); change it once that has finished",
+            (FieldError("status", "running"),),
+        )
+    offboarding = calls.describe(execution_arn(offboarding_machine, offboarding_name(request_id)))
+    if offboarding is not None:
+        return Refusal(
+            409,
+            f"onboarding {request_id} is offboarded (or being offboarded); onboard again instead",
+            (FieldError("status", "offboarded"),),
+        )
+    fixed = fixed_fields(recorded_request(current), body)
+    if fixed:
+        return Refusal(422, str(RequestValidationError(fixed)), tuple(fixed))
+    if number >= MAX_CHANGES:
+        return Refusal(
+            409,
+            f"onboarding {request_id} has had {MAX_CHANGES} changes, as many as one takes; offboard"
+            " and onboard again",
+            (FieldError("status", f"{MAX_CHANGES} changes"),),
+        )
+    name = change_name(request_id, number + 1)
+    document = {"requestId": request_id, "callerAccount": owner, "request": body, "changeOf": request_id}
+    try:
+        arn = calls.start(onboarding_machine, name, document)
+    except ResourceConflict:
+        # another body's PUT took this change's number first: that change is running now
+        return Refusal(
+            409,
+            f"onboarding {request_id} is running (change {name}, started meanwhile); change it once"
+            " that has finished",
+            (FieldError("status", "running"),),
+        )
+    return 202, _accepted(request_id, name, arn, "running")
+
+
+def _accepted(request_id: str, name: str | None, arn: str, state: Any) -> ChangeAccepted:
+    return ChangeAccepted(
+        request_id=request_id, change_id=name, execution_arn=arn, status_url=request_id, status=state
+    )
