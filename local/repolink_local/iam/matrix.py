@@ -392,6 +392,28 @@ def _offboard(engine: LocalEngine, answer: dict[str, Any], removed: int) -> None
         raise ScenarioFailed(f"another team's listing answered {code}: {page}")
 
 
+def _change(engine: LocalEngine) -> None:
+    """Onboard CodeArtifact, change it in place (PUT: a repository added, another's upstreams and
+    description updated with UpdateRepository), then offboard: the change's repository goes too."""
+    request = sample(connection=None, git_sync=None)
+    answer = _post_and_wait(engine, request)
+    changed = copy.deepcopy(request)
+    repositories = changed["codeartifact"]["repositories"]
+    repositories.append({"name": "team-shared", "upstreams": ["pypi-store"]})
+    repositories[1] |= {"upstreams": ["team-shared", "pypi-store"], "description": "shared ones first"}
+    code, _, accepted = engine.api("PUT", f"/links/{answer['requestId']}", json.dumps(changed), headers=JSON)
+    if code != 202:
+        raise ScenarioFailed(f"PUT answered {code}: {accepted}")
+    result = engine.wait(accepted["executionArn"], deadline_seconds=60)
+    if result.status != "SUCCEEDED":
+        failed = result.events_of("RepositoryLinkFailed")
+        raise ScenarioFailed(f"the change ended {result.status}: {failed[-1]['cause'] if failed else ''}")
+    upstreams = boto3.client("codeartifact").describe_repository(domain="acme", repository="team-python")
+    if [u["repositoryName"] for u in upstreams["repository"]["upstreams"]] != ["team-shared", "pypi-store"]:
+        raise ScenarioFailed(f"the change did not update team-python: {upstreams['repository']}")
+    _offboard(engine, answer, removed=4)
+
+
 def _offboarding(service: str) -> Callable[[LocalEngine], None]:
     """Onboard, then offboard: the sample on codeconnections (Git sync, the connection,
     CodeArtifact); Git sync and its connection on codestar-connections; an App Runner connection."""
@@ -484,6 +506,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         for s in ("codeconnections", "codestar-connections")
     ),
     Scenario("offboard events from another team: a failed and a succeeded onboarding", _offboard_events),
+    Scenario("CodeArtifact changed in place (PUT), then offboarded", _change),
 )
 
 
