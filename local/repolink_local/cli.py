@@ -242,7 +242,7 @@ def _world(args: argparse.Namespace, deployment: SimulatedDeployment) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command in ("submit", "status", "offboard", "list"):
+    if args.command in ("submit", "status", "change", "offboard", "list"):
         return client.run(args)
     deployment = SimulatedDeployment(
         template=args.template,

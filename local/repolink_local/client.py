@@ -1,8 +1,9 @@
-"""The client: ``repolink submit``, ``status``, ``offboard`` and ``list``, against a deployed
-stack or ``local serve``.
+"""The client: ``repolink submit``, ``status``, ``change``, ``offboard`` and ``list``, against a
+deployed stack or ``local serve``.
 
     repolink submit REQUEST.json [--idempotency-key K] [--wait] (--api-url URL | --stack-name NAME)
     repolink status ID [--wait] (--api-url URL | --stack-name NAME)
+    repolink change ID REQUEST.json [--wait] (--api-url URL | --stack-name NAME)
     repolink offboard ID [--delete-packages] [--wait] (--api-url URL | --stack-name NAME)
     repolink list [--state S] [--limit N] [--next-token T] (--api-url URL | --stack-name NAME)
 
@@ -14,7 +15,8 @@ credentials from botocore's standard chain (``--profile``, environment, ``~/.aws
 A call has explicit timeouts and is retried with backoff and jitter on throttling, on 5xx and on a
 lost connection. Retrying a POST is safe: duplicates of a request get the same onboarding (the API
 derives its id from the caller and the body, or the Idempotency-Key); retrying a DELETE too: an
-onboarding has one offboarding, named after it, and a second DELETE answers from it. ``--wait`` follows the
+onboarding has one offboarding, named after it, and a second DELETE answers from it; retrying a PUT
+too: the same body again answers from the change it started. ``--wait`` follows the
 onboarding (``Location``, resolved against the request URL) until it ends, polling with backoff,
 and shows progress on stderr: the current step, and the console link while the handshake waits
 for a person.
@@ -23,7 +25,8 @@ The API's JSON answer goes to stdout. Exit codes, as ``local run``'s: 0 accepted
 (``--wait``; ``status`` of a running onboarding too), offboarded, listed; 1 the onboarding (or its
 offboarding) failed, or its outcome could not be learned (the API unreachable, a 5xx after
 retries, ``--wait-timeout`` passed); 2 refused: the request, the command line, or a 4xx (403 not
-allowed, 404 no such onboarding, 409 an onboarding still running).
+allowed, 404 no such onboarding, 409 an onboarding or a change still running, 422 a field a change
+may not change).
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ RETRY = urllib3.Retry(
     backoff_jitter=0.5,
     backoff_max=10.0,
     status_forcelist=(429, 500, 502, 503, 504),
-    allowed_methods=("GET", "POST", "DELETE"),
+    allowed_methods=("GET", "POST", "PUT", "DELETE"),
     raise_on_status=False,
     respect_retry_after_header=True,
 )
@@ -123,6 +126,10 @@ class Api:
 
     def status_url(self, request_id: str) -> str:
         return urljoin(self.base_url, f"links/{request_id}")
+
+    def change(self, request_id: str, text: str) -> Answer:
+        """PUT the new desired request of the onboarding."""
+        return self.call("PUT", self.status_url(request_id), text, {"Content-Type": "application/json"})
 
     def offboard(self, request_id: str, delete_packages: bool) -> Answer:
         """DELETE the onboarding; the body only when it asks for more than the default."""
@@ -273,6 +280,16 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
             answer = api.list(args.state, args.limit, args.next_token)
             _say_http(console, answer, "GET")
             return _print(answer)
+        elif args.command == "change":
+            if not _REQUEST_ID.fullmatch(args.id):
+                raise ClientError(f"{args.id!r} is not an onboarding id (rl- and 40 hexadecimal digits)")
+            text = sys.stdin.read() if args.request == "-" else Path(args.request).read_text()
+            answer = api.change(args.id, text)
+            _say_http(console, answer, "PUT")
+            location = answer.header("Location")
+            if answer.status not in (200, 202) or not args.wait or not location:
+                return _print(answer)
+            url = urljoin(answer.url, location)
         elif args.command == "offboard":
             if not _REQUEST_ID.fullmatch(args.id):
                 raise ClientError(f"{args.id!r} is not an onboarding id (rl- and 40 hexadecimal digits)")
@@ -339,6 +356,12 @@ def add_commands(commands: Any) -> None:
     submit.add_argument("--idempotency-key", default=None, help="sent as the Idempotency-Key header")
     status = commands.add_parser("status", help="GET an onboarding from a deployed API (or local serve)")
     status.add_argument("id", help="the onboarding's id (requestId, rl-...)")
+    change = commands.add_parser(
+        "change",
+        help="PUT an onboarding's new desired request: add what is new, update what AWS can in place",
+    )
+    change.add_argument("id", help="the onboarding's id (requestId, rl-...)")
+    change.add_argument("request", help="the new request JSON file, or - for stdin")
     offboard = commands.add_parser(
         "offboard", help="DELETE an onboarding: remove what it created (never what it reused)"
     )
@@ -352,7 +375,7 @@ def add_commands(commands: Any) -> None:
     listing.add_argument("--state", choices=("running", "succeeded", "failed", "offboarded"), default=None)
     listing.add_argument("--limit", type=_page_size, default=None, help="executions a page reads (1-100)")
     listing.add_argument("--next-token", default=None, help="the nextToken of the previous page")
-    for parser in (submit, status, offboard, listing):
+    for parser in (submit, status, change, offboard, listing):
         where = parser.add_argument_group("the API").add_mutually_exclusive_group(required=True)
         where.add_argument(
             "--api-url",

@@ -325,3 +325,31 @@ def test_a_list_filter_out_of_bounds_is_refused_without_a_call(api: Any, flags: 
         _run("list", "--api-url", url, *flags)
     assert refused.value.code == 2
     assert app.seen == []
+
+
+CHANGING = {
+    "requestId": ID,
+    "changeId": f"{ID}-change-1",
+    "executionArn": "arn:aws:states:us-east-1:123456789012:execution:M:x",
+    "statusUrl": ID,
+    "status": "running",
+}
+
+
+def test_change_puts_the_request_file_signed_and_a_throttled_put_is_retried(api: Any, tmp_path: Path) -> None:
+    path = tmp_path / "change.json"
+    path.write_text('{"codeartifact": {"domain": "acme"}}')
+    url, app = api((429, {"Retry-After": "0"}, {"message": "Too Many Requests"}), (202, {}, CHANGING))
+    assert _run("change", ID, str(path), "--api-url", url) == 0
+    assert [(r.method, r.path) for r in app.seen] == [("PUT", f"/v1/links/{ID}")] * 2
+    assert app.bodies[-1] == path.read_bytes()
+    assert app.seen[-1].headers["Content-Type"] == "application/json"
+    assert "/execute-api/aws4_request" in app.seen[-1].headers["Authorization"]
+
+
+def test_change_of_an_id_of_another_form_is_refused_before_any_call(api: Any, tmp_path: Path) -> None:
+    path = tmp_path / "change.json"
+    path.write_text("{}")
+    url, app = api()
+    assert _run("change", "not-an-id", str(path), "--api-url", url) == 2
+    assert app.seen == []

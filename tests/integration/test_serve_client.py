@@ -142,3 +142,32 @@ def test_offboard_wait_removes_the_onboarding_and_list_shows_it_offboarded(
     assert "DELETE /v1/links/" in captured.err
     assert main(["list", "--api-url", served, "--state", "offboarded"]) == 0
     assert request_id in [link["requestId"] for link in json.loads(capsys.readouterr().out)["links"]]
+
+
+def test_change_wait_converges_the_onboarding_and_a_rename_exits_2_naming_the_field(
+    served: str, as_account: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = json.loads(SAMPLE.read_text())
+    request = {k: v for k, v in request.items() if k not in ("gitSync", "connection")}
+    request["codeartifact"]["domain"] = "changed"
+    path = tmp_path / "onboard.json"
+    path.write_text(json.dumps(request))
+    assert main(["submit", str(path), "--api-url", served, "--wait", *FAST]) == 0
+    request_id = json.loads(capsys.readouterr().out)["requestId"]
+    # When a repository is added through `repolink change ID REQUEST.json --wait`
+    request["codeartifact"]["repositories"].append({"name": "team-shared", "upstreams": ["pypi-store"]})
+    path.write_text(json.dumps(request))
+    code = main(["change", request_id, str(path), "--api-url", served, "--wait", *FAST])
+    captured = capsys.readouterr()
+    # Then it ends succeeded, following the change, which created it
+    assert code == 0, captured.err
+    answer = json.loads(captured.out)
+    assert answer["status"] == "succeeded"
+    assert answer["changeId"] == f"{request_id}-change-1"
+    assert "team-shared" in {r["name"] for r in answer["resources"]}
+    assert "PUT /v1/links/" in captured.err
+    # and a rename of the domain is refused (exit 2) naming the field
+    request["codeartifact"]["domain"] = "renamed"
+    path.write_text(json.dumps(request))
+    assert main(["change", request_id, str(path), "--api-url", served]) == 2
+    assert [e["field"] for e in json.loads(capsys.readouterr().out)["errors"]] == ["codeartifact.domain"]
