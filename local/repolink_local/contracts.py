@@ -440,8 +440,17 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         request: OnboardingRequest
         idempotencyKey: Annotated[str, Field(pattern=IDEMPOTENCY_KEY_PATTERN)] | None = None
 
+    class RepositoryLinkChangeRequestedDetail(BaseModel):
+        """Change an onboarding of the sending account (the envelope's ``account``) to ``request``,
+        as ``PUT /links/{id}`` does."""
+
+        model_config = ConfigDict(extra="forbid")
+        requestId: Annotated[str, Field(pattern=f"^(?:{events.REQUEST_ID_PATTERN})$")]
+        request: OnboardingRequest
+
     models: dict[str, type[object]] = {
         events.REQUESTED: RepositoryLinkRequestedDetail,
+        events.CHANGE_REQUESTED: RepositoryLinkChangeRequestedDetail,
         events.PENDING_HANDSHAKE: events.ConnectionPendingHandshakeDetail,
         events.PENDING_HOST_SETUP: events.HostPendingSetupDetail,
         events.COMPLETED: events.RepositoryLinkCompletedDetail,
@@ -456,7 +465,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         detail = TypeAdapter(model).json_schema(
             by_alias=True,
             mode="validation"
-            if detail_type in (events.REQUESTED, events.OFFBOARD_REQUESTED)
+            if detail_type in (events.REQUESTED, events.CHANGE_REQUESTED, events.OFFBOARD_REQUESTED)
             else "serialization",
         )
         defs = detail.pop("$defs", {})

@@ -211,6 +211,8 @@ def _seeds(emitted: dict[str, Any], answers: dict[str, Any], sample: dict[str, A
     seeds[event_names.REQUESTED] = (EVENT_SCHEMAS[event_names.REQUESTED], sample)
     offboard = json.loads((ROOT / "events" / "eventbridge_offboard_requested.json").read_text())
     seeds[event_names.OFFBOARD_REQUESTED] = (EVENT_SCHEMAS[event_names.OFFBOARD_REQUESTED], offboard)
+    change = json.loads((ROOT / "events" / "eventbridge_change_requested.json").read_text())
+    seeds[event_names.CHANGE_REQUESTED] = (EVENT_SCHEMAS[event_names.CHANGE_REQUESTED], change)
     for name in ("LinkAccepted", "LinkStatus", "ErrorBody", "OffboardAccepted", "LinkList"):
         seeds[f"openapi:{name}"] = (component(name), answers[name])
     seeds["openapi:OnboardingRequest"] = (component("OnboardingRequest"), sample["detail"]["request"])

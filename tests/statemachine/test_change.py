@@ -339,3 +339,57 @@ def test_a_lost_update_repository_answer_still_updates_it_once(sample: dict[str,
         "pypi-store",
     ]
     assert len(standins.codeartifact.repositories) == 3
+
+
+def test_a_change_event_from_the_owner_changes_it_and_a_redelivery_starts_nothing(
+    engine: LocalEngine, sample: dict[str, Any]
+) -> None:
+    team_request = {k: v for k, v in sample.items() if k != "gitSync"}
+    code, _, accepted = engine.api(
+        "POST", "/links", json.dumps(team_request), headers=JSON, caller_account=OTHER_ACCOUNT
+    )
+    assert code == 202
+    engine.wait(accepted["executionArn"], deadline_seconds=60)
+    detail = {
+        "requestId": accepted["requestId"],
+        "request": {k: v for k, v in changed(sample).items() if k != "gitSync"},
+    }
+    # another account's event (the deployment's own) is rejected, naming the request id
+    refused = engine.put_event(detail, detail_type="RepositoryLinkChangeRequested")
+    assert refused["status"] == "rejected"
+    # the owner's is accepted, twice (a redelivery), as one change
+    first = engine.put_event(detail, account=OTHER_ACCOUNT, detail_type="RepositoryLinkChangeRequested")
+    again = engine.put_event(detail, account=OTHER_ACCOUNT, detail_type="RepositoryLinkChangeRequested")
+    assert first["status"] == again["status"] == "accepted"
+    assert first["executionArn"] == again["executionArn"]
+    assert first["changeId"] == f"{accepted['requestId']}-change-1"
+    result = engine.wait(first["executionArn"], deadline_seconds=60)
+    assert result.status == "SUCCEEDED", result.output
+    assert len(engine.executions(ONBOARDING)) == 2
+    assert ("acme", "team-shared") in engine.standins.codeartifact.repositories
+    rejected = [e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"]
+    assert [p["field"] for p in rejected[0]["errors"]] == ["detail.requestId"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (lambda d: d.pop("requestId"), "detail.requestId"),
+        (lambda d: d.update(prune=True), "detail.prune"),
+        (lambda d: d["request"]["codeartifact"].update(domain="acme2"), "detail.request.codeartifact.domain"),
+        (lambda d: d["request"].update(handshakeTimeoutHours=0), "detail.request.handshakeTimeoutHours"),
+    ],
+)
+def test_a_change_event_that_is_refused_is_rejected_naming_the_field(
+    engine: LocalEngine, sample: dict[str, Any], edit: Any, field: str
+) -> None:
+    request_id = onboard(engine, sample)
+    detail = {"requestId": request_id, "request": copy.deepcopy(sample)}
+    edit(detail)
+    answer = engine.put_event(detail, detail_type="RepositoryLinkChangeRequested")
+    assert answer["status"] == "rejected"
+    (rejected,) = [
+        e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"
+    ]
+    assert [p["field"] for p in rejected["errors"]] == [field]
+    assert len(engine.executions(ONBOARDING)) == 1

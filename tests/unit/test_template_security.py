@@ -39,7 +39,11 @@ def test_the_bus_admits_only_allowed_accounts_or_the_organization() -> None:
         statement: dict[str, Any] = policy["Properties"]["Statement"]
         assert statement["Action"] == "events:PutEvents"
         detail_type = statement["Condition"]["ForAnyValue:StringEquals"]["events:detail-type"]
-        assert detail_type == ["RepositoryLinkRequested", "RepositoryLinkOffboardRequested"]
+        assert detail_type == [
+            "RepositoryLinkRequested",
+            "RepositoryLinkChangeRequested",
+            "RepositoryLinkOffboardRequested",
+        ]
         if statement["Principal"] == "*":
             assert "aws:PrincipalOrgID" in statement["Condition"]["StringEquals"]
         else:
@@ -49,7 +53,11 @@ def test_the_bus_admits_only_allowed_accounts_or_the_organization() -> None:
 def test_the_rule_retries_and_dead_letters() -> None:
     ingest = T.resources["IngestEventFunction"]["Properties"]["Events"]["LinkRequested"]["Properties"]
     assert ingest["Pattern"] == {
-        "detail-type": ["RepositoryLinkRequested", "RepositoryLinkOffboardRequested"]
+        "detail-type": [
+            "RepositoryLinkRequested",
+            "RepositoryLinkChangeRequested",
+            "RepositoryLinkOffboardRequested",
+        ]
     }
     assert ingest["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     assert ingest["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["RequestDeadLetterQueue", "Arn"]}}

@@ -1,5 +1,11 @@
 """EventBridge: a ``RepositoryLinkRequested`` event from another team's account starts an onboarding;
-a ``RepositoryLinkOffboardRequested`` event offboards one.
+a ``RepositoryLinkChangeRequested`` event changes one; a ``RepositoryLinkOffboardRequested`` event
+offboards one.
+
+The change event's ``detail`` is ``{"requestId": "rl-...", "request": <the request contract>}``,
+taken through the one change path (``workflow.change``, the request through the one accept path)
+with the envelope's source account as the caller; a redelivered change event answers from the
+change it started.
 
 The onboarding event's ``detail`` is ``{"request": <the request contract>, "idempotencyKey":
 "..."?}``; the offboarding event's ``{"requestId": "rl-...", "deletePackages": false?}``, taken
@@ -15,6 +21,7 @@ Lambda retries the asynchronous invocation twice and then sends the invocation r
 function's on-failure destination (``IngestFailureQueue``, alarmed; docs/runbook.md).
 """
 
+import re
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -28,8 +35,10 @@ from repolink.adapters.events import put_event
 from repolink.adapters.stepfunctions import describe_execution, history_pages, start_execution
 from repolink.errors import AwsRequestRejected, FieldError, RequestValidationError, ResourceConflict
 from repolink.models.events import (
+    CHANGE_REQUESTED,
     OFFBOARD_REQUESTED,
     REJECTED,
+    REQUEST_ID_PATTERN,
     FieldProblem,
     RepositoryLinkOffboardRequestedDetail,
     RepositoryLinkRejectedDetail,
@@ -38,6 +47,7 @@ from repolink.models.settings import get_entry_settings
 from repolink.models.validation import ROOT_FIELD, validate_as
 from repolink.observability import logger, metrics, tracer
 from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
+from repolink.workflow.change import Calls, change
 from repolink.workflow.offboard import Refusal, StepFunctions, offboard
 from repolink.workflow.start import start_once
 from repolink.workflow.tenancy import shared_connections
@@ -83,6 +93,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return _reject(event, None, "detail must be an object", [FieldError("detail", "must be an object")])
     if event.get("detail-type") == OFFBOARD_REQUESTED:
         return _offboard(event, context, detail)
+    if event.get("detail-type") == CHANGE_REQUESTED:
+        return _change(event, context, detail)
     key = detail.get("idempotencyKey")
     if key is not None and not isinstance(key, str):
         problem = FieldError("detail.idempotencyKey", "must be text")
@@ -172,3 +184,56 @@ def _offboard(event: dict[str, Any], context: LambdaContext, detail: dict[str, A
     _, accepted = answer
     logger.info("offboarding accepted", request_id=request_id, status=accepted.status)
     return {"status": "accepted", "requestId": request_id, "executionArn": accepted.execution_arn}
+
+
+def _change(event: dict[str, Any], context: LambdaContext, detail: dict[str, Any]) -> dict[str, Any]:
+    settings = get_entry_settings()
+    unknown = sorted(set(detail) - {"requestId", "request"})
+    if unknown:
+        return _reject(
+            event,
+            None,
+            "unknown fields",
+            [FieldError(f"detail.{name}", "is not allowed") for name in unknown],
+        )
+    request_id = detail.get("requestId")
+    if not isinstance(request_id, str) or not re.fullmatch(REQUEST_ID_PATTERN, request_id):
+        problem = FieldError("detail.requestId", "is not a request id (rl- and 40 hexadecimal digits)")
+        return _reject(event, None, problem.message, [problem])
+    own_account = context.invoked_function_arn.split(":")[4]
+    deployment = Deployment.of(settings, own_account)
+    shared = shared_connections(settings.shared_connection_arns)
+
+    def judged(owner: str) -> Any:
+        verdict = judge(detail.get("request"), caller=owner, idempotency_key=None, deployment=deployment)
+        return check_connection(verdict, connection_service, shared=shared)
+
+    try:
+        answer = change(
+            request_id,
+            judged,
+            caller=str(event.get("account", "unknown")),  # the envelope's source account
+            own_account=own_account,
+            onboarding_machine=settings.state_machine_arn,
+            offboarding_machine=settings.offboarding_state_machine_arn,
+            calls=Calls(describe=describe_execution, start=start_execution),
+        )
+    except AwsRequestRejected as refused:
+        reason = f"the change could not be started: {refused}"
+        return _reject(event, None, reason, [FieldError("detail.requestId", reason)])
+    if isinstance(answer, Refusal):
+        fields = [
+            FieldError("detail.requestId", e.message) if e.field == "status" else _in_detail(e)
+            for e in answer.errors
+        ]
+        return _reject(
+            event, None, answer.message, fields or [FieldError("detail.requestId", answer.message)]
+        )
+    _, accepted = answer
+    logger.info("change accepted", request_id=request_id, change_id=accepted.change_id)
+    return {
+        "status": "accepted",
+        "requestId": request_id,
+        "changeId": accepted.change_id,
+        "executionArn": accepted.execution_arn,
+    }

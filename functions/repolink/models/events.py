@@ -122,6 +122,8 @@ class RepositoryLinkRejectedDetail(Wire):
 
 
 OFFBOARD_REQUESTED = "RepositoryLinkOffboardRequested"
+#: ``{"requestId": "rl-...", "request": <the request contract>}``: change it, as PUT /links/{id} does
+CHANGE_REQUESTED = "RepositoryLinkChangeRequested"
 OFFBOARDED = "RepositoryLinkOffboarded"
 OFFBOARD_FAILED = "RepositoryLinkOffboardFailed"
 #: a request id (``workflow.idempotency``: rl- and 40 hexadecimal digits)
