@@ -212,3 +212,15 @@ def test_offboarding_waits_for_a_running_change() -> None:
     assert refused.status == 409
     assert "change" in refused.message
     assert started == []
+
+
+def test_the_same_body_after_a_failed_change_is_a_retry_of_its_own() -> None:
+    described = {
+        arn_of(ID): execution("SUCCEEDED", BEFORE),
+        arn_of(change_name(ID, 1)): execution("FAILED", AFTER, change_name(ID, 1)),
+    }
+    started: list[str] = []
+    code, retried = answer(described, AFTER, started)
+    assert code == 202
+    assert started == [f"{ID}-change-2"]
+    assert retried.change_id == f"{ID}-change-2"

@@ -19,7 +19,8 @@
    creates carries the onboarding's ownership tag and the offboarding removes it too; its input
    records ``changeOf``. Changes are named ``ID-change-N`` in the order asked for
    (``workflow.idempotency.change_name``): a body equal to the latest change's (or, with none,
-   the onboarding's) is a duplicate and is answered from it, starting nothing; two different
+   the onboarding's) is a duplicate and is answered from it, starting nothing, unless that
+   failed (then the same body again is a retry: a change of its own); two different
    bodies racing for the same N are one start and one 409.
 
 Calls: DescribeExecution of the onboarding, of each change up to one past the latest (at most
@@ -140,9 +141,10 @@ def change(
     number, latest = latest_change(calls.describe, onboarding_machine, request_id)
     current = latest or onboarding
     current_name = change_name(request_id, number) if latest else None
-    if digest(recorded_request(current)) == digest(body):
-        # the same body again (a duplicate PUT, a redelivered event): answered from what runs it
-        state = _STATUS.get(str(current.get("status")), "failed")
+    state = _STATUS.get(str(current.get("status")), "failed")
+    if state != "failed" and digest(recorded_request(current)) == digest(body):
+        # the same body again (a duplicate PUT, a redelivered event): answered from what runs it;
+        # after a failure, the same body is a retry, a change of its own
         arn = str(
             current.get("executionArn") or execution_arn(onboarding_machine, current_name or request_id)
         )
