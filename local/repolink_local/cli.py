@@ -2,6 +2,7 @@
 
     repolink validate REQUEST.json [DEPLOYMENT] [--idempotency-key K]
     repolink local run|api|event REQUEST.json [DEPLOYMENT] [--handshake after:N|at:D|error|never]
+                                 [--change NEW.json]  (run: then change it to NEW.json)
                                  [--offboard [--delete-packages]]  (run: then offboard it)
                                  [--host-status AVAILABLE|PENDING|ERROR]
                                  [--inject ERROR@OPERATION:RATE ...] [--seed N] [--idempotency-key K]
@@ -19,13 +20,15 @@ world for the server's lifetime, executions progressing in the background; SIGIN
 
     repolink submit REQUEST.json [--idempotency-key K] [--wait] (--api-url URL | --stack-name NAME)
     repolink status ID [--wait] (--api-url URL | --stack-name NAME)
+    repolink change ID REQUEST.json [--wait] (--api-url URL | --stack-name NAME)
     repolink offboard ID [--delete-packages] [--wait] (--api-url URL | --stack-name NAME)
     repolink list [--state S] [--limit N] [--next-token T] (--api-url URL | --stack-name NAME)
                                  (the client, for a deployed stack or local serve: see client.py)
 
 Progress goes to stderr; JSON goes to stdout.
 Exit codes: 0 success, 1 the onboarding failed, 2 the request (or the command line) is refused;
-``local run --offboard``: 0 offboarded, 1 the onboarding or its offboarding failed, 2 refused.
+``local run --offboard``: 0 offboarded, 1 the onboarding or its offboarding failed, 2 refused;
+``--change`` likewise: 1 also when the change failed, 2 when it was refused.
 """
 
 from __future__ import annotations
@@ -197,6 +200,12 @@ def _parser() -> argparse.ArgumentParser:
             mode.add_argument(
                 "--delete-packages", action="store_true", help="with --offboard: send deletePackages: true"
             )
+            mode.add_argument(
+                "--change",
+                default=None,
+                metavar="NEW.json",
+                help="then PUT this new request (as --caller-account), follow the change (before --offboard)",
+            )
     serve = local_commands.add_parser(
         "serve", help="serve the API on 127.0.0.1 (SigV4-signed requests, as API Gateway takes them)"
     )
@@ -266,14 +275,24 @@ def main(argv: list[str] | None = None) -> int:
 
     world = _world(args, deployment)
     caller = args.caller_account or deployment.account
-    if args.local_command == "run" and args.offboard:
-        body = {"deletePackages": True} if args.delete_packages else {}
-        outcome = run_locally(world, text, caller=caller, idempotency_key=args.idempotency_key, offboard=body)
-        _print(outcome)
-        offboarding = outcome.get("offboarding", {}).get("status")
-        if outcome["status"] == "REJECTED" or offboarding == "REFUSED":
+    if args.local_command == "run" and (args.offboard or args.change):
+        body = ({"deletePackages": True} if args.delete_packages else {}) if args.offboard else None
+        try:
+            new = None if args.change is None else _read(args.change)
+        except OSError as exc:
+            _print({"valid": False, "errors": [{"field": "--change", "message": str(exc)}]})
             return 2
-        return 0 if offboarding == "OFFBOARDED" else 1
+        outcome = run_locally(
+            world, text, caller=caller, idempotency_key=args.idempotency_key, offboard=body, change=new
+        )
+        _print(outcome)
+        changed = outcome.get("change", {}).get("status")
+        offboarding = outcome.get("offboarding", {}).get("status")
+        if outcome["status"] == "REJECTED" or "REFUSED" in (changed, offboarding):
+            return 2
+        if changed is not None and changed != "SUCCEEDED":
+            return 1
+        return 0 if offboarding in (None, "OFFBOARDED") else 1
     run = {"run": run_locally, "api": run_via_api, "event": run_via_event}[args.local_command]
     outcome = run(world, text, caller=caller, idempotency_key=args.idempotency_key)
     _print(outcome)

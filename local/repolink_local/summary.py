@@ -168,8 +168,10 @@ def run_locally(
     caller: str,
     idempotency_key: str | None = None,
     offboard: dict[str, Any] | None = None,
+    change: str | None = None,
 ) -> dict[str, Any]:
     """A full onboarding: POST to the API as ``caller``, then follow the execution to its end;
+    with ``change`` (the new request's text), then PUT it as ``caller`` and follow the change;
     with ``offboard`` (the DELETE's body), then DELETE it as ``caller`` and follow the offboarding."""
     standins = world.standins(text)
     with world.engine(standins) as engine:
@@ -177,13 +179,30 @@ def run_locally(
         if code != 202:
             return {"status": "REJECTED", "httpStatus": code, "response": accepted}
         result = engine.wait(accepted["executionArn"])
+        changed = None if change is None else _change(engine, world, accepted["requestId"], caller, change)
         offboarded = (
             None if offboard is None else _offboard(engine, world, accepted["requestId"], caller, offboard)
         )
     summary = summarise(accepted["requestId"], result, dict(standins.faults_injected))
+    if changed is not None:
+        summary["change"] = changed
     if offboarded is not None:
         summary["offboarding"] = offboarded
     return summary
+
+
+def _change(
+    engine: LocalEngine, world: LocalWorld, request_id: str, caller: str, text: str
+) -> dict[str, Any]:
+    """PUT the new request, follow the change it starts, and say how it ended."""
+    headers = {"Content-Type": "application/json"}
+    code, _, answer = engine.api("PUT", f"/links/{request_id}", text, headers=headers, caller_account=caller)
+    world.progress(f"PUT /links/{request_id} -> {code}")
+    if code not in (200, 202):
+        return {"status": "REFUSED", "httpStatus": code, "response": answer}
+    result = engine.wait(answer["executionArn"])
+    summary = summarise(request_id, result, {})
+    return {"changeId": answer["changeId"], "httpStatus": code, **summary}
 
 
 def _offboard(

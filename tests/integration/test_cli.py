@@ -280,3 +280,35 @@ def test_local_run_with_every_create_connection_answer_lost_still_makes_one_conn
     lost = summary["faultsInjected"]["codeconnections:CreateConnection:LostResponse"]
     assert lost == summary["apiCalls"]["codeconnections:CreateConnection"] >= 2
     assert [r["type"] for r in summary["resources"]].count("codeconnections:connection") == 1
+
+
+def test_local_run_change_then_offboard_adds_a_repository_and_removes_it_with_the_rest(
+    tmp_path: Path, capsys: Any
+) -> None:
+    changed = json.loads(SAMPLE.read_text())
+    changed["codeartifact"]["repositories"].append({"name": "team-shared", "upstreams": ["pypi-store"]})
+    new = tmp_path / "changed.json"
+    new.write_text(json.dumps(changed))
+    code = main(["local", "run", str(SAMPLE), "--handshake", "after:2", "--change", str(new), "--offboard"])
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert code == 0, captured.err
+    assert summary["change"]["status"] == "SUCCEEDED"
+    assert summary["change"]["changeId"] == f"{summary['requestId']}-change-1"
+    assert "team-shared" in {r["name"] for r in summary["change"]["resources"]}
+    assert summary["offboarding"]["status"] == "OFFBOARDED"
+    assert "team-shared" in {r["name"] for r in summary["offboarding"]["removed"]}
+    assert summary["offboarding"]["retained"] == []
+    assert "PUT /links/" in captured.err
+
+
+def test_local_run_change_that_renames_the_domain_exits_2(tmp_path: Path, capsys: Any) -> None:
+    changed = json.loads(SAMPLE.read_text())
+    changed["codeartifact"]["domain"] = "renamed"
+    new = tmp_path / "changed.json"
+    new.write_text(json.dumps(changed))
+    code = main(["local", "run", str(SAMPLE), "--handshake", "after:2", "--change", str(new)])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 2
+    assert summary["change"]["status"] == "REFUSED"
+    assert [e["field"] for e in summary["change"]["response"]["errors"]] == ["codeartifact.domain"]
