@@ -1,5 +1,6 @@
 """A CodeArtifact-only onboarding (no person needed) on a deployed stack, through the client:
-onboard, list, offboard, offboard again."""
+onboard, list, change (a repository added, another's upstreams and description updated),
+offboard, offboard again."""
 
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ def _request(domain: str) -> dict[str, Any]:
             ],
         }
     }
+
+
+def _changed(domain: str) -> dict[str, Any]:
+    """The same onboarding, desired anew: a repository more, and team reading from it first."""
+    request = _request(domain)
+    repositories = request["codeartifact"]["repositories"]
+    repositories.append({"name": "shared", "upstreams": ["store"], "description": "e2e shared packages"})
+    repositories[1] |= {"upstreams": ["shared", "store"], "description": "e2e team packages, changed"}
+    return request
 
 
 def _listed(stack: Any, state: str) -> set[str]:
@@ -76,14 +86,35 @@ def test_a_codeartifact_onboarding_is_created_listed_and_offboarded_without_a_tr
     assert status["status"] == "succeeded"
     assert request_id in _listed(stack, "succeeded")
 
-    # offboard: the onboarding created the domain and both repositories, none holds a package
+    # change it in place: a repository added, team's upstreams and description updated
+    code, changed, err = stack.repolink(
+        "change",
+        request_id,
+        "-",
+        "--wait",
+        "--wait-timeout",
+        str(stack.wait),
+        stdin=json.dumps(_changed(domain)),
+    )
+    assert code == 0, err
+    assert changed["status"] == "succeeded", changed
+    assert changed["changeId"], changed
+    team = codeartifact.describe_repository(domain=domain, domainOwner=stack.account, repository="team")
+    assert [u["repositoryName"] for u in team["repository"]["upstreams"]] == ["shared", "store"]
+    assert team["repository"]["description"] == "e2e team packages, changed"
+    shared = codeartifact.describe_repository(domain=domain, domainOwner=stack.account, repository="shared")
+    assert [u["repositoryName"] for u in shared["repository"]["upstreams"]] == ["store"]
+
+    # offboard: the onboarding and its change created the domain and three repositories, none
+    # holds a package
     code, offboarded, err = stack.repolink(
         "offboard", request_id, "--wait", "--wait-timeout", str(stack.wait)
     )
     assert code == 0, err
     assert offboarded["status"] == "offboarded", offboarded
     removed = {(r["type"], r["name"]) for r in offboarded["removed"]}
-    assert {("codeartifact:repository", "team"), ("codeartifact:repository", "store")} <= removed
+    repositories = {("codeartifact:repository", name) for name in ("team", "shared", "store")}
+    assert repositories <= removed
     assert ("codeartifact:domain", domain) in removed
     assert offboarded["retained"] == []
     try:
