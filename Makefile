@@ -39,8 +39,8 @@ demo: setup
 # engine several-fold; everything else is measured (the least-privilege matrix's module too).
 # Each tier runs on every CPU (pytest-xdist: one process per worker, so moto's state is not shared).
 test: setup checks infra
-	$(BIN)/pytest -n auto -m "not invariant and not slow and not e2e" --cov --cov-report=term
-	$(BIN)/pytest -n auto -m "(invariant or slow) and not e2e"
+	$(BIN)/pytest -n auto --dist worksteal -m "not invariant and not slow and not e2e" --cov --cov-report=term
+	$(BIN)/pytest -n auto --dist worksteal -m "(invariant or slow) and not e2e"
 
 checks: setup
 	$(BIN)/ruff check .
