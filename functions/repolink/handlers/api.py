@@ -11,7 +11,7 @@ import would cost a third of a cold start. No bad input reaches Step Functions, 
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -30,7 +30,7 @@ from repolink.adapters.stepfunctions import (
     list_executions,
     start_execution,
 )
-from repolink.errors import AwsRequestRejected, ResourceConflict
+from repolink.errors import AwsRequestRejected, FieldError, ResourceConflict
 from repolink.models.api import (
     MAX_BODY_BYTES,
     ChangeAccepted,
@@ -86,6 +86,31 @@ def _answer(
 def _error(status: int, message: str, problems: list[FieldProblem] | None = None) -> Response[Any]:
     body = ErrorBody(message=message, errors=problems or [])
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body.wire())
+
+
+def _refused(status: int, message: str, errors: Iterable[FieldError]) -> Response[Any]:
+    """A refusal naming every field at fault."""
+    return _error(status, message, [FieldProblem(field=e.field, message=e.message) for e in errors])
+
+
+def _accepted(code: int, accepted: LinkAccepted | OffboardAccepted | ChangeAccepted) -> Response[Any]:
+    """An accepted verb: its answer, and Location to follow it."""
+    return Response(
+        status_code=code,
+        content_type=content_types.APPLICATION_JSON,
+        body=accepted,
+        headers={"Location": accepted.status_url},
+    )
+
+
+def _caller() -> str:
+    """The account the IAM-authenticated caller signed as."""
+    return app.current_event.request_context.identity.account_id or "unknown"
+
+
+def _own_account() -> str:
+    """The deployment's account: the one the function runs in."""
+    return app.lambda_context.invoked_function_arn.split(":")[4]
 
 
 def _refuse(status: int, message: str, problems: list[FieldProblem] | None = None) -> dict[str, Any]:
@@ -184,8 +209,7 @@ def create_link() -> Response[LinkAccepted | ErrorBody]:
     settings = get_entry_settings()
     event = app.current_event
     key = header(event.raw_event, KEY_FIELD) or None  # unambiguous: the gate made sure
-    caller = event.request_context.identity.account_id or "unknown"
-    own_account = app.lambda_context.invoked_function_arn.split(":")[4]
+    caller, own_account = _caller(), _own_account()
     verdict = judge(
         event.body or "", caller=caller, idempotency_key=key, deployment=Deployment.of(settings, own_account)
     )
@@ -193,8 +217,7 @@ def create_link() -> Response[LinkAccepted | ErrorBody]:
         verdict, connection_service, shared=shared_connections(settings.shared_connection_arns)
     )
     if verdict.command is None:
-        problems = [FieldProblem(field=e.field, message=e.message) for e in verdict.errors]
-        return _error(verdict.status, verdict.message, problems)
+        return _refused(verdict.status, verdict.message, verdict.errors)
     started = start_once(verdict.command, settings, app.lambda_context)
     accepted = LinkAccepted(
         request_id=started["requestId"],
@@ -203,12 +226,7 @@ def create_link() -> Response[LinkAccepted | ErrorBody]:
     )
     logger.info("onboarding accepted", request_id=accepted.request_id, keyed=key is not None)
     metrics.add_metric(name="OnboardingsRequested", unit=MetricUnit.Count, value=1)
-    return Response(
-        status_code=202,
-        content_type=content_types.APPLICATION_JSON,
-        body=accepted,
-        headers={"Location": accepted.status_url},
-    )
+    return _accepted(202, accepted)
 
 
 @app.get(
@@ -225,8 +243,7 @@ def get_link(request_id: str) -> Response[LinkStatus | ErrorBody]:
         return _error(404, f"no onboarding {request_id}")
     arn = execution_arn(settings.state_machine_arn, request_id)
     execution = describe_execution(arn)
-    own_account = app.lambda_context.invoked_function_arn.split(":")[4]
-    caller = app.current_event.request_context.identity.account_id or "unknown"
+    own_account, caller = _own_account(), _caller()
     if execution is None or not may_see(execution, caller=caller, own_account=own_account):
         # another team's onboarding answers as if it did not exist
         return _error(404, f"no onboarding {request_id}")
@@ -293,8 +310,8 @@ def offboard_link(request_id: str) -> Response[OffboardAccepted | ErrorBody]:
     answer = offboard(
         request_id,
         app.current_event.body,
-        caller=app.current_event.request_context.identity.account_id or "unknown",
-        own_account=app.lambda_context.invoked_function_arn.split(":")[4],
+        caller=_caller(),
+        own_account=_own_account(),
         onboarding_machine=settings.state_machine_arn,
         offboarding_machine=settings.offboarding_state_machine_arn,
         sfn=StepFunctions(
@@ -304,18 +321,12 @@ def offboard_link(request_id: str) -> Response[OffboardAccepted | ErrorBody]:
         ),
     )
     if isinstance(answer, Refusal):
-        problems = [FieldProblem(field=e.field, message=e.message) for e in answer.errors]
-        return _error(answer.status, answer.message, problems)
+        return _refused(answer.status, answer.message, answer.errors)
     code, accepted = answer
     logger.info("offboarding accepted", request_id=request_id, status=accepted.status)
     if code == 202 and accepted.status == "offboarding":
         metrics.add_metric(name="OffboardingsRequested", unit=MetricUnit.Count, value=1)
-    return Response(
-        status_code=code,
-        content_type=content_types.APPLICATION_JSON,
-        body=accepted,
-        headers={"Location": accepted.status_url},
-    )
+    return _accepted(code, accepted)
 
 
 @app.put(
@@ -357,7 +368,7 @@ def offboard_link(request_id: str) -> Response[OffboardAccepted | ErrorBody]:
 )
 def change_link(request_id: str) -> Response[ChangeAccepted | ErrorBody]:
     settings = get_entry_settings()
-    own_account = app.lambda_context.invoked_function_arn.split(":")[4]
+    own_account = _own_account()
     deployment = Deployment.of(settings, own_account)
     shared = shared_connections(settings.shared_connection_arns)
     body = app.current_event.body or ""
@@ -369,27 +380,21 @@ def change_link(request_id: str) -> Response[ChangeAccepted | ErrorBody]:
     answer = change(
         request_id,
         judged,
-        caller=app.current_event.request_context.identity.account_id or "unknown",
+        caller=_caller(),
         own_account=own_account,
         onboarding_machine=settings.state_machine_arn,
         offboarding_machine=settings.offboarding_state_machine_arn,
         calls=Calls(describe=describe_execution, start=start_execution),
     )
     if isinstance(answer, Refusal):
-        problems = [FieldProblem(field=e.field, message=e.message) for e in answer.errors]
-        return _error(answer.status, answer.message, problems)
+        return _refused(answer.status, answer.message, answer.errors)
     code, accepted = answer
     logger.info(
         "change accepted", request_id=request_id, change_id=accepted.change_id, status=accepted.status
     )
     if code == 202 and accepted.change_id is not None:
         metrics.add_metric(name="ChangesRequested", unit=MetricUnit.Count, value=1)
-    return Response(
-        status_code=code,
-        content_type=content_types.APPLICATION_JSON,
-        body=accepted,
-        headers={"Location": accepted.status_url},
-    )
+    return _accepted(code, accepted)
 
 
 @app.get(
@@ -409,13 +414,12 @@ def list_links() -> Response[LinkList | ErrorBody]:
     params = app.current_event.query_string_parameters or {}
     query = query_of({k: params.get(k) for k in ("state", "limit", "nextToken")})
     if isinstance(query, list):
-        problems = [FieldProblem(field=e.field, message=e.message) for e in query]
-        return _error(422, "; ".join(f"{e.field}: {e.message}" for e in query), problems)
+        return _refused(422, "; ".join(f"{e.field}: {e.message}" for e in query), query)
     try:
         page = list_page(
             query,
-            caller=app.current_event.request_context.identity.account_id or "unknown",
-            own_account=app.lambda_context.invoked_function_arn.split(":")[4],
+            caller=_caller(),
+            own_account=_own_account(),
             onboarding_machine=settings.state_machine_arn,
             offboarding_machine=settings.offboarding_state_machine_arn,
             calls=ListCalls(page=list_executions, describe=describe_execution),
