@@ -28,18 +28,19 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.handlers import BUILTIN_HANDLERS
 from moto import mock_aws
 
 from repolink_local.iam import AccessDenied, Deployment, DeploymentDenied, IamEnforcer, Principal
 from repolink_local.iam.requests import Authorization
 from repolink_local.limits import ENTRY_BYTES_MAX, LAMBDA_PAYLOAD_MAX, entry_size, eventbridge_entries
 from repolink_local.patches import (
+    HOOK_COUNTER,
     LambdaServiceError,
     VirtualClock,
     execution_history,
     execution_history_pages,
     history_quota,
+    hook,
     in_process_lambdas,
     interpreter_caches,
     interpreter_machines,
@@ -265,8 +266,7 @@ class LocalEngine:
             environment["POWERTOOLS_LOG_LEVEL"] = self.log_level
         stack.enter_context(_environment(environment))
         stack.enter_context(_quiet_interpreter())
-        BUILTIN_HANDLERS.insert(0, ("before-send", self.counter))
-        stack.callback(BUILTIN_HANDLERS.remove, ("before-send", self.counter))
+        stack.enter_context(hook("before-send", self.counter, HOOK_COUNTER))
         stack.enter_context(
             mock_aws(
                 config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -311,15 +311,23 @@ class LocalEngine:
                     sfn.stop_execution(executionArn=execution["executionArn"], cause="local engine closed")
         # and let the interpreter's threads end here: one still in a Task would otherwise run its
         # handler in the next engine's world
+        # handler in the next engine's world. A thread may start another (a Parallel branch, a
+        # Map iteration) while it is joined: list them again until none is left.
         give_up = time.monotonic() + 10
-        for thread in set(threading.enumerate()) - self._threads_before:
-            if thread is threading.current_thread():
-                continue
-            # one being started at this instant is listed before it may be joined: let it start
-            while thread.ident is None and time.monotonic() < give_up:
-                time.sleep(0.001)
-            with suppress(RuntimeError):  # still not started after the wait: nothing to join
-                thread.join(timeout=max(0.0, give_up - time.monotonic()))
+        joined: set[threading.Thread] = {threading.current_thread()}
+        while time.monotonic() < give_up:
+            left = {t for t in threading.enumerate() if t.is_alive() or t.ident is None}
+            left -= self._threads_before | joined
+            if not left:
+                return
+            for thread in left:
+                # one being started at this instant is listed before it may be joined: let it start
+                while thread.ident is None and time.monotonic() < give_up:
+                    time.sleep(0.001)
+                with suppress(RuntimeError):  # still not started after the wait: nothing to join
+                    thread.join(timeout=max(0.0, give_up - time.monotonic()))
+                if not thread.is_alive():
+                    joined.add(thread)
 
     def _build(self) -> None:
         iam = boto3.client("iam")

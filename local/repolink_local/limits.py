@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 import botocore.session
 from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
@@ -89,21 +88,15 @@ def _too_large(entries: list[dict[str, Any]]) -> tuple[AWSResponse, dict[str, An
 def eventbridge_entries() -> Iterator[None]:
     """Every PutEvents made from now (by a function, or by the interpreter) is refused with
     ``ValidationException`` when its entries are over 256 KiB, before moto sees it."""
-    from botocore.handlers import BUILTIN_HANDLERS
+    from repolink_local.patches import HOOK_LIMITS, hook
 
     def check(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         # ``params`` is the serialised request: EventBridge's is JSON, Entries as the API names them
         body = params.get("body") or b"{}"
         return _too_large(list(json.loads(body).get("Entries") or []))
 
-    entry = ("before-call.eventbridge.PutEvents", check)
-    BUILTIN_HANDLERS.append(entry)
-    boto3.DEFAULT_SESSION = None  # sessions made from now carry the handler
-    try:
+    with hook("before-call.eventbridge.PutEvents", check, HOOK_LIMITS):
         yield
-    finally:
-        BUILTIN_HANDLERS.remove(entry)
-        boto3.DEFAULT_SESSION = None
 
 
 def largest_request(*, account: str = "123456789012", limit: int = MAX_BODY_BYTES) -> dict[str, Any]:

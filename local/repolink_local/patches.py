@@ -50,6 +50,11 @@ And hooks into moto's Step Functions (paths under ``moto/``):
   ``stepfunctions/parser/models.py`` ``StepFunctionsParserBackend._validate_definition`` parses a
   definition it has already found valid once per process, not once per engine.
 - **Reading a history** (:func:`execution_history`): from moto's backend, not its serialiser.
+- **botocore's event hooks** (:func:`add_hook`). A handler in ``handlers.BUILTIN_HANDLERS`` reaches
+  only the sessions made after it was put there, so a client made earlier (cached by the handlers,
+  or by a thread of an engine being closed) would go on without it: past the stand-ins to moto
+  (``404 Not yet implemented``), past IAM, uncounted. One permanent entry per event name instead
+  calls whatever handlers are added now, in rank order: every client, whenever made, sees them.
 - **Whose execution calls** (:func:`interpreter_machines`). The interpreter signs every service
   integration with the same access key, whatever the state machine. Inside the context,
   ``.../state_task/lambda_eval_utils.py`` ``execute_lambda_function_integration`` and
@@ -79,6 +84,86 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+#: ranks of :func:`add_hook`'s handlers, called in this order: IAM decides before a call is
+#: counted, the counter sees every request (a lost one too), then the stand-ins answer
+HOOK_IAM, HOOK_COUNTER, HOOK_STANDINS, HOOK_LIMITS = 0, 10, 20, 30
+
+
+#: the events handlers are added for (each has its permanent entry from this module's import on)
+HOOK_EVENTS = ("before-send", "before-parameter-build", "before-call", "before-call.eventbridge.PutEvents")
+
+
+class _Hooks:
+    """One permanent ``BUILTIN_HANDLERS`` entry per event name, calling the handlers added now."""
+
+    def __init__(self, events: tuple[str, ...]) -> None:
+        from botocore.handlers import BUILTIN_HANDLERS
+
+        self._lock = threading.Lock()
+        #: by event name, ``(rank, handler)`` in call order (replaced, never mutated: read unlocked)
+        self._handlers: dict[str, tuple[tuple[int, Callable[..., Any]], ...]] = {}
+        for event in events:
+            self._handlers[event] = ()
+            # ahead of moto's own (its stub answers before-send), as the entries they replace were
+            BUILTIN_HANDLERS.insert(0, (event, functools.partial(self._emit, event)))
+        import boto3
+
+        boto3.DEFAULT_SESSION = None  # the default session is made again, with them
+
+    def add(self, event: str, handler: Callable[..., Any], rank: int) -> None:
+        if event not in self._handlers:
+            raise ValueError(f"{event} is not one of the hooked events {HOOK_EVENTS}")
+        with self._lock:
+            current = [entry for entry in self._handlers.get(event, ()) if entry[1] != handler]
+            # the latest of a rank first (as inserting at the front did): nested stand-ins answer first
+            at = next((i for i, (r, _) in enumerate(current) if r >= rank), len(current))
+            current.insert(at, (rank, handler))
+            self._handlers[event] = tuple(current)
+
+    def remove(self, event: str, handler: Callable[..., Any]) -> None:
+        with self._lock:
+            kept = tuple(entry for entry in self._handlers.get(event, ()) if entry[1] != handler)
+            self._handlers[event] = kept
+
+    def added(self, event: str) -> list[Callable[..., Any]]:
+        return [handler for _, handler in self._handlers.get(event, ())]
+
+    def _emit(self, event: str, **kwargs: Any) -> Any:
+        # as botocore's emitter: the first answer wins, and nothing after it is asked
+        for _, handler in self._handlers.get(event, ()):
+            response = handler(**kwargs)
+            if response is not None:
+                return response
+        return None
+
+
+_HOOKS = _Hooks(HOOK_EVENTS)
+
+
+def add_hook(event: str, handler: Callable[..., Any], rank: int) -> None:
+    """Call ``handler`` on botocore's ``event`` for every client, made before or after, until
+    :func:`remove_hook`. Among handlers of one event, lower ``rank`` first; of one rank, the latest."""
+    _HOOKS.add(event, handler, rank)
+
+
+def remove_hook(event: str, handler: Callable[..., Any]) -> None:
+    _HOOKS.remove(event, handler)
+
+
+def hooked(event: str) -> list[Callable[..., Any]]:
+    """The handlers added for ``event`` now, in call order."""
+    return _HOOKS.added(event)
+
+
+@contextmanager
+def hook(event: str, handler: Callable[..., Any], rank: int) -> Iterator[None]:
+    add_hook(event, handler, rank)
+    try:
+        yield
+    finally:
+        remove_hook(event, handler)
+
 
 #: ``(function_name, decoded JSON event) -> JSON-serialisable result``
 LambdaDispatcher = Callable[[str, Any], Any]

@@ -1,5 +1,5 @@
 """The patches of other libraries' internals: moto's interpreter (virtual clock, in-process Lambda),
-botocore's retry sleeps, Powertools' log stream and metric set."""
+botocore's retry sleeps and event hooks, Powertools' log stream and metric set."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.botocore_stubber import MockRawResponse
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
@@ -506,3 +508,31 @@ def test_a_definition_found_valid_is_not_parsed_again_and_an_invalid_one_is_refu
                 StepFunctionsParserBackend._validate_definition(invalid)
     assert parsed == [valid, invalid, invalid]
     assert StepFunctionsParserBackend._validate_definition is original
+
+
+def test_a_client_made_before_a_hook_is_added_is_served_by_it_and_not_after_it_is_removed() -> None:
+    """What the stand-ins, IAM and the call counter rely on: a cached client (made before an engine
+    started, or by a thread of one being closed) goes through the handlers added now, in rank order."""
+    from repolink_local.patches import HOOK_COUNTER, HOOK_STANDINS, hook
+
+    with mock_aws():
+        early = boto3.client("codeconnections", region_name="us-east-1")
+        asked: list[str] = []
+
+        def answer(request: Any, event_name: str = "", **_: Any) -> Any:
+            asked.append(f"answer:{event_name}")
+            return AWSResponse(request.url, 200, {}, MockRawResponse(b'{"Connections": []}'))
+
+        def count(event_name: str = "", **_: Any) -> None:
+            asked.append(f"count:{event_name}")
+
+        # added in the opposite order to their ranks: the counter is still asked first
+        with hook("before-send", answer, HOOK_STANDINS), hook("before-send", count, HOOK_COUNTER):
+            assert early.list_connections()["Connections"] == []
+        assert asked == [
+            "count:before-send.codeconnections.ListConnections",
+            "answer:before-send.codeconnections.ListConnections",
+        ]
+        with pytest.raises(ClientError, match="404"):  # moto has no CodeConnections: its stub answers
+            early.list_connections()
+        assert len(asked) == 2

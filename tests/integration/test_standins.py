@@ -254,12 +254,12 @@ def test_faults_are_reproducible_for_a_seed_and_change_nothing(standins: StandIn
 
 
 def test_unknown_services_pass_through_and_uninstall_removes_the_handler(standins: StandIns) -> None:
-    from botocore.handlers import BUILTIN_HANDLERS
+    from repolink_local.patches import hooked
 
     assert standins(request=None, event_name="before-send.s3.GetObject") is None  # type: ignore[arg-type]
-    assert ("before-send", standins) in BUILTIN_HANDLERS
+    assert standins in hooked("before-send")
     standins.uninstall()
-    assert ("before-send", standins) not in BUILTIN_HANDLERS
+    assert standins not in hooked("before-send")
     standins.install()
 
 

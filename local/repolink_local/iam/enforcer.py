@@ -26,15 +26,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from botocore.awsrequest import AWSResponse
-from botocore.handlers import BUILTIN_HANDLERS
 from moto.core.botocore_stubber import MockRawResponse
 
 from repolink_local.iam.deployment import Deployment, Role
 from repolink_local.iam.requests import PLATFORM, Authorization, Context, authorizations, known_action
 from repolink_local.iam.simulator import Decision, Simulator
-from repolink_local.patches import calling_state_machine
+from repolink_local.patches import HOOK_IAM, add_hook, calling_state_machine, remove_hook
 
 #: the access key moto's Step Functions interpreter signs its service integrations with
 INTERPRETER_ACCESS_KEY = "ak"
@@ -131,15 +129,12 @@ class IamEnforcer:
     # -- installation ---------------------------------------------------------------------
 
     def install(self) -> None:
-        for handler in self._handlers:
-            BUILTIN_HANDLERS.insert(0, handler)
-        boto3.DEFAULT_SESSION = None
+        for event, handler in self._handlers:
+            add_hook(event, handler, HOOK_IAM)
 
     def uninstall(self) -> None:
-        for handler in self._handlers:
-            while handler in BUILTIN_HANDLERS:
-                BUILTIN_HANDLERS.remove(handler)
-        boto3.DEFAULT_SESSION = None
+        for event, handler in self._handlers:
+            remove_hook(event, handler)
 
     @contextmanager
     def acting_as_function(self, function_name: str, session: str) -> Iterator[None]:

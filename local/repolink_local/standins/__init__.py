@@ -20,11 +20,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import ReadTimeoutError
-from botocore.handlers import BUILTIN_HANDLERS
 
+from repolink_local.patches import HOOK_STANDINS, add_hook, remove_hook
 from repolink_local.standins.codeartifact import CodeArtifactApi
 from repolink_local.standins.connections import (
     AppRunnerApi,
@@ -82,7 +81,6 @@ class StandIns:
         self.limiter = RateLimiter(quotas, lambda: self.connections.clock())
         self._lock = threading.RLock()
         self.calls: Counter[str] = Counter()
-        self._entry = ("before-send", self)
 
     @property
     def faults(self) -> list[FaultRule]:
@@ -148,25 +146,13 @@ class StandIns:
                 return codec.error(request, error)
 
     def install(self) -> None:
-        """Register just before moto's before-send handler (and before stand-ins installed
-        earlier: the latest answers first), for every botocore session made from now. Handlers
-        registered before it, the engine's call counter, then see every request, a lost one too."""
-        if self._entry in BUILTIN_HANDLERS:
-            return
-        from moto.core.models import botocore_stubber
-
-        ahead = [
-            i
-            for i, entry in enumerate(BUILTIN_HANDLERS)
-            if entry[0] == "before-send" and (entry[1] is botocore_stubber or isinstance(entry[1], StandIns))
-        ]
-        BUILTIN_HANDLERS.insert(min(ahead, default=0), self._entry)
-        boto3.DEFAULT_SESSION = None
+        """Answer before moto's before-send handler (and before stand-ins installed earlier: the
+        latest answers first), for every botocore client, made before or after. The engine's call
+        counter is asked first, so it sees every request, a lost one too."""
+        add_hook("before-send", self, HOOK_STANDINS)
 
     def uninstall(self) -> None:
-        while self._entry in BUILTIN_HANDLERS:
-            BUILTIN_HANDLERS.remove(self._entry)
-        boto3.DEFAULT_SESSION = None
+        remove_hook("before-send", self)
 
     def __enter__(self) -> StandIns:
         self.install()
