@@ -20,6 +20,7 @@ Used by ``bench/faults.py`` (printed tables) and by the invariant tests in CI.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -293,29 +294,49 @@ def on_other_connection_services(request: dict[str, Any]) -> list[dict[str, Any]
 PROTON = {"repositories": [{"name": "acme/proton-templates"}]}
 
 
-def lost_response_matrix(request: dict[str, Any]) -> list[FaultRun]:
-    """A lost answer on each mutating operation: those a clean run of ``request`` calls, the
-    connection (and Git sync) calls of the two other connection services, and Proton's."""
-    runs = lost_response_runs(request, mutating_operations_called(request))
+@dataclass(frozen=True)
+class LostRow:
+    """One row of the lost-answer matrix: ``operation`` (``service:Operation``) loses its first
+    answer while ``request`` is onboarded, or (``offboarding``) while it is offboarded."""
+
+    operation: str
+    request: dict[str, Any] = field(compare=False)
+    offboarding: bool = False
+
+
+def lost_response_rows(request: dict[str, Any]) -> list[LostRow]:
+    """The rows of :func:`lost_response_matrix`, none run yet (but the clean run that finds the
+    mutating operations ``request`` calls): run each with :func:`run_lost_row`."""
+    rows = [LostRow(op, request) for op in mutating_operations_called(request)]
     for variant in on_other_connection_services(request):
         service = variant["connection"]["service"]
-        rows = [f"{service}:CreateConnection", f"{service}:DeleteConnection"]
+        ops = [f"{service}:CreateConnection", f"{service}:DeleteConnection"]
         if "gitSync" in variant:
-            rows += [f"{service}:CreateRepositoryLink", f"{service}:CreateSyncConfiguration"]
-        runs += lost_response_runs(variant, rows)
+            ops += [f"{service}:CreateRepositoryLink", f"{service}:CreateSyncConfiguration"]
+        rows += [LostRow(op, variant) for op in ops]
     if "proton" not in request:
         with_proton = {k: v for k, v in request.items() if k != "gitSync"} | {"proton": PROTON}
-        runs += lost_response_runs(with_proton, ["proton:CreateRepository"])
+        rows.append(LostRow("proton:CreateRepository", with_proton))
     for service in ("codeconnections", "codestar-connections"):
-        runs += lost_response_runs(
-            on_a_new_host(request, service), [f"{service}:CreateHost", f"{service}:DeleteHost"]
-        )
+        on_host = on_a_new_host(request, service)
+        rows += [LostRow(f"{service}:{op}", on_host) for op in ("CreateHost", "DeleteHost")]
     codestar = on_other_connection_services(request)[0]
-    runs += offboarding_lost_response_runs(
-        request, [op for op in OFFBOARDING_DELETES if "codestar" not in op]
-    )
-    runs += offboarding_lost_response_runs(codestar, ["codestar-connections:DeleteSyncConfiguration"])
-    return runs
+    for op in OFFBOARDING_DELETES:
+        rows.append(LostRow(op, codestar if "codestar" in op else request, offboarding=True))
+    return rows
+
+
+def run_lost_row(row: LostRow) -> FaultRun:
+    if row.offboarding:
+        return offboarding_lost_response_runs(row.request, [row.operation])[0]
+    return lost_response_runs(row.request, [row.operation])[0]
+
+
+def lost_response_matrix(request: dict[str, Any]) -> list[FaultRun]:
+    """A lost answer on each mutating operation: those a clean run of ``request`` calls, the
+    connection (and Git sync) calls of the two other connection services, Proton's, the hosts',
+    and the offboarding's deletes."""
+    return [run_lost_row(row) for row in lost_response_rows(request)]
 
 
 def on_a_new_host(request: dict[str, Any], service: str) -> dict[str, Any]:
@@ -381,11 +402,17 @@ def _offboarded(request: dict[str, Any], rules: Sequence[FaultRule], label: str)
     return run, detail.get("retained", [])
 
 
+@functools.cache
+def _clean_offboarding(request: str) -> tuple[FaultRun, Any]:
+    """The clean offboarding each of one request's offboarding rows is held to, run once."""
+    return _offboarded(json.loads(request), [], "clean offboarding")
+
+
 def offboarding_lost_response_runs(request: dict[str, Any], operations: Sequence[str]) -> list[FaultRun]:
     """Per delete of ``operations``: ``request`` onboarded, then offboarded with that delete's
     first call taking effect and its answer lost. Each row is held to the clean offboarding: the
     same removals (in the same order) and retentions, nothing left behind, one offboarding."""
-    clean, clean_retained = _offboarded(request, [], "clean offboarding")
+    clean, clean_retained = _clean_offboarding(json.dumps(request, sort_keys=True))
     runs = []
     for op in operations:
         run, retained = _offboarded(request, [FaultRule(LOST_RESPONSE, op, 1.0, times=1)], op)

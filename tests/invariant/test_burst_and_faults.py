@@ -4,6 +4,7 @@ mutating operation. No timing asserts."""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,12 @@ from typing import Any
 import pytest
 
 from repolink_local.faultmatrix import (
+    LostRow,
     lost_response_held,
-    lost_response_matrix,
+    lost_response_rows,
     operations_called,
     permanent_runs,
+    run_lost_row,
     transient_rules,
     transient_runs,
 )
@@ -121,19 +124,27 @@ def _declared_mutating_operations() -> set[str]:
     return declared
 
 
-def test_a_lost_answer_on_each_mutating_operation_duplicates_and_orphans_nothing(
-    sample: dict[str, Any],
-) -> None:
+#: the lost-answer rows are run in this many groups, so that pytest-xdist spreads them
+LOST_ANSWER_GROUPS = 6
+
+
+@functools.cache
+def _lost_rows(request: str) -> list[LostRow]:
+    """The sample's rows, found once per process (finding them is a clean run)."""
+    return lost_response_rows(json.loads(request))
+
+
+def test_every_mutating_operation_has_a_lost_answer_row(sample: dict[str, Any]) -> None:
     import botocore.session
 
-    runs = lost_response_matrix(sample)
+    rows = _lost_rows(json.dumps(sample))
     # every mutating call the functions can make has its row (by IAM prefix, as OPERATIONS are
     # declared), except the idempotency record's DeleteItem, which only a failed start calls
     # (tests/integration/test_api.py loses its answer)
     session = botocore.session.get_session()
     covered = set()
-    for run in runs:
-        service, operation = run.label.split(":")
+    for row in rows:
+        service, operation = row.operation.split(":")
         covered.add(f"{session.get_service_model(service).signing_name}:{operation}")
     # and DeleteRepositoryLink, which only a link left without any stack reaches
     # (tests/statemachine/test_git_sync.py loses its answer)
@@ -148,5 +159,13 @@ def test_a_lost_answer_on_each_mutating_operation_duplicates_and_orphans_nothing
     assert covered == (
         _declared_mutating_operations() - {"dynamodb:DeleteItem"} - deleted_links - sharing - changes
     )
-    for run in runs:
+    assert len(rows) > LOST_ANSWER_GROUPS  # each group has rows to run
+
+
+@pytest.mark.parametrize("group", range(LOST_ANSWER_GROUPS))
+def test_a_lost_answer_on_each_mutating_operation_duplicates_and_orphans_nothing(
+    sample: dict[str, Any], group: int
+) -> None:
+    for row in _lost_rows(json.dumps(sample))[group::LOST_ANSWER_GROUPS]:
+        run = run_lost_row(row)
         assert lost_response_held(run), (run.label, run.status, run.step, run.cause, run.faults_injected)
