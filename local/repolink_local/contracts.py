@@ -173,6 +173,8 @@ BEYOND_THE_SCHEMA: dict[str, str] = {
     "spaces (of any script)": "tags beyond ASCII: \\p{L}, \\p{Z}, \\p{N} are not portable either",
     "a stack has one sync configuration": "items of different arrays compare by one field (resourceName)",
     "stacks per request": "a count over the items of several arrays",
+    "only a change (PUT /links/{id}, RepositoryLinkChangeRequested) prunes": "POST and PUT take one"
+    " request contract; whether prune may be true depends on the verb, not on the body",
 }
 
 #: What GET /links's query parameters say in words only (in their descriptions): a nextToken is

@@ -11,7 +11,7 @@ import pytest
 
 from repolink.errors import ResourceConflict
 from repolink.workflow.accept import Verdict
-from repolink.workflow.change import Calls, change, fixed_fields
+from repolink.workflow.change import change, fixed_fields
 from repolink.workflow.idempotency import MAX_CHANGES, StartCommand, change_name, change_of
 from repolink.workflow.offboard import Refusal, StepFunctions, offboard, union
 
@@ -27,6 +27,10 @@ AFTER = {"codeartifact": {"domain": "acme", "repositories": [{"name": "pypi-stor
 
 def arn_of(name: str) -> str:
     return f"{ONBOARDING.replace(':stateMachine:', ':execution:')}:{name}"
+
+
+def no_pages(**_: Any) -> Iterator[list[dict[str, Any]]]:
+    return iter([])
 
 
 def execution(status: str, request: dict[str, Any], name: str = ID) -> dict[str, Any]:
@@ -57,7 +61,9 @@ def answer(
         own_account=OWN,
         onboarding_machine=ONBOARDING,
         offboarding_machine=OFFBOARDING,
-        calls=Calls(describe=lambda arn: described.get(arn), start=start),
+        calls=StepFunctions(
+            describe=lambda arn: described.get(arn), pages_of=lambda arn: no_pages, start=start
+        ),
     )
 
 
@@ -193,9 +199,6 @@ def test_offboarding_waits_for_a_running_change() -> None:
     def start(machine: str, name: str, document: dict[str, Any]) -> str:
         started.append(name)
         return name
-
-    def no_pages(**_: Any) -> Iterator[list[dict[str, Any]]]:
-        return iter([])
 
     refused = offboard(
         ID,

@@ -28,7 +28,6 @@ from repolink.adapters.stepfunctions import (
     execution_arn,
     history_pages,
     list_executions,
-    start_execution,
 )
 from repolink.errors import AwsRequestRejected, FieldError, ResourceConflict
 from repolink.models.api import (
@@ -44,7 +43,7 @@ from repolink.models.settings import get_entry_settings
 from repolink.models.wire import encode
 from repolink.observability import logger, metrics, tracer
 from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
-from repolink.workflow.change import Calls, change
+from repolink.workflow.change import change
 from repolink.workflow.idempotency import change_name, offboarding_name
 from repolink.workflow.listing import ListCalls, query_of
 from repolink.workflow.listing import list_links as list_page
@@ -314,11 +313,7 @@ def offboard_link(request_id: str) -> Response[OffboardAccepted | ErrorBody]:
         own_account=_own_account(),
         onboarding_machine=settings.state_machine_arn,
         offboarding_machine=settings.offboarding_state_machine_arn,
-        sfn=StepFunctions(
-            describe=describe_execution,
-            pages_of=lambda arn: lambda **page: history_pages(arn, **page),
-            start=start_execution,
-        ),
+        sfn=StepFunctions.of_aws(),
     )
     if isinstance(answer, Refusal):
         return _refused(answer.status, answer.message, answer.errors)
@@ -374,7 +369,7 @@ def change_link(request_id: str) -> Response[ChangeAccepted | ErrorBody]:
     body = app.current_event.body or ""
 
     def judged(owner: str) -> Any:
-        verdict = judge(body, caller=owner, idempotency_key=None, deployment=deployment)
+        verdict = judge(body, caller=owner, idempotency_key=None, deployment=deployment, change=True)
         return check_connection(verdict, connection_service, shared=shared)
 
     answer = change(
@@ -384,7 +379,7 @@ def change_link(request_id: str) -> Response[ChangeAccepted | ErrorBody]:
         own_account=own_account,
         onboarding_machine=settings.state_machine_arn,
         offboarding_machine=settings.offboarding_state_machine_arn,
-        calls=Calls(describe=describe_execution, start=start_execution),
+        calls=StepFunctions.of_aws(),
     )
     if isinstance(answer, Refusal):
         return _refused(answer.status, answer.message, answer.errors)

@@ -32,7 +32,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.connections import connection_service
 from repolink.adapters.events import put_event
-from repolink.adapters.stepfunctions import describe_execution, history_pages, start_execution
 from repolink.errors import AwsRequestRejected, FieldError, RequestValidationError, ResourceConflict
 from repolink.models.events import (
     CHANGE_REQUESTED,
@@ -47,7 +46,7 @@ from repolink.models.settings import get_entry_settings
 from repolink.models.validation import ROOT_FIELD, validate_as
 from repolink.observability import logger, metrics, tracer
 from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
-from repolink.workflow.change import Calls, change
+from repolink.workflow.change import change
 from repolink.workflow.offboard import Refusal, StepFunctions, offboard
 from repolink.workflow.start import start_once
 from repolink.workflow.tenancy import shared_connections
@@ -164,11 +163,7 @@ def _offboard(event: dict[str, Any], context: LambdaContext, detail: dict[str, A
             own_account=context.invoked_function_arn.split(":")[4],
             onboarding_machine=settings.state_machine_arn,
             offboarding_machine=settings.offboarding_state_machine_arn,
-            sfn=StepFunctions(
-                describe=describe_execution,
-                pages_of=lambda arn: lambda **page: history_pages(arn, **page),
-                start=start_execution,
-            ),
+            sfn=StepFunctions.of_aws(),
         )
     except AwsRequestRejected as refused:
         reason = f"the offboarding could not be started: {refused}"
@@ -205,7 +200,9 @@ def _change(event: dict[str, Any], context: LambdaContext, detail: dict[str, Any
     shared = shared_connections(settings.shared_connection_arns)
 
     def judged(owner: str) -> Any:
-        verdict = judge(detail.get("request"), caller=owner, idempotency_key=None, deployment=deployment)
+        verdict = judge(
+            detail.get("request"), caller=owner, idempotency_key=None, deployment=deployment, change=True
+        )
         return check_connection(verdict, connection_service, shared=shared)
 
     try:
@@ -216,7 +213,7 @@ def _change(event: dict[str, Any], context: LambdaContext, detail: dict[str, Any
             own_account=own_account,
             onboarding_machine=settings.state_machine_arn,
             offboarding_machine=settings.offboarding_state_machine_arn,
-            calls=Calls(describe=describe_execution, start=start_execution),
+            calls=StepFunctions.of_aws(),
         )
     except AwsRequestRejected as refused:
         reason = f"the change could not be started: {refused}"

@@ -1,4 +1,5 @@
-"""Task (offboarding): delete the CodeArtifact repositories (downstreams first) and domain it created."""
+"""Task (offboarding, a change's prune): delete the CodeArtifact repositories (downstreams first)
+and the domain this onboarding created."""
 
 from typing import Any
 
@@ -15,7 +16,10 @@ from repolink.workflow.removal import remove_codeartifact
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = RemoveCodeArtifactInput.from_wire(event)
     result = remove_codeartifact(
-        task.codeartifact, request_id=task.request_id, delete_packages=task.delete_packages
+        task.codeartifact,
+        request_id=task.request_id,
+        delete_packages=task.delete_packages,
+        keep_domain=task.keep_domain,
     )
     logger.info(
         "codeartifact removed",

@@ -1,4 +1,5 @@
-"""Task (offboarding): delete the sync configurations and repository links this onboarding created."""
+"""Task (offboarding, a change's prune): delete the sync configurations and repository links
+this onboarding created."""
 
 from typing import Any, Literal
 
@@ -23,7 +24,11 @@ def _git_sync(service: str) -> GitSync:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = RemoveSourceInput.from_wire(event)
     result = remove_git_sync(
-        _git_sync, task.git_sync_repositories, request_id=task.request_id, caller=task.caller_account
+        _git_sync,
+        task.git_sync_repositories,
+        request_id=task.request_id,
+        caller=task.caller_account,
+        keep_links=frozenset(task.keep_links),
     )
     retained = result.retained + proton_retained(task.proton_repositories)
     logger.info(

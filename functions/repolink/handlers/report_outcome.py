@@ -12,6 +12,7 @@ from repolink.models.settings import get_settings
 from repolink.models.state import ReportOutcomeInput
 from repolink.observability import logger, metrics
 from repolink.workflow.outcome import decide
+from repolink.workflow.removal import with_pruned
 
 
 @task_handler
@@ -19,6 +20,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = ReportOutcomeInput.from_wire(event)
     settings = get_settings()
     detail_type, detail = decide(task.request_id, task.branches)
+    if task.pruned:
+        detail_type, detail = with_pruned(detail_type, detail, task.pruned)
     if task.execution_name and task.execution_name != task.request_id:
         detail = replace(detail, change_id=task.execution_name)  # a change: say which
     event_id = put_event(settings.event_bus_name, settings.event_source, detail_type, detail.wire())

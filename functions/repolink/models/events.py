@@ -66,6 +66,18 @@ class HostPendingSetupDetail(Wire):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Removals(Wire):
+    """What an offboarding (or a change's prune) removed and what it retained."""
+
+    removed: Annotated[list[Removed], Doc("Deleted (or found gone), newest first")] = field(
+        default_factory=list
+    )
+    retained: Annotated[list[Retained], Doc("Left in place, each with the reason")] = field(
+        default_factory=list
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Succeeded(Wire):
     """Everything that was linked or created, whether the onboarding as a whole succeeded or not."""
 
@@ -83,6 +95,13 @@ class Succeeded(Wire):
     change_id: Annotated[
         str | None,
         Doc("The change (PUT /links/{id}) this event reports, ID-change-N; null: the onboarding itself"),
+    ] = None
+    pruned: Annotated[
+        Removals | None,
+        Doc(
+            "A change with prune: true: what it removed of what the new request no longer lists, and"
+            " what it kept, and why; null: nothing was pruned"
+        ),
     ] = None
 
 
@@ -151,18 +170,6 @@ class RepositoryLinkOffboardRequestedDetail(Wire):
             "Delete CodeArtifact repositories it created even when they hold packages (the packages are lost)"
         ),
     ] = False
-
-
-@dataclass(frozen=True, kw_only=True)
-class Removals(Wire):
-    """What an offboarding removed and what it retained."""
-
-    removed: Annotated[list[Removed], Doc("Deleted (or found gone), newest first")] = field(
-        default_factory=list
-    )
-    retained: Annotated[list[Retained], Doc("Left in place, each with the reason")] = field(
-        default_factory=list
-    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,6 +30,7 @@ from repolink.models.rules import (
     STRICT,
     Bounds,
     Check,
+    Doc,
     Problems,
     RuleViolations,
     Schema,
@@ -1050,6 +1051,19 @@ class OnboardingRequest(Wire):
     git_sync: GitSyncSpec | None = None
     handshake_timeout_hours: Annotated[int, STRICT, Bounds(ge=1, le=168)] = 72
     cleanup_on_timeout: Flag = False
+    # None when not given, so it is left out of the wire form: the request id of a request
+    # without it (its digest) is what it was before prune existed
+    prune: Annotated[
+        bool | None,
+        STRICT,
+        Doc(
+            "Only in a change (PUT /links/{id}, RepositoryLinkChangeRequested): true removes what"
+            " this onboarding created that the new request no longer lists (CodeArtifact"
+            " repositories, Git sync repositories and stacks), with the offboarding's care: a"
+            " repository holding packages, or an upstream of one that stays, is kept and listed"
+            " with the reason"
+        ),
+    ] = None
 
     schema_rules: ClassVar[Mapping[str, Any]] = {
         "allOf": [

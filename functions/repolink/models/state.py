@@ -257,6 +257,8 @@ class ReportOutcomeInput(Wire):
     branches: list[dict[str, object]]
     #: ``$$.Execution.Name``: the request id, or a change's name (``workflow.change``)
     execution_name: str = ""
+    #: a change's prune steps (``$.pruned``, as the offboarding's branches report); empty: none
+    pruned: list[dict[str, object]] = field(default_factory=list)
 
 
 # --- offboarding: what each removal step is given and reports ------------------------------------
@@ -329,6 +331,9 @@ class RemoveSourceInput(Wire):
     host: OffboardedHost | None = None
     #: the onboarding's cleanup deleted the host already
     host_deleted: bool = False
+    #: a change's prune: the repository links the new request still lists (only their dropped
+    #: stacks' sync configurations are removed)
+    keep_links: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -336,6 +341,8 @@ class RemoveCodeArtifactInput(Wire):
     request_id: str
     delete_packages: bool = False
     codeartifact: CodeArtifactResult | None = None
+    #: a change's prune: the domain stays (only the repositories listed are removed)
+    keep_domain: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

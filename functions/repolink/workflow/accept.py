@@ -169,8 +169,18 @@ def _history_problem(request: OnboardingRequest, deployment: Deployment) -> Fiel
     )
 
 
-def judge(body: object, *, caller: str, idempotency_key: str | None, deployment: Deployment) -> Verdict:
-    """The verdict on ``body`` (JSON text, or the parsed request) from ``caller``'s account."""
+#: why ``prune`` is refused outside a change
+PRUNE_ONLY_IN_A_CHANGE = (
+    "only a change (PUT /links/{id}, RepositoryLinkChangeRequested) prunes: a new onboarding has"
+    " nothing to remove"
+)
+
+
+def judge(
+    body: object, *, caller: str, idempotency_key: str | None, deployment: Deployment, change: bool = False
+) -> Verdict:
+    """The verdict on ``body`` (JSON text, or the parsed request) from ``caller``'s account;
+    ``change``: the body is a change's new desired request (``workflow.change``)."""
     size = _size(body)
     if size > MAX_BODY_BYTES:
         return _refused(413, f"the request is {size} bytes; the limit is {MAX_BODY_BYTES}")
@@ -188,6 +198,8 @@ def judge(body: object, *, caller: str, idempotency_key: str | None, deployment:
         request = validate_request(body)
     except RequestValidationError as exc:
         return _refused(422, str(exc), *exc.errors)
+    if request.prune and not change:
+        return _refused(422, PRUNE_ONLY_IN_A_CHANGE, FieldError("prune", PRUNE_ONLY_IN_A_CHANGE))
     beyond = _deployment_rules(request, deployment, caller) + out_of_bounds(
         request,
         own_account=deployment.account,

@@ -21,17 +21,20 @@
    (``workflow.idempotency.change_name``): a body equal to the latest change's (or, with none,
    the onboarding's) is a duplicate and is answered from it, starting nothing, unless that
    failed (then the same body again is a retry: a change of its own); two different
-   bodies racing for the same N are one start and one 409.
+   bodies racing for the same N are one start and one 409;
+6. with ``"prune": true``, what the onboarding's results so far (``offboard.recorded_result``)
+   hold that the new request no longer lists (:func:`dropped`) goes in the input as ``prune``:
+   the onboarding machine removes it after converging, with the offboarding's removal steps.
 
 Calls: DescribeExecution of the onboarding, of each change up to one past the latest (at most
-``MAX_CHANGES + 1``) and of the offboarding, and StartExecution when the change is new.
+``MAX_CHANGES + 1``) and of the offboarding, and StartExecution when the change is new; with
+``prune``, GetExecutionHistory pages of the finished ones that failed (as an offboarding reads them).
 """
 
 import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from repolink.adapters.stepfunctions import execution_arn
@@ -39,7 +42,7 @@ from repolink.errors import FieldError, RequestValidationError, ResourceConflict
 from repolink.models.api import ChangeAccepted
 from repolink.workflow.accept import Verdict
 from repolink.workflow.idempotency import MAX_CHANGES, canonical, change_name, offboarding_name
-from repolink.workflow.offboard import REQUEST_ID, Refusal
+from repolink.workflow.offboard import REQUEST_ID, Refusal, StepFunctions, recorded_result
 from repolink.workflow.status import _STATUS, latest_change
 from repolink.workflow.tenancy import may_see, owner_of
 
@@ -47,14 +50,6 @@ from repolink.workflow.tenancy import may_see, owner_of
 CONNECTION_FIXED = ("service", "name", "provider", "hostArn", "host", "arn")
 #: CodeArtifact fields fixed once the domain exists (CodeArtifact has no UpdateDomain)
 DOMAIN_FIXED = ("domain", "domainOwner", "encryptionKey")
-
-
-@dataclass(frozen=True)
-class Calls:
-    """The calls a change makes (``adapters.stepfunctions``), passed in for the local tools."""
-
-    describe: Callable[[str], dict[str, Any] | None]
-    start: Callable[[str, str, dict[str, Any]], str]
 
 
 def recorded_request(execution: dict[str, Any]) -> dict[str, Any]:
@@ -109,6 +104,50 @@ def fixed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[FieldErr
     return found
 
 
+def dropped(recorded: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    """What ``recorded`` (the onboarding's result, its changes' united) has that ``request`` no
+    longer lists, as the offboarding's removal steps take it: whole Git sync repositories, or the
+    stacks a repository that stays no longer syncs (``keepLinks``: those links stay); Proton
+    repositories; CodeArtifact repositories (``keepDomain``: the domain stays while the request
+    has a codeartifact section; without one, the section is removed as an offboarding would).
+    The connection and its host are never pruned: a change cannot replace them."""
+    wanted = {
+        (str(r.get("ownerId")).lower(), str(r.get("repositoryName")).lower()): {
+            s.get("resourceName") for s in r.get("syncConfigurations") or []
+        }
+        for r in (request.get("gitSync") or {}).get("repositories") or []
+    }
+    git, keep_links = [], []
+    for repo in recorded.get("gitSyncRepositories") or []:
+        key = (str(repo.get("ownerId")).lower(), str(repo.get("repositoryName")).lower())
+        if key not in wanted:
+            git.append(repo)
+            continue
+        stacks = [s for s in repo.get("syncConfigurations") or [] if s.get("resourceName") not in wanted[key]]
+        if stacks:
+            git.append({**repo, "syncConfigurations": stacks})
+            keep_links.append(repo.get("repositoryLinkArn"))
+    names = {str(r.get("name")).lower() for r in (request.get("proton") or {}).get("repositories") or []}
+    proton = [r for r in recorded.get("protonRepositories") or [] if str(r.get("name")).lower() not in names]
+    codeartifact = recorded.get("codeartifact")
+    section, keep_domain = None, True
+    if isinstance(codeartifact, dict) and codeartifact.get("domainArn"):
+        if request.get("codeartifact") is None:
+            section, keep_domain = codeartifact, False
+        else:
+            listed = {r.get("name") for r in request["codeartifact"].get("repositories") or []}
+            gone = [r for r in codeartifact.get("repositories") or [] if r.get("name") not in listed]
+            if gone:
+                section = {**codeartifact, "repositories": gone, "sharing": []}
+    return {
+        "gitSyncRepositories": git,
+        "keepLinks": keep_links,
+        "protonRepositories": proton,
+        "codeartifact": section,
+        "keepDomain": keep_domain,
+    }
+
+
 def _refusal(verdict: Verdict) -> Refusal:
     return Refusal(verdict.status, verdict.message, verdict.errors)
 
@@ -121,7 +160,7 @@ def change(
     own_account: str,
     onboarding_machine: str,
     offboarding_machine: str,
-    calls: Calls,
+    calls: StepFunctions,
 ) -> tuple[int, ChangeAccepted] | Refusal:
     """The answer to ``PUT /links/{request_id}`` from ``caller``'s account; ``judged(owner)`` is
     the accept path's verdict on the body as the onboarding's owner sent it."""
@@ -175,6 +214,18 @@ def change(
         )
     name = change_name(request_id, number + 1)
     document = {"requestId": request_id, "callerAccount": owner, "request": body, "changeOf": request_id}
+    if body.get("prune"):
+        recorded = recorded_result(
+            request_id, onboarding, number, onboarding_machine=onboarding_machine, sfn=calls
+        )
+        if recorded is None:
+            return Refusal(
+                409,
+                f"onboarding {request_id} has no recorded result to prune from (its report step failed);"
+                " change it without prune, and remove what it no longer lists by hand",
+                (FieldError("prune", "no recorded result"),),
+            )
+        document["prune"] = dropped(recorded, body)
     try:
         arn = calls.start(onboarding_machine, name, document)
     except ResourceConflict:

@@ -52,11 +52,23 @@ class Refusal:
 
 @dataclass(frozen=True)
 class StepFunctions:
-    """The calls an offboarding makes (``adapters.stepfunctions``), passed in for the local tools."""
+    """The calls an offboarding or a change makes (``adapters.stepfunctions``), passed in for
+    the local tools."""
 
     describe: Callable[[str], dict[str, Any] | None]
     pages_of: Callable[[str], HistoryPages]
     start: Callable[[str, str, dict[str, Any]], str]
+
+    @classmethod
+    def of_aws(cls) -> "StepFunctions":
+        """The deployed functions' calls: Step Functions itself."""
+        from repolink.adapters.stepfunctions import describe_execution, history_pages, start_execution
+
+        return cls(
+            describe=describe_execution,
+            pages_of=lambda arn: lambda **page: history_pages(arn, **page),
+            start=start_execution,
+        )
 
 
 def options_of(body: object) -> OffboardOptions | Refusal:
@@ -137,11 +149,41 @@ def _upstreams_first(repositories: list[Any]) -> list[Any]:
     return placed
 
 
+def _without(result: dict[str, Any], pruned: object) -> dict[str, Any]:
+    """``result`` without what a later change pruned (``pruned.removed``): gone, it is no longer
+    the onboarding's to offboard."""
+    removed = pruned.get("removed") if isinstance(pruned, dict) else None
+    if not removed:
+        return dict(result)
+    arns = {r.get("arn") for r in removed if isinstance(r, dict) and r.get("arn")}
+    stacks = {
+        r.get("name")
+        for r in removed
+        if isinstance(r, dict) and str(r.get("type")).endswith(":sync-configuration")
+    }
+    kept = dict(result)
+    links = []
+    for repo in result.get("gitSyncRepositories") or []:
+        if not isinstance(repo, dict) or repo.get("repositoryLinkArn") in arns:
+            continue
+        configs = [s for s in repo.get("syncConfigurations") or [] if s.get("resourceName") not in stacks]
+        links.append({**repo, "syncConfigurations": configs})
+    kept["gitSyncRepositories"] = links
+    codeartifact = result.get("codeartifact")
+    if isinstance(codeartifact, dict):
+        repositories = [r for r in codeartifact.get("repositories") or [] if r.get("arn") not in arns]
+        kept["codeartifact"] = {**codeartifact, "repositories": repositories}
+        if codeartifact.get("domainArn") in arns:
+            kept["codeartifact"] = None
+    return kept
+
+
 def union(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     """Two results of one onboarding (its own, a change's) as one: every resource either reports,
     the later's report of a resource winning. The connection, its host and the domain are the
     same in both (a change cannot replace them: ``workflow.change``) unless one lacks them."""
-    merged = dict(earlier)
+    merged = _without(earlier, later.get("pruned"))
+    earlier = merged
     for section in ("connection", "host"):
         if later.get(section):
             merged[section] = later[section]
@@ -171,6 +213,21 @@ def union(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def recorded_result(
+    request_id: str, onboarding: dict[str, Any], changes: int, *, onboarding_machine: str, sfn: StepFunctions
+) -> dict[str, Any] | None:
+    """What the onboarding and its first ``changes`` changes made, as one result (:func:`union`);
+    None when the onboarding's report step failed and there is no result to read."""
+    detail = onboarding_outcome(onboarding, sfn.pages_of(execution_arn(onboarding_machine, request_id)))
+    for n in range(1, changes + 1):
+        arn = execution_arn(onboarding_machine, change_name(request_id, n))
+        changed = sfn.describe(arn)
+        outcome = onboarding_outcome(changed, sfn.pages_of(arn)) if changed else None
+        if detail is not None and outcome is not None:
+            detail = union(detail, outcome)
+    return detail
+
+
 def offboard(
     request_id: str,
     body: object,
@@ -185,8 +242,7 @@ def offboard(
     absent = Refusal(404, f"no onboarding {request_id}")
     if not re.fullmatch(REQUEST_ID, request_id):
         return absent
-    onboarding_arn = execution_arn(onboarding_machine, request_id)
-    onboarding = sfn.describe(onboarding_arn)
+    onboarding = sfn.describe(execution_arn(onboarding_machine, request_id))
     if onboarding is None or not may_see(onboarding, caller=caller, own_account=own_account):
         return absent  # another team's onboarding answers as if it did not exist
     owner = owner_of(onboarding, own_account)
@@ -211,13 +267,9 @@ def offboard(
     arn = execution_arn(offboarding_machine, name)
     existing = sfn.describe(arn)
     if existing is None:
-        detail = onboarding_outcome(onboarding, sfn.pages_of(onboarding_arn))
-        for n in range(1, number + 1):
-            arn_n = execution_arn(onboarding_machine, change_name(request_id, n))
-            changed = sfn.describe(arn_n)
-            outcome = onboarding_outcome(changed, sfn.pages_of(arn_n)) if changed else None
-            if detail is not None and outcome is not None:
-                detail = union(detail, outcome)
+        detail = recorded_result(
+            request_id, onboarding, number, onboarding_machine=onboarding_machine, sfn=sfn
+        )
         if detail is None:
             return Refusal(
                 409,

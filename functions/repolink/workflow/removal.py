@@ -29,7 +29,7 @@ resources can no longer be accessed, so they are listed as retained with that re
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from typing import ClassVar, Literal
 
@@ -37,10 +37,15 @@ from repolink.adapters import codeartifact as ca
 from repolink.adapters.connections import ConnectionService, GitSync, Hosts
 from repolink.errors import AwsNotFound, ConnectionNotFound, HostNotFound, RepolinkError, TransientAwsError
 from repolink.models.events import (
+    FAILED,
     OFFBOARD_FAILED,
     OFFBOARDED,
+    Removals,
+    RepositoryLinkCompletedDetail,
+    RepositoryLinkFailedDetail,
     RepositoryLinkOffboardedDetail,
     RepositoryLinkOffboardFailedDetail,
+    Succeeded,
 )
 from repolink.models.providers import GIT_SYNC_TYPE
 from repolink.models.request import PROTON_END_OF_SUPPORT, RESERVED_CODEARTIFACT_TAG
@@ -109,20 +114,21 @@ def remove_git_sync(
     *,
     request_id: str,
     caller: str,
+    keep_links: frozenset[str] = frozenset(),
 ) -> RemovalResult:
-    """Each repository's sync configurations this onboarding created, then its link if it created it."""
+    """Each repository's sync configurations this onboarding created, then its link if it created
+    it (not those of ``keep_links``, which a change's prune leaves)."""
 
     def work(ledger: _Ledger) -> None:
         for repo in reversed(repositories):
-            _remove_repository(
-                svc_for(_service_of(repo.repository_link_arn)), repo, ledger, request_id, caller
-            )
+            svc = svc_for(_service_of(repo.repository_link_arn))
+            _remove_repository(svc, repo, ledger, request_id, caller, repo.repository_link_arn in keep_links)
 
     return _reported("GitSync.Remove", work)
 
 
 def _remove_repository(
-    svc: GitSync, repo: GitSyncLinkResult, ledger: _Ledger, request_id: str, caller: str
+    svc: GitSync, repo: GitSyncLinkResult, ledger: _Ledger, request_id: str, caller: str, keep_link: bool
 ) -> None:
     kind = f"{svc.service}:sync-configuration"
     for stack in reversed(repo.sync_configurations):
@@ -148,8 +154,8 @@ def _remove_repository(
         )
     link_kind, name = f"{svc.service}:repository-link", f"{repo.owner_id}/{repo.repository_name}"
     arn = repo.repository_link_arn
-    if repo.link_deleted:
-        return  # the onboarding deleted it again already
+    if repo.link_deleted or keep_link:
+        return  # the onboarding deleted it again already, or a change prunes only its stacks
     if repo.outcome != "created":
         ledger.keep(link_kind, name, arn, REUSED)
         return
@@ -278,9 +284,10 @@ def proton_retained(repositories: list[ProtonLinkResult]) -> list[Retained]:
 
 
 def remove_codeartifact(
-    result: CodeArtifactResult | None, *, request_id: str, delete_packages: bool
+    result: CodeArtifactResult | None, *, request_id: str, delete_packages: bool, keep_domain: bool = False
 ) -> RemovalResult:
-    """The repositories this onboarding created, downstreams first, then its domain."""
+    """The repositories this onboarding created, downstreams first, then its domain (unless
+    ``keep_domain``: a change's prune removes repositories only)."""
 
     def work(ledger: _Ledger) -> None:
         if result is None or result.domain_arn is None:
@@ -321,6 +328,8 @@ def remove_codeartifact(
                 continue
             ledger.remove(kind, repo.name, repo.arn, partial(ca.delete_repository, domain, owner, repo.name))
             del live[repo.name]
+        if keep_domain:
+            return
         _remove_domain(result, domain, owner, live, ledger, request_id)
         kept = {r.arn for r in ledger.retained}
         for shared in result.sharing:
@@ -402,6 +411,32 @@ def decide(
         request_id=request_id,
         removed=removed,
         retained=retained,
+        step=first.step,
+        error=first.error,
+        cause=first.cause,
+        failures=failures,
+    )
+
+
+def with_pruned(
+    detail_type: str,
+    detail: RepositoryLinkCompletedDetail | RepositoryLinkFailedDetail,
+    branches: list[dict[str, object]],
+) -> tuple[str, RepositoryLinkCompletedDetail | RepositoryLinkFailedDetail]:
+    """A change's result with what its prune steps (``branches``) removed and retained; a prune
+    that failed fails the change, naming its step after any earlier failure."""
+    _, removals = decide(detail.request_id, branches)
+    pruned = Removals(removed=removals.removed, retained=removals.retained)
+    failures = removals.failures if isinstance(removals, RepositoryLinkOffboardFailedDetail) else []
+    if isinstance(detail, RepositoryLinkFailedDetail):
+        return FAILED, replace(detail, pruned=pruned, failures=[*detail.failures, *failures])
+    if not failures:
+        return detail_type, replace(detail, pruned=pruned)
+    first = failures[0]
+    succeeded = {f.name: getattr(detail, f.name) for f in fields(Succeeded)}
+    return FAILED, RepositoryLinkFailedDetail(
+        **succeeded | {"pruned": pruned},
+        request_id=detail.request_id,
         step=first.step,
         error=first.error,
         cause=first.cause,

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, Protocol
 
 from repolink.adapters.stepfunctions import execution_arn
+from repolink.models.events import Removals
 from repolink.models.rules import Doc
 from repolink.models.state import CodeArtifactSharingResult, Removed, Retained
 from repolink.models.wire import Wire
@@ -160,6 +161,13 @@ class LinkStatus(Wire):
         Doc(
             "The latest change (PUT /links/{id}) this status reports, ID-change-N; null: the"
             " onboarding itself, never changed"
+        ),
+    ] = None
+    pruned: Annotated[
+        Removals | None,
+        Doc(
+            "The latest change, when it pruned (prune: true): what it removed of what the new request"
+            " no longer lists, and what it kept, and why"
         ),
     ] = None
 
@@ -416,6 +424,7 @@ def link_status(request_id: str, execution: dict[str, Any], pages: HistoryPages)
         cause=(outcome.get("cause") or execution.get("cause")) if failed else None,
         started_at=timestamp(execution.get("startDate")),
         stopped_at=timestamp(execution.get("stopDate")),
+        pruned=Removals.from_wire(outcome["pruned"]) if outcome.get("pruned") else None,
     )
 
 

@@ -414,6 +414,26 @@ def _change(engine: LocalEngine) -> None:
     _offboard(engine, answer, removed=4)
 
 
+def _prune(engine: LocalEngine) -> None:
+    """Onboard the sample with a second Git sync repository and a third CodeArtifact repository,
+    then change it back with prune: true: the onboarding machine runs the offboarding's removal
+    steps on what the new request dropped (a sync configuration, a repository link, a repository)."""
+    request = sample()
+    wide = copy.deepcopy(request)
+    wide["gitSync"]["repositories"].append(_git_sync_repository("acme", "trial", "acme-trial"))
+    wide["codeartifact"]["repositories"].append({"name": "team-trial", "upstreams": ["pypi-store"]})
+    answer = _post_and_wait(engine, wide)
+    body = json.dumps(request | {"prune": True})
+    code, _, accepted = engine.api("PUT", f"/links/{answer['requestId']}", body, headers=JSON)
+    if code != 202:
+        raise ScenarioFailed(f"PUT answered {code}: {accepted}")
+    result = engine.wait(accepted["executionArn"], deadline_seconds=60)
+    done = [e for e in result.events_of("RepositoryLinkCompleted") if e.get("changeId")]
+    removed = (done[-1].get("pruned") or {}).get("removed", []) if done else []
+    if result.status != "SUCCEEDED" or len(removed) != 3:
+        raise ScenarioFailed(f"the pruning change ended {result.status}: {result.output}")
+
+
 def _offboarding(service: str) -> Callable[[LocalEngine], None]:
     """Onboard, then offboard: the sample on codeconnections (Git sync, the connection,
     CodeArtifact); Git sync and its connection on codestar-connections; an App Runner connection."""
@@ -507,6 +527,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("offboard events from another team: a failed and a succeeded onboarding", _offboard_events),
     Scenario("CodeArtifact changed in place (PUT), then offboarded", _change),
+    Scenario("a change with prune: true removes what it drops", _prune),
 )
 
 

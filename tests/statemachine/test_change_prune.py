@@ -1,0 +1,190 @@
+"""A change with ``"prune": true`` (PUT /links/{id}) through the real ASL, with IAM enforced.
+
+What the new request no longer lists, and this onboarding created, is removed after the change has
+converged, by the offboarding's own steps and with their care: a CodeArtifact repository holding
+packages is kept and listed with the reason, the domain stays, a stack's sync configuration goes
+while its repository link stays for the stacks still listed. Without ``prune`` nothing is removed,
+and a new onboarding (POST) may not ask for it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from repolink.models.validation import validate_request
+from repolink_local.deployment import request_id_of
+from repolink_local.engine import ExecutionResult, LocalEngine
+from repolink_local.standins import HandshakePolicy, StandIns
+from repolink_local.template import OFFBOARDING, ONBOARDING, SAMPLE_PARAMETERS
+
+pytestmark = pytest.mark.statemachine
+
+JSON = {"Content-Type": "application/json"}
+ROLE = "arn:aws:iam::123456789012:role/acme-gitsync"
+
+
+def normalized(request: dict[str, Any]) -> dict[str, Any]:
+    return validate_request(request).wire()
+
+
+@pytest.fixture
+def wide(sample_event: Any) -> dict[str, Any]:
+    """The sample with one more CodeArtifact repository, one more Git sync repository, and a
+    second stack synced from the sample's repository."""
+    request = copy.deepcopy(sample_event("onboarding.json"))
+    request["codeartifact"]["repositories"].append({"name": "team-trial", "upstreams": ["pypi-store"]})
+    infra = request["gitSync"]["repositories"][0]
+    infra["syncConfigurations"].append(
+        {
+            "resourceName": "acme-trial-stack",
+            "branch": "main",
+            "configFile": "deploy/trial.yaml",
+            "roleArn": ROLE,
+        }
+    )
+    request["gitSync"]["repositories"].append(
+        {
+            "ownerId": "acme",
+            "repositoryName": "trial",
+            "syncConfigurations": [
+                {"resourceName": "acme-trial", "branch": "main", "configFile": "t.yaml", "roleArn": ROLE}
+            ],
+        }
+    )
+    return normalized(request)
+
+
+def narrowed(wide: dict[str, Any], *, prune: bool) -> dict[str, Any]:
+    """``wide`` back to the sample's resources: team-trial, acme/trial and acme-trial-stack dropped."""
+    request = copy.deepcopy(wide)
+    repositories = request["codeartifact"]["repositories"]
+    request["codeartifact"]["repositories"] = [r for r in repositories if r["name"] != "team-trial"]
+    request["gitSync"]["repositories"] = request["gitSync"]["repositories"][:1]
+    infra = request["gitSync"]["repositories"][0]
+    infra["syncConfigurations"] = infra["syncConfigurations"][:1]
+    return normalized(request | {"prune": prune})
+
+
+@pytest.fixture
+def engine() -> Iterator[LocalEngine]:
+    with LocalEngine(
+        StandIns(handshake=HandshakePolicy("after", 2)), parameters=SAMPLE_PARAMETERS
+    ) as running:
+        yield running
+
+
+def onboard(engine: LocalEngine, request: dict[str, Any]) -> str:
+    request_id = request_id_of(request)
+    result = engine.run(request_id, request, deadline_seconds=60)
+    assert result.status == "SUCCEEDED", result.output
+    return request_id
+
+
+def change(engine: LocalEngine, request_id: str, body: dict[str, Any]) -> ExecutionResult:
+    code, _, answer = engine.api("PUT", f"/links/{request_id}", json.dumps(body), headers=JSON)
+    assert code == 202, answer
+    return engine.wait(answer["executionArn"], deadline_seconds=60)
+
+
+def completed(result: ExecutionResult) -> dict[str, Any]:
+    """The change's one result event (the engine's events are the onboarding's too)."""
+    ends = ("RepositoryLinkCompleted", "RepositoryLinkFailed")
+    events = [e for e in result.events if e["detail-type"] in ends and e["detail"].get("changeId")]
+    assert [e["detail-type"] for e in events] == ["RepositoryLinkCompleted"], events
+    detail: dict[str, Any] = events[0]["detail"]
+    return detail
+
+
+def names(items: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(item["type"], item["name"]) for item in items]
+
+
+def test_a_pruning_change_removes_what_the_new_request_drops_and_nothing_else(
+    engine: LocalEngine, wide: dict[str, Any]
+) -> None:
+    # Given the wide request onboarded
+    request_id = onboard(engine, wide)
+    store = engine.standins.connections
+    assert ("acme", "team-trial") in engine.standins.codeartifact.repositories
+    assert len(store.repository_links) == 2
+    # When it is changed back to the sample's resources, with prune
+    result = change(engine, request_id, narrowed(wide, prune=True))
+    # Then the change succeeded and its event lists what it removed, newest first, and kept nothing
+    assert result.status == "SUCCEEDED", result.output
+    pruned = completed(result)["pruned"]
+    assert names(pruned["removed"]) == [
+        ("codeconnections:sync-configuration", "acme-trial"),
+        ("codeconnections:repository-link", "acme/trial"),
+        ("codeconnections:sync-configuration", "acme-trial-stack"),
+        ("codeartifact:repository", "team-trial"),
+    ]
+    assert pruned["retained"] == []
+    # and AWS holds the sample's resources only: the domain, the sample's link and its stack stay
+    assert sorted(name for _, name in engine.standins.codeartifact.repositories) == [
+        "pypi-store",
+        "team-python",
+    ]
+    assert "acme" in engine.standins.codeartifact.domains
+    assert [link.repository_name for link in store.repository_links.values()] == ["infra"]
+    assert sorted(name for _, name in store.sync_configurations) == ["acme-network"]
+    # and the onboarding machine's role invoked the removal steps, nothing was denied
+    assert engine.iam.denials == []
+    # and GET reports the change, with what it pruned
+    code, _, status = engine.api("GET", f"/links/{request_id}")
+    assert code == 200 and status["status"] == "succeeded"
+    assert status["changeId"] == f"{request_id}-change-1"
+    assert names(status["pruned"]["removed"]) == names(pruned["removed"])
+
+
+def test_without_prune_a_change_removes_nothing(engine: LocalEngine, wide: dict[str, Any]) -> None:
+    request_id = onboard(engine, wide)
+    result = change(engine, request_id, narrowed(wide, prune=False))
+    assert result.status == "SUCCEEDED", result.output
+    assert completed(result).get("pruned") is None
+    assert not [op for op in result.api_calls if op.split(":")[-1].startswith("Delete")]
+    assert ("acme", "team-trial") in engine.standins.codeartifact.repositories
+    assert len(engine.standins.connections.repository_links) == 2
+
+
+def test_a_dropped_repository_holding_packages_is_kept_and_listed_with_the_reason(
+    engine: LocalEngine, wide: dict[str, Any]
+) -> None:
+    request_id = onboard(engine, wide)
+    engine.standins.codeartifact.publish("acme", "team-trial", "acme-trial-lib")
+    result = change(engine, request_id, narrowed(wide, prune=True))
+    assert result.status == "SUCCEEDED", result.output
+    pruned = completed(result)["pruned"]
+    assert [(r["name"], r["reason"]) for r in pruned["retained"]] == [
+        ("team-trial", "it holds packages; offboard with deletePackages: true to delete them with it")
+    ]
+    assert ("acme", "team-trial") in engine.standins.codeartifact.repositories
+
+
+def test_offboarding_after_a_prune_removes_the_rest_and_lists_nothing_twice(
+    engine: LocalEngine, wide: dict[str, Any]
+) -> None:
+    request_id = onboard(engine, wide)
+    pruned = completed(change(engine, request_id, narrowed(wide, prune=True)))["pruned"]["removed"]
+    code, _, answer = engine.api("DELETE", f"/links/{request_id}")
+    assert code == 202, answer
+    result = engine.wait(answer["executionArn"], deadline_seconds=60)
+    assert result.status == "SUCCEEDED", result.output
+    offboarded = [e for e in result.events if e["detail-type"] == "RepositoryLinkOffboarded"]
+    removed = names(offboarded[-1]["detail"]["removed"])
+    assert not set(removed) & set(names(pruned))
+    assert ("codeartifact:repository", "team-python") in removed
+    assert engine.standins.codeartifact.repositories == {}
+    assert engine.standins.connections.repository_links == {}
+    assert len(engine.executions(OFFBOARDING)) == 1
+
+
+def test_a_new_onboarding_may_not_prune(engine: LocalEngine, wide: dict[str, Any]) -> None:
+    code, _, answer = engine.api("POST", "/links", json.dumps(wide | {"prune": True}), headers=JSON)
+    assert code == 422, answer
+    assert [e["field"] for e in answer["errors"]] == ["prune"]
+    assert engine.executions(ONBOARDING) == []
