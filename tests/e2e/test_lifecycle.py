@@ -1,6 +1,6 @@
 """A CodeArtifact-only onboarding (no person needed) on a deployed stack, through the client:
-onboard, list, change (a repository added, another's upstreams and description updated),
-offboard, offboard again."""
+onboard, list, change (a repository added, another's upstreams and description updated), change
+back with prune (the added repository removed), offboard, offboard again."""
 
 from __future__ import annotations
 
@@ -105,16 +105,40 @@ def test_a_codeartifact_onboarding_is_created_listed_and_offboarded_without_a_tr
     shared = codeartifact.describe_repository(domain=domain, domainOwner=stack.account, repository="shared")
     assert [u["repositoryName"] for u in shared["repository"]["upstreams"]] == ["store"]
 
-    # offboard: the onboarding and its change created the domain and three repositories, none
-    # holds a package
+    # change it back with prune: team reads from store alone again, then shared (no package, no
+    # longer an upstream) is removed; the rest stays
+    code, pruned, err = stack.repolink(
+        "change",
+        request_id,
+        "-",
+        "--wait",
+        "--wait-timeout",
+        str(stack.wait),
+        stdin=json.dumps(_request(domain) | {"prune": True}),
+    )
+    assert code == 0, err
+    assert pruned["status"] == "succeeded", pruned
+    assert [(r["type"], r["name"]) for r in pruned["pruned"]["removed"]] == [
+        ("codeartifact:repository", "shared")
+    ]
+    assert pruned["pruned"].get("retained", []) == []
+    try:
+        codeartifact.describe_repository(domain=domain, domainOwner=stack.account, repository="shared")
+        raise AssertionError("the pruned repository shared is still there")
+    except codeartifact.exceptions.ResourceNotFoundException:
+        pass
+
+    # offboard: the onboarding created the domain and two repositories (the change's third is
+    # pruned already, and not listed again), none holds a package
     code, offboarded, err = stack.repolink(
         "offboard", request_id, "--wait", "--wait-timeout", str(stack.wait)
     )
     assert code == 0, err
     assert offboarded["status"] == "offboarded", offboarded
     removed = {(r["type"], r["name"]) for r in offboarded["removed"]}
-    repositories = {("codeartifact:repository", name) for name in ("team", "shared", "store")}
+    repositories = {("codeartifact:repository", name) for name in ("team", "store")}
     assert repositories <= removed
+    assert ("codeartifact:repository", "shared") not in removed
     assert ("codeartifact:domain", domain) in removed
     assert offboarded["retained"] == []
     try:
