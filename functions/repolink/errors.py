@@ -140,6 +140,11 @@ class UpstreamNotFound(RepolinkError):
     """A CodeArtifact upstream is neither in the request nor in the domain."""
 
 
+class TooManyTags(RepolinkError):
+    """A change would leave a CodeArtifact domain or repository with more tags than AWS allows
+    (200 per resource, repolink's own counted): keys a change drops stay on the resource."""
+
+
 class DomainNotFound(RepolinkError):
     """The CodeArtifact domain does not exist and the request did not ask to create it."""
 

@@ -93,6 +93,50 @@ def test_codeartifact_rules(standins: StandIns) -> None:
     assert ca.describe_domain(domain="acme")["domain"]["repositoryCount"] == 0
 
 
+def test_codeartifact_tag_resource_adds_and_sets_keys_and_keeps_the_others(standins: StandIns) -> None:
+    ca = client("codeartifact")
+    domain = ca.create_domain(
+        domain="acme", tags=[{"key": "keep", "value": "1"}, {"key": "team", "value": "a"}]
+    )
+    arn = domain["domain"]["arn"]
+    # Given a new key and a new value for one it has: both set, the other kept
+    ca.tag_resource(resourceArn=arn, tags=[{"key": "team", "value": "b"}, {"key": "env", "value": "prod"}])
+    listed = ca.list_tags_for_resource(resourceArn=arn)["tags"]
+    assert {t["key"]: t["value"] for t in listed} == {"keep": "1", "team": "b", "env": "prod"}
+    # and the same call again changes nothing
+    ca.tag_resource(resourceArn=arn, tags=[{"key": "team", "value": "b"}])
+    assert standins.codeartifact.tags[arn] == {"keep": "1", "team": "b", "env": "prod"}
+    repository = ca.create_repository(domain="acme", repository="py")["repository"]["arn"]
+    ca.tag_resource(resourceArn=repository, tags=[{"key": "tier", "value": "gold"}])
+    assert standins.codeartifact.tags[repository] == {"tier": "gold"}
+
+
+def test_codeartifact_tag_resource_refuses_what_aws_refuses(standins: StandIns) -> None:
+    ca = client("codeartifact")
+    arn = ca.create_domain(domain="acme", tags=[{"key": f"k{i}", "value": "v"} for i in range(199)])[
+        "domain"
+    ]["arn"]
+    # an ARN of no domain or repository
+    with pytest.raises(ClientError) as exc:
+        ca.tag_resource(resourceArn=arn.replace("acme", "nope"), tags=[{"key": "a", "value": "b"}])
+    assert code(exc) == "ResourceNotFoundException"
+    # a key off the model's pattern, and more than 200 in one call (botocore's TagList)
+    with pytest.raises(ClientError) as exc:
+        ca.tag_resource(resourceArn=arn, tags=[{"key": "bell\x07", "value": "b"}])
+    assert code(exc) == "ValidationException"
+    with pytest.raises(ClientError) as exc:
+        ca.tag_resource(resourceArn=arn, tags=[{"key": f"n{i}", "value": "v"} for i in range(201)])
+    assert code(exc) == "ValidationException"
+    # a resource past 200 tags in all: refused, nothing applied; the 200th is taken
+    with pytest.raises(ClientError) as exc:
+        ca.tag_resource(resourceArn=arn, tags=[{"key": "n1", "value": "v"}, {"key": "n2", "value": "v"}])
+    assert code(exc) == "ServiceQuotaExceededException"
+    assert len(standins.codeartifact.tags[arn]) == 199
+    ca.tag_resource(resourceArn=arn, tags=[{"key": "n1", "value": "v"}, {"key": "k0", "value": "new"}])
+    assert len(standins.codeartifact.tags[arn]) == 200
+    assert standins.codeartifact.tags[arn]["k0"] == "new"
+
+
 POLICY = (
     '{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*",'
     '"Action":"codeartifact:GetAuthorizationToken","Resource":"*"}]}'

@@ -20,6 +20,8 @@ OPERATIONS: dict[str, frozenset[str]] = {
             "CreateRepository",
             # a change (PUT /links/{id}): a repository's upstreams and description, in place
             "UpdateRepository",
+            # a change: the tags of a domain or repository this onboarding created, in place
+            "TagResource",
             "AssociateExternalConnection",
             "ListTagsForResource",
             "GetDomainPermissionsPolicy",
@@ -142,6 +144,13 @@ def tags_of(arn: str) -> dict[str, str]:
     """A domain's or repository's tags."""
     raw = call(client("codeartifact"), "ListTagsForResource", resourceArn=arn)
     return {t["key"]: t["value"] for t in raw.get("tags", [])}
+
+
+def tag_resource(arn: str, tags: dict[str, str]) -> None:
+    """Add ``tags`` to a domain or repository, or set the value of those it has; its other tags
+    stay (TagResource: https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_TagResource.html).
+    Sending it again sets the same values: a lost answer's retry is harmless."""
+    call(client("codeartifact"), "TagResource", resourceArn=arn, tags=_tags(tags))
 
 
 def associate_external_connection(domain: str, owner: str | None, name: str, connection: str) -> Repository:

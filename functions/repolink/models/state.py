@@ -210,6 +210,10 @@ class GitSyncLinkResult(Wire):
     link_deleted: bool = False
 
 
+RepositoryUpdate = Literal["upstreams", "description", "tags"]
+"""What a change updated in place on a repository the onboarding created."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class CodeArtifactRepositoryResult(Wire):
     name: str
@@ -217,6 +221,14 @@ class CodeArtifactRepositoryResult(Wire):
     upstreams: list[str] = field(default_factory=list)
     external_connection: str | None = None
     outcome: Outcome
+    updated: Annotated[
+        list[RepositoryUpdate],
+        Doc(
+            "What this run updated in place (a change, on a repository this onboarding created):"
+            " upstreams and description with UpdateRepository, tags with TagResource; empty when"
+            " it had the request's settings already"
+        ),
+    ] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -240,6 +252,13 @@ class CodeArtifactResult(Wire):
     domain: str
     domain_arn: str | None = None
     domain_created: bool = False
+    domain_updated: Annotated[
+        list[Literal["tags"]],
+        Doc(
+            "What this run updated in place on the domain (a change, on a domain this onboarding"
+            " created): tags with TagResource; empty when it had the request's tags already"
+        ),
+    ] = field(default_factory=list)
     repositories: list[CodeArtifactRepositoryResult] = field(default_factory=list)
     sharing: Annotated[
         list[CodeArtifactSharingResult],

@@ -5,8 +5,14 @@ Idempotent: an existing domain or repository with the same settings counts as do
 is described before it is created; ``ConflictException`` on create -> describe -> compare, for
 one made meanwhile); one with other settings is a clear failure, except within a change
 (``PUT /links/{id}``, ``workflow.change``): a repository this onboarding created (its ownership
-tag says so) whose upstreams or description differ is updated in place (``UpdateRepository``);
-one it reused is never changed.
+tag says so) whose upstreams or description differ is updated in place (``UpdateRepository``),
+and a domain or repository it created whose tags lack or differ from the request's gets them
+(``TagResource`` with the new and changed keys only; repolink's own tag is never sent). One it
+reused is never changed. Keys the new request drops stay on the resource (``UntagResource`` is
+never called: ``"prune": true`` removes the resources a change drops, not tag keys; removing
+those would be its job, and is not built). They still count against CodeArtifact's 200 tags per
+resource, so a change that would pass it fails naming the field (``TooManyTags``) before any
+``TagResource``. Each result says what it updated (``updated``, ``domainUpdated``).
 
 Provenance comes from the ownership tag, not from "it already existed": every domain and
 repository this target creates carries ``repolink:request-id``, so a retried step (a lost
@@ -30,16 +36,23 @@ from repolink.errors import (
     DomainNotFound,
     RepolinkError,
     ResourceConflict,
+    TooManyTags,
     TransientAwsError,
     UpstreamNotFound,
 )
-from repolink.models.request import RESERVED_CODEARTIFACT_TAG, CodeArtifactRepositorySpec, CodeArtifactSpec
+from repolink.models.request import (
+    RESERVED_CODEARTIFACT_TAG,
+    TAGS_MAX,
+    CodeArtifactRepositorySpec,
+    CodeArtifactSpec,
+)
 from repolink.models.state import (
     CodeArtifactRepositoryResult,
     CodeArtifactResult,
     CodeArtifactSharingResult,
     Failure,
     Outcome,
+    RepositoryUpdate,
 )
 from repolink.workflow import sharing
 from repolink.workflow.plan import order_repositories
@@ -63,16 +76,37 @@ class CodeArtifactTarget:
     def _tags(self, tags: dict[str, str]) -> dict[str, str]:
         return {**tags, RESERVED_CODEARTIFACT_TAG: self.request_id} if self.request_id else dict(tags)
 
-    def _provenance(self, found: ca.Repository) -> Outcome:
-        return "created" if self._ours(found.arn) else "existing"
-
-    def _ours(self, arn: str) -> bool:
-        """Whether this onboarding created the resource (a retried step finds it existing)."""
+    def _owned(self, arn: str) -> dict[str, str] | None:
+        """The resource's tags when this onboarding created it (a retried step finds it
+        existing), else None: one ``ListTagsForResource``."""
         # what it creates lands in its own account; another account's domain (a delegated
         # domainOwner) was there before, and its tags are not ours to read
         if not self.request_id or arn.split(":")[4] != self.account:
+            return None
+        tags = ca.tags_of(arn)
+        return tags if tags.get(RESERVED_CODEARTIFACT_TAG) == self.request_id else None
+
+    @staticmethod
+    def _retag(arn: str, current: dict[str, str], wanted: dict[str, str], where: str) -> bool:
+        """Give a resource this onboarding created the request's tags it lacks or holds with
+        another value (one ``TagResource``; none when it has them all); whether it was tagged.
+
+        Refused before the call when the resource would pass CodeArtifact's 200 tags: AWS
+        answers ``ServiceQuotaExceededException`` for a TagResource that would exceed a limit
+        (https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_TagResource.html)."""
+        missing = {k: v for k, v in wanted.items() if k != RESERVED_CODEARTIFACT_TAG and current.get(k) != v}
+        if not missing:
             return False
-        return ca.tags_of(arn).get(RESERVED_CODEARTIFACT_TAG) == self.request_id
+        total = len(current.keys() | missing.keys())
+        if total > TAGS_MAX:
+            kept = sorted(current.keys() - wanted.keys() - {RESERVED_CODEARTIFACT_TAG})
+            raise TooManyTags(
+                f"{where}: the resource would have {total} tags, CodeArtifact allows {TAGS_MAX}"
+                f" (repolink's own included): it holds {len(kept)} the request does not name"
+                f" ({', '.join(kept[:5])}{', ...' if len(kept) > 5 else ''}), which a change leaves"
+            )
+        ca.tag_resource(arn, missing)
+        return True
 
     def apply(
         self, spec: CodeArtifactSpec, context: None = None, *, last_attempt: bool = False
@@ -86,13 +120,22 @@ class CodeArtifactTarget:
         result = CodeArtifactResult(status="succeeded", domain=spec.domain)
         step = "EnsureDomain"
         try:
-            domain, created = self._ensure_domain(spec)
-            result = replace(result, domain_arn=domain.arn, domain_created=created)
+            domain, owned = self._ensure_domain(spec)
+            result = replace(result, domain_arn=domain.arn, domain_created=owned is not None)
+            if self.changing and owned is not None:
+                step = "TagDomain"
+                if self._retag(domain.arn, owned, dict(spec.tags), "codeartifact.tags"):
+                    result = replace(result, domain_updated=["tags"])
             requested = {r.name for r in spec.repositories}
             done: list[CodeArtifactRepositoryResult] = []
             for repo in order_repositories(spec.repositories):
                 step = f"CreateRepository:{repo.name}"
-                found, outcome = self._ensure_repository(spec, repo, requested)
+                found, outcome, owned, updated = self._ensure_repository(spec, repo, requested)
+                if self.changing and owned is not None:
+                    step = f"TagRepository:{repo.name}"
+                    where = f"codeartifact.repositories[{repo.name}].tags"
+                    if self._retag(found.arn, owned, dict(repo.tags), where):
+                        updated = [*updated, "tags"]
                 if repo.external_connection:
                     step = f"AssociateExternalConnection:{repo.name}"
                     found = self._ensure_external_connection(spec, repo, found)
@@ -105,6 +148,7 @@ class CodeArtifactTarget:
                         if found.external_connections
                         else None,
                         outcome=outcome,
+                        updated=updated,
                     )
                 )
                 result = replace(result, repositories=list(done))
@@ -131,29 +175,32 @@ class CodeArtifactTarget:
             return replace(result, status="failed", failure=failure)
         return result
 
-    def _ensure_domain(self, spec: CodeArtifactSpec) -> tuple[ca.Domain, bool]:
+    def _ensure_domain(self, spec: CodeArtifactSpec) -> tuple[ca.Domain, dict[str, str] | None]:
+        """The domain, and its tags when this onboarding created it (None: it was there)."""
         try:
             found = ca.describe_domain(spec.domain, spec.domain_owner)
         except AwsNotFound:
             pass
         else:
-            return found, self._ours(found.arn)
+            return found, self._owned(found.arn)
         if not spec.create_domain:
             raise DomainNotFound(
                 f"codeartifact.domain: domain {spec.domain!r} does not exist"
                 f"{' in account ' + spec.domain_owner if spec.domain_owner else ''}; "
                 "set createDomain to create it"
             )
+        tags = self._tags(dict(spec.tags))
         try:
-            return ca.create_domain(spec.domain, spec.encryption_key, self._tags(dict(spec.tags))), True
+            return ca.create_domain(spec.domain, spec.encryption_key, tags), tags
         except AwsConflict:  # created meanwhile (a concurrent or a retried run: the tag tells)
             found = ca.describe_domain(spec.domain, spec.domain_owner)
-            return found, self._ours(found.arn)
+            return found, self._owned(found.arn)
 
     def _ensure_repository(
         self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, requested: set[str]
-    ) -> tuple[ca.Repository, Outcome]:
-        """The repository, found with the same settings or created, and which of the two.
+    ) -> tuple[ca.Repository, Outcome, dict[str, str] | None, list[RepositoryUpdate]]:
+        """The repository, found with the same settings or created; which of the two; its tags
+        when this onboarding created it (None otherwise); and what was updated in place.
 
         Described first: a shared upstream (every team's ``pypi-store``) usually exists already,
         and a read spends CodeArtifact's 800-per-second read quota, not its 100-per-second write one.
@@ -163,22 +210,15 @@ class CodeArtifactTarget:
         except AwsNotFound:
             pass
         else:
-            return self._converge(spec, repo, found), self._provenance(found)
+            return self._found(spec, repo, found)
         upstreams = list(repo.upstreams)
+        tags = self._tags(dict(repo.tags))
         try:
             created = ca.create_repository(
-                spec.domain,
-                spec.domain_owner,
-                repo.name,
-                repo.description,
-                upstreams,
-                self._tags(dict(repo.tags)),
+                spec.domain, spec.domain_owner, repo.name, repo.description, upstreams, tags
             )
-            outcome: Outcome = "created"
         except AwsConflict:  # created meanwhile (a concurrent onboarding sharing it, or a lost answer)
-            created = ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
-            created = self._converge(spec, repo, created)
-            outcome = self._provenance(created)
+            return self._found(spec, repo, ca.describe_repository(spec.domain, spec.domain_owner, repo.name))
         except AwsNotFound as exc:
             missing = [u for u in upstreams if u not in requested]
             raise UpstreamNotFound(
@@ -186,7 +226,15 @@ class CodeArtifactTarget:
                 f"{', '.join(missing) or ', '.join(upstreams)} is neither in the request nor in "
                 f"domain {spec.domain!r} ({exc.aws_message})"
             ) from None
-        return created, outcome
+        return created, "created", tags, []
+
+    def _found(
+        self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, found: ca.Repository
+    ) -> tuple[ca.Repository, Outcome, dict[str, str] | None, list[RepositoryUpdate]]:
+        """A repository that exists: whose it is (its tags say), converged to the request."""
+        owned = self._owned(found.arn)
+        converged, updated = self._converge(spec, repo, found, ours=owned is not None)
+        return converged, "created" if owned is not None else "existing", owned, updated
 
     @staticmethod
     def _share(
@@ -263,18 +311,21 @@ class CodeArtifactTarget:
             return final
 
     def _converge(
-        self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, found: ca.Repository
-    ) -> ca.Repository:
+        self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, found: ca.Repository, *, ours: bool
+    ) -> tuple[ca.Repository, list[RepositoryUpdate]]:
         """``found`` when it has the request's settings; within a change, a repository this
-        onboarding created, updated to them; otherwise the conflict, named."""
-        same = list(found.upstreams) == list(repo.upstreams) and (
-            repo.description is None or found.description == repo.description
-        )
-        if same or not self.changing or not self._ours(found.arn):
+        onboarding created (``ours``), updated to them, with what was updated; otherwise the
+        conflict, named."""
+        updated: list[RepositoryUpdate] = []
+        if list(found.upstreams) != list(repo.upstreams):
+            updated.append("upstreams")
+        if repo.description is not None and found.description != repo.description:
+            updated.append("description")
+        if not updated or not self.changing or not ours:
             self._compare(repo, found)
-            return found
+            return found, []
         try:
-            return ca.update_repository(
+            changed = ca.update_repository(
                 spec.domain, spec.domain_owner, repo.name, repo.description, list(repo.upstreams)
             )
         except AwsNotFound as exc:
@@ -282,6 +333,7 @@ class CodeArtifactTarget:
                 f"codeartifact.repositories[{repo.name}].upstreams: {', '.join(repo.upstreams)} is not"
                 f" in domain {spec.domain!r} ({exc.aws_message})"
             ) from None
+        return changed, updated
 
     @staticmethod
     def _compare(repo: CodeArtifactRepositorySpec, found: ca.Repository) -> None:

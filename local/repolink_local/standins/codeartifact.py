@@ -26,6 +26,13 @@ EXTERNAL_CONNECTIONS = {
     "public:ruby-gems-org": "ruby",
 }
 UPSTREAMS_MAX = 10
+#: tags per domain or repository (botocore's TagList: max 200)
+TAGS_MAX = 200
+
+
+def _control(text: str) -> bool:
+    """Whether ``text`` holds a character of Unicode category C (what ``\\P{C}`` refuses)."""
+    return any(unicodedata.category(ch).startswith("C") for ch in text)
 
 
 @dataclass
@@ -141,20 +148,50 @@ class CodeArtifactApi:
 
     @staticmethod
     def _tags_of(p: dict[str, Any]) -> dict[str, str]:
-        """The tags a create names; CodeArtifact takes at most 200 per resource (botocore's TagList
-        sets max 200)."""
+        """The tags a create or TagResource names; CodeArtifact takes at most 200 per resource
+        (botocore's TagList sets max 200). Keys match \\P{C}+ and values \\P{C}*, which the codec's
+        regular expressions cannot say (API_Tag.html)."""
+        for i, t in enumerate(p.get("tags", []), start=1):
+            for member in ("key", "value"):
+                if _control(t[member]):
+                    pattern = "\\P{C}+" if member == "key" else "\\P{C}*"
+                    raise ServiceError(
+                        "ValidationException",
+                        broken(f"tags.{i}.member.{member}", f"satisfy regular expression pattern: {pattern}"),
+                    )
         tags = {t["key"]: t["value"] for t in p.get("tags", [])}
-        if len(tags) > 200:
-            raise ServiceError("ValidationException", f"{len(tags)} tags; a resource takes at most 200")
+        if len(tags) > TAGS_MAX:
+            raise ServiceError(
+                "ValidationException", f"{len(tags)} tags; a resource takes at most {TAGS_MAX}"
+            )
         return tags
 
-    def ListTagsForResource(self, p: dict[str, Any]) -> dict[str, Any]:
+    def _tagged(self, arn: str) -> dict[str, str]:
+        """The tags of a domain or repository of this account; any other ARN is not found."""
         known = {d.arn for d in self.domains.values()} | {r.arn for r in self.repositories.values()}
-        if p["resourceArn"] not in known:
-            raise ServiceError("ResourceNotFoundException", f"Resource {p['resourceArn']} not found")
-        return {
-            "tags": [{"key": k, "value": v} for k, v in sorted(self.tags.get(p["resourceArn"], {}).items())]
-        }
+        if arn not in known:
+            raise ServiceError("ResourceNotFoundException", f"Resource {arn} not found")
+        return self.tags.setdefault(arn, {})
+
+    def ListTagsForResource(self, p: dict[str, Any]) -> dict[str, Any]:
+        tags = self._tagged(p["resourceArn"])
+        return {"tags": [{"key": k, "value": v} for k, v in sorted(tags.items())]}
+
+    def TagResource(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Adds the keys the resource lacks and sets the value of those it has; the others stay
+        (https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_TagResource.html).
+        A resource holds at most 200 tags: AWS documents ``ServiceQuotaExceededException`` for
+        a TagResource that would exceed a limit, and says no more; nothing is applied then."""
+        given = self._tags_of(p)
+        tags = self._tagged(p["resourceArn"])
+        total = len(tags.keys() | given.keys())
+        if total > TAGS_MAX:
+            raise ServiceError(
+                "ServiceQuotaExceededException",
+                f"Resource {p['resourceArn']} would have {total} tags; a resource takes at most {TAGS_MAX}",
+            )
+        tags.update(given)
+        return {}
 
     def DescribeDomain(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"domain": self._domain_view(self._domain(p))}
@@ -164,7 +201,7 @@ class CodeArtifactApi:
         domain = self._domain(p)
         name = p["repository"]
         description = p.get("description", "")
-        if any(unicodedata.category(ch).startswith("C") for ch in description):
+        if _control(description):
             raise ServiceError(
                 "ValidationException",
                 broken("description", "satisfy regular expression pattern: \\P{C}*"),
@@ -204,7 +241,7 @@ class CodeArtifactApi:
         (https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_UpdateRepository.html)."""
         repo = self._repository(p)
         description = p.get("description", repo.description)
-        if any(unicodedata.category(ch).startswith("C") for ch in description):
+        if _control(description):
             raise ServiceError(
                 "ValidationException",
                 broken("description", "satisfy regular expression pattern: \\P{C}*"),
