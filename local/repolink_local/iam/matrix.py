@@ -394,13 +394,19 @@ def _offboard(engine: LocalEngine, answer: dict[str, Any], removed: int) -> None
 
 def _change(engine: LocalEngine) -> None:
     """Onboard CodeArtifact, change it in place (PUT: a repository added, another's upstreams and
-    description updated with UpdateRepository), then offboard: the change's repository goes too."""
+    description updated with UpdateRepository, the domain and that repository tagged with
+    TagResource), then offboard: the change's repository goes too."""
     request = sample(connection=None, git_sync=None)
     answer = _post_and_wait(engine, request)
     changed = copy.deepcopy(request)
+    changed["codeartifact"]["tags"] = {"cost-center": "42"}
     repositories = changed["codeartifact"]["repositories"]
     repositories.append({"name": "team-shared", "upstreams": ["pypi-store"]})
-    repositories[1] |= {"upstreams": ["team-shared", "pypi-store"], "description": "shared ones first"}
+    repositories[1] |= {
+        "upstreams": ["team-shared", "pypi-store"],
+        "description": "shared ones first",
+        "tags": {"tier": "gold"},
+    }
     code, _, accepted = engine.api("PUT", f"/links/{answer['requestId']}", json.dumps(changed), headers=JSON)
     if code != 202:
         raise ScenarioFailed(f"PUT answered {code}: {accepted}")
@@ -411,6 +417,12 @@ def _change(engine: LocalEngine) -> None:
     upstreams = boto3.client("codeartifact").describe_repository(domain="acme", repository="team-python")
     if [u["repositoryName"] for u in upstreams["repository"]["upstreams"]] != ["team-shared", "pypi-store"]:
         raise ScenarioFailed(f"the change did not update team-python: {upstreams['repository']}")
+    codeartifact = boto3.client("codeartifact")
+    domain = codeartifact.describe_domain(domain="acme")["domain"]["arn"]
+    for arn, key in ((upstreams["repository"]["arn"], "tier"), (domain, "cost-center")):
+        listed = {t["key"] for t in codeartifact.list_tags_for_resource(resourceArn=arn)["tags"]}
+        if not {key, "repolink:request-id"} <= listed:
+            raise ScenarioFailed(f"the change did not tag {arn}: {sorted(listed)}")
     _offboard(engine, answer, removed=4)
 
 
