@@ -142,3 +142,47 @@ def test_the_codeartifact_role_writes_policies_only_in_its_own_account(
         assert allowed("123456789012")
         assert not allowed(matrix.OTHER_TEAM)
         assert allowed(matrix.OTHER_TEAM, read)
+
+
+@pytest.mark.parametrize(
+    ("resource", "elsewhere"),
+    [
+        # CreateDomain makes domains in this account only, so only they are ever tagged
+        ("domain/acme", False),
+        # CreateRepository in a delegated domainOwner's domain carries tags there
+        ("repository/acme/team-python", True),
+    ],
+)
+def test_the_codeartifact_role_tags_domains_only_in_its_own_account(resource: str, elsewhere: bool) -> None:
+    from repolink_local.iam import Principal
+    from repolink_local.iam.requests import Authorization
+
+    with LocalEngine(log_level="CRITICAL", parameters=matrix.PARAMETERS) as engine:
+        iam = engine.iam
+        role = iam.deployment.function_role("ProvisionCodeArtifactFunction")
+        principal = Principal.of_role(role, "ProvisionCodeArtifactFunction", iam.deployment.account_id)
+        context: dict[str, str | list[str]] = {"aws:RequestTag/tier": "gold", "aws:TagKeys": ["tier"]}
+
+        def allowed(account: str) -> bool:
+            arn = f"arn:aws:codeartifact:us-east-1:{account}:{resource}"
+            # the other account admits the role to everything: only the role's policy decides
+            policy = (
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": principal.arn},
+                            "Action": "codeartifact:*",
+                            "Resource": "*",
+                        }
+                    ],
+                }
+                if account != "123456789012"
+                else None
+            )
+            authorization = Authorization("codeartifact:TagResource", arn, account, context)
+            return iam.decide(principal, authorization, policy).allowed
+
+        assert allowed("123456789012")
+        assert allowed(matrix.OTHER_TEAM) is elsewhere
