@@ -96,6 +96,20 @@ def tags_of(engine: LocalEngine, name: str | None = None) -> dict[str, str]:
     return dict(codeartifact.tags[arn])
 
 
+def record_tag_resource(engine: LocalEngine) -> list[dict[str, str]]:
+    """The tags each TagResource the stand-in serves is sent, in order."""
+    codeartifact = engine.standins.codeartifact
+    serve = codeartifact.TagResource
+    sent: list[dict[str, str]] = []
+
+    def recording(p: dict[str, Any]) -> dict[str, Any]:
+        sent.append({t["key"]: t["value"] for t in p["tags"]})
+        return serve(p)
+
+    codeartifact.TagResource = recording
+    return sent
+
+
 def test_a_change_tags_the_domain_and_a_repository_it_created_once_each(
     engine: LocalEngine, sample: dict[str, Any]
 ) -> None:
@@ -117,7 +131,7 @@ def test_a_change_tags_the_domain_and_a_repository_it_created_once_each(
     section = reported(result)
     assert section["domainUpdated"] == ["tags"]
     assert updated(section) == {"pypi-store": [], "team-python": ["tags"]}
-    # and GET lists the resources as the onboarding's still
+    # and GET follows the change
     code, _, status = engine.api("GET", f"/links/{request_id}")
     assert code == 200
     assert status["changeId"] == f"{request_id}-change-1"
@@ -131,13 +145,15 @@ def test_a_change_sends_only_new_and_changed_keys_and_leaves_dropped_ones(
         {**sample, "codeartifact": {**sample["codeartifact"], "tags": {"team": "a", "env": "prod"}}}
     )
     request_id = onboard(engine, request)
-    # When a change keeps env, changes team and drops nothing else but adds owner
+    sent = record_tag_resource(engine)
+    # When a change keeps env, changes team and adds owner
     result, calls = change(
         engine, request_id, retagged(request, {"team": "b", "env": "prod", "owner": "x"}, {})
     )
     # Then the domain got team's new value and owner
     assert result.status == "SUCCEEDED", result.output
     assert calls[TAG_RESOURCE] == 1
+    assert sent == [{"team": "b", "owner": "x"}]
     assert tags_of(engine) == {OWN_TAG: request_id, "team": "b", "env": "prod", "owner": "x"}
     # When a second change drops env and owner (pruning is not built: they stay)
     second, calls = change(engine, request_id, retagged(request, {"team": "b"}, {}))
