@@ -1,6 +1,7 @@
 """A CodeArtifact-only onboarding (no person needed) on a deployed stack, through the client:
-onboard, list, change (a repository added, another's upstreams and description updated), change
-back with prune (the added repository removed), offboard, offboard again."""
+onboard, list, change (a repository added, another's upstreams and description updated, the
+domain and that repository tagged), change back with prune (the added repository removed, the tags
+kept), offboard, offboard again."""
 
 from __future__ import annotations
 
@@ -26,11 +27,17 @@ def _request(domain: str) -> dict[str, Any]:
 
 
 def _changed(domain: str) -> dict[str, Any]:
-    """The same onboarding, desired anew: a repository more, and team reading from it first."""
+    """The same onboarding, desired anew: a repository more, team reading from it first, and
+    tags on the domain and on team."""
     request = _request(domain)
+    request["codeartifact"]["tags"] = {"e2e-cost-center": "42"}
     repositories = request["codeartifact"]["repositories"]
     repositories.append({"name": "shared", "upstreams": ["store"], "description": "e2e shared packages"})
-    repositories[1] |= {"upstreams": ["shared", "store"], "description": "e2e team packages, changed"}
+    repositories[1] |= {
+        "upstreams": ["shared", "store"],
+        "description": "e2e team packages, changed",
+        "tags": {"e2e-tier": "gold"},
+    }
     return request
 
 
@@ -104,6 +111,15 @@ def test_a_codeartifact_onboarding_is_created_listed_and_offboarded_without_a_tr
     assert team["repository"]["description"] == "e2e team packages, changed"
     shared = codeartifact.describe_repository(domain=domain, domainOwner=stack.account, repository="shared")
     assert [u["repositoryName"] for u in shared["repository"]["upstreams"]] == ["store"]
+    # and the domain and team were tagged in place, keeping repolink's own tag
+    described = codeartifact.describe_domain(domain=domain, domainOwner=stack.account)["domain"]
+    for arn, tag in (
+        (team["repository"]["arn"], {"key": "e2e-tier", "value": "gold"}),
+        (described["arn"], {"key": "e2e-cost-center", "value": "42"}),
+    ):
+        tags = codeartifact.list_tags_for_resource(resourceArn=arn)["tags"]
+        assert tag in tags
+        assert {"key": "repolink:request-id", "value": request_id} in tags
 
     # change it back with prune: team reads from store alone again, then shared (no package, no
     # longer an upstream) is removed; the rest stays
@@ -127,6 +143,9 @@ def test_a_codeartifact_onboarding_is_created_listed_and_offboarded_without_a_tr
         raise AssertionError("the pruned repository shared is still there")
     except codeartifact.exceptions.ResourceNotFoundException:
         pass
+    # prune removes resources, not tag keys: team keeps the tag the request no longer names
+    tags = codeartifact.list_tags_for_resource(resourceArn=team["repository"]["arn"])["tags"]
+    assert {"key": "e2e-tier", "value": "gold"} in tags
 
     # offboard: the onboarding created the domain and two repositories (the change's third is
     # pruned already, and not listed again), none holds a package
