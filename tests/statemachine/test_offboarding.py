@@ -354,6 +354,41 @@ def test_a_denied_delete_fails_the_offboarding_naming_the_step_with_what_was_don
     assert [r["type"] for r in status["resources"]] == ["codeartifact:domain"]
 
 
+def test_a_failed_offboarding_is_retried_by_a_delete_once_the_cause_is_fixed(
+    engine: LocalEngine, sample: dict[str, Any]
+) -> None:
+    # Given an offboarding that failed: DeleteDomain denied
+    request_id = onboard(engine, sample)
+    engine.standins.faults = [FaultRule("AccessDeniedException", "codeartifact:DeleteDomain", 1.0)]
+    code, _, first = offboard(engine, request_id)
+    assert code == 202 and first is not None and first.status == "FAILED"
+    (failed,) = first.events_of("RepositoryLinkOffboardFailed")
+    # When the cause is fixed and the onboarding is offboarded again
+    engine.standins.faults = []
+    code, answer, second = offboard(engine, request_id)
+    # Then a second offboarding ran, and removed what the first left: the domain, once
+    assert code == 202, answer
+    assert answer["executionArn"].endswith(f":{request_id}-offboard-2")
+    assert second is not None and second.status == "SUCCEEDED", second.output
+    (done,) = second.events_of("RepositoryLinkOffboarded")
+    assert ("codeartifact:domain", "acme") in kinds(done["removed"])
+    # (the engine counts calls from its start: the first attempt's denied one, then this one)
+    assert second.api_calls["codeartifact:DeleteDomain"] == first.api_calls["codeartifact:DeleteDomain"] + 1
+    # what the first removed is found gone and listed again, nothing is deleted twice
+    assert set(kinds(failed["removed"])) <= set(kinds(done["removed"]))
+    assert not engine.standins.codeartifact.domains and not engine.standins.codeartifact.repositories
+    # and GET, the listing and a further DELETE answer from the second
+    _, _, status = engine.api("GET", f"/links/{request_id}")
+    assert status["status"] == "offboarded"
+    _, _, listed = engine.api("GET", "/links")
+    assert [(link["requestId"], link["status"]) for link in listed["links"]] == [(request_id, "offboarded")]
+    _, _, offboarded = engine.api("GET", "/links?state=offboarded")
+    assert [link["requestId"] for link in offboarded["links"]] == [request_id]
+    code, again, _ = offboard(engine, request_id)
+    assert (code, again["status"]) == (200, "offboarded")
+    assert len(engine.executions(OFFBOARDING)) == 2
+
+
 def test_a_connection_another_onboarding_links_through_is_retained(
     engine: LocalEngine, sample: dict[str, Any]
 ) -> None:

@@ -123,3 +123,54 @@ def test_a_token_reads_back_only_with_the_filter_it_was_made_for() -> None:
     assert query_of({"state": "running", "nextToken": token}) == Query(state="running", limit=50, token=token)
     assert isinstance(query_of({"nextToken": token}), list)
     assert isinstance(query_of({"state": "failed", "nextToken": token}), list)
+
+
+OFFBOARD_EXECUTION = f"{OFFBOARDING.replace(':stateMachine:', ':execution:')}:{ID}-offboard"
+
+
+def _attempts(*statuses: str) -> dict[str, dict[str, Any] | None]:
+    """The onboarding, succeeded, and its offboardings so far, in order."""
+    described: dict[str, dict[str, Any] | None] = {ONBOARDED: execution("SUCCEEDED", output=json.dumps(DONE))}
+    for n, status in enumerate(statuses, start=1):
+        described[OFFBOARD_EXECUTION + (f"-{n}" if n > 1 else "")] = execution(
+            status, input={"deletePackages": False}
+        )
+    return described
+
+
+@pytest.mark.parametrize(
+    ("before", "code", "started"),
+    [
+        (("FAILED",), 202, [f"{ID}-offboard-2"]),  # the latest failed: a retry
+        (("FAILED", "TIMED_OUT"), 202, [f"{ID}-offboard-3"]),
+        (("FAILED", "SUCCEEDED"), 200, []),  # offboarded: answered from the latest
+        (("FAILED", "RUNNING"), 202, []),  # the retry is running: answered from it
+        (("FAILED",) * 5, 200, []),  # as many attempts as one takes: the last one answers
+    ],
+)
+def test_a_delete_retries_only_a_failed_offboarding_and_at_most_five_times(
+    before: tuple[str, ...], code: int, started: list[str]
+) -> None:
+    names: list[str] = []
+    answered = answer(None, TEAM, calls(_attempts(*before), names))
+    assert not isinstance(answered, Refusal)
+    assert (answered[0], names) == (code, started)
+
+
+@pytest.mark.parametrize(
+    ("name", "onboarding"),
+    [
+        (f"{ID}-offboard", ID),
+        (f"{ID}-offboard-2", ID),
+        (f"{ID}-offboard-12", ID),
+        (f"{ID}-offboard-1", None),  # the first attempt has no number
+        (f"{ID}-offboard-x", None),
+        (f"{ID}-change-2", None),
+        (ID, None),
+    ],
+)
+def test_an_offboarding_is_told_by_its_name(name: str, onboarding: str | None) -> None:
+    from repolink.workflow.idempotency import change_of, onboarding_of
+
+    assert onboarding_of(name) == onboarding
+    assert change_of(name) is None or onboarding is None

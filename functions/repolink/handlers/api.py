@@ -44,12 +44,12 @@ from repolink.models.wire import encode
 from repolink.observability import logger, metrics, tracer
 from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
 from repolink.workflow.change import change
-from repolink.workflow.idempotency import change_name, offboarding_name
+from repolink.workflow.idempotency import change_name
 from repolink.workflow.listing import ListCalls, query_of
 from repolink.workflow.listing import list_links as list_page
 from repolink.workflow.offboard import Refusal, StepFunctions, offboard
 from repolink.workflow.start import start_once
-from repolink.workflow.status import LinkStatus, latest_change, link_status, offboarded
+from repolink.workflow.status import LinkStatus, latest_change, latest_offboarding, link_status, offboarded
 from repolink.workflow.tenancy import may_see, shared_connections
 
 
@@ -259,9 +259,11 @@ def get_link(request_id: str) -> Response[LinkStatus | ErrorBody]:
     if execution["executionArn"] != execution_arn(settings.state_machine_arn, request_id):
         status = replace(status, change_id=str(execution["executionArn"]).rsplit(":", 1)[-1])
     if status.status != "running":
-        offboarding_arn = execution_arn(settings.offboarding_state_machine_arn, offboarding_name(request_id))
-        offboarding = describe_execution(offboarding_arn)
+        _, offboarding = latest_offboarding(
+            describe_execution, settings.offboarding_state_machine_arn, request_id
+        )
         if offboarding is not None:
+            offboarding_arn = str(offboarding["executionArn"])
             status = offboarded(status, offboarding, lambda **page: history_pages(offboarding_arn, **page))
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=status)
 

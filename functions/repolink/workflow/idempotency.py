@@ -58,16 +58,25 @@ def request_id_for_key(key: str) -> str:
 OFFBOARD_SUFFIX = "-offboard"
 
 
-def offboarding_name(request_id: str) -> str:
-    """The name of the onboarding's offboarding execution (one per onboarding)."""
-    return request_id + OFFBOARD_SUFFIX
+#: how many offboardings an onboarding takes: each after the one before it failed (a retry,
+#: once the cause is fixed); GET finds the latest by name, one DescribeExecution per attempt
+MAX_OFFBOARDINGS = 5
+
+
+def offboarding_name(request_id: str, attempt: int = 1) -> str:
+    """The name of the onboarding's ``attempt``-th offboarding: ``ID-offboard``, then
+    ``ID-offboard-2``... (a retry of a failed one)."""
+    return request_id + OFFBOARD_SUFFIX + (f"-{attempt}" if attempt > 1 else "")
 
 
 def onboarding_of(execution_name: str) -> str | None:
     """The request id an offboarding execution's name is derived from (None: not an offboarding)."""
-    if not execution_name.endswith(OFFBOARD_SUFFIX):
-        return None
-    return execution_name[: -len(OFFBOARD_SUFFIX)]
+    head, suffix, attempt = execution_name.rpartition(OFFBOARD_SUFFIX)
+    if suffix and attempt == "":
+        return head
+    if suffix and attempt.startswith("-") and attempt[1:].isdigit() and int(attempt[1:]) > 1:
+        return head
+    return None
 
 
 #: the ``N``-th change of onboarding ``ID`` is the execution ``ID`` + this + ``N``, of the onboarding machine

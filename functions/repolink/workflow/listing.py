@@ -7,9 +7,11 @@ finished, its offboarding's (``ID-offboard``). Recording the owner in something 
 returns would need it in the execution's name, which is the request id, the one formula. So:
 
 - **bound per GET**: one ``ListExecutions`` call of ``limit`` executions (1..100) and at most
-  ``2 * limit`` ``DescribeExecution`` calls: at most 201 calls; ``state=running`` needs no
-  offboarding read (at most 101); ``state=offboarded`` lists the offboarding machine's succeeded
-  executions and reads each one's owner from its own input (at most 101);
+  ``2 * limit`` ``DescribeExecution`` calls: at most 201 calls (plus one per retried offboarding
+  of a listed onboarding: its latest attempt is the one that says, ``workflow.offboard``);
+  ``state=running`` needs no offboarding read (at most 101); ``state=offboarded`` lists the
+  offboarding machine's succeeded executions and reads each one's owner from its own input (at
+  most 101);
 - **pages are filtered, not filled**: a page holds the caller's among ``limit`` executions, so it
   may hold fewer than ``limit`` (even none) and still carry a ``nextToken``; follow it until it
   is absent (as DynamoDB's Scan with a filter answers);
@@ -28,11 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from repolink.adapters.stepfunctions import execution_arn
 from repolink.errors import FieldError
 from repolink.models.api import LinkList, LinkSummary
-from repolink.workflow.idempotency import change_of, offboarding_name, onboarding_of
-from repolink.workflow.status import _STATUS, offboard_status, timestamp
+from repolink.workflow.idempotency import change_of, onboarding_of
+from repolink.workflow.status import _STATUS, latest_offboarding, offboard_status, timestamp
 from repolink.workflow.tenancy import may_see
 
 STATES = ("running", "succeeded", "failed", "offboarded")
@@ -146,7 +147,7 @@ def _summary(
     status = _STATUS.get(str(execution.get("status")), "failed")
     if status == "running":
         return LinkSummary(request_id=request_id, status=status, started_at=started)
-    offboarding = calls.describe(execution_arn(offboarding_machine, offboarding_name(request_id)))
+    _, offboarding = latest_offboarding(calls.describe, offboarding_machine, request_id)
     return LinkSummary(
         request_id=request_id,
         status=status if offboarding is None else offboard_status(offboarding),

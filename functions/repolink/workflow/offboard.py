@@ -19,11 +19,16 @@
    (``workflow.idempotency.offboarding_name``): an offboarding that exists is answered from (202
    running, 200 finished), starting nothing; a new one is started, and StartExecution's own
    idempotency (same name, same input) makes a racing duplicate the same execution. The same
-   onboarding offboarded again with other options is refused (409): it changes nothing.
+   onboarding offboarded again with other options is refused (409): it changes nothing;
+6. once the latest offboarding has failed (``offboard-failed``: a denied delete, say, since
+   fixed), a DELETE retries it: a new offboarding, ``ID-offboard-2`` and so on up to
+   ``MAX_OFFBOARDINGS``, from the same recorded results and with the new DELETE's options. Every
+   removal reads AWS again, so what the failed one removed counts as removed (found gone).
 
 Calls: DescribeExecution of the onboarding and of each change (one more past the latest), at most
-``NEWEST_PAGES`` GetExecutionHistory calls for each failed one, DescribeExecution of the
-offboarding, and StartExecution when there is none.
+``NEWEST_PAGES`` GetExecutionHistory calls for each failed one, DescribeExecution of each
+offboarding attempt (one more past the latest), and StartExecution when there is none (or the
+latest failed).
 """
 
 import json
@@ -36,8 +41,14 @@ from repolink.adapters.stepfunctions import execution_arn
 from repolink.errors import FieldError, MalformedJson, RequestValidationError, ResourceConflict
 from repolink.models.api import MAX_BODY_BYTES, OffboardAccepted, OffboardOptions
 from repolink.models.validation import validate_as
-from repolink.workflow.idempotency import change_name, offboarding_name
-from repolink.workflow.status import HistoryPages, latest_change, offboard_status, onboarding_outcome
+from repolink.workflow.idempotency import MAX_OFFBOARDINGS, change_name, offboarding_name
+from repolink.workflow.status import (
+    HistoryPages,
+    latest_change,
+    latest_offboarding,
+    offboard_status,
+    onboarding_outcome,
+)
 from repolink.workflow.tenancy import may_see, owner_of
 
 REQUEST_ID = r"^rl-[0-9a-f]{40}$"
@@ -263,9 +274,12 @@ def offboard(
             f"onboarding {request_id} is running ({running}); offboard it once it has finished",
             (FieldError("status", "running"),),
         )
-    name = offboarding_name(request_id)
+    attempt, existing = latest_offboarding(sfn.describe, offboarding_machine, request_id)
+    failed = existing is not None and offboard_status(existing) == "offboard-failed"
+    if failed and attempt < MAX_OFFBOARDINGS:
+        existing = None  # a retry: each removal reads AWS again, so what is gone counts as removed
+    name = offboarding_name(request_id, attempt if existing is not None else attempt + 1)
     arn = execution_arn(offboarding_machine, name)
-    existing = sfn.describe(arn)
     if existing is None:
         detail = recorded_result(
             request_id, onboarding, number, onboarding_machine=onboarding_machine, sfn=sfn

@@ -44,7 +44,7 @@ from repolink.models.events import Removals
 from repolink.models.rules import Doc
 from repolink.models.state import CodeArtifactSharingResult, Removed, Retained
 from repolink.models.wire import Wire
-from repolink.workflow.idempotency import MAX_CHANGES, change_name
+from repolink.workflow.idempotency import MAX_CHANGES, MAX_OFFBOARDINGS, change_name, offboarding_name
 
 PARALLEL = "Connect and provision in parallel"
 CONNECTION_STEPS = ("Create or reuse the connection", "Check the handshake")
@@ -471,6 +471,22 @@ def offboarded(status: LinkStatus, offboarding: dict[str, Any], pages: HistoryPa
         retained=[Retained.from_wire(r) for r in detail.get("retained") or []],
         stopped_at=timestamp(offboarding.get("stopDate")) or status.stopped_at,
     )
+
+
+def latest_offboarding(
+    describe: Callable[[str], dict[str, Any] | None], machine: str, request_id: str
+) -> tuple[int, dict[str, Any] | None]:
+    """The attempt number and execution of the onboarding's latest offboarding (0, None: none).
+
+    A retry is started only after the attempt before it failed, so the first number with no
+    execution ends the search."""
+    attempt, found = 0, None
+    while attempt < MAX_OFFBOARDINGS:
+        execution = describe(execution_arn(machine, offboarding_name(request_id, attempt + 1)))
+        if execution is None:
+            break
+        attempt, found = attempt + 1, execution
+    return attempt, found
 
 
 def latest_change(
