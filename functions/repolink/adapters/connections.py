@@ -25,6 +25,7 @@ OPERATIONS: dict[str, frozenset[str]] = {
     | {"GetHost", "ListHosts", "CreateHost", "DeleteHost"}
     | {"ListRepositoryLinks", "CreateRepositoryLink", "DeleteRepositoryLink"}
     | {"CreateSyncConfiguration", "GetSyncConfiguration", "ListSyncConfigurations", "DeleteSyncConfiguration"}
+    | {"UpdateSyncConfiguration", "TagResource"}
     for service in ("codeconnections", "codestar-connections")
 } | {
     "apprunner": frozenset({"ListConnections", "CreateConnection", "ListTagsForResource", "DeleteConnection"})
@@ -289,13 +290,24 @@ class GitSync(_SharedConnectionCalls):
             params["EncryptionKeyArn"] = encryption_key_arn
         return self._link(call(self._aws, "CreateRepositoryLink", **params)["RepositoryLinkInfo"])
 
+    def tag_link(self, arn: str, tags: dict[str, str]) -> None:
+        """Add ``tags`` to the repository link, or overwrite their values (``TagResource``); its
+        other tags stay."""
+        call(
+            self._aws,
+            "TagResource",
+            ResourceArn=arn,
+            Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+        )
+
     def delete_link(self, link_id: str) -> None:
         try:
             call(self._aws, "DeleteRepositoryLink", RepositoryLinkId=link_id)
         except AwsNotFound:
             return  # already gone: deleting is idempotent
 
-    def create_sync(self, wanted: SyncConfiguration, sync_type: str) -> SyncConfiguration:
+    @staticmethod
+    def _sync_params(wanted: SyncConfiguration, sync_type: str) -> dict[str, Any]:
         params: dict[str, Any] = {
             "SyncType": sync_type,
             "ResourceName": wanted.resource_name,
@@ -311,7 +323,19 @@ class GitSync(_SharedConnectionCalls):
         ):
             if value is not None:
                 params[key] = value
+        return params
+
+    def create_sync(self, wanted: SyncConfiguration, sync_type: str) -> SyncConfiguration:
+        params = self._sync_params(wanted, sync_type)
         return self._sync(call(self._aws, "CreateSyncConfiguration", **params)["SyncConfiguration"])
+
+    def update_sync(self, wanted: SyncConfiguration, sync_type: str) -> SyncConfiguration:
+        """Set the stack's sync configuration to ``wanted`` (``UpdateSyncConfiguration``): every
+        value is sent, so the SDK sending it again after a lost answer sets the same ones. The
+        repository link is left out: repolink updates a configuration only on the link it is on."""
+        params = self._sync_params(wanted, sync_type)
+        del params["RepositoryLinkId"]
+        return self._sync(call(self._aws, "UpdateSyncConfiguration", **params)["SyncConfiguration"])
 
     def get_sync(self, resource_name: str, sync_type: str) -> SyncConfiguration | None:
         try:

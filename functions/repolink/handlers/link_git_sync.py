@@ -16,7 +16,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = LinkGitSyncInput.from_wire(event)
     result = GitSyncTarget().apply(
         task.repository,
-        GitSyncContext(connection=task.connection, request_id=task.request_id, caller=task.caller_account),
+        GitSyncContext(
+            connection=task.connection,
+            request_id=task.request_id,
+            caller=task.caller_account,
+            changing=task.changing,
+        ),
     )
     logger.info(
         "git sync repository linked",

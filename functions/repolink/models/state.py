@@ -17,8 +17,10 @@ from repolink.models.request import (
 from repolink.models.rules import Doc
 from repolink.models.wire import Wire
 
-Outcome = Literal["created", "existing"]
-"""Whether a link or repository was made by this run, or found made (by an earlier run or by hand)."""
+Outcome = Literal["created", "existing", "updated"]
+"""Whether a link or repository was made by this onboarding (``created``), found made by others
+(``existing``: by another onboarding or by hand), or made by this onboarding and changed in place
+by this run (``updated``: only a change, ``PUT /links/{id}``, updates)."""
 
 ConnectionStatus = Literal["PENDING", "AVAILABLE", "ERROR", "DELETED"]
 
@@ -183,6 +185,12 @@ class LinkGitSyncInput(Wire):
     caller_account: str
     connection: ConnectionState
     repository: GitSyncRepositorySpec
+    #: ``$$.Execution.Name``: the request id, or a change's name (``workflow.change``)
+    execution_name: str = ""
+
+    @property
+    def changing(self) -> bool:
+        return bool(self.execution_name) and self.execution_name != self.request_id
 
 
 @dataclass(frozen=True, kw_only=True)

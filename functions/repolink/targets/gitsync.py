@@ -4,7 +4,20 @@ A repository is linked to the request's AVAILABLE connection once (``CreateRepos
 link to the same owner and repository on the same connection is reused, whoever made it. Each
 stack then gets its sync configuration (``CreateSyncConfiguration``, ``CFN_STACK_SYNC``); an
 identical one counts as done, and a stack already synced from anywhere else is a failure naming
-it, never an overwrite. Applying twice (a retried step, a lost answer) leaves one of each.
+it. Applying twice (a retried step, a lost answer) leaves one of each.
+
+Provenance: a link is this onboarding's when its ownership tags carry this request's id and
+account. Sync configurations have no tags, so a stack's configuration on a link this onboarding
+made is this onboarding's (``created``), and one on a link others made is ``existing``.
+
+Within a change (``PUT /links/{id}``, ``workflow.change``) what this onboarding made converges to
+the request in place: a stack's configuration on its link whose branch, file or settings differ
+is updated (``UpdateSyncConfiguration``, every value sent, so a lost answer sent again sets the
+same), and its link gets the request's new and changed tags (``TagResource``; the ownership tags
+are never touched). Both then report ``updated``. A tag key the new request no longer has is
+left on the link: removing what a request drops is ``"prune"``'s job, which is not built yet.
+A configuration on a link others made, or synced from another repository or link, is never
+changed: it stays a conflict naming the stack.
 
 A stack that fails is reported and the others go on (the branch reports, it doesn't throw). A
 link this onboarding created (its ownership tags carry this request's id) that ends with no
@@ -22,6 +35,10 @@ from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG
 
 #: the Failure step of a stack whose sync configuration could not be made
 SYNC_STEP = "GitSync.CreateSyncConfiguration"
+#: the Failure step of a stack whose sync configuration could not be updated in place (a change)
+UPDATE_STEP = "GitSync.UpdateSyncConfiguration"
+#: the Failure step of a link whose tags could not be updated in place (a change)
+TAG_STEP = "GitSync.TagResource"
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,8 @@ class GitSyncContext:
     connection: ConnectionState
     request_id: str
     caller: str
+    #: a change of the onboarding runs: what it made is updated to the request in place
+    changing: bool = False
 
 
 def _toggle(on: bool) -> str:
@@ -62,22 +81,24 @@ class GitSyncTarget:
         svc = self._svc or GitSync(
             "codestar-connections" if connection.service == "codestar-connections" else "codeconnections"
         )
-        link, outcome = _link(svc, spec, context)
+        link, outcome, tags = _link(svc, spec, context)
         stacks: list[GitSyncStackResult] = []
         failures: list[Failure] = []
-        for config in spec.sync_configurations:
+        ours = outcome == "created"
+        if ours and context.changing:
             try:
-                stacks.append(_sync(svc, spec, link, config))
-            except (ResourceConflict, AwsRequestRejected) as exc:
-                # permanent for this stack (a conflict, a refusal, a denied role): reported, and
-                # the others go on; a transient error still fails the step, which is retried whole
-                failures.append(
-                    Failure(
-                        step=f"{SYNC_STEP}:{config.resource_name}", error=type(exc).__name__, cause=str(exc)
-                    )
-                )
+                outcome = _retag(svc, spec, link, tags)
+            except AwsRequestRejected as exc:  # a refusal or a denied role: reported, stacks go on
+                where = f"{TAG_STEP}:{spec.owner_id}/{spec.repository_name}"
+                failures.append(Failure(step=where, error=type(exc).__name__, cause=str(exc)))
+        for config in spec.sync_configurations:
+            done = _sync(svc, spec, link, config, ours=ours, changing=context.changing)
+            if isinstance(done, Failure):
+                failures.append(done)
+            else:
+                stacks.append(done)
         deleted = False
-        if outcome == "created" and not stacks and not svc.syncs_of(link.id, GIT_SYNC_TYPE):
+        if ours and not stacks and not svc.syncs_of(link.id, GIT_SYNC_TYPE):
             svc.delete_link(link.id)
             deleted = True
         return GitSyncLinkResult(
@@ -104,9 +125,10 @@ def _find(svc: GitSync, spec: GitSyncRepositorySpec, provider: str) -> Repositor
 
 def _adopt(
     svc: GitSync, spec: GitSyncRepositorySpec, link: RepositoryLink, context: GitSyncContext
-) -> Outcome:
+) -> tuple[Outcome, dict[str, str]]:
     """Reuse ``link`` when it is on this connection (with the key asked for, if one is); it counts
-    as created by this onboarding only when its ownership tags carry this request and account."""
+    as created by this onboarding only when its ownership tags carry this request and account.
+    Its tags come back with the verdict."""
     if not _same_connection(link.connection_arn, context.connection.arn):
         raise ResourceConflict(
             f"{_where(spec)}: already linked through connection {link.connection_arn} (repository link"
@@ -120,30 +142,40 @@ def _adopt(
         )
     tags = svc.tags(link.arn)
     ours = tags.get(REQUEST_TAG) == context.request_id and tags.get(OWNER_TAG) == context.caller
-    return "created" if ours else "existing"
+    return ("created" if ours else "existing"), tags
 
 
 def _link(
     svc: GitSync, spec: GitSyncRepositorySpec, context: GitSyncContext
-) -> tuple[RepositoryLink, Outcome]:
+) -> tuple[RepositoryLink, Outcome, dict[str, str]]:
+    """The repository's link, whether this onboarding made it, and its tags."""
     found = _find(svc, spec, context.connection.provider)
     if found is not None:
-        return found, _adopt(svc, spec, found, context)
+        return found, *_adopt(svc, spec, found, context)
     tags = {**spec.tags, REQUEST_TAG: context.request_id, OWNER_TAG: context.caller}
     try:
-        return (
-            svc.create_link(
-                context.connection.arn, spec.owner_id, spec.repository_name, spec.encryption_key_arn, tags
-            ),
-            "created",
+        made = svc.create_link(
+            context.connection.arn, spec.owner_id, spec.repository_name, spec.encryption_key_arn, tags
         )
+        return made, "created", tags
     except AwsConflict:
         # a lost answer (the SDK sent it again and the link now exists) or a link made meanwhile:
         # the one link there is, never a second
         found = _find(svc, spec, context.connection.provider)
         if found is None:
             raise
-        return found, _adopt(svc, spec, found, context)
+        return found, *_adopt(svc, spec, found, context)
+
+
+def _retag(svc: GitSync, spec: GitSyncRepositorySpec, link: RepositoryLink, tags: dict[str, str]) -> Outcome:
+    """A change: this onboarding's link gets the request's new and changed tags (the request's
+    tags never name the ownership keys, so those stay as they are); keys the request dropped stay
+    too, until ``prune`` removes them."""
+    differing = {key: value for key, value in spec.tags.items() if tags.get(key) != value}
+    if not differing:
+        return "created"
+    svc.tag_link(link.arn, differing)
+    return "updated"
 
 
 def _wanted(svc: GitSync, link: RepositoryLink, config: SyncConfigurationSpec) -> SyncConfiguration:
@@ -171,18 +203,36 @@ _SETTINGS = (
 
 
 def _sync(
-    svc: GitSync, spec: GitSyncRepositorySpec, link: RepositoryLink, config: SyncConfigurationSpec
-) -> GitSyncStackResult:
+    svc: GitSync,
+    spec: GitSyncRepositorySpec,
+    link: RepositoryLink,
+    config: SyncConfigurationSpec,
+    *,
+    ours: bool,
+    changing: bool,
+) -> GitSyncStackResult | Failure:
+    """The stack's sync configuration, made, found or (a change, on this onboarding's ``link``)
+    updated; a permanent failure of it (a conflict, a refusal, a denied role) as a Failure, so
+    the other stacks go on. A transient error still fails the step, which is retried whole."""
     wanted = _wanted(svc, link, config)
+    step = SYNC_STEP
     outcome: Outcome = "created"
     try:
-        svc.create_sync(wanted, GIT_SYNC_TYPE)
-    except AwsConflict:
-        found = svc.get_sync(config.resource_name, GIT_SYNC_TYPE)
-        if found is None:
-            raise
-        _check_same(spec, config, wanted, found)
-        outcome = "existing"
+        try:
+            svc.create_sync(wanted, GIT_SYNC_TYPE)
+        except AwsConflict:
+            found = svc.get_sync(config.resource_name, GIT_SYNC_TYPE)
+            if found is None:
+                raise
+            outcome = "created" if ours else "existing"
+            if found != wanted:
+                if not (changing and ours and found.repository_link_id == link.id):
+                    _check_same(spec, config, wanted, found)
+                step = UPDATE_STEP
+                svc.update_sync(wanted, GIT_SYNC_TYPE)
+                outcome = "updated"
+    except (ResourceConflict, AwsRequestRejected) as exc:
+        return Failure(step=f"{step}:{config.resource_name}", error=type(exc).__name__, cause=str(exc))
     return GitSyncStackResult(
         resource_name=config.resource_name,
         branch=config.branch,

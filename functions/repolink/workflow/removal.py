@@ -18,7 +18,8 @@ does not name this onboarding is retained, never deleted:
   ``deletePackages``, and when no repository that stays lists it as an upstream; the domain only
   when it then holds no repositories.
 
-Everything reused (``outcome: existing``, ``created: false``) is retained with that reason. Each
+Everything reused (``outcome: existing``, ``created: false``) is retained with that reason; what a
+change updated in place (``outcome: updated``) is this onboarding's, as what it created. Each
 deletion is idempotent: a resource already gone counts as removed (a retried step, or a
 ``Delete`` whose answer was lost and which the SDK sent again). A permanent failure is reported
 with what was done before it (``RemovalResult.failure``); a transient one propagates, and the
@@ -132,7 +133,7 @@ def _remove_repository(
 ) -> None:
     kind = f"{svc.service}:sync-configuration"
     for stack in reversed(repo.sync_configurations):
-        if stack.outcome != "created":
+        if stack.outcome == "existing":
             ledger.keep(kind, stack.resource_name, None, REUSED)
             continue
         found = svc.get_sync(stack.resource_name, GIT_SYNC_TYPE)
@@ -156,7 +157,7 @@ def _remove_repository(
     arn = repo.repository_link_arn
     if repo.link_deleted or keep_link:
         return  # the onboarding deleted it again already, or a change prunes only its stacks
-    if repo.outcome != "created":
+    if repo.outcome == "existing":
         ledger.keep(link_kind, name, arn, REUSED)
         return
     try:
@@ -303,7 +304,7 @@ def remove_codeartifact(
         kind = "codeartifact:repository"
         # the result lists the repositories in dependency order (upstreams first)
         for repo in reversed(result.repositories):
-            if repo.outcome != "created":
+            if repo.outcome == "existing":
                 ledger.keep(kind, repo.name, repo.arn, REUSED)
                 continue
             if repo.name not in live:

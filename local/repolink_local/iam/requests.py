@@ -274,32 +274,39 @@ def _link_uses_connection(params: dict[str, Any], account: str, region: str) -> 
 
 
 def _sync_passes(service: str) -> Callable[[dict[str, Any], str, str], list[Authorization]]:
-    """A sync configuration passes its repository link, and its role to Git sync."""
+    """A sync configuration passes its repository link, and its role to Git sync: on create
+    always; on update, the link and the role it names (each is optional there)."""
 
     def needs(params: dict[str, Any], account: str, region: str) -> list[Authorization]:
         kind = data.resource_type(service, "RepositoryLink")
         assert kind is not None
-        link = kind.arn(
-            {
-                "Partition": "aws",
-                "Region": region,
-                "Account": account,
-                "RepositoryLinkId": params["RepositoryLinkId"],
-            }
-        )
-        role = str(params["RoleArn"])
-        return [
-            Authorization(
-                f"{service}:PassRepository", link, account, reason="Git sync uses the repository link"
-            ),
-            Authorization(
-                "iam:PassRole",
-                role,
-                role.split(":")[4] or account,
-                {"iam:PassedToService": GIT_SYNC_SERVICE},
-                reason="Git sync updates the stack as this role",
-            ),
-        ]
+        asked: list[Authorization] = []
+        if params.get("RepositoryLinkId"):
+            link = kind.arn(
+                {
+                    "Partition": "aws",
+                    "Region": region,
+                    "Account": account,
+                    "RepositoryLinkId": params["RepositoryLinkId"],
+                }
+            )
+            asked.append(
+                Authorization(
+                    f"{service}:PassRepository", link, account, reason="Git sync uses the repository link"
+                )
+            )
+        if params.get("RoleArn"):
+            role = str(params["RoleArn"])
+            asked.append(
+                Authorization(
+                    "iam:PassRole",
+                    role,
+                    role.split(":")[4] or account,
+                    {"iam:PassedToService": GIT_SYNC_SERVICE},
+                    reason="Git sync updates the stack as this role",
+                )
+            )
+        return asked
 
     return needs
 
@@ -396,6 +403,19 @@ EXTRA: tuple[Requirement, ...] = (
         Requirement(
             service,
             "CreateSyncConfiguration",
+            (f"{service}:PassRepository", "iam:PassRole"),
+            "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/git-sync-prereq.html",
+            _sync_passes(service),
+        )
+        for service in ("codeconnections", "codestar-connections")
+    ),
+    # UpdateSyncConfiguration takes the same link and role as CreateSyncConfiguration, and passes
+    # them as it does (the Git sync prerequisites; IAM's "pass a role" rule for a RoleArn:
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html)
+    *(
+        Requirement(
+            service,
+            "UpdateSyncConfiguration",
             (f"{service}:PassRepository", "iam:PassRole"),
             "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/git-sync-prereq.html",
             _sync_passes(service),
