@@ -59,6 +59,29 @@ def test_upstreams_need_associate_with_downstream_on_each_upstream() -> None:
     ]
 
 
+@pytest.mark.parametrize("service", ["codeconnections", "codestar-connections"])
+def test_a_sync_configuration_update_is_on_star_and_passes_what_it_names(service: str) -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/acme-gitsync"
+    base = {"SyncType": "CFN_STACK_SYNC", "ResourceName": "acme-network", "Branch": "release"}
+    # UpdateSyncConfiguration names no resource type: "*"; the role it names is passed to Git sync
+    update, passed = authorizations(
+        service, "UpdateSyncConfiguration", base | {"RoleArn": role}, ACCOUNT, REGION
+    )
+    assert (update.action, update.resource) == (f"{service}:UpdateSyncConfiguration", "*")
+    assert (passed.action, passed.resource) == ("iam:PassRole", role)
+    assert passed.context == {"iam:PassedToService": "cloudformation.sync.codeconnections.amazonaws.com"}
+    # a link it names is passed as on create; with neither, nothing more is asked
+    link_id = "0c1d2e3f-aaaa-bbbb-cccc-123456789012"
+    _, repository = authorizations(
+        service, "UpdateSyncConfiguration", base | {"RepositoryLinkId": link_id}, ACCOUNT, REGION
+    )
+    assert (repository.action, repository.resource) == (
+        f"{service}:PassRepository",
+        f"arn:aws:{service}:{REGION}:{ACCOUNT}:repository-link/{link_id}",
+    )
+    assert len(authorizations(service, "UpdateSyncConfiguration", base, ACCOUNT, REGION)) == 1
+
+
 def test_each_event_entry_is_authorized_on_its_bus_with_its_detail_type() -> None:
     entries = [
         {"EventBusName": "repolink-bus", "Source": "repolink", "DetailType": "RepositoryLinkCompleted"}

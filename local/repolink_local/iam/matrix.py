@@ -358,6 +358,40 @@ def _git_sync(service: str) -> Callable[[LocalEngine], None]:
     return drive
 
 
+def _git_sync_change(service: str) -> Callable[[LocalEngine], None]:
+    """Link a repository and sync a stack, then change both in place (PUT): the stack synced
+    from another branch (UpdateSyncConfiguration, passing its role again) and the link retagged
+    (TagResource)."""
+
+    def drive(engine: LocalEngine) -> None:
+        repository = _git_sync_repository("acme", f"changed-{service}", f"acme-changed-{service}")
+        request = sample(
+            connection=_connection(service, f"changed-{service}"),
+            git_sync={"repositories": [repository]},
+            codeartifact=None,
+        )
+        answer = _post_and_wait(engine, request)
+        changed = copy.deepcopy(request)
+        moved = changed["gitSync"]["repositories"][0]
+        moved["tags"] = {"team": "infrastructure"}
+        moved["syncConfigurations"][0]["branch"] = "release"
+        path = f"/links/{answer['requestId']}"
+        code, _, accepted = engine.api("PUT", path, json.dumps(changed), headers=JSON)
+        if code != 202:
+            raise ScenarioFailed(f"PUT answered {code}: {accepted}")
+        result = engine.wait(accepted["executionArn"], deadline_seconds=60)
+        failed = result.events_of("RepositoryLinkFailed")
+        if result.status != "SUCCEEDED":
+            raise ScenarioFailed(f"the change ended {result.status}: {failed[-1] if failed else ''}")
+        (link,) = engine.emitted_events()[-1]["detail"]["gitSyncRepositories"]
+        outcomes = (link["outcome"], link["syncConfigurations"][0]["outcome"])
+        (config,) = engine.standins.connections.sync_configurations.values()
+        if outcomes != ("updated", "updated") or config.branch != "release":
+            raise ScenarioFailed(f"the change did not update in place: {outcomes}, {config.branch}")
+
+    return drive
+
+
 def _sharing(engine: LocalEngine) -> None:
     """CodeArtifact shared with another team's account and the organization: the domain's and each
     created repository's policy read and written; then a second onboarding reads the domain's again."""
@@ -540,6 +574,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("offboard events from another team: a failed and a succeeded onboarding", _offboard_events),
     Scenario("CodeArtifact changed in place (PUT), then offboarded", _change),
     Scenario("a change with prune: true removes what it drops", _prune),
+    *(
+        Scenario(
+            f"{s}: Git sync changed in place (PUT): the stack's branch, the link's tags", _git_sync_change(s)
+        )
+        for s in ("codeconnections", "codestar-connections")
+    ),
 )
 
 
