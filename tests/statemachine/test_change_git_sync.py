@@ -140,11 +140,12 @@ def test_a_change_updates_the_sync_configuration_and_the_link_tags_in_place(
         }
     ]
     assert repository["failures"] == []
-    # and GET follows the change
+    # and GET follows the change, and says the link was updated
     code, _, status = engine.api("GET", f"/links/{request_id}")
     assert code == 200
     assert status["changeId"] == f"{request_id}-change-1"
-    assert link.arn in {r["arn"] for r in status["resources"]}
+    outcomes = {r["arn"]: r["outcome"] for r in status["resources"]}
+    assert outcomes[link.arn] == "updated"
 
     # When the same change is sent again, it is a duplicate: nothing starts
     executions = len(engine.executions(ONBOARDING))

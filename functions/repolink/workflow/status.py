@@ -42,7 +42,7 @@ from typing import Annotated, Any, Literal, Protocol
 from repolink.adapters.stepfunctions import execution_arn
 from repolink.models.events import Removals
 from repolink.models.rules import Doc
-from repolink.models.state import CodeArtifactSharingResult, Removed, Retained
+from repolink.models.state import CodeArtifactSharingResult, Outcome, Removed, Retained
 from repolink.models.wire import Wire
 from repolink.workflow.idempotency import MAX_CHANGES, MAX_OFFBOARDINGS, change_name, offboarding_name
 
@@ -117,6 +117,17 @@ class Resource(Wire):
     type: str
     name: str
     arn: str
+    outcome: Annotated[
+        Outcome | None,
+        Doc(
+            "created: this onboarding made it; existing: it was there (reused); updated: this"
+            " onboarding made it and the execution GET reports changed it in place"
+        ),
+    ] = None
+
+
+def _made(created: object) -> Outcome:
+    return "created" if created else "existing"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -355,24 +366,43 @@ def _resources(found: _Found) -> list[Resource]:
     result = found.codeartifact or {}
     if result.get("domainArn"):
         resources[result["domainArn"]] = Resource(
-            type="codeartifact:domain", name=result["domain"], arn=result["domainArn"]
+            type="codeartifact:domain",
+            name=result["domain"],
+            arn=result["domainArn"],
+            outcome=_made(result.get("domainCreated")),
         )
     for repo in result.get("repositories", []):
-        resources[repo["arn"]] = Resource(type="codeartifact:repository", name=repo["name"], arn=repo["arn"])
+        resources[repo["arn"]] = Resource(
+            type="codeartifact:repository", name=repo["name"], arn=repo["arn"], outcome=repo.get("outcome")
+        )
     for arn, link in found.git_sync.items():
         name = f"{link.get('ownerId', '')}/{link.get('repositoryName', '')}"
-        resources[arn] = Resource(type=f"{arn.split(':')[2]}:repository-link", name=name, arn=arn)
+        kind = f"{arn.split(':')[2]}:repository-link"
+        resources[arn] = Resource(type=kind, name=name, arn=arn, outcome=link.get("outcome"))
     for arn, linked in found.proton.items():
-        resources[arn] = Resource(type="proton:repository", name=linked.get("name", ""), arn=arn)
+        resources[arn] = Resource(
+            type="proton:repository", name=linked.get("name", ""), arn=arn, outcome=linked.get("outcome")
+        )
     host = found.host or {}
     if host.get("arn") and not found.host_deleted:
         kind = f"{host.get('service', 'codeconnections')}:host"
-        resources.setdefault(host["arn"], Resource(type=kind, name=host.get("name", ""), arn=host["arn"]))
+        resources.setdefault(
+            host["arn"],
+            Resource(
+                type=kind, name=host.get("name", ""), arn=host["arn"], outcome=_made(host.get("created"))
+            ),
+        )
     connection = found.connection or {}
     if connection.get("arn") and not found.connection_deleted:
         kind = f"{connection.get('service', 'codeconnections')}:connection"
         resources.setdefault(
-            connection["arn"], Resource(type=kind, name=connection.get("name", ""), arn=connection["arn"])
+            connection["arn"],
+            Resource(
+                type=kind,
+                name=connection.get("name", ""),
+                arn=connection["arn"],
+                outcome=_made(connection.get("created")),
+            ),
         )
     return list(resources.values())
 
