@@ -154,10 +154,14 @@ def test_every_mutating_operation_has_a_lost_answer_row(sample: dict[str, Any]) 
     # test_codeartifact_sharing.py loses each one's answer)
     sharing = {f"codeartifact:Put{s}PermissionsPolicy" for s in ("Domain", "Repository")}
     # and UpdateRepository, which only a change (PUT /links/{id}) calls
-    # (tests/statemachine/test_change.py loses its answer). A change's TagResource is of access
-    # level "Tagging, Write", which the declared set leaves out, as it leaves every TagResource
-    # (tests/statemachine/test_change_tags.py loses its answer)
-    changes = {"codeartifact:UpdateRepository"}
+    # (tests/statemachine/test_change.py loses its answer), and UpdateSyncConfiguration, on both
+    # connection services, which only a change calls too
+    # (tests/statemachine/test_change_git_sync.py loses its answer). A change's TagResource is of
+    # access level "Tagging, Write", which the declared set leaves out, as it leaves every
+    # TagResource (tests/statemachine/test_change_tags.py and test_change_git_sync.py lose its answer)
+    changes = {"codeartifact:UpdateRepository"} | {
+        f"{s}:UpdateSyncConfiguration" for s in ("codeconnections", "codestar-connections")
+    }
     assert covered == (
         _declared_mutating_operations() - {"dynamodb:DeleteItem"} - deleted_links - sharing - changes
     )
