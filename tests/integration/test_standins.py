@@ -425,3 +425,62 @@ def test_git_sync_links_and_sync_configurations(standins: StandIns, service: str
     with pytest.raises(ClientError) as exc:
         aws.get_repository_link(RepositoryLinkId=link["RepositoryLinkId"])
     assert code(exc) == "ResourceNotFoundException"
+
+
+@pytest.mark.parametrize("service", ["codeconnections", "codestar-connections"])
+def test_a_sync_configuration_is_updated_in_place_and_a_link_retagged(
+    standins: StandIns, service: str
+) -> None:
+    aws = client(service)
+    arn = aws.create_connection(ConnectionName="acme", ProviderType="GitHub")["ConnectionArn"]
+    standins.connections.set_status(arn, "AVAILABLE")
+    tags = [{"Key": "team", "Value": "platform"}, {"Key": "repolink:request-id", "Value": "rl-1"}]
+    link = aws.create_repository_link(ConnectionArn=arn, OwnerId="acme", RepositoryName="infra", Tags=tags)[
+        "RepositoryLinkInfo"
+    ]
+    stack = {"SyncType": "CFN_STACK_SYNC", "ResourceName": "acme-network"}
+    aws.create_sync_configuration(
+        **stack,
+        RepositoryLinkId=link["RepositoryLinkId"],
+        Branch="main",
+        ConfigFile="deploy/network.yaml",
+        RoleArn="arn:aws:iam::123456789012:role/acme-gitsync",
+        PublishDeploymentStatus="ENABLED",
+        TriggerResourceUpdateOn="ANY_CHANGE",
+    )
+    # a configuration that does not exist, or a link that does not, is not found
+    with pytest.raises(ClientError) as exc:
+        aws.update_sync_configuration(SyncType="CFN_STACK_SYNC", ResourceName="nothing", Branch="release")
+    assert code(exc) == "ResourceNotFoundException"
+    missing = "0c1d2e3f-aaaa-bbbb-cccc-123456789012"
+    with pytest.raises(ClientError) as exc:
+        aws.update_sync_configuration(**stack, RepositoryLinkId=missing)
+    assert code(exc) == "ResourceNotFoundException"
+    # the model's shapes are checked (an enum botocore does not check)
+    with pytest.raises(ClientError) as exc:
+        aws.update_sync_configuration(**stack, TriggerResourceUpdateOn="SOMETIMES")
+    assert "TriggerResourceUpdateOn" in exc.value.response["Error"]["Message"]
+    # what is sent changes, what is not stays
+    updated = aws.update_sync_configuration(**stack, Branch="release", PublishDeploymentStatus="DISABLED")
+    config = updated["SyncConfiguration"]
+    assert (config["Branch"], config["ConfigFile"]) == ("release", "deploy/network.yaml")
+    assert (config["PublishDeploymentStatus"], config["TriggerResourceUpdateOn"]) == (
+        "DISABLED",
+        "ANY_CHANGE",
+    )
+    assert aws.get_sync_configuration(**stack)["SyncConfiguration"] == config
+    # TagResource adds and overwrites, and leaves the other tags
+    aws.tag_resource(
+        ResourceArn=link["RepositoryLinkArn"],
+        Tags=[{"Key": "team", "Value": "infrastructure"}, {"Key": "cost-center", "Value": "42"}],
+    )
+    listed = aws.list_tags_for_resource(ResourceArn=link["RepositoryLinkArn"])["Tags"]
+    assert {t["Key"]: t["Value"] for t in listed} == {
+        "team": "infrastructure",
+        "repolink:request-id": "rl-1",
+        "cost-center": "42",
+    }
+    gone = link["RepositoryLinkArn"].rsplit("/", 1)[0] + f"/{missing}"
+    with pytest.raises(ClientError) as exc:
+        aws.tag_resource(ResourceArn=gone, Tags=[{"Key": "team", "Value": "x"}])
+    assert code(exc) == "ResourceNotFoundException"
