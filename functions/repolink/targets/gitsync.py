@@ -15,7 +15,8 @@ the request in place: a stack's configuration on its link whose branch, file or 
 is updated (``UpdateSyncConfiguration``, every value sent, so a lost answer sent again sets the
 same), and its link gets the request's new and changed tags (``TagResource``; the ownership tags
 are never touched). Both then report ``updated``. A tag key the new request no longer has is
-left on the link: removing what a request drops is ``"prune"``'s job, which is not built yet.
+left on the link: ``"prune": true`` removes the resources a request drops, not tag keys, and
+removing those is not built yet.
 A configuration on a link others made, or synced from another repository or link, is never
 changed: it stays a conflict naming the stack.
 
@@ -170,7 +171,7 @@ def _link(
 def _retag(svc: GitSync, spec: GitSyncRepositorySpec, link: RepositoryLink, tags: dict[str, str]) -> Outcome:
     """A change: this onboarding's link gets the request's new and changed tags (the request's
     tags never name the ownership keys, so those stay as they are); keys the request dropped stay
-    too, until ``prune`` removes them."""
+    too (``prune`` removes dropped resources, not tag keys: that is not built yet)."""
     differing = {key: value for key, value in spec.tags.items() if tags.get(key) != value}
     if not differing:
         return "created"
