@@ -3,7 +3,7 @@
 The sample onboarded, then changed: its stack synced from another branch with other settings
 (``UpdateSyncConfiguration``) and its repository link retagged (``TagResource``), both reported
 ``updated``; the same change again starts nothing, and a later change calls neither; a lost
-answer on the update ends as a clean change does; a stack on a link others made is never
+answer on either call ends as a clean change does; a stack on a link others made is never
 changed; without the grant the change fails naming the step.
 """
 
@@ -193,22 +193,26 @@ def test_a_dropped_tag_key_is_left_on_the_link(engine: LocalEngine, sample: dict
     assert made[UPDATE] == 0
 
 
-def test_a_lost_update_answer_ends_as_a_clean_change(sample: dict[str, Any]) -> None:
+@pytest.mark.parametrize("operation", [UPDATE, TAG])
+def test_a_lost_answer_on_an_update_ends_as_a_clean_change(sample: dict[str, Any], operation: str) -> None:
     with engine_with() as clean_engine:
         clean = change(clean_engine, onboard(clean_engine, sample), moved(sample))
-    # Given UpdateSyncConfiguration takes effect and loses its answer (the SDK sends it again)
-    with engine_with(FaultRule("LostResponse", UPDATE, 1.0, times=1)) as engine:
+        clean_tags = dict(next(iter(clean_engine.standins.connections.repository_links.values())).tags)
+    # Given the update (UpdateSyncConfiguration, or the link's TagResource) takes effect and loses
+    # its answer (the SDK sends it again)
+    with engine_with(FaultRule("LostResponse", operation, 1.0, times=1)) as engine:
         request_id = onboard(engine, sample)
         result, made = calls_of(engine, request_id, moved(sample))
         connections = engine.standins.connections
         injected = sum(engine.standins.faults_injected.values())
-    # Then the change succeeded as the clean one did, the update sent twice, one configuration
+    # Then the change succeeded as the clean one did, the call sent twice, one of each left
     assert result.status == "SUCCEEDED", result.output
     assert injected == 1
-    assert made[UPDATE] == 2
+    assert made[operation] == 2
     (config,) = connections.sync_configurations.values()
     assert config.branch == "release"
-    assert len(connections.repository_links) == 1
+    (link,) = connections.repository_links.values()
+    assert link.tags == clean_tags  # the same request id: the same ownership tags
 
     def git_sync(run: ExecutionResult) -> list[dict[str, Any]]:
         event = completed(run, f"{request_id}-change-1")
