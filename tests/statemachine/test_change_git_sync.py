@@ -1,8 +1,8 @@
 """A change (PUT /links/{id}) updates Git sync in place, through the real ASL, with IAM enforced.
 
 The sample onboarded, then changed: its stack synced from another branch with other settings
-(``UpdateSyncConfiguration``) and its repository link retagged (``TagResource``), both reported
-``updated``; the same change again starts nothing, and a later change calls neither; a lost
+(``UpdateSyncConfiguration``) and its repository link retagged (``TagResource``), each result
+saying what it updated; the same change again starts nothing, and a later change calls neither; a lost
 answer on either call ends as a clean change does; a stack on a link others made is never
 changed; without the grant the change fails naming the step.
 """
@@ -127,16 +127,17 @@ def test_a_change_updates_the_sync_configuration_and_the_link_tags_in_place(
         "repolink:request-id": request_id,
         "repolink:owner-account": ACCOUNT_ID,
     }
-    # and the change's result reports both updated
+    # and the change's result says what it updated on both, this onboarding's still
     event = completed(result, f"{request_id}-change-1")
     (repository,) = event["gitSyncRepositories"]
-    assert repository["outcome"] == "updated"
+    assert (repository["outcome"], repository["updated"]) == ("created", ["tags"])
     assert repository["syncConfigurations"] == [
         {
             "resourceName": STACK,
             "branch": "release",
             "configFile": "deploy/network.yaml",
-            "outcome": "updated",
+            "outcome": "created",
+            "updated": ["branch", "publishDeploymentStatus"],
         }
     ]
     assert repository["failures"] == []
@@ -144,8 +145,8 @@ def test_a_change_updates_the_sync_configuration_and_the_link_tags_in_place(
     code, _, status = engine.api("GET", f"/links/{request_id}")
     assert code == 200
     assert status["changeId"] == f"{request_id}-change-1"
-    outcomes = {r["arn"]: r["outcome"] for r in status["resources"]}
-    assert outcomes[link.arn] == "updated"
+    (listed,) = [r for r in status["resources"] if r["arn"] == link.arn]
+    assert (listed["outcome"], listed["updated"]) == ("created", ["tags"])
 
     # When the same change is sent again, it is a duplicate: nothing starts
     executions = len(engine.executions(ONBOARDING))
@@ -161,8 +162,8 @@ def test_a_change_updates_the_sync_configuration_and_the_link_tags_in_place(
     assert made[UPDATE] == 0
     assert made[TAG] == 0
     (repository,) = completed(second, f"{request_id}-change-2")["gitSyncRepositories"]
-    assert repository["outcome"] == "created"
-    assert repository["syncConfigurations"][0]["outcome"] == "created"
+    assert (repository["outcome"], repository["updated"]) == ("created", [])
+    assert repository["syncConfigurations"][0]["updated"] == []
 
     # When it is offboarded, the updated configuration and link are this onboarding's: removed
     code, _, answer = engine.api("DELETE", f"/links/{request_id}")

@@ -104,6 +104,7 @@ def test_the_sample_links_the_repository_and_syncs_its_stack(
             "branch": "main",
             "configFile": "deploy/network.yaml",
             "outcome": "created",
+            "updated": [],
         }
     ]
     assert repo["failures"] == []

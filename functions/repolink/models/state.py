@@ -17,10 +17,8 @@ from repolink.models.request import (
 from repolink.models.rules import Doc
 from repolink.models.wire import Wire
 
-Outcome = Literal["created", "existing", "updated"]
-"""Whether a link or repository was made by this onboarding (``created``), found made by others
-(``existing``: by another onboarding or by hand), or made by this onboarding and changed in place
-by this run (``updated``: only a change, ``PUT /links/{id}``, updates)."""
+Outcome = Literal["created", "existing"]
+"""Whether a link or repository was made by this run, or found made (by an earlier run or by hand)."""
 
 ConnectionStatus = Literal["PENDING", "AVAILABLE", "ERROR", "DELETED"]
 
@@ -193,6 +191,17 @@ class LinkGitSyncInput(Wire):
         return bool(self.execution_name) and self.execution_name != self.request_id
 
 
+SyncUpdate = Literal[
+    "branch",
+    "configFile",
+    "roleArn",
+    "publishDeploymentStatus",
+    "triggerResourceUpdateOn",
+    "pullRequestComment",
+]
+"""What a change updated in place on a stack's sync configuration (the request's field names)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class GitSyncStackResult(Wire):
     """A stack Git sync keeps in line with a file of a branch (its sync configuration)."""
@@ -201,6 +210,14 @@ class GitSyncStackResult(Wire):
     branch: str
     config_file: str
     outcome: Outcome
+    updated: Annotated[
+        list[SyncUpdate],
+        Doc(
+            "What this run updated in place with UpdateSyncConfiguration (a change, on a repository"
+            " link this onboarding created): the request's fields the configuration held otherwise;"
+            " empty when it had the request's settings already"
+        ),
+    ] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,6 +233,13 @@ class GitSyncLinkResult(Wire):
     failures: list[Failure] = field(default_factory=list)
     #: a link this onboarding created that ended with no stack synced from it was deleted again
     link_deleted: bool = False
+    updated: Annotated[
+        list[Literal["tags"]],
+        Doc(
+            "What this run updated in place on the link (a change, on a link this onboarding"
+            " created): tags with TagResource; empty when it had the request's tags already"
+        ),
+    ] = field(default_factory=list)
 
 
 RepositoryUpdate = Literal["upstreams", "description", "tags"]

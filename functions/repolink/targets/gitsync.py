@@ -14,10 +14,10 @@ Within a change (``PUT /links/{id}``, ``workflow.change``) what this onboarding 
 the request in place: a stack's configuration on its link whose branch, file or settings differ
 is updated (``UpdateSyncConfiguration``, every value sent, so a lost answer sent again sets the
 same), and its link gets the request's new and changed tags (``TagResource``; the ownership tags
-are never touched). Both then report ``updated``. A tag key the new request no longer has is
-left on the link: ``"prune": true`` removes the resources a request drops, not tag keys, and
-removing those is not built yet.
-A configuration on a link others made, or synced from another repository or link, is never
+are never touched). Each result says what it updated (a stack's ``updated``: the fields; a
+link's: ``tags``), its ``outcome`` staying ``created``. A tag key the new request no longer has
+is left on the link: ``"prune": true`` removes the resources a request drops, not tag keys. A
+configuration on a link others made, or synced from another repository or link, is never
 changed: it stays a conflict naming the stack.
 
 A stack that fails is reported and the others go on (the branch reports, it doesn't throw). A
@@ -31,7 +31,14 @@ from repolink.adapters.connections import GitSync, RepositoryLink, SyncConfigura
 from repolink.errors import AwsConflict, AwsRequestRejected, ResourceConflict, UnsupportedProvider
 from repolink.models.providers import GIT_SYNC_PROVIDER_TYPES, GIT_SYNC_TYPE
 from repolink.models.request import GitSyncRepositorySpec, SyncConfigurationSpec
-from repolink.models.state import ConnectionState, Failure, GitSyncLinkResult, GitSyncStackResult, Outcome
+from repolink.models.state import (
+    ConnectionState,
+    Failure,
+    GitSyncLinkResult,
+    GitSyncStackResult,
+    Outcome,
+    SyncUpdate,
+)
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG
 
 #: the Failure step of a stack whose sync configuration could not be made
@@ -86,9 +93,10 @@ class GitSyncTarget:
         stacks: list[GitSyncStackResult] = []
         failures: list[Failure] = []
         ours = outcome == "created"
+        retagged = False
         if ours and context.changing:
             try:
-                outcome = _retag(svc, spec, link, tags)
+                retagged = _retag(svc, spec, link, tags)
             except AwsRequestRejected as exc:  # a refusal or a denied role: reported, stacks go on
                 where = f"{TAG_STEP}:{spec.owner_id}/{spec.repository_name}"
                 failures.append(Failure(step=where, error=type(exc).__name__, cause=str(exc)))
@@ -111,6 +119,7 @@ class GitSyncTarget:
             sync_configurations=stacks,
             failures=failures,
             link_deleted=deleted,
+            updated=["tags"] if retagged else [],
         )
 
 
@@ -168,15 +177,15 @@ def _link(
         return found, *_adopt(svc, spec, found, context)
 
 
-def _retag(svc: GitSync, spec: GitSyncRepositorySpec, link: RepositoryLink, tags: dict[str, str]) -> Outcome:
+def _retag(svc: GitSync, spec: GitSyncRepositorySpec, link: RepositoryLink, tags: dict[str, str]) -> bool:
     """A change: this onboarding's link gets the request's new and changed tags (the request's
     tags never name the ownership keys, so those stay as they are); keys the request dropped stay
-    too (``prune`` removes dropped resources, not tag keys: that is not built yet)."""
+    too (``prune`` removes dropped resources, not tag keys). Whether it was tagged."""
     differing = {key: value for key, value in spec.tags.items() if tags.get(key) != value}
     if not differing:
-        return "created"
+        return False
     svc.tag_link(link.arn, differing)
-    return "updated"
+    return True
 
 
 def _wanted(svc: GitSync, link: RepositoryLink, config: SyncConfigurationSpec) -> SyncConfiguration:
@@ -195,6 +204,15 @@ def _wanted(svc: GitSync, link: RepositoryLink, config: SyncConfigurationSpec) -
     )
 
 
+#: a sync configuration's fields, by request (wire) name
+_FIELDS: tuple[tuple[str, SyncUpdate], ...] = (
+    ("branch", "branch"),
+    ("config_file", "configFile"),
+    ("role_arn", "roleArn"),
+    ("publish_deployment_status", "publishDeploymentStatus"),
+    ("trigger_resource_update_on", "triggerResourceUpdateOn"),
+    ("pull_request_comment", "pullRequestComment"),
+)
 _SETTINGS = (
     ("role_arn", "roleArn"),
     ("publish_deployment_status", "publishDeploymentStatus"),
@@ -218,6 +236,7 @@ def _sync(
     wanted = _wanted(svc, link, config)
     step = SYNC_STEP
     outcome: Outcome = "created"
+    updated: list[SyncUpdate] = []
     try:
         try:
             svc.create_sync(wanted, GIT_SYNC_TYPE)
@@ -231,7 +250,7 @@ def _sync(
                     _check_same(spec, config, wanted, found)
                 step = UPDATE_STEP
                 svc.update_sync(wanted, GIT_SYNC_TYPE)
-                outcome = "updated"
+                updated = [wire for attr, wire in _FIELDS if getattr(found, attr) != getattr(wanted, attr)]
     except (ResourceConflict, AwsRequestRejected) as exc:
         return Failure(step=f"{step}:{config.resource_name}", error=type(exc).__name__, cause=str(exc))
     return GitSyncStackResult(
@@ -239,6 +258,7 @@ def _sync(
         branch=config.branch,
         config_file=config.config_file,
         outcome=outcome,
+        updated=updated,
     )
 
 
@@ -257,12 +277,14 @@ def _check_same(
             f"{where}: stack {config.resource_name!r} is already synced from {origin} (repository link"
             f" {found.repository_link_id}, branch {found.branch!r}, file {found.config_file!r}); the request"
             f" asks for {spec.owner_id}/{spec.repository_name} branch {config.branch!r} file"
-            f" {config.config_file!r}. repolink never overwrites a sync configuration: delete that one"
-            " first, or choose another stack"
+            f" {config.config_file!r}. repolink changes a sync configuration only on a repository link"
+            " this onboarding created, and only within a change: delete that one first, or choose"
+            " another stack"
         )
     differing = [wire for attr, wire in _SETTINGS if getattr(found, attr) != getattr(wanted, attr)]
     if differing:
         raise ResourceConflict(
             f"{where}: stack {config.resource_name!r} is already synced from this branch and file with"
-            f" other settings ({', '.join(differing)}); repolink never overwrites a sync configuration"
+            f" other settings ({', '.join(differing)}); repolink changes a sync configuration only on a"
+            " repository link this onboarding created, and only within a change"
         )

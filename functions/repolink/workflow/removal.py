@@ -18,8 +18,7 @@ does not name this onboarding is retained, never deleted:
   ``deletePackages``, and when no repository that stays lists it as an upstream; the domain only
   when it then holds no repositories.
 
-Everything reused (``outcome: existing``, ``created: false``) is retained with that reason; what a
-change updated in place (``outcome: updated``) is this onboarding's, as what it created. Each
+Everything reused (``outcome: existing``, ``created: false``) is retained with that reason. Each
 deletion is idempotent: a resource already gone counts as removed (a retried step, or a
 ``Delete`` whose answer was lost and which the SDK sent again). A permanent failure is reported
 with what was done before it (``RemovalResult.failure``); a transient one propagates, and the
@@ -133,7 +132,7 @@ def _remove_repository(
 ) -> None:
     kind = f"{svc.service}:sync-configuration"
     for stack in reversed(repo.sync_configurations):
-        if stack.outcome == "existing":
+        if stack.outcome != "created":
             ledger.keep(kind, stack.resource_name, None, REUSED)
             continue
         found = svc.get_sync(stack.resource_name, GIT_SYNC_TYPE)
@@ -157,7 +156,7 @@ def _remove_repository(
     arn = repo.repository_link_arn
     if repo.link_deleted or keep_link:
         return  # the onboarding deleted it again already, or a change prunes only its stacks
-    if repo.outcome == "existing":
+    if repo.outcome != "created":
         ledger.keep(link_kind, name, arn, REUSED)
         return
     try:
@@ -304,7 +303,7 @@ def remove_codeartifact(
         kind = "codeartifact:repository"
         # the result lists the repositories in dependency order (upstreams first)
         for repo in reversed(result.repositories):
-            if repo.outcome == "existing":
+            if repo.outcome != "created":
                 ledger.keep(kind, repo.name, repo.arn, REUSED)
                 continue
             if repo.name not in live:

@@ -118,12 +118,15 @@ class Resource(Wire):
     name: str
     arn: str
     outcome: Annotated[
-        Outcome | None,
-        Doc(
-            "created: this onboarding made it; existing: it was there (reused); updated: this"
-            " onboarding made it and the execution GET reports changed it in place"
-        ),
+        Outcome | None, Doc("created: this onboarding made it; existing: it was there (reused)")
     ] = None
+    updated: Annotated[
+        list[str],
+        Doc(
+            "What the execution GET reports (a change) updated in place on it, as its result says:"
+            " upstreams, description, tags (CodeArtifact), tags (a repository link); empty: nothing"
+        ),
+    ] = field(default_factory=list)
 
 
 def _made(created: object) -> Outcome:
@@ -370,15 +373,26 @@ def _resources(found: _Found) -> list[Resource]:
             name=result["domain"],
             arn=result["domainArn"],
             outcome=_made(result.get("domainCreated")),
+            updated=list(result.get("domainUpdated") or []),
         )
     for repo in result.get("repositories", []):
         resources[repo["arn"]] = Resource(
-            type="codeartifact:repository", name=repo["name"], arn=repo["arn"], outcome=repo.get("outcome")
+            type="codeartifact:repository",
+            name=repo["name"],
+            arn=repo["arn"],
+            outcome=repo.get("outcome"),
+            updated=list(repo.get("updated") or []),
         )
     for arn, link in found.git_sync.items():
         name = f"{link.get('ownerId', '')}/{link.get('repositoryName', '')}"
         kind = f"{arn.split(':')[2]}:repository-link"
-        resources[arn] = Resource(type=kind, name=name, arn=arn, outcome=link.get("outcome"))
+        resources[arn] = Resource(
+            type=kind,
+            name=name,
+            arn=arn,
+            outcome=link.get("outcome"),
+            updated=list(link.get("updated") or []),
+        )
     for arn, linked in found.proton.items():
         resources[arn] = Resource(
             type="proton:repository", name=linked.get("name", ""), arn=arn, outcome=linked.get("outcome")

@@ -361,7 +361,7 @@ def _git_sync(service: str) -> Callable[[LocalEngine], None]:
 def _git_sync_change(service: str) -> Callable[[LocalEngine], None]:
     """Link a repository and sync a stack, then change both in place (PUT): the stack synced
     from another branch (UpdateSyncConfiguration, passing its role again) and the link retagged
-    (TagResource)."""
+    (TagResource), each result saying so."""
 
     def drive(engine: LocalEngine) -> None:
         repository = _git_sync_repository("acme", f"changed-{service}", f"acme-changed-{service}")
@@ -384,10 +384,10 @@ def _git_sync_change(service: str) -> Callable[[LocalEngine], None]:
         if result.status != "SUCCEEDED":
             raise ScenarioFailed(f"the change ended {result.status}: {failed[-1] if failed else ''}")
         (link,) = engine.emitted_events()[-1]["detail"]["gitSyncRepositories"]
-        outcomes = (link["outcome"], link["syncConfigurations"][0]["outcome"])
+        updated = (link["updated"], link["syncConfigurations"][0]["updated"])
         (config,) = engine.standins.connections.sync_configurations.values()
-        if outcomes != ("updated", "updated") or config.branch != "release":
-            raise ScenarioFailed(f"the change did not update in place: {outcomes}, {config.branch}")
+        if updated != (["tags"], ["branch"]) or config.branch != "release":
+            raise ScenarioFailed(f"the change did not update in place: {updated}, {config.branch}")
 
     return drive
 
