@@ -141,8 +141,9 @@ class UpstreamNotFound(RepolinkError):
 
 
 class TooManyTags(RepolinkError):
-    """A change would leave a CodeArtifact domain or repository with more tags than AWS allows
-    (200 per resource, repolink's own counted): keys a change drops stay on the resource."""
+    """A change would leave a CodeArtifact domain or repository, or a Git sync repository link, with
+    more tags than AWS allows (200 per resource, repolink's own counted): keys a change drops stay
+    on the resource."""
 
 
 class DomainNotFound(RepolinkError):

@@ -480,6 +480,13 @@ def test_a_sync_configuration_is_updated_in_place_and_a_link_retagged(
         "repolink:request-id": "rl-1",
         "cost-center": "42",
     }
+    # a resource holds at most 200 tags (the model's TagList), its own counted
+    many = [{"Key": f"key-{i}", "Value": "v"} for i in range(198)]
+    with pytest.raises(ClientError) as exc:
+        aws.tag_resource(ResourceArn=link["RepositoryLinkArn"], Tags=many)
+    assert code(exc) == "LimitExceededException"
+    aws.tag_resource(ResourceArn=link["RepositoryLinkArn"], Tags=many[:197])
+    assert len(aws.list_tags_for_resource(ResourceArn=link["RepositoryLinkArn"])["Tags"]) == 200
     gone = link["RepositoryLinkArn"].rsplit("/", 1)[0] + f"/{missing}"
     with pytest.raises(ClientError) as exc:
         aws.tag_resource(ResourceArn=gone, Tags=[{"Key": "team", "Value": "x"}])

@@ -194,6 +194,29 @@ def test_a_dropped_tag_key_is_left_on_the_link(engine: LocalEngine, sample: dict
     assert made[UPDATE] == 0
 
 
+def test_tags_past_the_links_200_fail_naming_the_field_before_any_tag_resource(
+    engine: LocalEngine, sample: dict[str, Any]
+) -> None:
+    # Given the sample onboarded (its link holds team and repolink's two tags)
+    request_id = onboard(engine, sample)
+    body = copy.deepcopy(sample)
+    body["gitSync"]["repositories"][0]["tags"] = {f"key-{i}": "value" for i in range(198)}
+    # When a change asks for 198 other keys (team stays: 201 in all)
+    result, made = calls_of(engine, request_id, normalized(body))
+    # Then the link's retag fails naming the field, before any TagResource, and the stack is kept
+    assert result.status == "FAILED"
+    (failed,) = result.events_of("RepositoryLinkFailed")
+    (repository,) = failed["gitSyncRepositories"]
+    (failure,) = repository["failures"]
+    assert (failure["step"], failure["error"]) == ("GitSync.TagResource:acme/infra", "TooManyTags")
+    assert failure["cause"].startswith("gitSync.repositories[acme/infra].tags: ")
+    assert "201 tags" in failure["cause"]
+    assert made[TAG] == 0
+    assert [s["resourceName"] for s in repository["syncConfigurations"]] == [STACK]
+    (link,) = engine.standins.connections.repository_links.values()
+    assert len(link.tags) == 3
+
+
 @pytest.mark.parametrize("operation", [UPDATE, TAG])
 def test_a_lost_answer_on_an_update_ends_as_a_clean_change(sample: dict[str, Any], operation: str) -> None:
     with engine_with() as clean_engine:

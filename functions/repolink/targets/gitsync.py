@@ -28,9 +28,15 @@ stack synced from it is deleted again; a reused link is never deleted, nor is a 
 from dataclasses import dataclass
 
 from repolink.adapters.connections import GitSync, RepositoryLink, SyncConfiguration
-from repolink.errors import AwsConflict, AwsRequestRejected, ResourceConflict, UnsupportedProvider
+from repolink.errors import (
+    AwsConflict,
+    AwsRequestRejected,
+    ResourceConflict,
+    TooManyTags,
+    UnsupportedProvider,
+)
 from repolink.models.providers import GIT_SYNC_PROVIDER_TYPES, GIT_SYNC_TYPE
-from repolink.models.request import GitSyncRepositorySpec, SyncConfigurationSpec
+from repolink.models.request import TAGS_MAX, GitSyncRepositorySpec, SyncConfigurationSpec
 from repolink.models.state import (
     ConnectionState,
     Failure,
@@ -97,7 +103,10 @@ class GitSyncTarget:
         if ours and context.changing:
             try:
                 retagged = _retag(svc, spec, link, tags)
-            except AwsRequestRejected as exc:  # a refusal or a denied role: reported, stacks go on
+            except (
+                TooManyTags,
+                AwsRequestRejected,
+            ) as exc:  # a refusal, a denied role: reported, stacks go on
                 where = f"{TAG_STEP}:{spec.owner_id}/{spec.repository_name}"
                 failures.append(Failure(step=where, error=type(exc).__name__, cause=str(exc)))
         for config in spec.sync_configurations:
@@ -184,6 +193,14 @@ def _retag(svc: GitSync, spec: GitSyncRepositorySpec, link: RepositoryLink, tags
     differing = {key: value for key, value in spec.tags.items() if tags.get(key) != value}
     if not differing:
         return False
+    total = len(tags.keys() | differing.keys())
+    if total > TAGS_MAX:
+        # refused before the call: AWS answers LimitExceededException, which botocore retries
+        # as a throttle before it gives up
+        raise TooManyTags(
+            f"{_where(spec)}.tags: the repository link would have {total} tags, CodeConnections"
+            f" allows {TAGS_MAX} (repolink's own counted; keys a change drops stay on the link)"
+        )
     svc.tag_link(link.arn, differing)
     return True
 

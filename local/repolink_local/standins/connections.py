@@ -20,6 +20,8 @@ from typing import Any, Literal
 from repolink_local.standins.protocol import ServiceError
 
 CONNECTION_SERVICES = ("codeconnections", "codestar-connections")
+#: the codeconnections model's TagList maximum: the tags a resource holds
+TAGS_PER_RESOURCE = 200
 
 
 @dataclass(frozen=True)
@@ -342,7 +344,14 @@ class CodeConnectionsApi:
         return {"Tags": [{"Key": k, "Value": v} for k, v in found.tags.items()]}
 
     def TagResource(self, p: dict[str, Any]) -> dict[str, Any]:
-        self._tagged(p["ResourceArn"]).tags.update(_tags(p.get("Tags")))
+        found = self._tagged(p["ResourceArn"])
+        added = _tags(p.get("Tags"))
+        if len(found.tags.keys() | added.keys()) > TAGS_PER_RESOURCE:
+            # the model's TagList (what ListTagsForResource answers) holds at most 200
+            raise ServiceError(
+                "LimitExceededException", f"A resource takes at most {TAGS_PER_RESOURCE} tags", 429
+            )
+        found.tags.update(added)
         return {}
 
     # -- Git sync ----------------------------------------------------------------------------
