@@ -89,3 +89,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                 if name == "schemathesis" and getattr(report, "when", "") == "call":
                     terminalreporter.write_sep("-", "schemathesis")
                     terminalreporter.write_line(str(text))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests (the invariant tier, the slow waits) first: pytest-xdist's workers then
+    share out the short ones at the end, instead of one long test finishing alone on one CPU."""
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in ("invariant", "slow")))
