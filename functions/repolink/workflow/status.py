@@ -524,13 +524,7 @@ def latest_offboarding(
 
     A retry is started only after the attempt before it failed, so the first number with no
     execution ends the search."""
-    attempt, found = 0, None
-    while attempt < MAX_OFFBOARDINGS:
-        execution = describe(execution_arn(machine, offboarding_name(request_id, attempt + 1)))
-        if execution is None:
-            break
-        attempt, found = attempt + 1, execution
-    return attempt, found
+    return _latest(describe, machine, lambda n: offboarding_name(request_id, n), MAX_OFFBOARDINGS)
 
 
 def latest_change(
@@ -540,9 +534,17 @@ def latest_change(
 
     Changes are started in order, each only once the one before it exists, so the first number
     with no execution ends the search."""
+    return _latest(describe, machine, lambda n: change_name(request_id, n), MAX_CHANGES)
+
+
+def _latest(
+    describe: Callable[[str], dict[str, Any] | None], machine: str, name: Callable[[int], str], most: int
+) -> tuple[int, dict[str, Any] | None]:
+    """The last of the executions ``name(1)``, ``name(2)``... (at most ``most``) that exist:
+    one DescribeExecution each, and one past the last."""
     number, found = 0, None
-    while number < MAX_CHANGES:
-        execution = describe(execution_arn(machine, change_name(request_id, number + 1)))
+    while number < most:
+        execution = describe(execution_arn(machine, name(number + 1)))
         if execution is None:
             break
         number, found = number + 1, execution
