@@ -185,7 +185,7 @@ def test_a_dropped_tag_key_is_left_on_the_link(engine: LocalEngine, sample: dict
     body["gitSync"]["repositories"][0]["tags"] = {"owner": "network"}
     # When a change asks for other tags only
     result, made = calls_of(engine, request_id, normalized(body))
-    # Then the new key is added and the dropped one stays (prune removes resources, not tag keys)
+    # Then the new key is added and the dropped one stays (without prune)
     assert result.status == "SUCCEEDED", result.output
     (link,) = engine.standins.connections.repository_links.values()
     assert link.tags["owner"] == "network"

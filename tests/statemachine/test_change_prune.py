@@ -188,3 +188,51 @@ def test_a_new_onboarding_may_not_prune(engine: LocalEngine, wide: dict[str, Any
     assert code == 422, answer
     assert [e["field"] for e in answer["errors"]] == ["prune"]
     assert engine.executions(ONBOARDING) == []
+
+
+def test_a_pruning_change_takes_off_the_tag_keys_it_dropped_and_no_other(
+    engine: LocalEngine, wide: dict[str, Any]
+) -> None:
+    # Given the wide request onboarded with a trial tag on the domain, team-python and the link
+    tagged = copy.deepcopy(wide)
+    tagged["codeartifact"]["tags"] = {"cost-center": "42", "trial": "yes"}
+    team_python = next(r for r in tagged["codeartifact"]["repositories"] if r["name"] == "team-python")
+    team_python["tags"] = {"trial": "yes"}
+    tagged["gitSync"]["repositories"][0]["tags"] = {"team": "platform", "trial": "yes"}
+    request_id = onboard(engine, normalized(tagged))
+    codeartifact, store = engine.standins.codeartifact, engine.standins.connections
+    domain_arn = codeartifact.domains["acme"].arn
+    team_arn = codeartifact.repositories[("acme", "team-python")].arn
+    (link,) = [lk for lk in store.repository_links.values() if lk.repository_name == "infra"]
+    # and a tag someone added by hand, which no request of this onboarding set
+    codeartifact.tags[team_arn]["owner"] = "someone"
+    # When it is changed without the trial tags, with prune
+    untagged = copy.deepcopy(tagged)
+    del untagged["codeartifact"]["tags"]["trial"]
+    next(r for r in untagged["codeartifact"]["repositories"] if r["name"] == "team-python")["tags"] = {}
+    del untagged["gitSync"]["repositories"][0]["tags"]["trial"]
+    narrow = narrowed(untagged, prune=True)
+    result = change(engine, request_id, narrow)
+    # Then the trial keys are gone, once each, and everything else stays
+    assert result.status == "SUCCEEDED", result.output
+    removed = names(completed(result)["pruned"]["removed"])
+    assert ("codeartifact:domain:tag", "acme/trial") in removed
+    assert ("codeartifact:repository:tag", "team-python/trial") in removed
+    assert ("codeconnections:repository-link:tag", "acme/infra/trial") in removed
+    assert (
+        "trial" not in codeartifact.tags[domain_arn] and codeartifact.tags[domain_arn]["cost-center"] == "42"
+    )
+    assert "trial" not in codeartifact.tags[team_arn] and codeartifact.tags[team_arn]["owner"] == "someone"
+    assert "repolink:request-id" in codeartifact.tags[team_arn]
+    assert "trial" not in link.tags and link.tags["team"] == "platform" and "repolink:request-id" in link.tags
+    assert engine.iam.denials == []
+    # and the same change again is a duplicate: nothing more is untagged
+    code, _, again = engine.api("PUT", f"/links/{request_id}", json.dumps(narrow), headers=JSON)
+    assert code == 200, again
+    # and an offboarding still removes the resources whose keys were taken off
+    code, _, answer = engine.api("DELETE", f"/links/{request_id}")
+    assert code == 202, answer
+    offboarded = engine.wait(answer["executionArn"], deadline_seconds=60)
+    assert offboarded.status == "SUCCEEDED", offboarded.output
+    assert codeartifact.repositories == {} and "acme" not in codeartifact.domains
+    assert store.repository_links == {}

@@ -22,6 +22,8 @@ OPERATIONS: dict[str, frozenset[str]] = {
             "UpdateRepository",
             # a change: the tags of a domain or repository this onboarding created, in place
             "TagResource",
+            # a change with prune: the tag keys the new request dropped
+            "UntagResource",
             "AssociateExternalConnection",
             "ListTagsForResource",
             "GetDomainPermissionsPolicy",
@@ -151,6 +153,13 @@ def tag_resource(arn: str, tags: dict[str, str]) -> None:
     stay (TagResource: https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_TagResource.html).
     Sending it again sets the same values: a lost answer's retry is harmless."""
     call(client("codeartifact"), "TagResource", resourceArn=arn, tags=_tags(tags))
+
+
+def untag_resource(arn: str, keys: list[str]) -> None:
+    """Remove the tags ``keys`` from a domain or repository; a key it lacks is no error, so a lost
+    answer's retry is harmless (UntagResource:
+    https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_UntagResource.html)."""
+    call(client("codeartifact"), "UntagResource", resourceArn=arn, tagKeys=sorted(keys))
 
 
 def associate_external_connection(domain: str, owner: str | None, name: str, connection: str) -> Repository:

@@ -25,7 +25,7 @@ OPERATIONS: dict[str, frozenset[str]] = {
     | {"GetHost", "ListHosts", "CreateHost", "DeleteHost"}
     | {"ListRepositoryLinks", "CreateRepositoryLink", "DeleteRepositoryLink"}
     | {"CreateSyncConfiguration", "GetSyncConfiguration", "ListSyncConfigurations", "DeleteSyncConfiguration"}
-    | {"UpdateSyncConfiguration", "TagResource"}
+    | {"UpdateSyncConfiguration", "TagResource", "UntagResource"}
     for service in ("codeconnections", "codestar-connections")
 } | {
     "apprunner": frozenset({"ListConnections", "CreateConnection", "ListTagsForResource", "DeleteConnection"})
@@ -299,6 +299,11 @@ class GitSync(_SharedConnectionCalls):
             ResourceArn=arn,
             Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
         )
+
+    def untag_link(self, arn: str, keys: list[str]) -> None:
+        """Remove the tags ``keys`` from the repository link (``UntagResource``; a key it lacks is
+        no error, so a lost answer's retry is harmless)."""
+        call(self._aws, "UntagResource", ResourceArn=arn, TagKeys=sorted(keys))
 
     def delete_link(self, link_id: str) -> None:
         try:

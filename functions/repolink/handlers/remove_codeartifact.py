@@ -20,6 +20,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request_id=task.request_id,
         delete_packages=task.delete_packages,
         keep_domain=task.keep_domain,
+        untag=task.untag,
     )
     logger.info(
         "codeartifact removed",

@@ -29,6 +29,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request_id=task.request_id,
         caller=task.caller_account,
         keep_links=frozenset(task.keep_links),
+        untag=task.untag,
     )
     retained = result.retained + proton_retained(task.proton_repositories)
     logger.info(

@@ -369,6 +369,16 @@ class OffboardedHost(Wire):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Untag(Wire):
+    """A change's prune: tag keys to take off a resource this onboarding created, which the
+    onboarding's requests set and the new request no longer has."""
+
+    arn: str
+    name: str
+    keys: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class RemoveSourceInput(Wire):
     """Input of the Git sync and connection removal steps: the onboarding's source links."""
 
@@ -385,6 +395,8 @@ class RemoveSourceInput(Wire):
     #: a change's prune: the repository links the new request still lists (only their dropped
     #: stacks' sync configurations are removed)
     keep_links: list[str] = field(default_factory=list)
+    #: a change's prune: the tag keys to take off repository links that stay
+    untag: list[Untag] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -394,6 +406,8 @@ class RemoveCodeArtifactInput(Wire):
     codeartifact: CodeArtifactResult | None = None
     #: a change's prune: the domain stays (only the repositories listed are removed)
     keep_domain: bool = False
+    #: a change's prune: the tag keys to take off the domain and repositories that stay
+    untag: list[Untag] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,11 +8,11 @@ one made meanwhile); one with other settings is a clear failure, except within a
 tag says so) whose upstreams or description differ is updated in place (``UpdateRepository``),
 and a domain or repository it created whose tags lack or differ from the request's gets them
 (``TagResource`` with the new and changed keys only; repolink's own tag is never sent). One it
-reused is never changed. Keys the new request drops stay on the resource (``UntagResource`` is
-never called: ``"prune": true`` removes the resources a change drops, not tag keys; removing
-those would be its job, and is not built). They still count against CodeArtifact's 200 tags per
-resource, so a change that would pass it fails naming the field (``TooManyTags``) before any
-``TagResource``. Each result says what it updated (``updated``, ``domainUpdated``).
+reused is never changed. Keys the new request drops stay on the resource (a change with
+``"prune": true`` takes them off afterwards, ``workflow.removal``, not this target). They count
+against CodeArtifact's 200 tags per resource, so a change that would pass it fails naming the
+field (``TooManyTags``) before any ``TagResource``. Each result says what it updated
+(``updated``, ``domainUpdated``).
 
 Provenance comes from the ownership tag, not from "it already existed": every domain and
 repository this target creates carries ``repolink:request-id``, so a retried step (a lost

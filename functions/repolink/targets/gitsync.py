@@ -16,7 +16,8 @@ is updated (``UpdateSyncConfiguration``, every value sent, so a lost answer sent
 same), and its link gets the request's new and changed tags (``TagResource``; the ownership tags
 are never touched). Each result says what it updated (a stack's ``updated``: the fields; a
 link's: ``tags``), its ``outcome`` staying ``created``. A tag key the new request no longer has
-is left on the link: ``"prune": true`` removes the resources a request drops, not tag keys. A
+is left on the link here (a change with ``"prune": true`` takes it off afterwards,
+``workflow.removal``). A
 configuration on a link others made, or synced from another repository or link, is never
 changed: it stays a conflict naming the stack.
 
@@ -189,7 +190,7 @@ def _link(
 def _retag(svc: GitSync, spec: GitSyncRepositorySpec, link: RepositoryLink, tags: dict[str, str]) -> bool:
     """A change: this onboarding's link gets the request's new and changed tags (the request's
     tags never name the ownership keys, so those stay as they are); keys the request dropped stay
-    too (``prune`` removes dropped resources, not tag keys). Whether it was tagged."""
+    too (a pruning change takes them off afterwards). Whether it was tagged."""
     differing = {key: value for key, value in spec.tags.items() if tags.get(key) != value}
     if not differing:
         return False

@@ -104,13 +104,63 @@ def fixed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[FieldErr
     return found
 
 
-def dropped(recorded: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+def _dropped_keys(before: list[dict[str, Any]], after: dict[str, Any] | None) -> list[str]:
+    """The tag keys any of ``before`` (sections of the requests asked so far) set that ``after``
+    no longer has."""
+    had = {key for section in before for key in (section.get("tags") or {})}
+    return sorted(had - set((after or {}).get("tags") or {}))
+
+
+def _untags(recorded: dict[str, Any], request: dict[str, Any], asked: list[dict[str, Any]]) -> dict[str, Any]:
+    """The tag keys to take off what stays: the domain and repositories this onboarding created,
+    and its repository links, each key one its requests set and ``request`` no longer has."""
+    codeartifact, links = [], []
+    result = recorded.get("codeartifact") or {}
+    wanted = request.get("codeartifact")
+    if isinstance(wanted, dict) and result.get("domainCreated") and result.get("domainArn"):
+        sections = [a["codeartifact"] for a in asked if isinstance(a.get("codeartifact"), dict)]
+        if keys := _dropped_keys(sections, wanted):
+            codeartifact.append({"arn": result["domainArn"], "name": result.get("domain"), "keys": keys})
+        stays = {r.get("name"): r for r in wanted.get("repositories") or []}
+        for repo in result.get("repositories") or []:
+            if repo.get("outcome") != "created" or repo.get("name") not in stays:
+                continue
+            before = [
+                r for s in sections for r in s.get("repositories") or [] if r.get("name") == repo.get("name")
+            ]
+            if keys := _dropped_keys(before, stays[repo["name"]]):
+                codeartifact.append({"arn": repo["arn"], "name": repo["name"], "keys": keys})
+
+    def key(repo: dict[str, Any]) -> tuple[str, str]:
+        return str(repo.get("ownerId")).lower(), str(repo.get("repositoryName")).lower()
+
+    stays = {key(r): r for r in (request.get("gitSync") or {}).get("repositories") or []}
+    for link in recorded.get("gitSyncRepositories") or []:
+        if link.get("outcome") != "created" or link.get("linkDeleted") or key(link) not in stays:
+            continue
+        before = [
+            r
+            for a in asked
+            for r in (a.get("gitSync") or {}).get("repositories") or []
+            if key(r) == key(link)
+        ]
+        if keys := _dropped_keys(before, stays[key(link)]):
+            name = f"{link.get('ownerId')}/{link.get('repositoryName')}"
+            links.append({"arn": link["repositoryLinkArn"], "name": name, "keys": keys})
+    return {"codeartifact": codeartifact, "gitSync": links}
+
+
+def dropped(
+    recorded: dict[str, Any], request: dict[str, Any], asked: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """What ``recorded`` (the onboarding's result, its changes' united) has that ``request`` no
     longer lists, as the offboarding's removal steps take it: whole Git sync repositories, or the
     stacks a repository that stays no longer syncs (``keepLinks``: those links stay); Proton
     repositories; CodeArtifact repositories (``keepDomain``: the domain stays while the request
-    has a codeartifact section; without one, the section is removed as an offboarding would).
-    The connection and its host are never pruned: a change cannot replace them."""
+    has a codeartifact section; without one, the section is removed as an offboarding would);
+    and the tag keys ``asked`` (the requests the onboarding and its changes ran) set on what
+    stays that ``request`` no longer has (``codeartifactUntag``, ``gitSyncUntag``). The
+    connection and its host are never pruned: a change cannot replace them."""
     wanted = {
         (str(r.get("ownerId")).lower(), str(r.get("repositoryName")).lower()): {
             s.get("resourceName") for s in r.get("syncConfigurations") or []
@@ -139,12 +189,15 @@ def dropped(recorded: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]
             gone = [r for r in codeartifact.get("repositories") or [] if r.get("name") not in listed]
             if gone:
                 section = {**codeartifact, "repositories": gone, "sharing": []}
+    untag = _untags(recorded, request, asked or [])
     return {
         "gitSyncRepositories": git,
         "keepLinks": keep_links,
         "protonRepositories": proton,
         "codeartifact": section,
         "keepDomain": keep_domain,
+        "codeartifactUntag": untag["codeartifact"],
+        "gitSyncUntag": untag["gitSync"],
     }
 
 
@@ -225,7 +278,13 @@ def change(
                 " change it without prune, and remove what it no longer lists by hand",
                 (FieldError("prune", "no recorded result"),),
             )
-        document["prune"] = dropped(recorded, body)
+        asked = [recorded_request(onboarding)] + [
+            recorded_request(
+                calls.describe(execution_arn(onboarding_machine, change_name(request_id, n))) or {}
+            )
+            for n in range(1, number + 1)
+        ]
+        document["prune"] = dropped(recorded, body, asked)
     try:
         arn = calls.start(onboarding_machine, name, document)
     except ResourceConflict:

@@ -162,11 +162,13 @@ def _upstreams_first(repositories: list[Any]) -> list[Any]:
 
 def _without(result: dict[str, Any], pruned: object) -> dict[str, Any]:
     """``result`` without what a later change pruned (``pruned.removed``): gone, it is no longer
-    the onboarding's to offboard."""
+    the onboarding's to offboard. A tag key taken off (``KIND:tag``, its resource's ARN) leaves
+    its resource in."""
     removed = pruned.get("removed") if isinstance(pruned, dict) else None
     if not removed:
         return dict(result)
-    arns = {r.get("arn") for r in removed if isinstance(r, dict) and r.get("arn")}
+    removed = [r for r in removed if isinstance(r, dict) and not str(r.get("type")).endswith(":tag")]
+    arns = {r.get("arn") for r in removed if r.get("arn")}
     stacks = {
         r.get("name")
         for r in removed

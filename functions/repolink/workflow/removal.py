@@ -28,7 +28,7 @@ Not removed: AWS Proton repositories. Proton reached end of support on 2026-10-0
 resources can no longer be accessed, so they are listed as retained with that reason.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from typing import ClassVar, Literal
@@ -59,6 +59,7 @@ from repolink.models.state import (
     RemovalResult,
     Removed,
     Retained,
+    Untag,
 )
 from repolink.models.wire import Wire
 from repolink.workflow.outcome import StepError, readable_cause
@@ -115,14 +116,23 @@ def remove_git_sync(
     request_id: str,
     caller: str,
     keep_links: frozenset[str] = frozenset(),
+    untag: Sequence[Untag] = (),
 ) -> RemovalResult:
     """Each repository's sync configurations this onboarding created, then its link if it created
-    it (not those of ``keep_links``, which a change's prune leaves)."""
+    it (not those of ``keep_links``, which a change's prune leaves); then, for a prune, the tag
+    keys ``untag`` names off the links that stay."""
 
     def work(ledger: _Ledger) -> None:
         for repo in reversed(repositories):
             svc = svc_for(_service_of(repo.repository_link_arn))
             _remove_repository(svc, repo, ledger, request_id, caller, repo.repository_link_arn in keep_links)
+
+        def ours(tags: dict[str, str]) -> bool:
+            return tags.get(REQUEST_TAG) == request_id and tags.get(OWNER_TAG) == caller
+
+        for item in untag:
+            svc = svc_for(_service_of(item.arn))
+            _untag(ledger, f"{svc.service}:repository-link", item, svc.tags, svc.untag_link, ours)
 
     return _reported("GitSync.Remove", work)
 
@@ -172,6 +182,33 @@ def _remove_repository(
         ledger.keep(link_kind, name, arn, f"stacks are still synced through it: {', '.join(sorted(left))}")
         return
     ledger.remove(link_kind, name, arn, lambda: svc.delete_link(repo.repository_link_id))
+
+
+def _untag(
+    ledger: _Ledger,
+    kind: str,
+    item: Untag,
+    tags_of: Callable[[str], dict[str, str]],
+    untag: Callable[[str, list[str]], None],
+    ours: Callable[[dict[str, str]], bool],
+) -> None:
+    """A prune's dropped tag keys off a resource this onboarding created (its ownership tags read
+    again first; a resource gone or not ours is left), each key listed as removed
+    (``KIND:tag``, ``NAME/KEY``). A key it no longer has counts as removed; repolink's own never
+    goes."""
+    try:
+        tags = tags_of(item.arn)
+    except AwsNotFound:
+        return  # gone with its tags
+    if not ours(tags):
+        ledger.keep(kind, item.name, item.arn, NOT_OURS + ": its tags are left as they are")
+        return
+    keys = sorted(set(item.keys) - {REQUEST_TAG, OWNER_TAG, RESERVED_CODEARTIFACT_TAG})
+    present = [key for key in keys if key in tags]
+    if present:
+        untag(item.arn, present)
+    for key in keys:
+        ledger.removed.append(Removed(type=f"{kind}:tag", name=f"{item.name}/{key}", arn=item.arn))
 
 
 # -- the connection --------------------------------------------------------------------------------
@@ -284,12 +321,24 @@ def proton_retained(repositories: list[ProtonLinkResult]) -> list[Retained]:
 
 
 def remove_codeartifact(
-    result: CodeArtifactResult | None, *, request_id: str, delete_packages: bool, keep_domain: bool = False
+    result: CodeArtifactResult | None,
+    *,
+    request_id: str,
+    delete_packages: bool,
+    keep_domain: bool = False,
+    untag: Sequence[Untag] = (),
 ) -> RemovalResult:
     """The repositories this onboarding created, downstreams first, then its domain (unless
-    ``keep_domain``: a change's prune removes repositories only)."""
+    ``keep_domain``: a change's prune removes repositories only, and the tag keys ``untag`` names
+    off the domain and repositories that stay)."""
 
     def work(ledger: _Ledger) -> None:
+        def ours(tags: dict[str, str]) -> bool:
+            return tags.get(RESERVED_CODEARTIFACT_TAG) == request_id
+
+        for item in untag:
+            kind = "codeartifact:domain" if ":domain/" in item.arn else "codeartifact:repository"
+            _untag(ledger, kind, item, ca.tags_of, ca.untag_resource, ours)
         if result is None or result.domain_arn is None:
             return
         domain, owner = result.domain, result.domain_arn.split(":")[4]

@@ -460,24 +460,44 @@ def _change(engine: LocalEngine) -> None:
     _offboard(engine, answer, removed=4)
 
 
-def _prune(engine: LocalEngine) -> None:
-    """Onboard the sample with a second Git sync repository and a third CodeArtifact repository,
-    then change it back with prune: true: the onboarding machine runs the offboarding's removal
-    steps on what the new request dropped (a sync configuration, a repository link, a repository)."""
-    request = sample()
-    wide = copy.deepcopy(request)
-    wide["gitSync"]["repositories"].append(_git_sync_repository("acme", "trial", "acme-trial"))
-    wide["codeartifact"]["repositories"].append({"name": "team-trial", "upstreams": ["pypi-store"]})
-    answer = _post_and_wait(engine, wide)
-    body = json.dumps(request | {"prune": True})
-    code, _, accepted = engine.api("PUT", f"/links/{answer['requestId']}", body, headers=JSON)
-    if code != 202:
-        raise ScenarioFailed(f"PUT answered {code}: {accepted}")
-    result = engine.wait(accepted["executionArn"], deadline_seconds=60)
-    done = [e for e in result.events_of("RepositoryLinkCompleted") if e.get("changeId")]
-    removed = (done[-1].get("pruned") or {}).get("removed", []) if done else []
-    if result.status != "SUCCEEDED" or len(removed) != 3:
-        raise ScenarioFailed(f"the pruning change ended {result.status}: {result.output}")
+def _prune(service: str) -> Callable[[LocalEngine], None]:
+    """Onboard with a second Git sync repository (and, on codeconnections, the sample's
+    CodeArtifact with a third repository), each resource tagged trial, then change it back
+    without them and their trial tags, with prune: true: the onboarding machine runs the
+    offboarding's removal steps on what the new request dropped (a sync configuration, a
+    repository link, a repository, and the trial tag keys of what stays)."""
+
+    def drive(engine: LocalEngine) -> None:
+        trial = {"trial": "yes"}
+        infra = _git_sync_repository("acme", f"infra-{service}", f"acme-network-{service}")
+        narrow = sample(
+            connection=_connection(service, f"pruned-{service}"), git_sync={"repositories": [infra]}
+        )
+        if service != "codeconnections":
+            narrow.pop("codeartifact")
+        wide = copy.deepcopy(narrow)
+        wide["gitSync"]["repositories"][0]["tags"] |= trial
+        wide["gitSync"]["repositories"].append(
+            _git_sync_repository("acme", f"trial-{service}", f"acme-trial-{service}")
+        )
+        expected = 3  # the trial stack and link, the infra link's trial tag ...
+        if "codeartifact" in wide:
+            wide["codeartifact"]["tags"] = dict(trial)
+            wide["codeartifact"]["repositories"][1]["tags"] = dict(trial)
+            wide["codeartifact"]["repositories"].append({"name": "team-trial", "upstreams": ["pypi-store"]})
+            expected += 3  # ... and the domain's and team-python's, and team-trial
+        answer = _post_and_wait(engine, wide)
+        body = json.dumps(narrow | {"prune": True})
+        code, _, accepted = engine.api("PUT", f"/links/{answer['requestId']}", body, headers=JSON)
+        if code != 202:
+            raise ScenarioFailed(f"PUT answered {code}: {accepted}")
+        result = engine.wait(accepted["executionArn"], deadline_seconds=60)
+        done = [e for e in result.events_of("RepositoryLinkCompleted") if e.get("changeId")]
+        removed = (done[-1].get("pruned") or {}).get("removed", []) if done else []
+        if result.status != "SUCCEEDED" or len(removed) != expected:
+            raise ScenarioFailed(f"the pruning change ended {result.status}: {result.output}")
+
+    return drive
 
 
 def _offboarding(service: str) -> Callable[[LocalEngine], None]:
@@ -573,7 +593,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("offboard events from another team: a failed and a succeeded onboarding", _offboard_events),
     Scenario("CodeArtifact changed in place (PUT), then offboarded", _change),
-    Scenario("a change with prune: true removes what it drops", _prune),
+    *(
+        Scenario(f"{s}: a change with prune: true removes what it drops", _prune(s))
+        for s in ("codeconnections", "codestar-connections")
+    ),
     *(
         Scenario(
             f"{s}: Git sync changed in place (PUT): the stack's branch, the link's tags", _git_sync_change(s)

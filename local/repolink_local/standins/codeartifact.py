@@ -193,6 +193,14 @@ class CodeArtifactApi:
         tags.update(given)
         return {}
 
+    def UntagResource(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Removes the keys the resource has; one it lacks is no error
+        (https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_UntagResource.html)."""
+        tags = self._tagged(p["resourceArn"])
+        for key in p.get("tagKeys") or []:
+            tags.pop(key, None)
+        return {}
+
     def DescribeDomain(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"domain": self._domain_view(self._domain(p))}
 

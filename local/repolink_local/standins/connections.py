@@ -354,6 +354,13 @@ class CodeConnectionsApi:
         found.tags.update(added)
         return {}
 
+    def UntagResource(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Removes the keys the resource has; one it lacks is no error."""
+        found = self._tagged(p["ResourceArn"])
+        for key in p.get("TagKeys") or []:
+            found.tags.pop(key, None)
+        return {}
+
     # -- Git sync ----------------------------------------------------------------------------
 
     def _link(self, link_id: str) -> StoredRepositoryLink:
