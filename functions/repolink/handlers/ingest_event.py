@@ -22,6 +22,7 @@ function's on-failure destination (``IngestFailureQueue``, alarmed; docs/runbook
 """
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -79,6 +80,17 @@ def _in_detail(error: FieldError) -> FieldError:
     if error.field == ROOT_FIELD:
         return FieldError("detail.request", error.message)
     return FieldError(f"detail.request.{error.field}", error.message)
+
+
+def _refused(
+    event: dict[str, Any], refusal: Refusal, where: Callable[[FieldError], FieldError]
+) -> dict[str, Any]:
+    """An offboarding or change refused, rejected naming each field where it sits in the event
+    (``where``); a refusal of the onboarding's state (``status``, none) names ``detail.requestId``."""
+    fields = [
+        FieldError("detail.requestId", e.message) if e.field == "status" else where(e) for e in refusal.errors
+    ]
+    return _reject(event, None, refusal.message, fields or [FieldError("detail.requestId", refusal.message)])
 
 
 @logger.inject_lambda_context(correlation_id_path="id", log_event=False, clear_state=True)
@@ -169,13 +181,7 @@ def _offboard(event: dict[str, Any], context: LambdaContext, detail: dict[str, A
         reason = f"the offboarding could not be started: {refused}"
         return _reject(event, None, reason, [FieldError("detail.requestId", reason)])
     if isinstance(answer, Refusal):
-        fields = [
-            FieldError("detail.requestId" if e.field == "status" else f"detail.{e.field}", e.message)
-            for e in answer.errors
-        ]
-        return _reject(
-            event, None, answer.message, fields or [FieldError("detail.requestId", answer.message)]
-        )
+        return _refused(event, answer, lambda e: FieldError(f"detail.{e.field}", e.message))
     _, accepted = answer
     logger.info("offboarding accepted", request_id=request_id, status=accepted.status)
     return {"status": "accepted", "requestId": request_id, "executionArn": accepted.execution_arn}
@@ -219,13 +225,7 @@ def _change(event: dict[str, Any], context: LambdaContext, detail: dict[str, Any
         reason = f"the change could not be started: {refused}"
         return _reject(event, None, reason, [FieldError("detail.requestId", reason)])
     if isinstance(answer, Refusal):
-        fields = [
-            FieldError("detail.requestId", e.message) if e.field == "status" else _in_detail(e)
-            for e in answer.errors
-        ]
-        return _reject(
-            event, None, answer.message, fields or [FieldError("detail.requestId", answer.message)]
-        )
+        return _refused(event, answer, _in_detail)
     _, accepted = answer
     logger.info("change accepted", request_id=request_id, change_id=accepted.change_id)
     return {

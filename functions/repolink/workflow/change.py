@@ -33,7 +33,6 @@ Calls: DescribeExecution of the onboarding, of each change up to one past the la
 
 import hashlib
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -42,9 +41,8 @@ from repolink.errors import FieldError, RequestValidationError, ResourceConflict
 from repolink.models.api import ChangeAccepted
 from repolink.workflow.accept import Verdict
 from repolink.workflow.idempotency import MAX_CHANGES, canonical, change_name, offboarding_name
-from repolink.workflow.offboard import REQUEST_ID, Refusal, StepFunctions, recorded_result
+from repolink.workflow.offboard import Refusal, StepFunctions, owned_onboarding, recorded_result
 from repolink.workflow.status import _STATUS, latest_change
-from repolink.workflow.tenancy import may_see, owner_of
 
 #: connection fields no connection service updates: another value is another connection
 CONNECTION_FIXED = ("service", "name", "provider", "hostArn", "host", "arn")
@@ -217,15 +215,12 @@ def change(
 ) -> tuple[int, ChangeAccepted] | Refusal:
     """The answer to ``PUT /links/{request_id}`` from ``caller``'s account; ``judged(owner)`` is
     the accept path's verdict on the body as the onboarding's owner sent it."""
-    absent = Refusal(404, f"no onboarding {request_id}")
-    if not re.fullmatch(REQUEST_ID, request_id):
-        return absent
-    onboarding = calls.describe(execution_arn(onboarding_machine, request_id))
-    if onboarding is None or not may_see(onboarding, caller=caller, own_account=own_account):
-        return absent  # another team's onboarding answers as if it did not exist
-    owner = owner_of(onboarding, own_account)
-    if caller != owner:
-        return Refusal(403, f"onboarding {request_id} belongs to account {owner}: only it may change it")
+    found = owned_onboarding(
+        request_id, "change", caller=caller, own_account=own_account, machine=onboarding_machine, sfn=calls
+    )
+    if isinstance(found, Refusal):
+        return found
+    onboarding, owner = found
     verdict = judged(owner)
     if verdict.command is None:
         return _refusal(verdict)
@@ -268,7 +263,7 @@ def change(
     name = change_name(request_id, number + 1)
     document = {"requestId": request_id, "callerAccount": owner, "request": body, "changeOf": request_id}
     if body.get("prune"):
-        recorded = recorded_result(
+        recorded, changes = recorded_result(
             request_id, onboarding, number, onboarding_machine=onboarding_machine, sfn=calls
         )
         if recorded is None:
@@ -278,12 +273,8 @@ def change(
                 " change it without prune, and remove what it no longer lists by hand",
                 (FieldError("prune", "no recorded result"),),
             )
-        asked = [recorded_request(onboarding)] + [
-            recorded_request(
-                calls.describe(execution_arn(onboarding_machine, change_name(request_id, n))) or {}
-            )
-            for n in range(1, number + 1)
-        ]
+        # the requests the onboarding and each change ran: the tag keys they set
+        asked = [recorded_request(execution) for execution in (onboarding, *changes)]
         document["prune"] = dropped(recorded, body, asked)
     try:
         arn = calls.start(onboarding_machine, name, document)

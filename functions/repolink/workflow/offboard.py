@@ -226,19 +226,41 @@ def union(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def owned_onboarding(
+    request_id: str, verb: str, *, caller: str, own_account: str, machine: str, sfn: StepFunctions
+) -> tuple[dict[str, Any], str] | Refusal:
+    """The onboarding ``request_id`` names and its owner, when ``caller`` may ``verb`` it: 404 for
+    an id of another form (no call) or an onboarding the caller may not see (as if it did not
+    exist), 403 for the deployment's own account on a team's."""
+    absent = Refusal(404, f"no onboarding {request_id}")
+    if not re.fullmatch(REQUEST_ID, request_id):
+        return absent
+    onboarding = sfn.describe(execution_arn(machine, request_id))
+    if onboarding is None or not may_see(onboarding, caller=caller, own_account=own_account):
+        return absent  # another team's onboarding answers as if it did not exist
+    owner = owner_of(onboarding, own_account)
+    if caller != owner:
+        return Refusal(403, f"onboarding {request_id} belongs to account {owner}: only it may {verb} it")
+    return onboarding, owner
+
+
 def recorded_result(
     request_id: str, onboarding: dict[str, Any], changes: int, *, onboarding_machine: str, sfn: StepFunctions
-) -> dict[str, Any] | None:
-    """What the onboarding and its first ``changes`` changes made, as one result (:func:`union`);
-    None when the onboarding's report step failed and there is no result to read."""
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """What the onboarding and its first ``changes`` changes made, as one result (:func:`union`;
+    None when the onboarding's report step failed and there is no result to read), and the
+    change executions read for it, in order."""
     detail = onboarding_outcome(onboarding, sfn.pages_of(execution_arn(onboarding_machine, request_id)))
+    described = []
     for n in range(1, changes + 1):
         arn = execution_arn(onboarding_machine, change_name(request_id, n))
         changed = sfn.describe(arn)
+        if changed is not None:
+            described.append(changed)
         outcome = onboarding_outcome(changed, sfn.pages_of(arn)) if changed else None
         if detail is not None and outcome is not None:
             detail = union(detail, outcome)
-    return detail
+    return detail, described
 
 
 def offboard(
@@ -252,15 +274,12 @@ def offboard(
     sfn: StepFunctions,
 ) -> tuple[int, OffboardAccepted] | Refusal:
     """The answer to ``DELETE /links/{request_id}`` with ``body`` from ``caller``'s account."""
-    absent = Refusal(404, f"no onboarding {request_id}")
-    if not re.fullmatch(REQUEST_ID, request_id):
-        return absent
-    onboarding = sfn.describe(execution_arn(onboarding_machine, request_id))
-    if onboarding is None or not may_see(onboarding, caller=caller, own_account=own_account):
-        return absent  # another team's onboarding answers as if it did not exist
-    owner = owner_of(onboarding, own_account)
-    if caller != owner:
-        return Refusal(403, f"onboarding {request_id} belongs to account {owner}: only it may offboard it")
+    found = owned_onboarding(
+        request_id, "offboard", caller=caller, own_account=own_account, machine=onboarding_machine, sfn=sfn
+    )
+    if isinstance(found, Refusal):
+        return found
+    onboarding, owner = found
     options = options_of(body)
     if isinstance(options, Refusal):
         return options
@@ -283,7 +302,7 @@ def offboard(
     name = offboarding_name(request_id, attempt if existing is not None else attempt + 1)
     arn = execution_arn(offboarding_machine, name)
     if existing is None:
-        detail = recorded_result(
+        detail, _ = recorded_result(
             request_id, onboarding, number, onboarding_machine=onboarding_machine, sfn=sfn
         )
         if detail is None:
