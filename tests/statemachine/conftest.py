@@ -24,6 +24,40 @@ def onboarding_request(sample_event: Any) -> dict[str, Any]:
     return copy.deepcopy(sample_event("onboarding.json"))
 
 
+#: another team's account, which the ``engine`` fixture's deployment admits
+OTHER_ACCOUNT = "210987654321"
+
+
+@pytest.fixture
+def sample(sample_event: Any) -> dict[str, Any]:
+    """The sample request, as the API stores it (validated, camelCase, defaults filled)."""
+    return normalized(copy.deepcopy(sample_event("onboarding.json")))
+
+
+@pytest.fixture
+def engine() -> Iterator[LocalEngine]:
+    """The sample's deployment, admitting :data:`OTHER_ACCOUNT` too; handshakes complete on the
+    second check."""
+    standins = StandIns(handshake=HandshakePolicy("after", 2))
+    with LocalEngine(
+        standins, parameters={**SAMPLE_PARAMETERS, "AllowedAccountIds": OTHER_ACCOUNT}
+    ) as running:
+        yield running
+
+
+def _onboard(engine: LocalEngine, request: dict[str, Any]) -> str:
+    request_id = request_id_of(request)
+    result = engine.run(request_id, request, deadline_seconds=60)
+    assert result.status == "SUCCEEDED", result.output
+    return request_id
+
+
+@pytest.fixture
+def onboard() -> Callable[[LocalEngine, dict[str, Any]], str]:
+    """Run a request in an engine to success (asserted); its request id."""
+    return _onboard
+
+
 Runner = Callable[..., tuple[ExecutionResult, StandIns]]
 
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from repolink.models.validation import validate_request
-from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 from repolink_local.template import OFFBOARDING, ONBOARDING, SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.statemachine
+
+#: the statemachine conftest's onboard fixture: run a request to success, its request id
+Onboard = Callable[[LocalEngine, dict[str, Any]], str]
 
 OTHER_ACCOUNT = "210987654321"
 JSON = {"Content-Type": "application/json"}
@@ -29,27 +31,6 @@ JSON = {"Content-Type": "application/json"}
 
 def normalized(request: dict[str, Any]) -> dict[str, Any]:
     return validate_request(request).wire()
-
-
-@pytest.fixture
-def sample(sample_event: Any) -> dict[str, Any]:
-    return normalized(copy.deepcopy(sample_event("onboarding.json")))
-
-
-@pytest.fixture
-def engine() -> Iterator[LocalEngine]:
-    standins = StandIns(handshake=HandshakePolicy("after", 2))
-    with LocalEngine(
-        standins, parameters={**SAMPLE_PARAMETERS, "AllowedAccountIds": OTHER_ACCOUNT}
-    ) as running:
-        yield running
-
-
-def onboard(engine: LocalEngine, request: dict[str, Any]) -> str:
-    request_id = request_id_of(request)
-    result = engine.run(request_id, request, deadline_seconds=60)
-    assert result.status == "SUCCEEDED", result.output
-    return request_id
 
 
 def changed(sample: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +69,7 @@ def offboard(engine: LocalEngine, request_id: str) -> tuple[int, dict[str, Any],
 
 
 def test_onboard_change_offboard_leaves_nothing_either_created(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     # Given the sample onboarded
     request_id = onboard(engine, sample)
@@ -152,7 +133,7 @@ def test_onboard_change_offboard_leaves_nothing_either_created(
 
 
 def test_a_duplicate_put_starts_nothing_and_answers_from_the_change(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     first, _ = change(engine, request_id, changed(sample))
@@ -168,7 +149,7 @@ def test_a_duplicate_put_starts_nothing_and_answers_from_the_change(
 
 
 def test_the_onboardings_own_request_again_starts_nothing(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     code, answer = put(engine, request_id, sample)
@@ -179,7 +160,7 @@ def test_the_onboardings_own_request_again_starts_nothing(
 
 
 def test_a_second_change_is_numbered_after_the_first_and_get_follows_it(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     change(engine, request_id, changed(sample))
@@ -208,7 +189,7 @@ def test_a_second_change_is_numbered_after_the_first_and_get_follows_it(
     ],
 )
 def test_what_aws_cannot_change_in_place_is_refused_naming_the_field(
-    engine: LocalEngine, sample: dict[str, Any], edit: Any, field: str
+    engine: LocalEngine, sample: dict[str, Any], edit: Any, field: str, onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     body = copy.deepcopy(sample)
@@ -220,7 +201,7 @@ def test_what_aws_cannot_change_in_place_is_refused_naming_the_field(
 
 
 def test_a_body_that_breaks_the_contract_is_refused_naming_the_field(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     body = copy.deepcopy(sample)
@@ -232,7 +213,7 @@ def test_a_body_that_breaks_the_contract_is_refused_naming_the_field(
 
 
 def test_another_accounts_put_answers_404_and_starts_nothing(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     code, _ = put(engine, request_id, changed(sample), caller=OTHER_ACCOUNT)
@@ -270,7 +251,7 @@ def test_the_deployments_account_may_not_change_a_teams_onboarding(
 
 
 def test_a_put_that_is_not_json_is_refused_before_routing(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     code, _, _ = engine.api(
@@ -280,7 +261,9 @@ def test_a_put_that_is_not_json_is_refused_before_routing(
     assert len(engine.executions(ONBOARDING)) == 1
 
 
-def test_listing_does_not_list_a_change_as_an_onboarding(engine: LocalEngine, sample: dict[str, Any]) -> None:
+def test_listing_does_not_list_a_change_as_an_onboarding(
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
+) -> None:
     request_id = onboard(engine, sample)
     change(engine, request_id, changed(sample))
     code, _, page = engine.api("GET", "/links")
@@ -296,7 +279,7 @@ def test_listing_does_not_list_a_change_as_an_onboarding(engine: LocalEngine, sa
     ],
 )
 def test_a_change_needs_update_repository_and_the_upstreams_association(
-    sample: dict[str, Any], grant: tuple[str, str]
+    sample: dict[str, Any], grant: tuple[str, str], onboard: Onboard
 ) -> None:
     """The change's one new call, under the local IAM enforcement: without the grant the change
     fails, naming the step, and the onboarding's repository keeps its upstreams."""
@@ -322,7 +305,9 @@ def test_a_change_needs_update_repository_and_the_upstreams_association(
     assert upstreams == []
 
 
-def test_a_lost_update_repository_answer_still_updates_it_once(sample: dict[str, Any]) -> None:
+def test_a_lost_update_repository_answer_still_updates_it_once(
+    sample: dict[str, Any], onboard: Onboard
+) -> None:
     # Given UpdateRepository takes effect and loses its answer (the SDK sends it again)
     lost = FaultRule("LostResponse", "codeartifact:UpdateRepository", 1.0, times=1)
     standins = StandIns(handshake=HandshakePolicy("after", 2), faults=[lost])
@@ -381,7 +366,7 @@ def test_a_change_event_from_the_owner_changes_it_and_a_redelivery_starts_nothin
     ],
 )
 def test_a_change_event_that_is_refused_is_rejected_naming_the_field(
-    engine: LocalEngine, sample: dict[str, Any], edit: Any, field: str
+    engine: LocalEngine, sample: dict[str, Any], edit: Any, field: str, onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     detail = {"requestId": request_id, "request": copy.deepcopy(sample)}

@@ -12,19 +12,21 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
 
 from repolink.models.validation import validate_request
-from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 from repolink_local.template import ACCOUNT_ID, ONBOARDING, SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.statemachine
+
+#: the statemachine conftest's onboard fixture: run a request to success, its request id
+Onboard = Callable[[LocalEngine, dict[str, Any]], str]
 
 JSON = {"Content-Type": "application/json"}
 STACK = "acme-network"
@@ -56,13 +58,6 @@ def engine_with(*faults: FaultRule, revoked: frozenset[tuple[str, str]] = frozen
 def engine() -> Iterator[LocalEngine]:
     with engine_with() as running:
         yield running
-
-
-def onboard(engine: LocalEngine, request: dict[str, Any]) -> str:
-    request_id = request_id_of(request)
-    result = engine.run(request_id, request, deadline_seconds=60)
-    assert result.status == "SUCCEEDED", result.output
-    return request_id
 
 
 def put(engine: LocalEngine, request_id: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -97,7 +92,7 @@ def moved(sample: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_change_updates_the_sync_configuration_and_the_link_tags_in_place(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     # Given the sample onboarded
     request_id = onboard(engine, sample)
@@ -178,7 +173,9 @@ def test_a_change_updates_the_sync_configuration_and_the_link_tags_in_place(
     assert connections.repository_links == {}
 
 
-def test_a_dropped_tag_key_is_left_on_the_link(engine: LocalEngine, sample: dict[str, Any]) -> None:
+def test_a_dropped_tag_key_is_left_on_the_link(
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
+) -> None:
     # Given the sample onboarded (its link tagged team=platform)
     request_id = onboard(engine, sample)
     body = copy.deepcopy(sample)
@@ -195,7 +192,7 @@ def test_a_dropped_tag_key_is_left_on_the_link(engine: LocalEngine, sample: dict
 
 
 def test_tags_past_the_links_200_fail_naming_the_field_before_any_tag_resource(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     # Given the sample onboarded (its link holds team and repolink's two tags)
     request_id = onboard(engine, sample)
@@ -218,7 +215,9 @@ def test_tags_past_the_links_200_fail_naming_the_field_before_any_tag_resource(
 
 
 @pytest.mark.parametrize("operation", [UPDATE, TAG])
-def test_a_lost_answer_on_an_update_ends_as_a_clean_change(sample: dict[str, Any], operation: str) -> None:
+def test_a_lost_answer_on_an_update_ends_as_a_clean_change(
+    sample: dict[str, Any], operation: str, onboard: Onboard
+) -> None:
     with engine_with() as clean_engine:
         clean = change(clean_engine, onboard(clean_engine, sample), moved(sample))
         clean_tags = dict(next(iter(clean_engine.standins.connections.repository_links.values())).tags)
@@ -248,7 +247,9 @@ def test_a_lost_answer_on_an_update_ends_as_a_clean_change(sample: dict[str, Any
     assert git_sync(result) == git_sync(clean)
 
 
-def test_a_stack_on_a_link_others_made_is_not_changed(engine: LocalEngine, sample: dict[str, Any]) -> None:
+def test_a_stack_on_a_link_others_made_is_not_changed(
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
+) -> None:
     # Given the sample's connection, repository link and stack made by hand before the onboarding
     # (the connection by an earlier onboarding of this account, so it may be reused)
     earlier = [
@@ -294,7 +295,7 @@ def test_a_stack_on_a_link_others_made_is_not_changed(engine: LocalEngine, sampl
     assert engine.standins.connections.repository_links[link_id].tags == {}
 
 
-def test_a_change_needs_update_sync_configuration(sample: dict[str, Any]) -> None:
+def test_a_change_needs_update_sync_configuration(sample: dict[str, Any], onboard: Onboard) -> None:
     """The change's new call under the local IAM enforcement: without the grant the change fails,
     naming the step, and the stack keeps its branch."""
     grant = ("LinkGitSyncRepositoryFunctionRole", UPDATE)

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from repolink.models.validation import validate_request
-from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.standins import HandshakePolicy, StandIns
 from repolink_local.template import OFFBOARDING, ONBOARDING, SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.statemachine
+
+#: the statemachine conftest's onboard fixture: run a request to success, its request id
+Onboard = Callable[[LocalEngine, dict[str, Any]], str]
 
 JSON = {"Content-Type": "application/json"}
 ROLE = "arn:aws:iam::123456789012:role/acme-gitsync"
@@ -78,13 +80,6 @@ def engine() -> Iterator[LocalEngine]:
         yield running
 
 
-def onboard(engine: LocalEngine, request: dict[str, Any]) -> str:
-    request_id = request_id_of(request)
-    result = engine.run(request_id, request, deadline_seconds=60)
-    assert result.status == "SUCCEEDED", result.output
-    return request_id
-
-
 def change(engine: LocalEngine, request_id: str, body: dict[str, Any]) -> ExecutionResult:
     code, _, answer = engine.api("PUT", f"/links/{request_id}", json.dumps(body), headers=JSON)
     assert code == 202, answer
@@ -105,7 +100,7 @@ def names(items: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def test_a_pruning_change_removes_what_the_new_request_drops_and_nothing_else(
-    engine: LocalEngine, wide: dict[str, Any]
+    engine: LocalEngine, wide: dict[str, Any], onboard: Onboard
 ) -> None:
     # Given the wide request onboarded
     request_id = onboard(engine, wide)
@@ -141,7 +136,9 @@ def test_a_pruning_change_removes_what_the_new_request_drops_and_nothing_else(
     assert names(status["pruned"]["removed"]) == names(pruned["removed"])
 
 
-def test_without_prune_a_change_removes_nothing(engine: LocalEngine, wide: dict[str, Any]) -> None:
+def test_without_prune_a_change_removes_nothing(
+    engine: LocalEngine, wide: dict[str, Any], onboard: Onboard
+) -> None:
     request_id = onboard(engine, wide)
     result = change(engine, request_id, narrowed(wide, prune=False))
     assert result.status == "SUCCEEDED", result.output
@@ -152,7 +149,7 @@ def test_without_prune_a_change_removes_nothing(engine: LocalEngine, wide: dict[
 
 
 def test_a_dropped_repository_holding_packages_is_kept_and_listed_with_the_reason(
-    engine: LocalEngine, wide: dict[str, Any]
+    engine: LocalEngine, wide: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, wide)
     engine.standins.codeartifact.publish("acme", "team-trial", "acme-trial-lib")
@@ -166,7 +163,7 @@ def test_a_dropped_repository_holding_packages_is_kept_and_listed_with_the_reaso
 
 
 def test_offboarding_after_a_prune_removes_the_rest_and_lists_nothing_twice(
-    engine: LocalEngine, wide: dict[str, Any]
+    engine: LocalEngine, wide: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, wide)
     pruned = completed(change(engine, request_id, narrowed(wide, prune=True)))["pruned"]["removed"]
@@ -191,7 +188,7 @@ def test_a_new_onboarding_may_not_prune(engine: LocalEngine, wide: dict[str, Any
 
 
 def test_a_pruning_change_takes_off_the_tag_keys_it_dropped_and_no_other(
-    engine: LocalEngine, wide: dict[str, Any]
+    engine: LocalEngine, wide: dict[str, Any], onboard: Onboard
 ) -> None:
     # Given the wide request onboarded with a trial tag on the domain, team-python and the link
     tagged = copy.deepcopy(wide)

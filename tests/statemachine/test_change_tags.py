@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -26,6 +26,9 @@ from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 from repolink_local.template import SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.statemachine
+
+#: the statemachine conftest's onboard fixture: run a request to success, its request id
+Onboard = Callable[[LocalEngine, dict[str, Any]], str]
 
 JSON = {"Content-Type": "application/json"}
 OWN_TAG = "repolink:request-id"
@@ -57,13 +60,6 @@ def retagged(request: dict[str, Any], domain: dict[str, str], team_python: dict[
     body["codeartifact"]["tags"] = domain
     next(r for r in body["codeartifact"]["repositories"] if r["name"] == "team-python")["tags"] = team_python
     return normalized(body)
-
-
-def onboard(engine: LocalEngine, request: dict[str, Any]) -> str:
-    request_id = request_id_of(request)
-    result = engine.run(request_id, request, deadline_seconds=60)
-    assert result.status == "SUCCEEDED", result.output
-    return request_id
 
 
 def change(
@@ -111,7 +107,7 @@ def record_tag_resource(engine: LocalEngine) -> list[dict[str, str]]:
 
 
 def test_a_change_tags_the_domain_and_a_repository_it_created_once_each(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     # Given the sample onboarded (no tags but repolink's own)
     request_id = onboard(engine, sample)
@@ -138,7 +134,7 @@ def test_a_change_tags_the_domain_and_a_repository_it_created_once_each(
 
 
 def test_a_change_sends_only_new_and_changed_keys_and_leaves_dropped_ones(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     # Given the sample onboarded with tags on the domain
     request = normalized(
@@ -164,7 +160,9 @@ def test_a_change_sends_only_new_and_changed_keys_and_leaves_dropped_ones(
     assert reported(second)["domainUpdated"] == []
 
 
-def test_the_same_tags_again_call_no_tag_resource(engine: LocalEngine, sample: dict[str, Any]) -> None:
+def test_the_same_tags_again_call_no_tag_resource(
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
+) -> None:
     request_id = onboard(engine, sample)
     body = retagged(sample, {"team": "payments"}, {"tier": "gold"})
     assert change(engine, request_id, body)[1][TAG_RESOURCE] == 2
@@ -185,7 +183,9 @@ def test_the_same_tags_again_call_no_tag_resource(engine: LocalEngine, sample: d
     assert updated(section) == {"pypi-store": [], "team-python": ["description"]}
 
 
-def test_a_reused_domain_is_never_tagged(engine: LocalEngine, sample: dict[str, Any]) -> None:
+def test_a_reused_domain_is_never_tagged(
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
+) -> None:
     # Given the domain made by hand before the onboarding, with a tag of its own
     boto3.client("codeartifact").create_domain(domain="acme", tags=[{"key": "owner", "value": "platform"}])
     request_id = onboard(engine, sample)
@@ -202,7 +202,9 @@ def test_a_reused_domain_is_never_tagged(engine: LocalEngine, sample: dict[str, 
     assert updated(section)["team-python"] == ["tags"]
 
 
-def test_a_lost_tag_resource_answer_ends_like_a_clean_change(sample: dict[str, Any]) -> None:
+def test_a_lost_tag_resource_answer_ends_like_a_clean_change(
+    sample: dict[str, Any], onboard: Onboard
+) -> None:
     body = retagged(sample, {"team": "payments"}, {"tier": "gold"})
     ends: list[dict[str, Any]] = []
     tags: list[dict[str, dict[str, str]]] = []
@@ -225,7 +227,7 @@ def test_a_lost_tag_resource_answer_ends_like_a_clean_change(sample: dict[str, A
 
 
 def test_tags_past_200_fail_the_change_naming_the_field_before_any_tag_resource(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     # Given team-python onboarded with 150 tags
     first = {f"a{i}": "v" for i in range(150)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -23,6 +23,9 @@ from repolink_local.template import OFFBOARDING, SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.statemachine
 
+#: the statemachine conftest's onboard fixture: run a request to success, its request id
+Onboard = Callable[[LocalEngine, dict[str, Any]], str]
+
 OTHER_ACCOUNT = "210987654321"
 DELETES = (
     "DeleteSyncConfiguration",
@@ -35,27 +38,6 @@ DELETES = (
 
 def normalized(request: dict[str, Any]) -> dict[str, Any]:
     return validate_request(request).wire()
-
-
-@pytest.fixture
-def sample(sample_event: Any) -> dict[str, Any]:
-    return normalized(copy.deepcopy(sample_event("onboarding.json")))
-
-
-@pytest.fixture
-def engine() -> Iterator[LocalEngine]:
-    standins = StandIns(handshake=HandshakePolicy("after", 2))
-    with LocalEngine(
-        standins, parameters={**SAMPLE_PARAMETERS, "AllowedAccountIds": OTHER_ACCOUNT}
-    ) as running:
-        yield running
-
-
-def onboard(engine: LocalEngine, request: dict[str, Any]) -> str:
-    request_id = request_id_of(request)
-    result = engine.run(request_id, request, deadline_seconds=60)
-    assert result.status == "SUCCEEDED", result.output
-    return request_id
 
 
 def offboard(
@@ -81,7 +63,7 @@ def kinds(items: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def test_offboarding_the_sample_removes_everything_it_created_newest_first(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     # Given the sample onboarded (a connection, a Git sync link with one stack, CodeArtifact)
     request_id = onboard(engine, sample)
@@ -122,7 +104,7 @@ def test_offboarding_the_sample_removes_everything_it_created_newest_first(
 
 
 def test_a_second_delete_starts_nothing_and_deletes_nothing(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     _, first, _ = offboard(engine, request_id)
@@ -139,7 +121,7 @@ def test_a_second_delete_starts_nothing_and_deletes_nothing(
 
 
 def test_a_repository_holding_packages_is_retained_with_the_reason_and_keeps_its_domain(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     # Given the team published a package to team-python
@@ -161,7 +143,7 @@ def test_a_repository_holding_packages_is_retained_with_the_reason_and_keeps_its
 
 
 def test_delete_packages_deletes_a_repository_that_holds_packages(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     engine.standins.codeartifact.publish("acme", "team-python", "acme-lib")
@@ -173,7 +155,7 @@ def test_delete_packages_deletes_a_repository_that_holds_packages(
     assert engine.standins.codeartifact.domains == {}
 
 
-def test_a_reused_domain_and_connection_are_untouched(sample_event: Any) -> None:
+def test_a_reused_domain_and_connection_are_untouched(sample_event: Any, onboard: Onboard) -> None:
     request = copy.deepcopy(sample_event("onboarding.json"))
     request["codeartifact"]["createDomain"] = False
     body = normalized(request)
@@ -194,6 +176,7 @@ def test_a_reused_domain_and_connection_are_untouched(sample_event: Any) -> None
 
 def test_a_lost_delete_repository_answer_still_deletes_each_repository_once(
     sample: dict[str, Any],
+    onboard: Onboard,
 ) -> None:
     # Given every DeleteRepository takes effect and loses its answer once (the SDK sends it again)
     lost = FaultRule("LostResponse", "codeartifact:DeleteRepository", 1.0, times=2)
@@ -213,7 +196,7 @@ def test_a_lost_delete_repository_answer_still_deletes_each_repository_once(
 
 
 def test_another_accounts_delete_answers_404_and_starts_nothing(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     code, answer, _ = offboard(engine, request_id, caller=OTHER_ACCOUNT)
@@ -268,7 +251,7 @@ def test_a_running_onboarding_is_refused_with_409_naming_its_state(sample: dict[
     ],
 )
 def test_a_bad_body_is_refused_naming_the_field_and_starts_nothing(
-    engine: LocalEngine, sample: dict[str, Any], text: str, code: int, field: str | None
+    engine: LocalEngine, sample: dict[str, Any], text: str, code: int, field: str | None, onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     answered, _, answer = engine.api(
@@ -281,7 +264,7 @@ def test_a_bad_body_is_refused_naming_the_field_and_starts_nothing(
 
 
 def test_offboarding_again_with_other_options_is_refused_and_changes_nothing(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     engine.standins.codeartifact.publish("acme", "team-python", "acme-lib")
@@ -293,7 +276,7 @@ def test_offboarding_again_with_other_options_is_refused_and_changes_nothing(
 
 
 def test_the_offboardings_calls_are_its_own_roles_under_iam(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     """The interpreter invokes the offboarding's functions as the offboarding machine's role."""
     request_id = onboard(engine, sample)
@@ -303,7 +286,9 @@ def test_the_offboardings_calls_are_its_own_roles_under_iam(
     assert engine.iam.denials == []
 
 
-def test_sharing_statements_on_a_reused_domain_are_listed_as_retained(engine: LocalEngine) -> None:
+def test_sharing_statements_on_a_reused_domain_are_listed_as_retained(
+    engine: LocalEngine, onboard: Onboard
+) -> None:
     # Given a domain made by hand, and an onboarding that shared it with another team
     boto3.client("codeartifact").create_domain(domain="shared")
     request = normalized(
@@ -329,6 +314,7 @@ def test_sharing_statements_on_a_reused_domain_are_listed_as_retained(engine: Lo
 
 def test_a_denied_delete_fails_the_offboarding_naming_the_step_with_what_was_done(
     sample: dict[str, Any],
+    onboard: Onboard,
 ) -> None:
     revoked = frozenset({("RemoveCodeArtifactFunctionRole", "codeartifact:DeleteDomain")})
     standins = StandIns(handshake=HandshakePolicy("after", 2))
@@ -355,7 +341,7 @@ def test_a_denied_delete_fails_the_offboarding_naming_the_step_with_what_was_don
 
 
 def test_a_failed_offboarding_is_retried_by_a_delete_once_the_cause_is_fixed(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     # Given an offboarding that failed: DeleteDomain denied
     request_id = onboard(engine, sample)
@@ -390,7 +376,7 @@ def test_a_failed_offboarding_is_retried_by_a_delete_once_the_cause_is_fixed(
 
 
 def test_a_connection_another_onboarding_links_through_is_retained(
-    engine: LocalEngine, sample: dict[str, Any]
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
     request_id = onboard(engine, sample)
     # Given a second onboarding reusing the connection for another repository
@@ -463,7 +449,7 @@ def test_a_malformed_offboard_event_is_rejected_naming_the_field(
     assert engine.executions(OFFBOARDING) == []
 
 
-def test_a_host_the_onboarding_created_goes_after_its_connection(sample_event: Any) -> None:
+def test_a_host_the_onboarding_created_goes_after_its_connection(sample_event: Any, onboard: Onboard) -> None:
     # Given the host sample: a host created and set up, a connection on it, a Git sync link
     request = normalized(copy.deepcopy(sample_event("onboarding-host.json")))
     standins = StandIns(handshake=HandshakePolicy("after", 2))
