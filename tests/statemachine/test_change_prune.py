@@ -184,6 +184,13 @@ def test_a_new_onboarding_may_not_prune(engine: LocalEngine, wide: dict[str, Any
     code, _, answer = engine.api("POST", "/links", json.dumps(wide | {"prune": True}), headers=JSON)
     assert code == 422, answer
     assert [e["field"] for e in answer["errors"]] == ["prune"]
+    # nor by event: RepositoryLinkRequested is rejected naming the field, as it sits in the event
+    answered = engine.put_event({"request": wide | {"prune": True}})
+    assert answered["status"] == "rejected"
+    (rejected,) = [
+        e["detail"] for e in engine.emitted_events() if e["detail-type"] == "RepositoryLinkRejected"
+    ]
+    assert [p["field"] for p in rejected["errors"]] == ["detail.request.prune"]
     assert engine.executions(ONBOARDING) == []
 
 
