@@ -159,10 +159,12 @@ def test_an_idempotency_key_is_scoped_to_the_caller_and_bound_to_its_body(
         ('{"codeartifact": {"domain": "BAD"}}', JSON, 422, "codeartifact.domain"),
         ("{}", JSON, 422, "(root)"),
         ("[]", JSON, 422, "(root)"),
+        # a JSON string holding a request is a string: the body is parsed once, never twice
+        (json.dumps(json.dumps({"codeartifact": {"domain": "acme"}})), JSON, 422, "(root)"),
         ("{}", {"Content-Type": "text/plain"}, 415, None),
         ("{}", {}, 415, None),
         ("{}", {**JSON, "Idempotency-Key": "not valid!"}, 400, "Idempotency-Key"),
-        ('{"x": "' + "a" * MAX_BODY_BYTES + '"}', JSON, 413, None),
+        ('{"x": "' + "a" * MAX_BODY_BYTES + '"}', JSON, 413, "(root)"),
     ],
 )
 def test_bad_input_is_a_clear_4xx_and_starts_nothing(
@@ -367,8 +369,15 @@ def test_an_idempotency_key_sent_twice_with_two_values_is_400_and_starts_nothing
             "detail.request.connection.name",
             False,
         ),
+        # the request as JSON text: a string, not a request (the schema says an object)
+        (
+            json.dumps({"codeartifact": {"domain": "acme", "repositories": [{"name": "team"}]}}),
+            "detail.request",
+            False,
+        ),
+        ({"padding": "x" * MAX_BODY_BYTES}, "detail.request", False),
     ],
-    ids=["nested-40-deep", "NaN", "snake_case", "aws-us-gov-arn", "zero-width-name"],
+    ids=["nested-40-deep", "NaN", "snake_case", "aws-us-gov-arn", "zero-width-name", "json-text", "oversize"],
 )
 def test_the_event_path_rejects_the_same_input_naming_the_field(
     engine: LocalEngine, request_: Any, field: str, malformed: bool

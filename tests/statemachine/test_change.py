@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from repolink.models.api import MAX_BODY_BYTES
 from repolink.models.validation import validate_request
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
@@ -212,6 +213,19 @@ def test_a_body_that_breaks_the_contract_is_refused_naming_the_field(
     assert len(engine.executions(ONBOARDING)) == 1
 
 
+def test_a_put_whose_body_is_a_json_string_holding_a_request_is_refused(
+    engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
+) -> None:
+    request_id = onboard(engine, sample)
+    code, _, answer = engine.api(
+        "PUT", f"/links/{request_id}", json.dumps(json.dumps(changed(sample))), headers=JSON
+    )
+    assert code == 422
+    assert [e["field"] for e in answer["errors"]] == ["(root)"]
+    assert "JSON object" in answer["message"]
+    assert len(engine.executions(ONBOARDING)) == 1
+
+
 def test_another_accounts_put_answers_404_and_starts_nothing(
     engine: LocalEngine, sample: dict[str, Any], onboard: Onboard
 ) -> None:
@@ -363,6 +377,10 @@ def test_a_change_event_from_the_owner_changes_it_and_a_redelivery_starts_nothin
         (lambda d: d.update(prune=True), "detail.prune"),
         (lambda d: d["request"]["codeartifact"].update(domain="acme2"), "detail.request.codeartifact.domain"),
         (lambda d: d["request"].update(handshakeTimeoutHours=0), "detail.request.handshakeTimeoutHours"),
+        # the request as JSON text: a string, not a request, never parsed a second time
+        (lambda d: d.update(request=json.dumps(d["request"])), "detail.request"),
+        # over the request's size limit (within EventBridge's entry size): the request is named
+        (lambda d: d["request"].update(padding="x" * MAX_BODY_BYTES), "detail.request"),
     ],
 )
 def test_a_change_event_that_is_refused_is_rejected_naming_the_field(

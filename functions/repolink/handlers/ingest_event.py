@@ -132,6 +132,7 @@ def _accept(
         caller=str(event.get("account", "unknown")),  # the envelope's source account, never the body's
         idempotency_key=key,
         deployment=Deployment.of(settings, context.invoked_function_arn.split(":")[4]),
+        parsed=True,  # the event's request is JSON already: a string there is not a request
     )
     verdict = check_connection(
         verdict, connection_service, shared=shared_connections(settings.shared_connection_arns)
@@ -159,7 +160,7 @@ def _accept(
 def _offboard(event: dict[str, Any], context: LambdaContext, detail: dict[str, Any]) -> dict[str, Any]:
     settings = get_entry_settings()
     try:
-        asked = validate_as(RepositoryLinkOffboardRequestedDetail, detail)
+        asked = validate_as(RepositoryLinkOffboardRequestedDetail, detail, parsed=True)
     except RequestValidationError as exc:
         fields = [
             FieldError(f"detail.{e.field}" if e.field != ROOT_FIELD else "detail", e.message)
@@ -207,7 +208,12 @@ def _change(event: dict[str, Any], context: LambdaContext, detail: dict[str, Any
 
     def judged(owner: str) -> Any:
         verdict = judge(
-            detail.get("request"), caller=owner, idempotency_key=None, deployment=deployment, change=True
+            detail.get("request"),
+            caller=owner,
+            idempotency_key=None,
+            deployment=deployment,
+            change=True,
+            parsed=True,
         )
         return check_connection(verdict, connection_service, shared=shared)
 

@@ -135,18 +135,19 @@ def _impurities(value: object) -> Iterator[FieldError]:
         stack.extend((child, (*path, key)) for key, child in reversed(list(items)))
 
 
-def plain_json(body: object) -> object:
+def plain_json(body: object, *, parsed: bool = False) -> object:
     """``body`` as parsed JSON, when it is plain, unambiguous JSON; else :class:`MalformedJson`
-    naming where. ``body`` is JSON text (``str``, or ``bytes`` in UTF-8), or JSON already parsed
-    (an EventBridge event's ``detail``), which is held to the same nesting and numbers."""
-    if isinstance(body, bytes | bytearray):
+    naming where. ``body`` is JSON text (``str``, or ``bytes`` in UTF-8), or, with ``parsed``,
+    JSON already parsed (an EventBridge event's ``detail``), which is held to the same nesting
+    and numbers and never parsed again: there, a ``str`` is a JSON string, not a request."""
+    if not parsed and isinstance(body, bytes | bytearray):
         try:
             body = bytes(body).decode()
         except UnicodeDecodeError as exc:
             raise MalformedJson(
                 [FieldError(ROOT_FIELD, f"the body is not valid JSON: not UTF-8 ({exc})")]
             ) from None
-    if isinstance(body, str):
+    if not parsed and isinstance(body, str):
         try:
             body = json.loads(body, object_pairs_hook=_object, parse_constant=_NonFinite, parse_float=_float)
         except RecursionError:
@@ -159,19 +160,20 @@ def plain_json(body: object) -> object:
     return body
 
 
-def validate_request(data: object) -> OnboardingRequest:
-    """The request as a model, from JSON text or parsed JSON (see :func:`plain_json`).
+def validate_request(data: object, *, parsed: bool = False) -> OnboardingRequest:
+    """The request as a model, from JSON text or (``parsed``) parsed JSON (see :func:`plain_json`).
 
     Raises :class:`RequestValidationError` naming each field at fault (:class:`MalformedJson`,
     a subclass, when the JSON itself is at fault).
     """
-    return validate_as(OnboardingRequest, data)
+    return validate_as(OnboardingRequest, data, parsed=parsed)
 
 
-def validate_as[M: Wire](model: type[M], data: object) -> M:
+def validate_as[M: Wire](model: type[M], data: object, *, parsed: bool = False) -> M:
     """Any request body as ``model`` (the onboarding request, an offboarding's options), read as
-    :func:`validate_request` reads the onboarding request."""
-    data = plain_json(data)
+    :func:`validate_request` reads the onboarding request: text is parsed once, and what it
+    holds must be a JSON object (a JSON string holding a request is a string, not a request)."""
+    data = plain_json(data, parsed=parsed)
     if not isinstance(data, Mapping):
         raise RequestValidationError(
             [FieldError(ROOT_FIELD, f"the request must be a JSON object, not {json_kind(data)}")]

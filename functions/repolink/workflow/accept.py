@@ -5,7 +5,8 @@ The API, the EventBridge ingest, ``repolink validate`` and every ``repolink loca
 
 1. size: the request must fit :data:`~repolink.models.api.MAX_BODY_BYTES` (413);
 2. syntax: the body (text, or the event's parsed ``detail``) must be plain, unambiguous JSON
-   (:func:`~repolink.models.validation.plain_json`: no repeated key, no ``NaN``, nesting bounded; 400);
+   (:func:`~repolink.models.validation.plain_json`: no repeated key, no ``NaN``, nesting bounded; 400),
+   parsed once: a JSON string holding a request is a string, not a request (422);
 3. the ``Idempotency-Key``, when given, must match its pattern (400);
 4. the contract (:func:`~repolink.models.validation.validate_request`, 422);
 5. the deployment's switches (``ProtonTarget``, ``GitSyncRoleArns``) and the request's bounds
@@ -31,7 +32,7 @@ from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES
 from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.request import PROTON_END_OF_SUPPORT, OnboardingRequest
 from repolink.models.settings import EntrySettings
-from repolink.models.validation import plain_json, validate_request
+from repolink.models.validation import ROOT_FIELD, plain_json, validate_request
 from repolink.workflow import hosts
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, checks_needed, longest_timeout_hours
 from repolink.workflow.bounds import (
@@ -111,10 +112,10 @@ def _refused(status: int, message: str, *errors: FieldError) -> Verdict:
     return Verdict(status=status, message=message, errors=errors)
 
 
-def _size(body: object) -> int:
-    if isinstance(body, bytes | bytearray):
+def _size(body: object, parsed: bool) -> int:
+    if not parsed and isinstance(body, bytes | bytearray):
         return len(body)
-    if isinstance(body, str):
+    if not parsed and isinstance(body, str):
         return len(body.encode())
     try:
         return len(canonical(body).encode())  # type: ignore[arg-type]
@@ -177,15 +178,24 @@ PRUNE_ONLY_IN_A_CHANGE = (
 
 
 def judge(
-    body: object, *, caller: str, idempotency_key: str | None, deployment: Deployment, change: bool = False
+    body: object,
+    *,
+    caller: str,
+    idempotency_key: str | None,
+    deployment: Deployment,
+    change: bool = False,
+    parsed: bool = False,
 ) -> Verdict:
-    """The verdict on ``body`` (JSON text, or the parsed request) from ``caller``'s account;
-    ``change``: the body is a change's new desired request (``workflow.change``)."""
-    size = _size(body)
+    """The verdict on ``body`` (JSON text, or with ``parsed`` the request as an event carries
+    it, parsed already) from ``caller``'s account; ``change``: the body is a change's new desired
+    request (``workflow.change``). The body is parsed once, here: what it holds must be a JSON
+    object, so a JSON string holding a request is refused (422), never read as one."""
+    size = _size(body, parsed)
     if size > MAX_BODY_BYTES:
-        return _refused(413, f"the request is {size} bytes; the limit is {MAX_BODY_BYTES}")
+        message = f"the request is {size} bytes; the limit is {MAX_BODY_BYTES}"
+        return _refused(413, message, FieldError(ROOT_FIELD, message))
     try:
-        body = plain_json(body)
+        body = plain_json(body, parsed=parsed)
     except MalformedJson as exc:
         return _refused(400, str(exc), *exc.errors)
     if idempotency_key is not None and not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, idempotency_key):
@@ -195,7 +205,7 @@ def judge(
             FieldError(KEY_FIELD, f"must match {IDEMPOTENCY_KEY_PATTERN}"),
         )
     try:
-        request = validate_request(body)
+        request = validate_request(body, parsed=True)
     except RequestValidationError as exc:
         return _refused(422, str(exc), *exc.errors)
     if request.prune and not change:
