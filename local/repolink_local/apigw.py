@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -33,31 +34,52 @@ def match(routes: tuple[tuple[str, str], ...], method: str, path: str) -> tuple[
     return None
 
 
+#: request headers: a map (one value each), or the (name, value) pairs as sent, repeats included
+HeaderPairs = Mapping[str, str] | Sequence[tuple[str, str]]
+
+
 def proxy_event(
     method: str,
     path: str,
     body: str | None,
-    headers: dict[str, str],
+    headers: HeaderPairs,
     caller_account: str,
     routes: tuple[tuple[str, str], ...] = (),
+    *,
+    query: str | None = None,
 ) -> dict[str, Any]:
-    """The event API Gateway gives the function for ``method path`` (a query string included),
-    its resource and path parameters from ``routes``."""
-    parts = urlsplit(path)
-    path = parts.path
+    """The event API Gateway gives the function for ``method path``, its resource and path
+    parameters from ``routes``.
+
+    ``query`` None: ``path`` is a reference, a query string included (``/links?state=running``).
+    Otherwise ``path`` is the decoded path, taken whole (a ``?`` in it came from ``%3F`` and is
+    part of the path, as API Gateway decodes a path once), and ``query`` the raw query string.
+
+    A header sent more than once reaches the function as API Gateway passes it: every value in
+    ``multiValueHeaders``, the last in ``headers`` (the Lambda proxy integration's input format,
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html).
+    """
+    if query is None:
+        parts = urlsplit(path)
+        path, query = parts.path, parts.query
     matched = match(routes, method, path)
     resource, path_parameters = matched if matched else (path, None)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    pairs = parse_qsl(query, keep_blank_values=True)
     multi: dict[str, list[str]] = {}
     for key, value in pairs:
         multi.setdefault(key, []).append(value)
-    all_headers = {"Host": f"abc123.execute-api.{REGION}.amazonaws.com", **headers}
+    sent = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+    if not any(name.lower() == "host" for name, _ in sent):
+        sent.insert(0, ("Host", f"abc123.execute-api.{REGION}.amazonaws.com"))
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in sent:
+        multi_headers.setdefault(name, []).append(value)
     return {
         "resource": resource,
         "path": path,
         "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "headers": {name: values[-1] for name, values in multi_headers.items()},
+        "multiValueHeaders": multi_headers,
         # API Gateway's single-value map keeps the last value of a repeated parameter
         "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,
         "multiValueQueryStringParameters": multi or None,

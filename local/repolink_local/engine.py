@@ -25,7 +25,7 @@ from contextlib import ExitStack, contextmanager, redirect_stdout, suppress
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from moto import mock_aws
@@ -51,6 +51,9 @@ from repolink_local.patches import (
 )
 from repolink_local.standins import StandIns
 from repolink_local.template import ACCOUNT_ID, ONBOARDING, REGION, TEMPLATE, FunctionSpec, LocalTemplate
+
+if TYPE_CHECKING:
+    from repolink_local.apigw import HeaderPairs
 
 #: what a Lambda runtime and Powertools need, set for the whole local run
 LOCAL_ENVIRONMENT = {
@@ -463,16 +466,20 @@ class LocalEngine:
         path: str,
         body: str | None = None,
         *,
-        headers: dict[str, str] | None = None,
+        headers: HeaderPairs | None = None,
         caller_account: str | None = None,
+        query: str | None = None,
     ) -> tuple[int, dict[str, str], str | None]:
-        """:meth:`api`, with the body as the function (or API Gateway's refusal) wrote it."""
+        """:meth:`api`, with the body as the function (or API Gateway's refusal) wrote it;
+        ``headers`` may repeat a name, and ``query`` given means ``path`` is decoded and whole
+        (:func:`~repolink_local.apigw.proxy_event`)."""
         from repolink_local.apigw import proxy_event, routes_of
 
         caller_account = caller_account or self.account
         api = f"arn:aws:execute-api:{self.region}:{self.account}:{LOCAL_API_ID}"
         # execute-api:Invoke is on the method and path; the query string is not part of the ARN
-        resource = f"{api}/v1/{method}/{path.split('?', 1)[0].lstrip('/')}"
+        bare = path if query is not None else path.split("?", 1)[0]
+        resource = f"{api}/v1/{method}/{bare.lstrip('/')}"
         try:
             self.iam.require(
                 Principal.of_account(caller_account),
@@ -485,7 +492,7 @@ class LocalEngine:
         function = self._function_for_handler("repolink.handlers.api.handler")
         routes = routes_of(self.iam.deployment.template)
         response = self.invoke(
-            function, proxy_event(method, path, body, headers or {}, caller_account, routes)
+            function, proxy_event(method, path, body, headers or {}, caller_account, routes, query=query)
         )
         answer_headers = dict(response.get("headers") or {})
         answer_headers |= {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v}

@@ -42,6 +42,9 @@ PAYLOAD_MAX = 10 * 1024 * 1024
 #: how long a stop waits for requests in flight before it closes their connections
 DRAIN_SECONDS = 10.0
 
+#: the environ key of the request's headers as sent, in order, a repeated one each time
+RAW_HEADERS = "repolink.raw_headers"
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 SERVICE = "execute-api"
 
@@ -210,15 +213,13 @@ class GatewayApp:
         body = data.decode("utf-8", errors="replace") or None
         if request.method == "POST" and body is not None:
             self.world.add_host(self.standins, body)
-        headers = {name: value for name, value in request.headers.items()}
+        # every header as the client sent it, repeats included (the WSGI environ joins or drops
+        # them), and the path as decoded once: a %3F in it is part of the path, not a query
+        headers = request.environ.get(RAW_HEADERS) or list(request.headers.items())
         query = request.query_string.decode("utf-8", errors="replace")
         try:
             return self.engine.api_response(
-                request.method,
-                f"{path}?{query}" if query else path,
-                body,
-                headers=headers,
-                caller_account=caller,
+                request.method, path, body, headers=headers, caller_account=caller, query=query
             ), caller
         except LambdaServiceError:
             return INTEGRATION_FAILURE, caller
@@ -252,6 +253,11 @@ class _Handler(WSGIRequestHandler):
     the app reports each request on the progress stream instead of an access log."""
 
     server: Any
+
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        environ[RAW_HEADERS] = list(self.headers.items())
+        return environ
 
     def setup(self) -> None:
         super().setup()

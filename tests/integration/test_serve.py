@@ -192,6 +192,65 @@ def test_a_host_a_post_names_exists_in_the_world_it_is_served_in(served: Serving
     assert served.engine.standins.connections.hosts["acme-ghe-0a1b2c3d"].status == "AVAILABLE"
 
 
+def _send_raw(
+    served: Serving, sigv4: Any, method: str, path: str, body: str, headers: list[tuple[str, str]]
+) -> tuple[int, dict[str, Any]]:
+    """``method path`` with ``headers`` exactly as listed (a name repeated is sent twice), signed
+    by ALLOWED: what a client like curl sends, which ``requests`` would fold into one header."""
+    url = urlsplit(served.base_url)
+    prepared = requests.Request(method, f"{served.base_url}{path}", data=body, headers=JSON).prepare()
+    signed = sigv4(ALLOWED)(prepared).headers
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=TIMEOUT)
+    try:
+        connection.putrequest(method, f"{url.path}{path}", skip_accept_encoding=True)
+        for name in ("Authorization", "X-Amz-Date"):
+            connection.putheader(name, signed[name])
+        for name, value in headers:
+            connection.putheader(name, value)
+        connection.putheader("Content-Length", str(len(body.encode())))
+        connection.endheaders(body.encode())
+        answer = connection.getresponse()
+        return answer.status, json.loads(answer.read() or b"null")
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("headers", "field"),
+    [
+        ([("Content-Type", "application/json"), ("Content-Type", "text/plain")], "Content-Type"),
+        (
+            [("Content-Type", "application/json"), ("Idempotency-Key", "one"), ("Idempotency-Key", "two")],
+            "Idempotency-Key",
+        ),
+    ],
+    ids=["two-content-types", "two-idempotency-keys"],
+)
+def test_a_header_sent_twice_with_two_values_is_400_and_starts_nothing(
+    served: Serving, sigv4: Any, headers: list[tuple[str, str]], field: str
+) -> None:
+    status, answer = _send_raw(served, sigv4, "POST", "/links", SAMPLE.read_text(), headers)
+    assert status == 400, answer
+    assert [e["field"] for e in answer["errors"]] == [field]
+    assert served.engine.executions() == []
+
+
+def test_an_encoded_question_mark_in_the_id_is_part_of_the_path_not_a_query(
+    served: Serving, sigv4: Any
+) -> None:
+    theirs = json.dumps({k: v for k, v in json.loads(SAMPLE.read_text()).items() if k != "gitSync"})
+    posted = requests.post(
+        f"{served.base_url}/links", data=theirs, headers=JSON, auth=sigv4(ALLOWED), timeout=TIMEOUT
+    )
+    request_id = posted.json()["requestId"]
+    for encoded in ("%3Fx=1", "%23x"):
+        path = f"/links/{request_id}{encoded}"
+        status, answer = _send_raw(served, sigv4, "PUT", path, theirs, [("Content-Type", "application/json")])
+        # API Gateway decodes the path once: the id is "rl-...?x=1", which names no onboarding
+        assert status == 404, answer
+    assert len(served.engine.executions()) == 1
+
+
 def test_a_body_over_api_gateways_10_mb_gets_413_before_it_is_read(served: Serving) -> None:
     url = urlsplit(served.base_url)
     connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=TIMEOUT)
