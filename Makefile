@@ -31,8 +31,7 @@ $(IAM)/node_modules/.installed: $(IAM)/package.json $(IAM)/package-lock.json
 setup: $(VENV)/.installed $(IAM)/node_modules/.installed
 
 demo: setup
-	$(BIN)/repolink local run events/onboarding.json \
-	    --parameter-overrides GitSyncRoleArns=arn:aws:iam::123456789012:role/acme-gitsync
+	$(BIN)/repolink local run events/onboarding.json
 
 # Every test but the e2e tier, on every CPU (pytest-xdist: one process per worker, so moto's state
 # is not shared), measured by coverage on sys.monitoring (pyproject.toml: about a tenth slower than

@@ -18,7 +18,7 @@ from repolink.models.settings import EntrySettings, load
 from repolink.models.validation import validate_request
 from repolink.workflow.accept import Deployment, Verdict, judge
 from repolink.workflow.idempotency import command_for
-from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE, LocalTemplate
+from repolink_local.template import ACCOUNT_ID, REGION, SAMPLE_PARAMETERS, TEMPLATE, LocalTemplate
 
 #: the handler the API's function runs: its environment is what a verdict depends on
 API_HANDLER = "repolink.handlers.api.handler"
@@ -26,13 +26,24 @@ API_HANDLER = "repolink.handlers.api.handler"
 
 @dataclass(frozen=True)
 class SimulatedDeployment:
+    """``sam deploy`` of ``template`` with ``parameters`` (``--parameter-overrides``) over the
+    template's defaults and :data:`~repolink_local.template.SAMPLE_PARAMETERS`: the one
+    parameter the template cannot default, ``GitSyncRoleArns``, lists the simulated account's
+    sample role, so the sample's ``gitSync`` is accepted as pasted (``GitSyncRoleArns=`` turns
+    Git sync off, as the template's own default does)."""
+
     template: Path = TEMPLATE
     account: str = ACCOUNT_ID
     region: str = REGION
     parameters: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def deployed_parameters(self) -> dict[str, str]:
+        """The parameters the simulated stack has: the overrides over the sample's."""
+        return {**SAMPLE_PARAMETERS, **self.parameters}
+
     def local_template(self) -> LocalTemplate:
-        return LocalTemplate(self.template, self.account, self.region, dict(self.parameters))
+        return LocalTemplate(self.template, self.account, self.region, self.deployed_parameters)
 
     def rules(self) -> Deployment:
         """What the API function's settings say in this deployment."""
@@ -53,7 +64,7 @@ class SimulatedDeployment:
             "template": self.template,
             "account": self.account,
             "region": self.region,
-            "parameters": dict(self.parameters),
+            "parameters": self.deployed_parameters,
         }
 
 

@@ -1,6 +1,6 @@
 """The e2e tier: a throwaway repolink stack in a real account, deployed and deleted here.
 
-Skipped without credentials. ``make e2e`` builds the application and runs this tier; the README
+Skipped without credentials. ``make e2e`` builds the application and runs this tier; docs/deploying.md
 says how to point it at a sandbox account. Everything it creates carries the run's suffix, and
 every fixture deletes what it made even when a test fails: the stack (``sam delete``) and the
 CodeArtifact domain of the run, whatever the workflow left.
@@ -94,7 +94,7 @@ def _run(*command: str) -> None:
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     if _credentials() is None:
-        pytest.skip("the e2e tier needs AWS credentials (a sandbox account): see the README")
+        pytest.skip("the e2e tier needs AWS credentials (a sandbox account): see docs/deploying.md")
     if not BUILT.exists():
         pytest.skip("the application is not built: run `make e2e` (it runs `make build` first)")
     import boto3

@@ -1,4 +1,5 @@
-"""The workflow picture is Mermaid text drawn from the ASL, kept fresh in docs/ and the README."""
+"""The workflow picture is Mermaid text drawn from the ASL, kept fresh in docs/ (its own file, and
+inline in docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,10 @@ def picture() -> str:
     return diagram.render(ASL)
 
 
-def test_the_committed_picture_and_the_readmes_copy_are_fresh(picture: str) -> None:
+def test_the_committed_picture_and_the_architecture_pages_copy_are_fresh(picture: str) -> None:
     assert diagram.MERMAID_PATH.read_text(encoding="utf-8") == picture, diagram.STALE_MESSAGE
-    readme = diagram.README_PATH.read_text(encoding="utf-8")
-    assert f"{diagram.BEGIN}\n```mermaid\n{picture}```\n{diagram.END}" in readme, diagram.STALE_MESSAGE
+    doc = diagram.DOC_PATH.read_text(encoding="utf-8")
+    assert f"{diagram.BEGIN}\n```mermaid\n{picture}```\n{diagram.END}" in doc, diagram.STALE_MESSAGE
 
 
 def test_every_state_is_drawn_once_labelled_with_its_name(picture: str) -> None:
@@ -88,10 +89,10 @@ def test_labels_cannot_break_the_mermaid_text() -> None:
 def test_the_command_writes_both_copies_and_checks_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    readme = tmp_path / "README.md"
+    readme = tmp_path / "architecture.md"
     readme.write_text(f"# x\n\n{diagram.BEGIN}\n{diagram.END}\n\nmore\n", encoding="utf-8")
     monkeypatch.setattr(diagram, "ROOT", tmp_path)
-    monkeypatch.setattr(diagram, "README_PATH", readme)
+    monkeypatch.setattr(diagram, "DOC_PATH", readme)
     monkeypatch.setattr(diagram, "MERMAID_PATH", tmp_path / "workflow.mmd")
     monkeypatch.setattr(diagram, "OFFBOARDING_MERMAID_PATH", tmp_path / "offboarding.mmd")
     assert diagram.main(["--check"]) == 1

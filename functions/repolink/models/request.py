@@ -2,10 +2,11 @@
 
 Field-level rules come from the AWS API models (botocore ``service-2.json``: names, patterns,
 lengths, enums); cross-field rules (which provider needs a host, what Proton can link, upstream
-cycles) are each model's ``__post_init__``. The models are plain dataclasses: the entry points
-validate untrusted JSON against them with pydantic (:func:`repolink.models.validation.validate_request`,
-where every error carries the wire path of the field at fault), while the task handlers read the
-already validated request back with ``from_wire`` and never load pydantic.
+cycles) are each model's ``__post_init__``. The models are plain dataclasses, read without
+pydantic (cold start): the entry points validate untrusted JSON against them with
+:func:`repolink.models.validation.validate_request` (``models/wire.py`` reads the wire shape;
+every error carries the wire path of the field at fault), while the task handlers read the
+already validated request back with ``from_wire``. pydantic only builds the published schemas.
 """
 
 import re

@@ -42,7 +42,7 @@ def next_wait(attempt: int, waited: int, timeout: int, *, base: int, cap: int, r
 #: Step Functions' hard quota on one execution's history (Standard workflows)
 HISTORY_EVENTS_QUOTA = 25_000
 #: one round of the wait: Wait (entered, exited), the check Task (entered, scheduled, started,
-#: succeeded, exited) and the Choice (entered, exited); tests/statemachine/test_history_budget.py
+#: succeeded, exited) and the Choice (entered, exited); tests/statemachine/test_limits.py
 #: measures it on the deployed ASL
 EVENTS_PER_CHECK = 9
 #: everything outside the wait, with the most Proton repositories a request may name (7 events

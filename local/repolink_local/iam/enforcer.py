@@ -55,7 +55,7 @@ class Principal:
     @classmethod
     def of_account(cls, account: str, policy: dict[str, Any] | None = None) -> Principal:
         """Another account's caller whose own administrators let it call us (``policy``, by
-        default: every action, as the README asks of a caller's role)."""
+        default: every action, as docs/api.md asks of a caller's role)."""
         allow_all = {
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
