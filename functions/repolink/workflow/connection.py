@@ -18,8 +18,9 @@ from repolink.errors import (
 )
 from repolink.models.request import ConnectionSpec
 from repolink.models.state import ConnectionState, Handshake, PollState
-from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, next_wait
+from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA
 from repolink.workflow.hosts import host_arn_refusal
+from repolink.workflow.poll import Schedule, after_check
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG, may_reuse
 
 
@@ -191,39 +192,30 @@ def check_handshake(
     cap: int,
     request_id: str,
 ) -> Handshake:
-    """One check after one Wait: AVAILABLE, still pending (with the next Wait), or an error."""
-    waited = poll.waited_seconds + poll.wait_seconds
+    """One check after one Wait (the poll step, ``workflow.poll``): AVAILABLE, still pending
+    (with the next Wait), or an error."""
     current = svc.get(connection.arn)
     updated = replace(connection, status=current.status)
-    if current.status == "AVAILABLE":
-        return Handshake(
-            connection=updated,
-            poll=PollState(attempt=poll.attempt + 1, wait_seconds=0, waited_seconds=waited),
-        )
     if current.status in ("ERROR", "DELETED"):
         raise HandshakeFailed(
             f"connection {connection.arn} is {current.status}: the handshake with "
             f"{connection.provider} failed or was refused; finish or recreate it at {connection.console_url}"
         )
-    timeout = timeout_hours * 3600
-    if waited >= timeout:
+    schedule = Schedule(timeout_hours, base, cap, request_id)
+    after = after_check(poll, schedule, ready=current.status == "AVAILABLE")
+    if isinstance(after, PollState):
+        return Handshake(connection=updated, poll=after)
+    checks, waited = after.poll.attempt, after.poll.waited_seconds
+    if after.why == "deadline":
         raise HandshakeTimedOut(
             f"connection {connection.arn} was still {current.status} after {timeout_hours}h "
-            f"({poll.attempt + 1} checks); nobody completed the handshake at {connection.console_url}"
+            f"({checks} checks); nobody completed the handshake at {connection.console_url}"
         )
-    if poll.attempt + 1 >= MAX_CHECKS:
-        # the request was accepted to fit, but the schedule changed since (a redeploy with a
-        # smaller PollCapSeconds): end here, through cleanup, before the history quota ends it
-        raise HandshakeTimedOut(
-            f"connection {connection.arn} was still {current.status} after {poll.attempt + 1} checks"
-            f" ({waited // 3600}h of the {timeout_hours}h asked), the most one execution has room for"
-            f" within Step Functions' {HISTORY_EVENTS_QUOTA:,}-event history; nobody completed the"
-            f" handshake at {connection.console_url}"
-        )
-    wait = next_wait(poll.attempt + 1, waited, timeout, base=base, cap=cap, request_id=request_id)
-    return Handshake(
-        connection=updated,
-        poll=PollState(attempt=poll.attempt + 1, wait_seconds=wait, waited_seconds=waited),
+    raise HandshakeTimedOut(
+        f"connection {connection.arn} was still {current.status} after {checks} checks"
+        f" ({waited // 3600}h of the {timeout_hours}h asked), the most one execution has room for"
+        f" within Step Functions' {HISTORY_EVENTS_QUOTA:,}-event history; nobody completed the"
+        f" handshake at {connection.console_url}"
     )
 
 

@@ -28,7 +28,8 @@ from repolink.errors import (
 )
 from repolink.models.request import ConnectionSpec, HostSpec, VpcConfigurationSpec
 from repolink.models.state import HostSetup, HostState, PollState
-from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, next_wait
+from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, next_wait
+from repolink.workflow.poll import Schedule, after_check
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG, may_use_host
 
 #: a host's statuses while it is being set up (it is still worth waiting)
@@ -199,40 +200,33 @@ def check_setup(
     cap: int,
     request_id: str,
 ) -> HostSetup:
-    """One check after one Wait: AVAILABLE, still being set up (with the next Wait), or failed."""
-    waited = poll.waited_seconds + poll.wait_seconds
+    """One check after one Wait (the poll step, ``workflow.poll``): AVAILABLE, still being set up
+    (with the next Wait), or failed."""
     try:
         current = hosts.get(host.arn)
     except HostNotFound as exc:
         raise HostSetupFailed(
             f"host {host.arn} was deleted while the onboarding waited for its setup"
         ) from exc
-    updated = HostSetup(
-        host=replace(host, status=current.status),
-        poll=PollState(attempt=poll.attempt + 1, wait_seconds=0, waited_seconds=waited),
-    )
-    if current.status == "AVAILABLE":
-        return updated
-    if current.status in FAILED or current.status not in SETTING_UP:
+    ready = current.status == "AVAILABLE"
+    if not ready and (current.status in FAILED or current.status not in SETTING_UP):
         raise HostSetupFailed(
             f"host {host.arn} is {current.status}: its VPC configuration could not be set up; check the"
             f" VPC, subnets and security groups (docs/runbook.md), then send the request again"
         )
-    timeout = timeout_hours * 3600
-    if waited >= timeout:
+    after = after_check(poll, Schedule(timeout_hours, base, cap, request_id), ready=ready)
+    if isinstance(after, PollState):
+        return HostSetup(host=replace(host, status=current.status), poll=after)
+    checks = after.poll.attempt
+    if after.why == "deadline":
         raise HostSetupTimedOut(
-            f"host {host.arn} was still {current.status} after {timeout_hours}h ({poll.attempt + 1}"
+            f"host {host.arn} was still {current.status} after {timeout_hours}h ({checks}"
             f" checks); nobody set it up at {host.console_url}"
         )
-    if poll.attempt + 1 >= MAX_CHECKS:
-        raise HostSetupTimedOut(
-            f"host {host.arn} was still {current.status} after {poll.attempt + 1} checks, the most one"
-            f" execution has room for within Step Functions' {HISTORY_EVENTS_QUOTA:,}-event history;"
-            f" nobody set it up at {host.console_url}"
-        )
-    wait = next_wait(poll.attempt + 1, waited, timeout, base=base, cap=cap, request_id=request_id)
-    return HostSetup(
-        host=updated.host, poll=PollState(attempt=poll.attempt + 1, wait_seconds=wait, waited_seconds=waited)
+    raise HostSetupTimedOut(
+        f"host {host.arn} was still {current.status} after {checks} checks, the most one"
+        f" execution has room for within Step Functions' {HISTORY_EVENTS_QUOTA:,}-event history;"
+        f" nobody set it up at {host.console_url}"
     )
 
 
