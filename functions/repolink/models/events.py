@@ -112,13 +112,20 @@ class RepositoryLinkCompletedDetail(Succeeded):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RepositoryLinkFailedDetail(Succeeded):
-    request_id: str
-    status: Literal["failed"] = "failed"
+class Stopped(Wire):
+    """Where a workflow stopped and why: the step, AWS's (or our) error and cause, and each
+    failure of a branch or item (an onboarding's or an offboarding's failure event)."""
+
     step: str
     error: str
     cause: str
     failures: list[Failure]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepositoryLinkFailedDetail(Succeeded, Stopped):
+    request_id: str
+    status: Literal["failed"] = "failed"
     connection_deleted: bool = False
     host_deleted: bool = False
 
@@ -181,12 +188,8 @@ class RepositoryLinkOffboardedDetail(Removals):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RepositoryLinkOffboardFailedDetail(Removals):
+class RepositoryLinkOffboardFailedDetail(Removals, Stopped):
     """The offboarding stopped at a step: what it removed and retained so far, and why it failed."""
 
     request_id: str
     status: Literal["failed"] = "failed"
-    step: str
-    error: str
-    cause: str
-    failures: list[Failure]
