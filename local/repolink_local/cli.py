@@ -1,34 +1,8 @@
-"""The ``repolink`` command: the API's verdict on a request, or a whole onboarding run locally.
+"""The local modes of the ``repolink`` command: ``validate`` and ``local run|api|event|serve``.
 
-    repolink validate REQUEST.json [DEPLOYMENT] [--idempotency-key K]
-    repolink local run|api|event REQUEST.json [DEPLOYMENT] [--handshake after:N|at:D|error|never]
-                                 [--change NEW.json]  (run: then change it to NEW.json)
-                                 [--offboard [--delete-packages]]  (run: then offboard it)
-                                 [--host-status AVAILABLE|PENDING|ERROR]
-                                 [--inject ERROR@OPERATION:RATE ...] [--seed N] [--idempotency-key K]
-                                 (ERROR LostResponse: the call takes effect, its answer is lost)
-    repolink local serve [DEPLOYMENT] [--host 127.0.0.1] [--port 3000] [--handshake ...]
-                         [--host-status ...] [--inject ...] [--seed N]
-
-DEPLOYMENT is the simulated ``sam deploy``, with SAM CLI's flags: -t/--template PATH,
---account ID, --region R, --parameter-overrides Key=Value ..., and --caller-account ID (who
-sends the request; default: the deployment's account). Every mode takes the one accept path the
-deployed API takes: ``local run`` and ``local api`` POST to the API function, ``local event``
-delivers a RepositoryLinkRequested event; IAM is enforced on every call. ``local serve`` puts
-the API on a real HTTP port (http://127.0.0.1:3000/v1/links) for SigV4-signing clients: one local
-world for the server's lifetime, executions progressing in the background; SIGINT/SIGTERM stop it.
-
-    repolink submit REQUEST.json [--idempotency-key K] [--wait] (--api-url URL | --stack-name NAME)
-    repolink status ID [--wait] (--api-url URL | --stack-name NAME)
-    repolink change ID REQUEST.json [--wait] (--api-url URL | --stack-name NAME)
-    repolink offboard ID [--delete-packages] [--wait] (--api-url URL | --stack-name NAME)
-    repolink list [--state S] [--limit N] [--next-token T] (--api-url URL | --stack-name NAME)
-                                 (the client, for a deployed stack or local serve: see client.py)
-
-Progress goes to stderr; JSON goes to stdout.
-Exit codes: 0 success, 1 the onboarding failed, 2 the request (or the command line) is refused;
-``local run --offboard``: 0 offboarded, 1 the onboarding or its offboarding failed, 2 refused;
-``--change`` likewise: 1 also when the change failed, 2 when it was refused.
+The command itself, its usage and exit codes are :mod:`repolink_client.cli`'s, which imports this
+module only when one of these modes is asked for: the client verbs install and run without it.
+Every mode takes the one accept path the deployed API takes (see the command's usage).
 """
 
 from __future__ import annotations
@@ -40,7 +14,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from repolink_local import client
 from repolink_local.deployment import SimulatedDeployment
 from repolink_local.template import ACCOUNT_ID, REGION, TEMPLATE
 
@@ -170,16 +143,14 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="repolink", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    client.add_commands(commands)
-    validate = commands.add_parser("validate", help="the API's verdict on a request, starting nothing")
+def add_commands(commands: Any) -> None:
+    """``validate`` and ``local run|api|event|serve``, on the ``repolink`` command's subparsers."""
+    from repolink_client.cli import LOCAL_COMMANDS
+
+    validate = commands.add_parser("validate", help=LOCAL_COMMANDS["validate"])
     _request_flags(validate)
     _deployment_flags(validate)
-    local = commands.add_parser("local", help="run on the local engine (no AWS account)")
+    local = commands.add_parser("local", help=LOCAL_COMMANDS["local"])
     local_commands = local.add_subparsers(dest="local_command", required=True)
     modes = {
         "run": "POST the request to the API and follow the execution: a full simulated onboarding",
@@ -213,7 +184,6 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=3000, help="the port (default 3000; 0: any free port)")
     _deployment_flags(serve)
     _world_flags(serve)
-    return parser
 
 
 def _print(document: object) -> None:
@@ -249,10 +219,8 @@ def _world(args: argparse.Namespace, deployment: SimulatedDeployment) -> Any:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command in ("submit", "status", "change", "offboard", "list"):
-        return client.run(args)
+def run(args: argparse.Namespace) -> int:
+    """``validate`` or a ``local`` mode, parsed by :func:`repolink_client.cli.main`: the exit code."""
     deployment = SimulatedDeployment(
         template=args.template,
         account=args.account,
@@ -293,11 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         if changed is not None and changed != "SUCCEEDED":
             return 1
         return 0 if offboarding in (None, "OFFBOARDED") else 1
-    run = {"run": run_locally, "api": run_via_api, "event": run_via_event}[args.local_command]
-    outcome = run(world, text, caller=caller, idempotency_key=args.idempotency_key)
+    mode = {"run": run_locally, "api": run_via_api, "event": run_via_event}[args.local_command]
+    outcome = mode(world, text, caller=caller, idempotency_key=args.idempotency_key)
     _print(outcome)
     return {"SUCCEEDED": 0, "REJECTED": 2}.get(outcome["status"], 1)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -66,7 +66,7 @@ class Stack:
             [
                 sys.executable,
                 "-m",
-                "repolink_local.cli",
+                "repolink_client.cli",
                 *args,
                 "--stack-name",
                 self.name,

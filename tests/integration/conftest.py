@@ -121,8 +121,10 @@ def _started(process: subprocess.Popen[str], deadline: float) -> str:
 def _local_serve_process(*flags: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``repolink local serve --port 0 FLAGS`` in a process of its own, as a user runs it: the
     process and the base URL it printed. Killed at the end if it is still running."""
-    environment = os.environ | {"PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local")])}
-    command = [sys.executable, "-m", "repolink_local.cli", "local", "serve", "--port", "0", *flags]
+    environment = os.environ | {
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions"), str(ROOT / "local"), str(ROOT / "client")])
+    }
+    command = [sys.executable, "-m", "repolink_client.cli", "local", "serve", "--port", "0", *flags]
     process = subprocess.Popen(
         command, env=environment, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     )

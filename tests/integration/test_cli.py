@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from repolink_local import cli
+from repolink_client import cli
 from repolink_local.template import SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.integration

@@ -21,8 +21,8 @@ from botocore.credentials import Credentials
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from repolink_local import client
-from repolink_local.cli import main
+from repolink_client import client
+from repolink_client.cli import main
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from repolink_local import cli
+from repolink_client import cli
 
 pytestmark = pytest.mark.integration
 

@@ -287,7 +287,7 @@ def test_local_serve_exits_0_promptly_on_sigterm_with_an_execution_running(
 
 
 def test_local_serve_exits_2_when_its_port_is_taken(capsys: pytest.CaptureFixture[str]) -> None:
-    from repolink_local.cli import main
+    from repolink_client.cli import main
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from repolink_local.cli import main
+from repolink_client.cli import main
 
 pytestmark = pytest.mark.integration
 

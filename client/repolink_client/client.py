@@ -243,7 +243,7 @@ def follow(
         if give_up is not None and time.monotonic() >= give_up:
             return answer, False
         delay = polling.first if progress.shown != before else min(delay * 2, polling.cap)
-        sleep(delay / 2 + random.uniform(0, delay / 2))
+        sleep(delay / 2 + random.uniform(0, delay / 2))  # noqa: S311  (jitter, not a secret)
 
 
 def _exit_code(answer: Answer, ended: bool = True) -> int:
