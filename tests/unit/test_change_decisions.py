@@ -13,9 +13,13 @@ from repolink.errors import ResourceConflict
 from repolink.workflow.accept import Verdict
 from repolink.workflow.change import change, fixed_fields
 from repolink.workflow.idempotency import MAX_CHANGES, StartCommand, change_name, change_of
+from repolink.workflow.lifecycle import Claims
 from repolink.workflow.offboard import Refusal, StepFunctions, offboard, union
 
 pytestmark = pytest.mark.unit
+
+#: the onboarding's claims (workflow.lifecycle) as a first claim finds them: none, and every claim granted
+UNCLAIMED: dict[str, Any] = {"read_claims": lambda request_id: Claims(), "claim": lambda *claim: None}
 
 OWN, TEAM = "123456789012", "210987654321"
 ONBOARDING = "arn:aws:states:us-east-1:123456789012:stateMachine:OnboardingStateMachine"
@@ -62,7 +66,7 @@ def answer(
         onboarding_machine=ONBOARDING,
         offboarding_machine=OFFBOARDING,
         calls=StepFunctions(
-            describe=lambda arn: described.get(arn), pages_of=lambda arn: no_pages, start=start
+            describe=lambda arn: described.get(arn), pages_of=lambda arn: no_pages, start=start, **UNCLAIMED
         ),
     )
 
@@ -133,14 +137,14 @@ def test_an_external_connection_added_is_a_change_and_one_replaced_is_refused() 
             "repositories": [{"name": "a", "externalConnection": "public:pypi"}],
         }
     }
-    assert fixed_fields(before, added) == []
+    assert fixed_fields([before], added) == []
     replaced = {
         "codeartifact": {
             "domain": "acme",
             "repositories": [{"name": "a", "externalConnection": "public:npmjs"}],
         }
     }
-    assert [e.field for e in fixed_fields(added, replaced)] == [
+    assert [e.field for e in fixed_fields([before, added], replaced)] == [
         "codeartifact.repositories[0].externalConnection"
     ]
 
@@ -208,7 +212,7 @@ def test_offboarding_waits_for_a_running_change() -> None:
         onboarding_machine=ONBOARDING,
         offboarding_machine=OFFBOARDING,
         sfn=StepFunctions(
-            describe=lambda arn: described.get(arn), pages_of=lambda arn: no_pages, start=start
+            describe=lambda arn: described.get(arn), pages_of=lambda arn: no_pages, start=start, **UNCLAIMED
         ),
     )
     assert isinstance(refused, Refusal)

@@ -10,10 +10,14 @@ from typing import Any
 import pytest
 
 from repolink.errors import ResourceConflict
+from repolink.workflow.lifecycle import Claims
 from repolink.workflow.listing import Query, _encode, query_of
 from repolink.workflow.offboard import Refusal, StepFunctions, offboard
 
 pytestmark = pytest.mark.unit
+
+#: the onboarding's claims (workflow.lifecycle) as a first claim finds them: none, and every claim granted
+UNCLAIMED: dict[str, Any] = {"read_claims": lambda request_id: Claims(), "claim": lambda *claim: None}
 
 OWN, TEAM = "123456789012", "210987654321"
 ONBOARDING = "arn:aws:states:us-east-1:123456789012:stateMachine:OnboardingStateMachine"
@@ -43,7 +47,9 @@ def calls(
             raise ResourceConflict("exists with a different request")
         return f"{machine}:{name}"
 
-    return StepFunctions(describe=lambda arn: described.get(arn), pages_of=lambda arn: no_pages, start=start)
+    return StepFunctions(
+        describe=lambda arn: described.get(arn), pages_of=lambda arn: no_pages, start=start, **UNCLAIMED
+    )
 
 
 def answer(body: object, caller: str, sfn: StepFunctions) -> Any:
@@ -94,7 +100,7 @@ def test_an_id_of_another_form_is_absent_without_a_call() -> None:
     def never(arn: str) -> None:
         raise AssertionError("no call for an id that cannot be an onboarding")
 
-    sfn = StepFunctions(describe=never, pages_of=lambda arn: no_pages, start=lambda *a: "")
+    sfn = StepFunctions(describe=never, pages_of=lambda arn: no_pages, start=lambda *a: "", **UNCLAIMED)
     refused = offboard(
         "rl-x",
         None,

@@ -16,6 +16,7 @@ ENTRY = {
     "STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:x",
     "OFFBOARDING_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:y",
     "IDEMPOTENCY_TABLE": "t",
+    "LIFECYCLE_TABLE": "l",
 }
 
 
@@ -50,6 +51,7 @@ def test_defaults_apply_and_numbers_are_numbers(environment: pytest.MonkeyPatch)
         state_machine_arn=ENTRY["STATE_MACHINE_ARN"],
         offboarding_state_machine_arn=ENTRY["OFFBOARDING_STATE_MACHINE_ARN"],
         idempotency_table="t",
+        lifecycle_table="l",
         allowed_account_ids="111111111111,222222222222",
     )
     assert settings.poll_base_seconds == 15 and settings.idempotency_ttl_hours == 168

@@ -67,3 +67,11 @@ def test_the_idempotency_table_expires_records_and_is_encrypted() -> None:
     table = T.resources["IdempotencyTable"]["Properties"]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     assert table["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_the_lifecycle_table_expires_items_is_encrypted_and_recoverable() -> None:
+    table = T.resources["LifecycleTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]

@@ -315,7 +315,7 @@ def offboard_link(request_id: str) -> Response[OffboardAccepted | ErrorBody]:
         own_account=_own_account(),
         onboarding_machine=settings.state_machine_arn,
         offboarding_machine=settings.offboarding_state_machine_arn,
-        sfn=StepFunctions.of_aws(),
+        sfn=StepFunctions.of_aws(settings.lifecycle_table),
     )
     if isinstance(answer, Refusal):
         return _refused(answer.status, answer.message, answer.errors)
@@ -381,7 +381,7 @@ def change_link(request_id: str) -> Response[ChangeAccepted | ErrorBody]:
         own_account=own_account,
         onboarding_machine=settings.state_machine_arn,
         offboarding_machine=settings.offboarding_state_machine_arn,
-        calls=StepFunctions.of_aws(),
+        calls=StepFunctions.of_aws(settings.lifecycle_table),
     )
     if isinstance(answer, Refusal):
         return _refused(answer.status, answer.message, answer.errors)

@@ -176,7 +176,7 @@ def _offboard(event: dict[str, Any], context: LambdaContext, detail: dict[str, A
             own_account=context.invoked_function_arn.split(":")[4],
             onboarding_machine=settings.state_machine_arn,
             offboarding_machine=settings.offboarding_state_machine_arn,
-            sfn=StepFunctions.of_aws(),
+            sfn=StepFunctions.of_aws(settings.lifecycle_table),
         )
     except AwsRequestRejected as refused:
         reason = f"the offboarding could not be started: {refused}"
@@ -225,7 +225,7 @@ def _change(event: dict[str, Any], context: LambdaContext, detail: dict[str, Any
             own_account=own_account,
             onboarding_machine=settings.state_machine_arn,
             offboarding_machine=settings.offboarding_state_machine_arn,
-            calls=StepFunctions.of_aws(),
+            calls=StepFunctions.of_aws(settings.lifecycle_table),
         )
     except AwsRequestRejected as refused:
         reason = f"the change could not be started: {refused}"

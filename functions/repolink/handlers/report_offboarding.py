@@ -17,7 +17,7 @@ from repolink.workflow.removal import decide
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = ReportOffboardingInput.from_wire(event)
     settings = get_settings()
-    detail_type, detail = decide(task.request_id, task.branches)
+    detail_type, detail = decide(task.request_id, task.branches, task.replaced)
     event_id = put_event(settings.event_bus_name, settings.event_source, detail_type, detail.wire())
     logger.info("offboarding finished", detail_type=detail_type, status=detail.status, event_id=event_id)
     metrics.add_metric(

@@ -36,6 +36,8 @@ class EntrySettings(Settings):
     offboarding_state_machine_arn: str
     idempotency_table: str
     idempotency_ttl_hours: int = 24 * 7
+    #: the template's LifecycleTable: the claims that make change and offboarding exclusive
+    lifecycle_table: str
     #: the template's AllowedAccountIds: accounts (besides this one) a request may reach into
     allowed_account_ids: str = ""
     #: the template's AllowedOrganizationId: the organization CodeArtifact consumers may be (empty: none)
@@ -70,6 +72,7 @@ _ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
     "offboarding_state_machine_arn": ("OFFBOARDING_STATE_MACHINE_ARN", None),
     "idempotency_table": ("IDEMPOTENCY_TABLE", None),
     "idempotency_ttl_hours": ("IDEMPOTENCY_TTL_HOURS", (1, 24 * 90)),
+    "lifecycle_table": ("LIFECYCLE_TABLE", None),
     "allowed_account_ids": ("ALLOWED_ACCOUNT_IDS", r"|[0-9]{12}(,[0-9]{12})*"),
     "allowed_organization_id": ("ALLOWED_ORGANIZATION_ID", r"|o-[a-z0-9]{10,32}"),
     "proton_target": ("PROTON_TARGET", r"enabled|disabled"),

@@ -414,3 +414,5 @@ class RemoveCodeArtifactInput(Wire):
 class ReportOffboardingInput(Wire):
     request_id: str
     branches: list[dict[str, object]]
+    #: what a change swapped in for the onboarding's connection, host or domain: listed as retained
+    replaced: list[Retained] = field(default_factory=list)

@@ -4,15 +4,19 @@
    any other account reads 404, as if it did not exist); only the account that owns it may
    change it (the deployment's own account, which reads every onboarding, gets 403 on another
    team's);
-2. the body is the new desired request, judged by the one accept path
+2. an onboarding offboarded, being offboarded or whose offboarding failed (its offboarding
+   execution, or an offboarding claimed: ``workflow.lifecycle``) is refused with 409 naming that
+   state (``status``), whatever the body: it is checked before the body, and before a duplicate
+   is answered, so no PUT after an offboarding looks as if the change stood;
+3. the body is the new desired request, judged by the one accept path
    (:func:`~repolink.workflow.accept.judge` and its connection check, as the owner sent it: 400,
    413, 422 naming the field);
-3. what AWS cannot change in place is refused with 422 naming the field, compared with the
-   request the onboarding's latest execution ran (its input): the connection's service, name,
-   provider, host and ARN; the CodeArtifact domain, its owner and key; a repository's external
-   connection once it has one;
-4. nothing runs beside a change: a running onboarding or change (other than the same body's),
-   or an onboarding offboarded (or being offboarded), is refused with 409 naming its state;
+4. what AWS cannot change in place, or what the offboarding would lose track of, is refused with
+   422 naming the field, compared with every request the onboarding and its changes ran (their
+   inputs), not only the latest: once one had a connection or a domain, the section stays
+   (``connection``, ``codeartifact``), and so do the connection's service, name, provider, host
+   and ARN, and the domain, its owner and key; a repository's external connection once it has
+   one; a running onboarding or change (other than the same body's) is refused with 409;
 5. a change is an execution of the onboarding state machine itself, which converges (what exists
    with the same settings counts as done; a repository this onboarding created whose upstreams or
    description differ is updated in place). It runs with the onboarding's request id, so what it
@@ -20,15 +24,18 @@
    records ``changeOf``. Changes are named ``ID-change-N`` in the order asked for
    (``workflow.idempotency.change_name``): a body equal to the latest change's (or, with none,
    the onboarding's) is a duplicate and is answered from it, starting nothing, unless that
-   failed (then the same body again is a retry: a change of its own); two different
-   bodies racing for the same N are one start and one 409;
+   failed (then the same body again is a retry: a change of its own). Before it starts, the
+   change claims its number (``workflow.lifecycle``): refused once an offboarding is claimed, so a
+   change and an offboarding racing are one start and one 409, and two different bodies racing
+   for the same N too;
 6. with ``"prune": true``, what the onboarding's results so far (``offboard.recorded_result``)
    hold that the new request no longer lists (:func:`dropped`) goes in the input as ``prune``:
    the onboarding machine removes it after converging, with the offboarding's removal steps.
 
-Calls: DescribeExecution of the onboarding, of each change up to one past the latest (at most
-``MAX_CHANGES + 1``) and of the offboarding, and StartExecution when the change is new; with
-``prune``, GetExecutionHistory pages of the finished ones that failed (as an offboarding reads them).
+Calls: GetItem of the onboarding's claims; DescribeExecution of the onboarding, of each offboarding
+attempt and of each change up to one past the latest (at most ``MAX_CHANGES + 1``); when the
+change is new, UpdateItem (the claim) and StartExecution; with ``prune``, GetExecutionHistory
+pages of the finished ones that failed (as an offboarding reads them).
 """
 
 import hashlib
@@ -40,9 +47,10 @@ from repolink.adapters.stepfunctions import execution_arn
 from repolink.errors import FieldError, RequestValidationError, ResourceConflict
 from repolink.models.api import ChangeAccepted
 from repolink.workflow.accept import Verdict
-from repolink.workflow.idempotency import MAX_CHANGES, canonical, change_name, offboarding_name
+from repolink.workflow.idempotency import MAX_CHANGES, canonical, change_name
+from repolink.workflow.lifecycle import ChangeClaim
 from repolink.workflow.offboard import Refusal, StepFunctions, owned_onboarding, recorded_result
-from repolink.workflow.status import _STATUS, latest_change
+from repolink.workflow.status import _STATUS, change_executions, latest_offboarding, offboard_status
 
 #: connection fields no connection service updates: another value is another connection
 CONNECTION_FIXED = ("service", "name", "provider", "hostArn", "host", "arn")
@@ -63,42 +71,61 @@ def digest(request: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(request).encode()).hexdigest()
 
 
-def fixed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[FieldError]:
-    """What the new request changes that AWS cannot change in place, each field named."""
+#: what each section's loss means, and why it is refused
+_KEPT = {
+    "connection": "a change keeps the onboarding's connection (the offboarding removes it)",
+    "codeartifact": "a change keeps the onboarding's domain (the offboarding removes it); list no"
+    " repositories, with prune, to remove them",
+}
+
+
+def fixed_fields(asked: list[dict[str, Any]], after: dict[str, Any]) -> list[FieldError]:
+    """What the new request changes that AWS cannot change in place, each field named, compared
+    with every request the onboarding ran (``asked``: its own, then each change's): once one had
+    a connection or a domain, every later request keeps it, the same one."""
     found = []
-    old, new = before.get("connection"), after.get("connection")
-    if isinstance(old, dict) and isinstance(new, dict):
-        for key in CONNECTION_FIXED:
-            if old.get(key) != new.get(key):
-                found.append(
-                    FieldError(
-                        f"connection.{key}",
-                        f"the onboarding has {json.dumps(old.get(key))}: a connection's {key} cannot be"
-                        " changed in place; offboard and onboard again to use another connection",
-                    )
+    for section, fixed, why in (
+        (
+            "connection",
+            CONNECTION_FIXED,
+            "a connection's {key} cannot be changed in place; offboard"
+            " and onboard again to use another connection",
+        ),
+        (
+            "codeartifact",
+            DOMAIN_FIXED,
+            "CodeArtifact cannot change a domain's {key} (a rename is"
+            " another domain); offboard and onboard again",
+        ),
+    ):
+        had = [request[section] for request in asked if isinstance(request.get(section), dict)]
+        new = after.get(section)
+        if not had:
+            continue
+        if not isinstance(new, dict):
+            found.append(FieldError(section, f"the onboarding has a {section} section: {_KEPT[section]}"))
+            continue
+        for key in fixed:
+            differs = [old.get(key) for old in had if old.get(key) != new.get(key)]
+            if differs:
+                message = f"the onboarding has {json.dumps(differs[0])}: " + why.format(key=key)
+                found.append(FieldError(f"{section}.{key}", message))
+    externals: dict[object, set[str]] = {}
+    for request in asked:
+        for repo in (request.get("codeartifact") or {}).get("repositories") or []:
+            if isinstance(repo, dict) and repo.get("externalConnection"):
+                externals.setdefault(repo.get("name"), set()).add(repo["externalConnection"])
+    for position, repo in enumerate((after.get("codeartifact") or {}).get("repositories") or []):
+        external = repo.get("externalConnection")
+        other = sorted(e for e in externals.get(repo.get("name"), set()) if e != external)
+        if external is not None and other:
+            found.append(
+                FieldError(
+                    f"codeartifact.repositories[{position}].externalConnection",
+                    f"the repository has {other[0]!r}, and a repository takes one external"
+                    " connection; it is not replaced in place",
                 )
-    old, new = before.get("codeartifact"), after.get("codeartifact")
-    if isinstance(old, dict) and isinstance(new, dict):
-        for key in DOMAIN_FIXED:
-            if old.get(key) != new.get(key):
-                found.append(
-                    FieldError(
-                        f"codeartifact.{key}",
-                        f"the onboarding has {json.dumps(old.get(key))}: CodeArtifact cannot change a"
-                        f" domain's {key} (a rename is another domain); offboard and onboard again",
-                    )
-                )
-        had = {r.get("name"): r for r in old.get("repositories") or [] if isinstance(r, dict)}
-        for position, repo in enumerate(new.get("repositories") or []):
-            external = (had.get(repo.get("name")) or {}).get("externalConnection")
-            if external and repo.get("externalConnection") not in (None, external):
-                found.append(
-                    FieldError(
-                        f"codeartifact.repositories[{position}].externalConnection",
-                        f"the repository has {external!r}, and a repository takes one external"
-                        " connection; it is not replaced in place",
-                    )
-                )
+            )
     return found
 
 
@@ -154,11 +181,12 @@ def dropped(
     """What ``recorded`` (the onboarding's result, its changes' united) has that ``request`` no
     longer lists, as the offboarding's removal steps take it: whole Git sync repositories, or the
     stacks a repository that stays no longer syncs (``keepLinks``: those links stay); Proton
-    repositories; CodeArtifact repositories (``keepDomain``: the domain stays while the request
-    has a codeartifact section; without one, the section is removed as an offboarding would);
+    repositories; CodeArtifact repositories (``keepDomain``: the domain always stays: a change
+    keeps the onboarding's domain, :func:`fixed_fields`, and one without a codeartifact section
+    is refused before this when the onboarding has one);
     and the tag keys ``asked`` (the requests the onboarding and its changes ran) set on what
     stays that ``request`` no longer has (``codeartifactUntag``, ``gitSyncUntag``). The
-    connection and its host are never pruned: a change cannot replace them."""
+    connection and its host are never pruned: a change can neither drop nor replace them."""
     wanted = {
         (str(r.get("ownerId")).lower(), str(r.get("repositoryName")).lower()): {
             s.get("resourceName") for s in r.get("syncConfigurations") or []
@@ -177,23 +205,20 @@ def dropped(
             keep_links.append(repo.get("repositoryLinkArn"))
     names = {str(r.get("name")).lower() for r in (request.get("proton") or {}).get("repositories") or []}
     proton = [r for r in recorded.get("protonRepositories") or [] if str(r.get("name")).lower() not in names]
-    codeartifact = recorded.get("codeartifact")
-    section, keep_domain = None, True
-    if isinstance(codeartifact, dict) and codeartifact.get("domainArn"):
-        if request.get("codeartifact") is None:
-            section, keep_domain = codeartifact, False
-        else:
-            listed = {r.get("name") for r in request["codeartifact"].get("repositories") or []}
-            gone = [r for r in codeartifact.get("repositories") or [] if r.get("name") not in listed]
-            if gone:
-                section = {**codeartifact, "repositories": gone, "sharing": []}
+    codeartifact, wanted_ca = recorded.get("codeartifact"), request.get("codeartifact")
+    section = None
+    if isinstance(codeartifact, dict) and codeartifact.get("domainArn") and isinstance(wanted_ca, dict):
+        listed = {r.get("name") for r in wanted_ca.get("repositories") or []}
+        gone = [r for r in codeartifact.get("repositories") or [] if r.get("name") not in listed]
+        if gone:
+            section = {**codeartifact, "repositories": gone, "sharing": []}
     untag = _untags(recorded, request, asked or [])
     return {
         "gitSyncRepositories": git,
         "keepLinks": keep_links,
         "protonRepositories": proton,
         "codeartifact": section,
-        "keepDomain": keep_domain,
+        "keepDomain": True,
         "codeartifactUntag": untag["codeartifact"],
         "gitSyncUntag": untag["gitSync"],
     }
@@ -221,13 +246,19 @@ def change(
     if isinstance(found, Refusal):
         return found
     onboarding, owner = found
+    # offboarded (or being offboarded, or failed to): nothing changes it any more, whatever the body
+    claims = calls.read_claims(request_id)
+    _, offboarding = latest_offboarding(calls.describe, offboarding_machine, request_id)
+    if offboarding is not None or claims.offboarding:
+        return _offboarded(request_id, offboard_status(offboarding) if offboarding else "offboarding")
     verdict = judged(owner)
     if verdict.command is None:
         return _refusal(verdict)
     body = verdict.command.request
-    number, latest = latest_change(calls.describe, onboarding_machine, request_id)
-    current = latest or onboarding
-    current_name = change_name(request_id, number) if latest else None
+    changes = change_executions(calls.describe, onboarding_machine, request_id)
+    number = len(changes)
+    current = changes[-1] if changes else onboarding
+    current_name = change_name(request_id, number) if changes else None
     state = _STATUS.get(str(current.get("status")), "failed")
     if state != "failed" and digest(recorded_request(current)) == digest(body):
         # the same body again (a duplicate PUT, a redelivered event): answered from what runs it;
@@ -238,19 +269,10 @@ def change(
         return (202 if state == "running" else 200), _accepted(request_id, current_name, arn, state)
     if current.get("status") == "RUNNING":
         what = f"change {current_name}" if current_name else "the onboarding"
-        return Refusal(
-            409,
-            f"onboarding {request_id} is running ({what}); change it once that has finished",
-            (FieldError("status", "running"),),
-        )
-    offboarding = calls.describe(execution_arn(offboarding_machine, offboarding_name(request_id)))
-    if offboarding is not None:
-        return Refusal(
-            409,
-            f"onboarding {request_id} is offboarded (or being offboarded); onboard again instead",
-            (FieldError("status", "offboarded"),),
-        )
-    fixed = fixed_fields(recorded_request(current), body)
+        return _running(request_id, what)
+    # what the onboarding and every change ran: none may lose its connection or domain
+    asked = [recorded_request(execution) for execution in (onboarding, *changes)]
+    fixed = fixed_fields(asked, body)
     if fixed:
         return Refusal(422, str(RequestValidationError(fixed)), tuple(fixed))
     if number >= MAX_CHANGES:
@@ -263,8 +285,8 @@ def change(
     name = change_name(request_id, number + 1)
     document = {"requestId": request_id, "callerAccount": owner, "request": body, "changeOf": request_id}
     if body.get("prune"):
-        recorded, changes = recorded_result(
-            request_id, onboarding, number, onboarding_machine=onboarding_machine, sfn=calls
+        recorded = recorded_result(
+            request_id, onboarding, changes, onboarding_machine=onboarding_machine, sfn=calls
         )
         if recorded is None:
             return Refusal(
@@ -273,20 +295,35 @@ def change(
                 " change it without prune, and remove what it no longer lists by hand",
                 (FieldError("prune", "no recorded result"),),
             )
-        # the requests the onboarding and each change ran: the tag keys they set
-        asked = [recorded_request(execution) for execution in (onboarding, *changes)]
         document["prune"] = dropped(recorded, body, asked)
+    # the claim: refused once an offboarding is claimed, or while another body holds this number
+    refused = calls.claim(request_id, ChangeClaim(number + 1, digest(body)))
+    if refused is not None and refused.offboarding:
+        return _offboarded(request_id, "offboarding")
+    if refused is not None:
+        return _running(request_id, f"change {name}, asked for meanwhile")
     try:
         arn = calls.start(onboarding_machine, name, document)
     except ResourceConflict:
         # another body's PUT took this change's number first: that change is running now
-        return Refusal(
-            409,
-            f"onboarding {request_id} is running (change {name}, started meanwhile); change it once"
-            " that has finished",
-            (FieldError("status", "running"),),
-        )
+        return _running(request_id, f"change {name}, started meanwhile")
     return 202, _accepted(request_id, name, arn, "running")
+
+
+def _running(request_id: str, what: str) -> Refusal:
+    return Refusal(
+        409,
+        f"onboarding {request_id} is running ({what}); change it once that has finished",
+        (FieldError("status", "running"),),
+    )
+
+
+def _offboarded(request_id: str, state: str) -> Refusal:
+    return Refusal(
+        409,
+        f"onboarding {request_id} is {state}: a change no longer applies; onboard again instead",
+        (FieldError("status", state),),
+    )
 
 
 def _accepted(request_id: str, name: str | None, arn: str, state: Any) -> ChangeAccepted:

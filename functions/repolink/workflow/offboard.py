@@ -33,6 +33,7 @@ latest failed).
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -42,9 +43,10 @@ from repolink.errors import FieldError, MalformedJson, RequestValidationError, R
 from repolink.models.api import MAX_BODY_BYTES, OffboardAccepted, OffboardOptions
 from repolink.models.validation import validate_as
 from repolink.workflow.idempotency import MAX_OFFBOARDINGS, change_name, offboarding_name
+from repolink.workflow.lifecycle import Claim, Claims, OffboardingClaim, of_table
 from repolink.workflow.status import (
     HistoryPages,
-    latest_change,
+    change_executions,
     latest_offboarding,
     offboard_status,
     onboarding_outcome,
@@ -63,22 +65,29 @@ class Refusal:
 
 @dataclass(frozen=True)
 class StepFunctions:
-    """The calls an offboarding or a change makes (``adapters.stepfunctions``), passed in for
-    the local tools."""
+    """The calls an offboarding or a change makes: Step Functions' (``adapters.stepfunctions``)
+    and the onboarding's claims (``workflow.lifecycle``), passed in for the local tools and tests."""
 
     describe: Callable[[str], dict[str, Any] | None]
     pages_of: Callable[[str], HistoryPages]
     start: Callable[[str, str, dict[str, Any]], str]
+    #: the onboarding's claims, read strongly consistent
+    read_claims: Callable[[str], Claims]
+    #: write a claim if its condition holds: None when written, else the claims that stood
+    claim: Callable[[str, Claim], Claims | None]
 
     @classmethod
-    def of_aws(cls) -> "StepFunctions":
-        """The deployed functions' calls: Step Functions itself."""
+    def of_aws(cls, lifecycle_table: str) -> "StepFunctions":
+        """The deployed functions' calls: Step Functions itself, and the lifecycle table."""
         from repolink.adapters.stepfunctions import describe_execution, history_pages, start_execution
 
+        read, write = of_table(lifecycle_table)
         return cls(
             describe=describe_execution,
             pages_of=lambda arn: lambda **page: history_pages(arn, **page),
             start=start_execution,
+            read_claims=read,
+            claim=write,
         )
 
 
@@ -114,6 +123,8 @@ def offboarding_input(
             "codeartifact": detail.get("codeartifact"),
             "host": detail.get("host"),
             "hostDeleted": bool(detail.get("hostDeleted")),
+            # what a change swapped in for the connection, host or domain (``union``): listed
+            "replaced": list(detail.get("replaced") or []),
         },
     }
 
@@ -191,16 +202,48 @@ def _without(result: dict[str, Any], pruned: object) -> dict[str, Any]:
     return kept
 
 
+#: why a connection, host or domain a change replaced (before changes were refused that:
+#: ``workflow.change.fixed_fields``) is listed, not removed: the offboarding removes one of each
+REPLACED = (
+    "a change replaced it with the onboarding's own (changes may no longer do that); the offboarding"
+    " removes the onboarding's, so remove this by hand if it is no longer needed (docs/runbook.md)"
+)
+
+
+def _replaced(section: str, found: dict[str, Any]) -> list[dict[str, Any]]:
+    """A later execution's connection, host or CodeArtifact result that is not the onboarding's
+    own, as the offboarding lists it (retained, with :data:`REPLACED`)."""
+    if section == "codeartifact":
+        items = [
+            {"type": "codeartifact:repository", "name": r.get("name"), "arn": r.get("arn")}
+            for r in reversed(found.get("repositories") or [])
+            if isinstance(r, dict)
+        ]
+        domain = {"type": "codeartifact:domain", "name": found.get("domain"), "arn": found.get("domainArn")}
+        return [{**item, "reason": REPLACED} for item in [*items, domain]]
+    kind = f"{found.get('service') or 'codeconnections'}:{section}"
+    return [{"type": kind, "name": found.get("name"), "arn": found.get("arn"), "reason": REPLACED}]
+
+
 def union(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     """Two results of one onboarding (its own, a change's) as one: every resource either reports,
     the later's report of a resource winning. The connection, its host and the domain are the
-    same in both (a change cannot replace them: ``workflow.change``) unless one lacks them."""
+    earlier's: a later one replaces it only where the earlier has none (or its connection or host
+    was deleted again); one a change swapped in (as changes could, before ``workflow.change``
+    refused it) is listed in ``replaced`` instead, which the offboarding reports as retained."""
     merged = _without(earlier, later.get("pruned"))
     earlier = merged
+    replaced = list(earlier.get("replaced") or [])
     for section in ("connection", "host"):
-        if later.get(section):
-            merged[section] = later[section]
+        new, old = later.get(section), earlier.get(section)
+        if not isinstance(new, dict) or not new.get("arn"):
+            continue
+        gone = bool(earlier.get(f"{section}Deleted"))
+        if not isinstance(old, dict) or not old.get("arn") or old.get("arn") == new.get("arn") or gone:
+            merged[section] = new
             merged[f"{section}Deleted"] = bool(later.get(f"{section}Deleted"))
+        elif not later.get(f"{section}Deleted"):
+            replaced += _replaced(section, new)
     merged["gitSyncRepositories"] = _merged(
         list(earlier.get("gitSyncRepositories") or []),
         list(later.get("gitSyncRepositories") or []),
@@ -211,7 +254,10 @@ def union(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
         list(earlier.get("protonRepositories") or []), list(later.get("protonRepositories") or []), "arn"
     )
     old, new = earlier.get("codeartifact"), later.get("codeartifact")
-    if isinstance(new, dict):
+    domain = old.get("domainArn") if isinstance(old, dict) else None
+    if isinstance(new, dict) and domain and new.get("domainArn") not in (None, domain):
+        replaced += _replaced("codeartifact", new)
+    elif isinstance(new, dict):
         both = dict(new)
         if isinstance(old, dict):
             both["domainCreated"] = bool(old.get("domainCreated") or new.get("domainCreated"))
@@ -223,6 +269,7 @@ def union(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
             )
             both["repositories"] = _upstreams_first(repositories)
         merged["codeartifact"] = both
+    merged["replaced"] = list({(r["type"], r["arn"]): r for r in replaced}.values())
     return merged
 
 
@@ -245,22 +292,22 @@ def owned_onboarding(
 
 
 def recorded_result(
-    request_id: str, onboarding: dict[str, Any], changes: int, *, onboarding_machine: str, sfn: StepFunctions
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """What the onboarding and its first ``changes`` changes made, as one result (:func:`union`;
-    None when the onboarding's report step failed and there is no result to read), and the
-    change executions read for it, in order."""
+    request_id: str,
+    onboarding: dict[str, Any],
+    changes: list[dict[str, Any]],
+    *,
+    onboarding_machine: str,
+    sfn: StepFunctions,
+) -> dict[str, Any] | None:
+    """What the onboarding and its ``changes`` (their executions, in order) made, as one result
+    (:func:`union`); None when the onboarding's report step failed and there is no result to read."""
     detail = onboarding_outcome(onboarding, sfn.pages_of(execution_arn(onboarding_machine, request_id)))
-    described = []
-    for n in range(1, changes + 1):
-        arn = execution_arn(onboarding_machine, change_name(request_id, n))
-        changed = sfn.describe(arn)
-        if changed is not None:
-            described.append(changed)
-        outcome = onboarding_outcome(changed, sfn.pages_of(arn)) if changed else None
+    for number, changed in enumerate(changes, start=1):
+        arn = execution_arn(onboarding_machine, change_name(request_id, number))
+        outcome = onboarding_outcome(changed, sfn.pages_of(arn))
         if detail is not None and outcome is not None:
             detail = union(detail, outcome)
-    return detail, described
+    return detail
 
 
 def offboard(
@@ -283,18 +330,15 @@ def offboard(
     options = options_of(body)
     if isinstance(options, Refusal):
         return options
-    number, latest = (
-        (0, None)
-        if onboarding.get("status") == "RUNNING"
-        else latest_change(sfn.describe, onboarding_machine, request_id)
-    )
-    if (latest or onboarding).get("status") == "RUNNING":
-        running = f"change {change_name(request_id, number)}" if latest else "the onboarding"
-        return Refusal(
-            409,
-            f"onboarding {request_id} is running ({running}); offboard it once it has finished",
-            (FieldError("status", "running"),),
-        )
+    if onboarding.get("status") == "RUNNING":
+        return _running(request_id, "the onboarding")
+    # the claims first: a change claimed after this read changes the token the claim below needs
+    claims = sfn.read_claims(request_id)
+    changes = change_executions(sfn.describe, onboarding_machine, request_id)
+    if changes and changes[-1].get("status") == "RUNNING":
+        return _running(request_id, f"change {change_name(request_id, len(changes))}")
+    if not claims.change_started_or_crashed(len(changes), time.time()):
+        return _running(request_id, f"change {change_name(request_id, claims.change)}, being started")
     attempt, existing = latest_offboarding(sfn.describe, offboarding_machine, request_id)
     failed = existing is not None and offboard_status(existing) == "offboard-failed"
     if failed and attempt < MAX_OFFBOARDINGS:
@@ -302,8 +346,8 @@ def offboard(
     name = offboarding_name(request_id, attempt if existing is not None else attempt + 1)
     arn = execution_arn(offboarding_machine, name)
     if existing is None:
-        detail, _ = recorded_result(
-            request_id, onboarding, number, onboarding_machine=onboarding_machine, sfn=sfn
+        detail = recorded_result(
+            request_id, onboarding, changes, onboarding_machine=onboarding_machine, sfn=sfn
         )
         if detail is None:
             return Refusal(
@@ -311,6 +355,19 @@ def offboard(
                 f"onboarding {request_id} has no recorded result to offboard from (its report step"
                 " failed); remove its resources by hand (docs/runbook.md)",
                 (FieldError("status", str(onboarding.get("status", "")).lower()),),
+            )
+        # no change may start from here on, and none was claimed since the claims were read
+        refused = sfn.claim(request_id, OffboardingClaim(attempt + 1, claims.change_token))
+        if refused is not None and refused.change_token != claims.change_token:
+            return _running(
+                request_id, f"change {change_name(request_id, refused.change)}, asked for meanwhile"
+            )
+        if refused is not None:
+            return Refusal(
+                409,
+                f"onboarding {request_id} is being offboarded (attempt {refused.offboarding}, asked for"
+                " meanwhile)",
+                (FieldError("status", "offboarding"),),
             )
         document = offboarding_input(request_id, owner, options, detail)
         try:
@@ -331,6 +388,14 @@ def offboard(
         )
     status = offboard_status(existing)
     return (202 if status == "offboarding" else 200), _accepted(request_id, arn, status)
+
+
+def _running(request_id: str, what: str) -> Refusal:
+    return Refusal(
+        409,
+        f"onboarding {request_id} is running ({what}); offboard it once it has finished",
+        (FieldError("status", "running"),),
+    )
 
 
 def _accepted(

@@ -434,9 +434,10 @@ STEPS = ("gitSync", "connection", "codeartifact")
 
 
 def decide(
-    request_id: str, branches: list[dict[str, object]]
+    request_id: str, branches: list[dict[str, object]], replaced: Sequence[Retained] = ()
 ) -> tuple[str, RepositoryLinkOffboardedDetail | RepositoryLinkOffboardFailedDetail]:
-    """The detail type and detail of the offboarding's one result event."""
+    """The detail type and detail of the offboarding's one result event; ``replaced`` (what a
+    change swapped in for the connection, host or domain, ``offboard.union``) is listed retained."""
     found: dict[str, RemovalResult] = {}
     failures: list[Failure] = []
     for raw in branches:
@@ -449,7 +450,7 @@ def decide(
             cause = readable_cause(branch.failure.cause)
             failures.append(Failure(step=branch.failed_step, error=branch.failure.error, cause=cause))
     removed = [r for step in STEPS if step in found for r in found[step].removed]
-    retained = [r for step in STEPS if step in found for r in found[step].retained]
+    retained = [r for step in STEPS if step in found for r in found[step].retained] + list(replaced)
     failures = [f for s in STEPS if s in found and (f := found[s].failure) is not None] + failures
     if not failures:
         return OFFBOARDED, RepositoryLinkOffboardedDetail(

@@ -537,15 +537,30 @@ def latest_change(
     return _latest(describe, machine, lambda n: change_name(request_id, n), MAX_CHANGES)
 
 
+def change_executions(
+    describe: Callable[[str], dict[str, Any] | None], machine: str, request_id: str
+) -> list[dict[str, Any]]:
+    """Every change execution of the onboarding, in order (the calls :func:`latest_change` makes)."""
+    return _numbered(describe, machine, lambda n: change_name(request_id, n), MAX_CHANGES)
+
+
 def _latest(
     describe: Callable[[str], dict[str, Any] | None], machine: str, name: Callable[[int], str], most: int
 ) -> tuple[int, dict[str, Any] | None]:
     """The last of the executions ``name(1)``, ``name(2)``... (at most ``most``) that exist:
     one DescribeExecution each, and one past the last."""
-    number, found = 0, None
-    while number < most:
-        execution = describe(execution_arn(machine, name(number + 1)))
+    found = _numbered(describe, machine, name, most)
+    return len(found), (found[-1] if found else None)
+
+
+def _numbered(
+    describe: Callable[[str], dict[str, Any] | None], machine: str, name: Callable[[int], str], most: int
+) -> list[dict[str, Any]]:
+    """The executions ``name(1)``, ``name(2)``... (at most ``most``) up to the first missing."""
+    found: list[dict[str, Any]] = []
+    while len(found) < most:
+        execution = describe(execution_arn(machine, name(len(found) + 1)))
         if execution is None:
             break
-        number, found = number + 1, execution
-    return number, found
+        found.append(execution)
+    return found
