@@ -401,7 +401,8 @@ def change_link(request_id: str) -> Response[ChangeAccepted | ErrorBody]:
     summary="List the caller's onboardings, newest first",
     description=(
         "A page may hold fewer than limit items (even none) and still have a nextToken: follow it"
-        " until it is absent. Each page reads at most limit executions."
+        " until it is absent. Each page reads at most limit executions. The nextToken is opaque:"
+        " encrypted with AWS KMS, good only for the caller and the state it was given to."
     ),
     responses={
         200: _answer("A page of the caller's onboardings", LinkList),

@@ -24,15 +24,18 @@ returns would need it in the execution's name, which is the request id, the one 
   decrypt (AES-GCM authenticates it). A token that is over-long, not canonical base64url, does
   not decrypt for this caller and filter, holds an inner token Step Functions would refuse, or
   that Step Functions refuses (``InvalidToken``: its tokens expire after 24 hours) is a 422
-  naming ``nextToken``.
+  naming ``nextToken``. Why KMS ``Encrypt``: a reviewed authenticated encryption with no key
+  material in the function and no import (a data key with local AES-GCM would load
+  ``cryptography`` on a cold start; a MAC alone, KMS ``GenerateMac``, would leave the other
+  teams' execution names readable; a token kept in a table would cost a write per page).
 
 **Bounds of the token** (botocore's models): Step Functions' ``ListExecutions`` ``nextToken`` is
 1..3096 characters (``ListExecutionsPageToken``), KMS ``Encrypt`` takes 1..4096 bytes and
-``Decrypt`` a ciphertext of 1..6144 bytes. KMS does not document its ciphertext's overhead (it is
-about 140 bytes today), but it must decrypt what it made of 4096 bytes, so the overhead is at most
-6144 - 4096 = 2048 bytes. The largest token is then the encryption of a 3096-byte inner token:
-3096 + 2048 = 5144 bytes, 6859 characters of unpadded base64url (5144 = 3 * 1714 + 2: 1714 * 4
-+ 3). A longer one is refused before any call.
+``Decrypt`` a ciphertext of 1..6144 bytes. KMS does not document its ciphertext's overhead
+(outside measurements put it near 140 bytes), but it must decrypt what it made of 4096 bytes, so
+the overhead is at most 6144 - 4096 = 2048 bytes. The largest token is then the encryption of a
+3096-byte inner token: 3096 + 2048 = 5144 bytes, 6859 characters of unpadded base64url
+(5144 = 3 * 1714 + 2: 1714 * 4 + 3). A longer one is refused before any call.
 """
 
 import base64
