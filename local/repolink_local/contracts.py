@@ -389,10 +389,19 @@ def _declare_parameters(schema: dict[str, Any]) -> None:
             "name": "nextToken",
             "required": False,
             "description": (
-                "The nextToken of the previous page, with the same state: opaque, and only a token a"
-                " page of this listing gave is one (any other is refused with 422)"
+                "The nextToken of the previous page, sent by the same caller with the same state."
+                " Opaque and tamper-proof: Step Functions' own token encrypted with AWS KMS under the"
+                " stack's key, bound to the caller's account and the state, so nothing in it is"
+                " readable. Only a token a page of this listing gave this caller for this state is"
+                " one; any other (altered, another caller's or state's, expired after 24 hours) is"
+                " refused with 422"
             ),
-            "schema": {"type": "string", "minLength": 1, "maxLength": TOKEN_MAX},
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": TOKEN_MAX,
+                "pattern": "^[A-Za-z0-9_-]+$",
+            },
         },
     ]
     for method in ("get", "put", "delete"):

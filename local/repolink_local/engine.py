@@ -44,6 +44,8 @@ from repolink_local.patches import (
     in_process_lambdas,
     interpreter_caches,
     interpreter_machines,
+    kms_decrypt_checks_the_key,
+    kms_key_id,
     logs_to_stderr,
     metrics_one_at_a_time,
     sdk_retry_sleeps,
@@ -180,10 +182,10 @@ def reset_app_caches() -> None:
     """Clients, settings and the idempotency store are cached per process (as in a warm Lambda);
     a new engine, or a new test, needs fresh ones."""
     from repolink.adapters.aws import client
-    from repolink.models.settings import get_entry_settings, get_settings
+    from repolink.models.settings import get_api_settings, get_entry_settings, get_settings
     from repolink.workflow.start import _idempotent_start
 
-    for cached in (client, get_settings, get_entry_settings, _idempotent_start):
+    for cached in (client, get_settings, get_entry_settings, get_api_settings, _idempotent_start):
         cached.cache_clear()
     boto3.DEFAULT_SESSION = None
 
@@ -293,6 +295,7 @@ class LocalEngine:
         stack.enter_context(sdk_retry_sleeps(self.clock, self.sdk_retry_sleeps))
         stack.enter_context(in_process_lambdas(self._dispatch))
         stack.enter_context(execution_history_pages())
+        stack.enter_context(kms_decrypt_checks_the_key())
         self._build()
         return self
 
@@ -352,6 +355,18 @@ class LocalEngine:
                     TableName=self.template.physical_name(table_id),
                     TimeToLiveSpecification=props["TimeToLiveSpecification"],
                 )
+        kms = boto3.client("kms")
+        for key_id, key in self.template.resources_of_type("AWS::KMS::Key").items():
+            props = key["Properties"]
+            with kms_key_id(self.template.physical_name(key_id)):
+                kms.create_key(
+                    Description=str(props.get("Description", "")),
+                    Policy=json.dumps(self.template.resolve(props["KeyPolicy"])),
+                    KeySpec=str(props.get("KeySpec", "SYMMETRIC_DEFAULT")),
+                    KeyUsage=str(props.get("KeyUsage", "ENCRYPT_DECRYPT")),
+                )
+            if props.get("EnableKeyRotation"):
+                kms.enable_key_rotation(KeyId=self.template.physical_name(key_id))
         for bus_id in self.template.resources_of_type("AWS::Events::EventBus"):
             self.bus_name = self.template.physical_name(bus_id)
             boto3.client("events").create_event_bus(Name=self.bus_name)

@@ -43,6 +43,14 @@ And hooks into moto's Step Functions (paths under ``moto/``):
   ``StepFunctionResponse.get_execution_history`` ignores ``maxResults``, ``nextToken``,
   ``reverseOrder`` and ``includeExecutionData``; inside the context it pages, orders and leaves out
   the execution data as AWS does.
+- **A template's KMS key ids** (:func:`kms_key_id`). ``kms/models.py`` ``Key.__init__`` draws a
+  key's id from ``generate_key_id``; inside the context CreateKey gives the id the template's
+  reader computed (``template.key_id``), so ``!Ref``/``!GetAtt`` of the key, the functions'
+  environment and the IAM evaluator name the key moto holds.
+- **Decrypt naming another key** (:func:`kms_decrypt_checks_the_key`). ``kms/models.py``
+  ``KmsBackend.decrypt`` answers ``AccessDeniedException`` when the ciphertext names a key that
+  is not the ``KeyId`` given (or no key moto holds); AWS answers ``IncorrectKeyException``, and
+  ``InvalidCiphertextException`` for a ciphertext that does not parse. Inside the context it does.
 - **History quota** (:func:`history_quota`). ``asl/eval/event/event_manager.py``
   ``EventManager.add_event`` has no limit; inside the context event 25,000 fails the execution.
 - **Interpreter caches** (:func:`interpreter_caches`). ``asl/utils/boto_client.py``
@@ -635,6 +643,52 @@ def execution_history_pages() -> Iterator[None]:
         return ActionResult({"events": events, **({"nextToken": token} if token else {})})
 
     with mock.patch.object(StepFunctionResponse, "get_execution_history", get_execution_history):
+        yield
+
+
+@contextmanager
+def kms_key_id(wanted: str) -> Iterator[None]:
+    """CreateKey, inside the context, makes the key ``wanted`` (moto 5.2.5 ``kms/models.py``
+    ``Key.__init__`` calls the module's ``generate_key_id``)."""
+    from moto.kms import models
+
+    with mock.patch.object(models, "generate_key_id", lambda multi_region=False: wanted):
+        yield
+
+
+@contextmanager
+def kms_decrypt_checks_the_key() -> Iterator[None]:
+    """Decrypt with a ``KeyId`` as AWS answers it: a ciphertext that does not parse is an
+    ``InvalidCiphertextException``, one of another key an ``IncorrectKeyException``
+    (https://docs.aws.amazon.com/kms/latest/APIReference/API_Decrypt.html#API_Decrypt_Errors).
+    moto 5.2.5's ``KmsBackend.decrypt`` answers both with an ``AccessDeniedException``, which
+    AWS keeps for a caller that may not use the key."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.kms.exceptions import InvalidCiphertextException
+    from moto.kms.models import KmsBackend
+    from moto.kms.utils import _deserialize_ciphertext_blob
+
+    original = KmsBackend.decrypt
+
+    def decrypt(
+        self: KmsBackend,
+        ciphertext_blob: bytes,
+        encryption_context: dict[str, str],
+        key_id: str | None = None,
+    ) -> tuple[bytes, str]:
+        if key_id is not None:
+            try:
+                named = _deserialize_ciphertext_blob(ciphertext_blob).key_id
+            except Exception:
+                raise InvalidCiphertextException() from None
+            if named != self.any_id_to_key_id(key_id):
+                raise JsonRESTError(
+                    "IncorrectKeyException",
+                    "The key ID in the request does not identify a CMK that can perform this operation.",
+                )
+        return original(self, ciphertext_blob, encryption_context, key_id)
+
+    with mock.patch.object(KmsBackend, "decrypt", decrypt):
         yield
 
 

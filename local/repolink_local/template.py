@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,8 @@ class LocalTemplate:
             return str(self.resolve(props["Name"]))
         if resource["Type"] == "AWS::Logs::LogGroup" and "LogGroupName" in props:
             return str(self.resolve(props["LogGroupName"]))
+        if resource["Type"] == "AWS::KMS::Key":
+            return key_id(self.account_id, self.region, logical_id)
         return logical_id
 
     def arn(self, logical_id: str) -> str:
@@ -166,7 +169,7 @@ class LocalTemplate:
     def _get_att(self, logical: str, attribute: str) -> str:
         if attribute == "Arn":
             return self.arn(logical)
-        if attribute in ("Name", "QueueName", "RegistryName", "TopicName"):
+        if attribute in ("Name", "QueueName", "RegistryName", "TopicName", "KeyId"):
             return self.physical_name(logical)
         raise TemplateError(f"GetAtt {logical}.{attribute} is not supported locally")
 
@@ -306,6 +309,13 @@ class LocalTemplate:
             definition_path=self.path.parent / props["DefinitionUri"],
             substitutions=substitutions,
         )
+
+
+def key_id(account_id: str, region: str, logical_id: str) -> str:
+    """The id of a template's KMS key in a local deployment: a UUID, as KMS gives one, that every
+    reader of the template (the engine that creates the key in moto, the IAM evaluator, a function's
+    environment) computes alike, as CloudFormation would have it once the key exists."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"repolink-local:{account_id}:{region}:{logical_id}"))
 
 
 @functools.cache

@@ -186,3 +186,33 @@ def test_the_codeartifact_role_tags_domains_only_in_its_own_account(resource: st
 
         assert allowed("123456789012")
         assert allowed(matrix.OTHER_TEAM) is elsewhere
+
+
+@pytest.mark.parametrize(
+    ("context", "allowed"),
+    [
+        ({"caller": "210987654321", "state": "any"}, True),
+        ({"caller": "210987654321"}, True),
+        ({}, False),
+        ({"caller": "210987654321", "state": "any", "purpose": "other"}, False),
+        ({"aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:log-group:x"}, False),
+    ],
+)
+def test_the_api_role_uses_the_listing_key_only_with_the_listings_context(
+    context: dict[str, str], allowed: bool
+) -> None:
+    from repolink_local.iam import Principal
+    from repolink_local.iam.requests import authorizations
+
+    with LocalEngine(log_level="CRITICAL", parameters=matrix.PARAMETERS) as engine:
+        iam = engine.iam
+        role = iam.deployment.function_role("ApiFunction")
+        principal = Principal.of_role(role, "ApiFunction", iam.deployment.account_id)
+        key = engine.functions["ApiFunction"].environment["LISTING_TOKEN_KEY_ARN"]
+        other = iam.deployment.template.arn("LogsKey")
+        for operation in ("Encrypt", "Decrypt"):
+            for arn, expected in ((key, allowed), (other, False)):
+                params = {"KeyId": arn, "EncryptionContext": context}
+                (wanted,) = authorizations("kms", operation, params, iam.deployment.account_id, "us-east-1")
+                decision = iam.decide(principal, wanted, iam._resource_policy(wanted))
+                assert decision.allowed is expected, (operation, arn, context)

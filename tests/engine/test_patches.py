@@ -536,3 +536,56 @@ def test_a_client_made_before_a_hook_is_added_is_served_by_it_and_not_after_it_i
         with pytest.raises(ClientError, match="404"):  # moto has no CodeConnections: its stub answers
             early.list_connections()
         assert len(asked) == 2
+
+
+def test_a_kms_key_is_created_with_the_id_the_template_gives_it() -> None:
+    from repolink_local.patches import kms_key_id
+    from repolink_local.template import key_id
+
+    wanted = key_id("123456789012", "us-east-1", "ListingTokenKey")
+    with mock_aws():
+        kms = boto3.client("kms", region_name="us-east-1")
+        with kms_key_id(wanted):
+            made = kms.create_key(Description="ours")["KeyMetadata"]
+        other = kms.create_key(Description="not ours")["KeyMetadata"]
+    assert made["KeyId"] == wanted
+    assert made["Arn"] == f"arn:aws:kms:us-east-1:123456789012:key/{wanted}"
+    assert other["KeyId"] != wanted  # only inside the context
+
+
+def test_kms_decrypt_binds_the_context_and_names_another_key_as_aws_does() -> None:
+    """moto's Decrypt refuses another encryption context (AES-GCM's additional data: the binding
+    the listing's tokens rely on); inside the context a ciphertext of another key, or one that
+    does not parse, gets AWS's error codes instead of moto's AccessDeniedException."""
+    from repolink_local.patches import kms_decrypt_checks_the_key
+
+    def code(call: Callable[[], Any]) -> str:
+        with pytest.raises(ClientError) as refused:
+            call()
+        return str(refused.value.response["Error"]["Code"])
+
+    with mock_aws():
+        kms = boto3.client("kms", region_name="us-east-1")
+        ours, theirs = (kms.create_key()["KeyMetadata"]["Arn"] for _ in range(2))
+        context = {"caller": "210987654321", "state": "any"}
+        blob = kms.encrypt(KeyId=ours, Plaintext=b"page 2", EncryptionContext=context)["CiphertextBlob"]
+        foreign = kms.encrypt(KeyId=theirs, Plaintext=b"page 2", EncryptionContext=context)["CiphertextBlob"]
+        garbage = b"g" * 36 + bytes(64)
+
+        def decrypt(ciphertext: bytes, **more: Any) -> Callable[[], Any]:
+            params = {"KeyId": ours, "CiphertextBlob": ciphertext, "EncryptionContext": context}
+            return lambda: kms.decrypt(**{**params, **more})
+
+        assert decrypt(blob)()["Plaintext"] == b"page 2"
+        for other in ({"caller": "222222222222", "state": "any"}, {"caller": "210987654321"}, {}):
+            assert code(decrypt(blob, EncryptionContext=other)) == "InvalidCiphertextException"
+        assert code(decrypt(blob[:-1] + bytes([blob[-1] ^ 1]))) == "InvalidCiphertextException"
+        # moto as it is
+        assert code(decrypt(foreign)) == "AccessDeniedException"
+        assert code(decrypt(garbage)) == "AccessDeniedException"
+        with kms_decrypt_checks_the_key():
+            assert decrypt(blob)()["Plaintext"] == b"page 2"
+            assert code(decrypt(foreign)) == "IncorrectKeyException"
+            assert code(decrypt(garbage)) == "IncorrectKeyException"
+            assert code(decrypt(b"short")) == "InvalidCiphertextException"
+            assert code(decrypt(blob, EncryptionContext={})) == "InvalidCiphertextException"

@@ -171,3 +171,36 @@ def test_change_wait_converges_the_onboarding_and_a_rename_exits_2_naming_the_fi
     path.write_text(json.dumps(request))
     assert main(["change", request_id, str(path), "--api-url", served]) == 2
     assert [e["field"] for e in json.loads(capsys.readouterr().out)["errors"]] == ["codeartifact.domain"]
+
+
+def test_list_pages_through_the_next_token_and_another_teams_token_exits_2(
+    served: str, as_account: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = json.loads(SAMPLE.read_text())
+    request = {k: v for k, v in request.items() if k not in ("gitSync", "connection")}
+    submitted = []
+    for i in range(2):
+        request["codeartifact"]["domain"] = f"paged-{i}"
+        path = tmp_path / f"paged-{i}.json"
+        path.write_text(json.dumps(request))
+        assert main(["submit", str(path), "--api-url", served]) == 0
+        submitted.append(json.loads(capsys.readouterr().out)["requestId"])
+    listed: list[str] = []
+    token, first, pages = None, None, 0
+    while pages < 50:  # a deadline: the loop always ends
+        pages += 1
+        following = ["--next-token", token] if token else []
+        assert main(["list", "--api-url", served, "--limit", "1", *following]) == 0
+        page = json.loads(capsys.readouterr().out)
+        listed += [link["requestId"] for link in page["links"]]
+        token = page.get("nextToken")
+        if pages == 1:
+            first = token
+        if not token:
+            break
+    assert set(submitted) <= set(listed) and len(listed) == len(set(listed))
+    assert first is not None
+    # the first page's token is this team's: another team's use of it is refused, naming it
+    as_account(OTHER_TEAM)  # type: ignore[operator]
+    assert main(["list", "--api-url", served, "--limit", "1", "--next-token", first]) == 2
+    assert [e["field"] for e in json.loads(capsys.readouterr().out)["errors"]] == ["nextToken"]

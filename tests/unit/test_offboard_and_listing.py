@@ -3,6 +3,7 @@ Step Functions' answers given: the paths the local engine reaches only by racing
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +12,15 @@ import pytest
 
 from repolink.errors import ResourceConflict
 from repolink.workflow.lifecycle import Claims
-from repolink.workflow.listing import Query, _encode, query_of
+from repolink.workflow.listing import (
+    CIPHERTEXT_MAX,
+    INNER_MAX,
+    TOKEN_MAX,
+    ListCalls,
+    Query,
+    list_links,
+    query_of,
+)
 from repolink.workflow.offboard import Refusal, StepFunctions, offboard
 
 pytestmark = pytest.mark.unit
@@ -124,11 +133,93 @@ def test_the_query_defaults_and_bounds() -> None:
     assert [p.field for p in problems] == ["state", "limit", "nextToken"]
 
 
+class SealedBox:
+    """KMS as the listing sees it, as a plain fake: a ciphertext opens only with the context it
+    was made with (moto's real KMS is under the statemachine tier's tests)."""
+
+    def __init__(self) -> None:
+        self.sealed: dict[bytes, tuple[bytes, dict[str, str]]] = {}
+
+    def encrypt(self, plaintext: bytes, context: dict[str, str]) -> bytes:
+        # 73 bytes: the last character of the token has unused bits
+        ciphertext = len(self.sealed).to_bytes(8, "big") * 9 + b"!"
+        self.sealed[ciphertext] = (plaintext, dict(context))
+        return ciphertext
+
+    def decrypt(self, ciphertext: bytes, context: dict[str, str]) -> bytes | None:
+        plaintext, made_with = self.sealed.get(ciphertext, (b"", {}))
+        return plaintext if made_with == context and plaintext else None
+
+
+def _listing(box: SealedBox, pages: list[tuple[str | None, str | None]]) -> ListCalls:
+    """Step Functions answering no executions; ``pages`` records each (token in, token out)."""
+
+    def page(machine: str, *, status: str | None, page_size: int, token: str | None) -> Any:
+        following = "aws-token" if token is None else None
+        pages.append((token, following))
+        return [], following
+
+    return ListCalls(page=page, describe=lambda arn: None, encrypt=box.encrypt, decrypt=box.decrypt)
+
+
+def _page(query: Query | list[Any], calls: ListCalls, caller: str = TEAM) -> Any:
+    assert isinstance(query, Query)
+    return list_links(
+        query,
+        caller=caller,
+        own_account=OWN,
+        onboarding_machine=ONBOARDING,
+        offboarding_machine=OFFBOARDING,
+        calls=calls,
+    )
+
+
 def test_a_token_reads_back_only_with_the_filter_it_was_made_for() -> None:
-    token = _encode("running", "aws-token")
+    box, pages = SealedBox(), []
+    calls = _listing(box, pages)
+    token = _page(query_of({"state": "running"}), calls).next_token
     assert query_of({"state": "running", "nextToken": token}) == Query(state="running", limit=50, token=token)
-    assert isinstance(query_of({"nextToken": token}), list)
-    assert isinstance(query_of({"state": "failed", "nextToken": token}), list)
+    assert _page(query_of({"state": "running", "nextToken": token}), calls).next_token is None
+    assert pages[-1] == ("aws-token", None)
+    assert [e.field for e in _page(query_of({"nextToken": token}), calls)] == ["nextToken"]
+    assert [e.field for e in _page(query_of({"state": "failed", "nextToken": token}), calls)] == ["nextToken"]
+    # and only for the caller it was given to
+    assert [e.field for e in _page(query_of({"state": "running", "nextToken": token}), calls, OWN)] == [
+        "nextToken"
+    ]
+    assert len(pages) == 2  # a refused token never reaches Step Functions
+
+
+def test_a_token_is_the_ciphertext_alone_in_canonical_unpadded_base64url() -> None:
+    box = SealedBox()
+    token = _page(query_of({}), _listing(box, [])).next_token
+    (ciphertext,) = box.sealed
+    assert base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)) == ciphertext
+    assert "=" not in token
+    # another spelling of the same bytes (the last character's unused low bits) is refused
+    assert len(ciphertext) % 3
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    respelled = token[:-1] + alphabet[alphabet.index(token[-1]) ^ 1]
+    assert base64.urlsafe_b64decode(respelled + "=" * (-len(respelled) % 4)) == ciphertext
+    assert isinstance(query_of({"nextToken": respelled}), list)
+    for bad in ("%%%", token + "=", "A" * (TOKEN_MAX + 1), "A"):
+        assert isinstance(query_of({"nextToken": bad}), list), bad
+
+
+def test_an_inner_token_step_functions_would_refuse_is_never_sent() -> None:
+    box, pages = SealedBox(), []
+    calls = _listing(box, pages)
+    context = {"caller": TEAM, "state": "any"}
+    for inner in ("x" * (INNER_MAX + 1), "é" * 10):
+        token = base64.urlsafe_b64encode(box.encrypt(inner.encode(), context)).decode().rstrip("=")
+        assert [e.field for e in _page(query_of({"nextToken": token}), calls)] == ["nextToken"]
+    assert pages == []
+
+
+def test_the_token_bound_is_the_encryption_of_the_largest_inner_token() -> None:
+    # KMS's overhead is at most Decrypt's largest ciphertext less Encrypt's largest plaintext
+    assert CIPHERTEXT_MAX == 3096 + (6144 - 4096)
+    assert TOKEN_MAX == len(base64.urlsafe_b64encode(bytes(CIPHERTEXT_MAX)).rstrip(b"=")) == 6859
 
 
 OFFBOARD_EXECUTION = f"{OFFBOARDING.replace(':stateMachine:', ':execution:')}:{ID}-offboard"

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -22,6 +23,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from repolink.adapters import kms
 from repolink.adapters.connections import connection_service
 from repolink.adapters.stepfunctions import (
     describe_execution,
@@ -29,7 +31,7 @@ from repolink.adapters.stepfunctions import (
     history_pages,
     list_executions,
 )
-from repolink.errors import AwsRequestRejected, FieldError, ResourceConflict
+from repolink.errors import FieldError, ResourceConflict
 from repolink.models.api import (
     MAX_BODY_BYTES,
     ChangeAccepted,
@@ -39,7 +41,7 @@ from repolink.models.api import (
     LinkList,
     OffboardAccepted,
 )
-from repolink.models.settings import get_entry_settings
+from repolink.models.settings import get_api_settings, get_entry_settings
 from repolink.models.wire import encode
 from repolink.observability import logger, metrics, tracer
 from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
@@ -399,7 +401,8 @@ def change_link(request_id: str) -> Response[ChangeAccepted | ErrorBody]:
     summary="List the caller's onboardings, newest first",
     description=(
         "A page may hold fewer than limit items (even none) and still have a nextToken: follow it"
-        " until it is absent. Each page reads at most limit executions."
+        " until it is absent. Each page reads at most limit executions. The nextToken is opaque:"
+        " encrypted with AWS KMS, good only for the caller and the state it was given to."
     ),
     responses={
         200: _answer("A page of the caller's onboardings", LinkList),
@@ -407,25 +410,27 @@ def change_link(request_id: str) -> Response[ChangeAccepted | ErrorBody]:
     },
 )
 def list_links() -> Response[LinkList | ErrorBody]:
-    settings = get_entry_settings()
+    settings = get_api_settings()
     params = app.current_event.query_string_parameters or {}
     query = query_of({k: params.get(k) for k in ("state", "limit", "nextToken")})
     if isinstance(query, list):
         return _refused(422, "; ".join(f"{e.field}: {e.message}" for e in query), query)
-    try:
-        page = list_page(
-            query,
-            caller=_caller(),
-            own_account=_own_account(),
-            onboarding_machine=settings.state_machine_arn,
-            offboarding_machine=settings.offboarding_state_machine_arn,
-            calls=ListCalls(page=list_executions, describe=describe_execution),
-        )
-    except AwsRequestRejected as exc:
-        if exc.code != "InvalidToken":
-            raise
-        message = "is not a token this listing gave"
-        return _error(422, f"nextToken: {message}", [FieldProblem(field="nextToken", message=message)])
+    key = settings.listing_token_key_arn
+    page = list_page(
+        query,
+        caller=_caller(),
+        own_account=_own_account(),
+        onboarding_machine=settings.state_machine_arn,
+        offboarding_machine=settings.offboarding_state_machine_arn,
+        calls=ListCalls(
+            page=list_executions,
+            describe=describe_execution,
+            encrypt=partial(kms.encrypt, key),
+            decrypt=partial(kms.decrypt, key),
+        ),
+    )
+    if isinstance(page, list):
+        return _refused(422, "; ".join(f"{e.field}: {e.message}" for e in page), page)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=page)
 
 

@@ -50,11 +50,21 @@ class EntrySettings(Settings):
     account_delegations: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class ApiSettings(EntrySettings):
+    """The API function also seals and opens ``GET /links``'s ``nextToken`` (``workflow.listing``)."""
+
+    #: the template's ListingTokenKey: the KMS key ARN nextTokens are encrypted under
+    listing_token_key_arn: str
+
+
 _CONNECTION_ARN = (
     r"arn:aws[a-z-]*:(codeconnections|codestar-connections|apprunner):[a-z0-9-]+:[0-9]{12}:connection/[^,\s]+"
 )
 
 _ROLE_ARN = r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+"
+
+_KEY_ARN = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+"
 
 #: field -> (environment variable, bounds for a number or pattern for text; None: any non-empty text)
 _ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
@@ -77,6 +87,7 @@ _ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
     "allowed_organization_id": ("ALLOWED_ORGANIZATION_ID", r"|o-[a-z0-9]{10,32}"),
     "proton_target": ("PROTON_TARGET", r"enabled|disabled"),
     "git_sync_role_arns": ("GIT_SYNC_ROLE_ARNS", rf"|{_ROLE_ARN}(,{_ROLE_ARN})*"),
+    "listing_token_key_arn": ("LISTING_TOKEN_KEY_ARN", _KEY_ARN),
 }
 
 
@@ -128,3 +139,8 @@ def get_settings() -> Settings:
 @cache
 def get_entry_settings() -> EntrySettings:
     return load(EntrySettings, os.environ)
+
+
+@cache
+def get_api_settings() -> ApiSettings:
+    return load(ApiSettings, os.environ)

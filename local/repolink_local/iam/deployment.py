@@ -135,3 +135,11 @@ class Deployment:
                 continue
             statements.append({"Sid": props["StatementId"], **props["Statement"]})
         return {"Version": "2012-10-17", "Statement": statements}
+
+    def key_policy(self, key_arn: str) -> dict[str, Any] | None:
+        """The key policy of the template's KMS key ``key_arn``, or None for a key not the stack's."""
+        for logical_id, resource in self.template.resources_of_type("AWS::KMS::Key").items():
+            if self.template.arn(logical_id) == key_arn:
+                policy: dict[str, Any] = self.template.resolve(resource["Properties"]["KeyPolicy"])
+                return policy
+        return None

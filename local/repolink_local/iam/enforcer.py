@@ -273,7 +273,8 @@ class IamEnforcer:
         if authorization.action == "events:PutEvents" and ":event-bus/" in authorization.resource:
             return self.deployment.bus_policy(authorization.resource.rsplit("/", 1)[-1])
         if authorization.action.startswith("kms:"):
-            return default_key_policy(authorization.account)
+            ours = self.deployment.key_policy(authorization.resource)
+            return ours if ours is not None else default_key_policy(authorization.account)
         return None
 
 

@@ -457,6 +457,14 @@ def _change(engine: LocalEngine) -> None:
         listed = {t["key"] for t in codeartifact.list_tags_for_resource(resourceArn=arn)["tags"]}
         if not {key, "repolink:request-id"} <= listed:
             raise ScenarioFailed(f"the change did not tag {arn}: {sorted(listed)}")
+    # GET /links a page at a time (the onboarding, then its change): the nextToken is encrypted
+    # under the stack's key, then read back
+    code, _, first = engine.api("GET", "/links?limit=1")
+    if code != 200 or not first.get("nextToken"):
+        raise ScenarioFailed(f"the first page answered {code}: {first}")
+    code, _, following = engine.api("GET", f"/links?limit=1&nextToken={first['nextToken']}")
+    if code != 200:
+        raise ScenarioFailed(f"the page after it answered {code}: {following}")
     _offboard(engine, answer, removed=4)
 
 
@@ -592,7 +600,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         for s in ("codeconnections", "codestar-connections")
     ),
     Scenario("offboard events from another team: a failed and a succeeded onboarding", _offboard_events),
-    Scenario("CodeArtifact changed in place (PUT), then offboarded", _change),
+    Scenario("CodeArtifact changed in place (PUT), listed a page at a time, then offboarded", _change),
     *(
         Scenario(f"{s}: a change with prune: true removes what it drops", _prune(s))
         for s in ("codeconnections", "codestar-connections")

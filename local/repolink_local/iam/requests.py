@@ -133,7 +133,26 @@ def primary(service: str, operation: str, params: dict[str, Any], account: str, 
     vpc_key = f"{service}:VpcId"  # CreateHost, UpdateHost
     if vpc_key in keys and (params.get("VpcConfiguration") or {}).get("VpcId"):
         context[vpc_key] = str(params["VpcConfiguration"]["VpcId"])
+    if "kms:EncryptionContextKeys" in keys:
+        context |= encryption_context(params.get("EncryptionContext"))
+    if "kms:EncryptionAlgorithm" in keys and params.get("EncryptionAlgorithm"):
+        context["kms:EncryptionAlgorithm"] = str(params["EncryptionAlgorithm"])
     return Authorization(action.full_name, resource, owner, context)
+
+
+def encryption_context(pairs: dict[str, str] | None) -> Context:
+    """A KMS request's encryption context as IAM sees it: ``kms:EncryptionContextKeys`` (every
+    key; absent without a context) and ``kms:EncryptionContext:KEY`` for each pair
+    (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-encryption-context-keys).
+
+    The evaluator (iam-simulate 0.1.173) reads a key with a variable only after a ``/``
+    (``aws:RequestTag/KEY``), so it ignores ``kms:EncryptionContext:KEY``: a statement conditioned
+    on it is never allowed locally. The template conditions on ``kms:EncryptionContextKeys``."""
+    if not pairs:
+        return {}
+    context: Context = {f"kms:EncryptionContext:{k}": str(v) for k, v in pairs.items()}
+    context["kms:EncryptionContextKeys"] = sorted(pairs)
+    return context
 
 
 @dataclass(frozen=True)
