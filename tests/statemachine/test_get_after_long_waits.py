@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from repolink.workflow import status as get_status
+from repolink.workflow import history as get_status
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.patches import VirtualClock
@@ -28,7 +28,7 @@ from repolink_local.template import SAMPLE_PARAMETERS
 pytestmark = [pytest.mark.statemachine, pytest.mark.slow]
 
 HOUR = 3600
-#: GetExecutionHistory calls a GET may make, and the events it may read (status.py's bound)
+#: GetExecutionHistory calls a GET may make, and the events it may read (history.py's bound)
 MAX_HISTORY_CALLS = get_status.NEWEST_PAGES + 2
 MAX_EVENTS_WITH_DATA = get_status.NEWEST_PAGES * get_status.NEWEST_PAGE + get_status.OLDEST_EVENTS
 MAX_EVENTS_WITHOUT_DATA = get_status.LOCATE_PAGE
@@ -118,7 +118,7 @@ def get(engine: LocalEngine, request_id: str) -> tuple[dict[str, Any], HistoryRe
 
 def assert_bounded(reads: HistoryReads, *, finished: bool = False) -> None:
     # a finished onboarding's GET also looks for its first change (ID-change-1, none here) and
-    # reads its offboarding's execution (status.py's bound)
+    # reads its offboarding's execution (history.py's bound)
     assert reads.calls["DescribeExecution"] == (3 if finished else 1)
     assert 1 <= reads.calls["GetExecutionHistory"] <= MAX_HISTORY_CALLS
     assert reads.with_data <= MAX_EVENTS_WITH_DATA

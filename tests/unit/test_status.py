@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from repolink.workflow import status as get_status
-from repolink.workflow.status import link_status
+from repolink.workflow import history as get_status
+from repolink.workflow.history import link_status
 
 pytestmark = pytest.mark.unit
 

@@ -42,16 +42,18 @@ from repolink.models.api import (
     OffboardAccepted,
 )
 from repolink.models.settings import get_api_settings, get_entry_settings
+from repolink.models.status import LinkStatus
 from repolink.models.wire import encode
 from repolink.observability import logger, metrics, tracer
 from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
 from repolink.workflow.change import change
+from repolink.workflow.history import link_status, offboarded
 from repolink.workflow.idempotency import change_name
+from repolink.workflow.lineage import latest_change, latest_offboarding
 from repolink.workflow.listing import ListCalls, query_of
 from repolink.workflow.listing import list_links as list_page
 from repolink.workflow.offboard import Refusal, StepFunctions, offboard
 from repolink.workflow.start import start_once
-from repolink.workflow.status import LinkStatus, latest_change, latest_offboarding, link_status, offboarded
 from repolink.workflow.tenancy import may_see, shared_connections
 
 
@@ -256,7 +258,7 @@ def get_link(request_id: str) -> Response[LinkStatus | ErrorBody]:
                 latest,
                 execution_arn(settings.state_machine_arn, change_name(request_id, number)),
             )
-    # a bounded read of the history, newest first (workflow/status.py states the bound)
+    # a bounded read of the history, newest first (workflow/history.py states the bound)
     status = link_status(request_id, execution, lambda **page: history_pages(arn, **page))
     if execution["executionArn"] != execution_arn(settings.state_machine_arn, request_id):
         status = replace(status, change_id=str(execution["executionArn"]).rsplit(":", 1)[-1])

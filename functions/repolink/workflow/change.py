@@ -49,8 +49,8 @@ from repolink.models.api import ChangeAccepted
 from repolink.workflow.accept import Verdict
 from repolink.workflow.idempotency import MAX_CHANGES, canonical, change_name
 from repolink.workflow.lifecycle import ChangeClaim
+from repolink.workflow.lineage import change_executions, latest_offboarding, offboard_status, state_of
 from repolink.workflow.offboard import Refusal, StepFunctions, owned_onboarding, recorded_result
-from repolink.workflow.status import _STATUS, change_executions, latest_offboarding, offboard_status
 
 #: connection fields no connection service updates: another value is another connection
 CONNECTION_FIXED = ("service", "name", "provider", "hostArn", "host", "arn")
@@ -259,7 +259,7 @@ def change(
     number = len(changes)
     current = changes[-1] if changes else onboarding
     current_name = change_name(request_id, number) if changes else None
-    state = _STATUS.get(str(current.get("status")), "failed")
+    state = state_of(current)
     if state != "failed" and digest(recorded_request(current)) == digest(body):
         # the same body again (a duplicate PUT, a redelivered event): answered from what runs it;
         # after a failure, the same body is a retry, a change of its own

@@ -47,8 +47,9 @@ from typing import Any
 
 from repolink.errors import AwsRequestRejected, FieldError
 from repolink.models.api import LinkList, LinkSummary
+from repolink.models.status import timestamp
 from repolink.workflow.idempotency import change_of, onboarding_of
-from repolink.workflow.status import _STATUS, latest_offboarding, offboard_status, timestamp
+from repolink.workflow.lineage import latest_offboarding, offboard_status, state_of
 from repolink.workflow.tenancy import may_see
 
 STATES = ("running", "succeeded", "failed", "offboarded")
@@ -172,7 +173,7 @@ def list_links(
         request_id = onboarding_of(name) if offboarded else name
         if request_id is None or (not offboarded and (onboarding_of(name) or change_of(name)) is not None):
             continue
-        if query.state == "failed" and _STATUS.get(str(execution.get("status"))) != "failed":
+        if query.state == "failed" and state_of(execution) != "failed":
             continue
         if caller != own_account:
             described = calls.describe(str(execution["executionArn"]))
@@ -195,7 +196,7 @@ def _summary(
     started, stopped = timestamp(execution.get("startDate")), timestamp(execution.get("stopDate"))
     if offboarded:
         return LinkSummary(request_id=request_id, status="offboarded", stopped_at=stopped)
-    status = _STATUS.get(str(execution.get("status")), "failed")
+    status = state_of(execution)
     if status == "running":
         return LinkSummary(request_id=request_id, status=status, started_at=started)
     _, offboarding = latest_offboarding(calls.describe, offboarding_machine, request_id)

@@ -10,7 +10,7 @@
    whose create is in flight out of its recorded result, and the result is what offboarding
    removes. Offboard it once it has finished (or timed out);
 4. the onboarding's result (what it created, with provenance from its ownership tags) is read
-   the way GET reads it (``workflow.status.onboarding_outcome``), and with it each change's
+   the way GET reads it (``workflow.history.onboarding_outcome``), and with it each change's
    (``ID-change-N``, ``workflow.change``): a change runs with the onboarding's request id, so
    what it created carries the same ownership tag; the union is removed, the latest result of
    each resource winning (a change that dropped a repository leaves it in an earlier result). A
@@ -42,15 +42,10 @@ from repolink.adapters.stepfunctions import execution_arn
 from repolink.errors import FieldError, MalformedJson, RequestValidationError, ResourceConflict
 from repolink.models.api import MAX_BODY_BYTES, OffboardAccepted, OffboardOptions
 from repolink.models.validation import validate_as
+from repolink.workflow.history import HistoryPages, onboarding_outcome
 from repolink.workflow.idempotency import MAX_OFFBOARDINGS, change_name, offboarding_name
 from repolink.workflow.lifecycle import Claim, Claims, OffboardingClaim, of_table
-from repolink.workflow.status import (
-    HistoryPages,
-    change_executions,
-    latest_offboarding,
-    offboard_status,
-    onboarding_outcome,
-)
+from repolink.workflow.lineage import change_executions, latest_offboarding, offboard_status
 from repolink.workflow.tenancy import may_see, owner_of
 
 REQUEST_ID = r"^rl-[0-9a-f]{40}$"

@@ -1,4 +1,5 @@
-"""What ``GET /links/{id}`` answers, read from the execution itself (no second store to drift).
+"""Reading an execution's history: what ``GET /links/{id}`` answers, from the execution itself (no
+second store to drift).
 
 A finished onboarding says everything in its result: the detail "Report the outcome" returns
 (the connection, CodeArtifact's results, each Proton link, and on failure the step, error, cause
@@ -24,9 +25,9 @@ What the bound costs: a running onboarding lists the Proton links in its newest 
 events; the finished onboarding lists everything.
 
 An onboarding that has finished may have been changed (``PUT /links/{id}``, ``workflow.change``):
-its changes are executions of their own, ``ID-change-1``, ``ID-change-2``..., found by name (one
-DescribeExecution per change and one more past the latest, at most ``MAX_CHANGES + 1``), and the
-latest one is read instead, as above, its name answered as ``changeId``.
+its changes are executions of their own, ``ID-change-1``, ``ID-change-2``..., found by name
+(``workflow.lineage``: one DescribeExecution per change and one more past the latest, at most
+``MAX_CHANGES + 1``), and the latest one is read instead, as above, its name answered as ``changeId``.
 An onboarding that has finished may have been offboarded: one more DescribeExecution, of its
 offboarding (``ID-offboard``, ``workflow.idempotency``), says so. A running offboarding answers
 ``offboarding``; a succeeded one ``offboarded``, with what it removed and retained (its output);
@@ -35,16 +36,14 @@ a failed one ``offboard-failed``, with the step, error and cause, read from its 
 """
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any, Literal, Protocol
+from typing import Any, Protocol
 
-from repolink.adapters.stepfunctions import execution_arn
 from repolink.models.events import Removals
-from repolink.models.rules import Doc
 from repolink.models.state import CodeArtifactSharingResult, Outcome, Removed, Retained
-from repolink.models.wire import Wire
-from repolink.workflow.idempotency import MAX_CHANGES, MAX_OFFBOARDINGS, change_name, offboarding_name
+from repolink.models.status import LinkStatus, Resource, timestamp
+from repolink.workflow.lineage import state_of
 
 PARALLEL = "Connect and provision in parallel"
 CONNECTION_STEPS = ("Create or reuse the connection", "Check the handshake")
@@ -70,38 +69,8 @@ NEWEST_PAGE, NEWEST_PAGES = 10, 4
 LOCATE_PAGE, OLDEST_EVENTS = 100, 60
 #: a succeeded onboarding's step: its last few events, without data
 STEP_PAGE = 5
-
-Status = Literal["running", "succeeded", "failed", "offboarding", "offboarded", "offboard-failed"]
 #: the report step of the offboarding state machine
 OFFBOARD_REPORT_STEP = "Report the offboarding"
-
-OffboardStatus = Literal["offboarding", "offboarded", "offboard-failed"]
-
-
-def offboard_status(offboarding: dict[str, Any]) -> OffboardStatus:
-    """What an offboarding execution (DescribeExecution, ListExecutions) makes of its onboarding."""
-    state = offboarding.get("status")
-    if state == "RUNNING":
-        return "offboarding"
-    return "offboarded" if state == "SUCCEEDED" else "offboard-failed"
-
-
-_STATUS: dict[str, Literal["running", "succeeded", "failed"]] = {
-    "RUNNING": "running",
-    "SUCCEEDED": "succeeded",
-    "FAILED": "failed",
-    "TIMED_OUT": "failed",
-    "ABORTED": "failed",
-    "PENDING_REDRIVE": "failed",
-}
-
-
-def timestamp(value: Any) -> str | None:
-    """A Step Functions date (a ``datetime`` from botocore) as the API answers it: RFC 3339, with
-    the ``T`` (``2026-12-01T19:12:18.716000+00:00``); absent stays absent."""
-    if value is None or value == "":
-        return None
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 class HistoryPages(Protocol):
@@ -112,78 +81,8 @@ class HistoryPages(Protocol):
     ) -> Iterator[list[dict[str, Any]]]: ...
 
 
-@dataclass(frozen=True, kw_only=True)
-class Resource(Wire):
-    type: str
-    name: str
-    arn: str
-    outcome: Annotated[
-        Outcome | None, Doc("created: this onboarding made it; existing: it was there (reused)")
-    ] = None
-    updated: Annotated[
-        list[str],
-        Doc(
-            "What the execution GET reports (a change) updated in place on it, as its result says:"
-            " upstreams, description, tags (CodeArtifact), tags (a repository link); empty: nothing"
-        ),
-    ] = field(default_factory=list)
-
-
 def _made(created: object) -> Outcome:
     return "created" if created else "existing"
-
-
-@dataclass(frozen=True, kw_only=True)
-class LinkStatus(Wire):
-    request_id: str
-    status: Annotated[
-        Status,
-        Doc(
-            "The onboarding's execution: running, succeeded or failed; once it has finished, its"
-            " offboarding's: offboarding, offboarded or offboard-failed"
-        ),
-    ]
-    step: str | None = None
-    connection_status: str | None = None
-    connection_arn: str | None = None
-    host_status: Annotated[
-        str | None, Doc("The status of the host the request described (connection.host), if any")
-    ] = None
-    host_arn: str | None = None
-    console_url: Annotated[
-        str | None, Doc("Where a person completes the pending host setup, or the pending handshake")
-    ] = None
-    resources: list[Resource] = field(default_factory=list)
-    sharing: Annotated[
-        list[CodeArtifactSharingResult],
-        Doc("The CodeArtifact policies that grant codeartifact.consumers access, once written or found"),
-    ] = field(default_factory=list)
-    error: str | None = None
-    cause: str | None = None
-    started_at: Annotated[str | None, Doc("When the execution started (RFC 3339)")] = None
-    stopped_at: Annotated[str | None, Doc("When the execution stopped (RFC 3339); absent while running")] = (
-        None
-    )
-    removed: Annotated[list[Removed], Doc("Offboarded: what was deleted, newest first")] = field(
-        default_factory=list
-    )
-    retained: Annotated[list[Retained], Doc("Offboarded: what was left in place, and why")] = field(
-        default_factory=list
-    )
-    change_id: Annotated[
-        str | None,
-        Doc(
-            "The latest change (PUT /links/{id}) this status reports, ID-change-N; null: the"
-            " onboarding itself, never changed"
-        ),
-    ] = None
-    pruned: Annotated[
-        Removals | None,
-        Doc(
-            "The latest change, when it pruned (prune: true): what it removed of what the new request"
-            " no longer lists, and what it kept, and why"
-        ),
-    ] = None
 
 
 def _parsed(text: object) -> dict[str, Any]:
@@ -424,7 +323,7 @@ def _resources(found: _Found) -> list[Resource]:
 def link_status(request_id: str, execution: dict[str, Any], pages: HistoryPages) -> LinkStatus:
     """The onboarding's status from ``execution`` (DescribeExecution) and a bounded read of
     ``pages``: see the module docstring for what is read and the bound."""
-    status = _STATUS.get(str(execution.get("status")), "failed")
+    status = state_of(execution)
     found = _Found()
     output = _parsed(execution.get("output"))
     if status == "succeeded" and output.get("status") == "succeeded":
@@ -515,52 +414,3 @@ def offboarded(status: LinkStatus, offboarding: dict[str, Any], pages: HistoryPa
         retained=[Retained.from_wire(r) for r in detail.get("retained") or []],
         stopped_at=timestamp(offboarding.get("stopDate")) or status.stopped_at,
     )
-
-
-def latest_offboarding(
-    describe: Callable[[str], dict[str, Any] | None], machine: str, request_id: str
-) -> tuple[int, dict[str, Any] | None]:
-    """The attempt number and execution of the onboarding's latest offboarding (0, None: none).
-
-    A retry is started only after the attempt before it failed, so the first number with no
-    execution ends the search."""
-    return _latest(describe, machine, lambda n: offboarding_name(request_id, n), MAX_OFFBOARDINGS)
-
-
-def latest_change(
-    describe: Callable[[str], dict[str, Any] | None], machine: str, request_id: str
-) -> tuple[int, dict[str, Any] | None]:
-    """The number and execution of the onboarding's latest change (0, None: never changed).
-
-    Changes are started in order, each only once the one before it exists, so the first number
-    with no execution ends the search."""
-    return _latest(describe, machine, lambda n: change_name(request_id, n), MAX_CHANGES)
-
-
-def change_executions(
-    describe: Callable[[str], dict[str, Any] | None], machine: str, request_id: str
-) -> list[dict[str, Any]]:
-    """Every change execution of the onboarding, in order (the calls :func:`latest_change` makes)."""
-    return _numbered(describe, machine, lambda n: change_name(request_id, n), MAX_CHANGES)
-
-
-def _latest(
-    describe: Callable[[str], dict[str, Any] | None], machine: str, name: Callable[[int], str], most: int
-) -> tuple[int, dict[str, Any] | None]:
-    """The last of the executions ``name(1)``, ``name(2)``... (at most ``most``) that exist:
-    one DescribeExecution each, and one past the last."""
-    found = _numbered(describe, machine, name, most)
-    return len(found), (found[-1] if found else None)
-
-
-def _numbered(
-    describe: Callable[[str], dict[str, Any] | None], machine: str, name: Callable[[int], str], most: int
-) -> list[dict[str, Any]]:
-    """The executions ``name(1)``, ``name(2)``... (at most ``most``) up to the first missing."""
-    found: list[dict[str, Any]] = []
-    while len(found) < most:
-        execution = describe(execution_arn(machine, name(len(found) + 1)))
-        if execution is None:
-            break
-        found.append(execution)
-    return found
