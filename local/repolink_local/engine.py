@@ -183,9 +183,9 @@ def reset_app_caches() -> None:
     a new engine, or a new test, needs fresh ones."""
     from repolink.adapters.aws import client
     from repolink.models.settings import get_api_settings, get_entry_settings, get_settings
-    from repolink.workflow.start import _idempotent_start
+    from repolink.workflow.start import idempotent_start
 
-    for cached in (client, get_settings, get_entry_settings, get_api_settings, _idempotent_start):
+    for cached in (client, get_settings, get_entry_settings, get_api_settings, idempotent_start):
         cached.cache_clear()
     boto3.DEFAULT_SESSION = None
 

@@ -93,6 +93,8 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
+from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA
+
 #: ranks of :func:`add_hook`'s handlers, called in this order: IAM decides before a call is
 #: counted, the counter sees every request (a lost one too), then the stand-ins answer
 HOOK_IAM, HOOK_COUNTER, HOOK_STANDINS, HOOK_LIMITS = 0, 10, 20, 30
@@ -473,10 +475,6 @@ def interpreter_caches() -> Iterator[None]:
         stack.enter_context(mock.patch.object(json_path, "parse", cached_parse))
         stack.enter_context(mock.patch.object(result_path, "parse", cached_parse))
         yield
-
-
-#: Step Functions' hard quota on one execution's history (Standard workflows)
-HISTORY_EVENTS_QUOTA = 25_000
 
 
 @contextmanager

@@ -41,6 +41,7 @@ from repolink.models.api import (
     LinkList,
     OffboardAccepted,
 )
+from repolink.models.ids import REQUEST_ID_PATTERN
 from repolink.models.settings import get_api_settings, get_entry_settings
 from repolink.models.status import LinkStatus
 from repolink.models.wire import encode
@@ -63,7 +64,7 @@ def _json(body: object) -> str:
 
 
 app = APIGatewayRestResolver(serializer=_json)
-REQUEST_ID = r"^rl-[0-9a-f]{40}$"
+REQUEST_ID = f"^{REQUEST_ID_PATTERN}$"
 
 
 def status_url(request_id: str) -> str:

@@ -38,11 +38,11 @@ from repolink.models.events import (
     CHANGE_REQUESTED,
     OFFBOARD_REQUESTED,
     REJECTED,
-    REQUEST_ID_PATTERN,
     FieldProblem,
     RepositoryLinkOffboardRequestedDetail,
     RepositoryLinkRejectedDetail,
 )
+from repolink.models.ids import REQUEST_ID_PATTERN
 from repolink.models.settings import get_entry_settings
 from repolink.models.validation import ROOT_FIELD, validate_as
 from repolink.observability import logger, metrics, tracer

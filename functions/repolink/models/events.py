@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
+from repolink.models.ids import REQUEST_ID_PATTERN
 from repolink.models.rules import STRICT, Check, Doc, anchored, fail
 from repolink.models.state import (
     CodeArtifactResult,
@@ -152,8 +153,6 @@ OFFBOARD_REQUESTED = "RepositoryLinkOffboardRequested"
 CHANGE_REQUESTED = "RepositoryLinkChangeRequested"
 OFFBOARDED = "RepositoryLinkOffboarded"
 OFFBOARD_FAILED = "RepositoryLinkOffboardFailed"
-#: a request id (``workflow.idempotency``: rl- and 40 hexadecimal digits)
-REQUEST_ID_PATTERN = "rl-[0-9a-f]{40}"
 
 
 def _request_id(value: str) -> str:

@@ -41,14 +41,13 @@ from typing import Any, Literal
 from repolink.adapters.stepfunctions import execution_arn
 from repolink.errors import FieldError, MalformedJson, RequestValidationError, ResourceConflict
 from repolink.models.api import MAX_BODY_BYTES, OffboardAccepted, OffboardOptions
+from repolink.models.ids import REQUEST_ID_PATTERN
 from repolink.models.validation import validate_as
 from repolink.workflow.history import HistoryPages, onboarding_outcome
 from repolink.workflow.idempotency import MAX_OFFBOARDINGS, change_name, offboarding_name
 from repolink.workflow.lifecycle import Claim, Claims, OffboardingClaim, of_table
 from repolink.workflow.lineage import change_executions, latest_offboarding, offboard_status
 from repolink.workflow.tenancy import may_see, owner_of
-
-REQUEST_ID = r"^rl-[0-9a-f]{40}$"
 
 
 @dataclass(frozen=True)
@@ -275,7 +274,7 @@ def owned_onboarding(
     an id of another form (no call) or an onboarding the caller may not see (as if it did not
     exist), 403 for the deployment's own account on a team's."""
     absent = Refusal(404, f"no onboarding {request_id}")
-    if not re.fullmatch(REQUEST_ID, request_id):
+    if not re.fullmatch(REQUEST_ID_PATTERN, request_id):
         return absent
     onboarding = sfn.describe(execution_arn(machine, request_id))
     if onboarding is None or not may_see(onboarding, caller=caller, own_account=own_account):

@@ -46,7 +46,7 @@ def _start(command: StartCommand, state_machine_arn: str) -> dict[str, Any]:
 
 
 @cache
-def _idempotent_start(settings: EntrySettings) -> tuple[Any, IdempotencyConfig]:
+def idempotent_start(settings: EntrySettings) -> tuple[Any, IdempotencyConfig]:
     config = IdempotencyConfig(
         event_key_jmespath="key",
         payload_validation_jmespath="digest",
@@ -75,7 +75,7 @@ def start_once(command: StartCommand, settings: EntrySettings, context: LambdaCo
     another request. A record in progress starts the execution by name (StartExecution with the
     same name and input is the same execution), so the answer always names one that exists.
     """
-    start, config = _idempotent_start(settings)
+    start, config = idempotent_start(settings)
     config.register_lambda_context(context)
     try:
         result: dict[str, Any] = start(command=command)
