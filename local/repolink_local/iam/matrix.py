@@ -166,7 +166,23 @@ def _report_step_fails(engine: LocalEngine) -> None:
 
 def _same_key_after_the_records_expired(engine: LocalEngine) -> None:
     """A key reused with another body after the idempotency record expired: the execution of that
-    name exists with other input, so both entry points refuse (409 / rejected)."""
+    name exists with other input, so both entry points refuse (409 / rejected). The domain and
+    its repositories are the platform's, made outside repolink, so both teams may use them (a
+    domain one team's onboarding made is that team's: workflow/domains.py)."""
+    codeartifact = engine.standins.codeartifact  # the operator's, made outside repolink and IAM
+    codeartifact.CreateDomain({"domain": "acme"})
+    codeartifact.CreateRepository({"domain": "acme", "repository": "pypi-store"})
+    codeartifact.AssociateExternalConnection(
+        {"domain": "acme", "repository": "pypi-store", "externalConnection": "public:pypi"}
+    )
+    codeartifact.CreateRepository(
+        {
+            "domain": "acme",
+            "repository": "team-python",
+            "upstreams": [{"repositoryName": "pypi-store"}],
+            "description": "team packages",
+        }
+    )
     first = sample(connection=None, git_sync=None)
     _post_and_wait(engine, first, key="reused-key")
     accepted = engine.put_event({"request": first, "idempotencyKey": "reused-key"}, account=OTHER_TEAM)
