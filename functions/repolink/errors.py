@@ -150,5 +150,13 @@ class DomainNotFound(RepolinkError):
     """The CodeArtifact domain does not exist and the request did not ask to create it."""
 
 
+class DomainNotOwned(RepolinkError):
+    """The CodeArtifact domain is another team's (its ownership tags), and not shared."""
+
+
+class RepositoryNotOwned(RepolinkError):
+    """A CodeArtifact repository the request reuses, or names as an upstream, is another team's."""
+
+
 class PolicyTooLarge(RepolinkError):
     """A CodeArtifact policy with repolink's sharing statements would exceed 7,168 characters."""

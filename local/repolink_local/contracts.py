@@ -215,6 +215,13 @@ DEPLOYMENT_RULES: dict[str, str] = {
     " account",
     "may not use that host": "a host named by connection.hostArn is not one repolink created for"
     " another account",
+    "is not one this account may use: its own onboardings did not create it, and the deployment does"
+    " not share it (SharedDomains)": "an existing codeartifact.domain of the deployment's account is"
+    " one the caller's own onboardings created, one made outside repolink, or one the deployment"
+    " shares (SharedDomains)",
+    "is not one this account may reuse: its own onboardings did not create it": "a repository of"
+    " that domain the request names is not one another account's onboarding created",
+    "is not one this account may name as an upstream": "nor is an upstream the request names from outside it",
     "this account may not use": "a reused connection is one the caller's own onboardings created,"
     " or one the deployment shares (SharedConnectionArns)",
     "this account's onboardings did not create": "a host (connection.host) whose name exists is"

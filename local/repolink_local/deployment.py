@@ -4,8 +4,8 @@ The flags follow SAM CLI's (``-t/--template``, ``--parameter-overrides``) plus t
 Region the stack is deployed to, and the caller's account. The verdict on a request comes from
 the one accept function (:func:`repolink.workflow.accept.judge`) with the settings the API
 function would have in that deployment, so ``repolink validate`` answers what the API answers,
-all but the one check that reads the account's connections (reuse of a connection the caller
-may not use), which the API makes next, and the local modes with it.
+all but the checks that read the account (reuse of a connection the caller may not use, another
+team's CodeArtifact domain or repositories), which the API makes next, and the local modes with it.
 """
 
 from __future__ import annotations

@@ -68,9 +68,12 @@ CODEARTIFACT = {
 }
 
 
-def provision(ctx: Any, spec: dict[str, Any] | None = None, request_id: str = "rl-1") -> dict[str, Any]:
+def provision(
+    ctx: Any, spec: dict[str, Any] | None = None, request_id: str = "rl-1", caller: str = "123456789012"
+) -> dict[str, Any]:
+    """The task as the ASL invokes it (the onboarding's account in ``callerAccount``)."""
     return provision_codeartifact.handler(
-        {"requestId": request_id, "codeartifact": spec or CODEARTIFACT}, ctx
+        {"requestId": request_id, "codeartifact": spec or CODEARTIFACT, "callerAccount": caller}, ctx
     )
 
 

@@ -32,6 +32,8 @@ Onboard = Callable[[LocalEngine, dict[str, Any]], str]
 
 JSON = {"Content-Type": "application/json"}
 OWN_TAG = "repolink:request-id"
+#: since issue 22 repolink's domains and repositories also carry the onboarding's account
+OWNER = {"repolink:owner-account": "123456789012"}
 TAG_RESOURCE = "codeartifact:TagResource"
 
 
@@ -118,9 +120,9 @@ def test_a_change_tags_the_domain_and_a_repository_it_created_once_each(
     # repolink's own
     assert result.status == "SUCCEEDED", result.output
     assert calls[TAG_RESOURCE] == 2
-    assert tags_of(engine) == {OWN_TAG: request_id, "team": "payments", "cost-center": "42"}
-    assert tags_of(engine, "team-python") == {OWN_TAG: request_id, "tier": "gold"}
-    assert tags_of(engine, "pypi-store") == {OWN_TAG: request_id}
+    assert tags_of(engine) == {**OWNER, OWN_TAG: request_id, "team": "payments", "cost-center": "42"}
+    assert tags_of(engine, "team-python") == {**OWNER, OWN_TAG: request_id, "tier": "gold"}
+    assert tags_of(engine, "pypi-store") == {**OWNER, OWN_TAG: request_id}
     # and nothing else was updated
     assert calls["codeartifact:UpdateRepository"] == 0
     # and the result event says what was updated in place
@@ -150,13 +152,13 @@ def test_a_change_sends_only_new_and_changed_keys_and_leaves_dropped_ones(
     assert result.status == "SUCCEEDED", result.output
     assert calls[TAG_RESOURCE] == 1
     assert sent == [{"team": "b", "owner": "x"}]
-    assert tags_of(engine) == {OWN_TAG: request_id, "team": "b", "env": "prod", "owner": "x"}
+    assert tags_of(engine) == {**OWNER, OWN_TAG: request_id, "team": "b", "env": "prod", "owner": "x"}
     # When a second change drops env and owner (pruning is not built: they stay)
     second, calls = change(engine, request_id, retagged(request, {"team": "b"}, {}))
     # Then no TagResource: the tags the request names are there
     assert second.status == "SUCCEEDED", second.output
     assert calls[TAG_RESOURCE] == 0
-    assert tags_of(engine) == {OWN_TAG: request_id, "team": "b", "env": "prod", "owner": "x"}
+    assert tags_of(engine) == {**OWNER, OWN_TAG: request_id, "team": "b", "env": "prod", "owner": "x"}
     assert reported(second)["domainUpdated"] == []
 
 
@@ -195,7 +197,7 @@ def test_a_reused_domain_is_never_tagged(
     assert result.status == "SUCCEEDED", result.output
     assert calls[TAG_RESOURCE] == 1
     assert tags_of(engine) == {"owner": "platform"}
-    assert tags_of(engine, "team-python") == {OWN_TAG: request_id, "tier": "gold"}
+    assert tags_of(engine, "team-python") == {**OWNER, OWN_TAG: request_id, "tier": "gold"}
     section = reported(result)
     assert section["domainCreated"] is False
     assert section["domainUpdated"] == []
@@ -223,7 +225,7 @@ def test_a_lost_tag_resource_answer_ends_like_a_clean_change(
     clean, lost = ends
     assert lost == clean
     assert tags[1] == tags[0]
-    assert tags[1]["domain"] == {OWN_TAG: request_id_of(sample), "team": "payments"}
+    assert tags[1]["domain"] == {**OWNER, OWN_TAG: request_id_of(sample), "team": "payments"}
 
 
 def test_tags_past_200_fail_the_change_naming_the_field_before_any_tag_resource(
@@ -233,7 +235,8 @@ def test_tags_past_200_fail_the_change_naming_the_field_before_any_tag_resource(
     first = {f"a{i}": "v" for i in range(150)}
     request = retagged(sample, {}, first)
     request_id = onboard(engine, request)
-    # When a change names 150 others (the first 150 stay: pruning is not built), 301 in all
+    # When a change names 150 others (the first 150 stay: pruning is not built), 302 in all
+    # (repolink's two tags among them)
     result, calls = change(engine, request_id, retagged(sample, {}, {f"b{i}": "v" for i in range(150)}))
     # Then the change fails naming the field, and nothing was tagged
     assert result.status == "FAILED"
@@ -242,6 +245,6 @@ def test_tags_past_200_fail_the_change_naming_the_field_before_any_tag_resource(
     assert failed["step"] == "CodeArtifact.TagRepository:team-python"
     assert failed["error"] == "TooManyTags"
     assert failed["cause"].startswith("codeartifact.repositories[team-python].tags: ")
-    assert "301 tags" in failed["cause"]
+    assert "302 tags" in failed["cause"]
     assert calls[TAG_RESOURCE] == 0
-    assert tags_of(engine, "team-python") == {OWN_TAG: request_id, **first}
+    assert tags_of(engine, "team-python") == {**OWNER, OWN_TAG: request_id, **first}

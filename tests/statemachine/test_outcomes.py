@@ -78,13 +78,18 @@ def test_a_repository_whose_creation_answer_was_lost_is_reported_as_created(
 def test_what_another_onboarding_created_stays_existing(
     run_onboarding: Any, onboarding_request: dict[str, Any]
 ) -> None:
-    def earlier(standins: StandIns) -> None:  # another request made the shared store before
+    def earlier(standins: StandIns) -> None:  # another request of this team made the shared store before
         standins.codeartifact.CreateDomain({"domain": "acme", "tags": []})
         standins.codeartifact.CreateRepository(
             {
                 "domain": "acme",
                 "repository": "pypi-store",
-                "tags": [{"key": "repolink:request-id", "value": "rl-0"}],
+                # the same team's (a repository another team's onboarding made is refused:
+                # test_codeartifact_tenancy.py)
+                "tags": [
+                    {"key": "repolink:request-id", "value": "rl-0"},
+                    {"key": "repolink:owner-account", "value": "123456789012"},
+                ],
             }
         )
         standins.codeartifact.AssociateExternalConnection(

@@ -727,16 +727,16 @@ def test_a_tag_value_that_is_not_a_string_is_refused_at_its_key_unchanged() -> N
 
 
 @pytest.mark.parametrize("place", TAG_PLACES[1:3], ids=lambda p: p[0])
-def test_codeartifact_takes_199_tags_as_repolink_adds_its_ownership_tag(place: tuple[str, Json, Any]) -> None:
-    many = {f"key-{i}": "v" for i in range(200)}
+def test_codeartifact_takes_198_tags_as_repolink_adds_its_two_ownership_tags(
+    place: tuple[str, Json, Any],
+) -> None:
+    # the request id and, since issue 22, the owner account, as on a connection
+    many = {f"key-{i}": "v" for i in range(199)}
 
-    validate_request(tagged(place, dict(list(many.items())[:199])))
-    assert_rejected(tagged(place, many), place[0], "at most 199")
-    assert_rejected(
-        tagged(place, {"repolink:request-id": "rl-forged"}),
-        f'{place[0]}["repolink:request-id"]',
-        "sets itself",
-    )
+    validate_request(tagged(place, dict(list(many.items())[:198])))
+    assert_rejected(tagged(place, many), place[0], "at most 198")
+    for reserved in ("repolink:request-id", "repolink:owner-account"):
+        assert_rejected(tagged(place, {reserved: "forged"}), f'{place[0]}["{reserved}"]', "sets itself")
 
 
 def test_a_connection_takes_198_tags_as_repolink_adds_two() -> None:

@@ -142,10 +142,25 @@ def update_repository(
     return _repository(call(client("codeartifact"), "UpdateRepository", **params)["repository"])
 
 
+def repository_arn(domain_arn: str, name: str) -> str:
+    """The ARN of repository ``name`` of the domain ``domain_arn`` (CodeArtifact's ARN format:
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodeartifact.html#awscodeartifact-resources-for-iam-policies)."""
+    head, _, domain = domain_arn.partition(":domain/")
+    return f"{head}:repository/{domain}/{name}"
+
+
 def tags_of(arn: str) -> dict[str, str]:
     """A domain's or repository's tags."""
     raw = call(client("codeartifact"), "ListTagsForResource", resourceArn=arn)
     return {t["key"]: t["value"] for t in raw.get("tags", [])}
+
+
+def tags_if_any(arn: str) -> dict[str, str] | None:
+    """A domain's or repository's tags; None when it does not exist (``ResourceNotFoundException``)."""
+    try:
+        return tags_of(arn)
+    except AwsNotFound:
+        return None
 
 
 def tag_resource(arn: str, tags: dict[str, str]) -> None:

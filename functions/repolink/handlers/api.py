@@ -46,7 +46,7 @@ from repolink.models.settings import get_api_settings, get_entry_settings
 from repolink.models.status import LinkStatus
 from repolink.models.wire import encode
 from repolink.observability import logger, metrics, tracer
-from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
+from repolink.workflow.accept import KEY_FIELD, Deployment, check_codeartifact, check_connection, judge
 from repolink.workflow.change import change
 from repolink.workflow.history import link_status, offboarded
 from repolink.workflow.idempotency import change_name
@@ -214,12 +214,12 @@ def create_link() -> Response[LinkAccepted | ErrorBody]:
     event = app.current_event
     key = header(event.raw_event, KEY_FIELD) or None  # unambiguous: the gate made sure
     caller, own_account = _caller(), _own_account()
-    verdict = judge(
-        event.body or "", caller=caller, idempotency_key=key, deployment=Deployment.of(settings, own_account)
-    )
+    deployment = Deployment.of(settings, own_account)
+    verdict = judge(event.body or "", caller=caller, idempotency_key=key, deployment=deployment)
     verdict = check_connection(
         verdict, connection_service, shared=shared_connections(settings.shared_connection_arns)
     )
+    verdict = check_codeartifact(verdict, deployment)
     if verdict.command is None:
         return _refused(verdict.status, verdict.message, verdict.errors)
     started = start_once(verdict.command, settings, app.lambda_context)
@@ -377,7 +377,8 @@ def change_link(request_id: str) -> Response[ChangeAccepted | ErrorBody]:
 
     def judged(owner: str) -> Any:
         verdict = judge(body, caller=owner, idempotency_key=None, deployment=deployment, change=True)
-        return check_connection(verdict, connection_service, shared=shared)
+        verdict = check_connection(verdict, connection_service, shared=shared)
+        return check_codeartifact(verdict, deployment, onboarding=request_id)
 
     answer = change(
         request_id,

@@ -46,7 +46,7 @@ from repolink.models.ids import REQUEST_ID_PATTERN
 from repolink.models.settings import get_entry_settings
 from repolink.models.validation import ROOT_FIELD, validate_as
 from repolink.observability import logger, metrics, tracer
-from repolink.workflow.accept import KEY_FIELD, Deployment, check_connection, judge
+from repolink.workflow.accept import KEY_FIELD, Deployment, check_codeartifact, check_connection, judge
 from repolink.workflow.change import change
 from repolink.workflow.offboard import Refusal, StepFunctions, offboard
 from repolink.workflow.start import start_once
@@ -127,16 +127,18 @@ def _accept(
     event: dict[str, Any], context: LambdaContext, detail: dict[str, Any], key: str | None
 ) -> dict[str, Any]:
     settings = get_entry_settings()
+    deployment = Deployment.of(settings, context.invoked_function_arn.split(":")[4])
     verdict = judge(
         detail.get("request"),
         caller=str(event.get("account", "unknown")),  # the envelope's source account, never the body's
         idempotency_key=key,
-        deployment=Deployment.of(settings, context.invoked_function_arn.split(":")[4]),
+        deployment=deployment,
         parsed=True,  # the event's request is JSON already: a string there is not a request
     )
     verdict = check_connection(
         verdict, connection_service, shared=shared_connections(settings.shared_connection_arns)
     )
+    verdict = check_codeartifact(verdict, deployment)
     if verdict.command is None:
         bad_key = any(e.field == KEY_FIELD for e in verdict.errors)
         return _reject(
@@ -215,7 +217,8 @@ def _change(event: dict[str, Any], context: LambdaContext, detail: dict[str, Any
             change=True,
             parsed=True,
         )
-        return check_connection(verdict, connection_service, shared=shared)
+        verdict = check_connection(verdict, connection_service, shared=shared)
+        return check_codeartifact(verdict, deployment, onboarding=request_id)
 
     try:
         answer = change(

@@ -6,9 +6,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.handlers.common import task_handler
+from repolink.models.settings import get_settings
 from repolink.models.state import ProvisionCodeArtifactInput
 from repolink.observability import logger, metrics
 from repolink.targets.codeartifact import CodeArtifactTarget
+from repolink.workflow.tenancy import shared_domains
 
 #: the ASL's Retry on TransientAwsError for "Provision CodeArtifact" (MaxAttempts counts retries);
 #: tests/unit/test_asl_contract.py holds the two together
@@ -22,7 +24,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # the repositories so far), not thrown into a Catch that knows none of it
     last = task.retry_count >= TRANSIENT_RETRIES
     account = context.invoked_function_arn.split(":")[4]
-    target = CodeArtifactTarget(task.request_id, account, changing=task.changing)
+    target = CodeArtifactTarget(
+        task.request_id,
+        account,
+        changing=task.changing,
+        caller=task.caller_account,
+        shared=shared_domains(get_settings().shared_domains),
+    )
     result = target.apply(task.codeartifact, last_attempt=last)
     logger.info(
         "codeartifact provisioned",

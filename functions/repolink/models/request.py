@@ -164,10 +164,14 @@ TAGS_MAX = 200
 #: set them, and they count against the connection's 200
 RESERVED_CONNECTION_TAGS = ("repolink:request-id", "repolink:owner-account")
 CONNECTION_TAGS_MAX = TAGS_MAX - len(RESERVED_CONNECTION_TAGS)
-#: the tag repolink puts on every CodeArtifact domain and repository it creates: the onboarding's
-#: request id, so a retried step knows what it made itself (it counts against the 200 too)
-RESERVED_CODEARTIFACT_TAG = RESERVED_CONNECTION_TAGS[0]
-CODEARTIFACT_TAGS_MAX = TAGS_MAX - 1
+#: the tags repolink puts on every CodeArtifact domain and repository it creates, as on a
+#: connection: the onboarding's request id (so a retried step knows what it made itself) and the
+#: account the onboarding belongs to (so another team's request may not use it,
+#: ``workflow.tenancy``); a request may not set them, and they count against the 200 too
+RESERVED_CODEARTIFACT_TAGS = RESERVED_CONNECTION_TAGS
+#: the first of them: the request id, which provenance and removal read
+RESERVED_CODEARTIFACT_TAG = RESERVED_CODEARTIFACT_TAGS[0]
+CODEARTIFACT_TAGS_MAX = TAGS_MAX - len(RESERVED_CODEARTIFACT_TAGS)
 PROTON_TAGS_MAX = 50
 """proton's ``TagList`` allows 50 tags, not 200."""
 
@@ -272,7 +276,7 @@ def _tag_violations(tags: Mapping[str, str], limit: int) -> list[Violation]:
 def _check_codeartifact_tags(tags: dict[str, str]) -> dict[str, str]:
     violations = _tag_violations(tags, CODEARTIFACT_TAGS_MAX)
     violations += [
-        ((key,), "is a tag repolink sets itself") for key in tags if key == RESERVED_CODEARTIFACT_TAG
+        ((key,), "is a tag repolink sets itself") for key in tags if key in RESERVED_CODEARTIFACT_TAGS
     ]
     if violations:
         raise RuleViolations(violations)
@@ -345,9 +349,9 @@ def _kms_key_arn(
 
 CodeArtifactTags = Annotated[
     dict[str, str],
-    Check(_check_codeartifact_tags, _tags_schema(CODEARTIFACT_TAGS_MAX, (RESERVED_CODEARTIFACT_TAG,))),
+    Check(_check_codeartifact_tags, _tags_schema(CODEARTIFACT_TAGS_MAX, RESERVED_CODEARTIFACT_TAGS)),
 ]
-"""Resource tags: at most 199, keys 1-128 and values 0-256 characters from AWS's tag character set."""
+"""Resource tags: at most 198, keys 1-128 and values 0-256 characters from AWS's tag character set."""
 ConnectionTags = Annotated[
     dict[str, str], Check(_check_connection_tags, _tags_schema(CONNECTION_TAGS_MAX, RESERVED_CONNECTION_TAGS))
 ]

@@ -25,6 +25,8 @@ class Settings:
     poll_cap_seconds: int = 300
     #: the template's SharedConnectionArns: connections every caller may reuse
     shared_connection_arns: str = ""
+    #: the template's SharedDomains: CodeArtifact domains of this account every team may use
+    shared_domains: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +64,9 @@ _CONNECTION_ARN = (
     r"arn:aws[a-z-]*:(codeconnections|codestar-connections|apprunner):[a-z0-9-]+:[0-9]{12}:connection/[^,\s]+"
 )
 
+#: a CodeArtifact domain name (the request contract's pattern)
+_DOMAIN = r"[a-z][a-z0-9-]{0,48}[a-z0-9]"
+
 _ROLE_ARN = r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+"
 
 _KEY_ARN = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+"
@@ -74,6 +79,7 @@ _ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
     "poll_base_seconds": ("POLL_BASE_SECONDS", (1, 3600)),
     "poll_cap_seconds": ("POLL_CAP_SECONDS", (1, 3600)),
     "shared_connection_arns": ("SHARED_CONNECTION_ARNS", rf"|{_CONNECTION_ARN}(,{_CONNECTION_ARN})*"),
+    "shared_domains": ("SHARED_DOMAINS", rf"|{_DOMAIN}(,{_DOMAIN})*"),
     "account_delegations": (
         "ACCOUNT_DELEGATIONS",
         r"|[0-9]{12}:[0-9]{12}(,[0-9]{12})*(;[0-9]{12}:[0-9]{12}(,[0-9]{12})*)*",

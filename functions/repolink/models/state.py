@@ -157,6 +157,9 @@ class ProtonLinkResult(Wire):
 class ProvisionCodeArtifactInput(Wire):
     request_id: str
     codeartifact: CodeArtifactSpec
+    #: the account the onboarding belongs to (its domain and repositories carry it in their
+    #: ownership tags; another team's are refused)
+    caller_account: str
     #: ``$$.State.RetryCount``: how many times the state machine has retried this step
     retry_count: int = 0
     #: ``$$.Execution.Name``: the request id, or a change's name (``workflow.change``)

@@ -15,9 +15,19 @@ field (``TooManyTags``) before any ``TagResource``. Each result says what it upd
 (``updated``, ``domainUpdated``).
 
 Provenance comes from the ownership tag, not from "it already existed": every domain and
-repository this target creates carries ``repolink:request-id``, so a retried step (a lost
-response, throttling past an attempt) still reports what this onboarding created as ``created``.
-A resource in another account (a delegated ``domainOwner``'s) counts as ``existing``.
+repository this target creates carries ``repolink:request-id`` (and ``repolink:owner-account``,
+the onboarding's account), so a retried step (a lost response, throttling past an attempt) still
+reports what this onboarding created as ``created``. A resource in another account (a delegated
+``domainOwner``'s) counts as ``existing``.
+
+Tenancy, checked at accept (``workflow.domains``) and again here, since either may change in
+between: a domain of this account another team's onboarding created, and not listed in
+``SharedDomains``, is refused before anything is made or written in it (``DomainNotOwned``); a
+repository another team's onboarding created is neither reused nor updated, nor named as an
+upstream of one this onboarding creates or updates (``RepositoryNotOwned``). Both are permanent
+failures whose cause says neither whose the resource is nor its settings. The tags of what exists
+are read anyway (provenance); an upstream from outside the request is read only in a domain that
+is not the caller's own.
 
 Sharing (``consumers``) comes last: the domain's policy, then each repository's that this
 onboarding created, each read, merged (:mod:`repolink.workflow.sharing`) and written only when it
@@ -34,7 +44,9 @@ from repolink.errors import (
     AwsConflict,
     AwsNotFound,
     DomainNotFound,
+    DomainNotOwned,
     RepolinkError,
+    RepositoryNotOwned,
     ResourceConflict,
     TooManyTags,
     TransientAwsError,
@@ -42,6 +54,7 @@ from repolink.errors import (
 )
 from repolink.models.request import (
     RESERVED_CODEARTIFACT_TAG,
+    RESERVED_CODEARTIFACT_TAGS,
     TAGS_MAX,
     CodeArtifactRepositorySpec,
     CodeArtifactSpec,
@@ -55,7 +68,9 @@ from repolink.models.state import (
     RepositoryUpdate,
 )
 from repolink.workflow import sharing
+from repolink.workflow.domains import domain_refused, repository_refused, upstream_refused
 from repolink.workflow.plan import order_repositories
+from repolink.workflow.tenancy import OWNER_TAG, claim
 
 #: how many times a policy is read, merged and written when others keep writing it meanwhile
 POLICY_WRITE_ATTEMPTS = 5
@@ -65,26 +80,73 @@ class CodeArtifactTarget:
     section = "codeartifact"
     needs_connection = False
 
-    def __init__(self, request_id: str = "", account: str = "", *, changing: bool = False) -> None:
+    def __init__(
+        self,
+        request_id: str = "",
+        account: str = "",
+        *,
+        changing: bool = False,
+        caller: str = "",
+        shared: frozenset[str] = frozenset(),
+    ) -> None:
         #: the onboarding's request id, tagged on what it creates (empty: tag nothing, claim nothing)
         self.request_id = request_id
         #: the account the function runs in: only its resources can be this onboarding's
         self.account = account
         #: a change of the onboarding runs: what it created is updated to the request in place
         self.changing = changing
+        #: the account the onboarding belongs to, tagged on what it creates; another team's
+        #: domain and repositories are refused (empty: no tenancy check, as without a request id)
+        self.caller = caller
+        #: ``SharedDomains``: domains of this account every team may use
+        self.shared = shared
+        #: the domain being provisioned is the caller's own and not shared (set as it is ensured):
+        #: no other team made repositories in it, so upstreams need no reads
+        self._domain_is_own = True
 
     def _tags(self, tags: dict[str, str]) -> dict[str, str]:
-        return {**tags, RESERVED_CODEARTIFACT_TAG: self.request_id} if self.request_id else dict(tags)
+        if not self.request_id:
+            return dict(tags)
+        mine = {RESERVED_CODEARTIFACT_TAG: self.request_id}
+        if self.caller:
+            mine[OWNER_TAG] = self.caller
+        return {**tags, **mine}
 
-    def _owned(self, arn: str) -> dict[str, str] | None:
-        """The resource's tags when this onboarding created it (a retried step finds it
-        existing), else None: one ``ListTagsForResource``."""
+    def _read(self, arn: str) -> dict[str, str] | None:
+        """The tags of a resource of this account (one ``ListTagsForResource``); None for
+        another account's, or without a request id."""
         # what it creates lands in its own account; another account's domain (a delegated
         # domainOwner) was there before, and its tags are not ours to read
         if not self.request_id or arn.split(":")[4] != self.account:
             return None
-        tags = ca.tags_of(arn)
-        return tags if tags.get(RESERVED_CODEARTIFACT_TAG) == self.request_id else None
+        return ca.tags_of(arn)
+
+    def _mine(self, tags: dict[str, str] | None) -> dict[str, str] | None:
+        """``tags`` when this onboarding created the resource (a retried step finds it existing)."""
+        return tags if tags is not None and tags.get(RESERVED_CODEARTIFACT_TAG) == self.request_id else None
+
+    def _foreign(self, tags: dict[str, str] | None) -> bool:
+        """Whether the resource with ``tags`` is another team's (``workflow.tenancy.claim``)."""
+        if tags is None or not self.caller:
+            return False
+        return claim(tags, caller=self.caller, request_id=self.request_id) == "foreign"
+
+    def _check_upstreams(
+        self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, requested: set[str], domain: ca.Domain
+    ) -> None:
+        """In a domain that is not the caller's own, refuse an upstream from outside the request
+        that another team's onboarding created (one ``ListTagsForResource`` each; the request's
+        own repositories were checked as they were ensured, upstreams first)."""
+        if not self.caller or domain.arn.split(":")[4] != self.account:
+            return
+        if spec.domain not in self.shared and self._domain_is_own:
+            return
+        for upstream in repo.upstreams:
+            if upstream in requested:
+                continue
+            if self._foreign(ca.tags_if_any(ca.repository_arn(domain.arn, upstream))):
+                where = f"codeartifact.repositories[{repo.name}].upstreams"
+                raise RepositoryNotOwned(f"{where}: {upstream_refused(spec.domain, upstream)}")
 
     @staticmethod
     def _retag(arn: str, current: dict[str, str], wanted: dict[str, str], where: str) -> bool:
@@ -94,12 +156,14 @@ class CodeArtifactTarget:
         Refused before the call when the resource would pass CodeArtifact's 200 tags: AWS
         answers ``ServiceQuotaExceededException`` for a TagResource that would exceed a limit
         (https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_TagResource.html)."""
-        missing = {k: v for k, v in wanted.items() if k != RESERVED_CODEARTIFACT_TAG and current.get(k) != v}
+        missing = {
+            k: v for k, v in wanted.items() if k not in RESERVED_CODEARTIFACT_TAGS and current.get(k) != v
+        }
         if not missing:
             return False
         total = len(current.keys() | missing.keys())
         if total > TAGS_MAX:
-            kept = sorted(current.keys() - wanted.keys() - {RESERVED_CODEARTIFACT_TAG})
+            kept = sorted(current.keys() - wanted.keys() - set(RESERVED_CODEARTIFACT_TAGS))
             raise TooManyTags(
                 f"{where}: the resource would have {total} tags, CodeArtifact allows {TAGS_MAX}"
                 f" (repolink's own included): it holds {len(kept)} the request does not name"
@@ -130,7 +194,7 @@ class CodeArtifactTarget:
             done: list[CodeArtifactRepositoryResult] = []
             for repo in order_repositories(spec.repositories):
                 step = f"CreateRepository:{repo.name}"
-                found, outcome, owned, updated = self._ensure_repository(spec, repo, requested)
+                found, outcome, owned, updated = self._ensure_repository(spec, repo, requested, domain)
                 if self.changing and owned is not None:
                     step = f"TagRepository:{repo.name}"
                     where = f"codeartifact.repositories[{repo.name}].tags"
@@ -176,13 +240,15 @@ class CodeArtifactTarget:
         return result
 
     def _ensure_domain(self, spec: CodeArtifactSpec) -> tuple[ca.Domain, dict[str, str] | None]:
-        """The domain, and its tags when this onboarding created it (None: it was there)."""
+        """The domain, and its tags when this onboarding created it (None: it was there); another
+        team's is refused (``DomainNotOwned``) unless the deployment shares it."""
+        self._domain_is_own = True
         try:
             found = ca.describe_domain(spec.domain, spec.domain_owner)
         except AwsNotFound:
             pass
         else:
-            return found, self._owned(found.arn)
+            return found, self._claimed(spec, found)
         if not spec.create_domain:
             raise DomainNotFound(
                 f"codeartifact.domain: domain {spec.domain!r} does not exist"
@@ -194,10 +260,21 @@ class CodeArtifactTarget:
             return ca.create_domain(spec.domain, spec.encryption_key, tags), tags
         except AwsConflict:  # created meanwhile (a concurrent or a retried run: the tag tells)
             found = ca.describe_domain(spec.domain, spec.domain_owner)
-            return found, self._owned(found.arn)
+            return found, self._claimed(spec, found)
+
+    def _claimed(self, spec: CodeArtifactSpec, found: ca.Domain) -> dict[str, str] | None:
+        """An existing domain: refused when another team's and not shared; its tags when this
+        onboarding created it."""
+        tags = self._read(found.arn)
+        if tags is not None and self.caller:
+            whose = claim(tags, caller=self.caller, request_id=self.request_id)
+            if spec.domain not in self.shared and whose == "foreign":
+                raise DomainNotOwned(f"codeartifact.domain: {domain_refused(spec.domain)}")
+            self._domain_is_own = whose == "own" and spec.domain not in self.shared
+        return self._mine(tags)
 
     def _ensure_repository(
-        self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, requested: set[str]
+        self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, requested: set[str], domain: ca.Domain
     ) -> tuple[ca.Repository, Outcome, dict[str, str] | None, list[RepositoryUpdate]]:
         """The repository, found with the same settings or created; which of the two; its tags
         when this onboarding created it (None otherwise); and what was updated in place.
@@ -210,7 +287,8 @@ class CodeArtifactTarget:
         except AwsNotFound:
             pass
         else:
-            return self._found(spec, repo, found)
+            return self._found(spec, repo, found, requested, domain)
+        self._check_upstreams(spec, repo, requested, domain)
         upstreams = list(repo.upstreams)
         tags = self._tags(dict(repo.tags))
         try:
@@ -218,7 +296,8 @@ class CodeArtifactTarget:
                 spec.domain, spec.domain_owner, repo.name, repo.description, upstreams, tags
             )
         except AwsConflict:  # created meanwhile (a concurrent onboarding sharing it, or a lost answer)
-            return self._found(spec, repo, ca.describe_repository(spec.domain, spec.domain_owner, repo.name))
+            again = ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
+            return self._found(spec, repo, again, requested, domain)
         except AwsNotFound as exc:
             missing = [u for u in upstreams if u not in requested]
             raise UpstreamNotFound(
@@ -229,10 +308,23 @@ class CodeArtifactTarget:
         return created, "created", tags, []
 
     def _found(
-        self, spec: CodeArtifactSpec, repo: CodeArtifactRepositorySpec, found: ca.Repository
+        self,
+        spec: CodeArtifactSpec,
+        repo: CodeArtifactRepositorySpec,
+        found: ca.Repository,
+        requested: set[str],
+        domain: ca.Domain,
     ) -> tuple[ca.Repository, Outcome, dict[str, str] | None, list[RepositoryUpdate]]:
-        """A repository that exists: whose it is (its tags say), converged to the request."""
-        owned = self._owned(found.arn)
+        """A repository that exists: whose it is (its tags say; another team's is refused before
+        its settings are compared), converged to the request."""
+        tags = self._read(found.arn)
+        if self._foreign(tags):
+            raise RepositoryNotOwned(
+                f"codeartifact.repositories[{repo.name}]: {repository_refused(spec.domain, repo.name)}"
+            )
+        owned = self._mine(tags)
+        if self.changing and owned is not None and list(found.upstreams) != list(repo.upstreams):
+            self._check_upstreams(spec, repo, requested, domain)
         converged, updated = self._converge(spec, repo, found, ours=owned is not None)
         return converged, "created" if owned is not None else "existing", owned, updated
 

@@ -15,8 +15,10 @@ The API, the EventBridge ingest, ``repolink validate`` and every ``repolink loca
    a handshake wait that fits one execution's history with the deployment's poll schedule;
    CodeArtifact consumers the deployment allows, on a domain of its own account;
 6. the request id, from the caller's account and its key or the request's digest;
-7. with :func:`check_connection`, the one check that reads AWS: a reused connection must be one
-   the caller may use (``workflow.tenancy``, 422).
+7. with :func:`check_connection` and :func:`check_codeartifact`, the checks that read AWS: a
+   reused connection must be one the caller may use, and a CodeArtifact domain and the
+   repositories the request names must not be another team's (``workflow.tenancy``,
+   ``workflow.domains``, 422).
 
 Only then does :func:`repolink.workflow.start.start_once` run it, once (Powertools idempotency
 on DynamoDB). This module imports no handler machinery, so the local tools judge without it.
@@ -33,7 +35,7 @@ from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.request import PROTON_END_OF_SUPPORT, OnboardingRequest
 from repolink.models.settings import EntrySettings
 from repolink.models.validation import ROOT_FIELD, plain_json, validate_request
-from repolink.workflow import hosts
+from repolink.workflow import domains, hosts
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, checks_needed, longest_timeout_hours
 from repolink.workflow.bounds import (
     allowed_accounts,
@@ -41,9 +43,11 @@ from repolink.workflow.bounds import (
     git_sync_role_problems,
     git_sync_roles,
     out_of_bounds,
+    partition_of,
 )
 from repolink.workflow.connection import refusal
 from repolink.workflow.idempotency import StartCommand, canonical, command_for
+from repolink.workflow.tenancy import shared_domains
 
 #: the field a refused Idempotency-Key is reported at (the entry point may rename it)
 KEY_FIELD = "Idempotency-Key"
@@ -66,6 +70,8 @@ class Deployment:
     #: the handshake wait's schedule (``PollBaseSeconds``, ``PollCapSeconds``)
     poll_base_seconds: int = 15
     poll_cap_seconds: int = 300
+    #: ``SharedDomains``: domains of this account every team makes its repositories in
+    shared_domains: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, settings: EntrySettings, account: str) -> "Deployment":
@@ -79,6 +85,7 @@ class Deployment:
             delegations=delegations(settings.account_delegations),
             poll_base_seconds=settings.poll_base_seconds,
             poll_cap_seconds=settings.poll_cap_seconds,
+            shared_domains=shared_domains(settings.shared_domains),
         )
 
     def reachable_by(self, caller: str) -> frozenset[str]:
@@ -238,6 +245,27 @@ def check_connection(
     if refused is None:
         return verdict
     return _refused(422, str(RequestValidationError([refused])), refused)
+
+
+def check_codeartifact(verdict: Verdict, deployment: Deployment, *, onboarding: str | None = None) -> Verdict:
+    """Beside :func:`check_connection`: the CodeArtifact domain, and the repositories and
+    upstreams the request names, must not be another team's (``workflow.domains``, with its bound
+    on the calls). ``onboarding``: a change's onboarding id, whose resources are the caller's
+    (the change runs with it); a new onboarding's is the verdict's own."""
+    if verdict.command is None or verdict.request is None or verdict.request.codeartifact is None:
+        return verdict
+    refused = domains.refusals(
+        verdict.request.codeartifact,
+        caller=verdict.command.caller,
+        request_id=onboarding or verdict.command.request_id,
+        own_account=deployment.account,
+        partition=partition_of(deployment.region),
+        region=deployment.region,
+        shared=deployment.shared_domains,
+    )
+    if not refused:
+        return verdict
+    return _refused(422, str(RequestValidationError(refused)), *refused)
 
 
 def delegations(setting: str) -> dict[str, frozenset[str]]:

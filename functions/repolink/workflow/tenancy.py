@@ -11,11 +11,20 @@
   (``SharedConnectionArns``). A host a request describes (``connection.host``) is reused by name
   on the same rule, without a shared list: a shared host is named by ``connection.hostArn``
   (``workflow.hosts``).
+- A CodeArtifact domain or repository repolink created (it carries the request-id tag) is the
+  team's whose onboarding created it (the owner-account tag beside it). Another team may not
+  create repositories in that domain, nor reuse, name as an upstream or write the policy of
+  that repository (``workflow.domains`` at accept, ``targets.codeartifact`` again in the task).
+  One made before repolink tagged the owner (the request-id tag alone) is claimed by no team but
+  the onboarding whose id it carries: an operator adds ``repolink:owner-account`` by hand, or
+  lists the domain in ``SharedDomains``, to open it again. A domain made outside repolink, or
+  listed in ``SharedDomains``, is a shared platform domain: every team makes its repositories
+  there, and each team's stay its own.
 """
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from repolink.models.request import RESERVED_CONNECTION_TAGS
 
@@ -54,3 +63,30 @@ def may_use_host(tags: Mapping[str, str], *, caller: str) -> bool:
 def shared_connections(setting: str) -> frozenset[str]:
     """``SharedConnectionArns`` as the template passes it: comma-separated, possibly empty."""
     return frozenset(a.strip() for a in setting.split(",") if a.strip())
+
+
+#: whose a CodeArtifact domain or repository is, to one caller: its own (or this very
+#: onboarding's), another team's, or no team's (made outside repolink)
+Claim = Literal["own", "foreign", "unclaimed"]
+
+
+def claim(tags: Mapping[str, str], *, caller: str, request_id: str) -> Claim:
+    """Whose the CodeArtifact resource with ``tags`` is, to ``caller``'s onboarding ``request_id``.
+
+    The owner-account tag decides; a resource repolink tagged before it recorded the owner is
+    ``caller``'s only when it carries this very onboarding's id (a change runs with the
+    onboarding's id), else another team's: the tag cannot tell whose, so nobody else claims it.
+    """
+    made_by = tags.get(REQUEST_TAG)
+    if made_by is None:
+        return "unclaimed"
+    owner = tags.get(OWNER_TAG)
+    if owner == caller or (owner is None and made_by == request_id):
+        return "own"
+    return "foreign"
+
+
+def shared_domains(setting: str) -> frozenset[str]:
+    """``SharedDomains`` as the template passes it: comma-separated domain names of the
+    deployment's account, possibly empty."""
+    return frozenset(d.strip() for d in setting.split(",") if d.strip())

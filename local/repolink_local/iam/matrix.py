@@ -166,7 +166,23 @@ def _report_step_fails(engine: LocalEngine) -> None:
 
 def _same_key_after_the_records_expired(engine: LocalEngine) -> None:
     """A key reused with another body after the idempotency record expired: the execution of that
-    name exists with other input, so both entry points refuse (409 / rejected)."""
+    name exists with other input, so both entry points refuse (409 / rejected). The domain and
+    its repositories are the platform's, made outside repolink, so both teams may use them (a
+    domain one team's onboarding made is that team's: workflow/domains.py)."""
+    codeartifact = engine.standins.codeartifact  # the operator's, made outside repolink and IAM
+    codeartifact.CreateDomain({"domain": "acme"})
+    codeartifact.CreateRepository({"domain": "acme", "repository": "pypi-store"})
+    codeartifact.AssociateExternalConnection(
+        {"domain": "acme", "repository": "pypi-store", "externalConnection": "public:pypi"}
+    )
+    codeartifact.CreateRepository(
+        {
+            "domain": "acme",
+            "repository": "team-python",
+            "upstreams": [{"repositoryName": "pypi-store"}],
+            "description": "team packages",
+        }
+    )
     first = sample(connection=None, git_sync=None)
     _post_and_wait(engine, first, key="reused-key")
     accepted = engine.put_event({"request": first, "idempotencyKey": "reused-key"}, account=OTHER_TEAM)
@@ -408,6 +424,27 @@ def _sharing(engine: LocalEngine) -> None:
             raise ScenarioFailed(f"{repository}'s policy does not share it: {document}")
 
 
+def _shared_domain(engine: LocalEngine) -> None:
+    """A domain made outside repolink, with the platform's upstream in it: this account's team
+    (through the API) and another team (by event) each make their own repository there, upstream
+    of the platform's; accept reads the domain's tags, its repository list and the named
+    repositories' tags (``workflow/domains.py``)."""
+    codeartifact = engine.standins.codeartifact  # the operator's, made outside repolink and IAM
+    codeartifact.CreateDomain({"domain": "platform"})
+    codeartifact.CreateRepository({"domain": "platform", "repository": "pypi-shared"})
+
+    def request(name: str) -> dict[str, Any]:
+        repository = {"name": name, "upstreams": ["pypi-shared"]}
+        return {"codeartifact": {"domain": "platform", "repositories": [repository]}}
+
+    _post_and_wait(engine, request("team-lib"))
+    accepted = engine.put_event({"request": request("other-lib")}, account=OTHER_TEAM)
+    if accepted["status"] != "accepted":
+        raise ScenarioFailed(f"the event was {accepted}")
+    if engine.wait(accepted["executionArn"], deadline_seconds=60).status != "SUCCEEDED":
+        raise ScenarioFailed("the event's onboarding failed")
+
+
 def _offboard(engine: LocalEngine, answer: dict[str, Any], removed: int) -> None:
     """DELETE the onboarding ``answer`` names, follow its offboarding, then GET and list it."""
     request_id = answer["requestId"]
@@ -591,6 +628,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         for s in ("codeconnections", "codestar-connections")
     ),
     Scenario("CodeArtifact shared with consumers, then onboarded again", _sharing),
+    Scenario("CodeArtifact in a shared platform domain, through the API and by event", _shared_domain),
     *(
         Scenario(f"{s}: onboarded, then offboarded, listed and read", _offboarding(s))
         for s in ("codeconnections", "codestar-connections", "apprunner")
