@@ -696,7 +696,7 @@ def test_a_lost_answer_to_deleting_the_idempotency_record_leaves_no_record(
     keyed = {**JSON, "Idempotency-Key": "ticket-9"}
     assert engine.api("POST", "/links", json.dumps(sample_event("onboarding.json")), headers=keyed)[0] == 202
     dynamodb = boto3.client("dynamodb")
-    [table] = dynamodb.list_tables()["TableNames"]
+    [table] = [name for name in dynamodb.list_tables()["TableNames"] if "Idempotency" in name]
     for item in dynamodb.scan(TableName=table)["Items"]:
         dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
     # When the key comes with another request, starting fails, and Powertools deletes the record
