@@ -44,6 +44,50 @@ class MalformedJson(RequestValidationError):
         self.args = (f"malformed JSON ({count} error{'s' if count != 1 else ''}): {details}",)
 
 
+# --- Refusals: a request refused before anything started. The kind of refusal is the class; the
+# API answers each with its HTTP status (models/api.py: HTTP_STATUS, the one mapping), the
+# EventBridge ingest with RepositoryLinkRejected (handlers/ingest_event.py), naming every field.
+
+
+class Refused(RepolinkError):
+    """A request refused before anything started; ``errors`` names every field at fault."""
+
+    def __init__(self, message: str, errors: Sequence[FieldError] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+
+
+class MalformedRequest(Refused):
+    """Not plain, unambiguous JSON, or a header that is malformed or says two things at once."""
+
+
+class RequestTooLarge(Refused):
+    """A body over the request's size limit."""
+
+
+class UnsupportedMediaType(Refused):
+    """A body that is not JSON text."""
+
+
+class ContractViolation(Refused):
+    """The request breaks the contract or the deployment's bounds, or asks what AWS would refuse,
+    or changes what cannot be changed in place."""
+
+
+class NoSuchOnboarding(Refused):
+    """No onboarding of that id that the caller may see (another team's answers the same)."""
+
+
+class NotTheOwner(Refused):
+    """The deployment's own account may read another team's onboarding, not act on it."""
+
+
+class StateConflict(Refused):
+    """The onboarding's state forbids it now (running, offboarded, out of changes), or a key was
+    used with another request."""
+
+
 class UnsupportedProvider(RepolinkError):
     """A connection provider that the target (e.g. Proton) cannot use."""
 

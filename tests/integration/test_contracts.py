@@ -384,7 +384,7 @@ def test_location_resolves_against_the_post_url_to_the_status_under_the_stage(
 def test_the_status_url_resolves_under_any_stage_the_post_went_to(
     request_id: str, host: str, stage: str
 ) -> None:
-    from repolink.handlers.api import status_url
+    from repolink.workflow.verbs import status_url
 
     resolved = urljoin(f"https://{host}/{stage}/links", status_url(request_id))
 

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from repolink.errors import ResourceConflict
+from repolink.errors import ResourceConflict, StateConflict
+from repolink.models.api import accepted_status
 from repolink.workflow.accept import Verdict
 from repolink.workflow.change import change, fixed_fields
 from repolink.workflow.idempotency import MAX_CHANGES, StartCommand, change_name, change_of
 from repolink.workflow.lifecycle import Claims
-from repolink.workflow.offboard import Refusal, StepFunctions, offboard, union
+from repolink.workflow.offboard import StepFunctions, offboard, union
 
 pytestmark = pytest.mark.unit
 
@@ -44,7 +45,7 @@ def execution(status: str, request: dict[str, Any], name: str = ID) -> dict[str,
 
 def accepted(body: dict[str, Any]) -> Any:
     def judged(owner: str) -> Verdict:
-        return Verdict(202, "accepted", command=StartCommand("k", "d", body, owner))
+        return Verdict(command=StartCommand("k", "d", body, owner))
 
     return judged
 
@@ -75,8 +76,8 @@ def test_a_change_is_named_after_the_latest_and_records_what_it_changes() -> Non
     described = {arn_of(ID): execution("SUCCEEDED", BEFORE)}
     described[arn_of(change_name(ID, 1))] = execution("SUCCEEDED", {"other": 1}, change_name(ID, 1))
     started: list[str] = []
-    code, accepted_change = answer(described, AFTER, started)
-    assert code == 202
+    accepted_change = answer(described, AFTER, started)
+    assert accepted_status(accepted_change) == 202
     assert started == [f"{ID}-change-2"]
     assert accepted_change.change_id == f"{ID}-change-2"
     assert change_of(f"{ID}-change-2") == ID
@@ -89,33 +90,30 @@ def test_a_running_change_of_another_body_is_409_and_the_same_body_answers_from_
         arn_of(change_name(ID, 1)): execution("RUNNING", AFTER, change_name(ID, 1)),
     }
     started: list[str] = []
-    refused = answer(described, {"codeartifact": {"domain": "acme", "repositories": []}}, started)
-    assert isinstance(refused, Refusal)
-    assert refused.status == 409
-    assert [(e.field, e.message) for e in refused.errors] == [("status", "running")]
-    code, same = answer(described, AFTER, started)
-    assert (code, same.change_id, same.status) == (202, f"{ID}-change-1", "running")
+    with pytest.raises(StateConflict) as refused:
+        answer(described, {"codeartifact": {"domain": "acme", "repositories": []}}, started)
+    assert [(e.field, e.message) for e in refused.value.errors] == [("status", "running")]
+    same = answer(described, AFTER, started)
+    assert (accepted_status(same), same.change_id, same.status) == (202, f"{ID}-change-1", "running")
     assert started == []
 
 
 def test_a_racing_put_of_another_body_that_took_the_number_first_is_409() -> None:
     described = {arn_of(ID): execution("SUCCEEDED", BEFORE)}
-    refused = answer(described, AFTER, [], conflict=True)
-    assert isinstance(refused, Refusal)
-    assert refused.status == 409
+    with pytest.raises(StateConflict):
+        answer(described, AFTER, [], conflict=True)
 
 
 def test_a_running_onboarding_and_an_offboarded_one_are_refused() -> None:
-    running = answer({arn_of(ID): execution("RUNNING", BEFORE)}, AFTER, [])
-    assert isinstance(running, Refusal)
-    assert running.status == 409
+    with pytest.raises(StateConflict):
+        answer({arn_of(ID): execution("RUNNING", BEFORE)}, AFTER, [])
     offboarded = {
         arn_of(ID): execution("SUCCEEDED", BEFORE),
         f"{OFFBOARDING.replace(':stateMachine:', ':execution:')}:{ID}-offboard": {"status": "SUCCEEDED"},
     }
-    refused = answer(offboarded, AFTER, [])
-    assert isinstance(refused, Refusal)
-    assert [(e.field, e.message) for e in refused.errors] == [("status", "offboarded")]
+    with pytest.raises(StateConflict) as refused:
+        answer(offboarded, AFTER, [])
+    assert [(e.field, e.message) for e in refused.value.errors] == [("status", "offboarded")]
 
 
 def test_an_onboarding_takes_at_most_max_changes() -> None:
@@ -123,9 +121,8 @@ def test_an_onboarding_takes_at_most_max_changes() -> None:
     for n in range(1, MAX_CHANGES + 1):
         described[arn_of(change_name(ID, n))] = execution("SUCCEEDED", {"n": n}, change_name(ID, n))
     started: list[str] = []
-    refused = answer(described, AFTER, started)
-    assert isinstance(refused, Refusal)
-    assert refused.status == 409
+    with pytest.raises(StateConflict):
+        answer(described, AFTER, started)
     assert started == []
 
 
@@ -204,20 +201,22 @@ def test_offboarding_waits_for_a_running_change() -> None:
         started.append(name)
         return name
 
-    refused = offboard(
-        ID,
-        None,
-        caller=TEAM,
-        own_account=OWN,
-        onboarding_machine=ONBOARDING,
-        offboarding_machine=OFFBOARDING,
-        sfn=StepFunctions(
-            describe=lambda arn: described.get(arn), pages_of=lambda arn: no_pages, start=start, **UNCLAIMED
-        ),
-    )
-    assert isinstance(refused, Refusal)
-    assert refused.status == 409
-    assert "change" in refused.message
+    with pytest.raises(StateConflict) as refused:
+        offboard(
+            ID,
+            None,
+            caller=TEAM,
+            own_account=OWN,
+            onboarding_machine=ONBOARDING,
+            offboarding_machine=OFFBOARDING,
+            sfn=StepFunctions(
+                describe=lambda arn: described.get(arn),
+                pages_of=lambda arn: no_pages,
+                start=start,
+                **UNCLAIMED,
+            ),
+        )
+    assert "change" in refused.value.message
     assert started == []
 
 
@@ -227,7 +226,7 @@ def test_the_same_body_after_a_failed_change_is_a_retry_of_its_own() -> None:
         arn_of(change_name(ID, 1)): execution("FAILED", AFTER, change_name(ID, 1)),
     }
     started: list[str] = []
-    code, retried = answer(described, AFTER, started)
-    assert code == 202
+    retried = answer(described, AFTER, started)
+    assert accepted_status(retried) == 202
     assert started == [f"{ID}-change-2"]
     assert retried.change_id == f"{ID}-change-2"

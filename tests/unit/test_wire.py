@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from pydantic.alias_generators import to_camel as pydantic_to_camel
 
-from repolink.models import api, events, request, state
+from repolink.models import api, events, request, state, status
 from repolink.models.wire import Wire, WireError, decode, encode, to_camel, wire_fields
-from repolink.workflow import outcome, status
+from repolink.workflow import outcome
 
 pytestmark = pytest.mark.unit
 

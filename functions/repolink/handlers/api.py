@@ -10,28 +10,16 @@ import would cost a third of a cold start. No bad input reaches Step Functions, 
 """
 
 import json
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
-from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from repolink.adapters import kms
-from repolink.adapters.connections import connection_service
-from repolink.adapters.stepfunctions import (
-    describe_execution,
-    execution_arn,
-    history_pages,
-    list_executions,
-)
-from repolink.errors import FieldError, ResourceConflict
+from repolink.errors import FieldError, MalformedRequest, Refused, RequestTooLarge, UnsupportedMediaType
 from repolink.models.api import (
     MAX_BODY_BYTES,
     ChangeAccepted,
@@ -40,22 +28,17 @@ from repolink.models.api import (
     LinkAccepted,
     LinkList,
     OffboardAccepted,
+    accepted_status,
+    http_status,
 )
 from repolink.models.ids import REQUEST_ID_PATTERN
 from repolink.models.settings import get_api_settings, get_entry_settings
 from repolink.models.status import LinkStatus
 from repolink.models.wire import encode
 from repolink.observability import logger, metrics, tracer
-from repolink.workflow.accept import KEY_FIELD, Deployment, check_codeartifact, check_connection, judge
-from repolink.workflow.change import change
-from repolink.workflow.history import link_status, offboarded
-from repolink.workflow.idempotency import change_name
-from repolink.workflow.lineage import latest_change, latest_offboarding
-from repolink.workflow.listing import ListCalls, query_of
-from repolink.workflow.listing import list_links as list_page
-from repolink.workflow.offboard import Refusal, StepFunctions, offboard
-from repolink.workflow.start import start_once
-from repolink.workflow.tenancy import may_see, shared_connections
+from repolink.workflow import verbs
+from repolink.workflow.accept import KEY_FIELD
+from repolink.workflow.verbs import Caller
 
 
 def _json(body: object) -> str:
@@ -65,13 +48,6 @@ def _json(body: object) -> str:
 
 app = APIGatewayRestResolver(serializer=_json)
 REQUEST_ID = f"^{REQUEST_ID_PATTERN}$"
-
-
-def status_url(request_id: str) -> str:
-    """Where to follow an onboarding: the relative reference ``links/ID``, which resolves against
-    the URL the POST went to (``https://HOST/v1/links``) as ``https://HOST/v1/links/ID``, the stage
-    kept, the way a client resolves a Location header (RFC 9110, 10.2.2)."""
-    return f"links/{request_id}"
 
 
 def _answer(
@@ -87,58 +63,41 @@ def _answer(
     return answer
 
 
-def _error(status: int, message: str, problems: list[FieldProblem] | None = None) -> Response[Any]:
-    body = ErrorBody(message=message, errors=problems or [])
+def _error(status: int, message: str, errors: Iterable[FieldError] = ()) -> Response[Any]:
+    """An error answer: the message, and every field at fault."""
+    problems = [FieldProblem(field=e.field, message=e.message) for e in errors]
+    body = ErrorBody(message=message, errors=problems)
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body.wire())
 
 
-def _refused(status: int, message: str, errors: Iterable[FieldError]) -> Response[Any]:
-    """A refusal naming every field at fault."""
-    return _error(status, message, [FieldProblem(field=e.field, message=e.message) for e in errors])
-
-
-def _accepted(code: int, accepted: LinkAccepted | OffboardAccepted | ChangeAccepted) -> Response[Any]:
-    """An accepted verb: its answer, and Location to follow it."""
+def _accepted(accepted: LinkAccepted | OffboardAccepted | ChangeAccepted) -> Response[Any]:
+    """An accepted verb: its status (``models.api.accepted_status``), answer, and Location to follow it."""
     return Response(
-        status_code=code,
+        status_code=accepted_status(accepted),
         content_type=content_types.APPLICATION_JSON,
         body=accepted,
         headers={"Location": accepted.status_url},
     )
 
 
-def _caller() -> str:
-    """The account the IAM-authenticated caller signed as."""
-    return app.current_event.request_context.identity.account_id or "unknown"
+def _caller() -> Caller:
+    """Who asks: the account the IAM-authenticated caller signed as; and the deployment's account,
+    the one the function runs in."""
+    signer = app.current_event.request_context.identity.account_id or "unknown"
+    return Caller(account=signer, own_account=app.lambda_context.invoked_function_arn.split(":")[4])
 
 
-def _own_account() -> str:
-    """The deployment's account: the one the function runs in."""
-    return app.lambda_context.invoked_function_arn.split(":")[4]
-
-
-def _refuse(status: int, message: str, problems: list[FieldProblem] | None = None) -> dict[str, Any]:
-    """The same error, as an API Gateway proxy response, for refusals made before routing."""
-    body = ErrorBody(message=message, errors=problems or [])
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps(body.wire()),
-        "isBase64Encoded": False,
-    }
-
-
-class AmbiguousHeader(ValueError):
+class AmbiguousHeader(MalformedRequest):
     """A header sent more than once, with differing values: which one counts is anyone's guess."""
 
     def __init__(self, name: str, values: list[str]) -> None:
-        self.name = name
-        super().__init__(f"{name} is given {len(values)} different values; send it once")
+        message = f"{name} is given {len(values)} different values; send it once"
+        super().__init__(message, [FieldError(name, message)])
 
 
 def header(event: Mapping[str, Any], name: str) -> str | None:
     """The value of header ``name`` in an API Gateway proxy event, whatever its case; ``None``
-    when it is absent. The one reader of request headers, for the gate and the handler alike.
+    when it is absent. The one reader of request headers, for the gate and the routes alike.
 
     API Gateway passes headers as the client spelled them: ``Idempotency-Key`` and
     ``idempotency-key`` are two entries of ``headers`` (one value each) and of
@@ -157,32 +116,33 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
     return next(iter(values), None)
 
 
-def _gate(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Refuse what is HTTP's own business before routing: a POST or PUT (or a DELETE with a body)
-    that is not JSON text, or whose headers say two things at once."""
+def gate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Refuse what is HTTP's own business before the route runs (a Powertools middleware): a POST
+    or PUT (or a DELETE with a body) that is not JSON text, or whose headers say two things at once."""
+    event = app.current_event.raw_event
     method = event.get("httpMethod")
-    if method not in ("POST", "PUT") and not (method == "DELETE" and event.get("body")):
-        return None
-    try:
+    if method in ("POST", "PUT") or (method == "DELETE" and event.get("body")):
         content_type, _ = header(event, "Content-Type"), header(event, KEY_FIELD)
-    except AmbiguousHeader as ambiguous:
-        return _refuse(400, str(ambiguous), [FieldProblem(field=ambiguous.name, message=str(ambiguous))])
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        return _refuse(415, f"Content-Type must be application/json, not {media_type or 'missing'!r}")
-    if event.get("isBase64Encoded"):
-        body = event.get("body") or ""
-        if len(body) * 3 // 4 > MAX_BODY_BYTES:
-            return _refuse(413, f"the request body is over the limit of {MAX_BODY_BYTES} bytes")
-        return _refuse(415, "send the request as application/json text, not base64")
-    return None
+        media_type = (content_type or "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            raise UnsupportedMediaType(
+                f"Content-Type must be application/json, not {media_type or 'missing'!r}"
+            )
+        if event.get("isBase64Encoded"):
+            body = event.get("body") or ""
+            if len(body) * 3 // 4 > MAX_BODY_BYTES:
+                raise RequestTooLarge(f"the request body is over the limit of {MAX_BODY_BYTES} bytes")
+            raise UnsupportedMediaType("send the request as application/json text, not base64")
+    return next_middleware(app)
 
 
-@app.exception_handler([IdempotencyValidationError, ResourceConflict])
-def _conflict(exc: Exception) -> Response[Any]:
-    return _error(
-        409, "this Idempotency-Key was used with a different request; use a new key for a new request"
-    )
+app.use(middlewares=[gate])
+
+
+@app.exception_handler(Refused)
+def _refused(refused: Refused) -> Response[Any]:
+    """Every refusal, whatever refused it, answered as models/api.py's HTTP_STATUS says."""
+    return _error(http_status(refused), refused.message, refused.errors)
 
 
 @app.post(
@@ -210,27 +170,14 @@ def _conflict(exc: Exception) -> Response[Any]:
     },
 )
 def create_link() -> Response[LinkAccepted | ErrorBody]:
-    settings = get_entry_settings()
     event = app.current_event
     key = header(event.raw_event, KEY_FIELD) or None  # unambiguous: the gate made sure
-    caller, own_account = _caller(), _own_account()
-    deployment = Deployment.of(settings, own_account)
-    verdict = judge(event.body or "", caller=caller, idempotency_key=key, deployment=deployment)
-    verdict = check_connection(
-        verdict, connection_service, shared=shared_connections(settings.shared_connection_arns)
+    settings = get_entry_settings()
+    return _accepted(
+        verbs.onboard(
+            event.body or "", caller=_caller(), key=key, settings=settings, context=app.lambda_context
+        )
     )
-    verdict = check_codeartifact(verdict, deployment)
-    if verdict.command is None:
-        return _refused(verdict.status, verdict.message, verdict.errors)
-    started = start_once(verdict.command, settings, app.lambda_context)
-    accepted = LinkAccepted(
-        request_id=started["requestId"],
-        execution_arn=started["executionArn"],
-        status_url=status_url(started["requestId"]),
-    )
-    logger.info("onboarding accepted", request_id=accepted.request_id, keyed=key is not None)
-    metrics.add_metric(name="OnboardingsRequested", unit=MetricUnit.Count, value=1)
-    return _accepted(202, accepted)
 
 
 @app.get(
@@ -242,35 +189,8 @@ def create_link() -> Response[LinkAccepted | ErrorBody]:
     },
 )
 def get_link(request_id: str) -> Response[LinkStatus | ErrorBody]:
-    settings = get_entry_settings()
-    if not re.fullmatch(REQUEST_ID, request_id):
-        return _error(404, f"no onboarding {request_id}")
-    arn = execution_arn(settings.state_machine_arn, request_id)
-    execution = describe_execution(arn)
-    own_account, caller = _own_account(), _caller()
-    if execution is None or not may_see(execution, caller=caller, own_account=own_account):
-        # another team's onboarding answers as if it did not exist
-        return _error(404, f"no onboarding {request_id}")
-    if execution.get("status") != "RUNNING":
-        # changed: the latest change says what the onboarding is now (workflow/change.py)
-        number, latest = latest_change(describe_execution, settings.state_machine_arn, request_id)
-        if latest is not None:
-            execution, arn = (
-                latest,
-                execution_arn(settings.state_machine_arn, change_name(request_id, number)),
-            )
-    # a bounded read of the history, newest first (workflow/history.py states the bound)
-    status = link_status(request_id, execution, lambda **page: history_pages(arn, **page))
-    if execution["executionArn"] != execution_arn(settings.state_machine_arn, request_id):
-        status = replace(status, change_id=str(execution["executionArn"]).rsplit(":", 1)[-1])
-    if status.status != "running":
-        _, offboarding = latest_offboarding(
-            describe_execution, settings.offboarding_state_machine_arn, request_id
-        )
-        if offboarding is not None:
-            offboarding_arn = str(offboarding["executionArn"])
-            status = offboarded(status, offboarding, lambda **page: history_pages(offboarding_arn, **page))
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=status)
+    found = verbs.status(request_id, caller=_caller(), settings=get_entry_settings())
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=found)
 
 
 #: the Location of a DELETE's answer: the onboarding itself, relative to the DELETE's own URL
@@ -312,23 +232,8 @@ _FOLLOW: dict[str, OpenAPIResponseHeader] = {
     },
 )
 def offboard_link(request_id: str) -> Response[OffboardAccepted | ErrorBody]:
-    settings = get_entry_settings()
-    answer = offboard(
-        request_id,
-        app.current_event.body,
-        caller=_caller(),
-        own_account=_own_account(),
-        onboarding_machine=settings.state_machine_arn,
-        offboarding_machine=settings.offboarding_state_machine_arn,
-        sfn=StepFunctions.of_aws(settings.lifecycle_table),
-    )
-    if isinstance(answer, Refusal):
-        return _refused(answer.status, answer.message, answer.errors)
-    code, accepted = answer
-    logger.info("offboarding accepted", request_id=request_id, status=accepted.status)
-    if code == 202 and accepted.status == "offboarding":
-        metrics.add_metric(name="OffboardingsRequested", unit=MetricUnit.Count, value=1)
-    return _accepted(code, accepted)
+    body = app.current_event.body
+    return _accepted(verbs.offboard(request_id, body, caller=_caller(), settings=get_entry_settings()))
 
 
 @app.put(
@@ -369,35 +274,8 @@ def offboard_link(request_id: str) -> Response[OffboardAccepted | ErrorBody]:
     },
 )
 def change_link(request_id: str) -> Response[ChangeAccepted | ErrorBody]:
-    settings = get_entry_settings()
-    own_account = _own_account()
-    deployment = Deployment.of(settings, own_account)
-    shared = shared_connections(settings.shared_connection_arns)
     body = app.current_event.body or ""
-
-    def judged(owner: str) -> Any:
-        verdict = judge(body, caller=owner, idempotency_key=None, deployment=deployment, change=True)
-        verdict = check_connection(verdict, connection_service, shared=shared)
-        return check_codeartifact(verdict, deployment, onboarding=request_id)
-
-    answer = change(
-        request_id,
-        judged,
-        caller=_caller(),
-        own_account=own_account,
-        onboarding_machine=settings.state_machine_arn,
-        offboarding_machine=settings.offboarding_state_machine_arn,
-        calls=StepFunctions.of_aws(settings.lifecycle_table),
-    )
-    if isinstance(answer, Refusal):
-        return _refused(answer.status, answer.message, answer.errors)
-    code, accepted = answer
-    logger.info(
-        "change accepted", request_id=request_id, change_id=accepted.change_id, status=accepted.status
-    )
-    if code == 202 and accepted.change_id is not None:
-        metrics.add_metric(name="ChangesRequested", unit=MetricUnit.Count, value=1)
-    return _accepted(code, accepted)
+    return _accepted(verbs.change(request_id, body, caller=_caller(), settings=get_entry_settings()))
 
 
 @app.get(
@@ -414,27 +292,8 @@ def change_link(request_id: str) -> Response[ChangeAccepted | ErrorBody]:
     },
 )
 def list_links() -> Response[LinkList | ErrorBody]:
-    settings = get_api_settings()
     params = app.current_event.query_string_parameters or {}
-    query = query_of({k: params.get(k) for k in ("state", "limit", "nextToken")})
-    if isinstance(query, list):
-        return _refused(422, "; ".join(f"{e.field}: {e.message}" for e in query), query)
-    key = settings.listing_token_key_arn
-    page = list_page(
-        query,
-        caller=_caller(),
-        own_account=_own_account(),
-        onboarding_machine=settings.state_machine_arn,
-        offboarding_machine=settings.offboarding_state_machine_arn,
-        calls=ListCalls(
-            page=list_executions,
-            describe=describe_execution,
-            encrypt=partial(kms.encrypt, key),
-            decrypt=partial(kms.decrypt, key),
-        ),
-    )
-    if isinstance(page, list):
-        return _refused(422, "; ".join(f"{e.field}: {e.message}" for e in page), page)
+    page = verbs.list_links(params, caller=_caller(), settings=get_api_settings())
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=page)
 
 
@@ -452,7 +311,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     identity = (event.get("requestContext") or {}).get("identity") or {}
     # who called (the audit trail), on every log line of this invocation
     logger.append_keys(caller_account=identity.get("accountId"), caller_principal=identity.get("userArn"))
-    refused = _gate(event)
-    if refused is not None:
-        return refused
     return app.resolve(event, context)

@@ -14,6 +14,10 @@ the caller: only the account that owns the onboarding may offboard it. An invali
 dropped silently: it produces ``RepositoryLinkRejected`` with the reasons and starts nothing. A
 redelivered event maps to the same execution (idempotency; an onboarding has one offboarding).
 
+Each detail-type is one verb (``workflow.verbs``), the API's own; this module only reads the
+event into it and turns a refusal into ``RepositoryLinkRejected``, naming each field where it
+sits in the event (:func:`_in_request`, :func:`_in_detail`).
+
 Nothing is lost. A failure that retrying cannot fix (AWS refused a call: access denied, a
 resource not found) is answered with ``RepositoryLinkRejected`` and the reason. Anything else
 (throttling, a 5xx, a network error, PutEvents of the rejection itself failing) propagates:
@@ -23,17 +27,21 @@ function's on-failure destination (``IngestFailureQueue``, alarmed; docs/runbook
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from repolink.adapters.connections import connection_service
 from repolink.adapters.events import put_event
-from repolink.errors import AwsRequestRejected, FieldError, RequestValidationError, ResourceConflict
+from repolink.errors import (
+    AwsRequestRejected,
+    ContractViolation,
+    FieldError,
+    MalformedRequest,
+    Refused,
+    RequestValidationError,
+)
 from repolink.models.events import (
     CHANGE_REQUESTED,
     OFFBOARD_REQUESTED,
@@ -46,11 +54,9 @@ from repolink.models.ids import REQUEST_ID_PATTERN
 from repolink.models.settings import get_entry_settings
 from repolink.models.validation import ROOT_FIELD, validate_as
 from repolink.observability import logger, metrics, tracer
-from repolink.workflow.accept import KEY_FIELD, Deployment, check_codeartifact, check_connection, judge
-from repolink.workflow.change import change
-from repolink.workflow.offboard import Refusal, StepFunctions, offboard
-from repolink.workflow.start import start_once
-from repolink.workflow.tenancy import shared_connections
+from repolink.workflow import verbs
+from repolink.workflow.accept import KEY_FIELD
+from repolink.workflow.verbs import Caller
 
 
 def _reject(event: dict[str, Any], key: str | None, reason: str, errors: list[FieldError]) -> dict[str, Any]:
@@ -73,24 +79,109 @@ def _reject(event: dict[str, Any], key: str | None, reason: str, errors: list[Fi
     return {"status": "rejected", "errors": len(errors)}
 
 
-def _in_detail(error: FieldError) -> FieldError:
-    """A verdict's field, as it sits in the event: under ``detail.request`` (the key: ``detail``)."""
+def _in_request(error: FieldError) -> FieldError:
+    """A refused field of an event whose request sits under ``detail.request`` (an onboarding, a
+    change): the key at ``detail.idempotencyKey``, the onboarding's state at ``detail.requestId``."""
+    if error.field.startswith("detail"):
+        return error  # placed in the event already
     if error.field == KEY_FIELD:
         return FieldError("detail.idempotencyKey", error.message)
+    if error.field == "status":
+        return FieldError("detail.requestId", error.message)
     if error.field == ROOT_FIELD:
         return FieldError("detail.request", error.message)
     return FieldError(f"detail.request.{error.field}", error.message)
 
 
-def _refused(
-    event: dict[str, Any], refusal: Refusal, where: Callable[[FieldError], FieldError]
-) -> dict[str, Any]:
-    """An offboarding or change refused, rejected naming each field where it sits in the event
-    (``where``); a refusal of the onboarding's state (``status``, none) names ``detail.requestId``."""
-    fields = [
-        FieldError("detail.requestId", e.message) if e.field == "status" else where(e) for e in refusal.errors
-    ]
-    return _reject(event, None, refusal.message, fields or [FieldError("detail.requestId", refusal.message)])
+def _in_detail(error: FieldError) -> FieldError:
+    """A refused field of an event whose fields sit in ``detail`` itself (an offboarding)."""
+    if error.field.startswith("detail"):
+        return error
+    if error.field == "status":
+        return FieldError("detail.requestId", error.message)
+    if error.field == ROOT_FIELD:
+        return FieldError("detail", error.message)
+    return FieldError(f"detail.{error.field}", error.message)
+
+
+def _unknown(detail: dict[str, Any], allowed: set[str]) -> None:
+    if unknown := sorted(set(detail) - allowed):
+        raise ContractViolation(
+            "unknown fields", [FieldError(f"detail.{name}", "is not allowed") for name in unknown]
+        )
+
+
+def _onboard(detail: dict[str, Any], caller: Caller, context: LambdaContext) -> dict[str, Any]:
+    key = detail.get("idempotencyKey")
+    if key is not None and not isinstance(key, str):
+        raise MalformedRequest(
+            "invalid idempotencyKey", [FieldError("detail.idempotencyKey", "must be text")]
+        )
+    _unknown(detail, {"request", "idempotencyKey"})
+    accepted = verbs.onboard(
+        detail.get("request"),
+        caller=caller,
+        key=key,
+        settings=get_entry_settings(),
+        context=context,
+        parsed=True,  # the event's request is JSON already: a string there is not a request
+    )
+    return {"status": "accepted", "requestId": accepted.request_id, "executionArn": accepted.execution_arn}
+
+
+def _change(detail: dict[str, Any], caller: Caller, context: LambdaContext) -> dict[str, Any]:
+    _unknown(detail, {"requestId", "request"})
+    request_id = detail.get("requestId")
+    if not isinstance(request_id, str) or not re.fullmatch(REQUEST_ID_PATTERN, request_id):
+        problem = FieldError("detail.requestId", "is not a request id (rl- and 40 hexadecimal digits)")
+        raise ContractViolation(problem.message, [problem])
+    settings = get_entry_settings()
+    accepted = verbs.change(request_id, detail.get("request"), caller=caller, settings=settings, parsed=True)
+    return {
+        "status": "accepted",
+        "requestId": request_id,
+        "changeId": accepted.change_id,
+        "executionArn": accepted.execution_arn,
+    }
+
+
+def _offboard(detail: dict[str, Any], caller: Caller, context: LambdaContext) -> dict[str, Any]:
+    try:
+        asked = validate_as(RepositoryLinkOffboardRequestedDetail, detail, parsed=True)
+    except RequestValidationError as exc:
+        raise ContractViolation(str(exc), exc.errors) from None
+    options = {"deletePackages": asked.delete_packages}
+    accepted = verbs.offboard(asked.request_id, options, caller=caller, settings=get_entry_settings())
+    return {"status": "accepted", "requestId": asked.request_id, "executionArn": accepted.execution_arn}
+
+
+@dataclass(frozen=True)
+class _Route:
+    """A detail-type: its verb, where its refused fields sit, and where a refused AWS call is named."""
+
+    run: Callable[[dict[str, Any], Caller, LambdaContext], dict[str, Any]]
+    where: Callable[[FieldError], FieldError]
+    what: str
+    field: str
+
+
+_ONBOARD = _Route(_onboard, _in_request, "onboarding", "detail.request")
+_ROUTES = {
+    CHANGE_REQUESTED: _Route(_change, _in_request, "change", "detail.requestId"),
+    OFFBOARD_REQUESTED: _Route(_offboard, _in_detail, "offboarding", "detail.requestId"),
+}
+
+
+def _key(detail: dict[str, Any], refused: Refused | None) -> str | None:
+    """The onboarding's idempotency key, echoed in its rejection unless the key itself is malformed."""
+    key = detail.get("idempotencyKey")
+    if not isinstance(key, str):
+        return None
+    if isinstance(refused, MalformedRequest) and any(
+        e.field in (KEY_FIELD, "detail.idempotencyKey") for e in refused.errors
+    ):
+        return None
+    return key
 
 
 @logger.inject_lambda_context(correlation_id_path="id", log_event=False, clear_state=True)
@@ -102,144 +193,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail = event.get("detail")
     if not isinstance(detail, dict):
         return _reject(event, None, "detail must be an object", [FieldError("detail", "must be an object")])
-    if event.get("detail-type") == OFFBOARD_REQUESTED:
-        return _offboard(event, context, detail)
-    if event.get("detail-type") == CHANGE_REQUESTED:
-        return _change(event, context, detail)
-    key = detail.get("idempotencyKey")
-    if key is not None and not isinstance(key, str):
-        problem = FieldError("detail.idempotencyKey", "must be text")
-        return _reject(event, None, "invalid idempotencyKey", [problem])
-    unknown = sorted(set(detail) - {"request", "idempotencyKey"})
-    if unknown:
-        return _reject(
-            event, key, "unknown fields", [FieldError(f"detail.{name}", "is not allowed") for name in unknown]
-        )
+    route = _ROUTES.get(str(event.get("detail-type")), _ONBOARD)
+    # the envelope's source account, never the body's
+    caller = Caller(
+        account=str(event.get("account", "unknown")), own_account=context.invoked_function_arn.split(":")[4]
+    )
     try:
-        return _accept(event, context, detail, key)
+        return route.run(detail, caller, context)
+    except Refused as refused:
+        fields = [route.where(e) for e in refused.errors] or [FieldError(route.field, refused.message)]
+        return _reject(event, _key(detail, refused) if route is _ONBOARD else None, refused.message, fields)
     except AwsRequestRejected as refused:
         # a deployment or permissions problem: retrying the same event would fail the same way
-        reason = f"the onboarding could not be started: {refused}"
-        return _reject(event, key, reason, [FieldError("detail.request", reason)])
-
-
-def _accept(
-    event: dict[str, Any], context: LambdaContext, detail: dict[str, Any], key: str | None
-) -> dict[str, Any]:
-    settings = get_entry_settings()
-    deployment = Deployment.of(settings, context.invoked_function_arn.split(":")[4])
-    verdict = judge(
-        detail.get("request"),
-        caller=str(event.get("account", "unknown")),  # the envelope's source account, never the body's
-        idempotency_key=key,
-        deployment=deployment,
-        parsed=True,  # the event's request is JSON already: a string there is not a request
-    )
-    verdict = check_connection(
-        verdict, connection_service, shared=shared_connections(settings.shared_connection_arns)
-    )
-    verdict = check_codeartifact(verdict, deployment)
-    if verdict.command is None:
-        bad_key = any(e.field == KEY_FIELD for e in verdict.errors)
-        return _reject(
-            event, None if bad_key else key, verdict.message, [_in_detail(e) for e in verdict.errors]
-        )
-    try:
-        started = start_once(verdict.command, settings, context)
-    except (IdempotencyValidationError, ResourceConflict):
-        # the key's record, or (after the record expired) the execution of its name, holds another request
-        return _reject(
-            event,
-            key,
-            "idempotencyKey reused with a different request",
-            [FieldError("detail.idempotencyKey", "was used with a different request")],
-        )
-    logger.info("onboarding accepted", request_id=started["requestId"], source_account=event.get("account"))
-    metrics.add_metric(name="OnboardingsRequested", unit=MetricUnit.Count, value=1)
-    return {"status": "accepted", **started}
-
-
-def _offboard(event: dict[str, Any], context: LambdaContext, detail: dict[str, Any]) -> dict[str, Any]:
-    settings = get_entry_settings()
-    try:
-        asked = validate_as(RepositoryLinkOffboardRequestedDetail, detail, parsed=True)
-    except RequestValidationError as exc:
-        fields = [
-            FieldError(f"detail.{e.field}" if e.field != ROOT_FIELD else "detail", e.message)
-            for e in exc.errors
-        ]
-        return _reject(event, None, str(exc), fields)
-    request_id = asked.request_id
-    try:
-        answer = offboard(
-            request_id,
-            {"deletePackages": asked.delete_packages},
-            caller=str(event.get("account", "unknown")),  # the envelope's source account
-            own_account=context.invoked_function_arn.split(":")[4],
-            onboarding_machine=settings.state_machine_arn,
-            offboarding_machine=settings.offboarding_state_machine_arn,
-            sfn=StepFunctions.of_aws(settings.lifecycle_table),
-        )
-    except AwsRequestRejected as refused:
-        reason = f"the offboarding could not be started: {refused}"
-        return _reject(event, None, reason, [FieldError("detail.requestId", reason)])
-    if isinstance(answer, Refusal):
-        return _refused(event, answer, lambda e: FieldError(f"detail.{e.field}", e.message))
-    _, accepted = answer
-    logger.info("offboarding accepted", request_id=request_id, status=accepted.status)
-    return {"status": "accepted", "requestId": request_id, "executionArn": accepted.execution_arn}
-
-
-def _change(event: dict[str, Any], context: LambdaContext, detail: dict[str, Any]) -> dict[str, Any]:
-    settings = get_entry_settings()
-    unknown = sorted(set(detail) - {"requestId", "request"})
-    if unknown:
-        return _reject(
-            event,
-            None,
-            "unknown fields",
-            [FieldError(f"detail.{name}", "is not allowed") for name in unknown],
-        )
-    request_id = detail.get("requestId")
-    if not isinstance(request_id, str) or not re.fullmatch(REQUEST_ID_PATTERN, request_id):
-        problem = FieldError("detail.requestId", "is not a request id (rl- and 40 hexadecimal digits)")
-        return _reject(event, None, problem.message, [problem])
-    own_account = context.invoked_function_arn.split(":")[4]
-    deployment = Deployment.of(settings, own_account)
-    shared = shared_connections(settings.shared_connection_arns)
-
-    def judged(owner: str) -> Any:
-        verdict = judge(
-            detail.get("request"),
-            caller=owner,
-            idempotency_key=None,
-            deployment=deployment,
-            change=True,
-            parsed=True,
-        )
-        verdict = check_connection(verdict, connection_service, shared=shared)
-        return check_codeartifact(verdict, deployment, onboarding=request_id)
-
-    try:
-        answer = change(
-            request_id,
-            judged,
-            caller=str(event.get("account", "unknown")),  # the envelope's source account
-            own_account=own_account,
-            onboarding_machine=settings.state_machine_arn,
-            offboarding_machine=settings.offboarding_state_machine_arn,
-            calls=StepFunctions.of_aws(settings.lifecycle_table),
-        )
-    except AwsRequestRejected as refused:
-        reason = f"the change could not be started: {refused}"
-        return _reject(event, None, reason, [FieldError("detail.requestId", reason)])
-    if isinstance(answer, Refusal):
-        return _refused(event, answer, _in_detail)
-    _, accepted = answer
-    logger.info("change accepted", request_id=request_id, change_id=accepted.change_id)
-    return {
-        "status": "accepted",
-        "requestId": request_id,
-        "changeId": accepted.change_id,
-        "executionArn": accepted.execution_arn,
-    }
+        reason = f"the {route.what} could not be started: {refused}"
+        key = _key(detail, None) if route is _ONBOARD else None
+        return _reject(event, key, reason, [FieldError(route.field, reason)])

@@ -3,11 +3,38 @@
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
+from repolink.errors import (
+    ContractViolation,
+    MalformedRequest,
+    NoSuchOnboarding,
+    NotTheOwner,
+    Refused,
+    RequestTooLarge,
+    StateConflict,
+    UnsupportedMediaType,
+)
 from repolink.models.rules import STRICT, Doc
 from repolink.models.wire import Wire
 
 #: request bodies larger than this are refused with 413 (API Gateway's own limit is 10 MB)
 MAX_BODY_BYTES = 64 * 1024
+#: what the API answers each kind of refusal (``errors.Refused``): the one mapping to HTTP
+HTTP_STATUS: dict[type[Refused], int] = {
+    MalformedRequest: 400,
+    NotTheOwner: 403,
+    NoSuchOnboarding: 404,
+    StateConflict: 409,
+    RequestTooLarge: 413,
+    UnsupportedMediaType: 415,
+    ContractViolation: 422,
+}
+
+
+def http_status(refused: Refused) -> int:
+    """The HTTP status the API answers ``refused`` with."""
+    return next(HTTP_STATUS[kind] for kind in type(refused).__mro__ if kind in HTTP_STATUS)
+
+
 #: an Idempotency-Key header must look like this
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
 
@@ -106,3 +133,11 @@ class LinkList(Wire):
 
     links: list[LinkSummary] = field(default_factory=list)
     next_token: Annotated[str | None, Doc("Pass as nextToken for the next page; absent on the last")] = None
+
+
+def accepted_status(accepted: LinkAccepted | OffboardAccepted | ChangeAccepted) -> int:
+    """The HTTP status of an accepted verb: 202 while what it asked for runs, 200 when it found
+    it finished (a duplicate of a finished change or offboarding: nothing new started)."""
+    if isinstance(accepted, ChangeAccepted | OffboardAccepted):
+        return 202 if accepted.status in ("running", "offboarding") else 200
+    return 202

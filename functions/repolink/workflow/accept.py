@@ -29,8 +29,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from repolink.adapters.connections import ConnectionService, Hosts
-from repolink.errors import FieldError, MalformedJson, RequestValidationError
-from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES
+from repolink.errors import (
+    ContractViolation,
+    FieldError,
+    MalformedJson,
+    MalformedRequest,
+    Refused,
+    RequestTooLarge,
+    RequestValidationError,
+)
+from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, http_status
 from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.request import PROTON_END_OF_SUPPORT, OnboardingRequest
 from repolink.models.settings import EntrySettings
@@ -97,11 +105,10 @@ class Deployment:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the API answers a request: 202 (it would start), or a refusal naming every field."""
+    """What the API answers a request: accepted (it would start: ``command``), or ``refused``,
+    naming every field at fault."""
 
-    status: int
-    message: str
-    errors: tuple[FieldError, ...] = ()
+    refused: Refused | None = None
     command: StartCommand | None = None
     #: the request as read (an accepted verdict only)
     request: OnboardingRequest | None = None
@@ -114,9 +121,29 @@ class Verdict:
     def request_id(self) -> str | None:
         return self.command.request_id if self.command else None
 
+    @property
+    def status(self) -> int:
+        """The API's answer: 202, or the refusal's status (``models.api.http_status``)."""
+        return 202 if self.refused is None else http_status(self.refused)
 
-def _refused(status: int, message: str, *errors: FieldError) -> Verdict:
-    return Verdict(status=status, message=message, errors=errors)
+    @property
+    def message(self) -> str:
+        return "accepted" if self.refused is None else self.refused.message
+
+    @property
+    def errors(self) -> tuple[FieldError, ...]:
+        return () if self.refused is None else self.refused.errors
+
+    def accepted_command(self) -> StartCommand:
+        """The command to start, or the refusal raised."""
+        if self.refused is not None:
+            raise self.refused
+        assert self.command is not None
+        return self.command
+
+
+def _refused(kind: type[Refused], message: str, *errors: FieldError) -> Verdict:
+    return Verdict(refused=kind(message, errors))
 
 
 def _size(body: object, parsed: bool) -> int:
@@ -200,23 +227,25 @@ def judge(
     size = _size(body, parsed)
     if size > MAX_BODY_BYTES:
         message = f"the request is {size} bytes; the limit is {MAX_BODY_BYTES}"
-        return _refused(413, message, FieldError(ROOT_FIELD, message))
+        return _refused(RequestTooLarge, message, FieldError(ROOT_FIELD, message))
     try:
         body = plain_json(body, parsed=parsed)
     except MalformedJson as exc:
-        return _refused(400, str(exc), *exc.errors)
+        return _refused(MalformedRequest, str(exc), *exc.errors)
     if idempotency_key is not None and not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, idempotency_key):
         return _refused(
-            400,
+            MalformedRequest,
             f"invalid {KEY_FIELD}",
             FieldError(KEY_FIELD, f"must match {IDEMPOTENCY_KEY_PATTERN}"),
         )
     try:
         request = validate_request(body, parsed=True)
     except RequestValidationError as exc:
-        return _refused(422, str(exc), *exc.errors)
+        return _refused(ContractViolation, str(exc), *exc.errors)
     if request.prune and not change:
-        return _refused(422, PRUNE_ONLY_IN_A_CHANGE, FieldError("prune", PRUNE_ONLY_IN_A_CHANGE))
+        return _refused(
+            ContractViolation, PRUNE_ONLY_IN_A_CHANGE, FieldError("prune", PRUNE_ONLY_IN_A_CHANGE)
+        )
     beyond = _deployment_rules(request, deployment, caller) + out_of_bounds(
         request,
         own_account=deployment.account,
@@ -224,9 +253,9 @@ def judge(
         allowed_accounts=deployment.reachable_by(caller) - {deployment.account},
     )
     if beyond:
-        return _refused(422, str(RequestValidationError(beyond)), *beyond)
+        return _refused(ContractViolation, str(RequestValidationError(beyond)), *beyond)
     command = command_for(request, idempotency_key=idempotency_key, caller=caller)
-    return Verdict(status=202, message="accepted", command=command, request=request)
+    return Verdict(command=command, request=request)
 
 
 def check_connection(
@@ -244,7 +273,7 @@ def check_connection(
         refused = hosts.refusal(Hosts(spec.service), spec, caller=verdict.command.caller)
     if refused is None:
         return verdict
-    return _refused(422, str(RequestValidationError([refused])), refused)
+    return _refused(ContractViolation, str(RequestValidationError([refused])), refused)
 
 
 def check_codeartifact(verdict: Verdict, deployment: Deployment, *, onboarding: str | None = None) -> Verdict:
@@ -265,7 +294,7 @@ def check_codeartifact(verdict: Verdict, deployment: Deployment, *, onboarding: 
     )
     if not refused:
         return verdict
-    return _refused(422, str(RequestValidationError(refused)), *refused)
+    return _refused(ContractViolation, str(RequestValidationError(refused)), *refused)
 
 
 def delegations(setting: str) -> dict[str, frozenset[str]]:

@@ -44,13 +44,19 @@ from collections.abc import Callable
 from typing import Any
 
 from repolink.adapters.stepfunctions import execution_arn
-from repolink.errors import FieldError, RequestValidationError, ResourceConflict
+from repolink.errors import (
+    ContractViolation,
+    FieldError,
+    RequestValidationError,
+    ResourceConflict,
+    StateConflict,
+)
 from repolink.models.api import ChangeAccepted
 from repolink.workflow.accept import Verdict
 from repolink.workflow.idempotency import MAX_CHANGES, canonical, change_name
 from repolink.workflow.lifecycle import ChangeClaim
 from repolink.workflow.lineage import change_executions, latest_offboarding, offboard_status, state_of
-from repolink.workflow.offboard import Refusal, StepFunctions, owned_onboarding, recorded_result
+from repolink.workflow.offboard import StepFunctions, owned_onboarding, recorded_result
 
 #: connection fields no connection service updates: another value is another connection
 CONNECTION_FIXED = ("service", "name", "provider", "hostArn", "host", "arn")
@@ -224,10 +230,6 @@ def dropped(
     }
 
 
-def _refusal(verdict: Verdict) -> Refusal:
-    return Refusal(verdict.status, verdict.message, verdict.errors)
-
-
 def change(
     request_id: str,
     judged: Callable[[str], Verdict],
@@ -237,24 +239,20 @@ def change(
     onboarding_machine: str,
     offboarding_machine: str,
     calls: StepFunctions,
-) -> tuple[int, ChangeAccepted] | Refusal:
-    """The answer to ``PUT /links/{request_id}`` from ``caller``'s account; ``judged(owner)`` is
-    the accept path's verdict on the body as the onboarding's owner sent it."""
-    found = owned_onboarding(
+) -> ChangeAccepted:
+    """The answer to ``PUT /links/{request_id}`` from ``caller``'s account: the change, started
+    (``running``) or found (the same body again); a refusal is raised. ``judged(owner)`` is the
+    accept path's verdict on the body as the onboarding's owner sent it."""
+    onboarding, owner = owned_onboarding(
         request_id, "change", caller=caller, own_account=own_account, machine=onboarding_machine, sfn=calls
     )
-    if isinstance(found, Refusal):
-        return found
-    onboarding, owner = found
     # offboarded (or being offboarded, or failed to): nothing changes it any more, whatever the body
     claims = calls.read_claims(request_id)
     _, offboarding = latest_offboarding(calls.describe, offboarding_machine, request_id)
     if offboarding is not None or claims.offboarding:
-        return _offboarded(request_id, offboard_status(offboarding) if offboarding else "offboarding")
-    verdict = judged(owner)
-    if verdict.command is None:
-        return _refusal(verdict)
-    body = verdict.command.request
+        raise _offboarded(request_id, offboard_status(offboarding) if offboarding else "offboarding")
+    command = judged(owner).accepted_command()
+    body = command.request
     changes = change_executions(calls.describe, onboarding_machine, request_id)
     number = len(changes)
     current = changes[-1] if changes else onboarding
@@ -266,21 +264,20 @@ def change(
         arn = str(
             current.get("executionArn") or execution_arn(onboarding_machine, current_name or request_id)
         )
-        return (202 if state == "running" else 200), _accepted(request_id, current_name, arn, state)
+        return _accepted(request_id, current_name, arn, state)
     if current.get("status") == "RUNNING":
         what = f"change {current_name}" if current_name else "the onboarding"
-        return _running(request_id, what)
+        raise _running(request_id, what)
     # what the onboarding and every change ran: none may lose its connection or domain
     asked = [recorded_request(execution) for execution in (onboarding, *changes)]
     fixed = fixed_fields(asked, body)
     if fixed:
-        return Refusal(422, str(RequestValidationError(fixed)), tuple(fixed))
+        raise ContractViolation(str(RequestValidationError(fixed)), fixed)
     if number >= MAX_CHANGES:
-        return Refusal(
-            409,
+        raise StateConflict(
             f"onboarding {request_id} has had {MAX_CHANGES} changes, as many as one takes; offboard"
             " and onboard again",
-            (FieldError("status", f"{MAX_CHANGES} changes"),),
+            [FieldError("status", f"{MAX_CHANGES} changes")],
         )
     name = change_name(request_id, number + 1)
     document = {"requestId": request_id, "callerAccount": owner, "request": body, "changeOf": request_id}
@@ -289,40 +286,37 @@ def change(
             request_id, onboarding, changes, onboarding_machine=onboarding_machine, sfn=calls
         )
         if recorded is None:
-            return Refusal(
-                409,
+            raise StateConflict(
                 f"onboarding {request_id} has no recorded result to prune from (its report step failed);"
                 " change it without prune, and remove what it no longer lists by hand",
-                (FieldError("prune", "no recorded result"),),
+                [FieldError("prune", "no recorded result")],
             )
         document["prune"] = dropped(recorded, body, asked)
     # the claim: refused once an offboarding is claimed, or while another body holds this number
     refused = calls.claim(request_id, ChangeClaim(number + 1, digest(body)))
     if refused is not None and refused.offboarding:
-        return _offboarded(request_id, "offboarding")
+        raise _offboarded(request_id, "offboarding")
     if refused is not None:
-        return _running(request_id, f"change {name}, asked for meanwhile")
+        raise _running(request_id, f"change {name}, asked for meanwhile")
     try:
         arn = calls.start(onboarding_machine, name, document)
     except ResourceConflict:
         # another body's PUT took this change's number first: that change is running now
-        return _running(request_id, f"change {name}, started meanwhile")
-    return 202, _accepted(request_id, name, arn, "running")
+        raise _running(request_id, f"change {name}, started meanwhile") from None
+    return _accepted(request_id, name, arn, "running")
 
 
-def _running(request_id: str, what: str) -> Refusal:
-    return Refusal(
-        409,
+def _running(request_id: str, what: str) -> StateConflict:
+    return StateConflict(
         f"onboarding {request_id} is running ({what}); change it once that has finished",
-        (FieldError("status", "running"),),
+        [FieldError("status", "running")],
     )
 
 
-def _offboarded(request_id: str, state: str) -> Refusal:
-    return Refusal(
-        409,
+def _offboarded(request_id: str, state: str) -> StateConflict:
+    return StateConflict(
         f"onboarding {request_id} is {state}: a change no longer applies; onboard again instead",
-        (FieldError("status", state),),
+        [FieldError("status", state)],
     )
 
 

@@ -45,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from repolink.errors import AwsRequestRejected, FieldError
+from repolink.errors import AwsRequestRejected, ContractViolation, FieldError
 from repolink.models.api import LinkList, LinkSummary
 from repolink.models.status import timestamp
 from repolink.workflow.idempotency import change_of, onboarding_of
@@ -86,8 +86,8 @@ class Query:
     token: str | None
 
 
-def query_of(params: dict[str, str | None]) -> Query | list[FieldError]:
-    """The listing's query string, or the problems with it, each naming its parameter."""
+def query_of(params: dict[str, str | None]) -> Query:
+    """The listing's query string; ContractViolation naming each parameter at fault."""
     problems = []
     state = params.get("state") or None
     if state is not None and state not in STATES:
@@ -102,7 +102,13 @@ def query_of(params: dict[str, str | None]) -> Query | list[FieldError]:
     token = params.get("nextToken") or None
     if token is not None and _ciphertext(token) is None:
         problems.append(FieldError("nextToken", REFUSAL))
-    return problems or Query(state=state, limit=limit, token=token)
+    if problems:
+        raise _refused(problems)
+    return Query(state=state, limit=limit, token=token)
+
+
+def _refused(problems: list[FieldError]) -> ContractViolation:
+    return ContractViolation("; ".join(f"{e.field}: {e.message}" for e in problems), problems)
 
 
 def _ciphertext(token: str) -> bytes | None:
@@ -150,13 +156,13 @@ def list_links(
     onboarding_machine: str,
     offboarding_machine: str,
     calls: ListCalls,
-) -> LinkList | list[FieldError]:
-    """One page (see the module docstring for what is read, and the bound), or the problem with
-    its ``nextToken`` (a 422)."""
+) -> LinkList:
+    """One page (see the module docstring for what is read, and the bound); ContractViolation
+    naming ``nextToken`` when the token is not one this listing gave this caller and filter."""
     context = _context(caller, query.state)
     token = _open(query.token, context, calls) if query.token else None
     if query.token and token is None:
-        return [FieldError("nextToken", REFUSAL)]
+        raise _refused([FieldError("nextToken", REFUSAL)])
     offboarded = query.state == "offboarded"
     machine = offboarding_machine if offboarded else onboarding_machine
     try:
@@ -166,7 +172,7 @@ def list_links(
     except AwsRequestRejected as exc:
         if exc.code != "InvalidToken":  # expired (24 hours), or one it no longer knows
             raise
-        return [FieldError("nextToken", REFUSAL)]
+        raise _refused([FieldError("nextToken", REFUSAL)]) from None
     links = []
     for execution in executions:
         name = str(execution["name"])

@@ -39,7 +39,18 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from repolink.adapters.stepfunctions import execution_arn
-from repolink.errors import FieldError, MalformedJson, RequestValidationError, ResourceConflict
+from repolink.errors import (
+    ContractViolation,
+    FieldError,
+    MalformedJson,
+    MalformedRequest,
+    NoSuchOnboarding,
+    NotTheOwner,
+    RequestTooLarge,
+    RequestValidationError,
+    ResourceConflict,
+    StateConflict,
+)
 from repolink.models.api import MAX_BODY_BYTES, OffboardAccepted, OffboardOptions
 from repolink.models.ids import REQUEST_ID_PATTERN
 from repolink.models.validation import validate_as
@@ -48,13 +59,6 @@ from repolink.workflow.idempotency import MAX_OFFBOARDINGS, change_name, offboar
 from repolink.workflow.lifecycle import Claim, Claims, OffboardingClaim, of_table
 from repolink.workflow.lineage import change_executions, latest_offboarding, offboard_status
 from repolink.workflow.tenancy import may_see, owner_of
-
-
-@dataclass(frozen=True)
-class Refusal:
-    status: int
-    message: str
-    errors: tuple[FieldError, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,19 +89,19 @@ class StepFunctions:
         )
 
 
-def options_of(body: object) -> OffboardOptions | Refusal:
+def options_of(body: object) -> OffboardOptions:
     """The offboarding's options from the request body (none: the defaults)."""
     if body is None or body == "" or body == b"":
         return OffboardOptions()
     size = len(body.encode()) if isinstance(body, str) else len(body) if isinstance(body, bytes) else 0
     if size > MAX_BODY_BYTES:
-        return Refusal(413, f"the request is {size} bytes; the limit is {MAX_BODY_BYTES}")
+        raise RequestTooLarge(f"the request is {size} bytes; the limit is {MAX_BODY_BYTES}")
     try:
         return validate_as(OffboardOptions, body)
     except MalformedJson as exc:
-        return Refusal(400, str(exc), tuple(exc.errors))
+        raise MalformedRequest(str(exc), exc.errors) from None
     except RequestValidationError as exc:
-        return Refusal(422, str(exc), tuple(exc.errors))
+        raise ContractViolation(str(exc), exc.errors) from None
 
 
 def offboarding_input(
@@ -269,19 +273,19 @@ def union(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
 
 def owned_onboarding(
     request_id: str, verb: str, *, caller: str, own_account: str, machine: str, sfn: StepFunctions
-) -> tuple[dict[str, Any], str] | Refusal:
-    """The onboarding ``request_id`` names and its owner, when ``caller`` may ``verb`` it: 404 for
-    an id of another form (no call) or an onboarding the caller may not see (as if it did not
-    exist), 403 for the deployment's own account on a team's."""
-    absent = Refusal(404, f"no onboarding {request_id}")
+) -> tuple[dict[str, Any], str]:
+    """The onboarding ``request_id`` names and its owner, when ``caller`` may ``verb`` it:
+    NoSuchOnboarding for an id of another form (no call) or an onboarding the caller may not see
+    (as if it did not exist), NotTheOwner for the deployment's own account on a team's."""
+    absent = NoSuchOnboarding(f"no onboarding {request_id}")
     if not re.fullmatch(REQUEST_ID_PATTERN, request_id):
-        return absent
+        raise absent
     onboarding = sfn.describe(execution_arn(machine, request_id))
     if onboarding is None or not may_see(onboarding, caller=caller, own_account=own_account):
-        return absent  # another team's onboarding answers as if it did not exist
+        raise absent  # another team's onboarding answers as if it did not exist
     owner = owner_of(onboarding, own_account)
     if caller != owner:
-        return Refusal(403, f"onboarding {request_id} belongs to account {owner}: only it may {verb} it")
+        raise NotTheOwner(f"onboarding {request_id} belongs to account {owner}: only it may {verb} it")
     return onboarding, owner
 
 
@@ -313,26 +317,22 @@ def offboard(
     onboarding_machine: str,
     offboarding_machine: str,
     sfn: StepFunctions,
-) -> tuple[int, OffboardAccepted] | Refusal:
-    """The answer to ``DELETE /links/{request_id}`` with ``body`` from ``caller``'s account."""
-    found = owned_onboarding(
+) -> OffboardAccepted:
+    """The answer to ``DELETE /links/{request_id}`` with ``body`` from ``caller``'s account: the
+    offboarding, started (``offboarding``) or found (its status); a refusal is raised."""
+    onboarding, owner = owned_onboarding(
         request_id, "offboard", caller=caller, own_account=own_account, machine=onboarding_machine, sfn=sfn
     )
-    if isinstance(found, Refusal):
-        return found
-    onboarding, owner = found
     options = options_of(body)
-    if isinstance(options, Refusal):
-        return options
     if onboarding.get("status") == "RUNNING":
-        return _running(request_id, "the onboarding")
+        raise _running(request_id, "the onboarding")
     # the claims first: a change claimed after this read changes the token the claim below needs
     claims = sfn.read_claims(request_id)
     changes = change_executions(sfn.describe, onboarding_machine, request_id)
     if changes and changes[-1].get("status") == "RUNNING":
-        return _running(request_id, f"change {change_name(request_id, len(changes))}")
+        raise _running(request_id, f"change {change_name(request_id, len(changes))}")
     if not claims.change_started_or_crashed(len(changes), time.time()):
-        return _running(request_id, f"change {change_name(request_id, claims.change)}, being started")
+        raise _running(request_id, f"change {change_name(request_id, claims.change)}, being started")
     attempt, existing = latest_offboarding(sfn.describe, offboarding_machine, request_id)
     failed = existing is not None and offboard_status(existing) == "offboard-failed"
     if failed and attempt < MAX_OFFBOARDINGS:
@@ -344,24 +344,22 @@ def offboard(
             request_id, onboarding, changes, onboarding_machine=onboarding_machine, sfn=sfn
         )
         if detail is None:
-            return Refusal(
-                409,
+            raise StateConflict(
                 f"onboarding {request_id} has no recorded result to offboard from (its report step"
                 " failed); remove its resources by hand (docs/runbook.md)",
-                (FieldError("status", str(onboarding.get("status", "")).lower()),),
+                [FieldError("status", str(onboarding.get("status", "")).lower())],
             )
         # no change may start from here on, and none was claimed since the claims were read
         refused = sfn.claim(request_id, OffboardingClaim(attempt + 1, claims.change_token))
         if refused is not None and refused.change_token != claims.change_token:
-            return _running(
+            raise _running(
                 request_id, f"change {change_name(request_id, refused.change)}, asked for meanwhile"
             )
         if refused is not None:
-            return Refusal(
-                409,
+            raise StateConflict(
                 f"onboarding {request_id} is being offboarded (attempt {refused.offboarding}, asked for"
                 " meanwhile)",
-                (FieldError("status", "offboarding"),),
+                [FieldError("status", "offboarding")],
             )
         document = offboarding_input(request_id, owner, options, detail)
         try:
@@ -371,24 +369,21 @@ def offboard(
             if existing is None:
                 raise
         else:
-            return 202, _accepted(request_id, arn, "offboarding")
+            return _accepted(request_id, arn, "offboarding")
     recorded = json.loads(existing.get("input") or "{}").get("deletePackages")
     if recorded != options.delete_packages:
-        return Refusal(
-            409,
+        raise StateConflict(
             f"onboarding {request_id} is offboarded already with deletePackages={str(recorded).lower()};"
             " an offboarding runs once (docs/runbook.md says how to remove what it retained)",
-            (FieldError("deletePackages", f"the offboarding has {str(recorded).lower()}"),),
+            [FieldError("deletePackages", f"the offboarding has {str(recorded).lower()}")],
         )
-    status = offboard_status(existing)
-    return (202 if status == "offboarding" else 200), _accepted(request_id, arn, status)
+    return _accepted(request_id, arn, offboard_status(existing))
 
 
-def _running(request_id: str, what: str) -> Refusal:
-    return Refusal(
-        409,
+def _running(request_id: str, what: str) -> StateConflict:
+    return StateConflict(
         f"onboarding {request_id} is running ({what}); offboard it once it has finished",
-        (FieldError("status", "running"),),
+        [FieldError("status", "running")],
     )
 
 

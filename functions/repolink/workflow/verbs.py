@@ -1,0 +1,228 @@
+"""The verbs, whatever the entry: onboard, status, change, offboard and list.
+
+The REST API (``handlers/api.py``) and the EventBridge ingest (``handlers/ingest_event.py``) only
+translate into these and out of them. Each verb takes who asks (``Caller``: the API's signer or
+the event's source account, and the deployment's own account) and the deployment's settings, and
+returns what was accepted or found; a refusal is raised as a typed exception
+(:class:`~repolink.errors.Refused`), which the API answers in one place (its exception handler,
+``models.api.HTTP_STATUS``) and the ingest in one place (``RepositoryLinkRejected``).
+
+What each verb decides lives in its own module: the accept path (``workflow.accept``), a change
+(``workflow.change``), an offboarding (``workflow.offboard``), the listing (``workflow.listing``),
+reading an execution (``workflow.history``) and finding an onboarding's executions
+(``workflow.lineage``). This module wires them to AWS, logs what was accepted and counts it.
+"""
+
+import re
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from repolink.adapters import kms
+from repolink.adapters.connections import connection_service
+from repolink.adapters.stepfunctions import describe_execution, execution_arn, history_pages, list_executions
+from repolink.errors import FieldError, NoSuchOnboarding, ResourceConflict, StateConflict
+from repolink.models.api import ChangeAccepted, LinkAccepted, LinkList, OffboardAccepted
+from repolink.models.ids import REQUEST_ID_PATTERN
+from repolink.models.settings import ApiSettings, EntrySettings
+from repolink.models.status import LinkStatus
+from repolink.observability import logger, metrics
+from repolink.workflow import change as changes
+from repolink.workflow import offboard as offboarding
+from repolink.workflow.accept import (
+    KEY_FIELD,
+    Deployment,
+    Verdict,
+    check_codeartifact,
+    check_connection,
+    judge,
+)
+from repolink.workflow.history import link_status, offboarded
+from repolink.workflow.idempotency import change_name
+from repolink.workflow.lineage import latest_change, latest_offboarding
+from repolink.workflow.listing import ListCalls, query_of
+from repolink.workflow.listing import list_links as list_page
+from repolink.workflow.offboard import StepFunctions
+from repolink.workflow.start import start_once
+from repolink.workflow.tenancy import may_see, shared_connections
+
+#: what an onboarding's key reused with another request is refused with
+KEY_REUSED = "this Idempotency-Key was used with a different request; use a new key for a new request"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks (the API's IAM signer, an event's source account), and the account the
+    deployment runs in (which may read every team's onboardings, and act on none)."""
+
+    account: str
+    own_account: str
+
+
+def status_url(request_id: str) -> str:
+    """Where to follow an onboarding: the relative reference ``links/ID``, which resolves against
+    the URL a POST went to (``https://HOST/v1/links``) as ``https://HOST/v1/links/ID``, the stage
+    kept, the way a client resolves a Location header (RFC 9110, 10.2.2)."""
+    return f"links/{request_id}"
+
+
+def _verdict(
+    body: object,
+    *,
+    caller: str,
+    key: str | None,
+    settings: EntrySettings,
+    own_account: str,
+    onboarding: str | None = None,
+    parsed: bool,
+) -> Verdict:
+    """The accept path's verdict, the checks that read AWS included (a reused connection or
+    host, a CodeArtifact domain and its repositories: whose they are)."""
+    deployment = Deployment.of(settings, own_account)
+    verdict = judge(
+        body,
+        caller=caller,
+        idempotency_key=key,
+        deployment=deployment,
+        change=onboarding is not None,
+        parsed=parsed,
+    )
+    verdict = check_connection(
+        verdict, connection_service, shared=shared_connections(settings.shared_connection_arns)
+    )
+    return check_codeartifact(verdict, deployment, onboarding=onboarding)
+
+
+def onboard(
+    body: object,
+    *,
+    caller: Caller,
+    key: str | None,
+    settings: EntrySettings,
+    context: LambdaContext,
+    parsed: bool = False,
+) -> LinkAccepted:
+    """Start an onboarding of ``body`` (JSON text, or with ``parsed`` an event's request), once:
+    a duplicate (the same key, or the same request without one) is answered with the same one."""
+    command = _verdict(
+        body, caller=caller.account, key=key, settings=settings, own_account=caller.own_account, parsed=parsed
+    ).accepted_command()
+    try:
+        started = start_once(command, settings, context)
+    except (IdempotencyValidationError, ResourceConflict):
+        # the key's record, or (after the record expired) the execution of its name, holds another request
+        raise StateConflict(
+            KEY_REUSED, [FieldError(KEY_FIELD, "was used with a different request")]
+        ) from None
+    accepted = LinkAccepted(
+        request_id=started["requestId"],
+        execution_arn=started["executionArn"],
+        status_url=status_url(started["requestId"]),
+    )
+    logger.info("onboarding accepted", request_id=accepted.request_id, keyed=key is not None)
+    metrics.add_metric(name="OnboardingsRequested", unit=MetricUnit.Count, value=1)
+    return accepted
+
+
+def status(request_id: str, *, caller: Caller, settings: EntrySettings) -> LinkStatus:
+    """The onboarding as it is now: its latest change's execution once it has finished (a change
+    says what the onboarding became), and its offboarding's state once it has one."""
+    absent = NoSuchOnboarding(f"no onboarding {request_id}")
+    if not re.fullmatch(REQUEST_ID_PATTERN, request_id):
+        raise absent
+    arn = execution_arn(settings.state_machine_arn, request_id)
+    execution = describe_execution(arn)
+    if execution is None or not may_see(execution, caller=caller.account, own_account=caller.own_account):
+        raise absent  # another team's onboarding answers as if it did not exist
+    if execution.get("status") != "RUNNING":
+        number, latest = latest_change(describe_execution, settings.state_machine_arn, request_id)
+        if latest is not None:
+            execution, arn = (
+                latest,
+                execution_arn(settings.state_machine_arn, change_name(request_id, number)),
+            )
+    # a bounded read of the history, newest first (workflow/history.py states the bound)
+    found = link_status(request_id, execution, lambda **page: history_pages(arn, **page))
+    if execution["executionArn"] != execution_arn(settings.state_machine_arn, request_id):
+        found = replace(found, change_id=str(execution["executionArn"]).rsplit(":", 1)[-1])
+    if found.status != "running":
+        _, offboarding_execution = latest_offboarding(
+            describe_execution, settings.offboarding_state_machine_arn, request_id
+        )
+        if offboarding_execution is not None:
+            pages_arn = str(offboarding_execution["executionArn"])
+            found = offboarded(found, offboarding_execution, lambda **page: history_pages(pages_arn, **page))
+    return found
+
+
+def change(
+    request_id: str, body: object, *, caller: Caller, settings: EntrySettings, parsed: bool = False
+) -> ChangeAccepted:
+    """Change the onboarding to ``body``, its new desired request (``workflow.change``)."""
+
+    def judged(owner: str) -> Verdict:
+        return _verdict(
+            body,
+            caller=owner,
+            key=None,
+            settings=settings,
+            own_account=caller.own_account,
+            onboarding=request_id,
+            parsed=parsed,
+        )
+
+    accepted = changes.change(
+        request_id,
+        judged,
+        caller=caller.account,
+        own_account=caller.own_account,
+        onboarding_machine=settings.state_machine_arn,
+        offboarding_machine=settings.offboarding_state_machine_arn,
+        calls=StepFunctions.of_aws(settings.lifecycle_table),
+    )
+    logger.info(
+        "change accepted", request_id=request_id, change_id=accepted.change_id, status=accepted.status
+    )
+    if accepted.status == "running" and accepted.change_id is not None:
+        metrics.add_metric(name="ChangesRequested", unit=MetricUnit.Count, value=1)
+    return accepted
+
+
+def offboard(request_id: str, body: object, *, caller: Caller, settings: EntrySettings) -> OffboardAccepted:
+    """Offboard the onboarding, with the options ``body`` holds (``workflow.offboard``)."""
+    accepted = offboarding.offboard(
+        request_id,
+        body,
+        caller=caller.account,
+        own_account=caller.own_account,
+        onboarding_machine=settings.state_machine_arn,
+        offboarding_machine=settings.offboarding_state_machine_arn,
+        sfn=StepFunctions.of_aws(settings.lifecycle_table),
+    )
+    logger.info("offboarding accepted", request_id=request_id, status=accepted.status)
+    if accepted.status == "offboarding":
+        metrics.add_metric(name="OffboardingsRequested", unit=MetricUnit.Count, value=1)
+    return accepted
+
+
+def list_links(params: dict[str, Any], *, caller: Caller, settings: ApiSettings) -> LinkList:
+    """A page of the caller's onboardings, newest first (``workflow.listing``)."""
+    query = query_of({k: params.get(k) for k in ("state", "limit", "nextToken")})
+    key = settings.listing_token_key_arn
+    return list_page(
+        query,
+        caller=caller.account,
+        own_account=caller.own_account,
+        onboarding_machine=settings.state_machine_arn,
+        offboarding_machine=settings.offboarding_state_machine_arn,
+        calls=ListCalls(
+            page=list_executions,
+            describe=describe_execution,
+            encrypt=partial(kms.encrypt, key),
+            decrypt=partial(kms.decrypt, key),
+        ),
+    )
