@@ -209,7 +209,7 @@ def test_offboarding_waits_for_a_running_change() -> None:
             own_account=OWN,
             onboarding_machine=ONBOARDING,
             offboarding_machine=OFFBOARDING,
-            sfn=StepFunctions(
+            calls=StepFunctions(
                 describe=lambda arn: described.get(arn),
                 pages_of=lambda arn: no_pages,
                 start=start,

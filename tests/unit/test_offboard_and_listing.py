@@ -70,7 +70,7 @@ def answer(body: object, caller: str, sfn: StepFunctions) -> Any:
         own_account=OWN,
         onboarding_machine=ONBOARDING,
         offboarding_machine=OFFBOARDING,
-        sfn=sfn,
+        calls=sfn,
     )
 
 
@@ -119,7 +119,7 @@ def test_an_id_of_another_form_is_absent_without_a_call() -> None:
             own_account=OWN,
             onboarding_machine=ONBOARDING,
             offboarding_machine=OFFBOARDING,
-            sfn=sfn,
+            calls=sfn,
         )
     assert http_status(refused.value) == 404
 

@@ -316,24 +316,29 @@ def offboard(
     own_account: str,
     onboarding_machine: str,
     offboarding_machine: str,
-    sfn: StepFunctions,
+    calls: StepFunctions,
 ) -> OffboardAccepted:
     """The answer to ``DELETE /links/{request_id}`` with ``body`` from ``caller``'s account: the
     offboarding, started (``offboarding``) or found (its status); a refusal is raised."""
     onboarding, owner = owned_onboarding(
-        request_id, "offboard", caller=caller, own_account=own_account, machine=onboarding_machine, sfn=sfn
+        request_id,
+        "offboard",
+        caller=caller,
+        own_account=own_account,
+        machine=onboarding_machine,
+        sfn=calls,
     )
     options = options_of(body)
     if onboarding.get("status") == "RUNNING":
         raise _running(request_id, "the onboarding")
     # the claims first: a change claimed after this read changes the token the claim below needs
-    claims = sfn.read_claims(request_id)
-    changes = change_executions(sfn.describe, onboarding_machine, request_id)
+    claims = calls.read_claims(request_id)
+    changes = change_executions(calls.describe, onboarding_machine, request_id)
     if changes and changes[-1].get("status") == "RUNNING":
         raise _running(request_id, f"change {change_name(request_id, len(changes))}")
     if not claims.change_started_or_crashed(len(changes), time.time()):
         raise _running(request_id, f"change {change_name(request_id, claims.change)}, being started")
-    attempt, existing = latest_offboarding(sfn.describe, offboarding_machine, request_id)
+    attempt, existing = latest_offboarding(calls.describe, offboarding_machine, request_id)
     failed = existing is not None and offboard_status(existing) == "offboard-failed"
     if failed and attempt < MAX_OFFBOARDINGS:
         existing = None  # a retry: each removal reads AWS again, so what is gone counts as removed
@@ -341,7 +346,7 @@ def offboard(
     arn = execution_arn(offboarding_machine, name)
     if existing is None:
         detail = recorded_result(
-            request_id, onboarding, changes, onboarding_machine=onboarding_machine, sfn=sfn
+            request_id, onboarding, changes, onboarding_machine=onboarding_machine, sfn=calls
         )
         if detail is None:
             raise StateConflict(
@@ -350,7 +355,7 @@ def offboard(
                 [FieldError("status", str(onboarding.get("status", "")).lower())],
             )
         # no change may start from here on, and none was claimed since the claims were read
-        refused = sfn.claim(request_id, OffboardingClaim(attempt + 1, claims.change_token))
+        refused = calls.claim(request_id, OffboardingClaim(attempt + 1, claims.change_token))
         if refused is not None and refused.change_token != claims.change_token:
             raise _running(
                 request_id, f"change {change_name(request_id, refused.change)}, asked for meanwhile"
@@ -363,9 +368,9 @@ def offboard(
             )
         document = offboarding_input(request_id, owner, options, detail)
         try:
-            arn = sfn.start(offboarding_machine, name, document)
+            arn = calls.start(offboarding_machine, name, document)
         except ResourceConflict:
-            existing = sfn.describe(arn)  # a racing DELETE with other options started it
+            existing = calls.describe(arn)  # a racing DELETE with other options started it
             if existing is None:
                 raise
         else:

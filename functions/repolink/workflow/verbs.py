@@ -159,6 +159,18 @@ def status(request_id: str, *, caller: Caller, settings: EntrySettings) -> LinkS
     return found
 
 
+def _lifecycle(caller: Caller, settings: EntrySettings) -> dict[str, Any]:
+    """What a change and an offboarding act with: who asks, the two state machines, Step
+    Functions' calls and the onboarding's claims (``workflow.lifecycle``)."""
+    return {
+        "caller": caller.account,
+        "own_account": caller.own_account,
+        "onboarding_machine": settings.state_machine_arn,
+        "offboarding_machine": settings.offboarding_state_machine_arn,
+        "calls": StepFunctions.of_aws(settings.lifecycle_table),
+    }
+
+
 def change(
     request_id: str, body: object, *, caller: Caller, settings: EntrySettings, parsed: bool = False
 ) -> ChangeAccepted:
@@ -175,15 +187,7 @@ def change(
             parsed=parsed,
         )
 
-    accepted = changes.change(
-        request_id,
-        judged,
-        caller=caller.account,
-        own_account=caller.own_account,
-        onboarding_machine=settings.state_machine_arn,
-        offboarding_machine=settings.offboarding_state_machine_arn,
-        calls=StepFunctions.of_aws(settings.lifecycle_table),
-    )
+    accepted = changes.change(request_id, judged, **_lifecycle(caller, settings))
     logger.info(
         "change accepted", request_id=request_id, change_id=accepted.change_id, status=accepted.status
     )
@@ -194,15 +198,7 @@ def change(
 
 def offboard(request_id: str, body: object, *, caller: Caller, settings: EntrySettings) -> OffboardAccepted:
     """Offboard the onboarding, with the options ``body`` holds (``workflow.offboard``)."""
-    accepted = offboarding.offboard(
-        request_id,
-        body,
-        caller=caller.account,
-        own_account=caller.own_account,
-        onboarding_machine=settings.state_machine_arn,
-        offboarding_machine=settings.offboarding_state_machine_arn,
-        sfn=StepFunctions.of_aws(settings.lifecycle_table),
-    )
+    accepted = offboarding.offboard(request_id, body, **_lifecycle(caller, settings))
     logger.info("offboarding accepted", request_id=request_id, status=accepted.status)
     if accepted.status == "offboarding":
         metrics.add_metric(name="OffboardingsRequested", unit=MetricUnit.Count, value=1)
