@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from repolink.adapters.connections import ConnectionService, Hosts
 from repolink.errors import FieldError, MalformedJson, RequestValidationError
 from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES
+from repolink.models.providers import PROTON_END_OF_SUPPORT
 from repolink.models.providers import ConnectionService as ServiceName
-from repolink.models.request import PROTON_END_OF_SUPPORT, OnboardingRequest
+from repolink.models.request import OnboardingRequest
 from repolink.models.settings import EntrySettings
 from repolink.models.validation import ROOT_FIELD, plain_json, validate_request
 from repolink.workflow import domains, hosts
