@@ -28,7 +28,7 @@ from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
 from repolink.models.api import MAX_BODY_BYTES
-from repolink.models.request import REPOSITORIES_MAX, UPSTREAMS_MAX
+from repolink.models.sections import REPOSITORIES_MAX, UPSTREAMS_MAX
 
 #: Step Functions: "Maximum input or output size for a state, task or execution: 256 KiB of data
 #: as a UTF-8 encoded string" (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html)

@@ -9,7 +9,7 @@ import pytest
 
 from repolink.adapters import codeartifact as ca
 from repolink.errors import AwsConflict, PolicyTooLarge, TransientAwsError
-from repolink.models.request import CONSUMER_ACCOUNTS_MAX
+from repolink.models.sections import CONSUMER_ACCOUNTS_MAX
 from repolink.models.validation import validate_request
 from repolink.targets.codeartifact import POLICY_WRITE_ATTEMPTS, CodeArtifactTarget
 from repolink.workflow import sharing

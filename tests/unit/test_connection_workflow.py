@@ -17,8 +17,8 @@ from repolink.errors import (
     HandshakeFailed,
     HandshakeTimedOut,
 )
-from repolink.models.request import ConnectionSpec
-from repolink.models.state import ConnectionState, PollState
+from repolink.models.sections import ConnectionSpec
+from repolink.models.state.common import ConnectionState, PollState
 from repolink.workflow.connection import check_handshake, clean_up, create_or_reuse
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG
 

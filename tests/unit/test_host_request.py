@@ -13,7 +13,7 @@ import botocore.session
 import pytest
 
 from repolink.errors import FieldError, RequestValidationError
-from repolink.models import request as model
+from repolink.models import sections as model
 from repolink.models.validation import validate_request
 from repolink.workflow.accept import Deployment, judge
 

@@ -9,8 +9,8 @@ import pytest
 
 from repolink.adapters.connections import Host
 from repolink.errors import HostConflict, HostNotFound, HostNotOwned, HostSetupFailed, HostSetupTimedOut
-from repolink.models.request import ConnectionSpec, HostSpec
-from repolink.models.state import HostSetup, HostState, PollState
+from repolink.models.sections import ConnectionSpec, HostSpec
+from repolink.models.state.common import HostSetup, HostState, PollState
 from repolink.workflow import hosts
 from repolink.workflow.backoff import MAX_CHECKS
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG

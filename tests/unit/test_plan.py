@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from repolink.models.request import CodeArtifactRepositorySpec
+from repolink.models.sections import CodeArtifactRepositorySpec
 from repolink.workflow.plan import find_cycle, order_repositories
 
 pytestmark = pytest.mark.unit

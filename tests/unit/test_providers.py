@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from repolink.errors import RepolinkError, UnsupportedProvider
-from repolink.models import request
+from repolink.models import sections as request
+from repolink.models import tags
 from repolink.models.providers import (
     APPRUNNER_PROVIDER_TYPES,
     CODECONNECTIONS_PROVIDER_TYPES,
@@ -142,10 +143,10 @@ def test_patterns_equal_the_service_model(service: str, shape_name: str, constan
         ("codeconnections", "HostArn", "max", request._CONNECTION_ARN_MAX),
         ("codeartifact", "Description", "max", request.DESCRIPTION_MAX),
         ("codeartifact", "Arn", "max", request._CODEARTIFACT_ARN_MAX),
-        ("codeartifact", "TagList", "max", request.TAGS_MAX),
-        ("codeconnections", "TagList", "max", request.TAGS_MAX),
-        ("codeartifact", "TagKey", "max", request.TAG_KEY_MAX),
-        ("codeartifact", "TagValue", "max", request.TAG_VALUE_MAX),
+        ("codeartifact", "TagList", "max", tags.TAGS_MAX),
+        ("codeconnections", "TagList", "max", tags.TAGS_MAX),
+        ("codeartifact", "TagKey", "max", tags.TAG_KEY_MAX),
+        ("codeartifact", "TagValue", "max", tags.TAG_VALUE_MAX),
         ("proton", "TagList", "max", request.PROTON_TAGS_MAX),
         ("proton", "RepositoryName", "max", request.PROTON_REPOSITORY_NAME_MAX),
         ("proton", "Arn", "max", request.PROTON_ARN_MAX),
@@ -156,7 +157,7 @@ def test_limits_equal_the_service_model(service: str, shape_name: str, key: str,
 
 
 def test_proton_tag_limit_is_the_narrowest() -> None:
-    assert request.PROTON_TAGS_MAX < request.TAGS_MAX
+    assert request.PROTON_TAGS_MAX < tags.TAGS_MAX
 
 
 @given(st.from_regex(request.PROTON_REPOSITORY_NAME_PATTERN, fullmatch=True))

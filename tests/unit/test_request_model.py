@@ -9,15 +9,15 @@ import pytest
 
 from repolink.errors import FieldError, MalformedJson, RepolinkError, RequestValidationError
 from repolink.models.providers import EXTERNAL_CONNECTIONS
-from repolink.models.request import (
+from repolink.models.request import OnboardingRequest
+from repolink.models.rules import RuleViolations
+from repolink.models.sections import (
     CodeArtifactRepositorySpec,
     CodeArtifactSpec,
     ConnectionSpec,
-    OnboardingRequest,
     ProtonRepositorySpec,
     ProtonSpec,
 )
-from repolink.models.rules import RuleViolations
 from repolink.models.validation import MAX_JSON_DEPTH, field_path, validate_request
 from repolink.workflow.accept import Deployment, judge
 

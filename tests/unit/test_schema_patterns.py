@@ -17,7 +17,7 @@ import regress
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from repolink.models import request
+from repolink.models import sections as request
 from repolink.models.rules import anchored
 from repolink_local.contracts import OPENAPI, SCHEMAS
 
@@ -155,7 +155,7 @@ def test_the_published_host_pattern_of_a_service_is_the_apis_host_rule_for_it(
     arn: str, odd: str, service: str
 ) -> None:
     probed = arn + odd  # characters where ECMA-262's \s and Python's differ, and others
-    found = request._HOST_ARN.fullmatch(probed)
+    found = re.fullmatch(request._HOST_ARN, probed)
     api = found is not None and found["service"] == service
 
     assert _ecma(anchored(request._host_arn_pattern(service)), probed) == api

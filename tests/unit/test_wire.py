@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 from pydantic.alias_generators import to_camel as pydantic_to_camel
 
-from repolink.models import api, events, request, state, status
+from repolink.models import api, events, request, sections, status, tags
+from repolink.models.state import codeartifact, common, connection, gitsync, offboarding, proton, results
 from repolink.models.wire import Wire, WireError, decode, encode, to_camel, wire_fields
 from repolink.workflow import outcome
 
 pytestmark = pytest.mark.unit
 
 ARN = "arn:aws:codeconnections:us-east-1:123456789012:connection/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
-CONNECTION = state.ConnectionState(
+CONNECTION = common.ConnectionState(
     arn=ARN,
     name="acme-github",
     service="codeconnections",
@@ -29,7 +30,9 @@ CONNECTION = state.ConnectionState(
 
 def _models() -> list[type[Wire]]:
     found = []
-    for module in (api, events, request, state, outcome, status):
+    modules = (api, events, request, sections, tags, outcome, status)
+    states = (common, connection, proton, codeartifact, gitsync, results, offboarding)
+    for module in (*modules, *states):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, Wire) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__:
                 found.append(cls)
@@ -46,10 +49,10 @@ def test_wire_names_are_pydantics_camel_case(model: type[Wire]) -> None:
 
 
 def test_a_task_payload_round_trips() -> None:
-    task = state.CheckConnectionInput(
+    task = common.CheckConnectionInput(
         request_id="rl-1",
         connection=CONNECTION,
-        poll=state.PollState(attempt=2, wait_seconds=60, waited_seconds=90),
+        poll=common.PollState(attempt=2, wait_seconds=60, waited_seconds=90),
         handshake_timeout_hours=72,
     )
 
@@ -57,7 +60,7 @@ def test_a_task_payload_round_trips() -> None:
 
     assert wired["connection"]["consoleUrl"] == CONNECTION.console_url
     assert "hostArn" not in wired["connection"]  # None is left out
-    assert state.CheckConnectionInput.from_wire(wired) == task
+    assert common.CheckConnectionInput.from_wire(wired) == task
 
 
 def test_decode_names_every_problem_with_its_path() -> None:
@@ -70,7 +73,7 @@ def test_decode_names_every_problem_with_its_path() -> None:
     }
 
     with pytest.raises(WireError) as caught:
-        state.CheckConnectionInput.from_wire(payload)
+        common.CheckConnectionInput.from_wire(payload)
 
     message = str(caught.value)
     assert (
@@ -94,7 +97,7 @@ def test_decode_names_every_problem_with_its_path() -> None:
 )
 def test_decode_refuses_the_wrong_json_kinds(value: object, problem: str) -> None:
     with pytest.raises(WireError, match=problem.replace("$", r"\$")):
-        decode(state.ReportOutcomeInput, value)
+        decode(results.ReportOutcomeInput, value)
 
 
 def test_outputs_read_only_their_part_and_step_functions_names() -> None:
@@ -122,4 +125,4 @@ def test_encode_keeps_nulls_when_asked() -> None:
 def test_rules_run_when_a_task_reads_a_request_section() -> None:
     # from_wire applies the same rules as validation: a drifted payload cannot slip a bad name in.
     with pytest.raises(WireError, match=r"\$\.name: 'bad name!' is not a CodeArtifact repository name"):
-        request.CodeArtifactRepositorySpec.from_wire({"name": "bad name!"})
+        sections.CodeArtifactRepositorySpec.from_wire({"name": "bad name!"})

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 from repolink.adapters.aws import call, client, pages
 from repolink.errors import AwsNotFound, AwsRequestRejected, ConnectionNotFound, HostNotFound
 from repolink.models.providers import ConnectionService as ServiceName
-from repolink.models.state import ConnectionStatus
+from repolink.models.state.common import ConnectionStatus
 
 #: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
 OPERATIONS: dict[str, frozenset[str]] = {

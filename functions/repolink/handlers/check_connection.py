@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from repolink.adapters.connections import Hosts, connection_service
 from repolink.handlers.common import task_handler
 from repolink.models.settings import Settings, get_settings
-from repolink.models.state import CheckConnectionInput, CheckHostInput, PollState
+from repolink.models.state.common import CheckConnectionInput, CheckHostInput, PollState
 from repolink.observability import logger, metrics
 from repolink.workflow.connection import check_handshake
 from repolink.workflow.hosts import check_setup

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from repolink.adapters.connections import Hosts, connection_service
 from repolink.handlers.common import task_handler
 from repolink.models.settings import Settings, get_settings
-from repolink.models.state import CREATE_HOST, CreateConnectionInput, CreateHostInput
+from repolink.models.state.connection import CREATE_HOST, CreateConnectionInput, CreateHostInput
 from repolink.observability import logger, metrics
 from repolink.workflow import hosts
 from repolink.workflow.backoff import poll_delay

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.connections import Hosts, connection_service
 from repolink.handlers.common import task_handler
-from repolink.models.state import ConnectionTaskInput, HostTaskInput
+from repolink.models.state.common import ConnectionTaskInput, HostTaskInput
 from repolink.observability import logger, metrics
 from repolink.workflow import hosts
 from repolink.workflow.connection import clean_up

@@ -6,7 +6,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.handlers.common import task_handler
-from repolink.models.state import LinkProtonInput
+from repolink.models.state.proton import LinkProtonInput
 from repolink.observability import logger, metrics
 from repolink.targets.proton import ProtonContext, ProtonTarget
 

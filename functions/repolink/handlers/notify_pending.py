@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from repolink.adapters.events import put_event
 from repolink.handlers.common import task_handler
 from repolink.models.settings import get_settings
-from repolink.models.state import ConnectionTaskInput, HostTaskInput
+from repolink.models.state.common import ConnectionTaskInput, HostTaskInput
 from repolink.models.wire import Wire
 from repolink.observability import logger, metrics
 from repolink.workflow.notifications import pending_handshake, pending_host_setup

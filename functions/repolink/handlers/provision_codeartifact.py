@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.handlers.common import task_handler
 from repolink.models.settings import get_settings
-from repolink.models.state import ProvisionCodeArtifactInput
+from repolink.models.state.codeartifact import ProvisionCodeArtifactInput
 from repolink.observability import logger, metrics
 from repolink.targets.codeartifact import CodeArtifactTarget
 from repolink.workflow.tenancy import shared_domains

@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.handlers.common import task_handler
-from repolink.models.state import RemoveCodeArtifactInput
+from repolink.models.state.offboarding import RemoveCodeArtifactInput
 from repolink.observability import logger, metrics
 from repolink.workflow.removal import remove_codeartifact
 

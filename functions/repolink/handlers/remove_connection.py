@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.connections import GitSync, Hosts, connection_service
 from repolink.handlers.common import task_handler
-from repolink.models.state import RemoveSourceInput
+from repolink.models.state.offboarding import RemoveSourceInput
 from repolink.observability import logger, metrics
 from repolink.workflow.removal import links_on, remove_connection
 

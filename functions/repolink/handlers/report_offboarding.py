@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from repolink.adapters.events import put_event
 from repolink.handlers.common import task_handler
 from repolink.models.settings import get_settings
-from repolink.models.state import ReportOffboardingInput
+from repolink.models.state.offboarding import ReportOffboardingInput
 from repolink.observability import logger, metrics
 from repolink.workflow.removal import decide
 

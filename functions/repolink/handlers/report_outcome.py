@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from repolink.adapters.events import put_event
 from repolink.handlers.common import task_handler
 from repolink.models.settings import get_settings
-from repolink.models.state import ReportOutcomeInput
+from repolink.models.state.results import ReportOutcomeInput
 from repolink.observability import logger, metrics
 from repolink.workflow.outcome import decide
 from repolink.workflow.removal import with_pruned

@@ -6,14 +6,9 @@ from typing import Annotated, Literal
 
 from repolink.models.ids import REQUEST_ID_PATTERN
 from repolink.models.rules import STRICT, Check, Doc, anchored, fail
-from repolink.models.state import (
-    CodeArtifactResult,
-    Failure,
-    GitSyncLinkResult,
-    ProtonLinkResult,
-    Removed,
-    Retained,
-)
+from repolink.models.state.common import Failure
+from repolink.models.state.offboarding import Removed, Retained
+from repolink.models.state.results import CodeArtifactResult, GitSyncLinkResult, ProtonLinkResult
 from repolink.models.wire import Wire
 
 SOURCE = "repolink"

@@ -110,3 +110,7 @@ def proton_provider_for(connection_provider: str) -> str:
         raise UnsupportedProvider(
             f"Proton cannot link repositories of provider {connection_provider!r}; it supports {supported}"
         ) from None
+
+
+#: AWS Proton's end of support; the target stays (behind ProtonTarget) for accounts that still answer
+PROTON_END_OF_SUPPORT = "2026-10-07"

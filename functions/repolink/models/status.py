@@ -6,7 +6,9 @@ from typing import Annotated, Any, Literal
 
 from repolink.models.events import Removals
 from repolink.models.rules import Doc
-from repolink.models.state import CodeArtifactSharingResult, Outcome, Removed, Retained
+from repolink.models.state.common import Outcome
+from repolink.models.state.offboarding import Removed, Retained
+from repolink.models.state.results import CodeArtifactSharingResult
 from repolink.models.wire import Wire
 
 Status = Literal["running", "succeeded", "failed", "offboarding", "offboarded", "offboard-failed"]

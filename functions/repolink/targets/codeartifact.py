@@ -52,21 +52,15 @@ from repolink.errors import (
     TransientAwsError,
     UpstreamNotFound,
 )
-from repolink.models.request import (
-    RESERVED_CODEARTIFACT_TAG,
-    RESERVED_CODEARTIFACT_TAGS,
-    TAGS_MAX,
-    CodeArtifactRepositorySpec,
-    CodeArtifactSpec,
-)
-from repolink.models.state import (
+from repolink.models.sections import CodeArtifactRepositorySpec, CodeArtifactSpec
+from repolink.models.state.common import Failure, Outcome
+from repolink.models.state.results import (
     CodeArtifactRepositoryResult,
     CodeArtifactResult,
     CodeArtifactSharingResult,
-    Failure,
-    Outcome,
     RepositoryUpdate,
 )
+from repolink.models.tags import RESERVED_CODEARTIFACT_TAG, RESERVED_CODEARTIFACT_TAGS, TAGS_MAX
 from repolink.workflow import sharing
 from repolink.workflow.domains import domain_refused, repository_refused, upstream_refused
 from repolink.workflow.plan import order_repositories

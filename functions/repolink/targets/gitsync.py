@@ -37,15 +37,10 @@ from repolink.errors import (
     UnsupportedProvider,
 )
 from repolink.models.providers import GIT_SYNC_PROVIDER_TYPES, GIT_SYNC_TYPE
-from repolink.models.request import TAGS_MAX, GitSyncRepositorySpec, SyncConfigurationSpec
-from repolink.models.state import (
-    ConnectionState,
-    Failure,
-    GitSyncLinkResult,
-    GitSyncStackResult,
-    Outcome,
-    SyncUpdate,
-)
+from repolink.models.sections import GitSyncRepositorySpec, SyncConfigurationSpec
+from repolink.models.state.common import ConnectionState, Failure, Outcome
+from repolink.models.state.results import GitSyncLinkResult, GitSyncStackResult, SyncUpdate
+from repolink.models.tags import TAGS_MAX
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG
 
 #: the Failure step of a stack whose sync configuration could not be made

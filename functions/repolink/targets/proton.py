@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from repolink.adapters import proton
 from repolink.errors import AwsConflict, ResourceConflict
 from repolink.models.providers import proton_provider_for
-from repolink.models.request import ProtonRepositorySpec
-from repolink.models.state import ConnectionState, Outcome, ProtonLinkResult
+from repolink.models.sections import ProtonRepositorySpec
+from repolink.models.state.common import ConnectionState, Outcome
+from repolink.models.state.results import ProtonLinkResult
 
 
 @dataclass(frozen=True)

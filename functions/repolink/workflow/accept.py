@@ -39,8 +39,9 @@ from repolink.errors import (
     RequestValidationError,
 )
 from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, http_status
+from repolink.models.providers import PROTON_END_OF_SUPPORT
 from repolink.models.providers import ConnectionService as ServiceName
-from repolink.models.request import PROTON_END_OF_SUPPORT, OnboardingRequest
+from repolink.models.request import OnboardingRequest
 from repolink.models.settings import EntrySettings
 from repolink.models.validation import ROOT_FIELD, plain_json, validate_request
 from repolink.workflow import domains, hosts

@@ -16,8 +16,8 @@ from repolink.errors import (
     HostNotAvailable,
     HostNotOwned,
 )
-from repolink.models.request import ConnectionSpec
-from repolink.models.state import ConnectionState, Handshake, PollState
+from repolink.models.sections import ConnectionSpec
+from repolink.models.state.common import ConnectionState, Handshake, PollState
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA
 from repolink.workflow.hosts import host_arn_refusal
 from repolink.workflow.poll import Schedule, after_check

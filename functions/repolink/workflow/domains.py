@@ -20,7 +20,7 @@ team owns reads as "its own onboardings did not create it", whatever the team.
 
 from repolink.adapters import codeartifact as ca
 from repolink.errors import AwsNotFound, FieldError
-from repolink.models.request import CodeArtifactSpec
+from repolink.models.sections import CodeArtifactSpec
 from repolink.workflow.tenancy import claim
 
 

@@ -41,7 +41,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from repolink.models.events import Removals
-from repolink.models.state import CodeArtifactSharingResult, Outcome, Removed, Retained
+from repolink.models.state.common import Outcome
+from repolink.models.state.offboarding import Removed, Retained
+from repolink.models.state.results import CodeArtifactSharingResult
 from repolink.models.status import LinkStatus, Resource, timestamp
 from repolink.workflow.lineage import state_of
 

@@ -26,8 +26,8 @@ from repolink.errors import (
     HostSetupFailed,
     HostSetupTimedOut,
 )
-from repolink.models.request import ConnectionSpec, HostSpec, VpcConfigurationSpec
-from repolink.models.state import HostSetup, HostState, PollState
+from repolink.models.sections import ConnectionSpec, HostSpec, VpcConfigurationSpec
+from repolink.models.state.common import HostSetup, HostState, PollState
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, next_wait
 from repolink.workflow.poll import Schedule, after_check
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG, may_use_host

@@ -8,7 +8,7 @@ from repolink.models.events import (
     HostPendingSetupDetail,
     HostSummary,
 )
-from repolink.models.state import ConnectionTaskInput, HostState, HostTaskInput
+from repolink.models.state.common import ConnectionTaskInput, HostState, HostTaskInput
 
 
 def pending_handshake(task: ConnectionTaskInput) -> tuple[str, ConnectionPendingHandshakeDetail]:

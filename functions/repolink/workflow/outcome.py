@@ -17,14 +17,8 @@ from repolink.models.events import (
     RepositoryLinkCompletedDetail,
     RepositoryLinkFailedDetail,
 )
-from repolink.models.state import (
-    CodeArtifactResult,
-    Failure,
-    GitSyncLinkResult,
-    Handshake,
-    HostSetup,
-    ProtonLinkResult,
-)
+from repolink.models.state.common import Failure, Handshake, HostSetup
+from repolink.models.state.results import CodeArtifactResult, GitSyncLinkResult, ProtonLinkResult
 from repolink.models.wire import WIRE_NAME, Wire
 from repolink.workflow.notifications import host_summary
 

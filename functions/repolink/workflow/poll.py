@@ -11,7 +11,7 @@ being waited for, and what an overdue or failed wait is called, stay with each c
 from dataclasses import dataclass
 from typing import Literal
 
-from repolink.models.state import PollState
+from repolink.models.state.common import PollState
 from repolink.workflow.backoff import MAX_CHECKS, next_wait
 
 

@@ -47,20 +47,18 @@ from repolink.models.events import (
     RepositoryLinkOffboardFailedDetail,
     Succeeded,
 )
-from repolink.models.providers import GIT_SYNC_TYPE
-from repolink.models.request import PROTON_END_OF_SUPPORT, RESERVED_CODEARTIFACT_TAG
-from repolink.models.state import (
-    CodeArtifactResult,
-    Failure,
-    GitSyncLinkResult,
+from repolink.models.providers import GIT_SYNC_TYPE, PROTON_END_OF_SUPPORT
+from repolink.models.state.common import Failure
+from repolink.models.state.offboarding import (
     OffboardedConnection,
     OffboardedHost,
-    ProtonLinkResult,
     RemovalResult,
     Removed,
     Retained,
     Untag,
 )
+from repolink.models.state.results import CodeArtifactResult, GitSyncLinkResult, ProtonLinkResult
+from repolink.models.tags import RESERVED_CODEARTIFACT_TAG
 from repolink.models.wire import Wire
 from repolink.workflow.outcome import StepError, readable_cause
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG

@@ -26,7 +26,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from repolink.models.request import RESERVED_CONNECTION_TAGS
+from repolink.models.tags import RESERVED_CONNECTION_TAGS
 
 #: the tags every connection repolink creates carries: the onboarding's request id, and the
 #: account the onboarding belongs to
