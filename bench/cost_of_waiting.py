@@ -32,7 +32,7 @@ from common import MEMORY_GB, TASK_BILLED_SECONDS, machine, sample_request, tabl
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import LocalEngine
 from repolink_local.standins import HandshakePolicy, StandIns
-from repolink_local.template import SAMPLE_PARAMETERS
+from repolink_local.template import ONBOARDING, SAMPLE_PARAMETERS
 
 WAIT_STATE = "Wait before checking the handshake"
 LOOP_STATES = (WAIT_STATE, "Check the handshake", "Is the handshake complete?")
@@ -92,6 +92,8 @@ def run(scenario: str, seconds: int | None, *, naive: bool = False) -> Measured:
             engine.state_machine_arn = sfn.create_state_machine(
                 name="naive-poller", definition=_naive(ours["definition"]), roleArn=ours["roleArn"]
             )["stateMachineArn"]
+            # it acts as the onboarding machine's role, which IAM enforcement knows by the machine
+            engine.iam.state_machines["naive-poller"] = engine.iam.state_machines[ONBOARDING]
         result = engine.run(request_id_of(request), request, deadline_seconds=900)
         connections = standins.connections.list()
     delay = None

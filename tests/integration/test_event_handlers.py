@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,15 +12,10 @@ from repolink.handlers import notify_pending, report_outcome
 
 pytestmark = pytest.mark.integration
 
-CONNECTION = {
-    "arn": "arn:aws:codeconnections:us-east-1:123456789012:connection/abc",
-    "name": "acme-github",
-    "service": "codeconnections",
-    "provider": "GitHub",
-    "status": "PENDING",
-    "created": True,
-    "consoleUrl": "https://us-east-1.console.aws.amazon.com/codesuite/settings/123456789012/us-east-1/connections/abc",
-}
+#: the pending connection of the sample task payload, as NotifyPendingHandshake is given it
+CONNECTION = json.loads(
+    (Path(__file__).resolve().parents[2] / "events" / "notify_pending_handshake.json").read_text()
+)["connection"]
 
 
 def test_pending_handshake_event_carries_the_console_link(event_tap: Any, lambda_context: Any) -> None:

@@ -1,6 +1,7 @@
 """decide(): one result event from what both branches report."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -9,15 +10,11 @@ from repolink.workflow.outcome import decide, readable_cause
 
 pytestmark = pytest.mark.unit
 
-CONN = {
-    "arn": "arn:aws:codeconnections:us-east-1:123456789012:connection/abc",
-    "name": "acme-github",
-    "service": "codeconnections",
-    "provider": "GitHub",
-    "status": "AVAILABLE",
-    "created": True,
-    "consoleUrl": "https://console",
-}
+#: the pending connection of the sample task payload, as NotifyPendingHandshake is given it
+CONNECTION = json.loads(
+    (Path(__file__).resolve().parents[2] / "events" / "notify_pending_handshake.json").read_text()
+)["connection"]
+CONN = {**CONNECTION, "status": "AVAILABLE"}
 HANDSHAKE = {"connection": CONN, "poll": {"attempt": 2, "waitSeconds": 0, "waitedSeconds": 45}}
 PROTON_OK = {
     "status": "linked",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,15 +14,10 @@ from repolink.workflow.history import link_status
 
 pytestmark = pytest.mark.unit
 
-CONNECTION = {
-    "arn": "arn:aws:codeconnections:us-east-1:123456789012:connection/abc",
-    "name": "acme-github",
-    "service": "codeconnections",
-    "provider": "GitHub",
-    "status": "PENDING",
-    "created": True,
-    "consoleUrl": "https://console/abc",
-}
+#: the pending connection of the sample task payload, as NotifyPendingHandshake is given it
+CONNECTION = json.loads(
+    (Path(__file__).resolve().parents[2] / "events" / "notify_pending_handshake.json").read_text()
+)["connection"]
 CODEARTIFACT = {
     "status": "succeeded",
     "domain": "acme",
@@ -119,7 +115,7 @@ def test_a_pending_onboarding_is_read_in_the_same_few_calls_however_long_it_wait
     history = History(waiting(checks, nested=nested))
     answer = link_status("rl-x", running(), history)
     assert answer.status == "running" and answer.step == "Wait before checking the handshake"
-    assert answer.connection_status == "PENDING" and answer.console_url == "https://console/abc"
+    assert answer.connection_status == "PENDING" and answer.console_url == CONNECTION["consoleUrl"]
     assert sorted(r.type for r in answer.resources) == [
         "codeartifact:domain",
         "codeartifact:repository",
