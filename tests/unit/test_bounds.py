@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from repolink.models.settings import listed
 from repolink.models.validation import validate_request
-from repolink.workflow.bounds import allowed_accounts, out_of_bounds, partition_of
+from repolink.workflow.bounds import out_of_bounds, partition_of
 
 pytestmark = pytest.mark.unit
 OWN, FRIEND, STRANGER = "123456789012", "111111111111", "999999999999"
@@ -18,7 +19,7 @@ def request(**sections: Any) -> Any:
 
 
 def fields(req: Any, allowed: str = FRIEND, region: str = "us-east-1") -> set[str]:
-    errors = out_of_bounds(req, own_account=OWN, region=region, allowed_accounts=allowed_accounts(allowed))
+    errors = out_of_bounds(req, own_account=OWN, region=region, allowed_accounts=listed(allowed))
     return {e.field for e in errors}
 
 
@@ -27,8 +28,8 @@ def kms(account: str, region: str = "us-east-1", partition: str = "aws") -> str:
 
 
 def test_the_allowed_accounts_setting_is_split_on_commas() -> None:
-    assert allowed_accounts("") == frozenset()
-    assert allowed_accounts("111111111111,222222222222") == {"111111111111", "222222222222"}
+    assert listed("") == frozenset()
+    assert listed("111111111111,222222222222") == {"111111111111", "222222222222"}
 
 
 @pytest.mark.parametrize("owner, ok", [(OWN, True), (FRIEND, True), (STRANGER, False)])

@@ -13,13 +13,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.connections import Hosts, connection_service
 from repolink.handlers.common import task_handler
-from repolink.models.settings import Settings, get_settings
+from repolink.models.settings import Settings, get_settings, listed
 from repolink.models.state.connection import CREATE_HOST, CreateConnectionInput, CreateHostInput
 from repolink.observability import logger, metrics
 from repolink.workflow import hosts
 from repolink.workflow.backoff import poll_delay
 from repolink.workflow.connection import create_or_reuse
-from repolink.workflow.tenancy import shared_connections
 
 
 @task_handler
@@ -47,7 +46,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         region=settings.region,
         first_wait=_first_wait(settings, task.request_id),
         caller=task.caller_account,
-        shared=shared_connections(settings.shared_connection_arns),
+        shared=listed(settings.shared_connection_arns),
     )
     if poll is not None:
         handshake = replace(handshake, poll=poll)

@@ -6,11 +6,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.handlers.common import task_handler
-from repolink.models.settings import get_settings
+from repolink.models.settings import get_settings, listed
 from repolink.models.state.codeartifact import ProvisionCodeArtifactInput
 from repolink.observability import logger, metrics
 from repolink.targets.codeartifact import CodeArtifactTarget
-from repolink.workflow.tenancy import shared_domains
 
 #: the ASL's Retry on TransientAwsError for "Provision CodeArtifact" (MaxAttempts counts retries);
 #: tests/unit/test_asl_contract.py holds the two together
@@ -29,7 +28,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         account,
         changing=task.changing,
         caller=task.caller_account,
-        shared=shared_domains(get_settings().shared_domains),
+        shared=listed(get_settings().shared_domains),
     )
     result = target.apply(task.codeartifact, last_attempt=last)
     logger.info(

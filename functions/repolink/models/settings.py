@@ -150,3 +150,9 @@ def get_entry_settings() -> EntrySettings:
 @cache
 def get_api_settings() -> ApiSettings:
     return load(ApiSettings, os.environ)
+
+
+def listed(setting: str) -> frozenset[str]:
+    """A list parameter as the template passes it (``AllowedAccountIds``, ``GitSyncRoleArns``,
+    ``SharedConnectionArns``, ``SharedDomains``): comma-separated, possibly empty."""
+    return frozenset(item.strip() for item in setting.split(",") if item.strip())

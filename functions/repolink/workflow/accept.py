@@ -42,21 +42,18 @@ from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, http_st
 from repolink.models.providers import PROTON_END_OF_SUPPORT
 from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.request import OnboardingRequest
-from repolink.models.settings import EntrySettings
+from repolink.models.settings import EntrySettings, listed
 from repolink.models.validation import ROOT_FIELD, plain_json, validate_request
 from repolink.workflow import domains, hosts
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, checks_needed, longest_timeout_hours
 from repolink.workflow.bounds import (
-    allowed_accounts,
     consumer_problems,
     git_sync_role_problems,
-    git_sync_roles,
     out_of_bounds,
     partition_of,
 )
 from repolink.workflow.connection import refusal
 from repolink.workflow.idempotency import StartCommand, canonical, command_for
-from repolink.workflow.tenancy import shared_domains
 
 #: the field a refused Idempotency-Key is reported at (the entry point may rename it)
 KEY_FIELD = "Idempotency-Key"
@@ -87,14 +84,14 @@ class Deployment:
         return cls(
             account=account,
             region=settings.region,
-            allowed_account_ids=allowed_accounts(settings.allowed_account_ids),
+            allowed_account_ids=listed(settings.allowed_account_ids),
             allowed_organization_id=settings.allowed_organization_id,
             proton_target=settings.proton_target,
-            git_sync_role_arns=git_sync_roles(settings.git_sync_role_arns),
+            git_sync_role_arns=listed(settings.git_sync_role_arns),
             delegations=delegations(settings.account_delegations),
             poll_base_seconds=settings.poll_base_seconds,
             poll_cap_seconds=settings.poll_cap_seconds,
-            shared_domains=shared_domains(settings.shared_domains),
+            shared_domains=listed(settings.shared_domains),
         )
 
     def reachable_by(self, caller: str) -> frozenset[str]:

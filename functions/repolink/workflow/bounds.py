@@ -228,13 +228,3 @@ def consumer_problems(
             )
         )
     return found
-
-
-def git_sync_roles(setting: str) -> frozenset[str]:
-    """``GitSyncRoleArns`` as the template passes it: comma-separated, possibly empty."""
-    return frozenset(a.strip() for a in setting.split(",") if a.strip())
-
-
-def allowed_accounts(setting: str) -> frozenset[str]:
-    """``AllowedAccountIds`` as the template passes it: comma-separated, possibly empty."""
-    return frozenset(a.strip() for a in setting.split(",") if a.strip())

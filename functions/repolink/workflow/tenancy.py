@@ -60,11 +60,6 @@ def may_use_host(tags: Mapping[str, str], *, caller: str) -> bool:
     return owner is None or owner == caller
 
 
-def shared_connections(setting: str) -> frozenset[str]:
-    """``SharedConnectionArns`` as the template passes it: comma-separated, possibly empty."""
-    return frozenset(a.strip() for a in setting.split(",") if a.strip())
-
-
 #: whose a CodeArtifact domain or repository is, to one caller: its own (or this very
 #: onboarding's), another team's, or no team's (made outside repolink)
 Claim = Literal["own", "foreign", "unclaimed"]
@@ -84,9 +79,3 @@ def claim(tags: Mapping[str, str], *, caller: str, request_id: str) -> Claim:
     if owner == caller or (owner is None and made_by == request_id):
         return "own"
     return "foreign"
-
-
-def shared_domains(setting: str) -> frozenset[str]:
-    """``SharedDomains`` as the template passes it: comma-separated domain names of the
-    deployment's account, possibly empty."""
-    return frozenset(d.strip() for d in setting.split(",") if d.strip())

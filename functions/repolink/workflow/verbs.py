@@ -28,7 +28,7 @@ from repolink.adapters.stepfunctions import describe_execution, execution_arn, h
 from repolink.errors import FieldError, NoSuchOnboarding, ResourceConflict, StateConflict
 from repolink.models.api import ChangeAccepted, LinkAccepted, LinkList, OffboardAccepted
 from repolink.models.ids import REQUEST_ID_PATTERN
-from repolink.models.settings import ApiSettings, EntrySettings
+from repolink.models.settings import ApiSettings, EntrySettings, listed
 from repolink.models.status import LinkStatus
 from repolink.observability import logger, metrics
 from repolink.workflow import change as changes
@@ -48,7 +48,7 @@ from repolink.workflow.listing import ListCalls, query_of
 from repolink.workflow.listing import list_links as list_page
 from repolink.workflow.offboard import StepFunctions
 from repolink.workflow.start import start_once
-from repolink.workflow.tenancy import may_see, shared_connections
+from repolink.workflow.tenancy import may_see
 
 #: what an onboarding's key reused with another request is refused with
 KEY_REUSED = "this Idempotency-Key was used with a different request; use a new key for a new request"
@@ -91,9 +91,7 @@ def _verdict(
         change=onboarding is not None,
         parsed=parsed,
     )
-    verdict = check_connection(
-        verdict, connection_service, shared=shared_connections(settings.shared_connection_arns)
-    )
+    verdict = check_connection(verdict, connection_service, shared=listed(settings.shared_connection_arns))
     return check_codeartifact(verdict, deployment, onboarding=onboarding)
 
 
