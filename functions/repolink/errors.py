@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Self
 
 
 class RepolinkError(Exception):
@@ -56,6 +57,11 @@ class Refused(RepolinkError):
         super().__init__(message)
         self.message = message
         self.errors: tuple[FieldError, ...] = tuple(errors)
+
+    @classmethod
+    def naming(cls, errors: Sequence[FieldError]) -> Self:
+        """The refusal of ``errors``, its message naming each, as a contract violation's does."""
+        return cls(str(RequestValidationError(errors)), errors)
 
 
 class MalformedRequest(Refused):

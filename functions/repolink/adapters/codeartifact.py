@@ -142,6 +142,11 @@ def update_repository(
     return _repository(call(client("codeartifact"), "UpdateRepository", **params)["repository"])
 
 
+def domain_arn(partition: str, region: str, account: str, domain: str) -> str:
+    """The ARN of domain ``domain`` of ``account`` (CodeArtifact's ARN format, as below)."""
+    return f"arn:{partition}:codeartifact:{region}:{account}:domain/{domain}"
+
+
 def repository_arn(domain_arn: str, name: str) -> str:
     """The ARN of repository ``name`` of the domain ``domain_arn`` (CodeArtifact's ARN format:
     https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodeartifact.html#awscodeartifact-resources-for-iam-policies)."""

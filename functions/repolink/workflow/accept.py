@@ -251,7 +251,7 @@ def judge(
         allowed_accounts=deployment.reachable_by(caller) - {deployment.account},
     )
     if beyond:
-        return _refused(ContractViolation, str(RequestValidationError(beyond)), *beyond)
+        return Verdict(refused=ContractViolation.naming(beyond))
     command = command_for(request, idempotency_key=idempotency_key, caller=caller)
     return Verdict(command=command, request=request)
 
@@ -271,7 +271,7 @@ def check_connection(
         refused = hosts.refusal(Hosts(spec.service), spec, caller=verdict.command.caller)
     if refused is None:
         return verdict
-    return _refused(ContractViolation, str(RequestValidationError([refused])), refused)
+    return Verdict(refused=ContractViolation.naming([refused]))
 
 
 def check_codeartifact(verdict: Verdict, deployment: Deployment, *, onboarding: str | None = None) -> Verdict:
@@ -292,7 +292,7 @@ def check_codeartifact(verdict: Verdict, deployment: Deployment, *, onboarding: 
     )
     if not refused:
         return verdict
-    return _refused(ContractViolation, str(RequestValidationError(refused)), *refused)
+    return Verdict(refused=ContractViolation.naming(refused))
 
 
 def delegations(setting: str) -> dict[str, frozenset[str]]:

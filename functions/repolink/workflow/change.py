@@ -47,7 +47,6 @@ from repolink.adapters.stepfunctions import execution_arn
 from repolink.errors import (
     ContractViolation,
     FieldError,
-    RequestValidationError,
     ResourceConflict,
     StateConflict,
 )
@@ -272,7 +271,7 @@ def change(
     asked = [recorded_request(execution) for execution in (onboarding, *changes)]
     fixed = fixed_fields(asked, body)
     if fixed:
-        raise ContractViolation(str(RequestValidationError(fixed)), fixed)
+        raise ContractViolation.naming(fixed)
     if number >= MAX_CHANGES:
         raise StateConflict(
             f"onboarding {request_id} has had {MAX_CHANGES} changes, as many as one takes; offboard"

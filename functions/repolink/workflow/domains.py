@@ -45,10 +45,6 @@ def upstream_refused(domain: str, name: str) -> str:
     )
 
 
-def domain_arn(partition: str, region: str, account: str, domain: str) -> str:
-    return f"arn:{partition}:codeartifact:{region}:{account}:domain/{domain}"
-
-
 def refusals(
     spec: CodeArtifactSpec,
     *,
@@ -72,7 +68,7 @@ def refusals(
     """
     if spec.domain_owner not in (None, own_account):
         return []
-    arn = domain_arn(partition, region, own_account, spec.domain)
+    arn = ca.domain_arn(partition, region, own_account, spec.domain)
     tags = ca.tags_if_any(arn)
     if tags is None:
         return []  # no such domain: what the request makes there is its own

@@ -32,7 +32,7 @@ ever is: a PUT answers 409.
 
 Onboardings from before the table have no item: it reads as nothing claimed, and the first claim
 creates it; an offboarding started before the table is still found by its execution
-(``status.latest_offboarding``), which every change reads too.
+(``workflow.lineage.latest_offboarding``), which every change reads too.
 
 The TTL: an onboarding's executions can be read (and so changed or offboarded) for 90 days after
 they close (Step Functions' retention); both verbs refuse a running onboarding, so the onboarding
