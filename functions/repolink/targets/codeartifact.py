@@ -62,7 +62,7 @@ from repolink.models.state.results import (
 )
 from repolink.models.tags import RESERVED_CODEARTIFACT_TAG, RESERVED_CODEARTIFACT_TAGS, TAGS_MAX
 from repolink.workflow import sharing
-from repolink.workflow.domains import domain_refused, repository_refused, upstream_refused
+from repolink.workflow.domains import domain_refused, repository_refused, standing, upstream_refused
 from repolink.workflow.plan import order_repositories
 from repolink.workflow.tenancy import OWNER_TAG, claim
 
@@ -261,10 +261,12 @@ class CodeArtifactTarget:
         onboarding created it."""
         tags = self._read(found.arn)
         if tags is not None and self.caller:
-            whose = claim(tags, caller=self.caller, request_id=self.request_id)
-            if spec.domain not in self.shared and whose == "foreign":
+            found_standing = standing(
+                tags, spec.domain, caller=self.caller, request_id=self.request_id, shared=self.shared
+            )
+            if found_standing == "refused":
                 raise DomainNotOwned(f"codeartifact.domain: {domain_refused(spec.domain)}")
-            self._domain_is_own = whose == "own" and spec.domain not in self.shared
+            self._domain_is_own = found_standing == "own"
         return self._mine(tags)
 
     def _ensure_repository(

@@ -18,6 +18,9 @@ A refusal never says whose a resource is, nor its settings: a domain or reposito
 team owns reads as "its own onboardings did not create it", whatever the team.
 """
 
+from collections.abc import Mapping
+from typing import Literal
+
 from repolink.adapters import codeartifact as ca
 from repolink.errors import AwsNotFound, FieldError
 from repolink.models.sections import CodeArtifactSpec
@@ -43,6 +46,23 @@ def upstream_refused(domain: str, name: str) -> str:
         f"repository {name!r} of domain {domain!r} is not one this account may name as an upstream:"
         " its own onboardings did not create it"
     )
+
+
+#: what an existing domain of the deployment's account is to a caller's onboarding: ``refused``
+#: (another team's, and not shared), ``own`` (the caller's and not shared: no other team made
+#: repositories in it, so its repositories need no reads), or ``shared`` (made outside repolink,
+#: or listed in ``SharedDomains``: each repository is checked)
+Standing = Literal["refused", "own", "shared"]
+
+
+def standing(
+    tags: Mapping[str, str], domain: str, *, caller: str, request_id: str, shared: frozenset[str]
+) -> Standing:
+    """The domain with ``tags`` to ``caller``'s onboarding ``request_id`` (accept, and the task)."""
+    if domain in shared:
+        return "shared"
+    whose = claim(tags, caller=caller, request_id=request_id)
+    return "refused" if whose == "foreign" else "own" if whose == "own" else "shared"
 
 
 def refusals(
@@ -72,12 +92,11 @@ def refusals(
     tags = ca.tags_if_any(arn)
     if tags is None:
         return []  # no such domain: what the request makes there is its own
-    whose = claim(tags, caller=caller, request_id=request_id)
-    if spec.domain not in shared:
-        if whose == "foreign":
-            return [FieldError("codeartifact.domain", domain_refused(spec.domain))]
-        if whose == "own":
-            return []
+    found_standing = standing(tags, spec.domain, caller=caller, request_id=request_id, shared=shared)
+    if found_standing == "refused":
+        return [FieldError("codeartifact.domain", domain_refused(spec.domain))]
+    if found_standing == "own":
+        return []
     try:
         existing = set(ca.repositories_in(spec.domain, own_account))
     except AwsNotFound:
