@@ -7,7 +7,16 @@ import pytest
 from botocore.exceptions import ClientError
 
 from repolink.adapters.aws import owner, translate
-from repolink.adapters.quotas import ACTING_ACCOUNT, QUOTAS, answered, quota, sync_configuration_quota
+from repolink.adapters.quotas import (
+    ACTING_ACCOUNT,
+    APPRUNNER_DOC,
+    CODEARTIFACT_DOC,
+    CONNECTIONS_DOC,
+    QUOTAS,
+    answered,
+    quota,
+    sync_configuration_quota,
+)
 from repolink.errors import AwsRequestRejected, QuotaExceeded, TransientAwsError
 
 pytestmark = pytest.mark.unit
@@ -285,3 +294,36 @@ def test_a_refused_sync_configuration_names_the_quota_its_link_reached(
     result = _apply(FakeGitSync([_link()], synced, owned))
     (failure,) = result.failures
     assert failure.cause.startswith(described)
+
+
+# --- docs/quotas.md shows the table as it is ---
+
+DOC_TITLES = {
+    CONNECTIONS_DOC: "Quotas for connections",
+    APPRUNNER_DOC: "App Runner resource quotas",
+    CODEARTIFACT_DOC: "Quotas in AWS CodeArtifact",
+}
+
+
+def rendered() -> str:
+    """The quota table as docs/quotas.md shows it, rendered from QUOTAS."""
+    lines = [
+        "| quota | limit | counted per | AWS can raise it | refused call | AWS answers | documented in |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for q in QUOTAS:
+        per = "account and Region" if q.per == "account" else q.per
+        answer = f"`{q.code}`" if q.code else "no documented code: the request contract refuses it"
+        call = " / ".join(f"`{s}`" for s in q.services) + f" `{q.operation}`"
+        lines.append(
+            f"| {q.resource} | {q.limit:,} | {per} | {'yes' if q.adjustable else 'no'} | {call} | {answer}"
+            f" | [{DOC_TITLES[q.doc]}]({q.doc}) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def test_docs_quotas_shows_the_table_as_it_is() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "quotas.md").read_text()
+    assert rendered() in page, "docs/quotas.md: paste tests/unit/test_quotas.py's rendered() output"
