@@ -327,3 +327,70 @@ def test_docs_quotas_shows_the_table_as_it_is() -> None:
 
     page = (Path(__file__).resolve().parents[2] / "docs" / "quotas.md").read_text()
     assert rendered() in page, "docs/quotas.md: paste tests/unit/test_quotas.py's rendered() output"
+
+
+def test_a_codeartifact_create_whose_answer_was_lost_is_adopted_when_the_retry_meets_the_quota(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given CreateDomain and CreateRepository that took effect, their answers lost, and the SDK's
+    # retries refused for the quotas those very creates reached
+    from repolink.adapters import codeartifact as ca
+    from repolink.errors import AwsNotFound
+    from repolink.models.sections import CodeArtifactSpec
+    from repolink.targets.codeartifact import CodeArtifactTarget
+
+    account = "222222222222"
+    domain = ca.Domain("acme", f"arn:aws:codeartifact:us-east-1:{account}:domain/acme", account)
+    repository = ca.Repository("team", f"arn:aws:codeartifact:us-east-1:{account}:repository/acme/team")
+    made: set[str] = set()
+    owned = {"repolink:request-id": REQUEST_ID, "repolink:owner-account": account}
+
+    def refused(operation: str) -> QuotaExceeded:
+        answer = translate(
+            error("ServiceQuotaExceededException", 402), "codeartifact", operation, account=account
+        )
+        assert isinstance(answer, QuotaExceeded)
+        return answer
+
+    def create(kind: str) -> Any:
+        def lost(*args: Any) -> Any:
+            made.add(kind)
+            raise refused("CreateDomain" if kind == "domain" else "CreateRepository")
+
+        return lost
+
+    def describe(kind: str, found: Any) -> Any:
+        def read(*args: Any) -> Any:
+            if kind not in made:
+                raise AwsNotFound("codeartifact", "Describe", "ResourceNotFoundException", "no")
+            return found
+
+        return read
+
+    monkeypatch.setattr(ca, "create_domain", create("domain"))
+    monkeypatch.setattr(ca, "create_repository", create("repository"))
+    monkeypatch.setattr(ca, "describe_domain", describe("domain", domain))
+    monkeypatch.setattr(ca, "describe_repository", describe("repository", repository))
+    monkeypatch.setattr(ca, "tags_of", lambda arn: dict(owned))
+    spec = CodeArtifactSpec.from_wire(
+        {"domain": "acme", "createDomain": True, "repositories": [{"name": "team"}]}
+    )
+    # When the target applies
+    result = CodeArtifactTarget(REQUEST_ID, account, caller=account).apply(spec)
+    # Then both are this onboarding's, listed as created: nothing left unlisted
+    assert result.status == "succeeded", result.failure
+    assert (result.domain_arn, result.domain_created) == (domain.arn, True)
+    assert [(r.arn, r.outcome) for r in result.repositories] == [(repository.arn, "created")]
+
+
+def test_a_codeartifact_quota_refusal_with_nothing_made_is_the_failure() -> None:
+    from repolink.errors import AwsNotFound
+    from repolink.targets.codeartifact import _after_refusal
+
+    def missing() -> Any:
+        raise AwsNotFound("codeartifact", "DescribeDomain", "ResourceNotFoundException", "no")
+
+    quota_refusal = translate(error("ServiceQuotaExceededException", 402), "codeartifact", "CreateDomain")
+    with pytest.raises(QuotaExceeded) as raised:
+        _after_refusal(quota_refusal, missing)
+    assert raised.value is quota_refusal
