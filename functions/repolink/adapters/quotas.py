@@ -73,78 +73,43 @@ _CODEARTIFACT_MESSAGE = (
     "The operation did not succeed because it would have exceeded a service limit for your account."
 )
 
+
+def _connections(
+    key: str, resource: str, operation: str, limit: int, *, adjustable: bool = False, per: Scope = "account"
+) -> ResourceQuota:
+    """A row of the Developer Tools console's "Quotas for connections": both connection services,
+    answered ``LimitExceededException``."""
+    code = "LimitExceededException"
+    return ResourceQuota(
+        key,
+        resource,
+        CONNECTION_SERVICES,
+        operation,
+        limit,
+        adjustable,
+        per,
+        code,
+        _CONNECTIONS_MESSAGE,
+        CONNECTIONS_DOC,
+    )
+
+
 QUOTAS: tuple[ResourceQuota, ...] = (
-    ResourceQuota(
-        "connections",
-        "connections",
-        CONNECTION_SERVICES,
-        "CreateConnection",
-        250,
-        True,
-        "account",
-        "LimitExceededException",
-        _CONNECTIONS_MESSAGE,
-        CONNECTIONS_DOC,
+    _connections("connections", "connections", "CreateConnection", 250, adjustable=True),
+    _connections("hosts", "hosts", "CreateHost", 50),
+    _connections("repository-links", "repository links", "CreateRepositoryLink", 100),
+    _connections(
+        "sync-configurations", "CloudFormation stack sync configurations", "CreateSyncConfiguration", 100
     ),
-    ResourceQuota(
-        "hosts",
-        "hosts",
-        CONNECTION_SERVICES,
-        "CreateHost",
-        50,
-        False,
-        "account",
-        "LimitExceededException",
-        _CONNECTIONS_MESSAGE,
-        CONNECTIONS_DOC,
-    ),
-    ResourceQuota(
-        "repository-links",
-        "repository links",
-        CONNECTION_SERVICES,
-        "CreateRepositoryLink",
-        100,
-        False,
-        "account",
-        "LimitExceededException",
-        _CONNECTIONS_MESSAGE,
-        CONNECTIONS_DOC,
-    ),
-    ResourceQuota(
-        "sync-configurations",
-        "CloudFormation stack sync configurations",
-        CONNECTION_SERVICES,
-        "CreateSyncConfiguration",
-        100,
-        False,
-        "account",
-        "LimitExceededException",
-        _CONNECTIONS_MESSAGE,
-        CONNECTIONS_DOC,
-    ),
-    ResourceQuota(
+    _connections(
         "sync-configurations-per-link",
         "sync configurations",
-        CONNECTION_SERVICES,
         "CreateSyncConfiguration",
         100,
-        False,
-        "repository link",
-        "LimitExceededException",
-        _CONNECTIONS_MESSAGE,
-        CONNECTIONS_DOC,
+        per="repository link",
     ),
-    ResourceQuota(
-        "sync-configurations-per-branch",
-        "sync configurations",
-        CONNECTION_SERVICES,
-        "CreateSyncConfiguration",
-        50,
-        False,
-        "branch",
-        "LimitExceededException",
-        _CONNECTIONS_MESSAGE,
-        CONNECTIONS_DOC,
+    _connections(
+        "sync-configurations-per-branch", "sync configurations", "CreateSyncConfiguration", 50, per="branch"
     ),
     ResourceQuota(
         "apprunner-connections",
