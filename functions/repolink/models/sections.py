@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
+from repolink.adapters.quotas import quota
 from repolink.models.providers import (
     CONNECTION_SERVICES,
     EXTERNAL_CONNECTIONS,
@@ -165,7 +166,7 @@ PROTON_TAGS_MAX = 50
 """proton's ``TagList`` allows 50 tags, not 200."""
 
 DESCRIPTION_MAX = 1000
-UPSTREAMS_MAX = 10
+UPSTREAMS_MAX = quota("upstreams").limit
 """CodeArtifact's quota of upstream repositories per repository (botocore sets no maximum)."""
 REPOSITORIES_MAX = 100
 """How many repositories one request may name, per section."""
