@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 type Path = tuple[str | int, ...]
 """Where a value sits: wire field names, array indexes and object keys, from the value checked."""
 type Violation = tuple[Path, str]
+type Schema = dict[str, Any]
 
 
 class RuleViolations(ValueError):
@@ -77,9 +78,16 @@ class Check:
     JSON Schema cannot say belongs in ``description``.
     """
 
-    def __init__(self, fn: Callable[[Any], Any], schema: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, fn: Callable[[Any], Any], schema: Mapping[str, Any] | Callable[[], Schema] | None = None
+    ) -> None:
         self.fn = fn
-        self.schema: Mapping[str, Any] = dict(schema or {})
+        self._schema = schema
+
+    @property
+    def schema(self) -> Mapping[str, Any]:
+        """The keywords (built now, when given as a function: one too costly for a cold start)."""
+        return dict((self._schema() if callable(self._schema) else self._schema) or {})
 
     def apply(self, value: Any) -> Any:
         return self.fn(value)
@@ -93,6 +101,21 @@ class Check:
         schema = handler(core_schema)
         schema.update(self.schema)
         return schema
+
+
+#: the key that marks a reference to a shared schema until the published document resolves it to a
+#: ``$ref`` (pydantic refuses a ``$ref`` to a definition it did not make)
+SHARED_KEY = "x-shared"
+#: schemas published once (``definitions``, ``components/schemas``) and referred to by name:
+#: name -> a function that builds it (when the schemas are published, never at import)
+SHARED: dict[str, Callable[[], Schema]] = {}
+
+
+def shared(name: str, build: Callable[[], Schema]) -> Schema:
+    """Keywords that apply the shared schema ``name`` (built by ``build``), in the form every dialect
+    reads alike: ``allOf: [{$ref}]`` (draft-04 ignores a ``$ref``'s siblings, 2020-12 applies them)."""
+    SHARED.setdefault(name, build)
+    return {"allOf": [{SHARED_KEY: name}]}
 
 
 class Bounds:
@@ -164,8 +187,6 @@ class Doc:
 # --- Cross-field rules: each is one value, read twice. ``Wire.__post_init__`` asks it whether an
 # object breaks it (and where, and why); the published schema takes its JSON Schema keywords, in
 # those that mean the same under draft-04 and 2020-12 (no if/then/else, dependentRequired, const).
-
-type Schema = dict[str, Any]
 
 
 def _snake(key: str) -> str:

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Annotated, Any
 
 from repolink.models.providers import (
@@ -47,6 +48,7 @@ from repolink.models.rules import (
     no_repeats,
     not_empty,
     not_given,
+    shared,
     sized,
 )
 from repolink.models.tags import (
@@ -197,25 +199,77 @@ def _has_other(text: str) -> bool:
     return any(unicodedata.category(char).startswith("C") for char in text)
 
 
+def _has_format(text: str) -> bool:
+    """True when ``text`` has a format character (Cf): a bidi control, a zero-width character, a
+    tag character (U+E0000-U+E007F, invisible text)."""
+    return any(unicodedata.category(char) == "Cf" for char in text)
+
+
 _FORMAT_AND_OTHER = "format (bidi, zero-width), surrogate, private-use or unassigned characters"
-"""Unicode category C less Cc: refused by the API, said in the schema's ``description`` (no portable
-pattern names them), while the patterns refuse the control characters (Cc) themselves."""
+"""Unicode category C less Cc, in a ``description``: the shared :data:`PRINTABLE` schema refuses the
+format characters (Cf), the API all of them."""
+_OTHER = "surrogate, private-use or unassigned characters"
+"""Unicode category C less Cc and Cf: what the API refuses beyond the published schema (see
+:func:`_printable_schema`)."""
 
 
 def _unprintable_problem(text: str) -> str | None:
     """Why ``text`` cannot be shown as it is (a character of Unicode category C), or ``None``."""
     if _has_control(text):
         return "must not contain control characters (line breaks included)"
+    if _has_format(text):
+        return "must not contain format characters (bidi controls, zero-width characters)"
     if _has_other(text):
-        return f"must not contain {_FORMAT_AND_OTHER}"
+        return f"must not contain {_OTHER}"
     return None
+
+
+def _utf16(code: int) -> str:
+    """``code`` as ECMA-262 ``\\uXXXX`` escapes: one, or a surrogate pair beyond the BMP (which a
+    ``u``-flag pattern reads as the one code point, and a pattern without it as the two units)."""
+    if code < 0x10000:
+        return rf"\u{code:04x}"
+    code -= 0x10000
+    return rf"\u{0xD800 + (code >> 10):04x}\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+@cache
+def _refused_codes(beyond_the_bmp: bool) -> list[int]:
+    """The code points of Unicode categories Cc and Cf, in or beyond the Basic Multilingual Plane."""
+    span = range(0x10000, 0x110000) if beyond_the_bmp else range(0x10000)
+    return [code for code in span if unicodedata.category(chr(code)) in ("Cc", "Cf")]
+
+
+def _printable_schema() -> Schema:
+    """The text rule of :func:`_unprintable_problem` that JSON Schema can say, once for every field:
+    no control (Cc) or format (Cf) character. Built from the same ``unicodedata`` categories (when
+    the schemas are published, not at import).
+
+    Portable ECMA-262 (with or without the ``u`` flag) names a character by ``\\uXXXX`` escapes:
+    those of the BMP in one class, those beyond it (a few format characters, the invisible tag
+    characters among them) as surrogate pairs in a lookahead. The rest of category C is said in the
+    ``description``: surrogates (a lone half is no character in a ``u``-flag pattern), private-use
+    and unassigned characters (the unassigned change with each Unicode version, so a published list
+    would not stay the API's)."""
+    astral = "|".join(_utf16(code) for code in _refused_codes(beyond_the_bmp=True))
+    return {  # no "type": a field says its own (a connection's name may be null)
+        "pattern": f"^(?![\\s\\S]*(?:{astral}))[^{_ranges(_refused_codes(beyond_the_bmp=False))}]*$",
+        "description": (
+            "Text without control (Unicode Cc) or format (Cf: bidi controls, zero-width and tag"
+            f" characters) characters; the API also refuses {_OTHER}."
+        ),
+    }
+
+
+PRINTABLE = shared("PrintableText", _printable_schema)
+"""A field's schema keywords that refer to the one published :func:`_printable_schema`."""
 
 
 def printable(key: str) -> Condition:
     """The text ``key``, when given, has no character of Unicode category C (:func:`_unprintable_problem`)."""
     return Condition(
         lambda value: (text := field_of(value, key)) is None or _unprintable_problem(text) is None,
-        {"properties": {key: {"pattern": f"^[^{_CONTROL}]*$"}}},
+        {"properties": {key: PRINTABLE}},
     )
 
 
@@ -235,7 +289,7 @@ def _tag_text_problem(text: str) -> str | None:
 def _tags_schema(limit: int, reserved: tuple[str, ...] = ()) -> Schema:
     """The tag rules of :func:`_tag_violations` (and the ``reserved`` keys) in JSON Schema; beyond
     ASCII, the character set (letters, digits and spaces of any script) is said in ``description``."""
-    text = f"[^{_CONTROL}{_TAG_REFUSED_ASCII}]"
+    text = f"[^{_ranges(_refused_codes(beyond_the_bmp=False))}{_TAG_REFUSED_ASCII}]"
     assert all(re.fullmatch(r"[a-z:-]+", key) for key in reserved), "reserved keys go in as they are"
     refused = "".join(f"(?!{key}$)" for key in reserved)
     return {
@@ -245,6 +299,7 @@ def _tags_schema(limit: int, reserved: tuple[str, ...] = ()) -> Schema:
                 "type": "string",
                 "maxLength": TAG_VALUE_MAX,
                 "pattern": f"^{text}*$",
+                **PRINTABLE,  # the format characters beyond the BMP too
             }
         },
         "additionalProperties": False,
@@ -252,8 +307,9 @@ def _tags_schema(limit: int, reserved: tuple[str, ...] = ()) -> Schema:
             f"At most {limit} tags. Keys are 1-{TAG_KEY_MAX} characters and do not start with aws: (in"
             f" any case){''.join(f', nor are they {key}' for key in reserved)}; values are at most"
             f" {TAG_VALUE_MAX} characters. Both are letters, digits and spaces (of any script) and"
-            " _ . : / = + - @ (AWS's [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*), without control characters; the"
-            " patterns check the ASCII characters, the API every character."
+            " _ . : / = + - @ (AWS's [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*), without control or format"
+            " characters; the patterns check the ASCII, control and format characters (keys: those of"
+            " the BMP), the API every character."
         ),
     }
 
@@ -354,14 +410,15 @@ def _kms_key_arn(
 
 CodeArtifactTags = Annotated[
     dict[str, str],
-    Check(_check_codeartifact_tags, _tags_schema(CODEARTIFACT_TAGS_MAX, RESERVED_CODEARTIFACT_TAGS)),
+    Check(_check_codeartifact_tags, lambda: _tags_schema(CODEARTIFACT_TAGS_MAX, RESERVED_CODEARTIFACT_TAGS)),
 ]
 """Resource tags: at most 198, keys 1-128 and values 0-256 characters from AWS's tag character set."""
 ConnectionTags = Annotated[
-    dict[str, str], Check(_check_connection_tags, _tags_schema(CONNECTION_TAGS_MAX, RESERVED_CONNECTION_TAGS))
+    dict[str, str],
+    Check(_check_connection_tags, lambda: _tags_schema(CONNECTION_TAGS_MAX, RESERVED_CONNECTION_TAGS)),
 ]
 """A connection's tags: as :data:`CodeArtifactTags`, less the ones repolink reserves for itself."""
-ProtonTags = Annotated[dict[str, str], Check(_check_proton_tags, _tags_schema(PROTON_TAGS_MAX))]
+ProtonTags = Annotated[dict[str, str], Check(_check_proton_tags, lambda: _tags_schema(PROTON_TAGS_MAX))]
 CodeArtifactRepositoryName = Annotated[
     str,
     _matching(
@@ -494,12 +551,15 @@ class HostSpec(Wire):
         str,
         Check(
             _check_host_name,
-            {"minLength": 1, "maxLength": HOST_NAME_MAX, "pattern": f"^[^{_CONTROL}]*$"},
+            {"minLength": 1, "maxLength": HOST_NAME_MAX, **PRINTABLE},
         ),
     ]
     provider_endpoint: Annotated[
         str,
-        Check(_check_endpoint, {"maxLength": HOST_ENDPOINT_MAX, "pattern": anchored(HOST_ENDPOINT_PATTERN)}),
+        Check(
+            _check_endpoint,
+            {"maxLength": HOST_ENDPOINT_MAX, "pattern": anchored(HOST_ENDPOINT_PATTERN), **PRINTABLE},
+        ),
     ]
     vpc_configuration: VpcConfigurationSpec | None = None
 
@@ -734,11 +794,6 @@ class ProtonSpec(Wire):
     )
 
 
-_GIT_SYNC_OTHER = "format (bidi, zero-width), surrogate, private-use or unassigned characters"
-"""Unicode category C less Cc: refused by the API, said in the schema's ``description`` (no portable
-pattern names them), while the patterns refuse the control characters (Cc) themselves."""
-
-
 def _one_line(maximum: int | None, what: str) -> Check:
     """1-``maximum`` characters (any number when ``None``), none of Unicode category C: AWS's ``^.*$``
     refuses line breaks, and a bidi or zero-width character would disguise a name."""
@@ -746,17 +801,15 @@ def _one_line(maximum: int | None, what: str) -> Check:
     def check(value: str) -> str:
         if not value or (maximum is not None and len(value) > maximum):
             fail(f"{what} are 1-{maximum} characters, got {len(value)}" if maximum else f"give the {what}")
-        if _has_control(value):
-            fail("must not contain control characters (line breaks included)")
-        if _has_other(value):
-            fail(f"must not contain {_GIT_SYNC_OTHER}")
+        if problem := _unprintable_problem(value):
+            fail(problem)
         return value
 
     limits = f"1-{maximum} characters" if maximum else "At least one character"
     schema: Schema = {
         "minLength": 1,
-        "pattern": f"^[^{_CONTROL}]*$",
-        "description": f"{limits.capitalize()}, without control characters or {_GIT_SYNC_OTHER}.",
+        **PRINTABLE,
+        "description": f"{limits.capitalize()}, without control characters or {_FORMAT_AND_OTHER}.",
     }
     if maximum is not None:
         schema["maxLength"] = maximum
@@ -918,7 +971,7 @@ class CodeArtifactRepositorySpec(Wire):
                 _check_description,
                 {
                     "maxLength": DESCRIPTION_MAX,
-                    "pattern": f"^[^{_CONTROL}]*$",
+                    **PRINTABLE,
                     "description": (
                         f"At most {DESCRIPTION_MAX} characters, without control characters (line"
                         f" breaks included) or {_FORMAT_AND_OTHER}."
