@@ -598,15 +598,26 @@ _NAME_LENGTH = Rule(
     "name",
     when=_NOT_ON_APPRUNNER,
 )
-_HOST_ON_APPRUNNER = Rule(
-    not_given("host"), "App Runner connections have no host; omit host", "host", when=_on("apprunner")
-)
-_HOST_ARN_ON_APPRUNNER = Rule(
-    not_given("hostArn"),
-    "App Runner connections have no host; omit hostArn",
-    "hostArn",
-    when=_on("apprunner"),
-)
+
+
+def _used_by_hosted_providers_only(member: str) -> tuple[Rule, Rule]:
+    """``member`` (host or hostArn) is refused on App Runner, and else for a provider without hosts."""
+    on_apprunner = Rule(
+        not_given(member),
+        f"App Runner connections have no host; omit {member}",
+        member,
+        when=_on("apprunner"),
+    )
+    hosted = Rule(
+        is_one_of("provider", *_HOSTED),
+        lambda c: f"only {' and '.join(_HOSTED)} connections use a host; omit {member} for {c.provider}",
+        member,
+        when=all_of(given(member), given("provider")),
+        unless=(on_apprunner,),
+    )
+    return on_apprunner, hosted
+
+
 _HOST_ARN_SHAPE = Rule(
     matches("hostArn", _host_arn_pattern("(codestar-connections|codeconnections)"), _CONNECTION_ARN_MAX),
     lambda c: f"{_show(c.host_arn)} is not a host ARN (arn:aws:codeconnections:REGION:ACCOUNT:host/NAME-ID)",
@@ -704,14 +715,7 @@ class ConnectionSpec(Wire):
             "host",
             when=given("host"),
         ),
-        _HOST_ON_APPRUNNER,
-        Rule(
-            is_one_of("provider", *_HOSTED),
-            lambda c: f"only {' and '.join(_HOSTED)} connections use a host; omit host for {c.provider}",
-            "host",
-            when=all_of(given("host"), given("provider")),
-            unless=(_HOST_ON_APPRUNNER,),
-        ),
+        *_used_by_hosted_providers_only("host"),
         Rule(
             any_of(given("arn"), given("hostArn"), given("host")),
             lambda c: (
@@ -720,14 +724,7 @@ class ConnectionSpec(Wire):
             "hostArn",
             when=is_one_of("provider", *_HOSTED),
         ),
-        _HOST_ARN_ON_APPRUNNER,
-        Rule(
-            is_one_of("provider", *_HOSTED),
-            lambda c: f"only {' and '.join(_HOSTED)} connections use a host; omit hostArn for {c.provider}",
-            "hostArn",
-            when=all_of(given("hostArn"), given("provider")),
-            unless=(_HOST_ARN_ON_APPRUNNER,),
-        ),
+        *_used_by_hosted_providers_only("hostArn"),
         _HOST_ARN_SHAPE,
         # codestar-connections' HostArn admits only its own hosts; one service per connection
         *(
