@@ -1,10 +1,12 @@
-"""Validation rules written into model annotations: one place for each rule, two readers.
+"""Validation rules, each stated once and read twice: by the API, and into the published schema.
 
-:func:`repolink.models.wire.read` applies each marker's ``apply`` when it reads JSON (at run time,
-in every handler, without pydantic). pydantic reads the same markers through the hooks it calls
-(``__get_pydantic_core_schema__``, ``__get_pydantic_json_schema__``), which import it lazily: it
-builds the published JSON schemas and OpenAPI document from them, and a test checks that its
-verdict on generated requests is ours.
+Field rules are markers in model annotations: :func:`repolink.models.wire.read` applies each
+marker's ``apply`` when it reads JSON (at run time, in every handler, without pydantic), and pydantic
+reads the same markers through the hooks it calls (``__get_pydantic_core_schema__``,
+``__get_pydantic_json_schema__``, which import it lazily) to build the published JSON schemas and
+OpenAPI document. Rules across a model's fields are one :class:`Rules` value: its conditions give
+both the verdict at run time and the schema's keywords. ``tests/unit/test_published_schema_agrees.py``
+checks that the API and the published schema reach one verdict on generated requests.
 
 A rule that fails raises :class:`RuleViolations`, which may name several problems, each at a path
 relative to the value checked; :func:`repolink.models.wire.read` records them at those paths, and
@@ -37,20 +39,6 @@ class RuleViolations(ValueError):
 def fail(message: str, *path: str | int) -> NoReturn:
     """Fail validation with one problem at ``path`` (relative to the value checked)."""
     raise RuleViolations([(path, message)])
-
-
-class Problems:
-    """Collects the problems one rule finds, to report them all at once."""
-
-    def __init__(self) -> None:
-        self.found: list[Violation] = []
-
-    def add(self, message: str, *path: str | int) -> None:
-        self.found.append((path, message))
-
-    def raise_any(self) -> None:
-        if self.found:
-            raise RuleViolations(self.found)
 
 
 def repeats(names: Iterable[Hashable]) -> Iterator[tuple[int, int]]:

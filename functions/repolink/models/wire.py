@@ -7,7 +7,7 @@ collecting every problem with its path: the entry points validate untrusted requ
 :meth:`Wire.from_wire`, which raises on any problem (a drift between the ASL and a handler fails
 loudly, with the path at fault). No handler imports pydantic at run time: it only builds the
 published JSON schemas and OpenAPI document from these classes (``__pydantic_config__`` and the
-markers' hooks), and a test checks that its verdict on generated requests is the same as ours.
+markers' hooks, and each model's :class:`~repolink.models.rules.Rules`).
 """
 
 import copy
