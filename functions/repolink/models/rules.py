@@ -183,12 +183,13 @@ def _snake(key: str) -> str:
 
 
 def field_of(value: Any, key: str) -> Any:
-    """The field ``key`` (a wire name) of a model or a JSON object; ``None`` when absent."""
+    """The field ``key`` (a wire name) of a model or a JSON object; ``None`` when absent (a model
+    without the field raises AttributeError: a rule naming a field that is not there is a typo)."""
     if value is None:
         return None
     if isinstance(value, Mapping):
         return value.get(key)
-    return getattr(value, _snake(key), None)
+    return getattr(value, _snake(key))
 
 
 class Condition:
@@ -216,7 +217,11 @@ def not_given(key: str) -> Condition:
 
 
 def is_one_of(key: str, *values: object, default: object = None) -> Condition:
-    """``key`` is one of ``values``; an absent key counts when its ``default`` is among them."""
+    """``key`` is one of ``values``; an absent key counts when its ``default`` is among them.
+
+    With a ``default`` among the values, ``key`` is a field that is never null (it has a default and
+    is not optional): the schema refuses a null there, where the run time would take it for absent;
+    the field's own rule refuses it in both."""
     schema: Schema = {"properties": {key: {"enum": list(values)}}}
     if default not in values:
         schema["required"] = [key]
