@@ -62,3 +62,18 @@ def update_if(
         item = exc.__cause__.response.get("Item")  # ALL_OLD: the item the condition was tested on
         return _plain(item if isinstance(item, dict) else {})
     return None
+
+
+def update(
+    table: str, key: dict[str, str], *, update: str, names: dict[str, str], values: dict[str, Any]
+) -> None:
+    """Apply ``update`` to the item (made when there is none)."""
+    call(
+        client("dynamodb"),
+        "UpdateItem",
+        TableName=table,
+        Key={k: _TO.serialize(v) for k, v in key.items()},
+        UpdateExpression=update,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues={k: _TO.serialize(v) for k, v in values.items()},
+    )

@@ -60,6 +60,13 @@ class ApiSettings(EntrySettings):
     listing_token_key_arn: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class RecheckSettings(Settings):
+    """The recheck function: where the waits record their tokens (``workflow.recheck``)."""
+
+    lifecycle_table: str
+
+
 _CONNECTION_ARN = (
     r"arn:aws[a-z-]*:(codeconnections|codestar-connections|apprunner):[a-z0-9-]+:[0-9]{12}:connection/[^,\s]+"
 )
@@ -150,6 +157,11 @@ def get_entry_settings() -> EntrySettings:
 @cache
 def get_api_settings() -> ApiSettings:
     return load(ApiSettings, os.environ)
+
+
+@cache
+def get_recheck_settings() -> RecheckSettings:
+    return load(RecheckSettings, os.environ)
 
 
 def listed(setting: str) -> frozenset[str]:
