@@ -22,6 +22,8 @@ world for the server's lifetime, executions progressing in the background; SIGIN
     repolink status ID [--wait] (--api-url URL | --stack-name NAME)
     repolink change ID REQUEST.json [--wait] (--api-url URL | --stack-name NAME)
     repolink offboard ID [--delete-packages] [--wait] (--api-url URL | --stack-name NAME)
+    repolink recheck ID [--wait] (--api-url URL | --stack-name NAME)
+                                 (the handshake or host setup is done: check it now)
     repolink list [--state S] [--limit N] [--next-token T] (--api-url URL | --stack-name NAME)
                                  (the client, for a deployed stack or local serve: see client.py)
 

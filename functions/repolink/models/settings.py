@@ -62,8 +62,10 @@ class ApiSettings(EntrySettings):
 
 @dataclass(frozen=True, kw_only=True)
 class RecheckSettings(Settings):
-    """The recheck function: where the waits record their tokens (``workflow.recheck``)."""
+    """The recheck function: the onboardings it may wake (ownership is read from their executions)
+    and where their waits record their tokens (``workflow.recheck``)."""
 
+    state_machine_arn: str
     lifecycle_table: str
 
 
