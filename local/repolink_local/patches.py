@@ -239,11 +239,6 @@ class VirtualClock:
             self._now = max(self._now, when)
             return action
 
-    def until(self, deadline: float) -> None:
-        """Advance to ``deadline`` (never back)."""
-        with self._lock:
-            self._now = max(self._now, deadline)
-
     def waited(self, seconds: float) -> None:
         """A callback wait that has ended (woken or timed out) after ``seconds``: recorded as a
         Wait state's duration is (the clock has already moved)."""
@@ -332,17 +327,21 @@ def virtual_callbacks(clock: VirtualClock) -> Iterator[set[str]]:
             while env.is_running():
                 outcome = callback_endpoint.get_outcome()
                 if outcome is not None:
+                    clock.waited(clock.now() - start)
                     return outcome
                 action = clock.next_before(deadline)
                 if action is None:
-                    clock.until(deadline)
+                    if clock.now() > start:  # actions ran, none woke it: that part is waited too
+                        clock.waited(clock.now() - start)
+                    # the rest as a Wait state waits it (a clock that hooks Wait states sees it)
+                    clock.wait(deadline - clock.now())
                     return CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
                 action()
             # stopped while it waited: the wait ends here, as a Wait state's does, and raises
             # nothing (an error raised now would turn the stopped execution into a failed one)
+            clock.waited(clock.now() - start)
             return CallbackOutcomeSuccess(callback_id=callback_endpoint.callback_id, output="null")
         finally:
-            clock.waited(clock.now() - start)
             with lock:
                 over.add(callback_endpoint.callback_id)
 
