@@ -3,8 +3,8 @@
     repolink validate REQUEST.json [DEPLOYMENT] [--idempotency-key K]
     repolink local run|api|event REQUEST.json [DEPLOYMENT] [--handshake after:N|at:D|error|never]
                                  [--change NEW.json]  (run: then change it to NEW.json)
-                                 [--recheck-after SECONDS]  (run: the handshake is done, and
-                                 a recheck POSTed, SECONDS virtual seconds after it begins)
+                                 [--recheck-after SECONDS]  (run, event: the handshake is done,
+                                 and a recheck asked, SECONDS virtual seconds after it begins)
                                  [--offboard [--delete-packages]]  (run: then offboard it)
                                  [--host-status AVAILABLE|PENDING|ERROR]
                                  [--inject ERROR@OPERATION:RATE ...] [--seed N] [--idempotency-key K]

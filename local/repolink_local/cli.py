@@ -172,6 +172,18 @@ def add_commands(commands: Any) -> None:
         _request_flags(mode)
         _deployment_flags(mode)
         _world_flags(mode)
+        if name in ("run", "event"):
+            mode.add_argument(
+                "--recheck-after",
+                type=_seconds,
+                default=None,
+                metavar="SECONDS",
+                help=(
+                    "the person finishes the handshake (or host setup) SECONDS virtual seconds after it is"
+                    " created, and asks for a recheck then (run: POST /links/{id}/recheck; event: a"
+                    " RepositoryLinkRecheckRequested event)"
+                ),
+            )
         if name == "run":
             mode.add_argument(
                 "--offboard",
@@ -180,16 +192,6 @@ def add_commands(commands: Any) -> None:
             )
             mode.add_argument(
                 "--delete-packages", action="store_true", help="with --offboard: send deletePackages: true"
-            )
-            mode.add_argument(
-                "--recheck-after",
-                type=_seconds,
-                default=None,
-                metavar="SECONDS",
-                help=(
-                    "the person finishes the handshake (or host setup) SECONDS virtual seconds after it is"
-                    " created, and POSTs a recheck then"
-                ),
             )
             mode.add_argument(
                 "--change",
@@ -291,8 +293,11 @@ def run(args: argparse.Namespace) -> int:
         outcome = run_locally(
             world, text, caller=caller, idempotency_key=args.idempotency_key, recheck_after=args.recheck_after
         )
+    elif args.local_command == "event":
+        outcome = run_via_event(
+            world, text, caller=caller, idempotency_key=args.idempotency_key, recheck_after=args.recheck_after
+        )
     else:
-        mode = {"api": run_via_api, "event": run_via_event}[args.local_command]
-        outcome = mode(world, text, caller=caller, idempotency_key=args.idempotency_key)
+        outcome = run_via_api(world, text, caller=caller, idempotency_key=args.idempotency_key)
     _print(outcome)
     return {"SUCCEEDED": 0, "REJECTED": 2}.get(outcome["status"], 1)

@@ -295,9 +295,16 @@ def run_via_api(
 
 
 def run_via_event(
-    world: LocalWorld, text: str, *, caller: str, idempotency_key: str | None = None
+    world: LocalWorld,
+    text: str,
+    *,
+    caller: str,
+    idempotency_key: str | None = None,
+    recheck_after: float | None = None,
 ) -> dict[str, Any]:
-    """Deliver a RepositoryLinkRequested event from ``caller`` and follow the execution."""
+    """Deliver a RepositoryLinkRequested event from ``caller`` and follow the execution; with
+    ``recheck_after``, the person finishes the handshake (or host setup) that many virtual seconds
+    after it begins, and a RepositoryLinkRecheckRequested event from ``caller`` follows then."""
     try:
         request: Any = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -305,8 +312,19 @@ def run_via_event(
     detail: dict[str, Any] = {"request": request}
     if idempotency_key:
         detail["idempotencyKey"] = idempotency_key
+    if recheck_after is not None:
+        world = replace(world, handshake=HandshakePolicy("at", seconds=recheck_after))
     standins = world.standins(text)
     with world.engine(standins) as engine:
+        rechecks: list[Any] = []
+        if recheck_after is not None:
+            recheck = {"requestId": _request_id(text, caller)}
+
+            def ask() -> None:
+                kind = "RepositoryLinkRecheckRequested"
+                rechecks.append(engine.put_event(recheck, account=caller, detail_type=kind))
+
+            engine.clock.at(engine.clock.now() + recheck_after, ask)
         try:
             accepted = engine.put_event(detail, account=caller)
         except AccessDenied as denied:
@@ -318,4 +336,8 @@ def run_via_event(
             ]
             return {"status": "REJECTED", "rejected": rejected}
         result = engine.wait(accepted["executionArn"])
-    return summarise(accepted["requestId"], result, dict(standins.faults_injected))
+    summary = summarise(accepted["requestId"], result, dict(standins.faults_injected))
+    summary["detectionDelaySeconds"] = detection_delay(standins)
+    if recheck_after is not None:
+        summary["rechecks"] = rechecks
+    return summary

@@ -118,6 +118,14 @@ def test_local_run_recheck_after_sees_the_handshake_at_once_and_counts_the_callb
     assert summary["virtualSecondsWaited"] == pytest.approx(1800)  # the callback waits, up to the wake
 
 
+def test_local_event_recheck_after_sends_a_recheck_event_that_wakes_the_wait(capsys: Any) -> None:
+    code = main(["local", "event", str(SAMPLE), "--recheck-after", "1800"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["status"] == "SUCCEEDED"
+    assert summary["rechecks"] == [{"status": "accepted", "requestId": summary["requestId"], "woken": True}]
+    assert summary["detectionDelaySeconds"] <= 5
+
+
 def test_local_run_exits_1_when_the_onboarding_fails(capsys: Any) -> None:
     code = main(["local", "run", str(SAMPLE), "--handshake", "error"])
     summary = json.loads(capsys.readouterr().out)
