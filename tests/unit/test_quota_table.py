@@ -326,7 +326,7 @@ def test_docs_quotas_shows_the_table_as_it_is() -> None:
     from pathlib import Path
 
     page = (Path(__file__).resolve().parents[2] / "docs" / "quotas.md").read_text()
-    assert rendered() in page, "docs/quotas.md: paste tests/unit/test_quotas.py's rendered() output"
+    assert rendered() in page, "docs/quotas.md: paste tests/unit/test_quota_table.py's rendered() output"
 
 
 def test_a_codeartifact_create_whose_answer_was_lost_is_adopted_when_the_retry_meets_the_quota(
