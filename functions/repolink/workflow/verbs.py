@@ -14,7 +14,7 @@ reading an execution (``workflow.history``) and finding an onboarding's executio
 """
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -28,6 +28,7 @@ from repolink.adapters.stepfunctions import describe_execution, execution_arn, h
 from repolink.errors import FieldError, NoSuchOnboarding, ResourceConflict, StateConflict
 from repolink.models.api import ChangeAccepted, LinkAccepted, LinkList, OffboardAccepted, RecheckAccepted
 from repolink.models.ids import REQUEST_ID_PATTERN
+from repolink.models.record import record
 from repolink.models.settings import ApiSettings, EntrySettings, RecheckSettings, listed
 from repolink.models.status import LinkStatus
 from repolink.observability import logger, metrics
@@ -55,7 +56,7 @@ from repolink.workflow.tenancy import may_see
 KEY_REUSED = "this Idempotency-Key was used with a different request; use a new key for a new request"
 
 
-@dataclass(frozen=True)
+@record
 class Caller:
     """Who asks (the API's IAM signer, an event's source account), and the account the
     deployment runs in (which may read every team's onboardings, and act on none)."""
