@@ -121,3 +121,37 @@ def test_an_undocumented_record_has_its_dataclasss_kind_of_docstring() -> None:
         a: int
 
     assert Plain.__doc__ == "Plain(a)" and Documented.__doc__ == "Said here."
+
+
+def test_a_record_keeps_field_options_and_refuses_a_mutable_default() -> None:
+    @record(kw_only=True)
+    class Tagged:
+        error: str = field(metadata={"wire_name": "Error"})
+        limit: ClassVar[int] = 3
+
+    (only,) = dataclasses.fields(Tagged)
+    assert (only.name, only.kw_only, dict(only.metadata)) == ("error", True, {"wire_name": "Error"})
+    assert Tagged.limit == 3
+    with pytest.raises(ValueError, match="mutable default"):
+
+        @record
+        class Shared:
+            items: list[str] = []  # noqa: RUF012  # the mistake under test
+
+
+def test_a_stdlib_frozen_dataclass_may_derive_from_a_record_and_a_record_from_one() -> None:
+    @record(kw_only=True)
+    class Stopped:
+        step: str
+
+    @dataclass(frozen=True, kw_only=True)
+    class Failed(Stopped):
+        cause: str
+
+    @record(kw_only=True)
+    class Retried(Failed):
+        attempts: int = 1
+
+    retried = Retried(step="s", cause="c")
+    assert [f.name for f in dataclasses.fields(Retried)] == ["step", "cause", "attempts"]
+    assert retried == Retried(step="s", cause="c", attempts=1) and Failed(step="s", cause="c").step == "s"
