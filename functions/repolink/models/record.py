@@ -122,7 +122,7 @@ def _kind_of_field() -> Any:
     """What :func:`dataclasses.fields` counts as a field (``Field._field_type``, private to
     dataclasses): read from a field dataclass() made, once, rather than imported by its name."""
 
-    @dataclass(frozen=True)
+    @dataclass(frozen=True, init=False, repr=False, eq=False)  # the least code dataclass() generates
     class One:
         field: int
 
