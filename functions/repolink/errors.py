@@ -1,8 +1,9 @@
 """Our own named exceptions. In Step Functions tasks the class name is the error name the ASL matches."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
+
+from repolink.models.record import record
 
 if TYPE_CHECKING:
     from repolink.adapters.quotas import ResourceQuota
@@ -12,7 +13,7 @@ class RepolinkError(Exception):
     """The base of every error repolink raises on purpose."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FieldError:
     """One problem with a request, at a JSON path written with the wire (camelCase) names.
 

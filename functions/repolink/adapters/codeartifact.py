@@ -1,11 +1,12 @@
 """AWS CodeArtifact domains, repositories, external connections and their permission policies:
 provisioned, and removed again."""
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from repolink.adapters.aws import call, client, pages
 from repolink.errors import AwsNotFound
+from repolink.models.record import record
 
 #: ListRepositoriesInDomain's maxResults maximum in botocore's model
 LIST_PAGE_SIZE = 1000
@@ -40,14 +41,14 @@ OPERATIONS: dict[str, frozenset[str]] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Domain:
     name: str
     arn: str
     owner: str
 
 
-@dataclass(frozen=True)
+@record
 class Repository:
     name: str
     arn: str
@@ -57,7 +58,7 @@ class Repository:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-@dataclass(frozen=True)
+@record
 class Policy:
     """A resource policy as CodeArtifact keeps it: the JSON text and its revision (optimistic locking)."""
 

@@ -9,12 +9,13 @@ same service, the same client and the same two endpoints, so it lives here too: 
 AWS service, and its ``OPERATIONS`` are what IAM is checked against.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, Protocol
 
 from repolink.adapters.aws import call, client, pages
 from repolink.errors import AwsNotFound, AwsRequestRejected, ConnectionNotFound, HostNotFound
 from repolink.models.providers import ConnectionService as ServiceName
+from repolink.models.record import record
 from repolink.models.state.common import ConnectionStatus
 
 #: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
@@ -43,7 +44,7 @@ _STATUS: dict[str, ConnectionStatus] = {
 LIST_PAGE_SIZE = 100
 
 
-@dataclass(frozen=True)
+@record
 class Connection:
     arn: str
     name: str
@@ -204,7 +205,7 @@ class AppRunnerConnections(_SharedConnectionCalls):
         raise ConnectionNotFound("App Runner connections have no hosts")
 
 
-@dataclass(frozen=True)
+@record
 class RepositoryLink:
     """A Git repository linked to a connection, for Git sync."""
 
@@ -217,7 +218,7 @@ class RepositoryLink:
     encryption_key_arn: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SyncConfiguration:
     """A resource (a CloudFormation stack) that Git sync keeps in line with a file of a branch."""
 
@@ -372,7 +373,7 @@ class GitSync(_SharedConnectionCalls):
         return [self._sync(raw) for page in listed for raw in page.get("SyncConfigurations", [])]
 
 
-@dataclass(frozen=True)
+@record
 class Host:
     """A host: where an installed provider (GitHub Enterprise Server, GitLab self-managed) runs."""
 

@@ -1,15 +1,15 @@
 """AWS Proton repository links (Proton reached end of support on 2026-10-07; see docs)."""
 
-from dataclasses import dataclass
 from typing import Any
 
 from repolink.adapters.aws import call, client
+from repolink.models.record import record
 
 #: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
 OPERATIONS: dict[str, frozenset[str]] = {"proton": frozenset({"CreateRepository", "GetRepository"})}
 
 
-@dataclass(frozen=True)
+@record
 class ProtonRepository:
     arn: str
     name: str

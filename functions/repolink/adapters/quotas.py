@@ -22,8 +22,9 @@ counting (:func:`sync_configuration_quota`), since AWS's message is not a contra
 """
 
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Literal
+
+from repolink.models.record import record
 
 CONNECTIONS_DOC = "https://docs.aws.amazon.com/dtconsole/latest/userguide/limits-connections.html"
 APPRUNNER_DOC = "https://docs.aws.amazon.com/apprunner/latest/dg/architecture.html#architecture.quotas"
@@ -40,7 +41,7 @@ CONNECTION_SERVICES = ("codeconnections", "codestar-connections")
 Scope = Literal["account", "repository link", "branch", "domain", "repository"]
 
 
-@dataclass(frozen=True)
+@record
 class ResourceQuota:
     """One of AWS's resource quotas, per account and Region (narrower when ``per`` says so)."""
 

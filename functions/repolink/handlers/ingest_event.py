@@ -27,7 +27,6 @@ function's on-failure destination (``IngestFailureQueue``, alarmed; docs/runbook
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -53,6 +52,7 @@ from repolink.models.events import (
     RepositoryLinkRejectedDetail,
 )
 from repolink.models.ids import REQUEST_ID_PATTERN
+from repolink.models.record import record
 from repolink.models.settings import get_entry_settings
 from repolink.models.validation import ROOT_FIELD, validate_as
 from repolink.observability import logger, metrics, tracer
@@ -170,7 +170,7 @@ def _recheck(detail: dict[str, Any], caller: Caller, context: LambdaContext) -> 
     return {"status": "accepted", "requestId": asked.request_id, "woken": accepted.woken}
 
 
-@dataclass(frozen=True)
+@record
 class _Route:
     """A detail-type: its verb, where its refused fields sit, and where a refused AWS call is named."""
 

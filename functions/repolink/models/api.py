@@ -1,6 +1,6 @@
 """What the REST API answers: the shapes its OpenAPI document publishes."""
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated, Literal
 
 from repolink.errors import (
@@ -13,6 +13,7 @@ from repolink.errors import (
     StateConflict,
     UnsupportedMediaType,
 )
+from repolink.models.record import record
 from repolink.models.rules import STRICT, Doc
 from repolink.models.wire import Wire
 
@@ -39,7 +40,7 @@ def http_status(refused: Refused) -> int:
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class LinkAccepted(Wire):
     request_id: Annotated[str, Doc("The onboarding's id; duplicates of a request get the same one")]
     execution_arn: str
@@ -52,19 +53,19 @@ class LinkAccepted(Wire):
     ]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class FieldProblem(Wire):
     field: Annotated[str, Doc("JSON path of the field at fault, e.g. codeartifact.repositories[1].name")]
     message: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ErrorBody(Wire):
     message: str
     errors: list[FieldProblem] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class OffboardOptions(Wire):
     """The body of ``DELETE /links/{id}`` (optional: no body is ``{}``)."""
 
@@ -78,7 +79,7 @@ class OffboardOptions(Wire):
     ] = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class OffboardAccepted(Wire):
     request_id: Annotated[str, Doc("The onboarding's id")]
     execution_arn: Annotated[str, Doc("The offboarding's execution (one per onboarding)")]
@@ -92,7 +93,7 @@ class OffboardAccepted(Wire):
     status: Literal["offboarding", "offboarded", "offboard-failed"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ChangeAccepted(Wire):
     request_id: Annotated[str, Doc("The onboarding's id")]
     change_id: Annotated[
@@ -113,7 +114,7 @@ class ChangeAccepted(Wire):
     status: Literal["running", "succeeded", "failed"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RecheckAccepted(Wire):
     request_id: Annotated[str, Doc("The onboarding's id")]
     waiting: Annotated[
@@ -129,7 +130,7 @@ class RecheckAccepted(Wire):
     ]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class LinkSummary(Wire):
     request_id: str
     status: Annotated[
@@ -142,7 +143,7 @@ class LinkSummary(Wire):
     )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class LinkList(Wire):
     """A page of the caller's onboardings, newest first. A page may hold fewer than ``limit``
     items (even none) and still have a ``nextToken``: follow it until it is absent."""

@@ -1,10 +1,11 @@
 """The events repolink puts on its bus (and takes from it): detail-type names and detail shapes."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated, Literal
 
 from repolink.models.ids import REQUEST_ID_PATTERN
+from repolink.models.record import record
 from repolink.models.rules import STRICT, Check, Doc, anchored, fail
 from repolink.models.state.common import Failure
 from repolink.models.state.offboarding import Removed, Retained
@@ -20,7 +21,7 @@ REQUESTED = "RepositoryLinkRequested"
 REJECTED = "RepositoryLinkRejected"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ConnectionSummary(Wire):
     arn: str
     name: str
@@ -30,7 +31,7 @@ class ConnectionSummary(Wire):
     created: bool
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ConnectionPendingHandshakeDetail(Wire):
     request_id: str
     connection: ConnectionSummary
@@ -46,7 +47,7 @@ class ConnectionPendingHandshakeDetail(Wire):
     instructions: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class HostSummary(Wire):
     arn: str
     name: str
@@ -57,7 +58,7 @@ class HostSummary(Wire):
     created: Annotated[bool, Doc("True when this onboarding created the host; false when it reused one")]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class HostPendingSetupDetail(Wire):
     request_id: str
     host: HostSummary
@@ -75,7 +76,7 @@ class HostPendingSetupDetail(Wire):
     instructions: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Removals(Wire):
     """What an offboarding (or a change's prune) removed and what it retained."""
 
@@ -87,7 +88,7 @@ class Removals(Wire):
     )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Succeeded(Wire):
     """Everything that was linked or created, whether the onboarding as a whole succeeded or not."""
 
@@ -115,13 +116,13 @@ class Succeeded(Wire):
     ] = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RepositoryLinkCompletedDetail(Succeeded):
     request_id: str
     status: Literal["succeeded"] = "succeeded"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Stopped(Wire):
     """Where a workflow stopped and why: the step, AWS's (or our) error and cause, and each
     failure of a branch or item (an onboarding's or an offboarding's failure event)."""
@@ -132,7 +133,7 @@ class Stopped(Wire):
     failures: list[Failure]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RepositoryLinkFailedDetail(Succeeded, Stopped):
     request_id: str
     status: Literal["failed"] = "failed"
@@ -140,13 +141,13 @@ class RepositoryLinkFailedDetail(Succeeded, Stopped):
     host_deleted: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class FieldProblem(Wire):
     field: str
     message: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RepositoryLinkRejectedDetail(Wire):
     """An invalid RepositoryLinkRequested event: nothing was started; here is why."""
 
@@ -173,7 +174,7 @@ def _request_id(value: str) -> str:
     return value
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RepositoryLinkOffboardRequestedDetail(Wire):
     """Offboard an onboarding of the sending account (the envelope's ``account``), as
     ``DELETE /links/{id}`` does."""
@@ -190,7 +191,7 @@ class RepositoryLinkOffboardRequestedDetail(Wire):
     ] = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RepositoryLinkRecheckRequestedDetail(Wire):
     """The person finished the handshake (or the host's setup) of an onboarding of the sending
     account: its wait ends now, as ``POST /links/{id}/recheck`` ends it."""
@@ -200,7 +201,7 @@ class RepositoryLinkRecheckRequestedDetail(Wire):
     ]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RepositoryLinkOffboardedDetail(Removals):
     """The onboarding is offboarded: what it created is removed, but for what is retained, and why."""
 
@@ -208,7 +209,7 @@ class RepositoryLinkOffboardedDetail(Removals):
     status: Literal["offboarded"] = "offboarded"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RepositoryLinkOffboardFailedDetail(Removals, Stopped):
     """The offboarding stopped at a step: what it removed and retained so far, and why it failed."""
 

@@ -10,7 +10,6 @@ every error carries the wire path of the field at fault), while the task handler
 already validated request back with ``from_wire``. pydantic only builds the published schemas.
 """
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from repolink.errors import UnsupportedProvider
@@ -20,6 +19,7 @@ from repolink.models.providers import (
     PROTON_PROVIDER_BY_CONNECTION_PROVIDER,
     proton_provider_for,
 )
+from repolink.models.record import record
 from repolink.models.rules import (
     STRICT,
     Bounds,
@@ -73,7 +73,7 @@ def _proton_cannot_link(request: "OnboardingRequest") -> str:
     raise AssertionError("a provider Proton links is not a problem")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class OnboardingRequest(Wire):
     """The whole request. At least one of ``connection``, ``gitSync``, ``proton``, ``codeartifact``."""
 

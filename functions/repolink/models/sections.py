@@ -12,7 +12,7 @@ this module without the request contract (cold start); the patterns compile on f
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from typing import Annotated, Any
 
@@ -25,6 +25,7 @@ from repolink.models.providers import (
     ConnectionService,
     GitSyncTrigger,
 )
+from repolink.models.record import record
 from repolink.models.rules import (
     STRICT,
     Bounds,
@@ -502,7 +503,7 @@ def _check_certificate(value: str) -> str:
 VpcResourceIds = Annotated[list[str], Bounds(min_length=1, max_length=VPC_IDS_MAX)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class VpcConfigurationSpec(Wire):
     """The VPC a host reaches its provider through (codeconnections ``VpcConfiguration``)."""
 
@@ -544,7 +545,7 @@ class VpcConfigurationSpec(Wire):
     )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class HostSpec(Wire):
     """A host to create (or reuse: one of this name and endpoint) for an installed provider."""
 
@@ -626,7 +627,7 @@ _HOST_ARN_SHAPE = Rule(
 )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ConnectionSpec(Wire):
     """The source connection: reuse one by ``arn``, or create one from ``name`` and ``provider``."""
 
@@ -754,7 +755,7 @@ class ConnectionSpec(Wire):
     )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ProtonRepositorySpec(Wire):
     """One Git repository to link to Proton, ``owner/repo``."""
 
@@ -774,7 +775,7 @@ class ProtonRepositorySpec(Wire):
     tags: ProtonTags = field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ProtonSpec(Wire):
     """The repositories to link to Proton through the request's connection."""
 
@@ -858,7 +859,7 @@ GIT_SYNC_KMS_KEY_ARN_PORTABLE_PATTERN = GIT_SYNC_KMS_KEY_ARN_PATTERN.replace(r"\
 )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class SyncConfigurationSpec(Wire):
     """One CloudFormation stack kept in sync with a file of the repository (``CFN_STACK_SYNC``)."""
 
@@ -879,7 +880,7 @@ class SyncConfigurationSpec(Wire):
     pull_request_comment: Flag = False
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class GitSyncRepositorySpec(Wire):
     """One Git repository linked to the connection (a repository link) and the stacks it syncs."""
 
@@ -922,7 +923,7 @@ def _stacks_synced_twice(spec: "GitSyncSpec") -> Iterator[Violation]:
                 )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class GitSyncSpec(Wire):
     """CloudFormation Git sync through the request's connection: repositories and their stacks."""
 
@@ -957,7 +958,7 @@ class GitSyncSpec(Wire):
     )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CodeArtifactRepositorySpec(Wire):
     """One CodeArtifact repository; ``upstreams`` in search-priority order."""
 
@@ -1013,7 +1014,7 @@ class CodeArtifactRepositorySpec(Wire):
     )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CodeArtifactConsumersSpec(Wire):
     """Who may read the domain's repositories that this request creates: accounts, an organization.
 
@@ -1052,7 +1053,7 @@ _NAMES_ONCE = no_repeats(
 )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CodeArtifactSpec(Wire):
     """A CodeArtifact domain (found, or created when ``createDomain``) and repositories in it."""
 

@@ -8,15 +8,17 @@ handler reads settings, and a task handler must not load pydantic for nine varia
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, fields
 from functools import cache
+
+from repolink.models.record import record
 
 
 class SettingsError(RuntimeError):
     """A required environment variable is missing or malformed."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Settings:
     region: str
     event_bus_name: str
@@ -29,7 +31,7 @@ class Settings:
     shared_domains: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class EntrySettings(Settings):
     """The entry points (API, EventBridge) also start executions and keep idempotency records."""
 
@@ -52,7 +54,7 @@ class EntrySettings(Settings):
     account_delegations: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ApiSettings(EntrySettings):
     """The API function also seals and opens ``GET /links``'s ``nextToken`` (``workflow.listing``)."""
 
@@ -60,7 +62,7 @@ class ApiSettings(EntrySettings):
     listing_token_key_arn: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RecheckSettings(Settings):
     """The recheck function: the onboardings it may wake (ownership is read from their executions)
     and where their waits record their tokens (``workflow.recheck``)."""

@@ -1,10 +1,11 @@
 """The answers ``GET /links/{id}`` and ``GET /links`` give about an onboarding: its status, the
 resources it made or found, and when it ran (read from its executions by ``workflow.history``)."""
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated, Any, Literal
 
 from repolink.models.events import Removals
+from repolink.models.record import record
 from repolink.models.rules import Doc
 from repolink.models.state.common import Outcome
 from repolink.models.state.offboarding import Removed, Retained
@@ -24,7 +25,7 @@ def timestamp(value: Any) -> str | None:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Resource(Wire):
     type: str
     name: str
@@ -41,7 +42,7 @@ class Resource(Wire):
     ] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class LinkStatus(Wire):
     request_id: str
     status: Annotated[

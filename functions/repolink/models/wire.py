@@ -13,7 +13,7 @@ markers' hooks, and each model's :class:`~repolink.models.rules.Rules`).
 import copy
 import types
 from collections.abc import Iterable, Mapping
-from dataclasses import MISSING, dataclass, fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from functools import cache
 from typing import (
     Annotated,
@@ -27,6 +27,7 @@ from typing import (
     get_type_hints,
 )
 
+from repolink.models.record import record
 from repolink.models.rules import Path, Rules, RuleViolations, Violation
 
 #: a field's ``metadata`` key for a wire name that is not the camelCase of its attribute
@@ -43,7 +44,7 @@ class WireError(TypeError):
     """Data that does not fit the model: a bug in whoever produced it (the ASL or a handler)."""
 
 
-@dataclass(frozen=True)
+@record
 class WireField:
     attr: str
     key: str

@@ -33,7 +33,6 @@ no sync configuration is left on it. Everything else is retained, with the reaso
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 
 from repolink.adapters.connections import GitSync, RepositoryLink, SyncConfiguration
@@ -48,6 +47,7 @@ from repolink.errors import (
     UnsupportedProvider,
 )
 from repolink.models.providers import GIT_SYNC_PROVIDER_TYPES, GIT_SYNC_TYPE
+from repolink.models.record import record
 from repolink.models.sections import GitSyncRepositorySpec, SyncConfigurationSpec
 from repolink.models.state.common import ConnectionState, Failure, Outcome
 from repolink.models.state.offboarding import RemovalResult, Removed, Untag
@@ -64,7 +64,7 @@ UPDATE_STEP = "GitSync.UpdateSyncConfiguration"
 TAG_STEP = "GitSync.TagResource"
 
 
-@dataclass(frozen=True)
+@record
 class GitSyncContext:
     connection: ConnectionState
     request_id: str

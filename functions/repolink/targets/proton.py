@@ -8,11 +8,10 @@ Not removed by an offboarding: past end of support its resources can no longer b
 ``proton_retained`` lists them as retained with that reason.
 """
 
-from dataclasses import dataclass
-
 from repolink.adapters import proton
 from repolink.errors import AwsConflict, ResourceConflict
 from repolink.models.providers import PROTON_END_OF_SUPPORT, proton_provider_for
+from repolink.models.record import record
 from repolink.models.sections import ProtonRepositorySpec
 from repolink.models.state.common import ConnectionState, Outcome
 from repolink.models.state.offboarding import Retained
@@ -24,7 +23,7 @@ PROTON_GONE = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class ProtonContext:
     connection: ConnectionState
 

@@ -26,7 +26,7 @@ on DynamoDB). This module imports no handler machinery, so the local tools judge
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from repolink.adapters.connections import ConnectionService, Hosts
 from repolink.errors import (
@@ -41,6 +41,7 @@ from repolink.errors import (
 from repolink.models.api import IDEMPOTENCY_KEY_PATTERN, MAX_BODY_BYTES, http_status
 from repolink.models.providers import PROTON_END_OF_SUPPORT
 from repolink.models.providers import ConnectionService as ServiceName
+from repolink.models.record import record
 from repolink.models.request import OnboardingRequest
 from repolink.models.settings import EntrySettings, listed
 from repolink.models.validation import ROOT_FIELD, plain_json, validate_request
@@ -59,7 +60,7 @@ from repolink.workflow.idempotency import StartCommand, canonical, command_for
 KEY_FIELD = "Idempotency-Key"
 
 
-@dataclass(frozen=True)
+@record
 class Deployment:
     """What a verdict depends on besides the request: where repolink runs, and its parameters."""
 
@@ -101,7 +102,7 @@ class Deployment:
         return frozenset({caller, self.account}) | delegated
 
 
-@dataclass(frozen=True)
+@record
 class Verdict:
     """What the API answers a request: accepted (it would start: ``command``), or ``refused``,
     naming every field at fault."""

@@ -13,9 +13,9 @@ the order they were asked for, so the latest one is found by name (``workflow.ch
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
+from repolink.models.record import record
 from repolink.models.request import OnboardingRequest
 
 PREFIX = "rl-"
@@ -26,7 +26,7 @@ def canonical(request: dict[str, Any]) -> str:
     return json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-@dataclass(frozen=True)
+@record
 class StartCommand:
     """What is hashed (``key``), validated (``digest``) and run (``request``)."""
 

@@ -43,9 +43,10 @@ closed before any claim, and is gone from Step Functions 90 days after it at the
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+from repolink.models.record import record
 
 #: no Lambda invocation runs longer (its maximum timeout, 900 s), plus a minute for clock skew:
 #: a claim this old whose execution never appeared was a start that crashed
@@ -58,7 +59,7 @@ def key_of(request_id: str) -> dict[str, str]:
     return {"id": f"lifecycle#{request_id}"}
 
 
-@dataclass(frozen=True)
+@record
 class Claims:
     """What was claimed of one onboarding (nothing: none, or an onboarding older than the table)."""
 
@@ -88,7 +89,7 @@ class Claims:
         return self.change <= number or self.change_claimed_at < now - CLAIM_EXPIRY_SECONDS
 
 
-@dataclass(frozen=True)
+@record
 class ChangeClaim:
     """Claim change ``number`` for the body of ``digest``."""
 
@@ -96,7 +97,7 @@ class ChangeClaim:
     digest: str
 
 
-@dataclass(frozen=True)
+@record
 class OffboardingClaim:
     """Claim offboarding ``attempt``, provided the change claim is still ``change_token`` (None: none)."""
 

@@ -42,11 +42,11 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from repolink.errors import AwsRequestRejected, ContractViolation, FieldError
 from repolink.models.api import LinkList, LinkSummary
+from repolink.models.record import record
 from repolink.models.status import timestamp
 from repolink.workflow.idempotency import change_of, onboarding_of
 from repolink.workflow.lineage import latest_offboarding, offboard_status, state_of
@@ -68,7 +68,7 @@ REFUSAL = "is not a token this listing gave"
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
-@dataclass(frozen=True)
+@record
 class ListCalls:
     """The calls a listing makes (``adapters.stepfunctions``, and ``adapters.kms`` under the
     stack's key for the token: ``decrypt`` answers None for a ciphertext not made with the context)."""
@@ -79,7 +79,7 @@ class ListCalls:
     decrypt: Callable[[bytes, dict[str, str]], bytes | None]
 
 
-@dataclass(frozen=True)
+@record
 class Query:
     state: str | None
     limit: int

@@ -35,7 +35,6 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from repolink.adapters.stepfunctions import execution_arn
@@ -53,6 +52,7 @@ from repolink.errors import (
 )
 from repolink.models.api import MAX_BODY_BYTES, OffboardAccepted, OffboardOptions
 from repolink.models.ids import REQUEST_ID_PATTERN
+from repolink.models.record import record
 from repolink.models.validation import validate_as
 from repolink.workflow.history import HistoryPages, onboarding_outcome
 from repolink.workflow.idempotency import MAX_OFFBOARDINGS, change_name, offboarding_name
@@ -61,7 +61,7 @@ from repolink.workflow.lineage import change_executions, latest_offboarding, off
 from repolink.workflow.tenancy import may_see, owner_of
 
 
-@dataclass(frozen=True)
+@record
 class StepFunctions:
     """The calls an offboarding or a change makes: Step Functions' (``adapters.stepfunctions``)
     and the onboarding's claims (``workflow.lifecycle``), passed in for the local tools and tests."""

@@ -6,7 +6,7 @@ Branches report, they don't throw: each ends with its whole state, holding what 
 """
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar, Literal
 
 from repolink.models.events import (
@@ -17,6 +17,7 @@ from repolink.models.events import (
     RepositoryLinkCompletedDetail,
     RepositoryLinkFailedDetail,
 )
+from repolink.models.record import record
 from repolink.models.state.common import Failure, Handshake, HostSetup
 from repolink.models.state.results import CodeArtifactResult, GitSyncLinkResult, ProtonLinkResult
 from repolink.models.wire import WIRE_NAME, Wire
@@ -29,7 +30,7 @@ class _Output(Wire):
     wire_extra: ClassVar[Literal["forbid", "ignore"]] = "ignore"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class StepError(_Output):
     """A Step Functions Catch result."""
 
@@ -37,7 +38,7 @@ class StepError(_Output):
     cause: str = field(default="", metadata={WIRE_NAME: "Cause"})
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ProtonItem(_Output):
     """One item of the Proton Map: linked, or failed with the error."""
 
@@ -48,7 +49,7 @@ class ProtonItem(_Output):
     cause: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class GitSyncItem(_Output):
     """One item of the Git sync Map: linked (with any stacks that failed), or failed with the error."""
 
@@ -59,12 +60,12 @@ class GitSyncItem(_Output):
     cause: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CodeArtifactOutput(_Output):
     result: CodeArtifactResult
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class BranchOutput(_Output):
     handshake: Handshake | None = None
     git_sync: list[GitSyncItem] | None = None

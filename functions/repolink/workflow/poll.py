@@ -8,14 +8,14 @@ being waited for, and what an overdue or failed wait is called, stay with each c
 (``workflow.hosts.check_setup``, ``workflow.connection.check_handshake``).
 """
 
-from dataclasses import dataclass
 from typing import Literal
 
+from repolink.models.record import record
 from repolink.models.state.common import PollState
 from repolink.workflow.backoff import MAX_CHECKS, next_wait
 
 
-@dataclass(frozen=True)
+@record
 class Schedule:
     """The wait's deadline (the request's ``handshakeTimeoutHours``) and the deployment's backoff
     (``PollBaseSeconds``, ``PollCapSeconds``), its jitter seeded by the request id."""
@@ -30,7 +30,7 @@ class Schedule:
         return self.timeout_hours * 3600
 
 
-@dataclass(frozen=True)
+@record
 class Overdue:
     """A wait that must end now, unready: ``deadline`` (the request's timeout has passed) or
     ``history`` (the execution has room for no more checks: a redeploy shortened the schedule

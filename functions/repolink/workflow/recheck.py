@@ -21,9 +21,10 @@ it), so a client that loops on recheck cannot multiply the checks.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
+
+from repolink.models.record import record
 
 #: at most one wake per onboarding in this many seconds (issue 25: "Bounded cost")
 WAKE_INTERVAL_SECONDS = 10
@@ -41,7 +42,7 @@ def key_of(request_id: str) -> dict[str, str]:
     return {"id": f"wait#{request_id}"}
 
 
-@dataclass(frozen=True)
+@record
 class Wait:
     """The onboarding's latest wait, as its record holds it."""
 

@@ -26,7 +26,7 @@ prune removed (:func:`with_pruned`).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import ClassVar, Literal
 
 from repolink.models.events import (
@@ -40,6 +40,7 @@ from repolink.models.events import (
     RepositoryLinkOffboardFailedDetail,
     Succeeded,
 )
+from repolink.models.record import record
 from repolink.models.state.common import Failure
 from repolink.models.state.offboarding import RemovalResult, Retained
 from repolink.models.wire import Wire
@@ -113,14 +114,14 @@ def with_pruned(
 _ATTRS = {"gitSync": "git_sync", "connection": "connection", "codeartifact": "codeartifact"}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class StepRemovals(Wire):
     """A removal step's result, as the ASL keeps it (``{"removal": ...}``)."""
 
     removal: RemovalResult
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class BranchRemovals(Wire):
     """What a branch of the offboarding leaves in its state (``$.result``)."""
 

@@ -18,10 +18,10 @@ read-only actions. The consumers' own identity policies must also allow those ac
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from repolink.errors import PolicyTooLarge
+from repolink.models.record import record
 
 POLICY_DOCUMENT_MAX = 7168
 """codeartifact ``PolicyDocument``: at most 7,168 characters."""
@@ -61,13 +61,13 @@ REPOSITORY_RESOURCE = "*"
 repository ARN would not cover the package actions, which IAM authorizes on package ARNs."""
 
 
-@dataclass(frozen=True)
+@record
 class Consumers:
     accounts: tuple[str, ...] = ()
     organizations: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Merged:
     """The document to write (``None``: the policy grants it all already) and repolink's Sids in it."""
 

@@ -11,28 +11,29 @@ What each verb decides lives in its own module: the accept path (``workflow.acce
 (``workflow.change``), an offboarding (``workflow.offboard``), the listing (``workflow.listing``),
 reading an execution (``workflow.history``) and finding an onboarding's executions
 (``workflow.lineage``). This module wires them to AWS, logs what was accepted and counts it.
+
+Each verb imports its own modules when it first runs (the accept path, which onboard and change
+share, is imported with this module): a handler's cold start pays for the verb it serves, not for
+all six. The API serves every verb; the EventBridge ingest never lists, reads a status nor rechecks.
 """
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from repolink.adapters import kms
 from repolink.adapters.connections import connection_service
 from repolink.adapters.stepfunctions import describe_execution, execution_arn, history_pages, list_executions
 from repolink.errors import FieldError, NoSuchOnboarding, ResourceConflict, StateConflict
 from repolink.models.api import ChangeAccepted, LinkAccepted, LinkList, OffboardAccepted, RecheckAccepted
 from repolink.models.ids import REQUEST_ID_PATTERN
+from repolink.models.record import record
 from repolink.models.settings import ApiSettings, EntrySettings, RecheckSettings, listed
 from repolink.models.status import LinkStatus
 from repolink.observability import logger, metrics
-from repolink.workflow import change as changes
-from repolink.workflow import offboard as offboarding
 from repolink.workflow.accept import (
     KEY_FIELD,
     Deployment,
@@ -41,21 +42,14 @@ from repolink.workflow.accept import (
     check_connection,
     judge,
 )
-from repolink.workflow.history import link_status, offboarded
 from repolink.workflow.idempotency import change_name
-from repolink.workflow.lineage import latest_change, latest_offboarding
-from repolink.workflow.listing import ListCalls, query_of
-from repolink.workflow.listing import list_links as list_page
-from repolink.workflow.offboard import StepFunctions, owned_onboarding
-from repolink.workflow.recheck import Wait
-from repolink.workflow.start import start_once
 from repolink.workflow.tenancy import may_see
 
 #: what an onboarding's key reused with another request is refused with
 KEY_REUSED = "this Idempotency-Key was used with a different request; use a new key for a new request"
 
 
-@dataclass(frozen=True)
+@record
 class Caller:
     """Who asks (the API's IAM signer, an event's source account), and the account the
     deployment runs in (which may read every team's onboardings, and act on none)."""
@@ -107,6 +101,11 @@ def onboard(
 ) -> LinkAccepted:
     """Start an onboarding of ``body`` (JSON text, or with ``parsed`` an event's request), once:
     a duplicate (the same key, or the same request without one) is answered with the same one."""
+    # Powertools' idempotency utility: this verb's alone
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+
+    from repolink.workflow.start import start_once
+
     command = _verdict(
         body, caller=caller.account, key=key, settings=settings, own_account=caller.own_account, parsed=parsed
     ).accepted_command()
@@ -130,6 +129,9 @@ def onboard(
 def status(request_id: str, *, caller: Caller, settings: EntrySettings) -> LinkStatus:
     """The onboarding as it is now: its latest change's execution once it has finished (a change
     says what the onboarding became), and its offboarding's state once it has one."""
+    from repolink.workflow.history import link_status, offboarded
+    from repolink.workflow.lineage import latest_change, latest_offboarding
+
     absent = NoSuchOnboarding(f"no onboarding {request_id}")
     if not re.fullmatch(REQUEST_ID_PATTERN, request_id):
         raise absent
@@ -178,7 +180,8 @@ def recheck(request_id: str, *, caller: Caller, settings: RecheckSettings, now: 
     its state; at most one wake per 10 seconds, a recheck in between answered 202, woken: false."""
     from repolink.adapters.dynamodb import get_item, update_if
     from repolink.adapters.stepfunctions import send_task_success
-    from repolink.workflow.recheck import key_of, wake
+    from repolink.workflow.offboard import StepFunctions, owned_onboarding
+    from repolink.workflow.recheck import Wait, key_of, wake
 
     onboarding, _ = owned_onboarding(
         request_id,
@@ -215,6 +218,8 @@ def recheck(request_id: str, *, caller: Caller, settings: RecheckSettings, now: 
 def _lifecycle(caller: Caller, settings: EntrySettings) -> dict[str, Any]:
     """What a change and an offboarding act with: who asks, the two state machines, Step
     Functions' calls and the onboarding's claims (``workflow.lifecycle``)."""
+    from repolink.workflow.offboard import StepFunctions
+
     return {
         "caller": caller.account,
         "own_account": caller.own_account,
@@ -228,6 +233,7 @@ def change(
     request_id: str, body: object, *, caller: Caller, settings: EntrySettings, parsed: bool = False
 ) -> ChangeAccepted:
     """Change the onboarding to ``body``, its new desired request (``workflow.change``)."""
+    from repolink.workflow import change as changes
 
     def judged(owner: str) -> Verdict:
         return _verdict(
@@ -251,6 +257,8 @@ def change(
 
 def offboard(request_id: str, body: object, *, caller: Caller, settings: EntrySettings) -> OffboardAccepted:
     """Offboard the onboarding, with the options ``body`` holds (``workflow.offboard``)."""
+    from repolink.workflow import offboard as offboarding
+
     accepted = offboarding.offboard(request_id, body, **_lifecycle(caller, settings))
     logger.info("offboarding accepted", request_id=request_id, status=accepted.status)
     if accepted.status == "offboarding":
@@ -260,6 +268,10 @@ def offboard(request_id: str, body: object, *, caller: Caller, settings: EntrySe
 
 def list_links(params: dict[str, Any], *, caller: Caller, settings: ApiSettings) -> LinkList:
     """A page of the caller's onboardings, newest first (``workflow.listing``)."""
+    from repolink.adapters import kms
+    from repolink.workflow.listing import ListCalls, query_of
+    from repolink.workflow.listing import list_links as list_page
+
     query = query_of({k: params.get(k) for k in ("state", "limit", "nextToken")})
     key = settings.listing_token_key_arn
     return list_page(

@@ -4,13 +4,12 @@ Field names are camelCase on the wire (see :class:`~repolink.models.wire.Wire`);
 them by path. Plain dataclasses: the task handlers read them with ``from_wire``, without pydantic.
 """
 
-from dataclasses import dataclass
-
+from repolink.models.record import record
 from repolink.models.sections import CodeArtifactSpec
 from repolink.models.wire import Wire
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ProvisionCodeArtifactInput(Wire):
     request_id: str
     codeartifact: CodeArtifactSpec

@@ -5,10 +5,10 @@ Field names are camelCase on the wire (see :class:`~repolink.models.wire.Wire`);
 them by path. Plain dataclasses: the task handlers read them with ``from_wire``, without pydantic.
 """
 
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from repolink.models.providers import ConnectionService
+from repolink.models.record import record
 from repolink.models.rules import Doc
 from repolink.models.wire import Wire
 
@@ -19,7 +19,7 @@ Outcome = Literal["created", "existing"]
 ConnectionStatus = Literal["PENDING", "AVAILABLE", "ERROR", "DELETED"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ConnectionState(Wire):
     """A source connection as the workflow tracks it, whichever service serves it."""
 
@@ -33,7 +33,7 @@ class ConnectionState(Wire):
     host_arn: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class PollState(Wire):
     """Where the handshake wait is: how many checks so far, the next Wait, the time waited."""
 
@@ -42,7 +42,7 @@ class PollState(Wire):
     waited_seconds: int
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Handshake(Wire):
     """Output of the create and check steps; the ASL keeps it at ``$.handshake``."""
 
@@ -50,7 +50,7 @@ class Handshake(Wire):
     poll: PollState
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class HostState(Wire):
     """A host (the infrastructure of an installed provider) as the workflow tracks it."""
 
@@ -66,7 +66,7 @@ class HostState(Wire):
     console_url: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class HostSetup(Wire):
     """Output of the host's create and check steps; the ASL keeps it at ``$.result.host``. The
     wait for the host and the handshake wait after it are one wait: one deadline, one schedule."""
@@ -75,7 +75,7 @@ class HostSetup(Wire):
     poll: PollState
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CheckHostInput(Wire):
     request_id: str
     host: HostState
@@ -83,7 +83,7 @@ class CheckHostInput(Wire):
     handshake_timeout_hours: int
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class HostTaskInput(Wire):
     """Input of the steps that act on a known host (announce, clean up)."""
 
@@ -92,7 +92,7 @@ class HostTaskInput(Wire):
     handshake_timeout_hours: int = 72
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CheckConnectionInput(Wire):
     request_id: str
     connection: ConnectionState
@@ -100,7 +100,7 @@ class CheckConnectionInput(Wire):
     handshake_timeout_hours: int
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ConnectionTaskInput(Wire):
     """Input of the steps that act on a known connection (announce, clean up)."""
 
@@ -109,7 +109,7 @@ class ConnectionTaskInput(Wire):
     handshake_timeout_hours: int = 72
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Failure(Wire):
     """Why a step failed: the step's name, the error name, and a readable cause."""
 

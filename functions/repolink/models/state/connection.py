@@ -4,9 +4,9 @@ Field names are camelCase on the wire (see :class:`~repolink.models.wire.Wire`);
 them by path. Plain dataclasses: the task handlers read them with ``from_wire``, without pydantic.
 """
 
-from dataclasses import dataclass
 from typing import Literal
 
+from repolink.models.record import record
 from repolink.models.sections import ConnectionSpec
 from repolink.models.state.common import HostSetup
 from repolink.models.wire import Wire
@@ -15,7 +15,7 @@ from repolink.models.wire import Wire
 CREATE_HOST = "CreateHost"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CreateHostInput(Wire):
     step: Literal["CreateHost"]
     request_id: str
@@ -24,7 +24,7 @@ class CreateHostInput(Wire):
     caller_account: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CreateConnectionInput(Wire):
     request_id: str
     connection: ConnectionSpec

@@ -4,17 +4,18 @@ Field names are camelCase on the wire (see :class:`~repolink.models.wire.Wire`);
 them by path. Plain dataclasses: the task handlers read them with ``from_wire``, without pydantic.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated
 
 from repolink.models.providers import ConnectionService
+from repolink.models.record import record
 from repolink.models.rules import Doc
 from repolink.models.state.common import Failure
 from repolink.models.state.results import CodeArtifactResult, GitSyncLinkResult, ProtonLinkResult
 from repolink.models.wire import Wire
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Removed(Wire):
     """A resource this onboarding created, which the offboarding deleted (or found gone)."""
 
@@ -23,7 +24,7 @@ class Removed(Wire):
     arn: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Retained(Wire):
     """A resource the offboarding left in place, and why (reused, holding packages, in use, not ours)."""
 
@@ -33,7 +34,7 @@ class Retained(Wire):
     reason: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RemovalResult(Wire):
     """What one removal step did; a permanent failure is reported with what was done before it."""
 
@@ -42,7 +43,7 @@ class RemovalResult(Wire):
     failure: Failure | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class OffboardedConnection(Wire):
     """The onboarding's connection as its result reports it (``ConnectionSummary``)."""
 
@@ -54,7 +55,7 @@ class OffboardedConnection(Wire):
     created: bool
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class OffboardedHost(Wire):
     """The onboarding's host as its result reports it (``HostSummary``)."""
 
@@ -67,7 +68,7 @@ class OffboardedHost(Wire):
     created: bool
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Untag(Wire):
     """A change's prune: tag keys to take off a resource this onboarding created, which the
     onboarding's requests set and the new request no longer has."""
@@ -77,7 +78,7 @@ class Untag(Wire):
     keys: list[str]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RemoveSourceInput(Wire):
     """Input of the Git sync and connection removal steps: the onboarding's source links."""
 
@@ -98,7 +99,7 @@ class RemoveSourceInput(Wire):
     untag: list[Untag] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RemoveCodeArtifactInput(Wire):
     request_id: str
     delete_packages: bool = False
@@ -109,7 +110,7 @@ class RemoveCodeArtifactInput(Wire):
     untag: list[Untag] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ReportOffboardingInput(Wire):
     request_id: str
     branches: list[dict[str, object]]

@@ -4,14 +4,13 @@ Field names are camelCase on the wire (see :class:`~repolink.models.wire.Wire`);
 them by path. Plain dataclasses: the task handlers read them with ``from_wire``, without pydantic.
 """
 
-from dataclasses import dataclass
-
+from repolink.models.record import record
 from repolink.models.sections import ProtonRepositorySpec
 from repolink.models.state.common import ConnectionState
 from repolink.models.wire import Wire
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class LinkProtonInput(Wire):
     request_id: str
     connection: ConnectionState

@@ -5,15 +5,16 @@ Field names are camelCase on the wire (see :class:`~repolink.models.wire.Wire`);
 them by path. Plain dataclasses: the task handlers read them with ``from_wire``, without pydantic.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated, Literal
 
+from repolink.models.record import record
 from repolink.models.rules import Doc
 from repolink.models.state.common import Failure, Outcome
 from repolink.models.wire import Wire
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ProtonLinkResult(Wire):
     name: str
     provider: str
@@ -32,7 +33,7 @@ SyncUpdate = Literal[
 """What a change updated in place on a stack's sync configuration (the request's field names)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class GitSyncStackResult(Wire):
     """A stack Git sync keeps in line with a file of a branch (its sync configuration)."""
 
@@ -50,7 +51,7 @@ class GitSyncStackResult(Wire):
     ] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class GitSyncLinkResult(Wire):
     """One repository: its link, the stacks synced from it, and the stacks that failed."""
 
@@ -76,7 +77,7 @@ RepositoryUpdate = Literal["upstreams", "description", "tags"]
 """What a change updated in place on a repository the onboarding created."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CodeArtifactRepositoryResult(Wire):
     name: str
     arn: str
@@ -93,7 +94,7 @@ class CodeArtifactRepositoryResult(Wire):
     ] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CodeArtifactSharingResult(Wire):
     """One policy repolink shared through: the domain's, or a repository's it created."""
 
@@ -108,7 +109,7 @@ class CodeArtifactSharingResult(Wire):
     sids: Annotated[list[str], Doc("The Sids of repolink's statements that grant this request's consumers")]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CodeArtifactResult(Wire):
     status: Literal["succeeded", "failed"]
     domain: str
@@ -132,7 +133,7 @@ class CodeArtifactResult(Wire):
     failure: Failure | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ReportOutcomeInput(Wire):
     request_id: str
     branches: list[dict[str, object]]

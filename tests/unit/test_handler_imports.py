@@ -1,0 +1,54 @@
+"""A Step Functions task handler imports what its task reads, not the request contract.
+
+The request contract (the request model, its validation, accept and its bounds, the API's models
+and the verbs) is read at the entry points only; a task gets its section already checked, in its
+payload (``models/state/``). Loading the contract would cost every task's cold start for nothing
+(issue 23: +0.3x of a bare boto3 import).
+"""
+
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import repolink.handlers
+
+pytestmark = pytest.mark.unit
+
+ENTRY_POINTS = {"api", "ingest_event"}
+TASK_HANDLERS = sorted(
+    f"repolink.handlers.{found.name}"
+    for found in pkgutil.iter_modules(repolink.handlers.__path__)
+    if found.name not in ENTRY_POINTS | {"common"}
+)
+#: what the entry points read and a task never does
+REQUEST_CONTRACT = {
+    "repolink.models.request",
+    "repolink.models.validation",
+    "repolink.models.api",
+    "repolink.workflow.accept",
+    "repolink.workflow.bounds",
+    "repolink.workflow.verbs",
+}
+
+
+def loaded_by(module: str) -> set[str]:
+    """The repolink modules a fresh interpreter has loaded after importing ``module``."""
+    script = f"import sys, {module}\nprint(*(name for name in sys.modules if name.startswith('repolink')))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return set(done.stdout.split())
+
+
+def test_every_task_handler_is_listed() -> None:
+    assert len(TASK_HANDLERS) >= 12 and "repolink.handlers.create_connection" in TASK_HANDLERS
+
+
+@pytest.mark.parametrize("handler", TASK_HANDLERS)
+def test_a_task_handler_does_not_load_the_request_contract(handler: str) -> None:
+    assert loaded_by(handler) & REQUEST_CONTRACT == set()
+
+
+def test_the_api_loads_the_request_contract() -> None:
+    """The check above can see the contract when it is loaded."""
+    assert loaded_by("repolink.handlers.api") >= REQUEST_CONTRACT
