@@ -95,6 +95,15 @@ class Deployment:
                 if arn.lower() not in gone:
                     policies[arn] = managed_policy(arn)
             roles[logical_id] = Role(logical_id, self.template.arn(logical_id), policies)
+        # policies the template attaches to its roles from outside them (AWS::IAM::Policy, with the
+        # condition CloudFormation creates it under)
+        for resource in self.template.resources_of_type("AWS::IAM::Policy").values():
+            if "Condition" in resource and not self.template.condition(resource["Condition"]):
+                continue
+            props = self.template.resolve(resource["Properties"])
+            for role_name in props.get("Roles", []):
+                gone = {item.lower() for role, item in self.revoked if role == role_name}
+                roles[role_name].policies[props["PolicyName"]] = _without(props["PolicyDocument"], gone)
         return roles
 
     def role_of(self, logical_id: str) -> Role:
