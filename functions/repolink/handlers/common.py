@@ -6,6 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from repolink.adapters.accounts import Target, acting_in, target_of
+from repolink.models.settings import get_settings
 from repolink.observability import logger, metrics, tracer
 
 TaskHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -15,6 +17,9 @@ def task_handler(fn: TaskHandler) -> TaskHandler:
     """Logger context with the request id as correlation id, metrics flushed, a traced handler.
 
     The event is never logged whole (it may carry tags or names a team considers private).
+    A task that acts in the onboarding's target account gets ``target`` from the state machine
+    (``{"account", "callerAccount"}``): the task runs in :func:`~repolink.adapters.accounts.acting_in`
+    that account, and its own input is the rest of the event.
     """
 
     @logger.inject_lambda_context(correlation_id_path="requestId", log_event=False)
@@ -22,6 +27,26 @@ def task_handler(fn: TaskHandler) -> TaskHandler:
     @tracer.capture_lambda_handler
     @wraps(fn)
     def wrapped(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return fn(event, context)
+        if "target" not in event:
+            return fn(event, context)
+        target, rest = event["target"], {k: v for k, v in event.items() if k != "target"}
+        with acting_in(_target(target, str(event.get("requestId", "")), context)):
+            return fn(rest, context)
 
     return wrapped
+
+
+def _target(target: dict[str, Any], request_id: str, context: LambdaContext) -> Target | None:
+    """The target account of the task's onboarding, or None for this deployment's own."""
+    from repolink.workflow.bounds import partition_of
+
+    settings = get_settings()
+    own_account = context.invoked_function_arn.split(":")[4]
+    return target_of(
+        target.get("account"),
+        own_account=own_account,
+        role_name=settings.spoke_role_name,
+        request_id=request_id,
+        caller=str(target.get("callerAccount") or ""),
+        partition=partition_of(settings.region),
+    )

@@ -21,7 +21,14 @@ from repolink.models.providers import (
     proton_provider_for,
 )
 from repolink.models.rules import STRICT, Bounds, Doc, Schema, fail, given, is_one_of, when
-from repolink.models.sections import CodeArtifactSpec, ConnectionSpec, Flag, GitSyncSpec, ProtonSpec
+from repolink.models.sections import (
+    AccountId,
+    CodeArtifactSpec,
+    ConnectionSpec,
+    Flag,
+    GitSyncSpec,
+    ProtonSpec,
+)
 from repolink.models.wire import Wire
 
 
@@ -45,6 +52,14 @@ class OnboardingRequest(Wire):
     proton: ProtonSpec | None = None
     codeartifact: CodeArtifactSpec | None = None
     git_sync: GitSyncSpec | None = None
+    account: Annotated[
+        AccountId | None,
+        Doc(
+            "The account the onboarding acts in, where the deployment has a spoke role"
+            " (SpokeRoleName): the caller's own when not given; another only as the tenancy rules"
+            " allow (AccountDelegations; the deployment's account may name any admitted one)"
+        ),
+    ] = None
     handshake_timeout_hours: Annotated[int, STRICT, Bounds(ge=1, le=168)] = 72
     cleanup_on_timeout: Flag = False
     # None when not given, so it is left out of the wire form: the request id of a request

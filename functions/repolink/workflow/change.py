@@ -56,6 +56,7 @@ from repolink.workflow.idempotency import MAX_CHANGES, canonical, change_name
 from repolink.workflow.lifecycle import ChangeClaim
 from repolink.workflow.lineage import change_executions, latest_offboarding, offboard_status, state_of
 from repolink.workflow.offboard import StepFunctions, owned_onboarding, recorded_result
+from repolink.workflow.tenancy import acts_in
 
 #: connection fields no connection service updates: another value is another connection
 CONNECTION_FIXED = ("service", "name", "provider", "hostArn", "host", "arn")
@@ -279,7 +280,14 @@ def change(
             [FieldError("status", f"{MAX_CHANGES} changes")],
         )
     name = change_name(request_id, number + 1)
-    document = {"requestId": request_id, "callerAccount": owner, "request": body, "changeOf": request_id}
+    document = {
+        "requestId": request_id,
+        "callerAccount": owner,
+        # a change acts where its onboarding did
+        "targetAccount": acts_in(onboarding, own_account),
+        "request": body,
+        "changeOf": request_id,
+    }
     if body.get("prune"):
         recorded = recorded_result(
             request_id, onboarding, changes, onboarding_machine=onboarding_machine, sfn=calls

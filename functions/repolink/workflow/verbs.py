@@ -23,9 +23,16 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyVa
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters import kms
+from repolink.adapters.accounts import acting_in, reach, target_of
 from repolink.adapters.connections import connection_service
 from repolink.adapters.stepfunctions import describe_execution, execution_arn, history_pages, list_executions
-from repolink.errors import FieldError, NoSuchOnboarding, ResourceConflict, StateConflict
+from repolink.errors import (
+    FieldError,
+    NoSuchOnboarding,
+    ResourceConflict,
+    SpokeRoleUnavailable,
+    StateConflict,
+)
 from repolink.models.api import ChangeAccepted, LinkAccepted, LinkList, OffboardAccepted
 from repolink.models.ids import REQUEST_ID_PATTERN
 from repolink.models.settings import ApiSettings, EntrySettings, listed
@@ -41,6 +48,7 @@ from repolink.workflow.accept import (
     check_connection,
     judge,
 )
+from repolink.workflow.bounds import partition_of
 from repolink.workflow.history import link_status, offboarded
 from repolink.workflow.idempotency import change_name
 from repolink.workflow.lineage import latest_change, latest_offboarding
@@ -91,8 +99,27 @@ def _verdict(
         change=onboarding is not None,
         parsed=parsed,
     )
-    verdict = check_connection(verdict, connection_service, shared=listed(settings.shared_connection_arns))
-    return check_codeartifact(verdict, deployment, onboarding=onboarding)
+    command = verdict.command
+    target = None
+    if command is not None:
+        target = target_of(
+            command.target,
+            own_account=own_account,
+            role_name=settings.spoke_role_name,
+            request_id=onboarding or command.request_id,
+            caller=caller,
+            partition=partition_of(settings.region),
+        )
+    # the checks that read AWS read the target account, through its spoke role
+    with acting_in(target):
+        try:
+            reach()
+        except SpokeRoleUnavailable as refused:
+            return Verdict(refused=refused)
+        verdict = check_connection(
+            verdict, connection_service, shared=listed(settings.shared_connection_arns)
+        )
+        return check_codeartifact(verdict, deployment, onboarding=onboarding)
 
 
 def onboard(
