@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from repolink.adapters.accounts import target_of
+from repolink.adapters.accounts import domain_owner_of, target_of
 from repolink.workflow.accept import Deployment, judge
 
 pytestmark = pytest.mark.unit
@@ -135,3 +135,36 @@ def test_a_session_is_opened_only_for_another_account_with_a_spoke_role(
     if target is not None:
         assert target.role_arn == f"arn:aws:iam::{TEAM_B}:role/repolink-spoke"
         assert (target.request_id, target.caller) == ("rl-1", TEAM_B)
+
+
+def test_the_target_accounts_own_domain_is_made_there_and_any_other_stays_as_today() -> None:
+    def codeartifact(owner: str | None) -> bool:
+        target = target_of(
+            TEAM_B, own_account=OWN, role_name="r", request_id="rl-1", caller=TEAM_B, domain_owner=owner
+        )
+        assert target is not None
+        return target.codeartifact
+
+    assert codeartifact(None) and codeartifact(TEAM_B)
+    assert not codeartifact(OWN) and not codeartifact(FRIEND)
+    assert domain_owner_of({"domain": "acme", "domainOwner": FRIEND}) == FRIEND
+    assert (
+        domain_owner_of(
+            {"domain": "acme", "domainArn": f"arn:aws:codeartifact:us-east-1:{TEAM_B}:domain/acme"}
+        )
+        == TEAM_B
+    )
+    assert domain_owner_of({"domain": "acme"}) is None and domain_owner_of(None) is None
+
+
+def test_with_a_spoke_role_create_domain_makes_the_target_accounts_domain() -> None:
+    body = {"codeartifact": {"domain": "acme", "createDomain": True, "repositories": [{"name": "py"}]}}
+    assert (
+        verdict({**body, "codeartifact": {**body["codeartifact"], "domainOwner": TEAM_B}}, TEAM_B).command
+        is not None
+    )
+    assert refused_fields(
+        {**body, "codeartifact": {**body["codeartifact"], "domainOwner": TEAM_B}}, TEAM_B, NO_SPOKE
+    ) == {"codeartifact.domainOwner"}
+    shared = {**body["codeartifact"], "consumers": {"accounts": [TEAM_C]}}
+    assert verdict({"codeartifact": {**shared, "domainOwner": TEAM_B}}, TEAM_B).command is not None

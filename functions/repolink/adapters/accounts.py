@@ -45,6 +45,9 @@ class Target:
     role_arn: str
     request_id: str
     caller: str
+    #: CodeArtifact acts there too: the onboarding's domain is the target account's (a domain of
+    #: the deployment's account, or of another admitted one, stays as without spokes)
+    codeartifact: bool = True
 
 
 @dataclass
@@ -69,12 +72,26 @@ def target_of(
     request_id: str,
     caller: str,
     partition: str = "aws",
+    domain_owner: str | None = None,
 ) -> Target | None:
     """Where an onboarding acts: ``None`` for the deployment's own account (no spoke role set, or
-    the target is this account), else the target account through its spoke role."""
+    the target is this account), else the target account through its spoke role; CodeArtifact
+    too when ``domain_owner`` (the request's ``domainOwner``) is absent or that account."""
     if not role_name or not account or account == own_account:
         return None
-    return Target(account, spoke_role_arn(account, role_name, partition), request_id, caller)
+    role_arn = spoke_role_arn(account, role_name, partition)
+    return Target(account, role_arn, request_id, caller, codeartifact=domain_owner in (None, account))
+
+
+def domain_owner_of(section: object) -> str | None:
+    """The account of a task's CodeArtifact domain: the request's ``domainOwner``, or the account
+    of a recorded ``domainArn`` (None: not said, the account the task acts in)."""
+    if not isinstance(section, dict):
+        return None
+    if section.get("domainOwner"):
+        return str(section["domainOwner"])
+    arn = str(section.get("domainArn") or "")
+    return arn.split(":")[4] if arn.count(":") >= 5 else None
 
 
 @contextmanager
@@ -108,6 +125,8 @@ def scoped_client(service: str, config: Any, attempts: int) -> Any | None:
     ``None``: the caller uses the platform's own."""
     scope = _scope.get()
     if scope is None or service not in TEAM_SERVICES:
+        return None
+    if service == "codeartifact" and not scope.target.codeartifact:
         return None
     made = scope.clients.get((service, attempts))
     if made is None:

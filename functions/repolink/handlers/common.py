@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from repolink.adapters.accounts import Target, acting_in, target_of
+from repolink.adapters.accounts import Target, acting_in, domain_owner_of, target_of
 from repolink.models.settings import get_settings
 from repolink.observability import logger, metrics, tracer
 
@@ -30,13 +30,13 @@ def task_handler(fn: TaskHandler) -> TaskHandler:
         if "target" not in event:
             return fn(event, context)
         target, rest = event["target"], {k: v for k, v in event.items() if k != "target"}
-        with acting_in(_target(target, str(event.get("requestId", "")), context)):
+        with acting_in(_target(target, event, context)):
             return fn(rest, context)
 
     return wrapped
 
 
-def _target(target: dict[str, Any], request_id: str, context: LambdaContext) -> Target | None:
+def _target(target: dict[str, Any], event: dict[str, Any], context: LambdaContext) -> Target | None:
     """The target account of the task's onboarding, or None for this deployment's own."""
     from repolink.workflow.bounds import partition_of
 
@@ -46,7 +46,8 @@ def _target(target: dict[str, Any], request_id: str, context: LambdaContext) -> 
         target.get("account"),
         own_account=own_account,
         role_name=settings.spoke_role_name,
-        request_id=request_id,
+        request_id=str(event.get("requestId", "")),
         caller=str(target.get("callerAccount") or ""),
         partition=partition_of(settings.region),
+        domain_owner=domain_owner_of(event.get("codeartifact")),
     )

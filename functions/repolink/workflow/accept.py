@@ -222,6 +222,7 @@ def _deployment_rules(request: OnboardingRequest, deployment: Deployment, caller
         own_account=deployment.account,
         allowed_accounts=deployment.allowed_account_ids,
         allowed_organization=deployment.allowed_organization_id,
+        target=deployment.target_of(request, caller),
     )
     if request.connection is not None and (problem := _history_problem(request, deployment)):
         found.append(problem)

@@ -78,11 +78,13 @@ def _violations(
         owner = codeartifact.domain_owner
         if owner is not None and owner not in accounts:
             yield FieldError("codeartifact.domainOwner", f"account {owner} is not {listed}")
-        elif owner not in (None, own_account) and codeartifact.create_domain:
-            # CreateDomain has no domainOwner: it always creates in the caller's own account
+        elif owner not in (None, own_account, connections_in) and codeartifact.create_domain:
+            # CreateDomain has no domainOwner: it creates in the account of the credentials (this
+            # one, or the target account through its spoke role)
             yield FieldError(
                 "codeartifact.domainOwner",
-                f"createDomain creates the domain in this account ({own_account}), not in {owner};"
+                f"createDomain creates the domain in this account ({connections_in or own_account}),"
+                f" not in {owner};"
                 " drop createDomain to use that account's existing domain",
             )
         if codeartifact.encryption_key is not None:
@@ -224,6 +226,7 @@ def consumer_problems(
     own_account: str,
     allowed_accounts: frozenset[str],
     allowed_organization: str,
+    target: str = "",
 ) -> list[FieldError]:
     """``codeartifact.consumers`` grants read access to other accounts, so it names only what the
     deployment admits: accounts of ``AllowedAccountIds``, the organization of
@@ -235,7 +238,8 @@ def consumer_problems(
         return []
     consumers = codeartifact.consumers
     found: list[FieldError] = []
-    if codeartifact.domain_owner not in (None, own_account):
+    # (with a spoke role, the target account's own domain is written through the spoke)
+    if codeartifact.domain_owner not in (None, own_account, target or own_account):
         found.append(
             FieldError(
                 "codeartifact.consumers",

@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyVa
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters import kms
-from repolink.adapters.accounts import acting_in, reach, target_of
+from repolink.adapters.accounts import acting_in, domain_owner_of, reach, target_of
 from repolink.adapters.connections import connection_service
 from repolink.adapters.stepfunctions import describe_execution, execution_arn, history_pages, list_executions
 from repolink.errors import (
@@ -109,6 +109,7 @@ def _verdict(
             request_id=onboarding or command.request_id,
             caller=caller,
             partition=partition_of(settings.region),
+            domain_owner=domain_owner_of(command.request.get("codeartifact")),
         )
     # the checks that read AWS read the target account, through its spoke role
     with acting_in(target):
