@@ -115,6 +115,17 @@ def reach() -> None:
         scope.session = assume(scope.target, CLIENT_CONFIG)
 
 
+def acting_account(service: str, own_account: str) -> str:
+    """The account ``service``'s calls act in now: the target account where the current task's
+    clients for it are the spoke's, else ``own_account``."""
+    scope = _scope.get()
+    if scope is None or service not in TEAM_SERVICES:
+        return own_account
+    if service == "codeartifact" and not scope.target.codeartifact:
+        return own_account
+    return scope.target.account
+
+
 def current() -> Target | None:
     scope = _scope.get()
     return scope.target if scope is not None else None

@@ -120,6 +120,9 @@ def _verdict(
         verdict = check_connection(
             verdict, connection_service, shared=listed(settings.shared_connection_arns)
         )
+        if target is not None and target.codeartifact:
+            # the team's own domain, in its account (the deployment's SharedDomains are its own)
+            deployment = replace(deployment, account=target.account, shared_domains=frozenset())
         return check_codeartifact(verdict, deployment, onboarding=onboarding)
 
 
