@@ -168,3 +168,12 @@ def test_with_a_spoke_role_create_domain_makes_the_target_accounts_domain() -> N
     ) == {"codeartifact.domainOwner"}
     shared = {**body["codeartifact"], "consumers": {"accounts": [TEAM_C]}}
     assert verdict({"codeartifact": {**shared, "domainOwner": TEAM_B}}, TEAM_B).command is not None
+
+
+def test_a_change_cannot_move_an_onboarding_to_another_account() -> None:
+    from repolink.workflow.change import fixed_fields
+
+    before = {**CONNECTION, "account": TEAM_B}
+    assert fixed_fields([before], {**CONNECTION, "account": TEAM_B}) == []
+    assert [e.field for e in fixed_fields([before], {**CONNECTION, "account": FRIEND})] == ["account"]
+    assert [e.field for e in fixed_fields([CONNECTION], {**CONNECTION, "account": FRIEND})] == ["account"]

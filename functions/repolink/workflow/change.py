@@ -116,6 +116,15 @@ def fixed_fields(asked: list[dict[str, Any]], after: dict[str, Any]) -> list[Fie
             if differs:
                 message = f"the onboarding has {json.dumps(differs[0])}: " + why.format(key=key)
                 found.append(FieldError(f"{section}.{key}", message))
+    # where the onboarding acts: what it made there stays there
+    where = [request.get("account") for request in asked if request.get("account") != after.get("account")]
+    if asked and where:
+        acted = json.dumps(where[0]) if where[0] else "its caller's account"
+        message = (
+            f"the onboarding acts in {acted}: an onboarding cannot move to another account;"
+            " offboard and onboard again there"
+        )
+        found.append(FieldError("account", message))
     externals: dict[object, set[str]] = {}
     for request in asked:
         for repo in (request.get("codeartifact") or {}).get("repositories") or []:
