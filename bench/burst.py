@@ -1,4 +1,9 @@
-"""Burst: 500 onboardings through the real entry handlers, 30% duplicates or redeliveries.
+"""Burst: 350 onboardings through the real entry handlers, 30% duplicates or redeliveries.
+
+Every team's connection is made in one account (the deployment's), so the unique onboardings
+(245 by default) stay within AWS's quota of connections per account and Region (250,
+``repolink.adapters.quotas``); a burst that would pass it is refused before it starts. The
+stand-ins refuse the 251st as AWS does.
 
 The stand-ins enforce request-rate quotas (CodeArtifact's documented 800 read / 100 write
 requests per second; assumed rates for CodeConnections and Proton, which publish none; see
@@ -6,7 +11,7 @@ requests per second; assumed rates for CodeConnections and Proton, which publish
 duplicated resources (must be 0), AWS API calls per operation against the fewest possible,
 throttled calls, wall time and the run's peak memory.
 
-    python bench/burst.py [--requests 500] [--duplicates 0.3] [--quota-scale 1.0] [--json]
+    python bench/burst.py [--requests 350] [--duplicates 0.3] [--quota-scale 1.0] [--json]
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import sys
 
 from common import machine, table
 
-from repolink_local.loadtest import run_burst
+from repolink.adapters.quotas import quota
+from repolink_local.loadtest import run_burst, unique_count
 from repolink_local.standins import DOCUMENTED_QUOTAS
 from repolink_local.standins.quotas import scaled
 
@@ -88,11 +94,18 @@ def report(result: object, quota_scale: float) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--requests", type=int, default=350)
     parser.add_argument("--duplicates", type=float, default=0.3)
     parser.add_argument("--quota-scale", type=float, default=1.0, help="below 1: stricter quotas")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    connections = quota("connections")
+    teams = unique_count(args.requests, args.duplicates)
+    if teams > connections.limit:
+        parser.error(
+            f"{teams} onboardings would make {teams} connections in one account; AWS allows"
+            f" {connections.describe(None)} ({connections.doc})"
+        )
     result = run_burst(
         args.requests,
         duplicate_share=args.duplicates,

@@ -2,7 +2,10 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Self
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from repolink.adapters.quotas import ResourceQuota
 
 
 class RepolinkError(Exception):
@@ -133,6 +136,37 @@ class AwsNotFound(AwsRequestRejected):
 
 class AwsConflict(AwsRequestRejected):
     """The resource exists already (the adapters decide whether that is fine)."""
+
+
+class QuotaExceeded(AwsRequestRejected):
+    """AWS refused a creation because one of its resource quotas is reached: permanent, never a
+    retry loop. The message names the quota, its limit, whether AWS can raise it and the account
+    (``repository links in 222222222222 (100, not adjustable)``); ``quota`` is its row of
+    :data:`repolink.adapters.quotas.QUOTAS`."""
+
+    def __init__(
+        self,
+        service: str,
+        operation: str,
+        code: str,
+        message: str,
+        *,
+        quota: "ResourceQuota",
+        account: str | None,
+    ) -> None:
+        super().__init__(service, operation, code, message)
+        self.quota = quota
+        self.account = account
+        self.args = (
+            f"{quota.describe(account)}: {service} {operation} failed with {code}: {message}"
+            f" (quota: {quota.doc})",
+        )
+
+    def naming(self, quota: "ResourceQuota") -> "QuotaExceeded":
+        """The same refusal, naming ``quota`` (one of the rows sharing its operation and code)."""
+        return QuotaExceeded(
+            self.service, self.operation, self.code, self.aws_message, quota=quota, account=self.account
+        )
 
 
 # --- workflow outcomes a Step Functions Catch or Choice acts on (class name == ASL error name) ---

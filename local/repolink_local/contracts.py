@@ -99,6 +99,23 @@ def common_dialect(node: Any) -> Any:
     return out
 
 
+def with_shared(node: Any, prefix: str, definitions: dict[str, Any]) -> Any:
+    """``node`` with each reference to a shared schema (:func:`repolink.models.rules.shared`) as a
+    ``$ref`` to ``prefix`` + its name, and the schemas referred to added to ``definitions``: one
+    copy in the document, however many fields apply it."""
+    from repolink.models.rules import SHARED, SHARED_KEY
+
+    if isinstance(node, list):
+        return [with_shared(item, prefix, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if SHARED_KEY in node:
+        name = node[SHARED_KEY]
+        definitions.setdefault(name, SHARED[name]())
+        return {"$ref": prefix + name}
+    return {key: with_shared(value, prefix, definitions) for key, value in node.items()}
+
+
 def ecma_validator(schema: dict[str, Any], draft: Any = None) -> Any:
     """A jsonschema validator (``Draft4Validator`` unless ``draft`` says) whose ``pattern``,
     ``patternProperties`` and ``additionalProperties`` match as ECMA-262 does (the engine
@@ -168,8 +185,10 @@ BEYOND_THE_SCHEMA: dict[str, str] = {
     "upstream cycle": "a cycle is a property of the graph of repositories, not of one value",
     "is already listed at repositories[": "items compare by one field (name), not as wholes",
     "a repository cannot be its own upstream": "compares two fields' values (name, upstreams[i])",
-    "must not contain format (bidi, zero-width)": "Unicode category C is not portable ECMA-262 (no "
-    "\\p{C} without the u flag, and Python's re has none): the patterns refuse its control characters",
+    "must not contain surrogate, private-use or unassigned characters": "Unicode categories Cs, Co"
+    " and Cn: no \\p{C} in portable ECMA-262 (nor in Python's re), a lone surrogate is no character"
+    " to a u-flag pattern, and the unassigned change with each Unicode version; the shared"
+    " PrintableText schema names the control (Cc) and format (Cf) characters",
     "spaces (of any script)": "tags beyond ASCII: \\p{L}, \\p{Z}, \\p{N} are not portable either",
     "a stack has one sync configuration": "items of different arrays compare by one field (resourceName)",
     "stacks per request": "a count over the items of several arrays",
@@ -313,6 +332,9 @@ def openapi() -> dict[str, Any]:
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OffboardOptions"}}},
         "required": False,
     }
+    shared: dict[str, Any] = {}
+    components = with_shared(schema["components"]["schemas"], "#/components/schemas/", shared)
+    schema["components"]["schemas"] = {**components, **shared}
     _declare_parameters(schema)
     _declare_gateway_answers(schema)
     schema["servers"] = SERVERS
@@ -495,6 +517,9 @@ def event_schemas() -> dict[str, dict[str, Any]]:
             else "serialization",
         )
         defs = detail.pop("$defs", {})
+        shared: dict[str, Any] = {}
+        detail = with_shared(detail, "#/definitions/", shared)
+        defs = {**with_shared(defs, "#/definitions/", shared), **shared}
         if "OnboardingRequest" in defs:
             _state_deployment_rules(defs)
         out[detail_type] = {

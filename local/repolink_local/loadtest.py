@@ -92,10 +92,15 @@ def unique_request(i: int) -> dict[str, Any]:
     return request
 
 
+def unique_count(total: int, duplicate_share: float) -> int:
+    """How many of ``total`` deliveries are unique onboardings (each its own connection)."""
+    return max(1, round(total * (1 - duplicate_share)))
+
+
 def deliveries(total: int, duplicate_share: float, seed: int) -> list[Delivery]:
     """``total`` deliveries, ``duplicate_share`` of them repeats of an earlier one, shuffled."""
     rng = random.Random(seed)
-    unique = max(1, round(total * (1 - duplicate_share)))
+    unique = unique_count(total, duplicate_share)
     firsts = [
         Delivery(
             origin=i,

@@ -90,7 +90,7 @@ def test_template_registers_every_schema_in_the_registry() -> None:
 
 
 def test_the_handlers_import_no_pydantic_the_schemas_build_it_lazily() -> None:
-    """The rule markers and schema_rules carry their JSON Schema without importing pydantic."""
+    """The rule markers and each model's Rules carry their JSON Schema without importing pydantic."""
     script = (
         "import importlib, pkgutil, sys, repolink.handlers as handlers\n"
         "for found in pkgutil.iter_modules(handlers.__path__):\n"

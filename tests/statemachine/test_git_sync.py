@@ -227,12 +227,12 @@ def test_the_most_stacks_a_request_may_sync_all_failing_still_fit_the_state_and_
         standins.connections.set_status(arn, "AVAILABLE")
         aws = boto3.client("codeconnections")
         link = aws.create_repository_link(ConnectionArn=arn, OwnerId="acme", RepositoryName="legacy")
-        for stack in stacks:
+        for i, stack in enumerate(stacks):  # on two branches: AWS takes 50 per branch
             aws.create_sync_configuration(
                 SyncType="CFN_STACK_SYNC",
                 ResourceName=stack,
                 RepositoryLinkId=link["RepositoryLinkInfo"]["RepositoryLinkId"],
-                Branch="release",
+                Branch=("release", "hotfix")[i % 2],
                 ConfigFile="network.yaml",
                 RoleArn=ROLE,
             )

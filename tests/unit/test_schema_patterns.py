@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 import pytest
@@ -137,8 +138,17 @@ def test_beyond_ascii_the_tag_patterns_refuse_only_what_the_api_refuses(which: s
 
 
 def test_beyond_ascii_the_api_refuses_what_the_tag_patterns_cannot_see() -> None:
-    """The reason the description says the patterns check ASCII only: a format character."""
-    assert (_ecma(TAG_VALUE, "\u200b"), _api_takes_tag_text("\u200b")) == (True, False)
+    """The reason the description says the patterns check ASCII (and control and format
+    characters) only: a symbol, which is no letter, digit or space of any script."""
+    assert (_ecma(TAG_VALUE, "\u20ac"), _api_takes_tag_text("\u20ac")) == (True, False)
+
+
+@pytest.mark.parametrize("which", ["key", "value"])
+def test_the_tag_patterns_refuse_the_format_characters_of_the_bmp(which: str) -> None:
+    pattern = TAG_KEY if which == "key" else TAG_VALUE
+    formats = [c for c in BMP if unicodedata.category(c) == "Cf"]
+
+    assert [c for c in formats if _ecma(pattern, c) or _api_takes_tag_text(c)] == []
 
 
 def test_the_tag_key_pattern_refuses_aws_in_any_case() -> None:

@@ -3,7 +3,9 @@
 Every client has explicit timeouts and botocore's ``standard`` retry mode, which retries
 throttling, 5xx and connection errors with exponential backoff and full jitter. What is still
 failing after that becomes a :class:`TransientAwsError`, which the state machine retries again
-with its own backoff; everything else becomes a named, permanent error.
+with its own backoff; everything else becomes a named, permanent error. A creation refused for
+one of AWS's resource quotas (:mod:`repolink.adapters.quotas`: told by operation and code) becomes
+:class:`QuotaExceeded`, naming the quota and the account it is reached in.
 """
 
 from collections.abc import Iterator
@@ -21,11 +23,13 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from repolink.adapters import quotas
 from repolink.errors import (
     AwsAccessDenied,
     AwsConflict,
     AwsNotFound,
     AwsRequestRejected,
+    QuotaExceeded,
     TransientAwsError,
 )
 
@@ -61,6 +65,10 @@ ACCESS_DENIED_CODES = frozenset(
 NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "NotFoundException", "ResourceNotFound"})
 CONFLICT_CODES = frozenset({"ConflictException", "ResourceAlreadyExistsException"})
 NETWORK_ERRORS = (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError, ConnectionClosedError)
+#: parameters whose ARN (or account id) names the account of what the call creates: a repository
+#: link's connection, a sync configuration's role (Git sync requires it in the stack's account),
+#: a connection's host, a repository's domain owner
+_OWNER_PARAMETERS = ("ConnectionArn", "RoleArn", "HostArn", "domainOwner")
 
 
 def client(service: str, *, attempts: int = 5) -> Any:
@@ -99,7 +107,7 @@ def call(aws: Any, operation: str, /, **params: Any) -> dict[str, Any]:
     try:
         response: dict[str, Any] = getattr(aws, xform_name(operation))(**params)
     except ClientError as exc:
-        raise translate(exc, service, operation) from exc
+        raise translate(exc, service, operation, account=owner(params)) from exc
     except NETWORK_ERRORS as exc:
         raise TransientAwsError(service, operation, type(exc).__name__, str(exc)) from exc
     return response
@@ -119,11 +127,29 @@ def pages(
         params = {**params, page_field: following}
 
 
-def translate(exc: ClientError, service: str, operation: str) -> AwsRequestRejected | TransientAwsError:
+def owner(params: dict[str, Any]) -> str | None:
+    """The account that owns what a call with ``params`` creates: the one its parameters name,
+    else the account the invocation acts in."""
+    for name in _OWNER_PARAMETERS:
+        value = params.get(name)
+        if isinstance(value, str) and value:
+            account = value if name == "domainOwner" else (value.split(":")[4:5] or [""])[0]
+            if account:
+                return account
+    return quotas.ACTING_ACCOUNT.get()
+
+
+def translate(
+    exc: ClientError, service: str, operation: str, *, account: str | None = None
+) -> AwsRequestRejected | TransientAwsError:
+    """``exc`` as our named error; ``account`` owns what the call would have created."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
     message = str(error.get("Message", "")) or str(exc)
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400))
+    reached = quotas.answered(service, operation, code)
+    if reached is not None:
+        return QuotaExceeded(service, operation, code, message, quota=reached, account=account)
     if code in TRANSIENT_CODES or status >= 500:
         return TransientAwsError(service, operation, code, message)
     if code in ACCESS_DENIED_CODES:

@@ -2,16 +2,16 @@
 
 Field-level rules come from the AWS API models (botocore ``service-2.json``: names, patterns,
 lengths, enums); cross-field rules (which provider needs a host, what Proton can link, upstream
-cycles) are each model's ``__post_init__``. The models are plain dataclasses, read without
+cycles) are each model's :class:`~repolink.models.rules.Rules`, from which its ``__post_init__`` and
+its published schema both derive. The models are plain dataclasses, read without
 pydantic (cold start): the entry points validate untrusted JSON against them with
 :func:`repolink.models.validation.validate_request` (``models/wire.py`` reads the wire shape;
 every error carries the wire path of the field at fault), while the task handlers read the
 already validated request back with ``from_wire``. pydantic only builds the published schemas.
 """
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from typing import Annotated
 
 from repolink.errors import UnsupportedProvider
 from repolink.models.providers import (
@@ -20,7 +20,19 @@ from repolink.models.providers import (
     PROTON_PROVIDER_BY_CONNECTION_PROVIDER,
     proton_provider_for,
 )
-from repolink.models.rules import STRICT, Bounds, Doc, Schema, fail, given, is_one_of, when
+from repolink.models.rules import (
+    STRICT,
+    Bounds,
+    Doc,
+    Rule,
+    Rules,
+    all_of,
+    any_of,
+    each,
+    given,
+    inside,
+    is_one_of,
+)
 from repolink.models.sections import (
     AccountId,
     CodeArtifactSpec,
@@ -32,16 +44,40 @@ from repolink.models.sections import (
 from repolink.models.wire import Wire
 
 
-def _linked_through_the_connection(section: str, providers: Iterable[str]) -> Schema:
-    """``section`` needs a connection: a codeconnections or codestar-connections one, of one of
-    ``providers`` (the schema of the rule ``OnboardingRequest.__post_init__`` applies)."""
-    service = {"enum": [s for s in CONNECTION_SERVICES if s != "apprunner"]}
-    needed = {
-        "properties": {
-            "connection": {"properties": {"service": service, "provider": {"enum": [*providers, None]}}}
-        }
-    }
-    return when(given(section), {"allOf": [given("connection"), needed]})
+def _through_the_connection(section: str, target: str) -> list[Rule]:
+    """``section`` links repositories through the request's connection: there is one, and it is a
+    codeconnections or codestar-connections one."""
+    linking = [service for service in CONNECTION_SERVICES if service != "apprunner"]
+    return [
+        Rule(
+            given("connection"),
+            f"{section} links repositories through a connection: add a codeconnections or "
+            "codestar-connections connection",
+            "connection",
+            when=given(section),
+            stop=True,
+        ),
+        Rule(
+            inside("connection", is_one_of("service", *linking, default="codeconnections")),
+            f"{target} cannot use App Runner connections; use codeconnections or codestar-connections",
+            "connection",
+            "service",
+            when=given(section),
+            stop=True,
+        ),
+    ]
+
+
+def _provider(request: "OnboardingRequest") -> str | None:
+    return None if request.connection is None else request.connection.provider
+
+
+def _proton_cannot_link(request: "OnboardingRequest") -> str:
+    try:
+        proton_provider_for(str(_provider(request)))
+    except UnsupportedProvider as exc:
+        return str(exc)
+    raise AssertionError("a provider Proton links is not a problem")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,100 +112,51 @@ class OnboardingRequest(Wire):
         ),
     ] = None
 
-    schema_rules: ClassVar[Mapping[str, Any]] = {
-        "allOf": [
-            {"anyOf": [given("connection"), given("gitSync"), given("proton"), given("codeartifact")]},
-            _linked_through_the_connection("gitSync", GIT_SYNC_PROVIDER_TYPES),
-            when(
-                {
-                    "allOf": [
-                        given("gitSync"),
-                        {"properties": {"connection": is_one_of("service", "codestar-connections")}},
-                    ]
-                },
-                {
-                    "properties": {
-                        "gitSync": {
-                            "properties": {
-                                "repositories": {
-                                    "items": {
-                                        "properties": {
-                                            "syncConfigurations": {
-                                                "items": {
-                                                    "properties": {"pullRequestComment": {"enum": [False]}}
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                },
+    rules = Rules(
+        Rule(
+            any_of(given("connection"), given("gitSync"), given("proton"), given("codeartifact")),
+            "the request has nothing to do: give connection, gitSync, proton or codeartifact",
+            stop=True,
+        ),
+        *_through_the_connection("gitSync", "Git sync"),
+        Rule(
+            inside(
+                "gitSync",
+                each(
+                    "repositories",
+                    each("syncConfigurations", is_one_of("pullRequestComment", False, default=False)),
+                ),
             ),
-            _linked_through_the_connection("proton", PROTON_PROVIDER_BY_CONNECTION_PROVIDER),
-        ],
-        "description": (
+            "codestar-connections' API has no pull request comments (PullRequestComment came with"
+            " codeconnections): use service codeconnections, or set pullRequestComment to false",
+            "connection",
+            "service",
+            when=all_of(given("gitSync"), inside("connection", is_one_of("service", "codestar-connections"))),
+            stop=True,
+        ),
+        Rule(
+            inside("connection", is_one_of("provider", *GIT_SYNC_PROVIDER_TYPES, None)),
+            lambda request: (
+                "CloudFormation Git sync cannot link repositories of provider"
+                f" {_provider(request)!r}; it supports {', '.join(GIT_SYNC_PROVIDER_TYPES)}"
+            ),
+            "connection",
+            "provider",
+            when=given("gitSync"),
+            stop=True,
+        ),
+        *_through_the_connection("proton", "Proton"),
+        Rule(
+            inside("connection", is_one_of("provider", *PROTON_PROVIDER_BY_CONNECTION_PROVIDER, None)),
+            _proton_cannot_link,
+            "connection",
+            "provider",
+            when=given("proton"),
+            stop=True,
+        ),
+        said=(
             "gitSync and proton link repositories through the connection: a codeconnections or"
             " codestar-connections one, of a provider the target supports (pullRequestComment"
             " needs codeconnections)."
         ),
-    }
-
-    def __post_init__(self) -> None:
-        if all(s is None for s in (self.connection, self.git_sync, self.proton, self.codeartifact)):
-            fail("the request has nothing to do: give connection, gitSync, proton or codeartifact")
-        if self.git_sync is not None:
-            self._check_git_sync_connection(self.connection, self.git_sync)
-        if self.proton is None:
-            return
-        if self.connection is None:
-            fail(
-                "proton links repositories through a connection: add a codeconnections or "
-                "codestar-connections connection",
-                "connection",
-            )
-        if self.connection.service == "apprunner":
-            fail(
-                "Proton cannot use App Runner connections; use codeconnections or codestar-connections",
-                "connection",
-                "service",
-            )
-        if self.connection.provider is not None:
-            try:
-                proton_provider_for(self.connection.provider)
-            except UnsupportedProvider as exc:
-                fail(str(exc), "connection", "provider")
-
-    @staticmethod
-    def _check_git_sync_connection(connection: ConnectionSpec | None, git_sync: GitSyncSpec) -> None:
-        if connection is None:
-            fail(
-                "gitSync links repositories through a connection: add a codeconnections or "
-                "codestar-connections connection",
-                "connection",
-            )
-        if connection.service == "apprunner":
-            fail(
-                "Git sync cannot use App Runner connections; use codeconnections or codestar-connections",
-                "connection",
-                "service",
-            )
-        if connection.service == "codestar-connections" and any(
-            config.pull_request_comment
-            for repo in git_sync.repositories
-            for config in repo.sync_configurations
-        ):
-            fail(
-                "codestar-connections' API has no pull request comments (PullRequestComment came with"
-                " codeconnections): use service codeconnections, or set pullRequestComment to false",
-                "connection",
-                "service",
-            )
-        if connection.provider is not None and connection.provider not in GIT_SYNC_PROVIDER_TYPES:
-            fail(
-                f"CloudFormation Git sync cannot link repositories of provider {connection.provider!r};"
-                f" it supports {', '.join(GIT_SYNC_PROVIDER_TYPES)}",
-                "connection",
-                "provider",
-            )
+    )

@@ -3,17 +3,20 @@ and the rules of each field and section, stated once.
 
 Field-level rules come from the AWS API models (botocore ``service-2.json``: names, patterns,
 lengths, enums); a section's cross-field rules (which provider needs a host, upstreams without
-cycles) are its ``__post_init__``. The whole request, and the rules across sections, are
+cycles) are its :class:`~repolink.models.rules.Rules`: each rule one value, which the reader checks
+(``__post_init__``) and the published schema carries. The whole request, and the rules across sections, are
 :mod:`repolink.models.request`. The task handlers read a section back with ``from_wire``, and load
 this module without the request contract (cold start); the patterns compile on first use.
 """
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar
+from functools import cache
+from typing import Annotated, Any
 
+from repolink.adapters.quotas import quota
 from repolink.models.providers import (
     CONNECTION_SERVICES,
     EXTERNAL_CONNECTIONS,
@@ -26,17 +29,28 @@ from repolink.models.rules import (
     STRICT,
     Bounds,
     Check,
-    Problems,
+    Condition,
+    Rule,
+    Rules,
     RuleViolations,
     Schema,
     Violation,
+    all_of,
     anchored,
+    any_of,
+    beyond,
+    empty,
     fail,
+    field_of,
     given,
     is_one_of,
+    matches,
+    negated,
+    no_repeats,
+    not_empty,
     not_given,
-    repeats,
-    when,
+    shared,
+    sized,
 )
 from repolink.models.tags import (
     CODEARTIFACT_TAGS_MAX,
@@ -165,7 +179,7 @@ PROTON_TAGS_MAX = 50
 """proton's ``TagList`` allows 50 tags, not 200."""
 
 DESCRIPTION_MAX = 1000
-UPSTREAMS_MAX = 10
+UPSTREAMS_MAX = quota("upstreams").limit
 """CodeArtifact's quota of upstream repositories per repository (botocore sets no maximum)."""
 REPOSITORIES_MAX = 100
 """How many repositories one request may name, per section."""
@@ -186,18 +200,78 @@ def _has_other(text: str) -> bool:
     return any(unicodedata.category(char).startswith("C") for char in text)
 
 
+def _has_format(text: str) -> bool:
+    """True when ``text`` has a format character (Cf): a bidi control, a zero-width character, a
+    tag character (U+E0000-U+E007F, invisible text)."""
+    return any(unicodedata.category(char) == "Cf" for char in text)
+
+
 _FORMAT_AND_OTHER = "format (bidi, zero-width), surrogate, private-use or unassigned characters"
-"""Unicode category C less Cc: refused by the API, said in the schema's ``description`` (no portable
-pattern names them), while the patterns refuse the control characters (Cc) themselves."""
+"""Unicode category C less Cc, in a ``description``: the shared :data:`PRINTABLE` schema refuses the
+format characters (Cf), the API all of them."""
+_OTHER = "surrogate, private-use or unassigned characters"
+"""Unicode category C less Cc and Cf: what the API refuses beyond the published schema (see
+:func:`_printable_schema`)."""
 
 
 def _unprintable_problem(text: str) -> str | None:
     """Why ``text`` cannot be shown as it is (a character of Unicode category C), or ``None``."""
     if _has_control(text):
         return "must not contain control characters (line breaks included)"
+    if _has_format(text):
+        return "must not contain format characters (bidi controls, zero-width characters)"
     if _has_other(text):
-        return f"must not contain {_FORMAT_AND_OTHER}"
+        return f"must not contain {_OTHER}"
     return None
+
+
+def _utf16(code: int) -> str:
+    """``code`` as ECMA-262 ``\\uXXXX`` escapes: one, or a surrogate pair beyond the BMP (which a
+    ``u``-flag pattern reads as the one code point, and a pattern without it as the two units)."""
+    if code < 0x10000:
+        return rf"\u{code:04x}"
+    code -= 0x10000
+    return rf"\u{0xD800 + (code >> 10):04x}\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+@cache
+def _refused_codes(beyond_the_bmp: bool) -> list[int]:
+    """The code points of Unicode categories Cc and Cf, in or beyond the Basic Multilingual Plane."""
+    span = range(0x10000, 0x110000) if beyond_the_bmp else range(0x10000)
+    return [code for code in span if unicodedata.category(chr(code)) in ("Cc", "Cf")]
+
+
+def _printable_schema() -> Schema:
+    """The text rule of :func:`_unprintable_problem` that JSON Schema can say, once for every field:
+    no control (Cc) or format (Cf) character. Built from the same ``unicodedata`` categories (when
+    the schemas are published, not at import).
+
+    Portable ECMA-262 (with or without the ``u`` flag) names a character by ``\\uXXXX`` escapes:
+    those of the BMP in one class, those beyond it (a few format characters, the invisible tag
+    characters among them) as surrogate pairs in a lookahead. The rest of category C is said in the
+    ``description``: surrogates (a lone half is no character in a ``u``-flag pattern), private-use
+    and unassigned characters (the unassigned change with each Unicode version, so a published list
+    would not stay the API's)."""
+    astral = "|".join(_utf16(code) for code in _refused_codes(beyond_the_bmp=True))
+    return {  # no "type": a field says its own (a connection's name may be null)
+        "pattern": f"^(?![\\s\\S]*(?:{astral}))[^{_ranges(_refused_codes(beyond_the_bmp=False))}]*$",
+        "description": (
+            "Text without control (Unicode Cc) or format (Cf: bidi controls, zero-width and tag"
+            f" characters) characters; the API also refuses {_OTHER}."
+        ),
+    }
+
+
+PRINTABLE = shared("PrintableText", _printable_schema)
+"""A field's schema keywords that refer to the one published :func:`_printable_schema`."""
+
+
+def printable(key: str) -> Condition:
+    """The text ``key``, when given, has no character of Unicode category C (:func:`_unprintable_problem`)."""
+    return Condition(
+        lambda value: (text := field_of(value, key)) is None or _unprintable_problem(text) is None,
+        {"properties": {key: PRINTABLE}},
+    )
 
 
 def _tag_text_problem(text: str) -> str | None:
@@ -216,7 +290,7 @@ def _tag_text_problem(text: str) -> str | None:
 def _tags_schema(limit: int, reserved: tuple[str, ...] = ()) -> Schema:
     """The tag rules of :func:`_tag_violations` (and the ``reserved`` keys) in JSON Schema; beyond
     ASCII, the character set (letters, digits and spaces of any script) is said in ``description``."""
-    text = f"[^{_CONTROL}{_TAG_REFUSED_ASCII}]"
+    text = f"[^{_ranges(_refused_codes(beyond_the_bmp=False))}{_TAG_REFUSED_ASCII}]"
     assert all(re.fullmatch(r"[a-z:-]+", key) for key in reserved), "reserved keys go in as they are"
     refused = "".join(f"(?!{key}$)" for key in reserved)
     return {
@@ -226,6 +300,7 @@ def _tags_schema(limit: int, reserved: tuple[str, ...] = ()) -> Schema:
                 "type": "string",
                 "maxLength": TAG_VALUE_MAX,
                 "pattern": f"^{text}*$",
+                **PRINTABLE,  # the format characters beyond the BMP too
             }
         },
         "additionalProperties": False,
@@ -233,8 +308,9 @@ def _tags_schema(limit: int, reserved: tuple[str, ...] = ()) -> Schema:
             f"At most {limit} tags. Keys are 1-{TAG_KEY_MAX} characters and do not start with aws: (in"
             f" any case){''.join(f', nor are they {key}' for key in reserved)}; values are at most"
             f" {TAG_VALUE_MAX} characters. Both are letters, digits and spaces (of any script) and"
-            " _ . : / = + - @ (AWS's [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*), without control characters; the"
-            " patterns check the ASCII characters, the API every character."
+            " _ . : / = + - @ (AWS's [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*), without control or format"
+            " characters; the patterns check the ASCII, control and format characters (keys: those of"
+            " the BMP), the API every character."
         ),
     }
 
@@ -335,14 +411,15 @@ def _kms_key_arn(
 
 CodeArtifactTags = Annotated[
     dict[str, str],
-    Check(_check_codeartifact_tags, _tags_schema(CODEARTIFACT_TAGS_MAX, RESERVED_CODEARTIFACT_TAGS)),
+    Check(_check_codeartifact_tags, lambda: _tags_schema(CODEARTIFACT_TAGS_MAX, RESERVED_CODEARTIFACT_TAGS)),
 ]
 """Resource tags: at most 198, keys 1-128 and values 0-256 characters from AWS's tag character set."""
 ConnectionTags = Annotated[
-    dict[str, str], Check(_check_connection_tags, _tags_schema(CONNECTION_TAGS_MAX, RESERVED_CONNECTION_TAGS))
+    dict[str, str],
+    Check(_check_connection_tags, lambda: _tags_schema(CONNECTION_TAGS_MAX, RESERVED_CONNECTION_TAGS)),
 ]
 """A connection's tags: as :data:`CodeArtifactTags`, less the ones repolink reserves for itself."""
-ProtonTags = Annotated[dict[str, str], Check(_check_proton_tags, _tags_schema(PROTON_TAGS_MAX))]
+ProtonTags = Annotated[dict[str, str], Check(_check_proton_tags, lambda: _tags_schema(PROTON_TAGS_MAX))]
 CodeArtifactRepositoryName = Annotated[
     str,
     _matching(
@@ -376,29 +453,6 @@ ProtonRepositoryName = Annotated[
 
 Flag = Annotated[bool, STRICT]
 """A JSON boolean: ``1`` or ``"true"`` are refused, not coerced."""
-
-
-def _service_rules(service: ConnectionService) -> Schema:
-    """What one connection service admits for provider, name, arn and hostArn (JSON Schema)."""
-    if service == "apprunner":
-        name: Schema = {"pattern": anchored(APPRUNNER_CONNECTION_NAME_PATTERN)}
-        arn = _APPRUNNER_CONNECTION_ARN
-        host: Schema = {"type": "null"}
-        new_host: Schema = {"type": "null"}
-    else:
-        name = {"minLength": 1, "maxLength": CONNECTION_NAME_MAX, "pattern": f"^[^{_CONTROL}]*$"}
-        arn = _CONNECTION_ARN
-        host = {"maxLength": _CONNECTION_ARN_MAX, "pattern": anchored(_host_arn_pattern(service))}
-        new_host = {}
-    return {
-        "properties": {
-            "provider": {"enum": [*PROVIDER_TYPES_BY_SERVICE[service], None]},
-            "name": name,
-            "arn": {"maxLength": _CONNECTION_ARN_MAX, "pattern": anchored(arn)},
-            "hostArn": host,
-            **({"host": new_host} if new_host else {}),
-        }
-    }
 
 
 HOST_NAME_MAX = 64
@@ -483,20 +537,11 @@ class VpcConfigurationSpec(Wire):
         | None
     ) = None
 
-    schema_rules: ClassVar[Mapping[str, Any]] = {
-        "allOf": [
-            {"properties": {"subnetIds": {"uniqueItems": True}, "securityGroupIds": {"uniqueItems": True}}}
-        ],
-        "description": "No subnet or security group is listed twice.",
-    }
-
-    def __post_init__(self) -> None:
-        problems = Problems()
-        for member, wire in (("subnet_ids", "subnetIds"), ("security_group_ids", "securityGroupIds")):
-            values = getattr(self, member)
-            for position, seen in repeats(values):
-                problems.add(f"{values[position]!r} is already listed at {wire}[{seen}]", wire, position)
-        problems.raise_any()
+    rules = Rules(
+        no_repeats("subnetIds"),
+        no_repeats("securityGroupIds"),
+        said="No subnet or security group is listed twice.",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -507,23 +552,78 @@ class HostSpec(Wire):
         str,
         Check(
             _check_host_name,
-            {"minLength": 1, "maxLength": HOST_NAME_MAX, "pattern": f"^[^{_CONTROL}]*$"},
+            {"minLength": 1, "maxLength": HOST_NAME_MAX, **PRINTABLE},
         ),
     ]
     provider_endpoint: Annotated[
         str,
-        Check(_check_endpoint, {"maxLength": HOST_ENDPOINT_MAX, "pattern": anchored(HOST_ENDPOINT_PATTERN)}),
+        Check(
+            _check_endpoint,
+            {"maxLength": HOST_ENDPOINT_MAX, "pattern": anchored(HOST_ENDPOINT_PATTERN), **PRINTABLE},
+        ),
     ]
     vpc_configuration: VpcConfigurationSpec | None = None
 
-    schema_rules: ClassVar[Mapping[str, Any]] = {
-        "description": (
+    rules = Rules(
+        said=(
             f"name is 1-{HOST_NAME_MAX} characters, and providerEndpoint an https URL, without control"
             f" characters or {_FORMAT_AND_OTHER}."
             " An existing host of this name is reused when it has this providerEndpoint (and this"
             " vpcConfiguration) and this account's onboardings created it."
-        ),
-    }
+        )
+    )
+
+
+def _not_a_connection_arn(shape: str) -> Callable[[Any], str]:
+    return lambda connection: (
+        f"{_show(connection.arn)} is not a {connection.service} connection ARN ({shape})"
+    )
+
+
+def _on(service: ConnectionService) -> Condition:
+    """The connection is one of ``service``."""
+    return is_one_of("service", service, default="codeconnections")
+
+
+_NOT_ON_APPRUNNER = negated(_on("apprunner"))
+_HOSTED = sorted(HOST_PROVIDER_TYPES)
+_CONNECTION_ARNS = [
+    (service, _APPRUNNER_CONNECTION_ARN, "arn:aws:apprunner:REGION:ACCOUNT:connection/NAME/ID")
+    if service == "apprunner"
+    else (service, _CONNECTION_ARN, "arn:aws:codeconnections:REGION:ACCOUNT:connection/ID")
+    for service in CONNECTION_SERVICES
+]
+_NAME_LENGTH = Rule(
+    sized("name", 1, CONNECTION_NAME_MAX),
+    lambda c: f"connection names are 1-{CONNECTION_NAME_MAX} characters, got {len(c.name)}",
+    "name",
+    when=_NOT_ON_APPRUNNER,
+)
+
+
+def _used_by_hosted_providers_only(member: str) -> tuple[Rule, Rule]:
+    """``member`` (host or hostArn) is refused on App Runner, and else for a provider without hosts."""
+    on_apprunner = Rule(
+        not_given(member),
+        f"App Runner connections have no host; omit {member}",
+        member,
+        when=_on("apprunner"),
+    )
+    hosted = Rule(
+        is_one_of("provider", *_HOSTED),
+        lambda c: f"only {' and '.join(_HOSTED)} connections use a host; omit {member} for {c.provider}",
+        member,
+        when=all_of(given(member), given("provider")),
+        unless=(on_apprunner,),
+    )
+    return on_apprunner, hosted
+
+
+_HOST_ARN_SHAPE = Rule(
+    matches("hostArn", _host_arn_pattern("(codestar-connections|codeconnections)"), _CONNECTION_ARN_MAX),
+    lambda c: f"{_show(c.host_arn)} is not a host ARN (arn:aws:codeconnections:REGION:ACCOUNT:host/NAME-ID)",
+    "hostArn",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -538,38 +638,111 @@ class ConnectionSpec(Wire):
     arn: str | None = None
     tags: ConnectionTags = field(default_factory=dict)
 
-    schema_rules: ClassVar[Mapping[str, Any]] = {
-        "allOf": [
-            {"anyOf": [given("arn"), {"allOf": [given("name"), given("provider")]}]},
-            when(
-                given("arn"),
-                {
-                    "allOf": [
-                        not_given("name"),
-                        not_given("hostArn"),
-                        not_given("host"),
-                        {"properties": {"tags": {"maxProperties": 0}}},
-                    ]
-                },
+    rules = Rules(
+        *(
+            Rule(
+                given(member),
+                "required unless arn names an existing connection",
+                member,
+                when=not_given("arn"),
+            )
+            for member in ("name", "provider")
+        ),
+        Rule(
+            not_given("name"),
+            "give either arn (reuse a connection) or name and provider (create one)",
+            "name",
+            when=given("arn"),
+        ),
+        *(
+            Rule(
+                not_given(member),
+                f"a reused connection (arn) keeps its host; omit {member}",
+                member,
+                when=given("arn"),
+            )
+            for member in ("hostArn", "host")
+        ),
+        Rule(
+            empty("tags", of="properties"),
+            "tags apply only to a connection this request creates; omit them with arn",
+            "tags",
+            when=given("arn"),
+        ),
+        *(
+            Rule(
+                matches("arn", pattern, _CONNECTION_ARN_MAX),
+                _not_a_connection_arn(shape),
+                "arn",
+                when=_on(service),
+            )
+            for service, pattern, shape in _CONNECTION_ARNS
+        ),
+        Rule(
+            matches("name", APPRUNNER_CONNECTION_NAME_PATTERN),
+            lambda c: (
+                f"{_show(c.name)} is not an App Runner connection name "
+                "(4-32 letters, digits, '-' or '_', starting with a letter or digit)"
             ),
-            when(given("host"), not_given("hostArn")),
-            *(
-                when(is_one_of("service", service, default="codeconnections"), _service_rules(service))
-                for service in CONNECTION_SERVICES
+            "name",
+            when=_on("apprunner"),
+        ),
+        _NAME_LENGTH,
+        # AWS takes any character ([\s\S]*): a bidi override or a zero-width character would
+        # make a name display as another (acme-\u202ebuhtig reads "acme-github")
+        Rule(
+            printable("name"),
+            lambda c: _unprintable_problem(c.name) or "",
+            "name",
+            when=_NOT_ON_APPRUNNER,
+            unless=(_NAME_LENGTH,),
+        ),
+        *(
+            Rule(
+                is_one_of("provider", *PROVIDER_TYPES_BY_SERVICE[service], None),
+                lambda c: (
+                    f"{_show(c.provider)} is not a {c.service} provider; use one of"
+                    f" {', '.join(PROVIDER_TYPES_BY_SERVICE[c.service])}"
+                ),
+                "provider",
+                when=_on(service),
+                stop=True,  # the host rules below judge a provider of the service
+            )
+            for service in CONNECTION_SERVICES
+        ),
+        Rule(
+            not_given("hostArn"),
+            "give hostArn (an existing host) or host (one to create or reuse), not both",
+            "host",
+            when=given("host"),
+        ),
+        *_used_by_hosted_providers_only("host"),
+        Rule(
+            any_of(given("arn"), given("hostArn"), given("host")),
+            lambda c: (
+                f"required for {c.provider}: the host of the installed provider (or give host, to create one)"
             ),
-            when(
-                is_one_of("provider", *sorted(HOST_PROVIDER_TYPES)),
-                {"anyOf": [given("arn"), given("hostArn"), given("host")]},
-            ),
-            *(
-                when(
-                    {"allOf": [given(member), given("provider")]},
-                    {"properties": {"provider": {"enum": sorted(HOST_PROVIDER_TYPES)}}},
-                )
-                for member in ("hostArn", "host")
-            ),
-        ],
-        "description": (
+            "hostArn",
+            when=is_one_of("provider", *_HOSTED),
+        ),
+        *_used_by_hosted_providers_only("hostArn"),
+        _HOST_ARN_SHAPE,
+        # codestar-connections' HostArn admits only its own hosts; one service per connection
+        *(
+            Rule(
+                matches("hostArn", _host_arn_pattern(service)),
+                lambda c: (
+                    f"a {c.host_arn.split(':')[2]} host, for a {c.service} connection: use a"
+                    f" {c.service} host ARN, or set service to {c.host_arn.split(':')[2]}"
+                ),
+                "hostArn",
+                when=_on(service),
+                unless=(_HOST_ARN_SHAPE,),
+            )
+            for service in CONNECTION_SERVICES
+            if service != "apprunner"
+        ),
+        said=(
             "name and provider are required unless arn names an existing connection; with arn, omit"
             " name, hostArn, host and tags. hostArn (a host of the connection's service) or host (one"
             " to create or reuse, by name and endpoint; not both) is required for"
@@ -578,97 +751,7 @@ class ConnectionSpec(Wire):
             f" characters, without control characters or {_FORMAT_AND_OTHER}; an apprunner name"
             " matches the apprunner pattern."
         ),
-    }
-
-    def __post_init__(self) -> None:
-        problems = Problems()
-        if self.arn is None:
-            for field in ("name", "provider"):
-                if getattr(self, field) is None:
-                    problems.add("required unless arn names an existing connection", field)
-        else:
-            self._check_reuse(self.arn, problems)
-        if self.name is not None:
-            self._check_name(self.name, problems)
-        self._check_provider_and_host(problems)
-        problems.raise_any()
-
-    def _check_host(self, problems: Problems) -> None:
-        if self.host_arn is not None:
-            problems.add("give hostArn (an existing host) or host (one to create or reuse), not both", "host")
-        if self.service == "apprunner":
-            problems.add("App Runner connections have no host; omit host", "host")
-        elif self.provider is not None and self.provider not in HOST_PROVIDER_TYPES:
-            hosted = " and ".join(sorted(HOST_PROVIDER_TYPES))
-            problems.add(f"only {hosted} connections use a host; omit host for {self.provider}", "host")
-
-    def _check_reuse(self, arn: str, problems: Problems) -> None:
-        if self.name is not None:
-            problems.add("give either arn (reuse a connection) or name and provider (create one)", "name")
-        if self.host_arn is not None:
-            problems.add("a reused connection (arn) keeps its host; omit hostArn", "hostArn")
-        if self.host is not None:
-            problems.add("a reused connection (arn) keeps its host; omit host", "host")
-        if self.tags:
-            problems.add("tags apply only to a connection this request creates; omit them with arn", "tags")
-        if self.service == "apprunner":
-            pattern, shape = _APPRUNNER_CONNECTION_ARN, "arn:aws:apprunner:REGION:ACCOUNT:connection/NAME/ID"
-        else:
-            pattern, shape = _CONNECTION_ARN, "arn:aws:codeconnections:REGION:ACCOUNT:connection/ID"
-        if len(arn) > _CONNECTION_ARN_MAX or not re.fullmatch(pattern, arn):
-            problems.add(f"{_show(arn)} is not a {self.service} connection ARN ({shape})", "arn")
-
-    def _check_name(self, name: str, problems: Problems) -> None:
-        if self.service == "apprunner":
-            if not re.fullmatch(APPRUNNER_CONNECTION_NAME_PATTERN, name):
-                problems.add(
-                    f"{_show(name)} is not an App Runner connection name "
-                    "(4-32 letters, digits, '-' or '_', starting with a letter or digit)",
-                    "name",
-                )
-        elif not 1 <= len(name) <= CONNECTION_NAME_MAX:
-            problems.add(f"connection names are 1-{CONNECTION_NAME_MAX} characters, got {len(name)}", "name")
-        elif problem := _unprintable_problem(name):
-            # AWS takes any character ([\s\S]*): a bidi override or a zero-width character would
-            # make a name display as another (acme-\u202ebuhtig reads "acme-github")
-            problems.add(problem, "name")
-
-    def _check_provider_and_host(self, problems: Problems) -> None:
-        allowed = PROVIDER_TYPES_BY_SERVICE[self.service]
-        if self.provider is not None and self.provider not in allowed:
-            known = ", ".join(allowed)
-            problems.add(
-                f"{_show(self.provider)} is not a {self.service} provider; use one of {known}", "provider"
-            )
-            return
-        if self.host is not None:
-            self._check_host(problems)
-        if self.host_arn is None:
-            if self.arn is None and self.host is None and self.provider in HOST_PROVIDER_TYPES:
-                problems.add(
-                    f"required for {self.provider}: the host of the installed provider (or give host,"
-                    " to create one)",
-                    "hostArn",
-                )
-            return
-        if self.service == "apprunner":
-            problems.add("App Runner connections have no host; omit hostArn", "hostArn")
-        elif self.provider is not None and self.provider not in HOST_PROVIDER_TYPES:
-            hosted = " and ".join(sorted(HOST_PROVIDER_TYPES))
-            problems.add(f"only {hosted} connections use a host; omit hostArn for {self.provider}", "hostArn")
-        if len(self.host_arn) > _CONNECTION_ARN_MAX or not (found := re.fullmatch(_HOST_ARN, self.host_arn)):
-            problems.add(
-                f"{_show(self.host_arn)} is not a host ARN "
-                "(arn:aws:codeconnections:REGION:ACCOUNT:host/NAME-ID)",
-                "hostArn",
-            )
-        elif self.service != "apprunner" and found["service"] != self.service:
-            # codestar-connections' HostArn admits only its own hosts; one service per connection
-            problems.add(
-                f"a {found['service']} host, for a {self.service} connection: use a {self.service}"
-                f" host ARN, or set service to {found['service']}",
-                "hostArn",
-            )
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -697,24 +780,16 @@ class ProtonSpec(Wire):
 
     repositories: Annotated[list[ProtonRepositorySpec], Bounds(min_length=1, max_length=REPOSITORIES_MAX)]
 
-    schema_rules: ClassVar[Mapping[str, Any]] = {
-        "description": "No two repositories have the same name, in any case (Acme/Repo is acme/repo).",
-    }
-
-    def __post_init__(self) -> None:
-        # GitHub and Bitbucket names are case-insensitive: Acme/Repo and acme/repo are one repository.
-        problems = Problems()
-        for position, seen in repeats(repo.name.lower() for repo in self.repositories):
-            name = self.repositories[position].name
-            problems.add(
-                f"{name!r} is already listed at repositories[{seen}]", "repositories", position, "name"
-            )
-        problems.raise_any()
-
-
-_GIT_SYNC_OTHER = "format (bidi, zero-width), surrogate, private-use or unassigned characters"
-"""Unicode category C less Cc: refused by the API, said in the schema's ``description`` (no portable
-pattern names them), while the patterns refuse the control characters (Cc) themselves."""
+    rules = Rules(
+        # GitHub and Bitbucket names are case-insensitive: Acme/Repo and acme/repo are one repository
+        no_repeats(
+            "repositories",
+            by=lambda repo: repo.name.lower(),
+            shown=lambda repo: repr(repo.name),
+            at=("name",),
+            said="No two repositories have the same name, in any case (Acme/Repo is acme/repo).",
+        )
+    )
 
 
 def _one_line(maximum: int | None, what: str) -> Check:
@@ -724,17 +799,15 @@ def _one_line(maximum: int | None, what: str) -> Check:
     def check(value: str) -> str:
         if not value or (maximum is not None and len(value) > maximum):
             fail(f"{what} are 1-{maximum} characters, got {len(value)}" if maximum else f"give the {what}")
-        if _has_control(value):
-            fail("must not contain control characters (line breaks included)")
-        if _has_other(value):
-            fail(f"must not contain {_GIT_SYNC_OTHER}")
+        if problem := _unprintable_problem(value):
+            fail(problem)
         return value
 
     limits = f"1-{maximum} characters" if maximum else "At least one character"
     schema: Schema = {
         "minLength": 1,
-        "pattern": f"^[^{_CONTROL}]*$",
-        "description": f"{limits.capitalize()}, without control characters or {_GIT_SYNC_OTHER}.",
+        **PRINTABLE,
+        "description": f"{limits.capitalize()}, without control characters or {_FORMAT_AND_OTHER}.",
     }
     if maximum is not None:
         schema["maxLength"] = maximum
@@ -832,55 +905,56 @@ class GitSyncRepositorySpec(Wire):
     ]
 
 
+def _stack_count(spec: "GitSyncSpec") -> int:
+    return sum(len(repo.sync_configurations) for repo in spec.repositories)
+
+
+def _stacks_synced_twice(spec: "GitSyncSpec") -> Iterator[Violation]:
+    first: dict[str, tuple[int, int]] = {}
+    for i, repo in enumerate(spec.repositories):
+        for j, config in enumerate(repo.sync_configurations):
+            seen_at = first.setdefault(config.resource_name, (i, j))
+            if seen_at != (i, j):
+                yield (
+                    ("repositories", i, "syncConfigurations", j, "resourceName"),
+                    f"stack {config.resource_name!r} is already synced by repositories[{seen_at[0]}]"
+                    f".syncConfigurations[{seen_at[1]}]; a stack has one sync configuration",
+                )
+
+
 @dataclass(frozen=True, kw_only=True)
 class GitSyncSpec(Wire):
     """CloudFormation Git sync through the request's connection: repositories and their stacks."""
 
     repositories: Annotated[list[GitSyncRepositorySpec], Bounds(min_length=1, max_length=REPOSITORIES_MAX)]
 
-    schema_rules: ClassVar[Mapping[str, Any]] = {
-        "description": (
-            "No two repositories have the same ownerId and repositoryName, in any case; no stack"
-            f" (resourceName) is listed twice in the section (a stack has one sync configuration);"
-            f" at most {SYNC_CONFIGURATIONS_MAX} stacks per request."
-        ),
-    }
-
-    def __post_init__(self) -> None:
+    rules = Rules(
         # one repository link per owner and repository (GitHub, GitLab and Bitbucket names are
         # case-insensitive), and one sync configuration per stack across the whole section
-        problems = Problems()
-        keys = [f"{r.owner_id}/{r.repository_name}".lower() for r in self.repositories]
-        for position, seen in repeats(keys):
-            repo = self.repositories[position]
-            problems.add(
-                f"{repo.owner_id}/{repo.repository_name} is already listed at repositories[{seen}]",
-                "repositories",
-                position,
-                "repositoryName",
-            )
-        total = sum(len(r.sync_configurations) for r in self.repositories)
-        if total > SYNC_CONFIGURATIONS_MAX:
-            problems.add(f"at most {SYNC_CONFIGURATIONS_MAX} stacks per request, got {total}", "repositories")
-        stacks = [
-            (i, j, c.resource_name)
-            for i, r in enumerate(self.repositories)
-            for j, c in enumerate(r.sync_configurations)
-        ]
-        first: dict[str, tuple[int, int]] = {}
-        for i, j, name in stacks:
-            seen_at = first.setdefault(name, (i, j))
-            if seen_at != (i, j):
-                problems.add(
-                    f"stack {name!r} is already synced by repositories[{seen_at[0]}]"
-                    f".syncConfigurations[{seen_at[1]}]; a stack has one sync configuration",
-                    "repositories",
-                    i,
-                    "syncConfigurations",
-                    j,
-                    "resourceName",
-                )
-        problems.raise_any()
+        no_repeats(
+            "repositories",
+            by=lambda repo: f"{repo.owner_id}/{repo.repository_name}".lower(),
+            shown=lambda repo: f"{repo.owner_id}/{repo.repository_name}",
+            at=("repositoryName",),
+            said="No two repositories have the same ownerId and repositoryName, in any case.",
+        ),
+        Rule(
+            beyond(
+                lambda spec: _stack_count(spec) <= SYNC_CONFIGURATIONS_MAX,
+                f"At most {SYNC_CONFIGURATIONS_MAX} stacks per request.",
+            ),
+            lambda spec: f"at most {SYNC_CONFIGURATIONS_MAX} stacks per request, got {_stack_count(spec)}",
+            "repositories",
+        ),
+        Rule(
+            beyond(
+                lambda spec: not list(_stacks_synced_twice(spec)),
+                "No stack (resourceName) is listed twice in the section (a stack has one sync"
+                " configuration).",
+            ),
+            explain=_stacks_synced_twice,
+        ),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -895,7 +969,7 @@ class CodeArtifactRepositorySpec(Wire):
                 _check_description,
                 {
                     "maxLength": DESCRIPTION_MAX,
-                    "pattern": f"^[^{_CONTROL}]*$",
+                    **PRINTABLE,
                     "description": (
                         f"At most {DESCRIPTION_MAX} characters, without control characters (line"
                         f" breaks included) or {_FORMAT_AND_OTHER}."
@@ -913,34 +987,30 @@ class CodeArtifactRepositorySpec(Wire):
     ) = None
     tags: CodeArtifactTags = field(default_factory=dict)
 
-    schema_rules: ClassVar[Mapping[str, Any]] = {
-        "allOf": [
-            {"properties": {"upstreams": {"uniqueItems": True}}},
-            when(given("externalConnection"), {"properties": {"upstreams": {"maxItems": 0}}}),
-        ],
-        "description": (
-            "A repository has upstreams or an externalConnection, not both, and is not its own upstream."
+    rules = Rules(
+        Rule(
+            beyond(
+                lambda repo: repo.name not in repo.upstreams,
+                "A repository is not its own upstream,",
+            ),
+            explain=lambda repo: [
+                (("upstreams", position), "a repository cannot be its own upstream")
+                for position, upstream in enumerate(repo.upstreams)
+                if upstream == repo.name
+            ],
         ),
-    }
-
-    def __post_init__(self) -> None:
-        problems = Problems()
-        for position, upstream in enumerate(self.upstreams):
-            if upstream == self.name:
-                problems.add("a repository cannot be its own upstream", "upstreams", position)
-        for position, seen in repeats(self.upstreams):
-            problems.add(
-                f"{self.upstreams[position]!r} is already listed at upstreams[{seen}]", "upstreams", position
-            )
-        if self.upstreams and self.external_connection is not None:
-            # CodeArtifact: "A repository can have one or more upstream repositories, or an external
-            # connection": give the connection to a repository of its own, listed as an upstream
-            problems.add(
-                "a repository has upstream repositories or an external connection, not both;"
-                " put the external connection on a repository of its own and list it in upstreams",
-                "externalConnection",
-            )
-        problems.raise_any()
+        no_repeats("upstreams"),
+        # CodeArtifact: "A repository can have one or more upstream repositories, or an external
+        # connection": give the connection to a repository of its own, listed as an upstream
+        Rule(
+            empty("upstreams"),
+            "a repository has upstream repositories or an external connection, not both;"
+            " put the external connection on a repository of its own and list it in upstreams",
+            "externalConnection",
+            when=given("externalConnection"),
+        ),
+        said="and has upstreams or an externalConnection, not both.",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -957,28 +1027,29 @@ class CodeArtifactConsumersSpec(Wire):
     )
     organization_id: OrganizationId | None = None
 
-    schema_rules: ClassVar[Mapping[str, Any]] = {
-        "allOf": [
-            {
-                "anyOf": [
-                    {"properties": {"accounts": {"minItems": 1}}, "required": ["accounts"]},
-                    given("organizationId"),
-                ]
-            },
-            {"properties": {"accounts": {"uniqueItems": True}}},
-        ],
-        "description": "At least one account or the organizationId; no account listed twice.",
-    }
+    rules = Rules(
+        Rule(
+            any_of(not_empty("accounts"), given("organizationId")),
+            "give the consumer accounts, the organizationId, or both",
+        ),
+        no_repeats("accounts", shown=str),
+        said="At least one account or the organizationId; no account listed twice.",
+    )
 
-    def __post_init__(self) -> None:
-        problems = Problems()
-        if not self.accounts and self.organization_id is None:
-            problems.add("give the consumer accounts, the organizationId, or both")
-        for position, seen in repeats(self.accounts):
-            problems.add(
-                f"{self.accounts[position]} is already listed at accounts[{seen}]", "accounts", position
-            )
-        problems.raise_any()
+
+_KEY_ONLY_WHEN_CREATED = Rule(
+    is_one_of("createDomain", True, default=False),
+    "used only when creating the domain; set createDomain or omit it",
+    "encryptionKey",
+    when=given("encryptionKey"),
+)
+_NAMES_ONCE = no_repeats(
+    "repositories",
+    by=lambda repo: repo.name,
+    shown=lambda repo: repr(repo.name),
+    at=("name",),
+    said="No two repositories have the same name,",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -995,26 +1066,25 @@ class CodeArtifactSpec(Wire):
     ]
     consumers: CodeArtifactConsumersSpec | None = None
 
-    schema_rules: ClassVar[Mapping[str, Any]] = {
-        "allOf": [when(given("encryptionKey"), is_one_of("createDomain", True, default=False))],
-        "description": (
-            "encryptionKey only with createDomain. No two repositories have the same name, and"
-            " upstreams form no cycle (a -> b -> a)."
+    rules = Rules(
+        _KEY_ONLY_WHEN_CREATED,
+        _NAMES_ONCE,
+        # reported at the upstream entry that starts the loop: repositories[i].upstreams[j]
+        Rule(
+            beyond(
+                # the graph is one of names only when no name repeats (a rule of its own)
+                lambda spec: not _NAMES_ONCE.require.holds(spec) or find_cycle(spec.repositories) is None,
+                "and upstreams form no cycle (a -> b -> a).",
+            ),
+            explain=lambda spec: [_cycle_at(spec.repositories)],
+            unless=(_KEY_ONLY_WHEN_CREATED, _NAMES_ONCE),
         ),
-    }
+        said="encryptionKey only with createDomain.",
+    )
 
-    def __post_init__(self) -> None:
-        problems = Problems()
-        if self.encryption_key is not None and not self.create_domain:
-            problems.add("used only when creating the domain; set createDomain or omit it", "encryptionKey")
-        for position, seen in repeats(repo.name for repo in self.repositories):
-            name = self.repositories[position].name
-            problems.add(
-                f"{name!r} is already listed at repositories[{seen}]", "repositories", position, "name"
-            )
-        problems.raise_any()
-        if cycle := find_cycle(self.repositories):
-            # Reported at the upstream entry that starts the loop: repositories[i].upstreams[j].
-            start = next(i for i, repo in enumerate(self.repositories) if repo.name == cycle[0])
-            edge = self.repositories[start].upstreams.index(cycle[1])
-            fail(f"upstream cycle: {' -> '.join(cycle)}", "repositories", start, "upstreams", edge)
+
+def _cycle_at(repositories: "list[CodeArtifactRepositorySpec]") -> Violation:
+    cycle = find_cycle(repositories) or []
+    start = next(i for i, repo in enumerate(repositories) if repo.name == cycle[0])
+    edge = repositories[start].upstreams.index(cycle[1])
+    return ("repositories", start, "upstreams", edge), f"upstream cycle: {' -> '.join(cycle)}"

@@ -7,7 +7,7 @@ collecting every problem with its path: the entry points validate untrusted requ
 :meth:`Wire.from_wire`, which raises on any problem (a drift between the ASL and a handler fails
 loudly, with the path at fault). No handler imports pydantic at run time: it only builds the
 published JSON schemas and OpenAPI document from these classes (``__pydantic_config__`` and the
-markers' hooks), and a test checks that its verdict on generated requests is the same as ours.
+markers' hooks, and each model's :class:`~repolink.models.rules.Rules`).
 """
 
 import copy
@@ -27,7 +27,7 @@ from typing import (
     get_type_hints,
 )
 
-from repolink.models.rules import Path, RuleViolations, Violation
+from repolink.models.rules import Path, Rules, RuleViolations, Violation
 
 #: a field's ``metadata`` key for a wire name that is not the camelCase of its attribute
 WIRE_NAME = "wire_name"
@@ -65,19 +65,22 @@ class Wire:
     }
     #: "forbid" (an unknown key is an error) or "ignore" (for outputs we read only part of)
     wire_extra: ClassVar[Literal["forbid", "ignore"]] = "forbid"
-    #: the class's cross-field rules (its ``__post_init__``) in JSON Schema keywords, merged into
-    #: its published schema: ``allOf`` entries, and a ``description`` (appended to the docstring's)
-    #: of the rules JSON Schema cannot say. Written beside ``__post_init__``, in the keywords that
-    #: mean the same under draft-04 and 2020-12 (:mod:`repolink.models.rules`).
-    schema_rules: ClassVar[Mapping[str, Any]] = {}
+    #: the class's rules across its fields (:mod:`repolink.models.rules`), each stated once: the
+    #: reader checks them once the fields are read (``__post_init__``), and its published schema
+    #: carries them (``allOf``), with a ``description`` of those JSON Schema cannot say
+    rules: ClassVar[Rules] = Rules()
+
+    def __post_init__(self) -> None:
+        self.rules.check(self)
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
-        """pydantic's hook (schemas only): the generated schema, with :attr:`schema_rules` added."""
+        """pydantic's hook (schemas only): the generated schema, with :attr:`rules` added."""
         schema = handler(core_schema)
-        if cls.schema_rules:
+        rules = cls.rules.schema()
+        if rules:
             target = handler.resolve_ref_schema(schema)
-            for key, value in copy.deepcopy(dict(cls.schema_rules)).items():
+            for key, value in copy.deepcopy(rules).items():
                 if key == "description" and target.get("description"):
                     value = f"{target['description']} {value}"
                 target[key] = value
@@ -159,9 +162,10 @@ def read(shape: Any, value: object) -> tuple[Any, list[Violation]]:
     Shapes: a Wire dataclass, ``list[...]``, ``dict[str, ...]``, ``X | None``, a ``Literal``, ``str``,
     ``int``, ``bool``, or ``object``/``Any`` (taken as it is). JSON kinds are strict (``"3"``
     is not an integer, ``1`` not a boolean). ``Annotated`` metadata with an ``apply`` method (the
-    :mod:`repolink.models.rules` markers) runs on the value read; a dataclass's ``__post_init__``
-    runs its cross-field rules. A :class:`~repolink.models.rules.RuleViolations` from either is
-    recorded, at the paths it names, like any other problem.
+    :mod:`repolink.models.rules` markers) runs on the value read; a model's ``__post_init__``
+    checks its rules across fields (:class:`~repolink.models.rules.Rules`). A
+    :class:`~repolink.models.rules.RuleViolations` from either is recorded, at the paths it names,
+    like any other problem.
     """
     reader = _Reader()
     result = reader.read(shape, value, ())

@@ -36,6 +36,7 @@ meanwhile, or a lost answer made botocore send the write again) is refused with
 ``ConflictException``: the policy is read and merged again, so no one's statement is lost.
 """
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Literal
 
@@ -43,8 +44,10 @@ from repolink.adapters import codeartifact as ca
 from repolink.errors import (
     AwsConflict,
     AwsNotFound,
+    AwsRequestRejected,
     DomainNotFound,
     DomainNotOwned,
+    QuotaExceeded,
     RepolinkError,
     RepositoryNotOwned,
     ResourceConflict,
@@ -252,8 +255,10 @@ class CodeArtifactTarget:
         tags = self._tags(dict(spec.tags))
         try:
             return ca.create_domain(spec.domain, spec.encryption_key, tags), tags
-        except AwsConflict:  # created meanwhile (a concurrent or a retried run: the tag tells)
-            found = ca.describe_domain(spec.domain, spec.domain_owner)
+        except (AwsConflict, QuotaExceeded) as refused:
+            # created meanwhile (a concurrent or a retried run: the tag tells), or the SDK's retry
+            # of a creation whose answer was lost met the quota that creation reached
+            found = _after_refusal(refused, lambda: ca.describe_domain(spec.domain, spec.domain_owner))
             return found, self._claimed(spec, found)
 
     def _claimed(self, spec: CodeArtifactSpec, found: ca.Domain) -> dict[str, str] | None:
@@ -291,8 +296,11 @@ class CodeArtifactTarget:
             created = ca.create_repository(
                 spec.domain, spec.domain_owner, repo.name, repo.description, upstreams, tags
             )
-        except AwsConflict:  # created meanwhile (a concurrent onboarding sharing it, or a lost answer)
-            again = ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
+        except (AwsConflict, QuotaExceeded) as refused:
+            # created meanwhile (a concurrent onboarding sharing it), or a lost answer
+            again = _after_refusal(
+                refused, lambda: ca.describe_repository(spec.domain, spec.domain_owner, repo.name)
+            )
             return self._found(spec, repo, again, requested, domain)
         except AwsNotFound as exc:
             missing = [u for u in upstreams if u not in requested]
@@ -433,3 +441,11 @@ class CodeArtifactTarget:
             )
         if repo.description is not None and found.description != repo.description:
             raise ResourceConflict(f"{field}.description: the repository exists with another description")
+
+
+def _after_refusal[Found](refused: AwsRequestRejected, describe: Callable[[], Found]) -> Found:
+    """What a refused creation meant to make, when it exists after all; else the refusal."""
+    try:
+        return describe()
+    except AwsNotFound:
+        raise refused from None

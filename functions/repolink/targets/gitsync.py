@@ -29,9 +29,11 @@ stack synced from it is deleted again; a reused link is never deleted, nor is a 
 from dataclasses import dataclass
 
 from repolink.adapters.connections import GitSync, RepositoryLink, SyncConfiguration
+from repolink.adapters.quotas import sync_configuration_quota
 from repolink.errors import (
     AwsConflict,
     AwsRequestRejected,
+    QuotaExceeded,
     ResourceConflict,
     TooManyTags,
     UnsupportedProvider,
@@ -173,9 +175,10 @@ def _link(
             context.connection.arn, spec.owner_id, spec.repository_name, spec.encryption_key_arn, tags
         )
         return made, "created", tags
-    except AwsConflict:
-        # a lost answer (the SDK sent it again and the link now exists) or a link made meanwhile:
-        # the one link there is, never a second
+    except (AwsConflict, QuotaExceeded):
+        # a lost answer (the SDK sent it again and the link now exists: refused as a duplicate, or
+        # for the quota the lost one reached) or a link made meanwhile: the one link there is,
+        # never a second; none there is the refusal it was
         found = _find(svc, spec, context.connection.provider)
         if found is None:
             raise
@@ -253,8 +256,10 @@ def _sync(
     try:
         try:
             svc.create_sync(wanted, GIT_SYNC_TYPE)
-        except AwsConflict:
+        except (AwsConflict, QuotaExceeded) as refused:
             found = svc.get_sync(config.resource_name, GIT_SYNC_TYPE)
+            if found is None and isinstance(refused, QuotaExceeded):
+                raise _sync_quota(svc, link, config, refused) from None
             if found is None:
                 raise
             outcome = "created" if ours else "existing"
@@ -273,6 +278,16 @@ def _sync(
         outcome=outcome,
         updated=updated,
     )
+
+
+def _sync_quota(
+    svc: GitSync, link: RepositoryLink, config: SyncConfigurationSpec, refused: QuotaExceeded
+) -> QuotaExceeded:
+    """The refusal naming which sync-configuration quota it reached (AWS answers all three with
+    one code): the link's configurations are counted, on one read, only once refused."""
+    on_link = svc.syncs_of(link.id, GIT_SYNC_TYPE)
+    on_branch = sum(1 for c in on_link if c.branch == config.branch)
+    return refused.naming(sync_configuration_quota(len(on_link), on_branch))
 
 
 def _check_same(

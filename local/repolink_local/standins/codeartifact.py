@@ -10,7 +10,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from repolink.adapters.quotas import quota
 from repolink_local.standins.protocol import ServiceError, broken
+from repolink_local.standins.quotas import in_scope, refuse_beyond
 
 #: the public external connections CodeArtifact offers
 EXTERNAL_CONNECTIONS = {
@@ -25,7 +27,7 @@ EXTERNAL_CONNECTIONS = {
     "public:crates-io": "cargo",
     "public:ruby-gems-org": "ruby",
 }
-UPSTREAMS_MAX = 10
+UPSTREAMS_MAX = quota("upstreams").limit
 #: tags per domain or repository (botocore's TagList: max 200)
 TAGS_MAX = 200
 
@@ -136,12 +138,10 @@ class CodeArtifactApi:
         key = (
             p.get("encryptionKey") or f"arn:aws:kms:{self.region}:{self.account}:key/aws-managed-codeartifact"
         )
-        domain = StoredDomain(
-            p["domain"],
-            self.account,
-            f"arn:aws:codeartifact:{self.region}:{self.account}:domain/{p['domain']}",
-            key,
-        )
+        arn = f"arn:aws:codeartifact:{self.region}:{self.account}:domain/{p['domain']}"
+        made = (d.arn for d in self.domains.values())
+        refuse_beyond("domains", in_scope(made, arn), "codeartifact", resource_type="domain")
+        domain = StoredDomain(p["domain"], self.account, arn, key)
         self.domains[domain.name] = domain
         self.tags[domain.arn] = tags
         return {"domain": self._domain_view(domain)}
@@ -223,6 +223,8 @@ class CodeArtifactApi:
             raise ServiceError(
                 "ConflictException", f"Repository {name} already exists in domain {domain.name}"
             )
+        held = sum(1 for r in self.repositories.values() if r.domain is domain)
+        refuse_beyond("repositories", held, "codeartifact", resource_type="repository")
         for upstream in upstreams:
             if (domain.name, upstream) not in self.repositories:
                 raise ServiceError(

@@ -6,6 +6,11 @@ owner and repository in the account) and sync configurations (one per stack).
 The handshake a person completes in the console is simulated by a :class:`HandshakePolicy`:
 a PENDING connection turns AVAILABLE after N status reads of it, or once a given number of
 (virtual) seconds has passed since it was created, turns ERROR, or never changes.
+
+Creations beyond AWS's resource quotas are refused (``standins.quotas.refuse_beyond``), counted
+per account and Region of the new resource's ARN: connections under both names are one store and
+one quota (250), hosts (50), repository links (100), sync configurations (100 per account, 100
+per repository link, 50 per branch); App Runner connections have their own (10).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from repolink_local.standins.protocol import ServiceError
+from repolink_local.standins.quotas import in_scope, refuse_beyond
 
 CONNECTION_SERVICES = ("codeconnections", "codestar-connections")
 #: the codeconnections model's TagList maximum: the tags a resource holds
@@ -300,6 +306,8 @@ class CodeConnectionsApi:
         if not provider:
             raise ServiceError("ValidationException", "ProviderType or HostArn is required")
         arn = f"arn:aws:{self.service}:{self.store.region}:{self.store.account}:connection/{uuid.uuid4()}"
+        made = (c.arn for c in self.store.list() if c.family == "codeconnections")
+        refuse_beyond("connections", in_scope(made, arn), self.service)
         conn = self.store._add(
             StoredConnection(
                 arn,
@@ -388,9 +396,12 @@ class CodeConnectionsApi:
                     f"A repository link for {p['OwnerId']}/{p['RepositoryName']} already exists: {link.id}",
                 )
         link_id = str(uuid.uuid4())
+        arn = f"arn:aws:{self.service}:{self.store.region}:{self.store.account}:repository-link/{link_id}"
+        made = (other.arn for other in self.store.repository_links.values())
+        refuse_beyond("repository-links", in_scope(made, arn), self.service)
         link = StoredRepositoryLink(
             id=link_id,
-            arn=f"arn:aws:{self.service}:{self.store.region}:{self.store.account}:repository-link/{link_id}",
+            arn=arn,
             connection_arn=p["ConnectionArn"],
             owner_id=p["OwnerId"],
             repository_name=p["RepositoryName"],
@@ -436,6 +447,12 @@ class CodeConnectionsApi:
                 "ResourceAlreadyExistsException",
                 f"A {p['SyncType']} sync configuration for {p['ResourceName']} already exists",
             )
+        on_link = [c for c in self.store.sync_configurations.values() if c.link is link]
+        on_branch = sum(1 for c in on_link if c.branch == p["Branch"])
+        refuse_beyond("sync-configurations-per-branch", on_branch, self.service)
+        refuse_beyond("sync-configurations-per-link", len(on_link), self.service)
+        made = (c.link.arn for c in self.store.sync_configurations.values())
+        refuse_beyond("sync-configurations", in_scope(made, link.arn), self.service)
         config = StoredSyncConfiguration(
             sync_type=p["SyncType"],
             resource_name=p["ResourceName"],
@@ -492,6 +509,7 @@ class CodeConnectionsApi:
             )
         host_id = uuid.uuid4().hex[:16]
         arn = f"arn:aws:{self.service}:{self.store.region}:{self.store.account}:host/{p['Name']}-{host_id}"
+        refuse_beyond("hosts", in_scope((h.arn for h in self.store.hosts.values()), arn), self.service)
         vpc = p.get("VpcConfiguration")
         host = StoredHost(
             arn,
@@ -561,6 +579,8 @@ class AppRunnerApi:
         arn = (
             f"arn:aws:apprunner:{self.store.region}:{self.store.account}:connection/{name}/{uuid.uuid4().hex}"
         )
+        made = (c.arn for c in self.store.list() if c.family == "apprunner")
+        refuse_beyond("apprunner-connections", in_scope(made, arn), "apprunner")
         conn = self.store._add(
             StoredConnection(
                 arn,

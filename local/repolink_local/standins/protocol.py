@@ -46,13 +46,20 @@ class ServiceError(Exception):
     """An AWS error response: code, message, HTTP status and any extra modeled fields/headers."""
 
     def __init__(
-        self, code: str, message: str, status: int | None = None, headers: dict[str, str] | None = None
+        self,
+        code: str,
+        message: str,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+        fields: dict[str, str] | None = None,
     ):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.status = status or STATUS.get(code, 400)
         self.headers = headers or {}
+        #: the error shape's other members (CodeArtifact's ServiceQuotaExceededException: resourceType)
+        self.fields = fields or {}
 
 
 @cache
@@ -223,12 +230,12 @@ class Codec:
     def error(self, request: AWSPreparedRequest, error: ServiceError) -> AWSResponse:
         headers = dict(error.headers)
         if self.protocol == "smithy-rpc-v2-cbor":
-            body = cbor2.dumps({"__type": error.code, "message": error.message})
+            body = cbor2.dumps({"__type": error.code, "message": error.message, **error.fields})
             headers |= {"smithy-protocol": "rpc-v2-cbor", "content-type": "application/cbor"}
         elif self.protocol == "json":
-            body = json.dumps({"__type": error.code, "message": error.message}).encode()
+            body = json.dumps({"__type": error.code, "message": error.message, **error.fields}).encode()
             headers |= {"content-type": "application/x-amz-json-1.0"}
         else:
-            body = json.dumps({"message": error.message}).encode()
+            body = json.dumps({"message": error.message, **error.fields}).encode()
             headers |= {"x-amzn-ErrorType": error.code, "content-type": "application/json"}
         return self._response(request, error.status, headers, body)

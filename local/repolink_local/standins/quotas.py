@@ -1,4 +1,12 @@
-"""Request-rate quotas: token buckets that answer ``ThrottlingException`` as AWS does when exceeded.
+"""Quotas: request rates (token buckets answering ``ThrottlingException``) and resources.
+
+Resource quotas (:func:`refuse_beyond`) are AWS's own, from the one table the Lambda code reads
+(:data:`repolink.adapters.quotas.QUOTAS`): a creation beyond one is refused with the row's error
+code and message. Each stand-in counts what exists in the new resource's scope: its account and
+Region, read from the ARNs (:func:`scope`), so a count stays right whichever account a store
+holds resources of.
+
+Request rates:
 
 Buckets run on the stand-ins' clock, which the engine sets to its virtual clock: handler code
 takes no virtual time, SDK retry back-off and Wait states do. So a burst of onboardings hits a
@@ -11,10 +19,11 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from repolink_local.standins.protocol import ServiceError
+from repolink.adapters.quotas import quota
+from repolink_local.standins.protocol import STATUS, ServiceError, service_model
 
 READ_PREFIXES = ("Describe", "Get", "List")
 
@@ -88,3 +97,34 @@ class RateLimiter:
                         headers={"Retry-After": str(retry_after)},
                     )
                 self._tokens[quota] = tokens - 1
+
+
+def scope(arn: str) -> tuple[str, str]:
+    """The (Region, account) an ARN names: what resource quotas are counted in."""
+    parts = arn.split(":")
+    return parts[3], parts[4]
+
+
+def in_scope(arns: Iterable[str], arn: str) -> int:
+    """How many of ``arns`` are in the account and Region of ``arn``."""
+    wanted = scope(arn)
+    return sum(1 for other in arns if scope(other) == wanted)
+
+
+def refuse_beyond(key: str, count: int, service: str, *, resource_type: str | None = None) -> None:
+    """Refuse a creation when ``count`` (what its scope already holds) has reached the limit of
+    quota ``key``, as AWS answers: the row's code and message, the status botocore's model gives
+    that error (CodeArtifact's ``resourceType`` member too). A row with no code (AWS documents
+    none) is answered ``ValidationException``."""
+    row = quota(key)
+    if count < row.limit:
+        return
+    code = row.code or "ValidationException"
+    modeled = service_model(service).shape_for(code).metadata.get("error", {})
+    message = row.message or f"At most {row.limit} {row.resource} per {row.per}"
+    raise ServiceError(
+        code,
+        message,
+        modeled.get("httpStatusCode") or STATUS.get(code, 400),
+        fields={"resourceType": resource_type} if resource_type else None,
+    )

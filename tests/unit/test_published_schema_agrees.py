@@ -1,18 +1,18 @@
-"""Three readings of one contract agree: our validator, pydantic, and the published JSON schema.
+"""The API and the published request schema reach one verdict on a request.
 
-The handlers validate with :func:`repolink.models.wire.read` (no pydantic at cold start); the
-published JSON schemas and OpenAPI document come from pydantic over the same classes. These property
-tests keep the readings from drifting: for generated requests, our reader and pydantic both accept
-(and build equal values) or both reject, naming the same fields; and the published request schema
-(draft-04, patterns read as ECMA-262) accepts what the API accepts and refuses what it refuses,
-except the rules JSON Schema cannot say (:data:`BEYOND_THE_SCHEMA`, each stated in the schema's
-``description``).
+Each request rule is stated once (:mod:`repolink.models.rules`): the API's reader checks it, and
+the published JSON schema (draft-04, patterns read as ECMA-262) carries it. What a rule does is
+tested beside the rule (``test_request_model.py``, ``test_git_sync_request.py``...); this module
+checks that the two readings agree: on generated requests, the schema accepts what the API accepts
+and refuses what it refuses, except the rules JSON Schema cannot say (:data:`BEYOND_THE_SCHEMA`,
+each stated in the schema's ``description``); and on one body per rule, both refuse it.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +20,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft4Validator, Draft202012Validator
-from pydantic import TypeAdapter, ValidationError
 from pydantic.alias_generators import to_snake
 
 from repolink.errors import FieldError, RequestValidationError
-from repolink.models.request import OnboardingRequest
-from repolink.models.rules import RuleViolations
-from repolink.models.validation import field_path, validate_request
-from repolink.models.wire import read
+from repolink.models.validation import validate_request
 from repolink_local.contracts import BEYOND_THE_SCHEMA, ecma_validator, request_schema
 
 pytestmark = pytest.mark.unit
 
-PYDANTIC = TypeAdapter(OnboardingRequest)
 SAMPLE: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[2] / "events" / "onboarding.json").read_text()
 )
@@ -99,11 +94,11 @@ PLAUSIBLE: dict[str, list[Any]] = {
     "cleanupOnTimeout": [True, False, 0, "false"],
     "repositories": [[], None],
     # gitSync
-    "ownerId": ["acme", "a", "o" * 255, "o" * 256, "", "acme\n", "ac\u200bme", None],
+    "ownerId": ["acme", "a", "o" * 255, "o" * 256, "", "acme\n", "ac\u200bme", "ac\U0001d173me", None],
     "repositoryName": ["infra", "Infra", "r" * 128, "r" * 129, "", "in\tfra", "ин", None],
     "resourceName": ["acme-network", "a", "a" * 100, "a" * 101, "1stack", "a_b", "a-b\n", "", None],
     "branch": ["main", "b" * 255, "b" * 256, "", "main\n", "feature/x", None],
-    "configFile": ["deploy/network.yaml", "", "a\nb", "x\u202ey", None],
+    "configFile": ["deploy/network.yaml", "", "a\nb", "x\u202ey", "x\U000e0041", "x\ue000", None],
     "roleArn": [
         *(ROLE, ROLE.replace("arn:aws:", "arn:aws-cn:"), ROLE.replace(":role/", ":user/"), ROLE + "\n"),
         *("arn:aws:iam::123456789012:role/" + "r" * 1000, "acme-gitsync", None),
@@ -279,116 +274,13 @@ def variants(draw: st.DrawFn) -> dict[str, Any]:
     return request
 
 
-def _ours(data: dict[str, Any]) -> OnboardingRequest | None:
-    try:
-        return validate_request(data)
-    except RequestValidationError:
-        return None
-
-
-def _pydantic(data: dict[str, Any]) -> OnboardingRequest | None:
-    try:
-        return PYDANTIC.validate_python(data)
-    except ValidationError:
-        return None
-
-
-def _our_errors(data: dict[str, Any]) -> list[FieldError]:
+def _api_errors(data: dict[str, Any]) -> list[FieldError]:
     try:
         validate_request(data)
     except RequestValidationError as refused:
         return list(refused.errors)
     return []
 
-
-def _our_fields(data: dict[str, Any]) -> set[str]:
-    """The wire paths our reader names (the contract alone: :func:`read`, not the JSON checks
-    before it, which pydantic has no counterpart of)."""
-    _, problems = read(OnboardingRequest, data)
-    return {field_path(path) for path, _ in problems}
-
-
-def _pydantic_fields(data: dict[str, Any]) -> tuple[set[str], set[str]]:
-    """The wire paths pydantic names, and the arrays among them it found too long.
-
-    A rule's own paths (a tag key, ``connection.hostArn`` from ``__post_init__``) are read from
-    the RuleViolations it carries, below pydantic's location. An array longer than its maximum is
-    where pydantic stops reading it (it names the array), where ours reads on and names each bad
-    item: below such an array the two differ by design.
-    """
-    try:
-        PYDANTIC.validate_python(data)
-    except ValidationError as refused:
-        fields, too_long = set(), set()
-        for error in refused.errors():
-            loc = tuple(error["loc"])
-            cause = error.get("ctx", {}).get("error")
-            if isinstance(cause, RuleViolations):
-                fields |= {field_path((*loc, *where)) for where, _ in cause.violations}
-            else:
-                fields.add(field_path(loc))
-            if error["type"] == "too_long":
-                too_long.add(field_path(loc))
-        return fields, too_long
-    return set(), set()
-
-
-def _outside(fields: set[str], arrays: set[str]) -> set[str]:
-    return {f for f in fields if not any(f == a or f.startswith((f"{a}[", f"{a}.")) for a in arrays)}
-
-
-def test_the_sample_is_accepted_by_both() -> None:
-    assert _ours(SAMPLE) is not None and _ours(SAMPLE) == _pydantic(SAMPLE)
-
-
-@pytest.mark.parametrize("seed", SEEDS, ids=["sample", "every-field", "reuse", "apprunner"])
-def test_every_seed_is_a_valid_request(seed: dict[str, Any]) -> None:
-    assert _our_errors(seed) == []
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        {"connection": {"name": "acme", "provider": "GitHub"}, "handshake_timeout_hours": 5},
-        {
-            "codeartifact": {
-                "domain": "acme",
-                "domain_owner": "123456789012",
-                "repositories": [{"name": "py"}],
-            }
-        },
-    ],
-)
-def test_neither_reader_takes_attribute_names_for_wire_names(data: dict[str, Any]) -> None:
-    assert _ours(data) is None and _pydantic(data) is None
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(variants())
-def test_both_readers_reach_the_same_verdict(data: dict[str, Any]) -> None:
-    ours, theirs = _ours(data), _pydantic(data)
-
-    assert (ours is None) == (theirs is None), f"ours={ours!r}\npydantic={theirs!r}"
-    assert ours == theirs
-
-
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(variants())
-def test_both_readers_name_the_same_fields_at_fault(data: dict[str, Any]) -> None:
-    theirs, too_long = _pydantic_fields(data)
-
-    assert _outside(_our_fields(data), too_long) == _outside(theirs, too_long)
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(variants())
-def test_where_pydantic_names_a_too_long_array_ours_names_it_or_its_items(data: dict[str, Any]) -> None:
-    _, too_long = _pydantic_fields(data)
-
-    assert all(_outside(_our_fields(data), {array}) != _our_fields(data) for array in too_long)
-
-
-# --- The published request schema and the API
 
 REQUEST_SCHEMA = request_schema()
 #: the request schema as JSON Schema reads it: draft-04, patterns in ECMA-262 (jsonschema's own
@@ -405,35 +297,23 @@ def _published_accepts(data: dict[str, Any]) -> bool:
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=["sample", "every-field", "reuse", "apprunner"])
-def test_every_seed_is_accepted_by_the_published_schema(seed: dict[str, Any]) -> None:
-    assert _published_accepts(seed)
+def test_every_seed_is_accepted_by_the_api_and_the_published_schema(seed: dict[str, Any]) -> None:
+    assert (_api_errors(seed), _published_accepts(seed)) == ([], True)
 
 
 def test_the_published_request_schema_is_draft04() -> None:
     Draft4Validator.check_schema(REQUEST_SCHEMA)
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(variants())
-def test_what_the_published_schema_accepts_the_api_accepts(data: dict[str, Any]) -> None:
+def test_the_api_and_the_published_schema_agree_on_generated_requests(data: dict[str, Any]) -> None:
+    errors = _api_errors(data)
     if _published_accepts(data):
-        beyond = [e for e in _our_errors(data) if not _beyond_the_schema(e)]
-        assert beyond == [], "the schema accepts a body the API refuses for a rule the schema can say"
-
-
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(variants())
-def test_what_the_api_refuses_for_a_rule_the_schema_can_say_the_schema_refuses(data: dict[str, Any]) -> None:
-    sayable = [e for e in _our_errors(data) if not _beyond_the_schema(e)]
-    if sayable:
-        assert not _published_accepts(data), f"the schema accepts a body the API refuses: {sayable}"
-
-
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(variants())
-def test_what_the_published_schema_refuses_the_api_refuses(data: dict[str, Any]) -> None:
-    if not _published_accepts(data):
-        assert _our_errors(data), [e.message for e in PUBLISHED.iter_errors(data)]
+        sayable = [e for e in errors if not _beyond_the_schema(e)]
+        assert sayable == [], "the schema accepts a body the API refuses for a rule the schema can say"
+    else:
+        assert errors, [e.message for e in PUBLISHED.iter_errors(data)]
 
 
 def _seed(index: int, **changes: Any) -> dict[str, Any]:
@@ -494,6 +374,48 @@ SAYABLE: dict[str, tuple[dict[str, Any], str]] = {
     "apprunner names are 4-32": (_seed(APPRUNNER, connection__name="abc"), "connection.name"),
     "other names are 1-32": (_seed(SAMPLE_SEED, connection__name="x" * 33), "connection.name"),
     "no control characters in names": (_seed(SAMPLE_SEED, connection__name="a\tb"), "connection.name"),
+    "no bidi controls in names": (
+        _seed(SAMPLE_SEED, connection__name="acme-\u202ebuhtig"),
+        "connection.name",
+    ),
+    "no zero-width characters in names": (
+        _seed(SAMPLE_SEED, connection__name="acme\u200b-github"),
+        "connection.name",
+    ),
+    "no bidi controls in a configFile": (
+        _seed(SAMPLE_SEED, gitSync__repositories__0__syncConfigurations__0__configFile="x\u202ey.yaml"),
+        "gitSync.repositories[0].syncConfigurations[0].configFile",
+    ),
+    "no invisible tag characters in a description": (
+        _seed(EVERY_FIELD, codeartifact__repositories__1__description="team\U000e0041\U000e0042"),
+        "codeartifact.repositories[1].description",
+    ),
+    "no format characters in a host name": (
+        _seed(
+            SAMPLE_SEED,
+            connection__provider="GitHubEnterpriseServer",
+            connection__host={"name": "ghes\u2066", "providerEndpoint": "https://ghes.example.com"},
+            gitSync=None,
+        ),
+        "connection.host.name",
+    ),
+    "no bidi controls in an endpoint": (
+        _seed(
+            SAMPLE_SEED,
+            connection__provider="GitHubEnterpriseServer",
+            connection__host={"name": "ghes", "providerEndpoint": "https://ghes.example.com/\u202eevil"},
+            gitSync=None,
+        ),
+        "connection.host.providerEndpoint",
+    ),
+    "no zero-width characters in tag values": (
+        _seed(SAMPLE_SEED, connection__tags={"team": "a\u200bb"}),
+        'connection.tags["team"]',
+    ),
+    "no bidi controls in tag keys": (
+        _seed(SAMPLE_SEED, codeartifact__tags={"te\u202eam": "x"}),
+        'codeartifact.tags["te\u202eam"]',
+    ),
     "a codeconnections arn": (_seed(REUSE, connection__arn=APPRUNNER_ARN), "connection.arn"),
     "an apprunner arn": (
         _seed(APPRUNNER, connection__arn=ARN, connection__name=None, connection__provider=None),
@@ -659,16 +581,10 @@ SAYABLE: dict[str, tuple[dict[str, Any], str]] = {
 
 
 @pytest.mark.parametrize("case", SAYABLE)
-def test_the_api_refuses_a_body_breaking_one_rule_at_its_field(case: str) -> None:
+def test_the_api_and_the_published_schema_refuse_a_body_breaking_one_rule(case: str) -> None:
     body, field = SAYABLE[case]
 
-    assert [error.field for error in _our_errors(body)] == [field]
-
-
-@pytest.mark.parametrize("case", SAYABLE)
-def test_the_published_schema_refuses_a_body_breaking_a_rule_it_can_say(case: str) -> None:
-    body, _ = SAYABLE[case]
-
+    assert [error.field for error in _api_errors(body)] == [field]
     assert not _published_accepts(body)
 
 
@@ -703,10 +619,10 @@ UNSAYABLE: dict[str, tuple[dict[str, Any], str, str]] = {
         "codeartifact.repositories[1].upstreams[0]",
         "is not its own upstream",
     ),
-    "no bidi controls in names": (
-        _seed(SAMPLE_SEED, connection__name="acme-\u202ebuhtig"),
+    "no private-use characters in names": (
+        _seed(SAMPLE_SEED, connection__name="acme-\ue000"),
         "connection.name",
-        "without control characters or format (bidi, zero-width)",
+        "without control characters or format (bidi, zero-width), surrogate, private-use",
     ),
     "Git sync repositories unique in any case": (
         _seed(EVERY_FIELD, gitSync__repositories__1__repositoryName="INFRA"),
@@ -718,38 +634,48 @@ UNSAYABLE: dict[str, tuple[dict[str, Any], str, str]] = {
         "gitSync.repositories[1].syncConfigurations[0].resourceName",
         "a stack has one sync configuration",
     ),
-    "no bidi controls in a configFile": (
-        _seed(SAMPLE_SEED, gitSync__repositories__0__syncConfigurations__0__configFile="x\u202ey.yaml"),
+    "no unassigned characters in a configFile": (
+        _seed(
+            SAMPLE_SEED, gitSync__repositories__0__syncConfigurations__0__configFile="x\U000e0100\u0378.yaml"
+        ),
         "gitSync.repositories[0].syncConfigurations[0].configFile",
-        "without control characters or format (bidi, zero-width)",
+        "surrogate, private-use or unassigned characters",
     ),
     "tag characters beyond ASCII": (
-        _seed(SAMPLE_SEED, connection__tags={"team": "a\u200bb"}),
+        _seed(SAMPLE_SEED, connection__tags={"team": "a\u20acb"}),
         'connection.tags["team"]',
-        "the patterns check the ASCII characters, the API every character",
+        "the patterns check the ASCII, control and format characters",
     ),
 }
 
 
 @pytest.mark.parametrize("case", UNSAYABLE)
-def test_a_rule_beyond_the_schema_is_refused_by_the_api(case: str) -> None:
-    body, field, _ = UNSAYABLE[case]
+def test_a_rule_beyond_the_schema_is_the_apis_alone_and_its_description_states_it(case: str) -> None:
+    body, field, said = UNSAYABLE[case]
 
-    assert [(error.field, _beyond_the_schema(error)) for error in _our_errors(body)] == [(field, True)]
-
-
-@pytest.mark.parametrize("case", UNSAYABLE)
-def test_a_rule_beyond_the_schema_is_stated_in_its_description(case: str) -> None:
-    _, _, said = UNSAYABLE[case]
-
+    assert [(error.field, _beyond_the_schema(error)) for error in _api_errors(body)] == [(field, True)]
+    assert _published_accepts(body)
     assert said in json.dumps(REQUEST_SCHEMA["definitions"], ensure_ascii=False)
 
 
-@pytest.mark.parametrize("case", UNSAYABLE)
-def test_the_published_schema_accepts_a_body_breaking_only_a_rule_beyond_it(case: str) -> None:
-    body, _, _ = UNSAYABLE[case]
+FORMAT_CHARACTERS = [chr(code) for code in range(0x110000) if unicodedata.category(chr(code)) == "Cf"]
 
-    assert _published_accepts(body)
+
+def test_the_api_and_the_published_schema_refuse_every_format_character_in_a_name() -> None:
+    verdicts = {
+        ascii(char): (bool(_api_errors(body)), _published_accepts(body))
+        for char in FORMAT_CHARACTERS
+        if (body := _seed(SAMPLE_SEED, connection__name=f"ac{char}me"))
+    }
+
+    assert {verdict for verdict in verdicts.values()} == {(True, False)}, verdicts
+
+
+@pytest.mark.parametrize("name", ["équipe", "acme-\U0001f600", "ℵ-\u00a0-\u2028"])
+def test_the_api_and_the_published_schema_accept_printable_names_of_any_script(name: str) -> None:
+    body = _seed(SAMPLE_SEED, connection__name=name)
+
+    assert (_api_errors(body), _published_accepts(body)) == ([], True)
 
 
 def test_draft4_refuses_an_integral_float_where_2020_12_takes_it() -> None:
