@@ -76,7 +76,7 @@ def onboard(running: LocalEngine, body: dict[str, Any]) -> tuple[str, ExecutionR
 
 
 def made_in(standins: StandIns, account: str) -> dict[str, int]:
-    store = standins.connections if account == ACCOUNT_ID else standins.account(account).connections
+    store = standins.account(account).connections
     return {
         "connections": len(store.list()),
         "repositoryLinks": len(store.repository_links),
@@ -190,3 +190,39 @@ def test_a_spoke_onboarding_is_changed_pruned_and_offboarded_in_b(spoke_engine: 
         "syncConfigurations": 0,
     }
     assert spoke_engine.iam.denials == []
+
+
+def fill(api: Any, store: Any, count: int, owner: str) -> None:
+    """``count`` repository links made earlier in the account of ``api`` (outside IAM)."""
+    tags = [
+        {"Key": "repolink:request-id", "Value": "rl-earlier"},
+        {"Key": "repolink:owner-account", "Value": owner},
+    ]
+    arn = api.CreateConnection({"ConnectionName": "earlier", "ProviderType": "GitHub", "Tags": tags})[
+        "ConnectionArn"
+    ]
+    store.set_status(arn, "AVAILABLE")
+    for i in range(count):
+        api.CreateRepositoryLink(
+            {"ConnectionArn": arn, "OwnerId": "acme", "RepositoryName": f"old-{i}", "Tags": tags}
+        )
+
+
+def test_each_account_has_its_own_quota_and_the_101st_link_in_b_names_b(spoke_engine: LocalEngine) -> None:
+    # Given the deployment's account at its 100 repository links, and B at 99
+    standins = spoke_engine.standins
+    own = standins.account(ACCOUNT_ID)
+    fill(own.apis["codeconnections"], own.connections, 100, ACCOUNT_ID)
+    team = standins.account(TEAM_B)
+    fill(team.apis["codeconnections"], team.connections, 99, TEAM_B)
+    # When B links two more repositories
+    code, answer = post(spoke_engine, request(repository("infra", "b-network"), repository("apps", "b-apps")))
+    assert code == 202, answer
+    result = spoke_engine.wait(answer["executionArn"], deadline_seconds=60)
+    # Then B gets its 100th, the other is refused naming B's quota, and the platform's is untouched
+    (detail,) = result.events_of("RepositoryLinkFailed")
+    (refused,) = [f for f in detail["failures"] if f["error"] == "QuotaExceeded"]
+    assert refused["cause"].startswith(f"repository links in {TEAM_B} (100, not adjustable): ")
+    assert made_in(standins, TEAM_B)["repositoryLinks"] == 100
+    assert made_in(standins, ACCOUNT_ID)["repositoryLinks"] == 100
+    assert len(detail["gitSyncRepositories"]) == 1

@@ -63,10 +63,15 @@ class AccountStores:
     """One account's stand-in state: its connections, hosts and Git sync, its CodeArtifact."""
 
     def __init__(
-        self, account: str, region: str, handshake: HandshakePolicy, clock: Callable[[], float]
+        self,
+        account: str,
+        region: str,
+        handshake: HandshakePolicy,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.connections = ConnectionStore(account, region, handshake)
-        self.connections.clock = clock
+        if clock is not None:
+            self.connections.clock = clock
         self.codeartifact = CodeArtifactApi(account, region)
         self.apis: dict[str, Any] = {
             "codeconnections": CodeConnectionsApi(self.connections, "codeconnections"),
@@ -105,16 +110,10 @@ class StandIns:
         quotas: Sequence[Quota] = (),
     ) -> None:
         self.account_id, self.region = account_id, region
-        self.connections = ConnectionStore(account_id, region, handshake)
+        own = AccountStores(account_id, region, handshake)
+        self.connections, self.codeartifact = own.connections, own.codeartifact
         self.proton = ProtonApi(self.connections)
-        self.codeartifact = CodeArtifactApi(account_id, region)
-        self._apis: dict[str, Any] = {
-            "codeconnections": CodeConnectionsApi(self.connections, "codeconnections"),
-            "codestar-connections": CodeConnectionsApi(self.connections, "codestar-connections"),
-            "apprunner": AppRunnerApi(self.connections),
-            "proton": self.proton,
-            "codeartifact": self.codeartifact,
-        }
+        self._apis: dict[str, Any] = {**own.apis, "proton": self.proton}
         self._codecs = {name: Codec(name) for name in SERVICES.values()}
         self._injector = FaultInjector(faults, seed)
         #: request-rate quotas, on the same clock as the handshake (the engine's virtual clock)
@@ -122,13 +121,13 @@ class StandIns:
         self._lock = threading.RLock()
         self.calls: Counter[str] = Counter()
         self.handshake = handshake
-        #: the other accounts' stores, made on their first request
-        self.accounts: dict[str, AccountStores] = {}
+        #: each account's stores: the deployment's own, and the others', made on their first request
+        self.accounts: dict[str, AccountStores] = {account_id: own}
         self._key_accounts: dict[str, str | None] = {}
 
     def account(self, account_id: str) -> AccountStores:
-        """The stand-in state of ``account_id`` (another account than the deployment's: made on
-        first use, on the deployment's clock)."""
+        """The stand-in state of ``account_id``: the deployment's own (:attr:`connections`,
+        :attr:`codeartifact`), or another's, made on first use, on the deployment's clock."""
         with self._lock:
             if account_id not in self.accounts:
                 self.accounts[account_id] = AccountStores(
