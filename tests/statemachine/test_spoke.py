@@ -75,6 +75,20 @@ def onboard(running: LocalEngine, body: dict[str, Any]) -> tuple[str, ExecutionR
     return str(answer["requestId"]), result
 
 
+def as_team_b(
+    running: LocalEngine, method: str, path: str, body: dict[str, Any] | None = None
+) -> ExecutionResult:
+    """Team B's call (202 asserted), followed to its end."""
+    text = json.dumps(body) if body is not None else None
+    code, _, answer = running.api(method, path, text, headers=JSON, caller_account=TEAM_B)
+    assert code == 202, answer
+    return running.wait(answer["executionArn"], deadline_seconds=60)
+
+
+#: what an account holds that repolink made, when it holds nothing
+NOTHING = {"connections": 0, "repositoryLinks": 0, "syncConfigurations": 0}
+
+
 def made_in(standins: StandIns, account: str) -> dict[str, int]:
     store = standins.account(account).connections
     return {
@@ -93,7 +107,7 @@ def test_team_b_onboards_git_sync_in_its_own_account_through_the_spoke(spoke_eng
     (connection,) = standins.account(TEAM_B).connections.list()
     assert connection.arn.split(":")[4] == TEAM_B
     # and nothing in the deployment's account
-    assert made_in(standins, ACCOUNT_ID) == {"connections": 0, "repositoryLinks": 0, "syncConfigurations": 0}
+    assert made_in(standins, ACCOUNT_ID) == NOTHING
     # made by the spoke role, in sessions whose source identity is the onboarding's request id
     exercised = {action for role, action in spoke_engine.iam.exercised if role == SPOKE_ROLE}
     assert {
@@ -125,11 +139,7 @@ def test_team_b_cannot_make_repolink_act_in_account_c(spoke_engine: LocalEngine)
     assert code == 422
     assert "account" in {e["field"] for e in answer["errors"]}
     assert spoke_engine.executions() == []
-    assert made_in(spoke_engine.standins, TEAM_C) == {
-        "connections": 0,
-        "repositoryLinks": 0,
-        "syncConfigurations": 0,
-    }
+    assert made_in(spoke_engine.standins, TEAM_C) == NOTHING
 
 
 def test_a_git_sync_role_of_another_account_is_refused(spoke_engine: LocalEngine) -> None:
@@ -163,11 +173,7 @@ def test_a_spoke_onboarding_is_changed_pruned_and_offboarded_in_b(spoke_engine: 
     assert made_in(spoke_engine.standins, TEAM_B)["repositoryLinks"] == 2
     # a change that drops one repository, with prune: its link and stack go, in B
     body = {**request(repository("infra", "b-network")), "prune": True}
-    code, _, answer = spoke_engine.api(
-        "PUT", f"/links/{request_id}", json.dumps(body), headers=JSON, caller_account=TEAM_B
-    )
-    assert code == 202, answer
-    changed = spoke_engine.wait(answer["executionArn"], deadline_seconds=60)
+    changed = as_team_b(spoke_engine, "PUT", f"/links/{request_id}", body)
     assert changed.status == "SUCCEEDED", changed.output
     assert made_in(spoke_engine.standins, TEAM_B) == {
         "connections": 1,
@@ -175,20 +181,10 @@ def test_a_spoke_onboarding_is_changed_pruned_and_offboarded_in_b(spoke_engine: 
         "syncConfigurations": 1,
     }
     # offboarding removes the rest, in B
-    code, _, answer = spoke_engine.api("DELETE", f"/links/{request_id}", caller_account=TEAM_B)
-    assert code == 202, answer
-    offboarded = spoke_engine.wait(answer["executionArn"], deadline_seconds=60)
+    offboarded = as_team_b(spoke_engine, "DELETE", f"/links/{request_id}")
     assert offboarded.status == "SUCCEEDED", offboarded.output
-    assert made_in(spoke_engine.standins, TEAM_B) == {
-        "connections": 0,
-        "repositoryLinks": 0,
-        "syncConfigurations": 0,
-    }
-    assert made_in(spoke_engine.standins, ACCOUNT_ID) == {
-        "connections": 0,
-        "repositoryLinks": 0,
-        "syncConfigurations": 0,
-    }
+    assert made_in(spoke_engine.standins, TEAM_B) == NOTHING
+    assert made_in(spoke_engine.standins, ACCOUNT_ID) == NOTHING
     assert spoke_engine.iam.denials == []
 
 
