@@ -659,11 +659,11 @@ def _spoke_git_sync(service: str) -> Callable[[LocalEngine], None]:
 
 
 def _spoke_hosts(service: str) -> Callable[[LocalEngine], None]:
-    """A host and its connection made in the team account (by event: the ingest reads its hosts
-    through the spoke), then offboarded: the host after its connection."""
+    """A host in the team's VPC and its connection made in the team account (by event: the ingest
+    reads its hosts through the spoke), then offboarded: the host after its connection."""
 
     def drive(engine: LocalEngine) -> None:
-        request = {"connection": _host_connection(service, f"team-ghes-{service}")}
+        request = {"connection": _host_connection(service, f"team-ghes-{service}", VPC)}
         accepted = engine.put_event({"request": request}, account=OTHER_TEAM)
         if accepted["status"] != "accepted" or engine.wait(accepted["executionArn"]).status != "SUCCEEDED":
             raise ScenarioFailed(f"a host by event: {accepted}")
