@@ -8,24 +8,16 @@ from typing import Any
 
 import pytest
 
-from repolink.models.validation import validate_request
+from helpers.engine import OTHER_ACCOUNT, normalized, sample_engine
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 from repolink_local.template import SAMPLE_PARAMETERS
 
 
-def normalized(request: dict[str, Any]) -> dict[str, Any]:
-    return validate_request(request).wire()
-
-
 @pytest.fixture
 def onboarding_request(sample_event: Any) -> dict[str, Any]:
     return copy.deepcopy(sample_event("onboarding.json"))
-
-
-#: another team's account, which the ``engine`` fixture's deployment admits
-OTHER_ACCOUNT = "210987654321"
 
 
 @pytest.fixture
@@ -38,10 +30,7 @@ def sample(sample_event: Any) -> dict[str, Any]:
 def engine() -> Iterator[LocalEngine]:
     """The sample's deployment, admitting :data:`OTHER_ACCOUNT` too; handshakes complete on the
     second check."""
-    standins = StandIns(handshake=HandshakePolicy("after", 2))
-    with LocalEngine(
-        standins, parameters={**SAMPLE_PARAMETERS, "AllowedAccountIds": OTHER_ACCOUNT}
-    ) as running:
+    with sample_engine(parameters={**SAMPLE_PARAMETERS, "AllowedAccountIds": OTHER_ACCOUNT}) as running:
         yield running
 
 

@@ -10,28 +10,17 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from helpers.engine import JSON, OTHER_ACCOUNT, Onboard, normalized
 from repolink.models.api import MAX_BODY_BYTES
-from repolink.models.validation import validate_request
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 from repolink_local.template import OFFBOARDING, ONBOARDING, SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.statemachine
-
-#: the statemachine conftest's onboard fixture: run a request to success, its request id
-Onboard = Callable[[LocalEngine, dict[str, Any]], str]
-
-OTHER_ACCOUNT = "210987654321"
-JSON = {"Content-Type": "application/json"}
-
-
-def normalized(request: dict[str, Any]) -> dict[str, Any]:
-    return validate_request(request).wire()
 
 
 def changed(sample: dict[str, Any]) -> dict[str, Any]:

@@ -12,23 +12,19 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from repolink.models.validation import validate_request
+from helpers.engine import JSON, Onboard, normalized, sample_engine
 from repolink_local.engine import ExecutionResult, LocalEngine
-from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
-from repolink_local.template import ACCOUNT_ID, ONBOARDING, SAMPLE_PARAMETERS
+from repolink_local.standins import FaultRule
+from repolink_local.template import ACCOUNT_ID, ONBOARDING
 
 pytestmark = pytest.mark.statemachine
 
-#: the statemachine conftest's onboard fixture: run a request to success, its request id
-Onboard = Callable[[LocalEngine, dict[str, Any]], str]
-
-JSON = {"Content-Type": "application/json"}
 STACK = "acme-network"
 UPDATE = "codeconnections:UpdateSyncConfiguration"
 TAG = "codeconnections:TagResource"
@@ -40,23 +36,9 @@ def completed(result: ExecutionResult, change_id: str) -> dict[str, Any]:
     return dict(event)
 
 
-def normalized(request: dict[str, Any]) -> dict[str, Any]:
-    return validate_request(request).wire()
-
-
-@pytest.fixture
-def sample(sample_event: Any) -> dict[str, Any]:
-    return normalized(copy.deepcopy(sample_event("onboarding.json")))
-
-
-def engine_with(*faults: FaultRule, revoked: frozenset[tuple[str, str]] = frozenset()) -> LocalEngine:
-    standins = StandIns(handshake=HandshakePolicy("after", 2), faults=list(faults))
-    return LocalEngine(standins, parameters=SAMPLE_PARAMETERS, revoked=revoked)
-
-
 @pytest.fixture
 def engine() -> Iterator[LocalEngine]:
-    with engine_with() as running:
+    with sample_engine() as running:
         yield running
 
 
@@ -218,12 +200,12 @@ def test_tags_past_the_links_200_fail_naming_the_field_before_any_tag_resource(
 def test_a_lost_answer_on_an_update_ends_as_a_clean_change(
     sample: dict[str, Any], operation: str, onboard: Onboard
 ) -> None:
-    with engine_with() as clean_engine:
+    with sample_engine() as clean_engine:
         clean = change(clean_engine, onboard(clean_engine, sample), moved(sample))
         clean_tags = dict(next(iter(clean_engine.standins.connections.repository_links.values())).tags)
     # Given the update (UpdateSyncConfiguration, or the link's TagResource) takes effect and loses
     # its answer (the SDK sends it again)
-    with engine_with(FaultRule("LostResponse", operation, 1.0, times=1)) as engine:
+    with sample_engine(FaultRule("LostResponse", operation, 1.0, times=1)) as engine:
         request_id = onboard(engine, sample)
         result, made = calls_of(engine, request_id, moved(sample))
         connections = engine.standins.connections
@@ -299,7 +281,7 @@ def test_a_change_needs_update_sync_configuration(sample: dict[str, Any], onboar
     """The change's new call under the local IAM enforcement: without the grant the change fails,
     naming the step, and the stack keeps its branch."""
     grant = ("LinkGitSyncRepositoryFunctionRole", UPDATE)
-    with engine_with(revoked=frozenset({grant})) as engine:
+    with sample_engine(revoked=frozenset({grant})) as engine:
         request_id = onboard(engine, sample)
         result = change(engine, request_id, moved(sample))
         denied = {(d.role, d.authorization.action) for d in engine.iam.denials}

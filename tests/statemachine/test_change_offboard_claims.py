@@ -24,7 +24,7 @@ from unittest import mock
 import boto3
 import pytest
 
-from repolink.models.validation import validate_request
+from helpers.engine import JSON, Onboard, normalized
 from repolink.workflow.change import digest
 from repolink.workflow.lifecycle import CLAIM_EXPIRY_SECONDS, key_of
 from repolink.workflow.offboard import StepFunctions
@@ -32,13 +32,6 @@ from repolink_local.engine import LocalEngine
 from repolink_local.template import OFFBOARDING, ONBOARDING
 
 pytestmark = pytest.mark.statemachine
-
-Onboard = Callable[[LocalEngine, dict[str, Any]], str]
-JSON = {"Content-Type": "application/json"}
-
-
-def normalized(request: dict[str, Any]) -> dict[str, Any]:
-    return validate_request(request).wire()
 
 
 @pytest.fixture

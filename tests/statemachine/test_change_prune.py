@@ -11,27 +11,17 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from repolink.models.validation import validate_request
+from helpers.contract import ROLE
+from helpers.engine import JSON, Onboard, normalized, sample_engine
 from repolink_local.engine import ExecutionResult, LocalEngine
-from repolink_local.standins import HandshakePolicy, StandIns
-from repolink_local.template import OFFBOARDING, ONBOARDING, SAMPLE_PARAMETERS
+from repolink_local.template import OFFBOARDING, ONBOARDING
 
 pytestmark = pytest.mark.statemachine
-
-#: the statemachine conftest's onboard fixture: run a request to success, its request id
-Onboard = Callable[[LocalEngine, dict[str, Any]], str]
-
-JSON = {"Content-Type": "application/json"}
-ROLE = "arn:aws:iam::123456789012:role/acme-gitsync"
-
-
-def normalized(request: dict[str, Any]) -> dict[str, Any]:
-    return validate_request(request).wire()
 
 
 @pytest.fixture
@@ -74,9 +64,7 @@ def narrowed(wide: dict[str, Any], *, prune: bool) -> dict[str, Any]:
 
 @pytest.fixture
 def engine() -> Iterator[LocalEngine]:
-    with LocalEngine(
-        StandIns(handshake=HandshakePolicy("after", 2)), parameters=SAMPLE_PARAMETERS
-    ) as running:
+    with sample_engine() as running:
         yield running
 
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from repolink.models.validation import validate_request
+from helpers.engine import JSON, Onboard, normalized, sample_engine
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
@@ -27,18 +27,10 @@ from repolink_local.template import SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.statemachine
 
-#: the statemachine conftest's onboard fixture: run a request to success, its request id
-Onboard = Callable[[LocalEngine, dict[str, Any]], str]
-
-JSON = {"Content-Type": "application/json"}
 OWN_TAG = "repolink:request-id"
 #: since issue 22 repolink's domains and repositories also carry the onboarding's account
 OWNER = {"repolink:owner-account": "123456789012"}
 TAG_RESOURCE = "codeartifact:TagResource"
-
-
-def normalized(request: dict[str, Any]) -> dict[str, Any]:
-    return validate_request(request).wire()
 
 
 @pytest.fixture
@@ -50,9 +42,7 @@ def sample(sample_event: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def engine() -> Iterator[LocalEngine]:
-    with LocalEngine(
-        StandIns(handshake=HandshakePolicy("after", 1)), parameters=SAMPLE_PARAMETERS
-    ) as running:
+    with sample_engine(checks=1) as running:
         yield running
 
 

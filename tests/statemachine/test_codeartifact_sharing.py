@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 import boto3
 import pytest
 
+from helpers.engine import JSON
 from repolink.models.validation import validate_request
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
@@ -33,7 +34,6 @@ FOREIGN = {
     "Action": "codeartifact:PublishPackageVersion",
     "Resource": "*",
 }
-JSON = {"Content-Type": "application/json"}
 PUTS = ("codeartifact:PutDomainPermissionsPolicy", "codeartifact:PutRepositoryPermissionsPolicy")
 
 

@@ -18,17 +18,16 @@ from typing import Any
 import boto3
 import pytest
 
+from helpers.engine import JSON, sample_engine
 from repolink.models.validation import validate_request
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
-from repolink_local.standins import HandshakePolicy, StandIns
 from repolink_local.template import ACCOUNT_ID, SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.statemachine
 
 TEAM_A, TEAM_B = "111111111111", "222222222222"
 PARAMETERS = {**SAMPLE_PARAMETERS, "AllowedAccountIds": f"{TEAM_A},{TEAM_B}", "SharedDomains": "pool"}
-JSON = {"Content-Type": "application/json"}
 #: A's domain: `store` (pypi) upstream of `team`
 A_DOMAIN = {
     "domain": "team-a",
@@ -44,7 +43,7 @@ A_SECRETS = (TEAM_A, "store")
 
 @pytest.fixture
 def engine() -> Iterator[LocalEngine]:
-    with LocalEngine(StandIns(handshake=HandshakePolicy("after", 1)), parameters=PARAMETERS) as running:
+    with sample_engine(checks=1, parameters=PARAMETERS) as running:
         yield running
 
 

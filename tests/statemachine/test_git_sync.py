@@ -8,12 +8,12 @@ from typing import Any
 import boto3
 import pytest
 
+from helpers.contract import ROLE
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 
 pytestmark = pytest.mark.statemachine
 
 LINK_STEP = "Link one Git sync repository"
-ROLE = "arn:aws:iam::123456789012:role/acme-gitsync"
 #: the tags an earlier onboarding of this account put on what it created
 EARLIER_ONBOARDING = [
     {"Key": "repolink:request-id", "Value": "rl-earlier"},

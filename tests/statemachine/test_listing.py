@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from helpers.engine import JSON
 from repolink_local.engine import LocalEngine
 from repolink_local.standins import HandshakePolicy, StandIns
 from repolink_local.template import SAMPLE_PARAMETERS
@@ -21,7 +22,6 @@ pytestmark = pytest.mark.statemachine
 TEAM = "210987654321"
 #: a second team (team B); TEAM is team A
 OTHER = "222222222222"
-JSON = {"Content-Type": "application/json"}
 
 
 def codeartifact_only(domain: str) -> dict[str, Any]:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
-from repolink.models.validation import validate_request
+from helpers.engine import JSON, OTHER_ACCOUNT, Onboard, normalized
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
@@ -23,10 +22,6 @@ from repolink_local.template import OFFBOARDING, SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.statemachine
 
-#: the statemachine conftest's onboard fixture: run a request to success, its request id
-Onboard = Callable[[LocalEngine, dict[str, Any]], str]
-
-OTHER_ACCOUNT = "210987654321"
 DELETES = (
     "DeleteSyncConfiguration",
     "DeleteRepositoryLink",
@@ -34,10 +29,6 @@ DELETES = (
     "DeleteRepository",
     "DeleteDomain",
 )
-
-
-def normalized(request: dict[str, Any]) -> dict[str, Any]:
-    return validate_request(request).wire()
 
 
 def offboard(
@@ -206,25 +197,28 @@ def test_another_accounts_delete_answers_404_and_starts_nothing(
     assert engine.standins.connections.list() != []
 
 
-def test_the_deployments_account_reads_a_teams_onboarding_but_may_not_offboard_it(
-    engine: LocalEngine, sample: dict[str, Any]
-) -> None:
-    team_request = {k: v for k, v in sample.items() if k != "gitSync"}  # its role is this account's
+def onboarded_by_another_team(engine: LocalEngine, sample: dict[str, Any]) -> str:
+    """:data:`OTHER_ACCOUNT`'s onboarding of the sample without Git sync (its role is this
+    account's), run to its end; its request id."""
+    team_request = {k: v for k, v in sample.items() if k != "gitSync"}
     code, _, accepted = engine.api(
-        "POST",
-        "/links",
-        json.dumps(team_request),
-        headers={"Content-Type": "application/json"},
-        caller_account=OTHER_ACCOUNT,
+        "POST", "/links", json.dumps(team_request), headers=JSON, caller_account=OTHER_ACCOUNT
     )
     assert code == 202
     engine.wait(accepted["executionArn"], deadline_seconds=60)
-    code, answer, _ = offboard(engine, accepted["requestId"])
+    return str(accepted["requestId"])
+
+
+def test_the_deployments_account_reads_a_teams_onboarding_but_may_not_offboard_it(
+    engine: LocalEngine, sample: dict[str, Any]
+) -> None:
+    request_id = onboarded_by_another_team(engine, sample)
+    code, answer, _ = offboard(engine, request_id)
     assert code == 403
     assert OTHER_ACCOUNT in answer["message"]
     assert engine.executions(OFFBOARDING) == []
     # and the team itself may
-    code, _, result = offboard(engine, accepted["requestId"], caller=OTHER_ACCOUNT)
+    code, _, result = offboard(engine, request_id, caller=OTHER_ACCOUNT)
     assert code == 202
     assert result is not None
     assert result.status == "SUCCEEDED", result.output
@@ -402,17 +396,8 @@ def test_a_connection_another_onboarding_links_through_is_retained(
 def test_an_offboard_event_from_the_owner_offboards_it_and_a_redelivery_starts_nothing(
     engine: LocalEngine, sample: dict[str, Any]
 ) -> None:
-    team_request = {k: v for k, v in sample.items() if k != "gitSync"}
-    code, _, accepted = engine.api(
-        "POST",
-        "/links",
-        json.dumps(team_request),
-        headers={"Content-Type": "application/json"},
-        caller_account=OTHER_ACCOUNT,
-    )
-    assert code == 202
-    engine.wait(accepted["executionArn"], deadline_seconds=60)
-    detail = {"requestId": accepted["requestId"], "deletePackages": False}
+    request_id = onboarded_by_another_team(engine, sample)
+    detail = {"requestId": request_id, "deletePackages": False}
     # another account's event (the deployment's own) is rejected, naming the request id
     refused = engine.put_event(detail, detail_type="RepositoryLinkOffboardRequested")
     assert refused["status"] == "rejected"

@@ -6,11 +6,11 @@ import importlib
 import inspect
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from helpers.asl import states
 from repolink import errors
 from repolink_local.template import ACCOUNT_ID, OFFBOARDING, ONBOARDING, REGION, TEMPLATE, LocalTemplate
 
@@ -28,15 +28,6 @@ LAMBDA_ERRORS = {
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 }
-
-
-def states(machine: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for name, state in machine["States"].items():
-        yield name, state
-        for branch in state.get("Branches", []):
-            yield from states(branch)
-        if "ItemProcessor" in state:
-            yield from states(state["ItemProcessor"])
 
 
 TASKS = [

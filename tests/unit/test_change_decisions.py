@@ -4,38 +4,26 @@ Step Functions' answers given: the paths the local engine reaches only by racing
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from helpers.decisions import ID, OFFBOARDING, ONBOARDING, OWN, TEAM, UNCLAIMED, no_pages
 from repolink.errors import ResourceConflict, StateConflict
 from repolink.models.api import accepted_status
 from repolink.workflow.accept import Verdict
 from repolink.workflow.change import change, fixed_fields
 from repolink.workflow.idempotency import MAX_CHANGES, StartCommand, change_name, change_of
-from repolink.workflow.lifecycle import Claims
 from repolink.workflow.offboard import StepFunctions, offboard, union
 
 pytestmark = pytest.mark.unit
 
-#: the onboarding's claims (workflow.lifecycle) as a first claim finds them: none, and every claim granted
-UNCLAIMED: dict[str, Any] = {"read_claims": lambda request_id: Claims(), "claim": lambda *claim: None}
-
-OWN, TEAM = "123456789012", "210987654321"
-ONBOARDING = "arn:aws:states:us-east-1:123456789012:stateMachine:OnboardingStateMachine"
-OFFBOARDING = "arn:aws:states:us-east-1:123456789012:stateMachine:OffboardingStateMachine"
-ID = "rl-" + "a" * 40
 BEFORE = {"codeartifact": {"domain": "acme", "repositories": [{"name": "pypi-store"}]}}
 AFTER = {"codeartifact": {"domain": "acme", "repositories": [{"name": "pypi-store"}, {"name": "team-x"}]}}
 
 
 def arn_of(name: str) -> str:
     return f"{ONBOARDING.replace(':stateMachine:', ':execution:')}:{name}"
-
-
-def no_pages(**_: Any) -> Iterator[list[dict[str, Any]]]:
-    return iter([])
 
 
 def execution(status: str, request: dict[str, Any], name: str = ID) -> dict[str, Any]:

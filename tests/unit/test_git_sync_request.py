@@ -9,17 +9,15 @@ from typing import Any
 
 import pytest
 
-from repolink.errors import FieldError, RequestValidationError
+from helpers.contract import LISTED, errors_of, fields_of
 from repolink.models.validation import validate_request
 from repolink.workflow.accept import Deployment, judge
 
 pytestmark = pytest.mark.unit
 
 SAMPLE = json.loads((Path(__file__).resolve().parents[2] / "events" / "onboarding.json").read_text())
-ROLE = "arn:aws:iam::123456789012:role/acme-gitsync"
 REPO = "gitSync.repositories[0]"
 STACK = f"{REPO}.syncConfigurations[0]"
-LISTED = Deployment(account="123456789012", region="us-east-1", git_sync_role_arns=frozenset({ROLE}))
 
 
 def request(**stack: Any) -> dict[str, Any]:
@@ -38,16 +36,6 @@ def with_repository(**repo: Any) -> dict[str, Any]:
     body = copy.deepcopy(SAMPLE)
     body["gitSync"]["repositories"][0] |= repo
     return body
-
-
-def errors_of(body: object) -> list[FieldError]:
-    with pytest.raises(RequestValidationError) as caught:
-        validate_request(body)
-    return list(caught.value.errors)
-
-
-def fields_of(body: object) -> list[str]:
-    return [e.field for e in errors_of(body)]
 
 
 def test_the_sample_is_accepted_when_the_deployment_lists_its_role() -> None:

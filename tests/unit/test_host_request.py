@@ -12,16 +12,14 @@ from typing import Any
 import botocore.session
 import pytest
 
-from repolink.errors import FieldError, RequestValidationError
+from helpers.contract import LISTED, errors_of, fields_of
 from repolink.models import sections as model
 from repolink.models.validation import validate_request
-from repolink.workflow.accept import Deployment, judge
+from repolink.workflow.accept import judge
 
 pytestmark = pytest.mark.unit
 
 SAMPLE = json.loads((Path(__file__).resolve().parents[2] / "events" / "onboarding-host.json").read_text())
-ROLE = "arn:aws:iam::123456789012:role/acme-gitsync"
-LISTED = Deployment(account="123456789012", region="us-east-1", git_sync_role_arns=frozenset({ROLE}))
 HOST_ARN = "arn:aws:codeconnections:us-east-1:123456789012:host/acme-ghes-0123456789abcdef"
 VPC = {
     "vpcId": "vpc-0a1b2c3d",
@@ -51,16 +49,6 @@ def with_host(**changes: Any) -> dict[str, Any]:
     body = copy.deepcopy(SAMPLE)
     body["connection"]["host"] |= changes
     return body
-
-
-def errors_of(body: object) -> list[FieldError]:
-    with pytest.raises(RequestValidationError) as caught:
-        validate_request(body)
-    return list(caught.value.errors)
-
-
-def fields_of(body: object) -> list[str]:
-    return [e.field for e in errors_of(body)]
 
 
 def test_the_host_sample_is_accepted() -> None:

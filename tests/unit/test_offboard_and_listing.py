@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from helpers.decisions import ID, OFFBOARDING, ONBOARDING, OWN, TEAM, UNCLAIMED, no_pages
 from repolink.errors import ContractViolation, Refused, ResourceConflict
 from repolink.models.api import accepted_status, http_status
-from repolink.workflow.lifecycle import Claims
 from repolink.workflow.listing import (
     CIPHERTEXT_MAX,
     INNER_MAX,
@@ -26,18 +25,7 @@ from repolink.workflow.offboard import StepFunctions, offboard
 
 pytestmark = pytest.mark.unit
 
-#: the onboarding's claims (workflow.lifecycle) as a first claim finds them: none, and every claim granted
-UNCLAIMED: dict[str, Any] = {"read_claims": lambda request_id: Claims(), "claim": lambda *claim: None}
-
-OWN, TEAM = "123456789012", "210987654321"
-ONBOARDING = "arn:aws:states:us-east-1:123456789012:stateMachine:OnboardingStateMachine"
-OFFBOARDING = "arn:aws:states:us-east-1:123456789012:stateMachine:OffboardingStateMachine"
-ID = "rl-" + "a" * 40
 DONE = {"status": "succeeded", "requestId": ID, "codeartifact": None, "gitSyncRepositories": []}
-
-
-def no_pages(**_: Any) -> Iterator[list[dict[str, Any]]]:
-    return iter([])
 
 
 def execution(status: str, caller: str = TEAM, **more: Any) -> dict[str, Any]:

@@ -6,26 +6,17 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from helpers.asl import states
 from repolink_local import diagram
 
 pytestmark = pytest.mark.unit
 
 ASL: dict[str, Any] = json.loads(diagram.ASL_PATH.read_text(encoding="utf-8"))
-
-
-def states(machine: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for name, state in machine["States"].items():
-        yield name, state
-        for branch in state.get("Branches", []):
-            yield from states(branch)
-        if "ItemProcessor" in state:
-            yield from states(state["ItemProcessor"])
 
 
 @pytest.fixture(scope="module")

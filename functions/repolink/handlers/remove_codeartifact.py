@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from repolink.handlers.common import task_handler
 from repolink.models.state.offboarding import RemoveCodeArtifactInput
 from repolink.observability import logger, metrics
-from repolink.workflow.removal import remove_codeartifact
+from repolink.targets.codeartifact import remove_codeartifact
 
 
 @task_handler

@@ -10,7 +10,7 @@ from repolink.adapters.connections import GitSync, Hosts, connection_service
 from repolink.handlers.common import task_handler
 from repolink.models.state.offboarding import RemoveSourceInput
 from repolink.observability import logger, metrics
-from repolink.workflow.removal import links_on, remove_connection
+from repolink.workflow.connection import links_on, remove_connection
 
 
 @task_handler

@@ -10,7 +10,8 @@ from repolink.adapters.connections import GitSync
 from repolink.handlers.common import task_handler
 from repolink.models.state.offboarding import RemoveSourceInput
 from repolink.observability import logger, metrics
-from repolink.workflow.removal import proton_retained, remove_git_sync
+from repolink.targets.gitsync import remove_git_sync
+from repolink.targets.proton import proton_retained
 
 
 def _git_sync(service: str) -> GitSync:

@@ -9,7 +9,7 @@ tag says so) whose upstreams or description differ is updated in place (``Update
 and a domain or repository it created whose tags lack or differ from the request's gets them
 (``TagResource`` with the new and changed keys only; repolink's own tag is never sent). One it
 reused is never changed. Keys the new request drops stay on the resource (a change with
-``"prune": true`` takes them off afterwards, ``workflow.removal``, not this target). They count
+``"prune": true`` takes them off afterwards, ``remove_codeartifact`` below). They count
 against CodeArtifact's 200 tags per resource, so a change that would pass it fails naming the
 field (``TooManyTags``) before any ``TagResource``. Each result says what it updated
 (``updated``, ``domainUpdated``).
@@ -34,10 +34,19 @@ onboarding created, each read, merged (:mod:`repolink.workflow.sharing`) and wri
 lacks something, with the revision it was read at. A revision gone stale (someone wrote the policy
 meanwhile, or a lost answer made botocore send the write again) is refused with
 ``ConflictException``: the policy is read and merged again, so no one's statement is lost.
+
+Removal (offboarding, a change's prune: ``remove_codeartifact``, in the order
+:mod:`repolink.workflow.removal` gives): the repositories this onboarding created, downstreams
+first, then its domain. A repository or domain is deleted only when its ``repolink:request-id``
+tag names this onboarding; a repository only when it holds no packages (or the request says
+``deletePackages``) and no repository that stays lists it as an upstream; the domain only when it
+then holds no repositories. Sharing only adds, so a domain that stays keeps repolink's statements
+in its policy, and the result says so. Everything else is retained, with the reason.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Literal
 
 from repolink.adapters import codeartifact as ca
@@ -57,6 +66,7 @@ from repolink.errors import (
 )
 from repolink.models.sections import CodeArtifactRepositorySpec, CodeArtifactSpec
 from repolink.models.state.common import Failure, Outcome
+from repolink.models.state.offboarding import RemovalResult, Removed, Untag
 from repolink.models.state.results import (
     CodeArtifactRepositoryResult,
     CodeArtifactResult,
@@ -66,6 +76,7 @@ from repolink.models.state.results import (
 from repolink.models.tags import RESERVED_CODEARTIFACT_TAG, RESERVED_CODEARTIFACT_TAGS, TAGS_MAX
 from repolink.workflow import sharing
 from repolink.workflow.domains import domain_refused, repository_refused, standing, upstream_refused
+from repolink.workflow.ledger import NOT_OURS, REUSED, Ledger, reported, untag_keys
 from repolink.workflow.plan import order_repositories
 from repolink.workflow.tenancy import OWNER_TAG, claim
 
@@ -449,3 +460,113 @@ def _after_refusal[Found](refused: AwsRequestRejected, describe: Callable[[], Fo
         return describe()
     except AwsNotFound:
         raise refused from None
+
+
+# -- removal (offboarding, a change's prune) ----------------------------------------------------
+
+
+def remove_codeartifact(
+    result: CodeArtifactResult | None,
+    *,
+    request_id: str,
+    delete_packages: bool,
+    keep_domain: bool = False,
+    untag: Sequence[Untag] = (),
+) -> RemovalResult:
+    """The repositories this onboarding created, downstreams first, then its domain (unless
+    ``keep_domain``: a change's prune removes repositories only, and the tag keys ``untag`` names
+    off the domain and repositories that stay)."""
+
+    def work(ledger: Ledger) -> None:
+        def ours(tags: dict[str, str]) -> bool:
+            return tags.get(RESERVED_CODEARTIFACT_TAG) == request_id
+
+        for item in untag:
+            kind = "codeartifact:domain" if ":domain/" in item.arn else "codeartifact:repository"
+            untag_keys(ledger, kind, item, ca.tags_of, ca.untag_resource, ours)
+        if result is None or result.domain_arn is None:
+            return
+        domain, owner = result.domain, result.domain_arn.split(":")[4]
+        try:
+            live = {
+                name: ca.describe_repository(domain, owner, name).upstreams
+                for name in ca.repositories_in(domain, owner)
+            }
+        except AwsNotFound:
+            live = {}  # the domain is gone, and its repositories with it
+        kind = "codeartifact:repository"
+        # the result lists the repositories in dependency order (upstreams first)
+        for repo in reversed(result.repositories):
+            if repo.outcome != "created":
+                ledger.keep(kind, repo.name, repo.arn, REUSED)
+                continue
+            if repo.name not in live:
+                ledger.removed.append(Removed(type=kind, name=repo.name, arn=repo.arn))
+                continue
+            if _tag(repo.arn) != request_id:
+                ledger.keep(kind, repo.name, repo.arn, NOT_OURS)
+                continue
+            users = sorted(d for d, upstreams in live.items() if repo.name in upstreams)
+            if users:
+                ledger.keep(
+                    kind, repo.name, repo.arn, f"an upstream of repositories that stay: {', '.join(users)}"
+                )
+                continue
+            if not delete_packages and ca.holds_packages(domain, owner, repo.name):
+                ledger.keep(
+                    kind,
+                    repo.name,
+                    repo.arn,
+                    "it holds packages; offboard with deletePackages: true to delete them with it",
+                )
+                continue
+            ledger.remove(kind, repo.name, repo.arn, partial(ca.delete_repository, domain, owner, repo.name))
+            del live[repo.name]
+        if keep_domain:
+            return
+        _remove_domain(result, domain, owner, live, ledger, request_id)
+        kept = {r.arn for r in ledger.retained}
+        for shared in result.sharing:
+            if shared.repository is None and shared.resource_arn in kept and shared.outcome == "written":
+                ledger.keep(
+                    "codeartifact:domain-permissions-policy",
+                    domain,
+                    shared.resource_arn,
+                    f"sharing only adds: statements {', '.join(shared.sids)} of the domain's policy still"
+                    " grant the consumers; remove them by hand if no other onboarding shares through them",
+                )
+
+    return reported("CodeArtifact.Remove", work)
+
+
+def _tag(arn: str) -> str | None:
+    try:
+        return ca.tags_of(arn).get(RESERVED_CODEARTIFACT_TAG)
+    except AwsNotFound:
+        return None
+
+
+def _remove_domain(
+    result: CodeArtifactResult,
+    domain: str,
+    owner: str,
+    live: dict[str, tuple[str, ...]],
+    ledger: Ledger,
+    request_id: str,
+) -> None:
+    kind, arn = "codeartifact:domain", result.domain_arn
+    if not result.domain_created:
+        ledger.keep(kind, domain, arn, REUSED)
+        return
+    try:
+        ca.describe_domain(domain, owner)
+    except AwsNotFound:
+        ledger.removed.append(Removed(type=kind, name=domain, arn=arn))
+        return
+    if arn is None or _tag(arn) != request_id:
+        ledger.keep(kind, domain, arn, NOT_OURS)
+        return
+    if live:
+        ledger.keep(kind, domain, arn, f"it still holds repositories: {', '.join(sorted(live))}")
+        return
+    ledger.remove(kind, domain, arn, lambda: ca.delete_domain(domain, owner))

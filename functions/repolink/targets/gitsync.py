@@ -17,21 +17,30 @@ same), and its link gets the request's new and changed tags (``TagResource``; th
 are never touched). Each result says what it updated (a stack's ``updated``: the fields; a
 link's: ``tags``), its ``outcome`` staying ``created``. A tag key the new request no longer has
 is left on the link here (a change with ``"prune": true`` takes it off afterwards,
-``workflow.removal``). A
-configuration on a link others made, or synced from another repository or link, is never
-changed: it stays a conflict naming the stack.
+``remove_git_sync`` below). A configuration on a link others made, or synced from another
+repository or link, is never changed: it stays a conflict naming the stack.
 
 A stack that fails is reported and the others go on (the branch reports, it doesn't throw). A
 link this onboarding created (its ownership tags carry this request's id) that ends with no
 stack synced from it is deleted again; a reused link is never deleted, nor is a sync configuration.
+
+Removal (offboarding, a change's prune: ``remove_git_sync``, in the order
+:mod:`repolink.workflow.removal` gives): each repository's sync configurations, then its link.
+A sync configuration has no tags: it is deleted only when AWS still has it syncing the stack from
+the repository link, branch and file this onboarding made it with. A repository link is deleted
+only when its ``repolink:request-id`` and ``repolink:owner-account`` tags name this onboarding and
+no sync configuration is left on it. Everything else is retained, with the reason.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from repolink.adapters.connections import GitSync, RepositoryLink, SyncConfiguration
 from repolink.adapters.quotas import sync_configuration_quota
 from repolink.errors import (
     AwsConflict,
+    AwsNotFound,
     AwsRequestRejected,
     QuotaExceeded,
     ResourceConflict,
@@ -41,8 +50,10 @@ from repolink.errors import (
 from repolink.models.providers import GIT_SYNC_PROVIDER_TYPES, GIT_SYNC_TYPE
 from repolink.models.sections import GitSyncRepositorySpec, SyncConfigurationSpec
 from repolink.models.state.common import ConnectionState, Failure, Outcome
+from repolink.models.state.offboarding import RemovalResult, Removed, Untag
 from repolink.models.state.results import GitSyncLinkResult, GitSyncStackResult, SyncUpdate
 from repolink.models.tags import TAGS_MAX
+from repolink.workflow.ledger import NOT_OURS, REUSED, Ledger, reported, untag_keys
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG
 
 #: the Failure step of a stack whose sync configuration could not be made
@@ -316,3 +327,85 @@ def _check_same(
             f" other settings ({', '.join(differing)}); repolink changes a sync configuration only on a"
             " repository link this onboarding created, and only within a change"
         )
+
+
+# -- removal (offboarding, a change's prune) ----------------------------------------------------
+
+
+def _service_of(arn: str) -> str:
+    return arn.split(":")[2]
+
+
+def remove_git_sync(
+    svc_for: Callable[[str], GitSync],
+    repositories: list[GitSyncLinkResult],
+    *,
+    request_id: str,
+    caller: str,
+    keep_links: frozenset[str] = frozenset(),
+    untag: Sequence[Untag] = (),
+) -> RemovalResult:
+    """Each repository's sync configurations this onboarding created, then its link if it created
+    it (not those of ``keep_links``, which a change's prune leaves); then, for a prune, the tag
+    keys ``untag`` names off the links that stay."""
+
+    def work(ledger: Ledger) -> None:
+        for repo in reversed(repositories):
+            svc = svc_for(_service_of(repo.repository_link_arn))
+            _remove_repository(svc, repo, ledger, request_id, caller, repo.repository_link_arn in keep_links)
+
+        def ours(tags: dict[str, str]) -> bool:
+            return tags.get(REQUEST_TAG) == request_id and tags.get(OWNER_TAG) == caller
+
+        for item in untag:
+            svc = svc_for(_service_of(item.arn))
+            untag_keys(ledger, f"{svc.service}:repository-link", item, svc.tags, svc.untag_link, ours)
+
+    return reported("GitSync.Remove", work)
+
+
+def _remove_repository(
+    svc: GitSync, repo: GitSyncLinkResult, ledger: Ledger, request_id: str, caller: str, keep_link: bool
+) -> None:
+    kind = f"{svc.service}:sync-configuration"
+    for stack in reversed(repo.sync_configurations):
+        if stack.outcome != "created":
+            ledger.keep(kind, stack.resource_name, None, REUSED)
+            continue
+        found = svc.get_sync(stack.resource_name, GIT_SYNC_TYPE)
+        if found is None:
+            ledger.removed.append(Removed(type=kind, name=stack.resource_name))
+            continue
+        made = (repo.repository_link_id, stack.branch, stack.config_file)
+        if (found.repository_link_id, found.branch, found.config_file) != made:
+            ledger.keep(
+                kind,
+                stack.resource_name,
+                None,
+                f"the stack is now synced from repository link {found.repository_link_id}, branch"
+                f" {found.branch!r}, file {found.config_file!r}: not the configuration this onboarding made",
+            )
+            continue
+        ledger.remove(
+            kind, stack.resource_name, None, partial(svc.delete_sync, stack.resource_name, GIT_SYNC_TYPE)
+        )
+    link_kind, name = f"{svc.service}:repository-link", f"{repo.owner_id}/{repo.repository_name}"
+    arn = repo.repository_link_arn
+    if repo.link_deleted or keep_link:
+        return  # the onboarding deleted it again already, or a change prunes only its stacks
+    if repo.outcome != "created":
+        ledger.keep(link_kind, name, arn, REUSED)
+        return
+    try:
+        tags = svc.tags(arn)
+    except AwsNotFound:
+        ledger.removed.append(Removed(type=link_kind, name=name, arn=arn))
+        return
+    if tags.get(REQUEST_TAG) != request_id or tags.get(OWNER_TAG) != caller:
+        ledger.keep(link_kind, name, arn, NOT_OURS)
+        return
+    left = [s.resource_name for s in svc.syncs_of(repo.repository_link_id, GIT_SYNC_TYPE)]
+    if left:
+        ledger.keep(link_kind, name, arn, f"stacks are still synced through it: {', '.join(sorted(left))}")
+        return
+    ledger.remove(link_kind, name, arn, lambda: svc.delete_link(repo.repository_link_id))

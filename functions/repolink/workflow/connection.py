@@ -1,8 +1,16 @@
-"""Create or reuse a source connection, then check on its handshake."""
+"""Create or reuse a source connection, check on its handshake, and remove it when offboarding.
 
+Removal (``remove_connection``, in the order :mod:`repolink.workflow.removal` gives): the
+connection is deleted only when its ``repolink:request-id`` and ``repolink:owner-account`` tags
+name this onboarding and no repository link uses it any more (another onboarding may have reused
+it); then its host (``remove_host``, :mod:`repolink.workflow.hosts`). Everything else is retained,
+with the reason.
+"""
+
+from collections.abc import Callable
 from dataclasses import replace
 
-from repolink.adapters.connections import Connection, ConnectionService
+from repolink.adapters.connections import Connection, ConnectionService, GitSync, Hosts
 from repolink.errors import (
     AwsAccessDenied,
     AwsNotFound,
@@ -18,8 +26,10 @@ from repolink.errors import (
 )
 from repolink.models.sections import ConnectionSpec
 from repolink.models.state.common import ConnectionState, Handshake, PollState
+from repolink.models.state.offboarding import OffboardedConnection, OffboardedHost, RemovalResult, Removed
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA
-from repolink.workflow.hosts import host_arn_refusal
+from repolink.workflow.hosts import host_arn_refusal, remove_host
+from repolink.workflow.ledger import NOT_OURS, REUSED, Ledger, reported
 from repolink.workflow.poll import Schedule, after_check
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG, may_reuse
 
@@ -235,3 +245,69 @@ def clean_up(svc: ConnectionService, connection: ConnectionState) -> bool:
         return False
     svc.delete(connection.arn)
     return True
+
+
+# -- removal (offboarding) ----------------------------------------------------------------------
+
+
+def remove_connection(
+    svc: ConnectionService,
+    links_of: Callable[[str], list[str]] | None,
+    connection: OffboardedConnection | None,
+    *,
+    already_deleted: bool,
+    request_id: str,
+    caller: str,
+    host: tuple[Hosts, OffboardedHost, bool] | None = None,
+) -> RemovalResult:
+    """The connection, if this onboarding created it and nothing links through it any more; then
+    its host (``host``: the adapter, the host, whether the onboarding deleted it already), if this
+    onboarding created it and no connection is made on it any more.
+
+    ``links_of(arn)`` names the repository links still on the connection (Git sync's; ``None``
+    for App Runner, which has none)."""
+
+    def work(ledger: Ledger) -> None:
+        _connection(ledger)
+        if host is not None:
+            remove_host(*host, ledger, request_id, caller)
+
+    def _connection(ledger: Ledger) -> None:
+        if connection is None or already_deleted:
+            return
+        kind, arn = f"{connection.service}:connection", connection.arn
+        if not connection.created:
+            ledger.keep(kind, connection.name, arn, REUSED)
+            return
+        try:
+            tags = svc.tags(arn)
+        except (AwsNotFound, ConnectionNotFound):
+            ledger.removed.append(Removed(type=kind, name=connection.name, arn=arn))
+            return
+        if tags.get(REQUEST_TAG) != request_id or tags.get(OWNER_TAG) != caller:
+            ledger.keep(kind, connection.name, arn, NOT_OURS)
+            return
+        users = links_of(arn) if links_of is not None else []
+        if users:
+            reason = (
+                f"repository links still use it (another onboarding reuses it): {', '.join(sorted(users))}"
+            )
+            ledger.keep(kind, connection.name, arn, reason)
+            return
+        ledger.remove(kind, connection.name, arn, lambda: svc.delete(arn))
+
+    return reported("Connection.Remove", work)
+
+
+def links_on(svc: GitSync) -> Callable[[str], list[str]]:
+    """The repository links (``OWNER/NAME``) on a connection, either ARN spelling of it."""
+
+    def names(arn: str) -> list[str]:
+        same = arn.split(":")[3:]
+        return [
+            f"{link.owner_id}/{link.repository_name}"
+            for link in svc.links()
+            if link.connection_arn.split(":")[3:] == same
+        ]
+
+    return names

@@ -1,4 +1,5 @@
-"""Create or reuse a host (``connection.host``), wait until a person has set it up, clean it up.
+"""Create or reuse a host (``connection.host``), wait until a person has set it up, clean it up,
+remove it when offboarding.
 
 A host created through the API is ``PENDING`` until a person completes "Set up host" in the
 console; a host with a VPC configuration passes ``VPC_CONFIG_INITIALIZING`` first and may end in
@@ -10,10 +11,15 @@ quota (``MAX_CHECKS``): the connection's poll continues the host's.
 
 Tenancy: a host is reused by name only when this caller's onboardings created it (its ownership
 tags), as a connection is. A host the deployment shares is named by ``connection.hostArn``.
+
+Removal (``remove_host``, after its connection's, :mod:`repolink.workflow.connection`): a host is
+deleted only when its ``repolink:request-id`` and ``repolink:owner-account`` tags name this
+onboarding and no connection is made on it any more.
 """
 
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from repolink.adapters.connections import Host, Hosts
@@ -28,7 +34,9 @@ from repolink.errors import (
 )
 from repolink.models.sections import ConnectionSpec, HostSpec, VpcConfigurationSpec
 from repolink.models.state.common import HostSetup, HostState, PollState
+from repolink.models.state.offboarding import OffboardedHost, Removed
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, next_wait
+from repolink.workflow.ledger import NOT_OURS, REUSED, Ledger
 from repolink.workflow.poll import Schedule, after_check
 from repolink.workflow.tenancy import OWNER_TAG, REQUEST_TAG, may_use_host
 
@@ -263,3 +271,33 @@ def clean_up(hosts: Hosts, host: HostState) -> bool:
         return False
     hosts.delete(host.arn)
     return True
+
+
+# -- removal (offboarding) ----------------------------------------------------------------------
+
+
+def remove_host(
+    svc: Hosts, host: OffboardedHost, already_deleted: bool, ledger: Ledger, request_id: str, caller: str
+) -> None:
+    """The host, after its connection: only one this onboarding created, with nothing on it."""
+    kind = f"{host.service}:host"
+    if already_deleted:
+        return
+    if not host.created:
+        ledger.keep(kind, host.name, host.arn, REUSED)
+        return
+    try:
+        tags = svc.tags(host.arn)
+    except (AwsNotFound, HostNotFound):
+        ledger.removed.append(Removed(type=kind, name=host.name, arn=host.arn))
+        return
+    if tags.get(REQUEST_TAG) != request_id or tags.get(OWNER_TAG) != caller:
+        ledger.keep(kind, host.name, host.arn, NOT_OURS)
+        return
+    users = svc.connections_on(host.arn)
+    if users:
+        ledger.keep(
+            kind, host.name, host.arn, f"connections are still made on it: {', '.join(sorted(users))}"
+        )
+        return
+    ledger.remove(kind, host.name, host.arn, partial(svc.delete, host.arn))
