@@ -13,6 +13,8 @@ Compared in the same run:
   fitted on the 5-minute run, is checked against the measured 1-hour run and its error printed).
 - **one long Lambda** polling every 10 seconds inside its 15-minute limit, re-invoked by a
   Task -> Choice loop: modelled (billed Lambda seconds are the whole wait).
+- **repolink backoff + recheck**: ours, the person POSTing /links/{id}/recheck as they finish
+  (after 1 hour and 24 hours): the detection delay after a recheck, and what a wake costs.
 
     python bench/cost_of_waiting.py [--json]
 """
@@ -80,7 +82,11 @@ def _naive(definition: str) -> str:
     return json.dumps(machine)
 
 
-def run(scenario: str, seconds: int | None, *, naive: bool = False) -> Measured:
+#: the handshakes finished with a recheck at completion
+RECHECKED: list[tuple[str, int]] = [("1 hour", 3600), ("24 hours", 24 * 3600)]
+
+
+def run(scenario: str, seconds: int | None, *, naive: bool = False, recheck: bool = False) -> Measured:
     request = sample_request()
     request["handshakeTimeoutHours"] = TIMEOUT_HOURS
     policy = HandshakePolicy("never") if seconds is None else HandshakePolicy("at", seconds=seconds)
@@ -94,6 +100,9 @@ def run(scenario: str, seconds: int | None, *, naive: bool = False) -> Measured:
             )["stateMachineArn"]
             # it acts as the onboarding machine's role, which IAM enforcement knows by the machine
             engine.iam.state_machines["naive-poller"] = engine.iam.state_machines[ONBOARDING]
+        if recheck and seconds is not None:
+            # the person POSTs the recheck as they finish (the connection is made as the run starts)
+            engine.recheck_at(engine.clock.now() + seconds, request_id_of(request))
         result = engine.run(request_id_of(request), request, deadline_seconds=900)
         connections = standins.connections.list()
     delay = None
@@ -102,7 +111,11 @@ def run(scenario: str, seconds: int | None, *, naive: bool = False) -> Measured:
         delay = connections[0].seen_available_clock - done
     invocations = sum(result.lambda_invocations.values())
     return Measured(
-        design="naive 10 s poller" if naive else "repolink backoff",
+        design="naive 10 s poller"
+        if naive
+        else "repolink backoff + recheck"
+        if recheck
+        else "repolink backoff",
         scenario=scenario,
         how="measured",
         status=result.status,
@@ -167,6 +180,11 @@ def measure() -> dict[str, Any]:
     for scenario, seconds in SCENARIOS:
         print(f"  running repolink backoff, handshake after {scenario} ...", file=progress, flush=True)
         ours.append(run(scenario, seconds))
+    for scenario, seconds in RECHECKED:
+        print(
+            f"  running repolink backoff, handshake after {scenario}, recheck ...", file=progress, flush=True
+        )
+        ours.append(run(scenario, seconds, recheck=True))
     naive: list[Measured] = []
     for scenario, seconds in SCENARIOS[:2]:
         print(f"  running naive 10 s poller, handshake after {scenario} ...", file=progress, flush=True)
@@ -227,12 +245,27 @@ def report(figures: dict[str, Any]) -> str:
     ours = [m for m in rows if m.design == "repolink backoff"]
     worst_rate = max(m.transitions_per_hour_waited or 0 for m in ours if m.hours_waited >= 1)
     worst_delay = max(m.detection_delay_seconds or 0 for m in ours)
+    by_design: dict[str, dict[str, float]] = {}
+    for m in rows:
+        by_design.setdefault(m.design, {})[m.scenario] = m.transitions_per_hour_waited or 0.0
+    rechecked = [m for m in rows if m.design == "repolink backoff + recheck"]
+    worst_recheck_delay = max(m.detection_delay_seconds or 0 for m in rechecked)
+    # the same handshake without a recheck: the wait it cut short costs no more transitions (per
+    # hour it may read higher, over the shorter time waited)
+    without = {m.scenario: m for m in rows if m.design == "repolink backoff"}
+    recheck_no_worse = all(m.loop_transitions <= without[m.scenario].loop_transitions for m in rechecked)
     lines += [
         "",
         f"Target ≤ 60 transitions per hour waited (the wait loop's, over runs waiting ≥ 1 h): worst"
         f" {worst_rate:.1f} " + ("PASS" if worst_rate <= 60 else "OVER"),
         f"Target detection delay ≤ the poll cap (300 s): worst {worst_delay:.0f} s "
         + ("PASS" if worst_delay <= 300 else "OVER"),
+        f"Target ≤ 40 transitions per hour over a 24 h wait: {by_design['repolink backoff']['24 hours']:.1f} "
+        + ("PASS" if by_design["repolink backoff"]["24 hours"] <= 40 else "OVER"),
+        f"Target with a recheck at completion: detection delay ≤ 5 s (worst {worst_recheck_delay:.1f} s) "
+        + ("PASS" if worst_recheck_delay <= 5 else "OVER")
+        + ", the wait's transitions no more than without: "
+        + ("PASS" if recheck_no_worse else "WORSE"),
         f"Naive model check: extrapolating the 5-minute run to 1 hour is off by "
         f"{figures['model_check_error']:+.2%} against the measured 1-hour run.",
     ]

@@ -3,6 +3,8 @@
     repolink validate REQUEST.json [DEPLOYMENT] [--idempotency-key K]
     repolink local run|api|event REQUEST.json [DEPLOYMENT] [--handshake after:N|at:D|error|never]
                                  [--change NEW.json]  (run: then change it to NEW.json)
+                                 [--recheck-after SECONDS]  (run, event: the handshake is done,
+                                 and a recheck asked, SECONDS virtual seconds after it begins)
                                  [--offboard [--delete-packages]]  (run: then offboard it)
                                  [--host-status AVAILABLE|PENDING|ERROR]
                                  [--inject ERROR@OPERATION:RATE ...] [--seed N] [--idempotency-key K]
@@ -22,6 +24,8 @@ world for the server's lifetime, executions progressing in the background; SIGIN
     repolink status ID [--wait] (--api-url URL | --stack-name NAME)
     repolink change ID REQUEST.json [--wait] (--api-url URL | --stack-name NAME)
     repolink offboard ID [--delete-packages] [--wait] (--api-url URL | --stack-name NAME)
+    repolink recheck ID [--wait] (--api-url URL | --stack-name NAME)
+                                 (the handshake or host setup is done: check it now)
     repolink list [--state S] [--limit N] [--next-token T] (--api-url URL | --stack-name NAME)
                                  (the client, for a deployed stack or local serve: see client.py)
 

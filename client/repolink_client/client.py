@@ -138,6 +138,10 @@ class Api:
         body = json.dumps({"deletePackages": True})
         return self.call("DELETE", self.status_url(request_id), body, {"Content-Type": "application/json"})
 
+    def recheck(self, request_id: str) -> Answer:
+        """POST the onboarding's recheck: its wait for a person ends now, and it checks at once."""
+        return self.call("POST", urljoin(self.base_url, f"links/{request_id}/recheck"))
+
     def list(self, state: str | None, limit: int | None, token: str | None) -> Answer:
         query = urlencode({k: v for k, v in (("state", state), ("limit", limit), ("nextToken", token)) if v})
         return self.call("GET", urljoin(self.base_url, "links") + (f"?{query}" if query else ""))
@@ -290,6 +294,14 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
             if answer.status not in (200, 202) or not args.wait or not location:
                 return _print(answer)
             url = urljoin(answer.url, location)
+        elif args.command == "recheck":
+            if not _REQUEST_ID.fullmatch(args.id):
+                raise ClientError(f"{args.id!r} is not an onboarding id (rl- and 40 hexadecimal digits)")
+            answer = api.recheck(args.id)
+            _say_http(console, answer, "POST")
+            if answer.status != 202 or not args.wait:
+                return _print(answer)
+            url = api.status_url(args.id)
         elif args.command == "offboard":
             if not _REQUEST_ID.fullmatch(args.id):
                 raise ClientError(f"{args.id!r} is not an onboarding id (rl- and 40 hexadecimal digits)")
@@ -371,11 +383,16 @@ def add_commands(commands: Any) -> None:
         action="store_true",
         help="also delete CodeArtifact repositories it created that hold packages (the packages are lost)",
     )
+    recheck = commands.add_parser(
+        "recheck",
+        help="POST an onboarding's recheck: the handshake (or host setup) is done, check it now",
+    )
+    recheck.add_argument("id", help="the onboarding's id (requestId, rl-...)")
     listing = commands.add_parser("list", help="GET /links: a page of your onboardings, newest first")
     listing.add_argument("--state", choices=("running", "succeeded", "failed", "offboarded"), default=None)
     listing.add_argument("--limit", type=_page_size, default=None, help="executions a page reads (1-100)")
     listing.add_argument("--next-token", default=None, help="the nextToken of the previous page")
-    for parser in (submit, status, change, offboard, listing):
+    for parser in (submit, status, change, offboard, recheck, listing):
         where = parser.add_argument_group("the API").add_mutually_exclusive_group(required=True)
         where.add_argument(
             "--api-url",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,22 @@ def routes_of(template: LocalTemplate) -> tuple[tuple[str, str], ...]:
         for method in methods
         if not method.startswith("x-")
     )
+
+
+def route_functions(template: LocalTemplate) -> dict[tuple[str, str], str]:
+    """The logical id of the function each route's integration invokes, by (HTTP method, resource):
+    ``x-amazon-apigateway-integration``'s ``uri`` names it (``${ApiFunction.Arn}``)."""
+    (api,) = template.resources_of_type("AWS::ApiGateway::RestApi").values()
+    found = {}
+    for path, methods in api["Properties"]["Body"]["paths"].items():
+        for method, operation in methods.items():
+            if method.startswith("x-"):
+                continue
+            uri = json.dumps(operation["x-amazon-apigateway-integration"]["uri"])
+            function = re.search(r"functions/\$\{([A-Za-z0-9]+)\.Arn\}", uri)
+            if function:
+                found[(method.upper(), path)] = function.group(1)
+    return found
 
 
 def match(routes: tuple[tuple[str, str], ...], method: str, path: str) -> tuple[str, dict[str, str]] | None:

@@ -159,6 +159,16 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("expected a number of seconds, 0 or more")
+    return value
+
+
 def add_commands(commands: Any) -> None:
     """``validate`` and ``local run|api|event|serve``, on the ``repolink`` command's subparsers."""
     from repolink_client.cli import LOCAL_COMMANDS
@@ -178,6 +188,18 @@ def add_commands(commands: Any) -> None:
         _request_flags(mode)
         _deployment_flags(mode)
         _world_flags(mode)
+        if name in ("run", "event"):
+            mode.add_argument(
+                "--recheck-after",
+                type=_seconds,
+                default=None,
+                metavar="SECONDS",
+                help=(
+                    "the person finishes the handshake (or host setup) SECONDS virtual seconds after it is"
+                    " created, and asks for a recheck then (run: POST /links/{id}/recheck; event: a"
+                    " RepositoryLinkRecheckRequested event)"
+                ),
+            )
         if name == "run":
             mode.add_argument(
                 "--offboard",
@@ -268,7 +290,13 @@ def run(args: argparse.Namespace) -> int:
             _print({"valid": False, "errors": [{"field": "--change", "message": str(exc)}]})
             return 2
         outcome = run_locally(
-            world, text, caller=caller, idempotency_key=args.idempotency_key, offboard=body, change=new
+            world,
+            text,
+            caller=caller,
+            idempotency_key=args.idempotency_key,
+            offboard=body,
+            change=new,
+            recheck_after=args.recheck_after,
         )
         _print(outcome)
         changed = outcome.get("change", {}).get("status")
@@ -278,7 +306,15 @@ def run(args: argparse.Namespace) -> int:
         if changed is not None and changed != "SUCCEEDED":
             return 1
         return 0 if offboarding in (None, "OFFBOARDED") else 1
-    mode = {"run": run_locally, "api": run_via_api, "event": run_via_event}[args.local_command]
-    outcome = mode(world, text, caller=caller, idempotency_key=args.idempotency_key)
+    if args.local_command == "run":
+        outcome = run_locally(
+            world, text, caller=caller, idempotency_key=args.idempotency_key, recheck_after=args.recheck_after
+        )
+    elif args.local_command == "event":
+        outcome = run_via_event(
+            world, text, caller=caller, idempotency_key=args.idempotency_key, recheck_after=args.recheck_after
+        )
+    else:
+        outcome = run_via_api(world, text, caller=caller, idempotency_key=args.idempotency_key)
     _print(outcome)
     return {"SUCCEEDED": 0, "REJECTED": 2}.get(outcome["status"], 1)

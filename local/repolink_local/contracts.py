@@ -505,6 +505,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         events.FAILED: events.RepositoryLinkFailedDetail,
         events.REJECTED: events.RepositoryLinkRejectedDetail,
         events.OFFBOARD_REQUESTED: events.RepositoryLinkOffboardRequestedDetail,
+        events.RECHECK_REQUESTED: events.RepositoryLinkRecheckRequestedDetail,
         events.OFFBOARDED: events.RepositoryLinkOffboardedDetail,
         events.OFFBOARD_FAILED: events.RepositoryLinkOffboardFailedDetail,
     }
@@ -513,7 +514,13 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         detail = TypeAdapter(model).json_schema(
             by_alias=True,
             mode="validation"
-            if detail_type in (events.REQUESTED, events.CHANGE_REQUESTED, events.OFFBOARD_REQUESTED)
+            if detail_type
+            in (
+                events.REQUESTED,
+                events.CHANGE_REQUESTED,
+                events.OFFBOARD_REQUESTED,
+                events.RECHECK_REQUESTED,
+            )
             else "serialization",
         )
         defs = detail.pop("$defs", {})

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from unittest import mock
+from urllib.parse import urlsplit
 
 import boto3
 from moto import mock_aws
@@ -49,6 +51,7 @@ from repolink_local.patches import (
     logs_to_stderr,
     metrics_one_at_a_time,
     sdk_retry_sleeps,
+    virtual_callbacks,
     virtual_time,
 )
 from repolink_local.standins import StandIns
@@ -182,10 +185,16 @@ def reset_app_caches() -> None:
     """Clients, settings and the idempotency store are cached per process (as in a warm Lambda);
     a new engine, or a new test, needs fresh ones."""
     from repolink.adapters.aws import client
-    from repolink.models.settings import get_api_settings, get_entry_settings, get_settings
+    from repolink.models.settings import (
+        get_api_settings,
+        get_entry_settings,
+        get_recheck_settings,
+        get_settings,
+    )
     from repolink.workflow.start import idempotent_start
 
-    for cached in (client, get_settings, get_entry_settings, get_api_settings, idempotent_start):
+    cached_ones = (client, get_settings, get_entry_settings, get_api_settings, get_recheck_settings)
+    for cached in (*cached_ones, idempotent_start):
         cached.cache_clear()
     boto3.DEFAULT_SESSION = None
 
@@ -297,6 +306,12 @@ class LocalEngine:
         stack.enter_context(redirect_stdout(self.metrics))  # type: ignore[type-var]
         stack.enter_context(metrics_one_at_a_time())
         stack.enter_context(virtual_time(self.clock))
+        stack.enter_context(virtual_callbacks(self.clock))
+        # the recheck function reads the wall clock (its 10 s bound, the time a wait began): here
+        # the time the workflow lives in is the virtual clock
+        from repolink.handlers import recheck
+
+        stack.enter_context(mock.patch.object(recheck, "CLOCK", self.clock.now))
         stack.enter_context(interpreter_caches())
         stack.enter_context(interpreter_machines())
         stack.enter_context(history_quota())
@@ -447,7 +462,7 @@ class LocalEngine:
         with (
             self._environments[function_name],
             self.counter.counting(),
-            self.iam.acting_as_function(function_name, spec.name),
+            self.iam.acting_as_function(spec.logical_id, spec.name),
         ):
             return self._handler(function_name)(event, context)
 
@@ -496,7 +511,7 @@ class LocalEngine:
         """:meth:`api`, with the body as the function (or API Gateway's refusal) wrote it;
         ``headers`` may repeat a name, and ``query`` given means ``path`` is decoded and whole
         (:func:`~repolink_local.apigw.proxy_event`)."""
-        from repolink_local.apigw import proxy_event, routes_of
+        from repolink_local.apigw import match, proxy_event, route_functions, routes_of
 
         caller_account = caller_account or self.account
         api = f"arn:aws:execute-api:{self.region}:{self.account}:{LOCAL_API_ID}"
@@ -512,14 +527,37 @@ class LocalEngine:
         except AccessDenied as denied:
             refused = {"Content-Type": "application/json", "x-amzn-ErrorType": "AccessDeniedException"}
             return 403, refused, json.dumps({"Message": str(denied)})
-        function = self._function_for_handler("repolink.handlers.api.handler")
         routes = routes_of(self.iam.deployment.template)
+        # the function the route's integration invokes (an unknown route: the API's, which says 404)
+        matched = match(routes, method, urlsplit(bare).path if query is None else bare)
+        served_by = route_functions(self.iam.deployment.template)
+        function = (
+            self.template.physical_name(served_by[(method, matched[0])])
+            if matched and (method, matched[0]) in served_by
+            else self._function_for_handler("repolink.handlers.api.handler")
+        )
         response = self.invoke(
             function, proxy_event(method, path, body, headers or {}, caller_account, routes, query=query)
         )
         answer_headers = dict(response.get("headers") or {})
         answer_headers |= {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v}
         return int(response["statusCode"]), answer_headers, response.get("body") or None
+
+    def recheck_at(
+        self, when: float, request_id: str, *, caller_account: str | None = None
+    ) -> list[tuple[int, Any]]:
+        """POST ``/links/{request_id}/recheck`` as ``caller_account`` (the deployment's by
+        default) at virtual time ``when``: a callback wait that reaches ``when`` stops there and
+        asks (:meth:`VirtualClock.at`). The answers, ``(status, body)``, are appended to the list
+        returned as they come (none if no wait reached ``when``)."""
+        answers: list[tuple[int, Any]] = []
+
+        def ask() -> None:
+            code, _, body = self.api("POST", f"/links/{request_id}/recheck", caller_account=caller_account)
+            answers.append((code, body))
+
+        self.clock.at(when, ask)
+        return answers
 
     def put_event(
         self,
@@ -613,7 +651,7 @@ class LocalEngine:
         if destination is None:
             return answer
         self.iam.require(
-            Principal.of_role(self.iam.deployment.function_role(function_name), spec.name, self.account),
+            Principal.of_role(self.iam.deployment.function_role(spec.logical_id), spec.name, self.account),
             Authorization("sqs:SendMessage", destination, self.account, {}),
         )
         function_arn = f"arn:aws:lambda:{self.region}:{self.account}:function:{spec.name}"

@@ -199,6 +199,8 @@ class VirtualClock:
         self.waits: list[float] = []
         #: every Retry interval (seconds, after backoff, MaxDelaySeconds and jitter), in order
         self.retry_sleeps: list[float] = []
+        #: what happens at a virtual time while a callback waits (:meth:`at`): (time, order, action)
+        self._scheduled: list[tuple[float, int, Callable[[], object]]] = []
 
     def now(self) -> float:
         """Virtual epoch seconds."""
@@ -220,6 +222,35 @@ class VirtualClock:
         with self._lock:
             self.retry_sleeps.append(float(seconds))
             self._now += max(0.0, float(seconds))
+
+    def at(self, when: float, action: Callable[[], object]) -> None:
+        """Run ``action`` at virtual time ``when``: a callback wait (:func:`virtual_callbacks`)
+        that reaches ``when`` stops there, runs it, and goes on waiting unless it woke the wait.
+        One already past runs at the next callback wait, at once."""
+        with self._lock:
+            self._scheduled.append((float(when), len(self._scheduled), action))
+            self._scheduled.sort(key=lambda entry: entry[:2])
+
+    def scheduled(self) -> int:
+        """How many actions have not run yet."""
+        with self._lock:
+            return len(self._scheduled)
+
+    def next_before(self, deadline: float) -> Callable[[], object] | None:
+        """The earliest action due before ``deadline``, the clock advanced to its time; None
+        when there is none (the clock unmoved)."""
+        with self._lock:
+            if not self._scheduled or self._scheduled[0][0] >= deadline:
+                return None
+            when, _, action = self._scheduled.pop(0)
+            self._now = max(self._now, when)
+            return action
+
+    def waited(self, seconds: float) -> None:
+        """A callback wait that has ended (woken or timed out) after ``seconds``: recorded as a
+        Wait state's duration is (the clock has already moved)."""
+        with self._lock:
+            self.waits.append(max(0.0, float(seconds)))
 
 
 @contextmanager
@@ -248,6 +279,94 @@ def virtual_time(clock: VirtualClock) -> Iterator[VirtualClock]:
         mock.patch.object(retrier_decl, "time", shim),
     ):
         yield clock
+
+
+@contextmanager
+def virtual_callbacks(clock: VirtualClock) -> Iterator[set[str]]:
+    """Callback tasks (``.waitForTaskToken``) wait on ``clock``, and a closed task's token is
+    refused as AWS refuses it. Yields the tokens of the tasks that are over.
+
+    - ``.../state_task/service/state_task_service_callback.py``
+      ``StateTaskServiceCallback._eval_wait_for_task_token`` blocks on ``CallbackEndpoint.wait``
+      for the task's timeout in real seconds (and goes on after a StopExecution until then).
+      Inside the context, a wait without a heartbeat runs on the virtual clock: the actions
+      scheduled before its timeout (:meth:`VirtualClock.at`, e.g. a recheck) run at their time,
+      in turn, until one of them ends the task (``SendTaskSuccess``); if none does, the clock
+      advances to the timeout and the task times out (``States.Timeout``), at once. A stopped
+      execution's wait ends at once, raising nothing (moto's own, once its real-time wait is over,
+      raises the timeout, which fails the stopped execution: ``program.py`` ``_eval_body`` sets
+      the error over the stop). Each wait's virtual length is recorded as a Wait state's.
+    - ``stepfunctions/parser/models.py`` ``StepFunctionsParserBackend.send_task_success``
+      finds the token among the running executions' callbacks, and a token whose task is over
+      is still there: moto answers success and nothing happens. AWS answers ``TaskTimedOut``
+      ("Task Timed Out: 'Provided task does not exist anymore'"); inside the context, so does
+      this.
+    """
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback_task,
+    )
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackOutcomeSuccess,
+        CallbackOutcomeTimedOut,
+    )
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    class TaskTimedOut(AWSError):
+        # moto's own (stepfunctions/parser/api.py) has no exception_type: it answers an empty code
+        TYPE = "TaskTimedOut"
+        STATUS = 400
+
+    over: set[str] = set()
+    lock = threading.Lock()
+    StateTaskServiceCallback = callback_task.StateTaskServiceCallback
+    original_wait = StateTaskServiceCallback._eval_wait_for_task_token
+    original_send = StepFunctionsParserBackend.send_task_success
+
+    def wait_for_task_token(
+        self: Any, env: Any, timeout_seconds: int, callback_endpoint: Any, heartbeat_endpoint: Any
+    ) -> Any:
+        if heartbeat_endpoint is not None:
+            return original_wait(self, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
+        start = clock.now()
+        deadline = start + timeout_seconds
+        try:
+            while env.is_running():
+                outcome = callback_endpoint.get_outcome()
+                if outcome is not None:
+                    clock.waited(clock.now() - start)
+                    return outcome
+                action = clock.next_before(deadline)
+                if action is None:
+                    if clock.now() > start:  # actions ran, none woke it: that part is waited too
+                        clock.waited(clock.now() - start)
+                    # the rest as a Wait state waits it (a clock that hooks Wait states sees it)
+                    clock.wait(deadline - clock.now())
+                    return CallbackOutcomeTimedOut(callback_id=callback_endpoint.callback_id)
+                action()
+            # stopped while it waited: the wait ends here, as a Wait state's does, and raises
+            # nothing (an error raised now would turn the stopped execution into a failed one)
+            clock.waited(clock.now() - start)
+            return CallbackOutcomeSuccess(callback_id=callback_endpoint.callback_id, output="null")
+        finally:
+            with lock:
+                over.add(callback_endpoint.callback_id)
+
+    def send_task_success(self: StepFunctionsParserBackend, task_token: str, outcome: str) -> Any:
+        with lock:
+            closed = task_token in over
+        if closed:
+            raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
+        answer = original_send(self, task_token, outcome)
+        with lock:
+            over.add(task_token)  # answered: the task is over from now on
+        return answer
+
+    with (
+        mock.patch.object(StateTaskServiceCallback, "_eval_wait_for_task_token", wait_for_task_token),
+        mock.patch.object(StepFunctionsParserBackend, "send_task_success", send_task_success),
+    ):
+        yield over
 
 
 @functools.cache

@@ -169,26 +169,66 @@ def run_locally(
     idempotency_key: str | None = None,
     offboard: dict[str, Any] | None = None,
     change: str | None = None,
+    recheck_after: float | None = None,
 ) -> dict[str, Any]:
     """A full onboarding: POST to the API as ``caller``, then follow the execution to its end;
+    with ``recheck_after``, the person finishes the handshake (or the host's setup) that many
+    virtual seconds after the connection (or host) is created, and POSTs a recheck then;
     with ``change`` (the new request's text), then PUT it as ``caller`` and follow the change;
     with ``offboard`` (the DELETE's body), then DELETE it as ``caller`` and follow the offboarding."""
+    if recheck_after is not None:
+        world = replace(world, handshake=HandshakePolicy("at", seconds=recheck_after))
     standins = world.standins(text)
     with world.engine(standins) as engine:
+        rechecks: list[tuple[int, Any]] = []
+        if recheck_after is not None:
+            # it is created as the run starts (the virtual clock moves only while the workflow waits)
+            request_id = _request_id(text, caller)
+            rechecks = engine.recheck_at(
+                engine.clock.now() + recheck_after, request_id, caller_account=caller
+            )
         code, accepted = _post(engine, world, text, caller, idempotency_key)
         if code != 202:
             return {"status": "REJECTED", "httpStatus": code, "response": accepted}
         result = engine.wait(accepted["executionArn"])
+        for answered, body in rechecks:
+            world.progress(f"POST /links/{accepted['requestId']}/recheck -> {answered} {json.dumps(body)}")
         changed = None if change is None else _change(engine, world, accepted["requestId"], caller, change)
         offboarded = (
             None if offboard is None else _offboard(engine, world, accepted["requestId"], caller, offboard)
         )
     summary = summarise(accepted["requestId"], result, dict(standins.faults_injected))
+    summary["detectionDelaySeconds"] = detection_delay(standins)
+    if recheck_after is not None:
+        summary["rechecks"] = [{"httpStatus": answered, "response": body} for answered, body in rechecks]
     if changed is not None:
         summary["change"] = changed
     if offboarded is not None:
         summary["offboarding"] = offboarded
     return summary
+
+
+def detection_delay(standins: StandIns) -> float | None:
+    """Virtual seconds from the handshake's completion to the check that saw it (None: it was
+    never completed, or never seen)."""
+    seen = [
+        c.seen_available_clock - c.handshake_done_clock
+        for c in standins.connections.list()
+        if c.handshake_done_clock is not None and c.seen_available_clock is not None
+    ]
+    return round(max(seen), 3) if seen else None
+
+
+def _request_id(text: str, caller: str) -> str:
+    """The id the API gives the request ``text`` of ``caller`` (an invalid one: the POST says why)."""
+    from repolink.errors import RepolinkError
+    from repolink.models.validation import validate_request
+    from repolink_local.deployment import request_id_of
+
+    try:
+        return request_id_of(validate_request(json.loads(text)).wire(), caller)
+    except (ValueError, RepolinkError):
+        return "rl-" + "0" * 40
 
 
 def _change(
@@ -255,9 +295,16 @@ def run_via_api(
 
 
 def run_via_event(
-    world: LocalWorld, text: str, *, caller: str, idempotency_key: str | None = None
+    world: LocalWorld,
+    text: str,
+    *,
+    caller: str,
+    idempotency_key: str | None = None,
+    recheck_after: float | None = None,
 ) -> dict[str, Any]:
-    """Deliver a RepositoryLinkRequested event from ``caller`` and follow the execution."""
+    """Deliver a RepositoryLinkRequested event from ``caller`` and follow the execution; with
+    ``recheck_after``, the person finishes the handshake (or host setup) that many virtual seconds
+    after it begins, and a RepositoryLinkRecheckRequested event from ``caller`` follows then."""
     try:
         request: Any = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -265,8 +312,19 @@ def run_via_event(
     detail: dict[str, Any] = {"request": request}
     if idempotency_key:
         detail["idempotencyKey"] = idempotency_key
+    if recheck_after is not None:
+        world = replace(world, handshake=HandshakePolicy("at", seconds=recheck_after))
     standins = world.standins(text)
     with world.engine(standins) as engine:
+        rechecks: list[Any] = []
+        if recheck_after is not None:
+            recheck = {"requestId": _request_id(text, caller)}
+
+            def ask() -> None:
+                kind = "RepositoryLinkRecheckRequested"
+                rechecks.append(engine.put_event(recheck, account=caller, detail_type=kind))
+
+            engine.clock.at(engine.clock.now() + recheck_after, ask)
         try:
             accepted = engine.put_event(detail, account=caller)
         except AccessDenied as denied:
@@ -278,4 +336,8 @@ def run_via_event(
             ]
             return {"status": "REJECTED", "rejected": rejected}
         result = engine.wait(accepted["executionArn"])
-    return summarise(accepted["requestId"], result, dict(standins.faults_injected))
+    summary = summarise(accepted["requestId"], result, dict(standins.faults_injected))
+    summary["detectionDelaySeconds"] = detection_delay(standins)
+    if recheck_after is not None:
+        summary["rechecks"] = rechecks
+    return summary

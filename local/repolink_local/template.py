@@ -142,6 +142,8 @@ class LocalTemplate:
             return str(self.resolve(props["LogGroupName"]))
         if resource["Type"] == "AWS::KMS::Key":
             return key_id(self.account_id, self.region, logical_id)
+        if resource["Type"] == "AWS::Serverless::Function" and "FunctionName" in props:
+            return str(self.resolve(props["FunctionName"]))
         return logical_id
 
     def arn(self, logical_id: str) -> str:

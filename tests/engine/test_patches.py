@@ -31,6 +31,7 @@ from repolink_local.patches import (
     function_name,
     in_process_lambdas,
     interpreter_caches,
+    virtual_callbacks,
     virtual_time,
 )
 
@@ -340,6 +341,86 @@ def test_patches_apply_only_inside_the_contexts() -> None:
     with pytest.raises(RuntimeError), virtual_time(VirtualClock()), in_process_lambdas(lambda n, e: e):
         raise RuntimeError("boom")
     assert current() == originals
+
+
+def callback_wait(function_arn: str) -> dict[str, Any]:
+    """A callback task (``lambda:invoke.waitForTaskToken``) that times out after ``$.delay``
+    seconds into ``TimedOut``, or succeeds with what ``SendTaskSuccess`` sent."""
+    return {
+        "StartAt": "Wait for a callback",
+        "States": {
+            "Wait for a callback": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": function_arn, "Payload": {"token.$": "$$.Task.Token"}},
+                "TimeoutSecondsPath": "$.delay",
+                "ResultPath": "$.woken",
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "TimedOut"}],
+                "End": True,
+            },
+            "TimedOut": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def test_a_callback_wait_nobody_ends_times_out_on_the_virtual_clock_at_once(aws: Aws) -> None:
+    clock = VirtualClock(start=START)
+    with virtual_time(clock), virtual_callbacks(clock), in_process_lambdas(Recorder()):
+        result = run(aws, callback_wait(aws.function_arn), {"delay": THREE_DAYS})
+    # moto alone blocks for the three days; here the clock moves, and States.Timeout is caught
+    assert result.status == "SUCCEEDED" and result.elapsed < 10
+    assert result.entered() == ["Wait for a callback", "TimedOut"]
+    assert [e["taskTimedOutEventDetails"]["error"] for e in result.events("TaskTimedOut")] == [
+        "States.Timeout"
+    ]
+    assert clock.now() - START == THREE_DAYS and clock.waits == [THREE_DAYS]
+
+
+def test_an_action_at_virtual_time_t_wakes_the_callback_at_t_and_its_token_is_then_refused(aws: Aws) -> None:
+    clock = VirtualClock(start=START)
+    dispatch = Recorder()
+    refused: list[str] = []
+
+    def wake() -> None:
+        (token,) = [event["token"] for _, event in dispatch.calls]
+        aws.sfn.send_task_success(taskToken=token, output=json.dumps(1234))
+        # the same token again: the task is over, as AWS answers it
+        with pytest.raises(ClientError) as again:
+            aws.sfn.send_task_success(taskToken=token, output=json.dumps(1))
+        refused.append(again.value.response["Error"]["Code"])
+
+    with virtual_time(clock), virtual_callbacks(clock) as over, in_process_lambdas(dispatch):
+        clock.at(START + 1234, wake)
+        result = run(aws, callback_wait(aws.function_arn), {"delay": THREE_DAYS})
+    assert result.status == "SUCCEEDED"
+    assert result.output == {"delay": THREE_DAYS, "woken": 1234}
+    assert clock.now() - START == 1234 and clock.waits == [1234]
+    assert refused == ["TaskTimedOut"] and len(over) == 1
+    assert clock.scheduled() == 0
+
+
+def test_stopping_an_execution_that_waits_on_a_callback_stops_it_at_once(aws: Aws) -> None:
+    clock = VirtualClock(start=START)
+    stopped: list[str] = []
+
+    def stop() -> None:
+        (execution,) = aws.sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]
+        aws.sfn.stop_execution(executionArn=execution["executionArn"])
+        stopped.append(execution["executionArn"])
+
+    with virtual_time(clock), virtual_callbacks(clock), in_process_lambdas(Recorder()):
+        machine = aws.sfn.create_state_machine(
+            name="stoppable", definition=json.dumps(callback_wait(aws.function_arn)), roleArn=aws.role_arn
+        )["stateMachineArn"]
+        clock.at(START + 60, stop)
+        started = time.monotonic()
+        aws.sfn.start_execution(stateMachineArn=machine, input=json.dumps({"delay": THREE_DAYS}))
+        while not stopped or aws.sfn.describe_execution(executionArn=stopped[0])["status"] == "RUNNING":
+            assert time.monotonic() - started < DEADLINE_SECONDS
+            time.sleep(0.02)
+    assert aws.sfn.describe_execution(executionArn=stopped[0])["status"] == "ABORTED"
+    # the wait ended where the stop came, not at its timeout
+    assert clock.now() - START == 60
 
 
 def test_virtual_clock_is_monotonic_and_thread_safe() -> None:

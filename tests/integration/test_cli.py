@@ -67,6 +67,7 @@ def test_validate_reports_a_missing_file(capsys: Any) -> None:
     [
         ["local", "run", str(SAMPLE), "--handshake", "after:0"],
         ["local", "run", str(SAMPLE), "--handshake", "soon"],
+        ["local", "run", str(SAMPLE), "--recheck-after", "-1"],
         ["local", "run", str(SAMPLE), "--inject", "ThrottlingException"],
         ["local", "run", str(SAMPLE), "--inject", "ThrottlingException@CreateRepository:1.5"],
         ["local", "run", str(SAMPLE), "--inject", "LostResponse@codeconnections:GetConnection:1"],
@@ -98,6 +99,31 @@ def test_local_run_of_the_sample_succeeds_and_summarises(capsys: Any) -> None:
     assert summary["apiCalls"]["codeconnections:CreateConnection"] == 1
     assert "→ Check the handshake" in captured.err
     assert "console.aws.amazon.com/codesuite/settings" in captured.err
+
+
+def test_local_run_recheck_after_sees_the_handshake_at_once_and_counts_the_callback_waits(
+    capsys: Any,
+) -> None:
+    # the person finishes after 30 virtual minutes and POSTs a recheck then
+    code = main(["local", "run", str(SAMPLE), "--recheck-after", "1800"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["status"] == "SUCCEEDED"
+    assert summary["rechecks"] == [
+        {
+            "httpStatus": 202,
+            "response": {"requestId": summary["requestId"], "waiting": "Handshake", "woken": True},
+        }
+    ]
+    assert summary["detectionDelaySeconds"] <= 5
+    assert summary["virtualSecondsWaited"] == pytest.approx(1800)  # the callback waits, up to the wake
+
+
+def test_local_event_recheck_after_sends_a_recheck_event_that_wakes_the_wait(capsys: Any) -> None:
+    code = main(["local", "event", str(SAMPLE), "--recheck-after", "1800"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["status"] == "SUCCEEDED"
+    assert summary["rechecks"] == [{"status": "accepted", "requestId": summary["requestId"], "woken": True}]
+    assert summary["detectionDelaySeconds"] <= 5
 
 
 def test_local_run_exits_1_when_the_onboarding_fails(capsys: Any) -> None:

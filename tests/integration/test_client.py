@@ -268,6 +268,34 @@ def test_offboard_sends_a_signed_delete_without_a_body_by_default(api: Any) -> N
     assert "/execute-api/aws4_request" in request.headers["Authorization"]
 
 
+def test_recheck_sends_a_signed_post_without_a_body_and_wait_follows_the_onboarding(
+    api: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    woken = {"requestId": ID, "waiting": "Handshake", "woken": True}
+    done = {"requestId": ID, "status": "succeeded"}
+    url, app = api((202, {}, woken), (200, {}, done))
+    assert _run("recheck", ID, "--api-url", url, "--wait") == 0
+    assert [(r.method, r.path) for r in app.seen] == [
+        ("POST", f"/v1/links/{ID}/recheck"),
+        ("GET", f"/v1/links/{ID}"),
+    ]
+    assert app.bodies[0] == b""
+    assert "/execute-api/aws4_request" in app.seen[0].headers["Authorization"]
+    assert json.loads(capsys.readouterr().out) == done
+
+
+def test_a_recheck_of_an_onboarding_that_does_not_wait_exits_2_with_the_refusal(
+    api: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refusal = {
+        "message": f"onboarding {ID} is succeeded",
+        "errors": [{"field": "status", "message": "is succeeded"}],
+    }
+    url, _ = api((409, {}, refusal))
+    assert _run("recheck", ID, "--api-url", url) == 2
+    assert json.loads(capsys.readouterr().out) == refusal
+
+
 def test_delete_packages_is_sent_as_the_json_body(api: Any) -> None:
     url, app = api((202, {}, OFFBOARDING))
     assert _run("offboard", ID, "--api-url", url, "--delete-packages") == 0

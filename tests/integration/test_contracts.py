@@ -32,7 +32,7 @@ pytestmark = pytest.mark.integration
 def test_committed_openapi_schemas_and_registry_match_the_code() -> None:
     assert main(["--check"]) == 0, "run: .venv/bin/python -m repolink_local.contracts"
     document = json.loads(OPENAPI.read_text())
-    assert set(document["paths"]) == {"/links", "/links/{request_id}"}
+    assert set(document["paths"]) == {"/links", "/links/{request_id}", "/links/{request_id}/recheck"}
     assert {"202", "400", "409", "413", "415", "422"} <= set(document["paths"]["/links"]["post"]["responses"])
 
 
@@ -211,6 +211,8 @@ def _seeds(emitted: dict[str, Any], answers: dict[str, Any], sample: dict[str, A
     seeds[event_names.REQUESTED] = (EVENT_SCHEMAS[event_names.REQUESTED], sample)
     offboard = json.loads((ROOT / "events" / "eventbridge_offboard_requested.json").read_text())
     seeds[event_names.OFFBOARD_REQUESTED] = (EVENT_SCHEMAS[event_names.OFFBOARD_REQUESTED], offboard)
+    recheck = json.loads((ROOT / "events" / "eventbridge_recheck_requested.json").read_text())
+    seeds[event_names.RECHECK_REQUESTED] = (EVENT_SCHEMAS[event_names.RECHECK_REQUESTED], recheck)
     change = json.loads((ROOT / "events" / "eventbridge_change_requested.json").read_text())
     seeds[event_names.CHANGE_REQUESTED] = (EVENT_SCHEMAS[event_names.CHANGE_REQUESTED], change)
     for name in ("LinkAccepted", "LinkStatus", "ErrorBody", "OffboardAccepted", "LinkList"):

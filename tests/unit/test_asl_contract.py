@@ -102,8 +102,42 @@ def test_every_function_the_asl_invokes_is_in_the_template(machine: str) -> None
     assert set(MACHINES[machine].substitutions) <= names | {"EventBusName", "EventSource"}
 
 
+#: the callback waits of the handshake and host-setup loops (workflow/recheck.py)
+CALLBACK_WAITS = [
+    (name, state)
+    for name, state in states(ASL)
+    if state["Type"] == "Task" and state["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+]
+
+
+def test_each_wait_is_a_callback_whose_timeout_is_the_backoff_and_leads_into_the_check() -> None:
+    branch = ASL["States"]["Connect and provision in parallel"]["Branches"][0]["States"]
+    assert sorted(n for n, _ in CALLBACK_WAITS) == [
+        "Wait before checking the handshake",
+        "Wait before checking the host",
+    ]
+    for _, state in CALLBACK_WAITS:
+        # the delay the check computed is the timeout (today's Wait), and a wake writes the
+        # seconds waited over it: the deadline counts real waiting
+        poll = state["TimeoutSecondsPath"].removesuffix(".waitSeconds")
+        assert state["TimeoutSecondsPath"] == f"{poll}.waitSeconds" == state["ResultPath"]
+        assert state["Parameters"]["Payload"]["waitSeconds.$"] == state["TimeoutSecondsPath"]
+        assert state["Parameters"]["Payload"]["token.$"] == "$$.Task.Token"
+        assert state["Parameters"]["FunctionName"] == "${RecheckFunctionArn}"
+        # a timeout is today's path: into the check, the state unchanged
+        timeout, everything = state["Catch"]
+        assert timeout == {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": state["Next"]}
+        assert everything["ErrorEquals"] == ["States.ALL"]
+        assert branch[state["Next"]]["Resource"] == "arn:aws:states:::lambda:invoke"
+        assert {e for r in state["Retry"] for e in r["ErrorEquals"]} >= LAMBDA_ERRORS
+
+
 def test_the_only_other_task_is_the_workflows_own_failure_event_retried_and_caught() -> None:
-    others = [(n, s) for n, s in states(ASL) if s["Type"] == "Task" and (n, s) not in TASKS]
+    others = [
+        (n, s)
+        for n, s in states(ASL)
+        if s["Type"] == "Task" and (n, s) not in TASKS and (n, s) not in CALLBACK_WAITS
+    ]
     assert [n for n, _ in others] == ["Publish that reporting failed"]
     ((_, state),) = others
     assert state["Resource"] == "arn:aws:states:::events:putEvents"

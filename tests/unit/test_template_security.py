@@ -43,6 +43,7 @@ def test_the_bus_admits_only_allowed_accounts_or_the_organization() -> None:
             "RepositoryLinkRequested",
             "RepositoryLinkChangeRequested",
             "RepositoryLinkOffboardRequested",
+            "RepositoryLinkRecheckRequested",
         ]
         if statement["Principal"] == "*":
             assert "aws:PrincipalOrgID" in statement["Condition"]["StringEquals"]

@@ -48,12 +48,8 @@ def update_if(
         call(
             client("dynamodb"),
             "UpdateItem",
-            TableName=table,
-            Key={k: _TO.serialize(v) for k, v in key.items()},
-            UpdateExpression=update,
+            **_update(table, key, update, names, values),
             ConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={k: _TO.serialize(v) for k, v in values.items()},
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except AwsRequestRejected as exc:
@@ -62,3 +58,23 @@ def update_if(
         item = exc.__cause__.response.get("Item")  # ALL_OLD: the item the condition was tested on
         return _plain(item if isinstance(item, dict) else {})
     return None
+
+
+def update(
+    table: str, key: dict[str, str], *, update: str, names: dict[str, str], values: dict[str, Any]
+) -> None:
+    """Apply ``update`` to the item (made when there is none)."""
+    call(client("dynamodb"), "UpdateItem", **_update(table, key, update, names, values))
+
+
+def _update(
+    table: str, key: dict[str, str], update: str, names: dict[str, str], values: dict[str, Any]
+) -> dict[str, Any]:
+    """An UpdateItem's parameters, the values serialised."""
+    return {
+        "TableName": table,
+        "Key": {k: _TO.serialize(v) for k, v in key.items()},
+        "UpdateExpression": update,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": {k: _TO.serialize(v) for k, v in values.items()},
+    }

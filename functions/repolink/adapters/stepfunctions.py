@@ -1,4 +1,5 @@
-"""Step Functions: start an execution idempotently, read it back, list a machine's executions."""
+"""Step Functions: start an execution idempotently, read it back, list a machine's executions, end
+a callback task's wait."""
 
 import json
 from collections.abc import Iterator
@@ -9,7 +10,9 @@ from repolink.errors import AwsRequestRejected, ResourceConflict
 
 #: every AWS operation this module calls, by IAM service prefix (the security gate reads this)
 OPERATIONS: dict[str, frozenset[str]] = {
-    "states": frozenset({"StartExecution", "DescribeExecution", "GetExecutionHistory", "ListExecutions"})
+    "states": frozenset(
+        {"StartExecution", "DescribeExecution", "GetExecutionHistory", "ListExecutions", "SendTaskSuccess"}
+    )
 }
 
 
@@ -85,3 +88,19 @@ def list_executions(
         params["nextToken"] = token
     page = call(client("stepfunctions"), "ListExecutions", **params)
     return list(page.get("executions", [])), page.get("nextToken")
+
+
+#: what SendTaskSuccess answers for a token whose task is over: it timed out, or it was answered
+#: already (TaskTimedOut), or its execution has ended (InvalidToken)
+TASK_OVER = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
+
+
+def send_task_success(token: str, output: object) -> bool:
+    """End the callback task waiting on ``token`` with ``output``: False when its task is over."""
+    try:
+        call(client("stepfunctions"), "SendTaskSuccess", taskToken=token, output=json.dumps(output))
+    except AwsRequestRejected as exc:
+        if exc.code in TASK_OVER:
+            return False
+        raise
+    return True

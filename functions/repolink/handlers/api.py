@@ -1,6 +1,9 @@
 """The REST API: ``POST /links`` starts an onboarding, ``GET /links/{id}`` follows it,
 ``PUT /links/{id}`` changes it in place (``workflow.change``), ``DELETE /links/{id}`` offboards it
-(``workflow.offboard``), ``GET /links`` lists the caller's (``workflow.listing``).
+(``workflow.offboard``), ``GET /links`` lists the caller's (``workflow.listing``), ``POST
+/links/{id}/recheck`` wakes its wait on a person (``workflow.recheck``; template.yaml routes it to
+the recheck function, ``handlers/recheck.py``, which answers it with this resolver: the only
+function that may wake a wait).
 
 IAM (SigV4) authentication is enforced by API Gateway (see template.yaml). The media type is
 checked before routing; the body then goes through the one accept path
@@ -19,7 +22,14 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, O
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from repolink.errors import FieldError, MalformedRequest, Refused, RequestTooLarge, UnsupportedMediaType
+from repolink.errors import (
+    ContractViolation,
+    FieldError,
+    MalformedRequest,
+    Refused,
+    RequestTooLarge,
+    UnsupportedMediaType,
+)
 from repolink.models.api import (
     MAX_BODY_BYTES,
     ChangeAccepted,
@@ -28,11 +38,12 @@ from repolink.models.api import (
     LinkAccepted,
     LinkList,
     OffboardAccepted,
+    RecheckAccepted,
     accepted_status,
     http_status,
 )
 from repolink.models.ids import REQUEST_ID_PATTERN
-from repolink.models.settings import get_api_settings, get_entry_settings
+from repolink.models.settings import get_api_settings, get_entry_settings, get_recheck_settings
 from repolink.models.status import LinkStatus
 from repolink.models.wire import encode
 from repolink.observability import logger, metrics, tracer
@@ -121,7 +132,8 @@ def gate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Respon
     or PUT (or a DELETE with a body) that is not JSON text, or whose headers say two things at once."""
     event = app.current_event.raw_event
     method = event.get("httpMethod")
-    if method in ("POST", "PUT") or (method == "DELETE" and event.get("body")):
+    bodiless = method == "DELETE" or str(event.get("resource", "")).endswith("/recheck")
+    if (method in ("POST", "PUT") and not bodiless) or (bodiless and event.get("body")):
         content_type, _ = header(event, "Content-Type"), header(event, KEY_FIELD)
         media_type = (content_type or "").split(";")[0].strip().lower()
         if media_type != "application/json":
@@ -295,6 +307,34 @@ def list_links() -> Response[LinkList | ErrorBody]:
     params = app.current_event.query_string_parameters or {}
     page = verbs.list_links(params, caller=_caller(), settings=get_api_settings())
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=page)
+
+
+@app.post(
+    "/links/<request_id>/recheck",
+    summary="Recheck an onboarding's wait on a person, now",
+    description=(
+        "The handshake (or the host's setup) is done: the onboarding's wait ends and it checks at"
+        " once, instead of at its next poll. No body. At most one wake per onboarding per 10"
+        " seconds: a recheck in between is answered 202 with woken false and adds no check."
+    ),
+    responses={
+        202: _answer("The wait is woken (or a check already runs)", RecheckAccepted),
+        403: _answer(
+            "The deployment's own account may read another team's onboarding, not recheck it", ErrorBody
+        ),
+        404: _answer("No such onboarding (or one another account started)", ErrorBody),
+        409: _answer("The onboarding does not wait on a person (finished, or not yet waiting)", ErrorBody),
+        422: _answer("A body was sent: a recheck takes none", ErrorBody),
+    },
+)
+def recheck_link(request_id: str) -> Response[RecheckAccepted | ErrorBody]:
+    from repolink.handlers import recheck
+
+    if app.current_event.body:
+        raise ContractViolation("a recheck takes no body", [FieldError("(root)", "must be empty")])
+    settings = get_recheck_settings()
+    accepted = verbs.recheck(request_id, caller=_caller(), settings=settings, now=recheck.CLOCK())
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=accepted)
 
 
 @app.not_found

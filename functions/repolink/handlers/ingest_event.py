@@ -45,9 +45,11 @@ from repolink.errors import (
 from repolink.models.events import (
     CHANGE_REQUESTED,
     OFFBOARD_REQUESTED,
+    RECHECK_REQUESTED,
     REJECTED,
     FieldProblem,
     RepositoryLinkOffboardRequestedDetail,
+    RepositoryLinkRecheckRequestedDetail,
     RepositoryLinkRejectedDetail,
 )
 from repolink.models.ids import REQUEST_ID_PATTERN
@@ -155,6 +157,19 @@ def _offboard(detail: dict[str, Any], caller: Caller, context: LambdaContext) ->
     return {"status": "accepted", "requestId": asked.request_id, "executionArn": accepted.execution_arn}
 
 
+def _recheck(detail: dict[str, Any], caller: Caller, context: LambdaContext) -> dict[str, Any]:
+    from repolink.handlers import recheck
+    from repolink.models.settings import get_recheck_settings
+
+    try:
+        asked = validate_as(RepositoryLinkRecheckRequestedDetail, detail, parsed=True)
+    except RequestValidationError as exc:
+        raise ContractViolation(str(exc), exc.errors) from None
+    settings = get_recheck_settings()
+    accepted = verbs.recheck(asked.request_id, caller=caller, settings=settings, now=recheck.CLOCK())
+    return {"status": "accepted", "requestId": asked.request_id, "woken": accepted.woken}
+
+
 @dataclass(frozen=True)
 class _Route:
     """A detail-type: its verb, where its refused fields sit, and where a refused AWS call is named."""
@@ -169,6 +184,8 @@ _ONBOARD = _Route(_onboard, _in_request, "onboarding", "detail.request")
 _ROUTES = {
     CHANGE_REQUESTED: _Route(_change, _in_request, "change", "detail.requestId"),
     OFFBOARD_REQUESTED: _Route(_offboard, _in_detail, "offboarding", "detail.requestId"),
+    # the recheck function's rule (template.yaml): the only function that may wake a wait
+    RECHECK_REQUESTED: _Route(_recheck, _in_detail, "recheck", "detail.requestId"),
 }
 
 
@@ -188,6 +205,11 @@ def _key(detail: dict[str, Any], refused: Refused | None) -> str | None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return ingest(event, context)
+
+
+def ingest(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """One event, through the verb its detail-type names (the recheck function's too)."""
     # who called (the audit trail): EventBridge's envelope names the sending account
     logger.append_keys(caller_account=event.get("account"), source_event_id=event.get("id"))
     detail = event.get("detail")

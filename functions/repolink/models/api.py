@@ -114,6 +114,22 @@ class ChangeAccepted(Wire):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecheckAccepted(Wire):
+    request_id: Annotated[str, Doc("The onboarding's id")]
+    waiting: Annotated[
+        Literal["Handshake", "HostSetup"],
+        Doc("What the onboarding waits for: a connection's handshake, or a host's setup"),
+    ]
+    woken: Annotated[
+        bool,
+        Doc(
+            "True when this recheck woke the wait; false when a wake less than 10 seconds ago (or the"
+            " wait's own timeout) already runs the check: the check runs either way"
+        ),
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
 class LinkSummary(Wire):
     request_id: str
     status: Annotated[

@@ -35,6 +35,13 @@ class ConnectionPendingHandshakeDetail(Wire):
     request_id: str
     connection: ConnectionSummary
     console_url: Annotated[str, Doc("The page where a person completes the handshake")]
+    recheck_url: Annotated[
+        str,
+        Doc(
+            "POST here (no body) once it is done, and the onboarding checks at once instead of at its"
+            " next poll: links/ID/recheck, relative to the API's stage URL (https://HOST/v1/)"
+        ),
+    ]
     handshake_timeout_hours: int
     instructions: str
 
@@ -55,6 +62,13 @@ class HostPendingSetupDetail(Wire):
     request_id: str
     host: HostSummary
     console_url: Annotated[str, Doc("The host's console page, where a person chooses Set up host")]
+    recheck_url: Annotated[
+        str,
+        Doc(
+            "POST here (no body) once it is done, and the onboarding checks at once instead of at its"
+            " next poll: links/ID/recheck, relative to the API's stage URL (https://HOST/v1/)"
+        ),
+    ]
     handshake_timeout_hours: Annotated[
         int, Doc("The deadline of the host's setup and the connection's handshake together")
     ]
@@ -144,6 +158,9 @@ class RepositoryLinkRejectedDetail(Wire):
 
 
 OFFBOARD_REQUESTED = "RepositoryLinkOffboardRequested"
+#: ``{"requestId": "rl-..."}``: the handshake (or host setup) is done, check it now, as
+#: POST /links/{id}/recheck does
+RECHECK_REQUESTED = "RepositoryLinkRecheckRequested"
 #: ``{"requestId": "rl-...", "request": <the request contract>}``: change it, as PUT /links/{id} does
 CHANGE_REQUESTED = "RepositoryLinkChangeRequested"
 OFFBOARDED = "RepositoryLinkOffboarded"
@@ -171,6 +188,16 @@ class RepositoryLinkOffboardRequestedDetail(Wire):
             "Delete CodeArtifact repositories it created even when they hold packages (the packages are lost)"
         ),
     ] = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepositoryLinkRecheckRequestedDetail(Wire):
+    """The person finished the handshake (or the host's setup) of an onboarding of the sending
+    account: its wait ends now, as ``POST /links/{id}/recheck`` ends it."""
+
+    request_id: Annotated[
+        str, Check(_request_id, {"pattern": anchored(REQUEST_ID_PATTERN)}), Doc("The onboarding's requestId")
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)

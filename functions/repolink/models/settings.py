@@ -62,6 +62,15 @@ class ApiSettings(EntrySettings):
     listing_token_key_arn: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class RecheckSettings(Settings):
+    """The recheck function: the onboardings it may wake (ownership is read from their executions)
+    and where their waits record their tokens (``workflow.recheck``)."""
+
+    state_machine_arn: str
+    lifecycle_table: str
+
+
 _CONNECTION_ARN = (
     r"arn:aws[a-z-]*:(codeconnections|codestar-connections|apprunner):[a-z0-9-]+:[0-9]{12}:connection/[^,\s]+"
 )
@@ -153,6 +162,11 @@ def get_entry_settings() -> EntrySettings:
 @cache
 def get_api_settings() -> ApiSettings:
     return load(ApiSettings, os.environ)
+
+
+@cache
+def get_recheck_settings() -> RecheckSettings:
+    return load(RecheckSettings, os.environ)
 
 
 def listed(setting: str) -> frozenset[str]:

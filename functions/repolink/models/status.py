@@ -61,6 +61,13 @@ class LinkStatus(Wire):
     console_url: Annotated[
         str | None, Doc("Where a person completes the pending host setup, or the pending handshake")
     ] = None
+    recheck_url: Annotated[
+        str | None,
+        Doc(
+            "While it waits on a person: POST here (no body) once the handshake or host setup is done,"
+            " and it checks at once; ID/recheck, relative to this GET's URL"
+        ),
+    ] = None
     resources: list[Resource] = field(default_factory=list)
     sharing: Annotated[
         list[CodeArtifactSharingResult],

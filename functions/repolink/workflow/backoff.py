@@ -41,10 +41,11 @@ def next_wait(attempt: int, waited: int, timeout: int, *, base: int, cap: int, r
 
 #: Step Functions' hard quota on one execution's history (Standard workflows)
 HISTORY_EVENTS_QUOTA = 25_000
-#: one round of the wait: Wait (entered, exited), the check Task (entered, scheduled, started,
-#: succeeded, exited) and the Choice (entered, exited); tests/statemachine/test_limits.py
-#: measures it on the deployed ASL
-EVENTS_PER_CHECK = 9
+#: one round of the wait: the callback wait (entered, scheduled, started, submitted, timed out or
+#: succeeded, exited: a recheck can wake it, workflow/recheck.py), the check Task (entered,
+#: scheduled, started, succeeded, exited) and the Choice (entered, exited);
+#: tests/statemachine/test_limits.py measures it on the deployed ASL
+EVENTS_PER_CHECK = 13
 #: everything outside the wait, with the most Proton repositories a request may name (7 events
 #: each in the Map) and every other step once; measured by the same test
 EVENTS_OUTSIDE_THE_WAIT = 900

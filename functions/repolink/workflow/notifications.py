@@ -11,6 +11,12 @@ from repolink.models.events import (
 from repolink.models.state.common import ConnectionTaskInput, HostState, HostTaskInput
 
 
+def recheck_url(request_id: str) -> str:
+    """Where a person (or a portal) says the handshake or the host's setup is done: relative to the
+    API's stage URL (https://HOST/v1/), as a POST's statusUrl is relative to https://HOST/v1/links."""
+    return f"links/{request_id}/recheck"
+
+
 def pending_handshake(task: ConnectionTaskInput) -> tuple[str, ConnectionPendingHandshakeDetail]:
     c = task.connection
     return PENDING_HANDSHAKE, ConnectionPendingHandshakeDetail(
@@ -19,10 +25,12 @@ def pending_handshake(task: ConnectionTaskInput) -> tuple[str, ConnectionPending
             arn=c.arn, name=c.name, service=c.service, provider=c.provider, status=c.status, created=c.created
         ),
         console_url=c.console_url,
+        recheck_url=recheck_url(task.request_id),
         handshake_timeout_hours=task.handshake_timeout_hours,
         instructions=(
             f"Open the console link, choose 'Update pending connection' and authorize {c.provider} "
-            f"within {task.handshake_timeout_hours} hours; the onboarding continues by itself."
+            f"within {task.handshake_timeout_hours} hours; the onboarding continues by itself (POST"
+            " recheckUrl when done, and it checks at once)."
         ),
     )
 
@@ -53,10 +61,12 @@ def pending_host_setup(task: HostTaskInput) -> tuple[str, HostPendingSetupDetail
         request_id=task.request_id,
         host=host_summary(h),
         console_url=h.console_url,
+        recheck_url=recheck_url(task.request_id),
         handshake_timeout_hours=task.handshake_timeout_hours,
         instructions=(
             f"Open the console link, choose 'Set up host' and {_SET_UP.get(h.provider, 'complete the setup')}"
             f" for {h.provider_endpoint} within {task.handshake_timeout_hours} hours (that time"
-            " includes the connection's handshake, announced next); the onboarding continues by itself."
+            " includes the connection's handshake, announced next); the onboarding continues by itself"
+            " (POST recheckUrl when done, and it checks at once)."
         ),
     )

@@ -1,4 +1,4 @@
-"""The verbs, whatever the entry: onboard, status, change, offboard and list.
+"""The verbs, whatever the entry: onboard, status, change, offboard, list and recheck.
 
 The REST API (``handlers/api.py``) and the EventBridge ingest (``handlers/ingest_event.py``) only
 translate into these and out of them. Each verb takes who asks (``Caller``: the API's signer or
@@ -33,9 +33,9 @@ from repolink.errors import (
     SpokeRoleUnavailable,
     StateConflict,
 )
-from repolink.models.api import ChangeAccepted, LinkAccepted, LinkList, OffboardAccepted
+from repolink.models.api import ChangeAccepted, LinkAccepted, LinkList, OffboardAccepted, RecheckAccepted
 from repolink.models.ids import REQUEST_ID_PATTERN
-from repolink.models.settings import ApiSettings, EntrySettings, listed
+from repolink.models.settings import ApiSettings, EntrySettings, RecheckSettings, listed
 from repolink.models.status import LinkStatus
 from repolink.observability import logger, metrics
 from repolink.workflow import change as changes
@@ -54,7 +54,8 @@ from repolink.workflow.idempotency import change_name
 from repolink.workflow.lineage import latest_change, latest_offboarding
 from repolink.workflow.listing import ListCalls, query_of
 from repolink.workflow.listing import list_links as list_page
-from repolink.workflow.offboard import StepFunctions
+from repolink.workflow.offboard import StepFunctions, owned_onboarding
+from repolink.workflow.recheck import Wait
 from repolink.workflow.start import start_once
 from repolink.workflow.tenancy import may_see
 
@@ -176,6 +177,8 @@ def status(request_id: str, *, caller: Caller, settings: EntrySettings) -> LinkS
             )
     # a bounded read of the history, newest first (workflow/history.py states the bound)
     found = link_status(request_id, execution, lambda **page: history_pages(arn, **page))
+    if found.status == "running" and found.step in WAITING_STEPS:
+        found = replace(found, recheck_url=f"{request_id}/recheck")
     if execution["executionArn"] != execution_arn(settings.state_machine_arn, request_id):
         found = replace(found, change_id=str(execution["executionArn"]).rsplit(":", 1)[-1])
     if found.status != "running":
@@ -186,6 +189,58 @@ def status(request_id: str, *, caller: Caller, settings: EntrySettings) -> LinkS
             pages_arn = str(offboarding_execution["executionArn"])
             found = offboarded(found, offboarding_execution, lambda **page: history_pages(pages_arn, **page))
     return found
+
+
+#: the steps of the waits on a person, where GET answers a recheckUrl (a recheck during the check
+#: itself answers 202 and adds nothing: the check runs)
+WAITING_STEPS = frozenset(
+    {
+        "Wait before checking the handshake",
+        "Check the handshake",
+        "Wait before checking the host",
+        "Check the host setup",
+    }
+)
+
+
+def recheck(request_id: str, *, caller: Caller, settings: RecheckSettings, now: float) -> RecheckAccepted:
+    """Wake the onboarding's current wait on a person (``workflow.recheck``): its owner only, as a
+    change or an offboarding. 409 when it does not wait (finished, or not yet waiting), naming
+    its state; at most one wake per 10 seconds, a recheck in between answered 202, woken: false."""
+    from repolink.adapters.dynamodb import get_item, update_if
+    from repolink.adapters.stepfunctions import send_task_success
+    from repolink.workflow.recheck import key_of, wake
+
+    onboarding, _ = owned_onboarding(
+        request_id,
+        "recheck",
+        caller=caller.account,
+        own_account=caller.own_account,
+        machine=settings.state_machine_arn,
+        sfn=StepFunctions.of_aws(settings.lifecycle_table),
+    )
+    state = str(onboarding.get("status", "")).lower()
+    if state != "running":
+        message = (
+            f"onboarding {request_id} is {state}: only an onboarding that waits on a person is rechecked"
+        )
+        raise StateConflict(message, [FieldError("status", f"is {state}")])
+    table = settings.lifecycle_table
+    wait = Wait.of_item(get_item(table, key_of(request_id)))
+    if wait is None or not wait.live(now):
+        message = f"onboarding {request_id} is running, not waiting on a person: nothing to recheck"
+        raise StateConflict(message, [FieldError("status", "is running, not waiting on a person")])
+    woken = wake(lambda key, **expression: update_if(table, key, **expression), request_id, wait, now=now)
+    # a wait that ended meanwhile (its timeout, or it was woken) answers TaskTimedOut or
+    # InvalidToken: harmless, its check runs anyway
+    woken = woken and send_task_success(wait.token, wait.waited(now))
+    logger.info("recheck", request_id=request_id, waiting=wait.waiting, woken=woken)
+    metrics.add_metric(name="RechecksWoken" if woken else "RechecksAbsorbed", unit=MetricUnit.Count, value=1)
+    return RecheckAccepted(
+        request_id=request_id,
+        waiting="HostSetup" if wait.waiting == "HostSetup" else "Handshake",
+        woken=woken,
+    )
 
 
 def _lifecycle(caller: Caller, settings: EntrySettings) -> dict[str, Any]:

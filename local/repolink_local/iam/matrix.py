@@ -743,12 +743,36 @@ SPOKE_SCENARIOS: tuple[Scenario, ...] = (
     ),
 )
 
+
+def _recheck(engine: LocalEngine) -> None:
+    """A person finishes the handshake after 30 minutes and asks for a recheck through the API:
+    the wait is woken; another team's recheck by event is rejected."""
+    from repolink.models.validation import validate_request
+    from repolink_local.deployment import request_id_of
+
+    request = sample()
+    request_id = request_id_of(validate_request(request).wire())
+    answers = engine.recheck_at(engine.clock.now() + 1800, request_id)
+    _post_and_wait(engine, request)
+    if [(code, body.get("woken")) for code, body in answers] != [(202, True)]:
+        raise ScenarioFailed(f"the recheck was answered {answers}")
+    detail_type = "RepositoryLinkRecheckRequested"
+    refused = engine.put_event({"requestId": request_id}, account=OTHER_TEAM, detail_type=detail_type)
+    if refused.get("status") != "rejected":
+        raise ScenarioFailed(f"another team's recheck event was {refused}")
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("the sample through the API, then GET", _api_sample),
     Scenario("events from another team: accepted and rejected", _events),
     Scenario("a reused key after the records expired", _same_key_after_the_records_expired),
     Scenario("an event the ingest fails on three times", _ingest_fails_three_times, retried_invocations=True),
     Scenario("the report step fails for good", _report_step_fails),
+    Scenario(
+        "a recheck wakes the handshake's wait; another team's is rejected",
+        _recheck,
+        HandshakePolicy("at", seconds=1800),
+    ),
     *(
         Scenario(f"{s}: reuse by name and by ARN", _reuse(s))
         for s in ("codeconnections", "codestar-connections")
