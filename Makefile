@@ -47,7 +47,7 @@ checks: setup
 # The published contracts, read by tools we did not write: each schema against its metaschema
 # (patterns as ECMA-262), the OpenAPI document against the OpenAPI 3.1 specification.
 infra: setup
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml spoke/template.yaml
 	$(BIN)/sam validate --lint
 	$(BIN)/python -m repolink_local.asl_lint
 	$(BIN)/check-jsonschema --check-metaschema schemas/*.json

@@ -245,3 +245,9 @@ class RepositoryNotOwned(RepolinkError):
 
 class PolicyTooLarge(RepolinkError):
     """A CodeArtifact policy with repolink's sharing statements would exceed 7,168 characters."""
+
+
+class SpokeRoleUnavailable(StateConflict):
+    """The spoke role of the onboarding's target account cannot be assumed (the StackSet has not
+    reached the account yet, or its trust does not admit this deployment): refused before anything
+    is created (409); the same request succeeds once the spoke exists."""

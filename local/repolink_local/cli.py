@@ -106,8 +106,24 @@ def _request_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _accounts(text: str) -> tuple[str, ...]:
+    accounts = tuple(a.strip() for a in text.split(",") if a.strip())
+    for account in accounts:
+        _account(account)
+    return accounts
+
+
 def _world_flags(parser: argparse.ArgumentParser) -> None:
     """The world around the simulated deployment (a LocalWorld), for every local mode."""
+    parser.add_argument(
+        "--spoke-accounts",
+        type=_accounts,
+        default=None,
+        metavar="LIST",
+        help="the accounts the spoke StackSet has reached (comma-separated; default: every account"
+        " of AllowedAccountIds); the others simulate an account without the spoke. Only with"
+        " SpokeRoleName set",
+    )
     parser.add_argument(
         "--handshake",
         type=_handshake,
@@ -248,6 +264,7 @@ def run(args: argparse.Namespace) -> int:
         account=args.account,
         region=args.region,
         parameters=dict(args.parameter_overrides),
+        spoke_accounts=getattr(args, "spoke_accounts", None),
     )
     if args.command == "local" and args.local_command == "serve":
         from repolink_local.serve import serve_until_stopped

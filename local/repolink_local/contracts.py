@@ -207,7 +207,7 @@ QUERY_RULES: dict[str, str] = {
 #: ``description`` states it).
 DEPLOYMENT_RULES: dict[str, str] = {
     "must be in this partition, account and Region": "connection.arn and connection.hostArn are in the"
-    " deployment's partition, account and Region",
+    " deployment's partition, account and Region (with a spoke role, in the onboarding's account)",
     "the key must be in this partition and Region": "KMS keys are in the deployment's partition and Region",
     "the key's account": "a KMS key is in the caller's account, the deployment's, or one the"
     " deployment delegates to the caller (AccountDelegations) among those it allows",
@@ -226,6 +226,14 @@ DEPLOYMENT_RULES: dict[str, str] = {
     " deployment's partition",
     "Git sync runs in this deployment's account": "each gitSync roleArn is a role of the deployment's"
     " account (IAM passes only that account's roles)",
+    "this deployment acts only in its own account": "account names another account only where the"
+    " deployment has a spoke role (SpokeRoleName)",
+    "may make repolink act in": "account is the caller's own, one AccountDelegations gives it, or,"
+    " from the deployment's account, any it admits",
+    "Git sync runs in the onboarding's account": "with a spoke role, each gitSync roleArn is a role of"
+    " the onboarding's account",
+    "SpokeRoleUnavailable": "with a spoke role, the onboarding's account has the spoke"
+    " (spoke/template.yaml) and its trust admits this deployment",
     "allows consumers from (its template parameter AllowedAccountIds": "each codeartifact.consumers"
     " account is one of the deployment's AllowedAccountIds",
     "allows consumers from (its template parameter AllowedOrganizationId": "codeartifact.consumers"

@@ -36,6 +36,8 @@ class SimulatedDeployment:
     account: str = ACCOUNT_ID
     region: str = REGION
     parameters: dict[str, str] = field(default_factory=dict)
+    #: the accounts the spoke StackSet has reached (None: every account of AllowedAccountIds)
+    spoke_accounts: tuple[str, ...] | None = None
 
     @property
     def deployed_parameters(self) -> dict[str, str]:
@@ -65,6 +67,7 @@ class SimulatedDeployment:
             "account": self.account,
             "region": self.region,
             "parameters": self.deployed_parameters,
+            "spoke_accounts": self.spoke_accounts,
         }
 
 

@@ -20,7 +20,7 @@ import time
 import uuid
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import ExitStack, contextmanager, redirect_stdout, suppress
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -215,9 +215,13 @@ class LocalEngine:
         account: str = ACCOUNT_ID,
         region: str = REGION,
         revoked: frozenset[tuple[str, str]] = frozenset(),
+        spoke_accounts: Collection[str] | None = None,
     ) -> None:
         """``template``, ``parameters``, ``account`` and ``region`` say which deployment is
-        simulated (``--parameter-overrides``, the account and Region ``sam deploy`` targets)."""
+        simulated (``--parameter-overrides``, the account and Region ``sam deploy`` targets).
+        With ``SpokeRoleName`` set, the spoke (``spoke/template.yaml``) is deployed in
+        ``spoke_accounts`` (by default every account of ``AllowedAccountIds``): the others
+        simulate accounts the StackSet has not reached."""
         self.account, self.region = account, region
         self.standins = standins or StandIns(account_id=account, region=region)
         if (self.standins.account_id, self.standins.region) != (account, region):
@@ -226,6 +230,10 @@ class LocalEngine:
         #: IAM as the deployment would have it: every call of a function or of the state machine
         #: is authorized against its role, callers from other accounts against resource policies
         self.iam = IamEnforcer(Deployment(account, region, dict(parameters or {}), template, revoked))
+        if spoke_accounts is None:
+            admitted = self.template.parameter_values().get("AllowedAccountIds", "")
+            spoke_accounts = [a for a in admitted.split(",") if a]
+        self.iam.spoke_accounts = frozenset(spoke_accounts)
         self.clock = clock or VirtualClock()
         self.lambda_faults = lambda_faults
         self.progress = progress or (lambda _line: None)

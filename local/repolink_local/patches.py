@@ -101,7 +101,14 @@ HOOK_IAM, HOOK_COUNTER, HOOK_STANDINS, HOOK_LIMITS = 0, 10, 20, 30
 
 
 #: the events handlers are added for (each has its permanent entry from this module's import on)
-HOOK_EVENTS = ("before-send", "before-parameter-build", "before-call", "before-call.eventbridge.PutEvents")
+HOOK_EVENTS = (
+    "before-send",
+    "before-parameter-build",
+    "before-call",
+    "before-call.eventbridge.PutEvents",
+    # the IAM enforcer learns of a spoke session from AWS's answer (its access key)
+    "after-call.sts.AssumeRole",
+)
 
 
 class _Hooks:

@@ -193,10 +193,13 @@ class LocalTemplate:
         params = self.raw.get("Parameters", {})
         if name in params:
             if name in self.parameters:
-                return self.parameters[name]
-            if "Default" not in params[name]:
+                value = self.parameters[name]
+            elif "Default" not in params[name]:
                 raise TemplateError(f"parameter {name} has no Default for local runs")
-            return str(params[name]["Default"])
+            else:
+                value = str(params[name]["Default"])
+            # a list parameter is a list to the intrinsic functions (Ref, Join, Select)
+            return value.split(",") if params[name].get("Type") == "CommaDelimitedList" else value
         if name in self.resources:
             kind = self.resources[name]["Type"]
             if kind in (

@@ -87,6 +87,28 @@ def test_every_grant_of_every_role_is_used_by_some_scenario(baseline: Any) -> No
     assert [g for g in everything if g not in used_by] == []
 
 
+def test_every_grant_of_the_spoke_and_of_the_roles_that_assume_it_is_used_by_some_scenario(
+    baseline: Any,
+) -> None:
+    _, used_by = baseline
+    spoke = matrix.Deployment(matrix.ACCOUNT_ID, matrix.REGION, matrix.SPOKE_PARAMETERS)
+    everything = matrix.grants(spoke)
+    assert ("SpokeRole", "iam:PassRole") in everything
+    assert ("CreateConnectionFunctionRole", "sts:AssumeRole") in everything
+    assert [g for g in everything if g not in used_by] == []
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_a_sampled_spoke_grant_taken_away_fails_its_scenario_naming_it(baseline: Any, seed: int) -> None:
+    import random
+
+    _, used_by = baseline
+    spoke = sorted(g for g in used_by if g[0] == "SpokeRole" or g[1].startswith("sts:"))
+    grant = random.Random(seed).choice(spoke)
+    verdict = matrix.check(grant, used_by[grant])
+    assert verdict.needed, (grant, verdict.detail)
+
+
 # two samples here (CI time); `make bench` takes every grant away in turn
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_sampled_grant_taken_away_fails_its_scenario_naming_it(baseline: Any, seed: int) -> None:

@@ -71,18 +71,34 @@ NETWORK_ERRORS = (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError
 _OWNER_PARAMETERS = ("ConnectionArn", "RoleArn", "HostArn", "domainOwner")
 
 
-@cache
 def client(service: str, *, attempts: int = 5) -> Any:
-    """One client per service per process (clients are thread-safe and costly to build).
+    """The client for ``service`` in the account the current task acts in: the target account's,
+    through its spoke role, inside :func:`repolink.adapters.accounts.acting_in`; else this
+    deployment's own, one per service per process (clients are thread-safe and costly to build).
 
     ``attempts=1`` is for a create without an idempotency token whose name AWS does not keep
     unique (``CreateHost``): botocore would send it again after a lost answer and make a second
     one, so the caller looks for the first before it tries again.
     """
-    config = CLIENT_CONFIG
-    if attempts != 5:
-        config = CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": attempts}))
-    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+    from repolink.adapters.accounts import scoped_client
+
+    scoped = scoped_client(service, _config(attempts), attempts)
+    return scoped if scoped is not None else _own_client(service, attempts)
+
+
+def _config(attempts: int) -> Config:
+    if attempts == 5:
+        return CLIENT_CONFIG
+    return CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": attempts}))
+
+
+@cache
+def _own_client(service: str, attempts: int) -> Any:
+    return boto3.session.Session().client(service, config=_config(attempts))  # type: ignore[call-overload]
+
+
+#: forget the deployment's own clients (a new local engine, a new test)
+client.cache_clear = _own_client.cache_clear  # type: ignore[attr-defined]
 
 
 def call(aws: Any, operation: str, /, **params: Any) -> dict[str, Any]:

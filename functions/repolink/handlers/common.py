@@ -6,7 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from repolink.adapters.accounts import Target, acting_in, domain_owner_of, target_of
 from repolink.adapters.quotas import ACTING_ACCOUNT
+from repolink.models.settings import get_settings
 from repolink.observability import logger, metrics, tracer
 
 TaskHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -18,6 +20,9 @@ def task_handler(fn: TaskHandler) -> TaskHandler:
     otherwise.
 
     The event is never logged whole (it may carry tags or names a team considers private).
+    A task that acts in the onboarding's target account gets ``target`` from the state machine
+    (``{"account", "callerAccount"}``): the task runs in :func:`~repolink.adapters.accounts.acting_in`
+    that account, and its own input is the rest of the event.
     """
 
     @logger.inject_lambda_context(correlation_id_path="requestId", log_event=False)
@@ -25,10 +30,37 @@ def task_handler(fn: TaskHandler) -> TaskHandler:
     @tracer.capture_lambda_handler
     @wraps(fn)
     def wrapped(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        acting = ACTING_ACCOUNT.set(context.invoked_function_arn.split(":")[4])
-        try:
-            return fn(event, context)
-        finally:
-            ACTING_ACCOUNT.reset(acting)
+        own_account = context.invoked_function_arn.split(":")[4]
+        if "target" not in event:
+            return _acting(fn, event, context, own_account)
+        target, rest = event["target"], {k: v for k, v in event.items() if k != "target"}
+        session = _target(target, event, own_account)
+        # a session in the target account counts its creations there (adapters.quotas)
+        with acting_in(session):
+            return _acting(fn, rest, context, session.account if session is not None else own_account)
 
     return wrapped
+
+
+def _acting(fn: TaskHandler, event: dict[str, Any], context: LambdaContext, account: str) -> dict[str, Any]:
+    acting = ACTING_ACCOUNT.set(account)
+    try:
+        return fn(event, context)
+    finally:
+        ACTING_ACCOUNT.reset(acting)
+
+
+def _target(target: dict[str, Any], event: dict[str, Any], own_account: str) -> Target | None:
+    """The target account of the task's onboarding, or None for this deployment's own."""
+    from repolink.workflow.bounds import partition_of
+
+    settings = get_settings()
+    return target_of(
+        target.get("account"),
+        own_account=own_account,
+        role_name=settings.spoke_role_name,
+        request_id=str(event.get("requestId", "")),
+        caller=str(target.get("callerAccount") or ""),
+        partition=partition_of(settings.region),
+        domain_owner=domain_owner_of(event.get("codeartifact")),
+    )

@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from repolink.adapters.accounts import acting_account
 from repolink.handlers.common import task_handler
 from repolink.models.settings import get_settings, listed
 from repolink.models.state.codeartifact import ProvisionCodeArtifactInput
@@ -22,7 +23,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # on the step's last attempt a transient error is reported with what was done (the domain,
     # the repositories so far), not thrown into a Catch that knows none of it
     last = task.retry_count >= TRANSIENT_RETRIES
-    account = context.invoked_function_arn.split(":")[4]
+    # the account its domain is made in: the target account's own, through the spoke
+    account = acting_account("codeartifact", context.invoked_function_arn.split(":")[4])
     target = CodeArtifactTarget(
         task.request_id,
         account,

@@ -33,7 +33,14 @@ from repolink.models.rules import (
     inside,
     is_one_of,
 )
-from repolink.models.sections import CodeArtifactSpec, ConnectionSpec, Flag, GitSyncSpec, ProtonSpec
+from repolink.models.sections import (
+    AccountId,
+    CodeArtifactSpec,
+    ConnectionSpec,
+    Flag,
+    GitSyncSpec,
+    ProtonSpec,
+)
 from repolink.models.wire import Wire
 
 
@@ -81,6 +88,14 @@ class OnboardingRequest(Wire):
     proton: ProtonSpec | None = None
     codeartifact: CodeArtifactSpec | None = None
     git_sync: GitSyncSpec | None = None
+    account: Annotated[
+        AccountId | None,
+        Doc(
+            "The account the onboarding acts in, where the deployment has a spoke role"
+            " (SpokeRoleName): the caller's own when not given; another only as the tenancy rules"
+            " allow (AccountDelegations; the deployment's account may name any admitted one)"
+        ),
+    ] = None
     handshake_timeout_hours: Annotated[int, STRICT, Bounds(ge=1, le=168)] = 72
     cleanup_on_timeout: Flag = False
     # None when not given, so it is left out of the wire form: the request id of a request

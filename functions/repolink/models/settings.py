@@ -29,6 +29,8 @@ class Settings:
     shared_connection_arns: str = ""
     #: the template's SharedDomains: CodeArtifact domains of this account every team may use
     shared_domains: str = ""
+    #: the template's SpokeRoleName: the role repolink assumes in team accounts (empty: none)
+    spoke_role_name: str = ""
 
 
 @record(kw_only=True)
@@ -91,6 +93,7 @@ _ENV: dict[str, tuple[str, tuple[int, int] | str | None]] = {
     "poll_cap_seconds": ("POLL_CAP_SECONDS", (1, 3600)),
     "shared_connection_arns": ("SHARED_CONNECTION_ARNS", rf"|{_CONNECTION_ARN}(,{_CONNECTION_ARN})*"),
     "shared_domains": ("SHARED_DOMAINS", rf"|{_DOMAIN}(,{_DOMAIN})*"),
+    "spoke_role_name": ("SPOKE_ROLE_NAME", r"|[A-Za-z0-9+=,.@_-]{1,64}"),
     "account_delegations": (
         "ACCOUNT_DELEGATIONS",
         r"|[0-9]{12}:[0-9]{12}(,[0-9]{12})*(;[0-9]{12}:[0-9]{12}(,[0-9]{12})*)*",

@@ -79,6 +79,8 @@ class Deployment:
     poll_cap_seconds: int = 300
     #: ``SharedDomains``: domains of this account every team makes its repositories in
     shared_domains: frozenset[str] = frozenset()
+    #: ``SpokeRoleName``: the role repolink assumes in team accounts ("": it acts only here)
+    spoke_role_name: str = ""
 
     @classmethod
     def of(cls, settings: EntrySettings, account: str) -> "Deployment":
@@ -93,6 +95,7 @@ class Deployment:
             poll_base_seconds=settings.poll_base_seconds,
             poll_cap_seconds=settings.poll_cap_seconds,
             shared_domains=listed(settings.shared_domains),
+            spoke_role_name=settings.spoke_role_name,
         )
 
     def reachable_by(self, caller: str) -> frozenset[str]:
@@ -100,6 +103,44 @@ class Deployment:
         the deployment's, and those delegated to it that the deployment admits at all."""
         delegated = self.delegations.get(caller, frozenset()) & (self.allowed_account_ids | {self.account})
         return frozenset({caller, self.account}) | delegated
+
+    def target_of(self, request: OnboardingRequest, caller: str) -> str:
+        """The account an onboarding acts in: this one without a spoke role; with one, the
+        request's ``account``, else the caller's."""
+        if not self.spoke_role_name:
+            return self.account
+        return request.account or caller
+
+    def target_problems(self, request: OnboardingRequest, caller: str) -> list[FieldError]:
+        """``account`` names where the onboarding acts: a team its own account, the accounts
+        ``AccountDelegations`` gives it, the deployment's own account any admitted one."""
+        account = request.account
+        if account is None:
+            return []
+        if not self.spoke_role_name:
+            if account == self.account:
+                return []
+            return [
+                FieldError(
+                    "account",
+                    f"this deployment acts only in its own account ({self.account}): its template"
+                    " parameter SpokeRoleName is empty; remove account",
+                )
+            ]
+        if account == caller:
+            return []
+        reachable = self.reachable_by(caller)
+        if caller == self.account:
+            reachable |= self.allowed_account_ids
+        if account in reachable:
+            return []
+        return [
+            FieldError(
+                "account",
+                f"account {account} is not one caller {caller} may make repolink act in (its own, the"
+                " accounts AccountDelegations gives it, or this deployment's)",
+            )
+        ]
 
 
 @record
@@ -168,18 +209,21 @@ def _deployment_rules(request: OnboardingRequest, deployment: Deployment, caller
                 " repositories in a gitSync section instead, and remove the proton section.",
             )
         )
+    found += deployment.target_problems(request, caller)
     found += git_sync_role_problems(
         request,
         caller=caller,
         own_account=deployment.account,
         region=deployment.region,
         listed=deployment.git_sync_role_arns,
+        target=deployment.target_of(request, caller) if deployment.spoke_role_name else None,
     )
     found += consumer_problems(
         request,
         own_account=deployment.account,
         allowed_accounts=deployment.allowed_account_ids,
         allowed_organization=deployment.allowed_organization_id,
+        target=deployment.target_of(request, caller),
     )
     if request.connection is not None and (problem := _history_problem(request, deployment)):
         found.append(problem)
@@ -245,15 +289,17 @@ def judge(
         return _refused(
             ContractViolation, PRUNE_ONLY_IN_A_CHANGE, FieldError("prune", PRUNE_ONLY_IN_A_CHANGE)
         )
+    target = deployment.target_of(request, caller)
     beyond = _deployment_rules(request, deployment, caller) + out_of_bounds(
         request,
         own_account=deployment.account,
         region=deployment.region,
         allowed_accounts=deployment.reachable_by(caller) - {deployment.account},
+        connections_in=target,
     )
     if beyond:
         return Verdict(refused=ContractViolation.naming(beyond))
-    command = command_for(request, idempotency_key=idempotency_key, caller=caller)
+    command = command_for(request, idempotency_key=idempotency_key, caller=caller, target=target)
     return Verdict(command=command, request=request)
 
 

@@ -54,21 +54,23 @@ def partition_of(region: str) -> str:
 
 
 def _violations(
-    request: OnboardingRequest, own_account: str, region: str, allowed: frozenset[str]
+    request: OnboardingRequest, own_account: str, region: str, allowed: frozenset[str], connections_in: str
 ) -> Iterator[FieldError]:
     accounts = allowed | {own_account}
     listed = "this account" + (f" or one of {', '.join(sorted(allowed))}" if allowed else "")
     partition = partition_of(region)
     here = _Arn(partition, own_account, region)
+    # a connection and its host are the target account's (the deployment's own without spokes)
+    there_connections = _Arn(partition, connections_in or own_account, region)
     connection = request.connection
     if connection is not None:
         for field, arn in (("connection.arn", connection.arn), ("connection.hostArn", connection.host_arn)):
             if arn is None:
                 continue
-            if (there := _arn(arn)) != here:
+            if (there := _arn(arn)) != there_connections:
                 yield FieldError(
                     field,
-                    f"must be in this partition, account and Region ({', '.join(here)}),"
+                    f"must be in this partition, account and Region ({', '.join(there_connections)}),"
                     f" not {', '.join(there)}",
                 )
     codeartifact = request.codeartifact
@@ -76,11 +78,13 @@ def _violations(
         owner = codeartifact.domain_owner
         if owner is not None and owner not in accounts:
             yield FieldError("codeartifact.domainOwner", f"account {owner} is not {listed}")
-        elif owner not in (None, own_account) and codeartifact.create_domain:
-            # CreateDomain has no domainOwner: it always creates in the caller's own account
+        elif owner not in (None, own_account, connections_in) and codeartifact.create_domain:
+            # CreateDomain has no domainOwner: it creates in the account of the credentials (this
+            # one, or the target account through its spoke role)
             yield FieldError(
                 "codeartifact.domainOwner",
-                f"createDomain creates the domain in this account ({own_account}), not in {owner};"
+                f"createDomain creates the domain in this account ({connections_in or own_account}),"
+                f" not in {owner};"
                 " drop createDomain to use that account's existing domain",
             )
         if codeartifact.encryption_key is not None:
@@ -121,21 +125,38 @@ def _key_violations(
 
 
 def out_of_bounds(
-    request: OnboardingRequest, *, own_account: str, region: str, allowed_accounts: frozenset[str]
+    request: OnboardingRequest,
+    *,
+    own_account: str,
+    region: str,
+    allowed_accounts: frozenset[str],
+    connections_in: str = "",
 ) -> list[FieldError]:
     """Every field that reaches outside this account and ``allowed_accounts`` (those the caller
-    may reach besides this one); empty when all is in bounds."""
-    return list(_violations(request, own_account, region, allowed_accounts))
+    may reach besides this one); empty when all is in bounds. ``connections_in``: the account a
+    reused connection or host must be in (the onboarding's target; this one by default)."""
+    return list(_violations(request, own_account, region, allowed_accounts, connections_in))
 
 
 def git_sync_role_problems(
-    request: OnboardingRequest, *, caller: str, own_account: str, region: str, listed: frozenset[str]
+    request: OnboardingRequest,
+    *,
+    caller: str,
+    own_account: str,
+    region: str,
+    listed: frozenset[str],
+    target: str | None = None,
 ) -> list[FieldError]:
     """Every gitSync ``roleArn`` must be a role of the caller's own account that is this
     deployment's too (IAM passes only roles of the account the sync configuration is made in),
-    and one the deployment lists in ``GitSyncRoleArns`` (the only roles it may pass)."""
+    and one the deployment lists in ``GitSyncRoleArns`` (the only roles it may pass). With a
+    spoke role (``target``: the onboarding's target account), the sync configuration is made in
+    the target account, so the role must be that account's; the spoke's own template names the
+    roles it may pass there."""
     if request.git_sync is None:
         return []
+    if target is not None:
+        return _roles_in(request, target, partition_of(region))
     if not listed:
         return [
             FieldError(
@@ -182,12 +203,30 @@ def git_sync_role_problems(
     return found
 
 
+def _roles_in(request: OnboardingRequest, target: str, partition: str) -> list[FieldError]:
+    found = []
+    assert request.git_sync is not None
+    for i, repo in enumerate(request.git_sync.repositories):
+        for j, config in enumerate(repo.sync_configurations):
+            there = _arn(config.role_arn)
+            if (there.partition, there.account) != (partition, target):
+                found.append(
+                    FieldError(
+                        f"gitSync.repositories[{i}].syncConfigurations[{j}].roleArn",
+                        f"Git sync runs in the onboarding's account ({target}, partition {partition}),"
+                        f" and IAM passes only roles of that account, not of {there.account}",
+                    )
+                )
+    return found
+
+
 def consumer_problems(
     request: OnboardingRequest,
     *,
     own_account: str,
     allowed_accounts: frozenset[str],
     allowed_organization: str,
+    target: str = "",
 ) -> list[FieldError]:
     """``codeartifact.consumers`` grants read access to other accounts, so it names only what the
     deployment admits: accounts of ``AllowedAccountIds``, the organization of
@@ -199,7 +238,8 @@ def consumer_problems(
         return []
     consumers = codeartifact.consumers
     found: list[FieldError] = []
-    if codeartifact.domain_owner not in (None, own_account):
+    # (with a spoke role, the target account's own domain is written through the spoke)
+    if codeartifact.domain_owner not in (None, own_account, target or own_account):
         found.append(
             FieldError(
                 "codeartifact.consumers",

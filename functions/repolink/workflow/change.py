@@ -56,6 +56,7 @@ from repolink.workflow.idempotency import MAX_CHANGES, canonical, change_name
 from repolink.workflow.lifecycle import ChangeClaim
 from repolink.workflow.lineage import change_executions, latest_offboarding, offboard_status, state_of
 from repolink.workflow.offboard import StepFunctions, owned_onboarding, recorded_result
+from repolink.workflow.tenancy import acts_in
 
 #: connection fields no connection service updates: another value is another connection
 CONNECTION_FIXED = ("service", "name", "provider", "hostArn", "host", "arn")
@@ -115,6 +116,15 @@ def fixed_fields(asked: list[dict[str, Any]], after: dict[str, Any]) -> list[Fie
             if differs:
                 message = f"the onboarding has {json.dumps(differs[0])}: " + why.format(key=key)
                 found.append(FieldError(f"{section}.{key}", message))
+    # where the onboarding acts: what it made there stays there
+    where = [request.get("account") for request in asked if request.get("account") != after.get("account")]
+    if asked and where:
+        acted = json.dumps(where[0]) if where[0] else "its caller's account"
+        message = (
+            f"the onboarding acts in {acted}: an onboarding cannot move to another account;"
+            " offboard and onboard again there"
+        )
+        found.append(FieldError("account", message))
     externals: dict[object, set[str]] = {}
     for request in asked:
         for repo in (request.get("codeartifact") or {}).get("repositories") or []:
@@ -279,7 +289,14 @@ def change(
             [FieldError("status", f"{MAX_CHANGES} changes")],
         )
     name = change_name(request_id, number + 1)
-    document = {"requestId": request_id, "callerAccount": owner, "request": body, "changeOf": request_id}
+    document = {
+        "requestId": request_id,
+        "callerAccount": owner,
+        # a change acts where its onboarding did
+        "targetAccount": acts_in(onboarding, own_account),
+        "request": body,
+        "changeOf": request_id,
+    }
     if body.get("prune"):
         recorded = recorded_result(
             request_id, onboarding, changes, onboarding_machine=onboarding_machine, sfn=calls

@@ -35,6 +35,8 @@ class StartCommand:
     request: dict[str, Any]
     #: the account that asked: the onboarding belongs to it (recorded in the execution's input)
     caller: str = ""
+    #: the account the onboarding acts in (recorded in the execution's input; "" for the caller's)
+    target: str = ""
 
     @property
     def request_id(self) -> str:
@@ -42,11 +44,13 @@ class StartCommand:
         return request_id_for_key(self.key)
 
 
-def command_for(request: OnboardingRequest, *, idempotency_key: str | None, caller: str) -> StartCommand:
+def command_for(
+    request: OnboardingRequest, *, idempotency_key: str | None, caller: str, target: str = ""
+) -> StartCommand:
     body = request.wire()
     digest = hashlib.sha256(canonical(body).encode()).hexdigest()
     key = f"key:{caller}:{idempotency_key}" if idempotency_key else f"digest:{caller}:{digest}"
-    return StartCommand(key=key, digest=digest, request=body, caller=caller)
+    return StartCommand(key=key, digest=digest, request=body, caller=caller, target=target)
 
 
 def request_id_for_key(key: str) -> str:

@@ -58,7 +58,7 @@ from repolink.workflow.history import HistoryPages, onboarding_outcome
 from repolink.workflow.idempotency import MAX_OFFBOARDINGS, change_name, offboarding_name
 from repolink.workflow.lifecycle import Claim, Claims, OffboardingClaim, of_table
 from repolink.workflow.lineage import change_executions, latest_offboarding, offboard_status
-from repolink.workflow.tenancy import may_see, owner_of
+from repolink.workflow.tenancy import acts_in, may_see, owner_of
 
 
 @record
@@ -105,13 +105,15 @@ def options_of(body: object) -> OffboardOptions:
 
 
 def offboarding_input(
-    request_id: str, caller: str, options: OffboardOptions, detail: dict[str, Any]
+    request_id: str, caller: str, options: OffboardOptions, detail: dict[str, Any], target: str = ""
 ) -> dict[str, Any]:
-    """The offboarding execution's input: who asked, the options, and what the onboarding
-    reported it did (every key present, so the ASL's paths always resolve)."""
+    """The offboarding execution's input: who asked, where the onboarding acted (``target``, the
+    caller's account by default), the options, and what the onboarding reported it did (every key
+    present, so the ASL's paths always resolve)."""
     return {
         "requestId": request_id,
         "callerAccount": caller,
+        "targetAccount": target or caller,
         "deletePackages": options.delete_packages,
         "onboarding": {
             "connection": detail.get("connection"),
@@ -366,7 +368,7 @@ def offboard(
                 " meanwhile)",
                 [FieldError("status", "offboarding")],
             )
-        document = offboarding_input(request_id, owner, options, detail)
+        document = offboarding_input(request_id, owner, options, detail, acts_in(onboarding, own_account))
         try:
             arn = calls.start(offboarding_machine, name, document)
         except ResourceConflict:

@@ -40,7 +40,12 @@ OPERATIONS: dict[str, frozenset[str]] = {
 
 def _start(command: StartCommand, state_machine_arn: str) -> dict[str, Any]:
     request_id = request_id_for_key(command.key)
-    document = {"requestId": request_id, "callerAccount": command.caller, "request": command.request}
+    document = {
+        "requestId": request_id,
+        "callerAccount": command.caller,
+        "targetAccount": command.target or command.caller,
+        "request": command.request,
+    }
     arn = start_execution(state_machine_arn, request_id, document)
     return {"requestId": request_id, "executionArn": arn}
 

@@ -43,6 +43,16 @@ def owner_of(execution: Mapping[str, Any], own_account: str) -> str:
     return str(recorded) if recorded else own_account
 
 
+def acts_in(execution: Mapping[str, Any], own_account: str) -> str:
+    """The account an onboarding acts in (its target account, recorded at accept); one started
+    before targets were recorded acted in the deployment's own account."""
+    try:
+        recorded = json.loads(execution.get("input") or "{}").get("targetAccount")
+    except (ValueError, AttributeError):
+        recorded = None
+    return str(recorded) if recorded else own_account
+
+
 def may_see(execution: Mapping[str, Any], *, caller: str, own_account: str) -> bool:
     return caller in (owner_of(execution, own_account), own_account)
 

@@ -25,9 +25,16 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from repolink.adapters.accounts import acting_in, domain_owner_of, reach, target_of
 from repolink.adapters.connections import connection_service
 from repolink.adapters.stepfunctions import describe_execution, execution_arn, history_pages, list_executions
-from repolink.errors import FieldError, NoSuchOnboarding, ResourceConflict, StateConflict
+from repolink.errors import (
+    FieldError,
+    NoSuchOnboarding,
+    ResourceConflict,
+    SpokeRoleUnavailable,
+    StateConflict,
+)
 from repolink.models.api import ChangeAccepted, LinkAccepted, LinkList, OffboardAccepted, RecheckAccepted
 from repolink.models.ids import REQUEST_ID_PATTERN
 from repolink.models.record import record
@@ -42,6 +49,7 @@ from repolink.workflow.accept import (
     check_connection,
     judge,
 )
+from repolink.workflow.bounds import partition_of
 from repolink.workflow.idempotency import change_name
 from repolink.workflow.tenancy import may_see
 
@@ -86,8 +94,31 @@ def _verdict(
         change=onboarding is not None,
         parsed=parsed,
     )
-    verdict = check_connection(verdict, connection_service, shared=listed(settings.shared_connection_arns))
-    return check_codeartifact(verdict, deployment, onboarding=onboarding)
+    command = verdict.command
+    target = None
+    if command is not None:
+        target = target_of(
+            command.target,
+            own_account=own_account,
+            role_name=settings.spoke_role_name,
+            request_id=onboarding or command.request_id,
+            caller=caller,
+            partition=partition_of(settings.region),
+            domain_owner=domain_owner_of(command.request.get("codeartifact")),
+        )
+    # the checks that read AWS read the target account, through its spoke role
+    with acting_in(target):
+        try:
+            reach()
+        except SpokeRoleUnavailable as refused:
+            return Verdict(refused=refused)
+        verdict = check_connection(
+            verdict, connection_service, shared=listed(settings.shared_connection_arns)
+        )
+        if target is not None and target.codeartifact:
+            # the team's own domain, in its account (the deployment's SharedDomains are its own)
+            deployment = replace(deployment, account=target.account, shared_domains=frozenset())
+        return check_codeartifact(verdict, deployment, onboarding=onboarding)
 
 
 def onboard(

@@ -11,7 +11,12 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from repolink_local.template import TEMPLATE, LocalTemplate
+from repolink_local.template import ROOT, TEMPLATE, LocalTemplate
+
+#: the role repolink assumes in each team account (a StackSet to the organisation's OUs)
+SPOKE_TEMPLATE = ROOT / "spoke" / "template.yaml"
+#: the spoke role's logical id, as the least-privilege matrix names it
+SPOKE_ROLE = "SpokeRole"
 
 
 @cache
@@ -65,6 +70,15 @@ class Role:
         return found
 
 
+@dataclass(frozen=True)
+class Spoke:
+    """The spoke stack deployed in one team account: its role, and the role's trust policy."""
+
+    account: str
+    role: Role
+    trust: dict[str, Any]
+
+
 @dataclass
 class Deployment:
     """The IAM side of one simulated deployment of ``template.yaml``."""
@@ -76,6 +90,7 @@ class Deployment:
     #: (role, action or managed policy ARN) taken away, to measure least privilege (``matrix``)
     revoked: frozenset[tuple[str, str]] = frozenset()
     template: LocalTemplate = field(init=False)
+    _spokes: dict[str, Spoke] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.template = LocalTemplate(
@@ -95,6 +110,15 @@ class Deployment:
                 if arn.lower() not in gone:
                     policies[arn] = managed_policy(arn)
             roles[logical_id] = Role(logical_id, self.template.arn(logical_id), policies)
+        # policies the template attaches to its roles from outside them (AWS::IAM::Policy, with the
+        # condition CloudFormation creates it under)
+        for resource in self.template.resources_of_type("AWS::IAM::Policy").values():
+            if "Condition" in resource and not self.template.condition(resource["Condition"]):
+                continue
+            props = self.template.resolve(resource["Properties"])
+            for role_name in props.get("Roles", []):
+                gone = {item.lower() for role, item in self.revoked if role == role_name}
+                roles[role_name].policies[props["PolicyName"]] = _without(props["PolicyDocument"], gone)
         return roles
 
     def role_of(self, logical_id: str) -> Role:
@@ -143,3 +167,23 @@ class Deployment:
                 policy: dict[str, Any] = self.template.resolve(resource["Properties"]["KeyPolicy"])
                 return policy
         return None
+
+    @property
+    def spoke_role_name(self) -> str:
+        """The template's ``SpokeRoleName`` ("": no spokes, everything acts in this account)."""
+        return self.template.parameter_values().get("SpokeRoleName", "")
+
+    def spoke(self, account: str) -> Spoke:
+        """``spoke/template.yaml`` as a StackSet deploys it in ``account``: its role named after
+        ``SpokeRoleName``, trusting the roles this deployment outputs (``SpokeTrustedRoleArns``),
+        the role's policies exactly as the template states them."""
+        if account not in self._spokes:
+            trusted = self.template.resolve(self.template.raw["Outputs"]["SpokeTrustedRoleArns"]["Value"])
+            parameters = {"RoleName": self.spoke_role_name, "PlatformRoleArns": str(trusted)}
+            template = LocalTemplate(SPOKE_TEMPLATE, account, self.region, parameters)
+            props = template.resolve(template.resources[SPOKE_ROLE]["Properties"])
+            gone = {item.lower() for role, item in self.revoked if role == SPOKE_ROLE}
+            policies = {p["PolicyName"]: _without(p["PolicyDocument"], gone) for p in props["Policies"]}
+            role = Role(SPOKE_ROLE, f"arn:aws:iam::{account}:role/{props['RoleName']}", policies)
+            self._spokes[account] = Spoke(account, role, props["AssumeRolePolicyDocument"])
+        return self._spokes[account]

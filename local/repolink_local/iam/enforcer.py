@@ -14,6 +14,14 @@ handler (a thread-local set around the invocation), or, for the calls moto's int
 the role of the state machine whose execution makes the call (``patches.calling_state_machine``).
 An interpreter call whose machine is unknown is refused, never given some machine's role. The
 engine's own set-up and polling act as the operator and are not checked.
+
+**Across accounts.** A function's ``sts:AssumeRole`` of a team account's spoke role is evaluated
+both ways: the function role's identity policy (with ``sts:SetSourceIdentity`` and
+``sts:TagSession``), and the spoke's trust policy as ``spoke/template.yaml`` builds it in that
+account, in the accounts that have the spoke (:attr:`IamEnforcer.spoke_accounts`; elsewhere the
+role does not exist, and AWS refuses). The session's credentials (moto's, of the role's account)
+then make every call a call of the spoke role, evaluated against its policies, with the session's
+tags as ``aws:PrincipalTag`` and its source identity as ``aws:SourceIdentity``.
 """
 
 from __future__ import annotations
@@ -29,8 +37,15 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
-from repolink_local.iam.deployment import Deployment, Role
-from repolink_local.iam.requests import PLATFORM, Authorization, Context, authorizations, known_action
+from repolink_local.iam.deployment import Deployment, Role, Spoke
+from repolink_local.iam.requests import (
+    PLATFORM,
+    Authorization,
+    Context,
+    authorizations,
+    known_action,
+    tags_of,
+)
 from repolink_local.iam.simulator import Decision, Simulator
 from repolink_local.patches import HOOK_IAM, add_hook, calling_state_machine, remove_hook
 
@@ -47,6 +62,9 @@ class Principal:
     account: str
     policies: dict[str, dict[str, Any]]
     role: str | None = None
+    #: a session's tags (``aws:PrincipalTag``) and source identity (``aws:SourceIdentity``)
+    tags: tuple[tuple[str, str], ...] = ()
+    source_identity: str | None = None
 
     @classmethod
     def of_role(cls, role: Role, session: str, account: str) -> Principal:
@@ -112,6 +130,8 @@ class IamEnforcer:
     denials: list[Denial] = field(default_factory=list)
     #: every allowed (role, action), counted: what a scenario exercised of each role
     exercised: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: the team accounts the spoke StackSet has reached (``--spoke-accounts``)
+    spoke_accounts: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self._local = threading.local()
@@ -119,7 +139,10 @@ class IamEnforcer:
         self._handlers = [
             ("before-parameter-build", self._keep_params),
             ("before-call", self._authorize),
+            ("after-call.sts.AssumeRole", self._session_opened),
         ]
+        #: the spoke sessions opened so far, by their access key
+        self.sessions: dict[str, Principal] = {}
         #: each state machine's principal, by the machine's name (its logical id, locally)
         self.state_machines = {
             name: Principal.of_role(role, "states-execution", self.deployment.account_id)
@@ -157,6 +180,8 @@ class IamEnforcer:
         extra_context: Context | None = None,
     ) -> Decision:
         context: Context = {
+            **{f"aws:PrincipalTag/{k}": v for k, v in principal.tags},
+            **({"aws:SourceIdentity": principal.source_identity} if principal.source_identity else {}),
             "aws:PrincipalAccount": principal.account,
             "aws:PrincipalArn": principal.arn,
             "aws:RequestedRegion": self.deployment.region,
@@ -244,6 +269,8 @@ class IamEnforcer:
 
     def _principal(self, request_signer: Any) -> Principal | None:
         credentials = getattr(request_signer, "_credentials", None)
+        if credentials is not None and credentials.access_key in self.sessions:
+            return self.sessions[credentials.access_key]
         if credentials is not None and credentials.access_key == INTERPRETER_ACCESS_KEY:
             machine = calling_state_machine()
             if machine is None:
@@ -269,13 +296,58 @@ class IamEnforcer:
                 return _access_denied(model, params, denial.message)
         return None
 
+    def _session_opened(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        """A spoke session AWS granted: its calls are the spoke role's from now on."""
+        credentials = parsed.get("Credentials")
+        params = context.get(_PARAMS, {})
+        spoke = self._spoke_of(str(params.get("RoleArn", "")))
+        if not credentials or spoke is None:
+            return
+        tags = tuple(sorted((tags_of(params) or {}).items()))
+        name = spoke.role.arn.rsplit("/", 1)[-1]
+        session = f"arn:aws:sts::{spoke.account}:assumed-role/{name}/{params['RoleSessionName']}"
+        self.sessions[credentials["AccessKeyId"]] = Principal(
+            session,
+            spoke.account,
+            spoke.role.policies,
+            spoke.role.logical_id,
+            tags,
+            params.get("SourceIdentity"),
+        )
+
+    def _spoke_of(self, role_arn: str) -> Spoke | None:
+        """The spoke whose role ``role_arn`` is, in an account the StackSet has reached."""
+        parts = role_arn.split(":")
+        if len(parts) != 6 or parts[4] not in self.spoke_accounts or not self.deployment.spoke_role_name:
+            return None
+        spoke = self.deployment.spoke(parts[4])
+        return spoke if spoke.role.arn == role_arn else None
+
     def _resource_policy(self, authorization: Authorization) -> dict[str, Any] | None:
         if authorization.action == "events:PutEvents" and ":event-bus/" in authorization.resource:
             return self.deployment.bus_policy(authorization.resource.rsplit("/", 1)[-1])
+        if authorization.action in ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"):
+            # a role's trust policy; a role that does not exist there trusts no one
+            spoke = self._spoke_of(authorization.resource)
+            return spoke.trust if spoke is not None else NO_SUCH_ROLE
         if authorization.action.startswith("kms:"):
             ours = self.deployment.key_policy(authorization.resource)
             return ours if ours is not None else default_key_policy(authorization.account)
         return None
+
+
+#: the trust policy of a role that does not exist (AWS answers AccessDenied for it, as for a trust
+#: that does not admit the caller): it admits nobody
+NO_SUCH_ROLE: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+            "Action": "sts:AssumeRole",
+        },
+    ],
+}
 
 
 def default_key_policy(account: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from urllib.parse import urljoin
 import boto3
 
 from repolink_local.engine import LocalEngine
-from repolink_local.iam.deployment import Deployment
+from repolink_local.iam.deployment import SPOKE_ROLE, Deployment
 from repolink_local.iam.enforcer import DeploymentDenied
 from repolink_local.patches import LambdaServiceError
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
@@ -45,6 +45,9 @@ PARAMETERS = {
     "ProtonTarget": "enabled",
     **SAMPLE_PARAMETERS,
 }
+#: the same deployment with spokes: OTHER_TEAM has the spoke (spoke/template.yaml), and the spoke
+#: scenarios act there
+SPOKE_PARAMETERS = {**PARAMETERS, "SpokeRoleName": "repolink-spoke"}
 PROTON = {"repositories": [{"name": "acme/proton-templates", "encryptionKey": None, "tags": {}}]}
 JSON = {"Content-Type": "application/json"}
 #: a grant: (role logical id, action or managed policy ARN)
@@ -117,6 +120,8 @@ class Scenario:
     handshake: HandshakePolicy = field(default_factory=lambda: HandshakePolicy("after", 1))
     #: a function invoked asynchronously (the ingest) may fail an attempt: only where it is the point
     retried_invocations: bool = False
+    #: the deployment's parameters (:data:`PARAMETERS` by default; :data:`SPOKE_PARAMETERS` for spokes)
+    parameters: dict[str, str] | None = None
 
 
 def _api_sample(engine: LocalEngine) -> None:
@@ -599,6 +604,146 @@ def _offboard_events(engine: LocalEngine) -> None:
             raise ScenarioFailed("the offboarding by event did not succeed")
 
 
+def _as_team(
+    engine: LocalEngine, method: str, path: str, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The team account's call to the API (202 asserted), followed to its end (SUCCEEDED asserted)."""
+    text = json.dumps(body) if body is not None else None
+    code, _, answer = engine.api(method, path, text, headers=JSON, caller_account=OTHER_TEAM)
+    if code != 202:
+        raise ScenarioFailed(f"{method} {path} answered {code}: {answer}")
+    result = engine.wait(answer["executionArn"], deadline_seconds=60)
+    if result.status != "SUCCEEDED":
+        failed = result.events_of("RepositoryLinkFailed") + result.events_of("RepositoryLinkOffboardFailed")
+        raise ScenarioFailed(f"{method} {path} ended {result.status}: {failed[-1:]}")
+    return dict(answer)
+
+
+def _team_repository(name: str, stack: str, branch: str = "main") -> dict[str, Any]:
+    """A Git sync repository of the team account, synced as a role the spoke may pass (its path)."""
+    role = f"arn:aws:iam::{OTHER_TEAM}:role/repolink-git-sync/{stack}"
+    config = {"resourceName": stack, "branch": branch, "configFile": "deploy/stack.yaml", "roleArn": role}
+    return {
+        "ownerId": "acme",
+        "repositoryName": name,
+        "tags": {"team": "platform"},
+        "syncConfigurations": [config],
+    }
+
+
+def _spoke_git_sync(service: str) -> Callable[[LocalEngine], None]:
+    """The team onboards Git sync in its own account, changes it in place (a stack's branch, a
+    link's tags) dropping a repository with prune, then offboards: all through the spoke."""
+
+    def drive(engine: LocalEngine) -> None:
+        infra, trial = (
+            _team_repository(f"infra-{service}", "team-network"),
+            _team_repository("trial", "team-trial"),
+        )
+        request = {
+            "connection": _connection(service, f"team-{service}"),
+            "gitSync": {"repositories": [infra, trial]},
+        }
+        answer = _as_team(engine, "POST", "/links", request)
+        changed = copy.deepcopy(request)
+        changed["gitSync"]["repositories"] = [changed["gitSync"]["repositories"][0]]
+        changed["gitSync"]["repositories"][0]["tags"] = {}
+        changed["gitSync"]["repositories"][0]["syncConfigurations"][0]["branch"] = "release"
+        _as_team(engine, "PUT", f"/links/{answer['requestId']}", changed | {"prune": True})
+        _as_team(engine, "DELETE", f"/links/{answer['requestId']}")
+        left = engine.standins.account(OTHER_TEAM).connections
+        if left.list() or left.repository_links or left.sync_configurations:
+            raise ScenarioFailed("the team account kept what the offboarding removes")
+
+    return drive
+
+
+def _spoke_hosts(service: str) -> Callable[[LocalEngine], None]:
+    """A host in the team's VPC and its connection made in the team account (by event: the ingest
+    reads its hosts through the spoke), then offboarded: the host after its connection."""
+
+    def drive(engine: LocalEngine) -> None:
+        request = {"connection": _host_connection(service, f"team-ghes-{service}", VPC)}
+        accepted = engine.put_event({"request": request}, account=OTHER_TEAM)
+        if accepted["status"] != "accepted" or engine.wait(accepted["executionArn"]).status != "SUCCEEDED":
+            raise ScenarioFailed(f"a host by event: {accepted}")
+        _as_team(engine, "DELETE", f"/links/{accepted['requestId']}")
+        if engine.standins.account(OTHER_TEAM).connections.hosts:
+            raise ScenarioFailed("the team's host is left after the offboarding")
+
+    return drive
+
+
+def _spoke_apprunner(engine: LocalEngine) -> None:
+    """An App Runner connection of the team account, then offboarded."""
+    answer = _as_team(engine, "POST", "/links", {"connection": _connection("apprunner", "team-apprunner")})
+    _as_team(engine, "DELETE", f"/links/{answer['requestId']}")
+
+
+def _spoke_abandoned(engine: LocalEngine) -> None:
+    """Nobody sets up the team's host: after the timeout, the host it made in the team account goes."""
+    abandoned = {"connection": _host_connection("codeconnections", "team-abandoned")}
+    abandoned |= {"handshakeTimeoutHours": 1, "cleanupOnTimeout": True}
+    code, _, answer = engine.api(
+        "POST", "/links", json.dumps(abandoned), headers=JSON, caller_account=OTHER_TEAM
+    )
+    result = engine.wait(answer["executionArn"], deadline_seconds=60)
+    failed = (result.events_of("RepositoryLinkFailed") or [{}])[-1]
+    if code != 202 or not failed.get("hostDeleted"):
+        raise ScenarioFailed(f"the team's abandoned host did not go: {failed.get('cause')}")
+
+
+def _spoke_codeartifact(engine: LocalEngine) -> None:
+    """The team's own domain, made in its account with its key and shared with the organization;
+    changed in place (tags, a repository's upstreams) dropping a repository with prune; offboarded."""
+    key = f"arn:aws:kms:{REGION}:{OTHER_TEAM}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    request = sample(connection=None, git_sync=None)
+    request["codeartifact"].pop("domainOwner", None)
+    request["codeartifact"] |= {
+        "encryptionKey": key,
+        "tags": {"trial": "yes"},
+        "consumers": {"organizationId": CONSUMER_ORGANIZATION},
+    }
+    request["codeartifact"]["repositories"].append({"name": "team-trial", "upstreams": ["pypi-store"]})
+    answer = _as_team(engine, "POST", "/links", request)
+    changed = copy.deepcopy(request)
+    changed["codeartifact"]["tags"] = {}
+    changed["codeartifact"]["repositories"] = changed["codeartifact"]["repositories"][:2]
+    changed["codeartifact"]["repositories"][1] |= {"description": "changed"}
+    _as_team(engine, "PUT", f"/links/{answer['requestId']}", changed | {"prune": True})
+    _as_team(engine, "DELETE", f"/links/{answer['requestId']}")
+    if engine.standins.account(OTHER_TEAM).codeartifact.domains or engine.standins.codeartifact.domains:
+        raise ScenarioFailed("a domain is left after the offboarding")
+
+
+SPOKE_SCENARIOS: tuple[Scenario, ...] = (
+    *(
+        Scenario(
+            f"spoke: {s}: Git sync in the team account, changed, pruned, offboarded",
+            _spoke_git_sync(s),
+            parameters=SPOKE_PARAMETERS,
+        )
+        for s in ("codeconnections", "codestar-connections")
+    ),
+    *(
+        Scenario(f"spoke: {s}: a host by event, offboarded", _spoke_hosts(s), parameters=SPOKE_PARAMETERS)
+        for s in ("codeconnections", "codestar-connections")
+    ),
+    Scenario("spoke: an App Runner connection, offboarded", _spoke_apprunner, parameters=SPOKE_PARAMETERS),
+    Scenario(
+        "spoke: a host nobody sets up: timeout, cleanup",
+        _spoke_abandoned,
+        HandshakePolicy("never", 1),
+        parameters=SPOKE_PARAMETERS,
+    ),
+    Scenario(
+        "spoke: the team's own CodeArtifact domain, shared, changed, pruned, offboarded",
+        _spoke_codeartifact,
+        parameters=SPOKE_PARAMETERS,
+    ),
+)
+
+
 def _recheck(engine: LocalEngine) -> None:
     """A person finishes the handshake after 30 minutes and asks for a recheck through the API:
     the wait is woken; another team's recheck by event is rejected."""
@@ -675,6 +820,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         )
         for s in ("codeconnections", "codestar-connections")
     ),
+    *SPOKE_SCENARIOS,
 )
 
 
@@ -692,8 +838,9 @@ def run(scenario: Scenario, revoked: frozenset[Grant] = frozenset(), template: P
     standins = StandIns(handshake=scenario.handshake)
     options: dict[str, Any] = {"template": template} if template else {}
     try:
+        parameters = scenario.parameters or PARAMETERS
         engine = LocalEngine(
-            standins, log_level="CRITICAL", parameters=PARAMETERS, revoked=revoked, **options
+            standins, log_level="CRITICAL", parameters=parameters, revoked=revoked, **options
         )
         with engine:
             try:
@@ -733,7 +880,29 @@ def grants(deployment: Deployment) -> list[Grant]:
         found += [
             (logical_id, arn) for arn in deployment.template.resolve(props.get("ManagedPolicyArns", []))
         ]
+    # the policies attached to the roles from outside them (SpokeAccessPolicy), and the spoke role's
+    for role in deployment.roles.values():
+        for name, document in role.policies.items():
+            if any(
+                r.get("Type") == "AWS::IAM::Policy" and r["Properties"].get("PolicyName") == name
+                for r in deployment.template.resources.values()
+            ):
+                found += [
+                    (role.logical_id, a) for a in _actions(document) if (role.logical_id, a) not in found
+                ]
+    if deployment.spoke_role_name:
+        for document in deployment.spoke(OTHER_TEAM).role.policies.values():
+            found += [
+                (SPOKE_ROLE, a) for a in dict.fromkeys(_actions(document)) if (SPOKE_ROLE, a) not in found
+            ]
     return found
+
+
+def _actions(document: dict[str, Any]) -> list[str]:
+    body = document["Statement"]
+    return [
+        a for statement in (body if isinstance(body, list) else [body]) for a in _list(statement["Action"])
+    ]
 
 
 def _uses(grant: Grant, exercised: set[Grant], deployment: Deployment) -> bool:
@@ -778,7 +947,7 @@ def check(grant: Grant, scenario: Scenario, template: Path | None = None) -> Ver
 
 def baseline(template: Path | None = None) -> tuple[list[Outcome], dict[Grant, Scenario]]:
     """Every scenario with every grant in place, and the first scenario that used each grant."""
-    deployment = Deployment(ACCOUNT_ID, REGION, PARAMETERS, **({"path": template} if template else {}))
+    deployment = Deployment(ACCOUNT_ID, REGION, SPOKE_PARAMETERS, **({"path": template} if template else {}))
     outcomes, used_by = [], {}
     for scenario in SCENARIOS:
         outcome = run(scenario, template=template)
@@ -799,7 +968,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     outcomes, used_by = baseline()
     missing = [o for o in outcomes if not o.passed]
-    deployment = Deployment(ACCOUNT_ID, REGION, PARAMETERS)
+    deployment = Deployment(ACCOUNT_ID, REGION, SPOKE_PARAMETERS)
     everything = grants(deployment)
     unused = [g for g in everything if g not in used_by]
     chosen = sorted(used_by)

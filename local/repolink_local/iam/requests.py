@@ -130,6 +130,8 @@ def primary(service: str, operation: str, params: dict[str, Any], account: str, 
     provider_key = f"{service}:ProviderType"
     if provider_key in keys and params.get("ProviderType"):
         context[provider_key] = str(params["ProviderType"])
+    if "sts:SourceIdentity" in keys and params.get("SourceIdentity"):
+        context["sts:SourceIdentity"] = str(params["SourceIdentity"])
     vpc_key = f"{service}:VpcId"  # CreateHost, UpdateHost
     if vpc_key in keys and (params.get("VpcConfiguration") or {}).get("VpcId"):
         context[vpc_key] = str(params["VpcConfiguration"]["VpcId"])
@@ -350,6 +352,39 @@ VPC_HOST_ACTIONS = (
 )
 
 
+def _session_source_identity(params: dict[str, Any], account: str, region: str) -> list[Authorization]:
+    """AssumeRole with a SourceIdentity also asks sts:SetSourceIdentity on the role."""
+    if not params.get("SourceIdentity"):
+        return []
+    role = str(params["RoleArn"])
+    context: Context = {"sts:SourceIdentity": str(params["SourceIdentity"])}
+    return [
+        Authorization(
+            "sts:SetSourceIdentity", role, role.split(":")[4], context, SOURCE_IDENTITY_DOCUMENTATION
+        )
+    ]
+
+
+def _session_tags(params: dict[str, Any], account: str, region: str) -> list[Authorization]:
+    """AssumeRole with Tags also asks sts:TagSession on the role, with the tags as request tags."""
+    tags = tags_of(params)
+    if not tags:
+        return []
+    role = str(params["RoleArn"])
+    return [
+        Authorization(
+            "sts:TagSession", role, role.split(":")[4], tag_context(tags), SESSION_TAGS_DOCUMENTATION
+        )
+    ]
+
+
+SOURCE_IDENTITY_DOCUMENTATION = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html"
+    "#id_credentials_temp_control-access_monitor-perms"
+)
+SESSION_TAGS_DOCUMENTATION = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required"
+
+
 def _vpc_host_network(params: dict[str, Any], account: str, region: str) -> list[Authorization]:
     """A VPC host's EC2 actions, each on the resources of its resource types: the subnets and
     security groups named, the VPC, and the network interfaces and endpoint made in them."""
@@ -494,6 +529,14 @@ EXTRA: tuple[Requirement, ...] = (
         "https://docs.aws.amazon.com/proton/latest/userguide/using-service-linked-roles-sync.html",
         _pass_connection,
     ),
+    Requirement(
+        "sts",
+        "AssumeRole",
+        ("sts:SetSourceIdentity",),
+        SOURCE_IDENTITY_DOCUMENTATION,
+        _session_source_identity,
+    ),
+    Requirement("sts", "AssumeRole", ("sts:TagSession",), SESSION_TAGS_DOCUMENTATION, _session_tags),
     Requirement(
         "proton",
         "CreateRepository",

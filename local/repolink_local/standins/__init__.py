@@ -4,6 +4,13 @@ codeconnections / codestar-connections (one store, two names), apprunner, proton
 codeartifact, each stateful and validated against botocore's own service model. Install before
 moto's handler (moto answers these services' URLs with "not yet implemented" otherwise).
 
+**An organisation, not one account.** Each account has its own stores: a request is served by
+the stores of the account its credentials belong to (the access key of its ``Authorization``
+header, asked of moto, whose STS ``AssumeRole`` makes a key of the role's account). The
+deployment's own account is served by :attr:`StandIns.connections` and :attr:`StandIns.codeartifact`
+as before; :meth:`StandIns.account` gives any other's (``repolink local`` simulates an
+organisation: every account of ``AllowedAccountIds`` is one).
+
 The same handler injects faults (:mod:`repolink_local.standins.faults`). A lost response is
 served first, by the stand-in or, for the services moto serves (DynamoDB, EventBridge, Step
 Functions, ...), by moto's own ``before-send`` handler, and then a
@@ -15,9 +22,10 @@ as the network error it is: the client sends the call again, as it would on AWS.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
@@ -51,6 +59,43 @@ SERVICES = {
 DEFAULT_HANDSHAKE = HandshakePolicy("after", 1)
 
 
+class AccountStores:
+    """One account's stand-in state: its connections, hosts and Git sync, its CodeArtifact."""
+
+    def __init__(
+        self,
+        account: str,
+        region: str,
+        handshake: HandshakePolicy,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.connections = ConnectionStore(account, region, handshake)
+        if clock is not None:
+            self.connections.clock = clock
+        self.codeartifact = CodeArtifactApi(account, region)
+        self.apis: dict[str, Any] = {
+            "codeconnections": CodeConnectionsApi(self.connections, "codeconnections"),
+            "codestar-connections": CodeConnectionsApi(self.connections, "codestar-connections"),
+            "apprunner": AppRunnerApi(self.connections),
+            "codeartifact": self.codeartifact,
+        }
+
+
+_CREDENTIAL = re.compile(r"Credential=([A-Z0-9]+)/")
+
+
+def account_of_key(access_key: str) -> str | None:
+    """The account moto made ``access_key`` in (an AssumeRole session's key is the role's
+    account's), or None for a key moto did not make (the run's own credentials)."""
+    from moto.iam.models import iam_backends
+
+    for account_id, backends in list(iam_backends.items()):
+        for backend in list(backends.values()):
+            if access_key in backend.access_keys:
+                return str(account_id)
+    return None
+
+
 class StandIns:
     """The before-send handler, the stores behind it, and what it served."""
 
@@ -65,22 +110,43 @@ class StandIns:
         quotas: Sequence[Quota] = (),
     ) -> None:
         self.account_id, self.region = account_id, region
-        self.connections = ConnectionStore(account_id, region, handshake)
+        own = AccountStores(account_id, region, handshake)
+        self.connections, self.codeartifact = own.connections, own.codeartifact
         self.proton = ProtonApi(self.connections)
-        self.codeartifact = CodeArtifactApi(account_id, region)
-        self._apis: dict[str, Any] = {
-            "codeconnections": CodeConnectionsApi(self.connections, "codeconnections"),
-            "codestar-connections": CodeConnectionsApi(self.connections, "codestar-connections"),
-            "apprunner": AppRunnerApi(self.connections),
-            "proton": self.proton,
-            "codeartifact": self.codeartifact,
-        }
+        self._apis: dict[str, Any] = {**own.apis, "proton": self.proton}
         self._codecs = {name: Codec(name) for name in SERVICES.values()}
         self._injector = FaultInjector(faults, seed)
         #: request-rate quotas, on the same clock as the handshake (the engine's virtual clock)
         self.limiter = RateLimiter(quotas, lambda: self.connections.clock())
         self._lock = threading.RLock()
         self.calls: Counter[str] = Counter()
+        self.handshake = handshake
+        #: each account's stores: the deployment's own, and the others', made on their first request
+        self.accounts: dict[str, AccountStores] = {account_id: own}
+        self._key_accounts: dict[str, str | None] = {}
+
+    def account(self, account_id: str) -> AccountStores:
+        """The stand-in state of ``account_id``: the deployment's own (:attr:`connections`,
+        :attr:`codeartifact`), or another's, made on first use, on the deployment's clock."""
+        with self._lock:
+            if account_id not in self.accounts:
+                self.accounts[account_id] = AccountStores(
+                    account_id, self.region, self.handshake, lambda: self.connections.clock()
+                )
+            return self.accounts[account_id]
+
+    def _api(self, request: AWSPreparedRequest, service: str) -> Any:
+        """The API of the account the request's credentials belong to."""
+        header = request.headers.get("Authorization") or b""
+        text = header.decode("latin-1") if isinstance(header, bytes) else str(header)
+        found = _CREDENTIAL.search(text)
+        key = found.group(1) if found else ""
+        if key not in self._key_accounts:
+            self._key_accounts[key] = account_of_key(key) if key else None
+        account = self._key_accounts[key]
+        if account is None or account == self.account_id or service == "proton":
+            return self._apis[service]
+        return self.account(account).apis[service]
 
     @property
     def faults(self) -> list[FaultRule]:
@@ -134,7 +200,7 @@ class StandIns:
                         f"{count} validation error{'s' if count > 1 else ''} detected: "
                         + "; ".join(problems),
                     )
-                handler = getattr(self._apis[service], operation_name, None)
+                handler = getattr(self._api(request, service), operation_name, None)
                 if handler is None:
                     raise ServiceError(
                         "InvalidAction",
