@@ -670,3 +670,31 @@ def test_kms_decrypt_binds_the_context_and_names_another_key_as_aws_does() -> No
             assert code(decrypt(garbage)) == "IncorrectKeyException"
             assert code(decrypt(b"short")) == "InvalidCiphertextException"
             assert code(decrypt(blob, EncryptionContext={})) == "InvalidCiphertextException"
+
+
+def test_an_execution_reuses_its_definitions_parse_tree_and_gets_components_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from moto.stepfunctions.parser.asl.parse import asl_parser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    parsed: list[str] = []
+    parse = asl_parser.AmazonStateLanguageParser.parse
+
+    def counting(definition: str) -> Any:
+        parsed.append(definition)
+        return parse(definition)
+
+    monkeypatch.setattr(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(counting))
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    details = SimpleNamespace(state_machine_details=SimpleNamespace(definition=definition))
+    worker = SimpleNamespace(_evaluation_details=details)
+    original = ExecutionWorker._get_evaluation_entrypoint
+    with interpreter_caches():
+        first = ExecutionWorker._get_evaluation_entrypoint(worker)  # type: ignore[arg-type]
+        second = ExecutionWorker._get_evaluation_entrypoint(worker)  # type: ignore[arg-type]
+    assert parsed == [definition]
+    assert first is not second and type(first) is type(second)
+    assert ExecutionWorker._get_evaluation_entrypoint is original

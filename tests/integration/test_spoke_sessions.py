@@ -105,3 +105,14 @@ def test_the_platform_session_is_untouched_by_a_target() -> None:
         with acting_in(TARGET):
             client("codeconnections")
         assert boto3.session.Session().get_credentials().access_key == before.access_key
+
+
+def test_sessions_in_team_accounts_share_the_service_models_read_from_disk(
+    assumed: list[dict[str, Any]],
+) -> None:
+    first = accounts.assume(TARGET, None)
+    second = accounts.assume(TARGET, None)
+    assert first is not second  # credentials of their own, each
+    loader = first._session.get_component("data_loader")
+    assert second._session.get_component("data_loader") is loader
+    assert len(assumed) == 2
