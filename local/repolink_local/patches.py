@@ -56,7 +56,9 @@ And hooks into moto's Step Functions (paths under ``moto/``):
 - **Interpreter caches** (:func:`interpreter_caches`). ``asl/utils/boto_client.py``
   ``boto_client_for`` and jsonpath-ng's ``parse`` are shared/cached instead of rebuilt per state;
   ``stepfunctions/parser/models.py`` ``StepFunctionsParserBackend._validate_definition`` parses a
-  definition it has already found valid once per process, not once per engine.
+  definition it has already found valid once per process, not once per engine;
+  ``backend/execution_worker.py`` ``ExecutionWorker._get_evaluation_entrypoint`` parses a
+  definition once per context and builds each execution's components from that tree.
 - **Reading a history** (:func:`execution_history`): from moto's backend, not its serialiser.
 - **botocore's event hooks** (:func:`add_hook`). A handler in ``handlers.BUILTIN_HANDLERS`` reaches
   only the sessions made after it was put there, so a client made earlier (cached by the handlers,
@@ -552,6 +554,12 @@ def interpreter_caches() -> Iterator[None]:
       CreateStateMachine and discards the result. A definition it accepted is accepted again
       without parsing (the verdict depends on the text alone); one it refused is parsed, and
       refused, every time.
+    - ``stepfunctions/parser/backend/execution_worker.py``
+      ``ExecutionWorker._get_evaluation_entrypoint`` parses the whole ASL again for every
+      execution (a sixth of a 500-team burst's time, ``bench/scale.py``). The ANTLR parse tree of
+      a definition is kept (the preprocessor only reads it) and each execution still gets its own
+      components, built from it by a new ``Preprocessor``: nothing is shared between executions
+      that was not shared before.
     """
     import importlib
 
@@ -582,6 +590,9 @@ def interpreter_caches() -> Iterator[None]:
         )
     ]
     from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     cached_parse = functools.lru_cache(maxsize=4096)(jsonpath_parse)
@@ -592,10 +603,21 @@ def interpreter_caches() -> Iterator[None]:
             validate(definition)
             _VALID_DEFINITIONS.add(definition)
 
+    trees: dict[str, Any] = {}
+
+    def entrypoint(worker: Any) -> Any:
+        definition = worker._evaluation_details.state_machine_details.definition
+        tree = trees.get(definition)
+        if tree is None:
+            program, trees[definition] = AmazonStateLanguageParser.parse(definition)
+            return program
+        return Preprocessor().visit(tree)
+
     with ExitStack() as stack:
         stack.enter_context(
             mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_once))
         )
+        stack.enter_context(mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint))
         for module in users:
             stack.enter_context(mock.patch.object(module, "boto_client_for", shared_client))
         stack.enter_context(mock.patch.object(json_path, "parse", cached_parse))

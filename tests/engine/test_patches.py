@@ -561,21 +561,28 @@ def test_execution_history_pages_orders_and_leaves_out_the_data_as_aws_does(aws:
     assert "nextToken" not in alone and finished.status == "SUCCEEDED"
 
 
-def test_a_definition_found_valid_is_not_parsed_again_and_an_invalid_one_is_refused_every_time(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from moto.stepfunctions.parser.api import InvalidDefinition
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every definition moto's ASL parser is given, in order."""
     from moto.stepfunctions.parser.asl.parse import asl_parser
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    parsed: list[str] = []
+    seen: list[str] = []
     parse = asl_parser.AmazonStateLanguageParser.parse
 
     def counting(definition: str) -> Any:
-        parsed.append(definition)
+        seen.append(definition)
         return parse(definition)
 
     monkeypatch.setattr(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(counting))
+    return seen
+
+
+def test_a_definition_found_valid_is_not_parsed_again_and_an_invalid_one_is_refused_every_time(
+    parsed: list[str],
+) -> None:
+    from moto.stepfunctions.parser.api import InvalidDefinition
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
     valid = json.dumps(
         {"StartAt": "Done", "States": {"Done": {"Type": "Succeed", "Comment": str(time.time())}}}
     )
@@ -670,3 +677,22 @@ def test_kms_decrypt_binds_the_context_and_names_another_key_as_aws_does() -> No
             assert code(decrypt(garbage)) == "IncorrectKeyException"
             assert code(decrypt(b"short")) == "InvalidCiphertextException"
             assert code(decrypt(blob, EncryptionContext={})) == "InvalidCiphertextException"
+
+
+def test_an_execution_reuses_its_definitions_parse_tree_and_gets_components_of_its_own(
+    parsed: list[str],
+) -> None:
+    from types import SimpleNamespace
+
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    details = SimpleNamespace(state_machine_details=SimpleNamespace(definition=definition))
+    worker = SimpleNamespace(_evaluation_details=details)
+    original = ExecutionWorker._get_evaluation_entrypoint
+    with interpreter_caches():
+        first = ExecutionWorker._get_evaluation_entrypoint(worker)  # type: ignore[arg-type]
+        second = ExecutionWorker._get_evaluation_entrypoint(worker)  # type: ignore[arg-type]
+    assert parsed == [definition]
+    assert first is not second and type(first) is type(second)
+    assert ExecutionWorker._get_evaluation_entrypoint is original

@@ -105,3 +105,52 @@ def test_the_platform_session_is_untouched_by_a_target() -> None:
         with acting_in(TARGET):
             client("codeconnections")
         assert boto3.session.Session().get_credentials().access_key == before.access_key
+
+
+def test_a_codeartifact_quota_names_the_domains_account_when_the_domain_stays_here(
+    assumed: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    """A task of B's onboarding whose domain is the deployment's (``domainOwner``): CodeArtifact
+    counts the domain where it is made, here, so its QuotaExceeded names this account, not B."""
+    from botocore.stub import Stubber
+
+    from repolink.adapters.aws import call
+    from repolink.errors import QuotaExceeded
+    from repolink.handlers.common import task_handler
+    from repolink.models.settings import get_settings
+
+    monkeypatch.setenv("SPOKE_ROLE_NAME", "repolink-spoke")
+    get_settings.cache_clear()
+    own = lambda_context.invoked_function_arn.split(":")[4]
+    refused: list[QuotaExceeded] = []
+
+    @task_handler
+    def provision(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        codeartifact = client("codeartifact")
+        with Stubber(codeartifact) as stub:
+            stub.add_client_error("create_domain", "ServiceQuotaExceededException", "domains", 402)
+            with pytest.raises(QuotaExceeded) as caught:
+                call(codeartifact, "CreateDomain", domain="acme")
+        refused.append(caught.value)
+        return {}
+
+    event = {
+        "requestId": "rl-abc",
+        "target": {"account": TEAM_B, "callerAccount": TEAM_B},
+        "codeartifact": {"domain": "acme", "domainOwner": own, "createDomain": True},
+    }
+    provision(event, lambda_context)
+    (error,) = refused
+    assert f"domains in {own} (" in str(error)
+    assert TEAM_B not in str(error)
+
+
+def test_sessions_in_team_accounts_share_the_service_models_read_from_disk(
+    assumed: list[dict[str, Any]],
+) -> None:
+    first = accounts.assume(TARGET, None)
+    second = accounts.assume(TARGET, None)
+    assert first is not second  # credentials of their own, each
+    loader = first._session.get_component("data_loader")
+    assert second._session.get_component("data_loader") is loader
+    assert len(assumed) == 2

@@ -224,3 +224,17 @@ def test_each_account_has_its_own_quota_and_the_101st_link_in_b_names_b(spoke_en
     assert made_in(standins, TEAM_B)["repositoryLinks"] == 100
     assert made_in(standins, ACCOUNT_ID)["repositoryLinks"] == 100
     assert len(detail["gitSyncRepositories"]) == 1
+
+
+def test_a_change_restating_the_callers_account_acts_where_the_onboarding_did(
+    spoke_engine: LocalEngine,
+) -> None:
+    # Given B's onboarding, which did not name an account (B's own, by default)
+    request_id, _ = onboard(spoke_engine, request(repository("infra", "b-network")))
+    # When a change names B, the same target, and adds a repository
+    body = {**request(repository("infra", "b-network"), repository("apps", "b-apps")), "account": TEAM_B}
+    changed = as_team_b(spoke_engine, "PUT", f"/links/{request_id}", body)
+    # Then it is accepted and acts in B
+    assert changed.status == "SUCCEEDED", changed.output
+    assert made_in(spoke_engine.standins, TEAM_B)["repositoryLinks"] == 2
+    assert made_in(spoke_engine.standins, ACCOUNT_ID) == NOTHING

@@ -177,3 +177,16 @@ def test_a_change_cannot_move_an_onboarding_to_another_account() -> None:
     assert fixed_fields([before], {**CONNECTION, "account": TEAM_B}) == []
     assert [e.field for e in fixed_fields([before], {**CONNECTION, "account": FRIEND})] == ["account"]
     assert [e.field for e in fixed_fields([CONNECTION], {**CONNECTION, "account": FRIEND})] == ["account"]
+
+
+def test_a_change_restating_the_default_account_keeps_the_same_target() -> None:
+    from repolink.workflow.change import fixed_fields
+
+    # the onboarding omitted account (its caller's, B); a change naming B acts where it did
+    assert fixed_fields([CONNECTION], {**CONNECTION, "account": TEAM_B}, caller=TEAM_B) == []
+    # and the other way round: B named, then omitted
+    assert fixed_fields([{**CONNECTION, "account": TEAM_B}], CONNECTION, caller=TEAM_B) == []
+    # another account is still another target
+    moved = fixed_fields([CONNECTION], {**CONNECTION, "account": FRIEND}, caller=TEAM_B)
+    assert [e.field for e in moved] == ["account"]
+    assert 'acts in "222222222222"' in moved[0].message

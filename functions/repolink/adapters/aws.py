@@ -107,7 +107,7 @@ def call(aws: Any, operation: str, /, **params: Any) -> dict[str, Any]:
     try:
         response: dict[str, Any] = getattr(aws, xform_name(operation))(**params)
     except ClientError as exc:
-        raise translate(exc, service, operation, account=owner(params)) from exc
+        raise translate(exc, service, operation, account=owner(params, service)) from exc
     except NETWORK_ERRORS as exc:
         raise TransientAwsError(service, operation, type(exc).__name__, str(exc)) from exc
     return response
@@ -127,16 +127,21 @@ def pages(
         params = {**params, page_field: following}
 
 
-def owner(params: dict[str, Any]) -> str | None:
-    """The account that owns what a call with ``params`` creates: the one its parameters name,
-    else the account the invocation acts in."""
+def owner(params: dict[str, Any], service: str = "") -> str | None:
+    """The account that owns what a call of ``service`` with ``params`` creates: the one its
+    parameters name, else the account that service's calls act in now (the target account's,
+    through the spoke, or the invocation's own: a CodeArtifact domain of the deployment's
+    account stays here while the task's connections act in the team's)."""
     for name in _OWNER_PARAMETERS:
         value = params.get(name)
         if isinstance(value, str) and value:
             account = value if name == "domainOwner" else (value.split(":")[4:5] or [""])[0]
             if account:
                 return account
-    return quotas.ACTING_ACCOUNT.get()
+    from repolink.adapters.accounts import acting_account
+
+    own = quotas.ACTING_ACCOUNT.get()
+    return acting_account(service, own) if own is not None else None
 
 
 def translate(

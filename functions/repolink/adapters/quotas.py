@@ -30,9 +30,10 @@ CONNECTIONS_DOC = "https://docs.aws.amazon.com/dtconsole/latest/userguide/limits
 APPRUNNER_DOC = "https://docs.aws.amazon.com/apprunner/latest/dg/architecture.html#architecture.quotas"
 CODEARTIFACT_DOC = "https://docs.aws.amazon.com/codeartifact/latest/ug/service-limits.html"
 
-#: the account this invocation's creations count against (a task handler sets it from its context,
-#: ``handlers.common.task_handler``; a session in another account sets its own while it acts), for
-#: a call whose parameters name no owner (``repolink.adapters.aws.owner``)
+#: the invocation's own account (a task handler sets it from its context,
+#: ``handlers.common.task_handler``): for a call whose parameters name no owner, its creations
+#: count there unless its service acts in a target account through the spoke
+#: (``repolink.adapters.aws.owner``)
 ACTING_ACCOUNT: ContextVar[str | None] = ContextVar("acting_account", default=None)
 
 #: the connection services: one resource under two names, so one count and one quota

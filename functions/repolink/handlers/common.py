@@ -34,10 +34,9 @@ def task_handler(fn: TaskHandler) -> TaskHandler:
         if "target" not in event:
             return _acting(fn, event, context, own_account)
         target, rest = event["target"], {k: v for k, v in event.items() if k != "target"}
-        session = _target(target, event, own_account)
-        # a session in the target account counts its creations there (adapters.quotas)
-        with acting_in(session):
-            return _acting(fn, rest, context, session.account if session is not None else own_account)
+        # within it, each service's creations count where that service acts (adapters.aws.owner)
+        with acting_in(_target(target, event, own_account)):
+            return _acting(fn, rest, context, own_account)
 
     return wrapped
 

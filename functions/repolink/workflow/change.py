@@ -85,10 +85,13 @@ _KEPT = {
 }
 
 
-def fixed_fields(asked: list[dict[str, Any]], after: dict[str, Any]) -> list[FieldError]:
+def fixed_fields(
+    asked: list[dict[str, Any]], after: dict[str, Any], caller: str | None = None
+) -> list[FieldError]:
     """What the new request changes that AWS cannot change in place, each field named, compared
     with every request the onboarding ran (``asked``: its own, then each change's): once one had
-    a connection or a domain, every later request keeps it, the same one."""
+    a connection or a domain, every later request keeps it, the same one. An ``account`` absent
+    is the ``caller``'s: naming it, or no longer naming it, keeps the same target."""
     found = []
     for section, fixed, why in (
         (
@@ -116,8 +119,12 @@ def fixed_fields(asked: list[dict[str, Any]], after: dict[str, Any]) -> list[Fie
             if differs:
                 message = f"the onboarding has {json.dumps(differs[0])}: " + why.format(key=key)
                 found.append(FieldError(f"{section}.{key}", message))
+
     # where the onboarding acts: what it made there stays there
-    where = [request.get("account") for request in asked if request.get("account") != after.get("account")]
+    def account(request: dict[str, Any]) -> object:
+        return request.get("account") or caller
+
+    where = [account(request) for request in asked if account(request) != account(after)]
     if asked and where:
         acted = json.dumps(where[0]) if where[0] else "its caller's account"
         message = (
@@ -279,7 +286,7 @@ def change(
         raise _running(request_id, what)
     # what the onboarding and every change ran: none may lose its connection or domain
     asked = [recorded_request(execution) for execution in (onboarding, *changes)]
-    fixed = fixed_fields(asked, body)
+    fixed = fixed_fields(asked, body, caller=owner)
     if fixed:
         raise ContractViolation.naming(fixed)
     if number >= MAX_CHANGES:
