@@ -221,6 +221,8 @@ def test_the_api_served_locally_answers_as_its_openapi_document_says(
         "GET /links/{request_id} positive",
         "POST /links negative",
         "POST /links positive",
+        "POST /links/{request_id}/recheck negative",
+        "POST /links/{request_id}/recheck positive",
         "PUT /links/{request_id} negative",
         "PUT /links/{request_id} positive",
     ]

@@ -11,7 +11,7 @@ import pytest
 from repolink.models.validation import validate_request
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
-from repolink_local.standins import HandshakePolicy, StandIns
+from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 from repolink_local.template import SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.statemachine
@@ -27,12 +27,15 @@ DONE_AT = 1_800.0
 
 
 def run(
-    request: dict[str, Any], handshake: HandshakePolicy, rechecks: list[tuple[float, str]]
+    request: dict[str, Any],
+    handshake: HandshakePolicy,
+    rechecks: list[tuple[float, str]],
+    faults: tuple[FaultRule, ...] = (),
 ) -> tuple[ExecutionResult, StandIns, list[list[tuple[int, Any]]]]:
     """Run ``request``; each recheck ``(seconds after the start, caller account)`` is a POST at that
     virtual time. Returns the result, the stand-ins, and each recheck's answers."""
     body = validate_request(request).wire()
-    standins = StandIns(handshake=handshake)
+    standins = StandIns(handshake=handshake, faults=faults)
     parameters = {**SAMPLE_PARAMETERS, "AllowedAccountIds": OTHER_ACCOUNT}
     with LocalEngine(standins, parameters=parameters) as engine:
         request_id = request_id_of(body)
@@ -70,6 +73,21 @@ def test_a_recheck_right_after_completion_ends_the_wait_within_5_virtual_seconds
     assert connection.handshake_done_clock is not None and connection.seen_available_clock is not None
     assert connection.seen_available_clock - connection.handshake_done_clock <= 5
     assert woken_waits(result) == 1
+
+
+def test_a_recheck_whose_wake_answer_is_lost_wakes_the_wait_once(sample: dict) -> None:
+    # Given a recheck at completion whose SendTaskSuccess takes effect but whose answer is lost
+    # (the SDK sends it again, and AWS refuses the token it has just closed)
+    lost = FaultRule("LostResponse", "stepfunctions:SendTaskSuccess", 1.0, times=1)
+    result, standins, (answers,) = run(
+        sample, HandshakePolicy("at", seconds=DONE_AT), [(DONE_AT, "123456789012")], (lost,)
+    )
+    # Then the recheck is answered 202, the wait was woken once, and the check saw the handshake
+    assert standins.faults_injected, "the answer was not lost"
+    assert [code for code, _ in answers] == [202]
+    assert result.status == "SUCCEEDED" and woken_waits(result) == 1
+    (connection,) = standins.connections.list()
+    assert connection.seen_available_clock - connection.handshake_done_clock <= 5  # type: ignore[operator]
 
 
 def test_without_a_recheck_the_same_handshake_is_seen_at_the_next_check(sample: dict) -> None:
