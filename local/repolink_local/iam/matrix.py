@@ -888,7 +888,9 @@ def grants(deployment: Deployment) -> list[Grant]:
                 for r in deployment.template.resources.values()
             ):
                 found += [
-                    (role.logical_id, a) for a in _actions(document) if (role.logical_id, a) not in found
+                    (role.logical_id, a)
+                    for a in dict.fromkeys(_actions(document))  # two statements may name one action
+                    if (role.logical_id, a) not in found
                 ]
     if deployment.spoke_role_name:
         for document in deployment.spoke(OTHER_TEAM).role.policies.values():
