@@ -866,17 +866,13 @@ def _outcome(scenario: Scenario, engine: LocalEngine, passed: bool, detail: str 
 
 
 def grants(deployment: Deployment) -> list[Grant]:
-    """Every grant of every role: each action of its own statements, each managed policy."""
+    """Every grant of every role, each once: each action of its own statements, each managed
+    policy, the actions of the policies attached from outside it, and the spoke role's."""
     found: list[Grant] = []
     for logical_id, resource in deployment.template.resources_of_type("AWS::IAM::Role").items():
         props = resource["Properties"]
         for policy in props.get("Policies", []):
-            body = policy["PolicyDocument"]["Statement"]
-            for statement in body if isinstance(body, list) else [body]:
-                actions = (
-                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                )
-                found += [(logical_id, a) for a in actions if (logical_id, a) not in found]
+            found += [(logical_id, a) for a in _actions(policy["PolicyDocument"])]
         found += [
             (logical_id, arn) for arn in deployment.template.resolve(props.get("ManagedPolicyArns", []))
         ]
@@ -887,17 +883,11 @@ def grants(deployment: Deployment) -> list[Grant]:
                 r.get("Type") == "AWS::IAM::Policy" and r["Properties"].get("PolicyName") == name
                 for r in deployment.template.resources.values()
             ):
-                found += [
-                    (role.logical_id, a)
-                    for a in dict.fromkeys(_actions(document))  # two statements may name one action
-                    if (role.logical_id, a) not in found
-                ]
+                found += [(role.logical_id, a) for a in _actions(document)]
     if deployment.spoke_role_name:
         for document in deployment.spoke(OTHER_TEAM).role.policies.values():
-            found += [
-                (SPOKE_ROLE, a) for a in dict.fromkeys(_actions(document)) if (SPOKE_ROLE, a) not in found
-            ]
-    return found
+            found += [(SPOKE_ROLE, a) for a in _actions(document)]
+    return list(dict.fromkeys(found))  # statements may name one action twice
 
 
 def _actions(document: dict[str, Any]) -> list[str]:
