@@ -36,8 +36,9 @@ CODEARTIFACT_DOC = "https://docs.aws.amazon.com/codeartifact/latest/ug/service-l
 #: (``repolink.adapters.aws.owner``)
 ACTING_ACCOUNT: ContextVar[str | None] = ContextVar("acting_account", default=None)
 
-#: the connection services: one resource under two names, so one count and one quota
-CONNECTION_SERVICES = ("codeconnections", "codestar-connections")
+#: codeconnections and codestar-connections: one resource under two names, so one count and one
+#: quota (``models.providers.CONNECTION_SERVICES`` adds App Runner, whose quota is its own)
+CODECONNECTIONS_NAMES = ("codeconnections", "codestar-connections")
 
 Scope = Literal["account", "repository link", "branch", "domain", "repository"]
 
@@ -85,7 +86,7 @@ def _connections(
     return ResourceQuota(
         key,
         resource,
-        CONNECTION_SERVICES,
+        CODECONNECTIONS_NAMES,
         operation,
         limit,
         adjustable,

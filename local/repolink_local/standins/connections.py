@@ -25,7 +25,6 @@ from typing import Any, Literal
 from repolink_local.standins.protocol import ServiceError
 from repolink_local.standins.quotas import in_scope, refuse_beyond
 
-CONNECTION_SERVICES = ("codeconnections", "codestar-connections")
 #: the codeconnections model's TagList maximum: the tags a resource holds
 TAGS_PER_RESOURCE = 200
 
