@@ -20,6 +20,8 @@ from repolink.errors import AwsAccessDenied, SpokeRoleUnavailable
 
 pytestmark = pytest.mark.integration
 TEAM_B = "222222222222"
+#: the deployment's own account (moto's default)
+OWN = "123456789012"
 TARGET = Target(TEAM_B, f"arn:aws:iam::{TEAM_B}:role/repolink-spoke", "rl-abc", "222222222222")
 
 
@@ -48,7 +50,7 @@ def account_of(aws: Any) -> str:
 
 
 def test_team_services_act_in_the_target_account_and_the_rest_here(assumed: list[dict[str, Any]]) -> None:
-    with acting_in(TARGET):
+    with acting_in(TARGET, OWN):
         assert account_of(client("codeconnections")) == TEAM_B
         assert account_of(client("codeartifact")) == TEAM_B
         assert client("stepfunctions") is client("stepfunctions")  # the platform's, cached per process
@@ -65,19 +67,19 @@ def test_team_services_act_in_the_target_account_and_the_rest_here(assumed: list
 
 
 def test_credentials_are_kept_within_one_invocation_never_across_two(assumed: list[dict[str, Any]]) -> None:
-    with acting_in(TARGET):
+    with acting_in(TARGET, OWN):
         first = client("codeconnections")
         assert client("codeconnections") is first
         client("codestar-connections")
         client("codeconnections", attempts=1)
     assert len(assumed) == 1
-    with acting_in(TARGET):
+    with acting_in(TARGET, OWN):
         assert client("codeconnections") is not first
     assert len(assumed) == 2
 
 
 def test_without_a_target_nothing_is_assumed(assumed: list[dict[str, Any]]) -> None:
-    with acting_in(None):
+    with acting_in(None, OWN):
         reach()
         client("codeconnections")
     assert assumed == []
@@ -92,7 +94,7 @@ def test_a_spoke_that_cannot_be_assumed_is_named_with_its_runbook_section(
         )
 
     monkeypatch.setattr("repolink.adapters.aws.call", denied)
-    with mock_aws(), acting_in(TARGET), pytest.raises(SpokeRoleUnavailable) as raised:
+    with mock_aws(), acting_in(TARGET, OWN), pytest.raises(SpokeRoleUnavailable) as raised:
         reach()
     message = str(raised.value)
     assert TEAM_B in message and TARGET.role_arn in message and accounts.RUNBOOK_SECTION in message
@@ -102,7 +104,7 @@ def test_a_spoke_that_cannot_be_assumed_is_named_with_its_runbook_section(
 def test_the_platform_session_is_untouched_by_a_target() -> None:
     with mock_aws():
         before = boto3.session.Session().get_credentials()
-        with acting_in(TARGET):
+        with acting_in(TARGET, OWN):
             client("codeconnections")
         assert boto3.session.Session().get_credentials().access_key == before.access_key
 

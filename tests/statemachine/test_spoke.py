@@ -124,14 +124,20 @@ def test_team_b_onboards_git_sync_in_its_own_account_through_the_spoke(spoke_eng
         for s in sessions
     )
     assert spoke_engine.iam.denials == []
-    # one session per task invocation: the onboarding's tasks in B, and the API's accept (the
-    # wait's RecheckFunction stores its token in the deployment's account: no session)
+    # one session per invocation of a function that may assume the spoke (the roles
+    # SpokeAccessPolicy names): the onboarding's tasks in B, and the API's accept
+    assuming = {role["Ref"].removesuffix("Role") for role in spoke_policy_roles(spoke_engine)}
     assert result.api_calls["sts:AssumeRole"] == sum(
         n
         for name, n in result.lambda_invocations.items()
-        if name.rsplit("-", 1)[-1]
-        not in ("NotifyPendingHandshakeFunction", "ReportOutcomeFunction", "RecheckFunction")
+        if spoke_engine.functions[name].logical_id in assuming
     )
+
+
+def spoke_policy_roles(engine: LocalEngine) -> list[dict[str, str]]:
+    """The roles the template lets assume the spoke role (``SpokeAccessPolicy``'s ``Roles``)."""
+    roles: list[dict[str, str]] = engine.template.resources["SpokeAccessPolicy"]["Properties"]["Roles"]
+    return roles
 
 
 def test_team_b_cannot_make_repolink_act_in_account_c(spoke_engine: LocalEngine) -> None:

@@ -6,9 +6,9 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
+from repolink.adapters.accounts import acting_in
 from repolink.adapters.aws import owner, translate
 from repolink.adapters.quotas import (
-    ACTING_ACCOUNT,
     APPRUNNER_DOC,
     CODEARTIFACT_DOC,
     CONNECTIONS_DOC,
@@ -131,12 +131,9 @@ def test_the_owner_is_the_account_the_parameters_name_else_the_acting_one() -> N
     assert owner(sync) == "333333333333"
     assert owner({"domain": "acme", "domainOwner": "444444444444"}) == "444444444444"
     assert owner({"ConnectionName": "x"}) is None
-    token = ACTING_ACCOUNT.set("555555555555")
-    try:
+    with acting_in(None, "555555555555"):
         assert owner({"ConnectionName": "x"}) == "555555555555"
         assert owner(link) == "222222222222"
-    finally:
-        ACTING_ACCOUNT.reset(token)
 
 
 @pytest.mark.parametrize(

@@ -54,18 +54,22 @@ class Target:
 
 
 class _Scope:
-    """One acting_in's target, its session and its clients (a plain class: a dataclass costs a
-    cold start about 0.7 ms to define, models/record.py)."""
+    """One acting_in: the invocation's own account, its target (None: the own account), the
+    target's session and its clients (a plain class: a dataclass costs a cold start about 0.7 ms
+    to define, models/record.py)."""
 
-    __slots__ = ("clients", "session", "target")
+    __slots__ = ("clients", "own_account", "session", "target")
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, own_account: str, target: Target | None) -> None:
+        self.own_account = own_account
         self.target = target
         self.session: Any = None
         self.clients: dict[tuple[str, int], Any] = {}
 
 
-_scope: ContextVar[_Scope | None] = ContextVar("repolink_target_account", default=None)
+#: the one statement of which account the current invocation acts in (None: outside any
+#: acting_in, where no account is known and nothing is created)
+_scope: ContextVar[_Scope | None] = ContextVar("repolink_acting_account", default=None)
 
 
 def spoke_role_arn(account: str, role_name: str, partition: str = "aws") -> str:
@@ -103,10 +107,12 @@ def domain_owner_of(section: object) -> str | None:
 
 
 @contextmanager
-def acting_in(target: Target | None) -> Iterator[None]:
+def acting_in(target: Target | None, own_account: str) -> Iterator[None]:
     """Within it, :func:`repolink.adapters.aws.client` gives the target account's clients for
-    :data:`TEAM_SERVICES` (``None``: the deployment's own account, as without spokes)."""
-    token = _scope.set(_Scope(target) if target is not None else None)
+    :data:`TEAM_SERVICES` (``None``: the deployment's own account, as without spokes), and
+    :func:`acting_account` says which account each service's calls act in: the target's, or
+    ``own_account`` (the invocation's: a task handler's context, the entry point's deployment)."""
+    token = _scope.set(_Scope(own_account, target))
     try:
         yield
     finally:
@@ -119,38 +125,41 @@ def reach() -> None:
     from repolink.adapters.aws import CLIENT_CONFIG
 
     scope = _scope.get()
-    if scope is not None and scope.session is None:
+    if scope is not None and scope.target is not None and scope.session is None:
         scope.session = assume(scope.target, CLIENT_CONFIG)
 
 
-def acting_account(service: str, own_account: str) -> str:
-    """The account ``service``'s calls act in now: the target account where the current task's
-    clients for it are the spoke's, else ``own_account``."""
-    scope = _scope.get()
-    if scope is None or service not in TEAM_SERVICES:
-        return own_account
+def _team_target(scope: _Scope | None, service: str) -> Target | None:
+    """The target whose spoke ``service``'s calls go through now, or None: the own account."""
+    if scope is None or scope.target is None or service not in TEAM_SERVICES:
+        return None
     if service == "codeartifact" and not scope.target.codeartifact:
-        return own_account
-    return scope.target.account
+        return None
+    return scope.target
 
 
-def current() -> Target | None:
+def acting_account(service: str) -> str | None:
+    """The account ``service``'s calls act in now: the target account where the current
+    invocation's clients for it are the spoke's, else the invocation's own; None outside any
+    :func:`acting_in` (no account is known there)."""
     scope = _scope.get()
-    return scope.target if scope is not None else None
+    target = _team_target(scope, service)
+    if target is not None:
+        return target.account
+    return scope.own_account if scope is not None else None
 
 
 def scoped_client(service: str, config: Any, attempts: int) -> Any | None:
     """The target account's client for ``service`` (made once per :func:`acting_in`), or
     ``None``: the caller uses the platform's own."""
     scope = _scope.get()
-    if scope is None or service not in TEAM_SERVICES:
-        return None
-    if service == "codeartifact" and not scope.target.codeartifact:
+    target = _team_target(scope, service)
+    if scope is None or target is None:
         return None
     made = scope.clients.get((service, attempts))
     if made is None:
         if scope.session is None:
-            scope.session = assume(scope.target, config)
+            scope.session = assume(target, config)
         made = scope.clients[(service, attempts)] = scope.session.client(service, config=config)
     return made
 

@@ -140,8 +140,7 @@ def owner(params: dict[str, Any], service: str = "") -> str | None:
                 return account
     from repolink.adapters.accounts import acting_account
 
-    own = quotas.ACTING_ACCOUNT.get()
-    return acting_account(service, own) if own is not None else None
+    return acting_account(service)
 
 
 def translate(

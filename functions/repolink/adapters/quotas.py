@@ -21,7 +21,6 @@ Rows that share an operation and code (the three sync-configuration quotas) are 
 counting (:func:`sync_configuration_quota`), since AWS's message is not a contract.
 """
 
-from contextvars import ContextVar
 from typing import Literal
 
 from repolink.models.record import record
@@ -29,12 +28,6 @@ from repolink.models.record import record
 CONNECTIONS_DOC = "https://docs.aws.amazon.com/dtconsole/latest/userguide/limits-connections.html"
 APPRUNNER_DOC = "https://docs.aws.amazon.com/apprunner/latest/dg/architecture.html#architecture.quotas"
 CODEARTIFACT_DOC = "https://docs.aws.amazon.com/codeartifact/latest/ug/service-limits.html"
-
-#: the invocation's own account (a task handler sets it from its context,
-#: ``handlers.common.task_handler``): for a call whose parameters name no owner, its creations
-#: count there unless its service acts in a target account through the spoke
-#: (``repolink.adapters.aws.owner``)
-ACTING_ACCOUNT: ContextVar[str | None] = ContextVar("acting_account", default=None)
 
 #: codeconnections and codestar-connections: one resource under two names, so one count and one
 #: quota (``models.providers.CONNECTION_SERVICES`` adds App Runner, whose quota is its own)

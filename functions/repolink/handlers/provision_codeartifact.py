@@ -24,7 +24,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # the repositories so far), not thrown into a Catch that knows none of it
     last = task.retry_count >= TRANSIENT_RETRIES
     # the account its domain is made in: the target account's own, through the spoke
-    account = acting_account("codeartifact", context.invoked_function_arn.split(":")[4])
+    account = acting_account("codeartifact")
+    if account is None:  # pragma: no cover - task_handler always acts in an account
+        raise RuntimeError("provision_codeartifact runs inside task_handler")
     target = CodeArtifactTarget(
         task.request_id,
         account,

@@ -107,7 +107,7 @@ def _verdict(
             domain_owner=domain_owner_of(command.request.get("codeartifact")),
         )
     # the checks that read AWS read the target account, through its spoke role
-    with acting_in(target):
+    with acting_in(target, own_account):
         try:
             reach()
         except SpokeRoleUnavailable as refused:
