@@ -18,6 +18,7 @@ import os
 import threading
 import time
 import uuid
+import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
@@ -30,6 +31,7 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 import boto3
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from repolink_local.iam import AccessDenied, Deployment, DeploymentDenied, IamEnforcer, Principal
@@ -51,6 +53,7 @@ from repolink_local.patches import (
     logs_to_stderr,
     metrics_one_at_a_time,
     sdk_retry_sleeps,
+    stopping_executions,
     virtual_callbacks,
     virtual_time,
 )
@@ -315,6 +318,7 @@ class LocalEngine:
         stack.enter_context(interpreter_caches())
         stack.enter_context(interpreter_machines())
         stack.enter_context(history_quota())
+        stack.enter_context(stopping_executions())
         stack.enter_context(sdk_retry_sleeps(self.clock, self.sdk_retry_sleeps))
         stack.enter_context(in_process_lambdas(self._dispatch))
         stack.enter_context(execution_history_pages())
@@ -336,10 +340,9 @@ class LocalEngine:
         sfn = boto3.client("stepfunctions")
         for execution in (e for machine in self.state_machine_arns for e in self.executions(machine)):
             if execution["status"] == "RUNNING":
-                with suppress(Exception):
+                with suppress(ClientError):  # it ended meanwhile
                     sfn.stop_execution(executionArn=execution["executionArn"], cause="local engine closed")
         # and let the interpreter's threads end here: one still in a Task would otherwise run its
-        # handler in the next engine's world
         # handler in the next engine's world. A thread may start another (a Parallel branch, a
         # Map iteration) while it is joined: list them again until none is left.
         give_up = time.monotonic() + 10
@@ -357,6 +360,14 @@ class LocalEngine:
                     thread.join(timeout=max(0.0, give_up - time.monotonic()))
                 if not thread.is_alive():
                     joined.add(thread)
+        left_over = set(threading.enumerate()) - self._threads_before - joined
+        names = sorted({t.name[:60] for t in left_over if t.is_alive()})
+        if names:
+            warnings.warn(
+                f"local engine closed with {len(names)} interpreter threads still running: {names}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def _build(self) -> None:
         iam = boto3.client("iam")

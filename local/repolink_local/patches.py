@@ -60,6 +60,16 @@ And hooks into moto's Step Functions (paths under ``moto/``):
   ``backend/execution_worker.py`` ``ExecutionWorker._get_evaluation_entrypoint`` parses a
   definition once per context and builds each execution's components from that tree.
 - **Reading a history** (:func:`execution_history`): from moto's backend, not its serialiser.
+- **Stopping an execution** (:func:`stopping_executions`), at any moment, as AWS does.
+  ``backend/execution_worker.py`` ``ExecutionWorker.stop`` calls ``self.env.set_stop``, but the
+  worker's thread sets ``env`` only once it has parsed the definition (a second or more for our
+  ASL): a StopExecution sent before then raised ``AttributeError`` and the execution ran on, its
+  threads outliving the engine and calling handlers in the next test's world. Inside the context
+  the stop waits until the program runs, then stops it. And a stop that lands while a state is
+  being evaluated makes its components skip their work (``EvalComponent.eval`` checks that the
+  program runs), so the state fails with a ``States.Runtime`` error that
+  ``asl/eval/environment.py`` ``Environment.set_error`` writes over the stop: the execution ended
+  ``FAILED``. Inside the context an error after a stop leaves the execution stopped (``ABORTED``).
 - **botocore's event hooks** (:func:`add_hook`). A handler in ``handlers.BUILTIN_HANDLERS`` reaches
   only the sessions made after it was put there, so a client made earlier (cached by the handlers,
   or by a thread of an engine being closed) would go on without it: past the stand-ins to moto
@@ -622,6 +632,40 @@ def interpreter_caches() -> Iterator[None]:
             stack.enter_context(mock.patch.object(module, "boto_client_for", shared_client))
         stack.enter_context(mock.patch.object(json_path, "parse", cached_parse))
         stack.enter_context(mock.patch.object(result_path, "parse", cached_parse))
+        yield
+
+
+#: how long a StopExecution waits for an execution's program to start running
+STOP_WAIT_SECONDS = 60.0
+
+
+@contextmanager
+def stopping_executions(wait_seconds: float = STOP_WAIT_SECONDS) -> Iterator[None]:
+    """A StopExecution stops an execution whatever it is doing, and it ends ``ABORTED``."""
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original_stop = ExecutionWorker.stop
+    original_set_error = Environment.set_error
+
+    def stop(self: Any, stop_date: datetime.datetime, error: str | None, cause: str | None) -> None:
+        give_up = time.monotonic() + wait_seconds
+        # env is set before the program runs (Program.eval then sets its first state): wait for both
+        while (self.env is None or self.env.program_state() is None) and time.monotonic() < give_up:
+            time.sleep(0.005)
+        if self.env is not None:
+            original_stop(self, stop_date=stop_date, error=error, cause=cause)
+
+    def set_error(self: Any, error: Any) -> None:
+        if isinstance(self._program_state, ProgramStopped):
+            return
+        original_set_error(self, error)
+
+    with (
+        mock.patch.object(ExecutionWorker, "stop", stop),
+        mock.patch.object(Environment, "set_error", set_error),
+    ):
         yield
 
 

@@ -31,6 +31,7 @@ from repolink_local.patches import (
     function_name,
     in_process_lambdas,
     interpreter_caches,
+    stopping_executions,
     virtual_callbacks,
     virtual_time,
 )
@@ -421,6 +422,49 @@ def test_stopping_an_execution_that_waits_on_a_callback_stops_it_at_once(aws: Aw
     assert aws.sfn.describe_execution(executionArn=stopped[0])["status"] == "ABORTED"
     # the wait ended where the stop came, not at its timeout
     assert clock.now() - START == 60
+
+
+def test_an_execution_stopped_while_its_definition_is_parsed_is_stopped(aws: Aws) -> None:
+    """A StopExecution that arrives before the worker has its program (moto sets the worker's
+    environment only after parsing) stops the execution, as AWS does, instead of failing and
+    leaving it running."""
+    from unittest import mock
+
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    clock = VirtualClock(start=START)
+    parsing, release = threading.Event(), threading.Event()
+    parse = ExecutionWorker._get_evaluation_entrypoint
+
+    def slow_parse(worker: Any) -> Any:
+        parsing.set()
+        release.wait(DEADLINE_SECONDS)
+        return parse(worker)
+
+    with (
+        virtual_time(clock),
+        virtual_callbacks(clock),
+        in_process_lambdas(Recorder()),
+        stopping_executions(),
+        mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", slow_parse),
+    ):
+        machine = aws.sfn.create_state_machine(
+            name="parsing", definition=json.dumps(callback_wait(aws.function_arn)), roleArn=aws.role_arn
+        )["stateMachineArn"]
+        execution_arn = aws.sfn.start_execution(
+            stateMachineArn=machine, input=json.dumps({"delay": THREE_DAYS})
+        )["executionArn"]
+        assert parsing.wait(DEADLINE_SECONDS)
+        threading.Timer(1.0, release.set).start()  # the stop below is sent while it parses
+        aws.sfn.stop_execution(executionArn=execution_arn)
+        started = time.monotonic()
+        while aws.sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING":
+            assert time.monotonic() - started < DEADLINE_SECONDS
+            time.sleep(0.02)
+        status = aws.sfn.describe_execution(executionArn=execution_arn)["status"]
+    # without the patch the stop raised, the wait timed out on the virtual clock and it succeeded;
+    # or, stopped as its task began, the task failed (States.Runtime) and the execution with it
+    assert status == "ABORTED"
 
 
 def test_virtual_clock_is_monotonic_and_thread_safe() -> None:

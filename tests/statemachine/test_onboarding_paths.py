@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import warnings
 from typing import Any
 
 import pytest
 
-from repolink_local.engine import ExecutionResult
+from repolink_local.deployment import request_id_of
+from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
 from repolink_local.template import SAMPLE_PARAMETERS
 
@@ -328,3 +331,19 @@ def test_a_connection_another_team_holds_by_that_name_is_not_adopted(
     assert "connection.name" in failed["cause"]
     [theirs] = standins.connections.list()
     assert theirs.tags["repolink:request-id"] == "rl-theirs"
+
+
+def test_an_engine_closed_as_soon_as_an_onboarding_starts_leaves_no_thread_running(
+    sample: dict[str, Any],
+) -> None:
+    """The engine stops what still runs when it closes, even an execution whose definition is
+    still being parsed: none of its threads goes on calling handlers in the next engine's world
+    (a leftover thread once cached a client without credentials for the next test)."""
+    before = set(threading.enumerate())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the engine warns of threads it left
+        with LocalEngine(
+            StandIns(handshake=HandshakePolicy("never")), parameters=SAMPLE_PARAMETERS
+        ) as engine:
+            engine.start(request_id_of(sample), sample)
+    assert [t.name for t in set(threading.enumerate()) - before if t.is_alive()] == []
