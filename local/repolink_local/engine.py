@@ -35,7 +35,14 @@ from moto import mock_aws
 from repolink_local.iam import AccessDenied, Deployment, DeploymentDenied, IamEnforcer, Principal
 from repolink_local.iam.enforcer import LOCAL_ORGANIZATION_ID, Organization
 from repolink_local.iam.requests import Authorization
-from repolink_local.limits import ENTRY_BYTES_MAX, LAMBDA_PAYLOAD_MAX, entry_size, eventbridge_entries
+from repolink_local.limits import (
+    ENTRY_BYTES_MAX,
+    LAMBDA_PAYLOAD_MAX,
+    DeploymentOverLimit,
+    deployment_problems,
+    entry_size,
+    eventbridge_entries,
+)
 from repolink_local.patches import (
     HOOK_COUNTER,
     LambdaServiceError,
@@ -274,6 +281,10 @@ class LocalEngine:
     # -- set-up -------------------------------------------------------------------------
 
     def __enter__(self) -> LocalEngine:
+        # what CloudFormation refuses to create, too large (a parameter, a policy built from one)
+        over = deployment_problems(self.iam.deployment, LOCAL_API_ID)
+        if over:
+            raise DeploymentOverLimit(over)
         # what AWS itself needs of the roles (logs, traces): a deployment without it does not start
         denied = self.iam.platform_denials()
         if denied:
