@@ -1,10 +1,12 @@
 """Organisation scale: 500 teams, each onboarding a connection and two Git sync repositories of one
 stack each, through the real entry handler (``POST /links``) on the local engine, under IAM.
 
-- **Spoke mode** (``SpokeRoleName=repolink-spoke``): each team calls from its own account, which
-  ``AllowedAccountIds`` admits and where the spoke is deployed; everything is made there. Every
-  onboarding must succeed, with 0 quota errors and 0 duplicated resources. Printed: wall time,
-  peak memory, AWS calls per onboarding.
+- **Spoke mode** (``SpokeRoleName=repolink-spoke``): each team calls from its own account, an
+  account of the organisation ``AllowedOrganizationId`` admits (no account list: 500 accounts are
+  6,499 bytes, over CloudFormation's 4,096 per parameter value, which the engine refuses), where
+  the spoke StackSet has deployed the spoke; everything is made there. Every onboarding must
+  succeed, with 0 quota errors and 0 duplicated resources, and an account outside the
+  organisation must be refused (403). Printed: wall time, peak memory, AWS calls per onboarding.
 - **One account** (no spoke role): the same teams, in order, all in the deployment's account
   (Git sync passes only that account's roles). AWS's quotas per account (``repolink.adapters.
   quotas``) decide where failures must start: the first team whose use would pass one (with 100
@@ -12,7 +14,8 @@ stack each, through the real entry handler (``POST /links``) on the local engine
   stand-ins hold equals what succeeded onboardings own plus what failed ones list as partial.
 
 A measurement, not a test: exit 0 unless an invariant breaks (a duplicate, an orphan, a quota
-error in spoke mode, or one-account failures that start elsewhere than AWS's would): exit 1.
+error in spoke mode, an outsider admitted, or one-account failures that start elsewhere than
+AWS's would): exit 1.
 
     python bench/scale.py [--teams 500] [--workers 8] [--json]
 """
@@ -38,6 +41,8 @@ from repolink_local.standins import HandshakePolicy, StandIns
 from repolink_local.template import ACCOUNT_ID
 
 SPOKE_ROLE = "repolink-spoke"
+#: the organisation the teams' accounts are in, and an account that is not
+ORGANIZATION, OUTSIDER = "o-acme000000", "999999999999"
 #: the one Git sync role of the deployment's account (one-account mode)
 PLATFORM_GIT_SYNC_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/acme-gitsync"
 STACKS = ("network", "apps")
@@ -89,6 +94,8 @@ class ModeResult:
     first_failure_quota: str | None = None
     other_failures: list[str] = field(default_factory=list)
     duplicates: dict[str, int] = field(default_factory=dict)
+    #: what the API answered an account outside the organisation (spoke mode)
+    outsider_status: int | None = None
     #: what the stand-ins hold / what onboardings own (succeeded or partial) / held and not owned
     held: dict[str, int] = field(default_factory=dict)
     owned: dict[str, int] = field(default_factory=dict)
@@ -117,7 +124,7 @@ def run_mode(teams: int, *, spoke: bool, workers: int) -> ModeResult:
     result = ModeResult("spoke" if spoke else "one account", teams)
     accounts = [team_account(i) for i in range(teams)] if spoke else [ACCOUNT_ID] * teams
     if spoke:
-        parameters = {"SpokeRoleName": SPOKE_ROLE, "AllowedAccountIds": ",".join(accounts)}
+        parameters = {"SpokeRoleName": SPOKE_ROLE, "AllowedOrganizationId": ORGANIZATION}
         role = "arn:aws:iam::{account}:role/repolink-git-sync/{{stack}}"
     else:
         parameters = {"GitSyncRoleArns": PLATFORM_GIT_SYNC_ROLE}
@@ -125,7 +132,9 @@ def run_mode(teams: int, *, spoke: bool, workers: int) -> ModeResult:
     standins = StandIns(handshake=HandshakePolicy("after", 1))
     started = time.perf_counter()
     team_of: dict[str, int] = {}
-    with LocalEngine(standins, log_level="CRITICAL", parameters=parameters) as engine:
+    with LocalEngine(
+        standins, log_level="CRITICAL", parameters=parameters, outside_organization=(OUTSIDER,)
+    ) as engine:
         sfn = boto3.client("stepfunctions")
 
         def onboard(i: int) -> str | None:
@@ -156,6 +165,11 @@ def run_mode(teams: int, *, spoke: bool, workers: int) -> ModeResult:
                     until_ended(arn)
                     arns.append(arn)
         result.wall_seconds = time.perf_counter() - started
+        if spoke:
+            outsider = json.dumps(request(0, role.format(account=OUTSIDER)))
+            result.outsider_status = engine.api(
+                "POST", "/links", outsider, headers=JSON, caller_account=OUTSIDER
+            )[0]
         result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result.accepted = len(arns)
         statuses = Counter(e["status"] for e in engine.executions())
@@ -245,6 +259,8 @@ def broken(spoke: ModeResult, single: ModeResult) -> list[str]:
             problems.append(
                 f"{r.mode}: {r.still_running} still running, other failures {r.other_failures[:3]}"
             )
+    if spoke.outsider_status != 403:
+        problems.append(f"spoke: an account outside the organisation was answered {spoke.outsider_status}")
     if spoke.quota_errors or spoke.succeeded != spoke.teams:
         problems.append(
             f"spoke: {spoke.succeeded}/{spoke.teams} succeeded, quota errors {spoke.quota_errors}"
@@ -265,7 +281,9 @@ def report(spoke: ModeResult, single: ModeResult) -> str:
         f"## Organisation scale: {spoke.teams} teams, a connection and {len(STACKS)} Git sync"
         " repositories each",
         "",
-        f"{machine()}; handshake done at the first check; IAM enforced across accounts.",
+        f"{machine()}; handshake done at the first check; IAM enforced across accounts; spoke mode"
+        f" admits the teams by their organisation (AllowedOrganizationId), and an account outside it"
+        f" was answered {spoke.outsider_status}.",
         "",
         table(
             [

@@ -121,8 +121,16 @@ def _world_flags(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="LIST",
         help="the accounts the spoke StackSet has reached (comma-separated; default: every account"
-        " of AllowedAccountIds); the others simulate an account without the spoke. Only with"
-        " SpokeRoleName set",
+        " of AllowedAccountIds and, with AllowedOrganizationId, of the organisation); the others"
+        " simulate an account without the spoke. Only with SpokeRoleName set",
+    )
+    parser.add_argument(
+        "--outside-organization",
+        type=_accounts,
+        default=(),
+        metavar="LIST",
+        help="the accounts that are not in the organisation (comma-separated; default: none): every"
+        " other account is in it, the one AllowedOrganizationId names",
     )
     parser.add_argument(
         "--handshake",
@@ -265,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
         region=args.region,
         parameters=dict(args.parameter_overrides),
         spoke_accounts=getattr(args, "spoke_accounts", None),
+        outside_organization=getattr(args, "outside_organization", ()),
     )
     if args.command == "local" and args.local_command == "serve":
         from repolink_local.serve import serve_until_stopped

@@ -36,8 +36,11 @@ class SimulatedDeployment:
     account: str = ACCOUNT_ID
     region: str = REGION
     parameters: dict[str, str] = field(default_factory=dict)
-    #: the accounts the spoke StackSet has reached (None: every account of AllowedAccountIds)
+    #: the accounts the spoke StackSet has reached (None: every account of AllowedAccountIds and,
+    #: with AllowedOrganizationId, of the organisation)
     spoke_accounts: tuple[str, ...] | None = None
+    #: the accounts that are not in the organisation (every other one is)
+    outside_organization: tuple[str, ...] = ()
 
     @property
     def deployed_parameters(self) -> dict[str, str]:
@@ -68,6 +71,7 @@ class SimulatedDeployment:
             "region": self.region,
             "parameters": self.deployed_parameters,
             "spoke_accounts": self.spoke_accounts,
+            "outside_organization": self.outside_organization,
         }
 
 

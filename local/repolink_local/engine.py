@@ -35,8 +35,16 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from repolink_local.iam import AccessDenied, Deployment, DeploymentDenied, IamEnforcer, Principal
+from repolink_local.iam.enforcer import LOCAL_ORGANIZATION_ID, Organization
 from repolink_local.iam.requests import Authorization
-from repolink_local.limits import ENTRY_BYTES_MAX, LAMBDA_PAYLOAD_MAX, entry_size, eventbridge_entries
+from repolink_local.limits import (
+    ENTRY_BYTES_MAX,
+    LAMBDA_PAYLOAD_MAX,
+    DeploymentOverLimit,
+    deployment_problems,
+    entry_size,
+    eventbridge_entries,
+)
 from repolink_local.patches import (
     HOOK_COUNTER,
     LambdaServiceError,
@@ -219,12 +227,15 @@ class LocalEngine:
         region: str = REGION,
         revoked: frozenset[tuple[str, str]] = frozenset(),
         spoke_accounts: Collection[str] | None = None,
+        outside_organization: Collection[str] = (),
     ) -> None:
         """``template``, ``parameters``, ``account`` and ``region`` say which deployment is
         simulated (``--parameter-overrides``, the account and Region ``sam deploy`` targets).
-        With ``SpokeRoleName`` set, the spoke (``spoke/template.yaml``) is deployed in
-        ``spoke_accounts`` (by default every account of ``AllowedAccountIds``): the others
-        simulate accounts the StackSet has not reached."""
+        Every account is in one organisation (the one ``AllowedOrganizationId`` names, else a
+        local one) but those ``outside_organization``. With ``SpokeRoleName`` set, the spoke
+        (``spoke/template.yaml``) is deployed in ``spoke_accounts`` (by default every account of
+        ``AllowedAccountIds`` and, with ``AllowedOrganizationId``, every account of the
+        organisation): the others simulate accounts the StackSet has not reached."""
         self.account, self.region = account, region
         self.standins = standins or StandIns(account_id=account, region=region)
         if (self.standins.account_id, self.standins.region) != (account, region):
@@ -233,9 +244,15 @@ class LocalEngine:
         #: IAM as the deployment would have it: every call of a function or of the state machine
         #: is authorized against its role, callers from other accounts against resource policies
         self.iam = IamEnforcer(Deployment(account, region, dict(parameters or {}), template, revoked))
+        values = self.template.parameter_values()
+        organization = values.get("AllowedOrganizationId", "")
+        self.iam.organization = Organization(
+            organization or LOCAL_ORGANIZATION_ID, frozenset(outside_organization)
+        )
         if spoke_accounts is None:
-            admitted = self.template.parameter_values().get("AllowedAccountIds", "")
-            spoke_accounts = [a for a in admitted.split(",") if a]
+            spoke_accounts = [a for a in values.get("AllowedAccountIds", "").split(",") if a]
+            # a StackSet to the organisation's OUs, with automatic deployment, reaches every member
+            self.iam.spoke_in_organization = bool(organization)
         self.iam.spoke_accounts = frozenset(spoke_accounts)
         self.clock = clock or VirtualClock()
         self.lambda_faults = lambda_faults
@@ -267,6 +284,10 @@ class LocalEngine:
     # -- set-up -------------------------------------------------------------------------
 
     def __enter__(self) -> LocalEngine:
+        # what CloudFormation refuses to create, too large (a parameter, a policy built from one)
+        over = deployment_problems(self.iam.deployment, LOCAL_API_ID)
+        if over:
+            raise DeploymentOverLimit(over)
         # what AWS itself needs of the roles (logs, traces): a deployment without it does not start
         denied = self.iam.platform_denials()
         if denied:

@@ -10,6 +10,12 @@
 - **Lambda**: 6 MB per synchronous request and response (:data:`LAMBDA_PAYLOAD_MAX`, enforced by
   the engine's dispatch); asynchronous invocation, its retries and its on-failure destination
   are :meth:`repolink_local.engine.LocalEngine.invoke_async`.
+- **At deployment** (:func:`deployment_problems`, refused by the engine before it builds
+  anything, as CloudFormation would fail the stack): a parameter value over 4,096 bytes, and what
+  the template builds from its parameters (``!Split`` account lists, ``!Sub`` names) grown past
+  its service's size: a function's environment variables, a role's inline policies, the bus's
+  policy, the API's resource policy, the spoke's trust policy. Each problem names the limit and
+  its documentation.
 
 :func:`largest_request` builds the request that makes the states as large as a request within
 the API's limit can: every section at its most repositories, with the longest names and every
@@ -19,9 +25,11 @@ upstream, which the results repeat (names, ARNs, upstreams); tags, which they do
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import botocore.session
 from botocore.awsrequest import AWSResponse
@@ -29,6 +37,10 @@ from moto.core.botocore_stubber import MockRawResponse
 
 from repolink.models.api import MAX_BODY_BYTES
 from repolink.models.sections import REPOSITORIES_MAX, UPSTREAMS_MAX
+from repolink_local.template import LocalTemplate
+
+if TYPE_CHECKING:
+    from repolink_local.iam.deployment import Deployment
 
 #: Step Functions: "Maximum input or output size for a state, task or execution: 256 KiB of data
 #: as a UTF-8 encoded string" (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html)
@@ -43,6 +55,113 @@ ENTRY_BYTES_MAX = 256 * 1024
 LAMBDA_PAYLOAD_MAX = 6 * 1024 * 1024
 
 _PAYLOAD_KEYS = ("input", "output", "parameters")
+
+
+@dataclass(frozen=True)
+class SizeLimit:
+    """A size AWS refuses past, at deployment: what it bounds, the most, the unit, where it is said."""
+
+    what: str
+    most: int
+    unit: str
+    documentation: str
+
+    def problem(self, name: str, size: int) -> str | None:
+        if size <= self.most:
+            return None
+        return f"{name}: {self.what} is {size:,} {self.unit}; AWS allows {self.most:,} ({self.documentation})"
+
+
+#: CloudFormation: "Parameter value: Maximum size of a parameter value: 4,096 bytes"
+PARAMETER_VALUE = SizeLimit(
+    "the parameter value",
+    4096,
+    "bytes",
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html",
+)
+#: Lambda: "Function environment variables: 4 KB, for all environment variables associated with
+#: the function, in aggregate", measured on their JSON (Lambda's error quotes the "String measured")
+ENVIRONMENT = SizeLimit(
+    "the environment variables' JSON",
+    4 * 1024,
+    "bytes",
+    "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html",
+)
+#: IAM: "Role policy size cannot exceed 10,240 characters" (the aggregate of a role's inline
+#: policies; "IAM does not count white space"); a trust policy, 2,048 by default (adjustable)
+ROLE_POLICIES = SizeLimit(
+    "the aggregate of the role's inline policies",
+    10_240,
+    "characters",
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length",
+)
+TRUST_POLICY = SizeLimit(
+    "the role trust policy",
+    2048,
+    "characters",
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length",
+)
+#: EventBridge: "Event bus policy size: 10,240. Maximum policy size, in characters" (adjustable)
+BUS_POLICY = SizeLimit(
+    "the event bus policy",
+    10_240,
+    "characters",
+    "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html",
+)
+#: API Gateway: "Length, in characters, of API Gateway resource policy: 8192" (adjustable)
+API_POLICY = SizeLimit(
+    "the REST API's resource policy",
+    8192,
+    "characters",
+    "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html",
+)
+
+
+class DeploymentOverLimit(ValueError):
+    """CloudFormation would fail the stack: a parameter, or what it builds, is over AWS's size."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def parameter_problems(parameters: dict[str, str]) -> list[str]:
+    """Each parameter value CloudFormation refuses, too long (UTF-8 bytes)."""
+    found = (PARAMETER_VALUE.problem(name, len(value.encode())) for name, value in sorted(parameters.items()))
+    return [problem for problem in found if problem is not None]
+
+
+def _characters(document: Any) -> int:
+    """A policy's size as IAM, EventBridge and API Gateway count it: its JSON, without white space."""
+    return len(re.sub(r"\s", "", json.dumps(document, separators=(",", ":"))))
+
+
+def deployment_problems(deployment: Deployment, api_id: str) -> list[str]:
+    """What CloudFormation would fail to create for ``deployment``, past AWS's sizes: every
+    parameter, every function's environment, every role's inline policies, the bus's and the
+    API's resource policies, and, with a spoke role, the spoke's trust policy (its
+    ``PlatformRoleArns`` are this deployment's roles)."""
+    template = deployment.template
+    found = parameter_problems(template.parameters)
+    for function in LocalTemplate(
+        template.path, template.account_id, template.region, template.parameters
+    ).functions():
+        size = len(json.dumps(function.environment, separators=(",", ":")).encode())
+        found.append(ENVIRONMENT.problem(function.logical_id, size))
+    for name, role in sorted(deployment.roles.items()):
+        # the role's inline policies (a managed policy is attached by its ARN, and counted apart)
+        inline = [document for key, document in role.policies.items() if not key.startswith("arn:")]
+        found.append(ROLE_POLICIES.problem(name, sum(_characters(d) for d in inline)))
+    for bus in template.resources_of_type("AWS::Events::EventBus"):
+        name = template.physical_name(bus)
+        found.append(BUS_POLICY.problem(name, _characters(deployment.bus_policy(name))))
+    found.append(API_POLICY.problem("the API", _characters(deployment.api_policy(api_id))))
+    if deployment.spoke_role_name:
+        spoke = deployment.spoke(template.account_id)
+        found.append(
+            TRUST_POLICY.problem(f"the spoke role {deployment.spoke_role_name}", _characters(spoke.trust))
+        )
+    return [problem for problem in found if problem is not None]
 
 
 def largest_payload(history: list[dict[str, Any]]) -> tuple[int, str]:

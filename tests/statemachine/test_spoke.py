@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from helpers.engine import JSON
+from helpers.spoke import NOTHING, TEAM_B, TEAM_C, made_in, post, repository, request
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.iam.deployment import SPOKE_ROLE
 from repolink_local.standins import HandshakePolicy, StandIns
@@ -24,31 +26,7 @@ from repolink_local.template import ACCOUNT_ID
 
 pytestmark = pytest.mark.statemachine
 
-TEAM_B, TEAM_C = "222222222222", "333333333333"
 SPOKE = {"SpokeRoleName": "repolink-spoke", "AllowedAccountIds": f"{TEAM_B},{TEAM_C}"}
-JSON = {"Content-Type": "application/json"}
-
-
-def repository(name: str, stack: str, account: str = TEAM_B) -> dict[str, Any]:
-    return {
-        "ownerId": "acme",
-        "repositoryName": name,
-        "syncConfigurations": [
-            {
-                "resourceName": stack,
-                "branch": "main",
-                "configFile": "deploy/stack.yaml",
-                "roleArn": f"arn:aws:iam::{account}:role/repolink-git-sync/{stack}",
-            }
-        ],
-    }
-
-
-def request(*repositories: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "connection": {"name": "team-b-github", "provider": "GitHub"},
-        "gitSync": {"repositories": list(repositories or [repository("infra", "b-network")])},
-    }
 
 
 def engine(spoke_accounts: tuple[str, ...] | None = None) -> LocalEngine:
@@ -60,11 +38,6 @@ def engine(spoke_accounts: tuple[str, ...] | None = None) -> LocalEngine:
 def spoke_engine() -> Iterator[LocalEngine]:
     with engine() as running:
         yield running
-
-
-def post(running: LocalEngine, body: dict[str, Any], caller: str = TEAM_B) -> tuple[int, dict[str, Any]]:
-    code, _, answer = running.api("POST", "/links", json.dumps(body), headers=JSON, caller_account=caller)
-    return code, answer
 
 
 def onboard(running: LocalEngine, body: dict[str, Any]) -> tuple[str, ExecutionResult]:
@@ -83,19 +56,6 @@ def as_team_b(
     code, _, answer = running.api(method, path, text, headers=JSON, caller_account=TEAM_B)
     assert code == 202, answer
     return running.wait(answer["executionArn"], deadline_seconds=60)
-
-
-#: what an account holds that repolink made, when it holds nothing
-NOTHING = {"connections": 0, "repositoryLinks": 0, "syncConfigurations": 0}
-
-
-def made_in(standins: StandIns, account: str) -> dict[str, int]:
-    store = standins.account(account).connections
-    return {
-        "connections": len(store.list()),
-        "repositoryLinks": len(store.repository_links),
-        "syncConfigurations": len(store.sync_configurations),
-    }
 
 
 def test_team_b_onboards_git_sync_in_its_own_account_through_the_spoke(spoke_engine: LocalEngine) -> None:

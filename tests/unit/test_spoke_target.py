@@ -91,6 +91,21 @@ def test_the_deployments_account_may_name_any_admitted_account_but_no_other() ->
     assert refused_fields({**CONNECTION, "account": "999999999999"}, OWN) == {"account"}
 
 
+def test_by_organisation_the_deployments_account_may_name_any_account_and_aws_decides_membership() -> None:
+    # the organisation's members are AWS's to know: the spoke's AssumeRole, allowed only in the
+    # organisation (aws:ResourceOrgID), refuses an outsider at accept (statemachine/test_organization.py)
+    by_organization = Deployment(
+        account=OWN,
+        region="us-east-1",
+        allowed_organization_id="o-acme000000",
+        spoke_role_name="repolink-spoke",
+    )
+    answer = verdict({**CONNECTION, "account": TEAM_C}, OWN, by_organization)
+    assert answer.command is not None and answer.command.target == TEAM_C
+    # a team still names only its own account
+    assert refused_fields({**CONNECTION, "account": TEAM_C}, TEAM_B, by_organization) == {"account"}
+
+
 def test_with_a_spoke_role_git_sync_roles_are_the_target_accounts() -> None:
     # no GitSyncRoleArns needed: the spoke's own template names the roles it may pass there
     assert verdict(git_sync(TEAM_B), TEAM_B).command is not None

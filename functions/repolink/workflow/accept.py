@@ -131,6 +131,11 @@ class Deployment:
             return []
         reachable = self.reachable_by(caller)
         if caller == self.account:
+            if self.allowed_organization_id:
+                # an account of the organisation is admitted too, and only AWS knows the members:
+                # the spoke's AssumeRole is allowed only there (aws:ResourceOrgID), so one outside
+                # is refused at accept, before anything starts (SpokeRoleUnavailable)
+                return []
             reachable |= self.allowed_account_ids
         if account in reachable:
             return []

@@ -176,10 +176,15 @@ class Deployment:
     def spoke(self, account: str) -> Spoke:
         """``spoke/template.yaml`` as a StackSet deploys it in ``account``: its role named after
         ``SpokeRoleName``, trusting the roles this deployment outputs (``SpokeTrustedRoleArns``),
-        the role's policies exactly as the template states them."""
+        in the organisation it admits (``PlatformOrganizationId`` is ``AllowedOrganizationId``, as
+        the runbook sets it), the role's policies exactly as the template states them."""
         if account not in self._spokes:
             trusted = self.template.resolve(self.template.raw["Outputs"]["SpokeTrustedRoleArns"]["Value"])
-            parameters = {"RoleName": self.spoke_role_name, "PlatformRoleArns": str(trusted)}
+            parameters = {
+                "RoleName": self.spoke_role_name,
+                "PlatformRoleArns": str(trusted),
+                "PlatformOrganizationId": self.template.parameter_values().get("AllowedOrganizationId", ""),
+            }
             template = LocalTemplate(SPOKE_TEMPLATE, account, self.region, parameters)
             props = template.resolve(template.resources[SPOKE_ROLE]["Properties"])
             gone = {item.lower() for role, item in self.revoked if role == SPOKE_ROLE}

@@ -22,6 +22,16 @@ account, in the accounts that have the spoke (:attr:`IamEnforcer.spoke_accounts`
 role does not exist, and AWS refuses). The session's credentials (moto's, of the role's account)
 then make every call a call of the spoke role, evaluated against its policies, with the session's
 tags as ``aws:PrincipalTag`` and its source identity as ``aws:SourceIdentity``.
+
+**An organisation.** Every account of the run belongs to one AWS Organizations organisation
+(:class:`Organization`: the one ``AllowedOrganizationId`` names, else a local one), but those
+placed outside it (``--outside-organization``). Every request carries the organisation of the
+principal's account as ``aws:PrincipalOrgID`` and of the resource's account as
+``aws:ResourceOrgID``, as AWS sets them (absent for an account in no organisation), so the API's
+and the bus's resource policies, the platform roles' ``sts:AssumeRole`` statement and the spoke's
+trust policy are evaluated with real values
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid).
 """
 
 from __future__ import annotations
@@ -52,6 +62,25 @@ from repolink_local.patches import HOOK_IAM, add_hook, calling_state_machine, re
 #: the access key moto's Step Functions interpreter signs its service integrations with
 INTERPRETER_ACCESS_KEY = "ak"
 _PARAMS = "repolink_iam_params"
+
+
+#: the organisation of a local run whose deployment names none (``AllowedOrganizationId`` empty)
+LOCAL_ORGANIZATION_ID = "o-localworld00"
+
+
+@dataclass(frozen=True)
+class Organization:
+    """The run's AWS Organizations organisation: every account is a member, but ``outside``."""
+
+    id: str = LOCAL_ORGANIZATION_ID
+    outside: frozenset[str] = frozenset()
+
+    def of(self, account: str) -> str | None:
+        """The organisation ``account`` belongs to (None: in none)."""
+        return None if account in self.outside else self.id
+
+    def __contains__(self, account: object) -> bool:
+        return isinstance(account, str) and self.of(account) is not None
 
 
 @dataclass(frozen=True)
@@ -132,6 +161,11 @@ class IamEnforcer:
     exercised: Counter[tuple[str, str]] = field(default_factory=Counter)
     #: the team accounts the spoke StackSet has reached (``--spoke-accounts``)
     spoke_accounts: frozenset[str] = frozenset()
+    #: the organisation every account of the run is in, but those outside it
+    organization: Organization = field(default_factory=Organization)
+    #: the StackSet deploys to the whole organisation (automatic deployment): every member has the
+    #: spoke, besides :attr:`spoke_accounts`
+    spoke_in_organization: bool = False
 
     def __post_init__(self) -> None:
         self._local = threading.local()
@@ -179,9 +213,18 @@ class IamEnforcer:
         resource_policy: dict[str, Any] | None = None,
         extra_context: Context | None = None,
     ) -> Decision:
+        organizations = {
+            key: organization
+            for key, organization in (
+                ("aws:PrincipalOrgID", self.organization.of(principal.account)),
+                ("aws:ResourceOrgID", self.organization.of(authorization.account)),
+            )
+            if organization is not None
+        }
         context: Context = {
             **{f"aws:PrincipalTag/{k}": v for k, v in principal.tags},
             **({"aws:SourceIdentity": principal.source_identity} if principal.source_identity else {}),
+            **organizations,
             "aws:PrincipalAccount": principal.account,
             "aws:PrincipalArn": principal.arn,
             "aws:RequestedRegion": self.deployment.region,
@@ -318,10 +361,14 @@ class IamEnforcer:
     def _spoke_of(self, role_arn: str) -> Spoke | None:
         """The spoke whose role ``role_arn`` is, in an account the StackSet has reached."""
         parts = role_arn.split(":")
-        if len(parts) != 6 or parts[4] not in self.spoke_accounts or not self.deployment.spoke_role_name:
+        if len(parts) != 6 or not self.has_spoke(parts[4]) or not self.deployment.spoke_role_name:
             return None
         spoke = self.deployment.spoke(parts[4])
         return spoke if spoke.role.arn == role_arn else None
+
+    def has_spoke(self, account: str) -> bool:
+        """Whether the spoke StackSet has reached ``account``."""
+        return account in self.spoke_accounts or (self.spoke_in_organization and account in self.organization)
 
     def _resource_policy(self, authorization: Authorization) -> dict[str, Any] | None:
         if authorization.action == "events:PutEvents" and ":event-bus/" in authorization.resource:
