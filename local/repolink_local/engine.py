@@ -234,6 +234,7 @@ class LocalEngine:
             admitted = self.template.parameter_values().get("AllowedAccountIds", "")
             spoke_accounts = [a for a in admitted.split(",") if a]
         self.iam.spoke_accounts = frozenset(spoke_accounts)
+        self.iam.resource_tags = self.standins.resource_tags
         self.clock = clock or VirtualClock()
         self.lambda_faults = lambda_faults
         self.progress = progress or (lambda _line: None)

@@ -22,6 +22,11 @@ account, in the accounts that have the spoke (:attr:`IamEnforcer.spoke_accounts`
 role does not exist, and AWS refuses). The session's credentials (moto's, of the role's account)
 then make every call a call of the spoke role, evaluated against its policies, with the session's
 tags as ``aws:PrincipalTag`` and its source identity as ``aws:SourceIdentity``.
+
+**Resource tags.** A request naming a resource that exists (in the stand-ins of the account its
+ARN names) carries that resource's tags as ``aws:ResourceTag/KEY``, read at the time of the call
+(:attr:`IamEnforcer.resource_tags`), so the spoke's deletes, untags and changes narrowed by the
+ownership tags are decided as AWS decides them. A create's resource does not exist yet: none.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,6 +137,9 @@ class IamEnforcer:
     exercised: Counter[tuple[str, str]] = field(default_factory=Counter)
     #: the team accounts the spoke StackSet has reached (``--spoke-accounts``)
     spoke_accounts: frozenset[str] = frozenset()
+    #: the tags the resource an ARN names holds now, in its account's state (None: no such
+    #: resource); the engine answers it from its stand-ins (:meth:`StandIns.resource_tags`)
+    resource_tags: Callable[[str], dict[str, str] | None] = field(default=lambda _arn: None)
 
     def __post_init__(self) -> None:
         self._local = threading.local()
@@ -186,6 +194,7 @@ class IamEnforcer:
             "aws:PrincipalArn": principal.arn,
             "aws:RequestedRegion": self.deployment.region,
             "aws:ResourceAccount": authorization.account,
+            **self._resource_tag_context(authorization),
             **authorization.context,
             **(extra_context or {}),
         }
@@ -209,6 +218,14 @@ class IamEnforcer:
             elif not decision.allowed:
                 self.denials.append(Denial(principal.arn, principal.role, authorization, decision))
         return decision
+
+    def _resource_tag_context(self, authorization: Authorization) -> Context:
+        """``aws:ResourceTag/KEY`` for each tag of the resource the request names, when it exists:
+        AWS reads them from the resource itself, so a condition on them decides by what the
+        resource holds at the time of the call (a create's resource, not made yet, has none)
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourcetag)."""
+        tags = self.resource_tags(authorization.resource) if authorization.resource != "*" else None
+        return {f"aws:ResourceTag/{k}": v for k, v in (tags or {}).items()}
 
     def require(
         self,
