@@ -20,7 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from repolink_local.engine import LocalEngine
-from repolink_local.standins import HandshakePolicy, StandIns
+from repolink_local.standins import LOST_RESPONSE, FaultRule, HandshakePolicy, StandIns
 
 pytestmark = pytest.mark.statemachine
 
@@ -125,3 +125,42 @@ def test_an_offboarding_may_not_delete_a_repository_handed_to_another_owner(
     assert failed, offboarded.output
     text = json.dumps(failed[-1])
     assert "AccessDenied" in text and "codeartifact:DeleteRepository" in text
+
+
+def test_a_lost_delete_answer_in_b_still_counts_as_removed(spoke_engine: LocalEngine) -> None:
+    """The SDK sends a delete again when its answer was lost; the resource is gone by then, so IAM
+    has no ownership tags to read and AWS refuses the retry (AccessDenied), where it answered
+    NotFound before the deletes were narrowed. The removal reads the resource again: gone is
+    removed."""
+    # Given B onboarded a connection with Git sync and a domain with a repository, in B
+    body = {
+        "connection": {"name": "team-b-github", "provider": "GitHub"},
+        "gitSync": {"repositories": [team_repository("infra", "b-network")]},
+        "codeartifact": {"domain": "team-b", "createDomain": True, "repositories": [{"name": "libs"}]},
+    }
+    answer, onboarded = as_team_b(spoke_engine, "POST", "/links", body)
+    assert onboarded.status == "SUCCEEDED", onboarded.output
+    # When B offboards and every delete takes effect but loses its first answer
+    deletes = (
+        "codeconnections:DeleteConnection",
+        "codeconnections:DeleteRepositoryLink",
+        "codeartifact:DeleteRepository",
+        "codeartifact:DeleteDomain",
+    )
+    spoke_engine.standins.faults = [FaultRule(LOST_RESPONSE, d, 1.0, times=1) for d in deletes]
+    _, offboarded = as_team_b(spoke_engine, "DELETE", f"/links/{answer['requestId']}")
+    # Then each was sent twice, the retry refused by IAM, and the offboarding removed everything
+    assert all(spoke_engine.standins.faults_injected[f"{d}:{LOST_RESPONSE}"] == 1 for d in deletes)
+    assert {d.authorization.action for d in spoke_engine.iam.denials} == set(deletes)
+    assert offboarded.status == "SUCCEEDED", offboarded.output
+    assert not offboarded.output["retained"], offboarded.output["retained"]
+    removed = {r["type"] for r in offboarded.output["removed"]}
+    assert {"codeartifact:repository", "codeartifact:domain", "codeconnections:repository-link"} <= removed
+    b = spoke_engine.standins.account(TEAM_B)
+    assert not (b.connections.list() or b.connections.repository_links or b.codeartifact.domains)
+
+
+def team_repository(name: str, stack: str) -> dict[str, Any]:
+    role = f"arn:aws:iam::{TEAM_B}:role/repolink-git-sync/{stack}"
+    config = {"resourceName": stack, "branch": "main", "configFile": "deploy/stack.yaml", "roleArn": role}
+    return {"ownerId": "acme", "repositoryName": name, "syncConfigurations": [config]}

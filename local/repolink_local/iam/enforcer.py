@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 from moto.core.botocore_stubber import MockRawResponse
 
 from repolink_local.iam.deployment import Deployment, Role, Spoke
@@ -57,6 +58,8 @@ from repolink_local.patches import HOOK_IAM, add_hook, calling_state_machine, re
 #: the access key moto's Step Functions interpreter signs its service integrations with
 INTERPRETER_ACCESS_KEY = "ak"
 _PARAMS = "repolink_iam_params"
+#: what before-call authorized (principal, model, region), for each retried attempt to be again
+_ASKED = "repolink_iam_asked"
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ class IamEnforcer:
         self._handlers = [
             ("before-parameter-build", self._keep_params),
             ("before-call", self._authorize),
+            ("before-send", self._authorize_retry),
             ("after-call.sts.AssumeRole", self._session_opened),
         ]
         #: the spoke sessions opened so far, by their access key
@@ -302,15 +306,35 @@ class IamEnforcer:
         principal = self._principal(request_signer)
         if principal is None:
             return None  # the engine itself, as the operator
-        service = model.service_model.signing_name
-        api_params = context.get(_PARAMS, {})
         region = context.get("client_region") or self.deployment.region
-        for authorization in authorizations(service, model.name, api_params, principal.account, region):
-            policy = self._resource_policy(authorization)
-            decision = self.decide(principal, authorization, policy)
+        context[_ASKED] = (principal, model, region)
+        denial = self._denial(principal, model, context.get(_PARAMS, {}), region)
+        return None if denial is None else _access_denied(model, params, denial.message)
+
+    def _authorize_retry(self, request: Any, **_: Any) -> None:
+        """AWS authorizes every request it receives, so the SDK's retry of a call (after a lost
+        answer, a throttle) is decided again, on the state of that moment: a delete whose first
+        attempt took effect finds no resource tags the second time. Raised as the attempt's
+        failure (botocore returns an exception raised in ``before-send`` as the attempt's), which
+        the retry handler does not retry: the caller gets AWS's AccessDeniedException."""
+        context = getattr(request, "context", None) or {}
+        asked = context.get(_ASKED)
+        if asked is None or context.get("retries", {}).get("attempt", 1) <= 1:
+            return
+        principal, model, region = asked
+        denial = self._denial(principal, model, context.get(_PARAMS, {}), region)
+        if denial is not None:
+            error = {"Code": "AccessDeniedException", "Message": denial.message}
+            metadata = {"HTTPStatusCode": _denied_status(model)}
+            raise ClientError({"Error": error, "ResponseMetadata": metadata}, model.name)
+
+    def _denial(self, principal: Principal, model: Any, params: dict[str, Any], region: str) -> Denial | None:
+        """The first of the call's authorizations IAM denies, or None when it allows them all."""
+        service = model.service_model.signing_name
+        for authorization in authorizations(service, model.name, params, principal.account, region):
+            decision = self.decide(principal, authorization, self._resource_policy(authorization))
             if not decision.allowed:
-                denial = Denial(principal.arn, principal.role, authorization, decision)
-                return _access_denied(model, params, denial.message)
+                return Denial(principal.arn, principal.role, authorization, decision)
         return None
 
     def _session_opened(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -387,12 +411,7 @@ def default_key_policy(account: str) -> dict[str, Any]:
 
 def _access_denied(model: Any, request: dict[str, Any], message: str) -> tuple[AWSResponse, dict[str, Any]]:
     """AWS's answer to a denied call: the service's AccessDeniedException, parsed as botocore would."""
-    status = 400
-    try:
-        shape = model.service_model.shape_for("AccessDeniedException")
-        status = int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
-    except Exception:  # noqa: S110 - a service whose model has no such shape answers 400
-        pass
+    status = _denied_status(model)
     headers = {"x-amzn-requestid": "local-iam", "x-amzn-errortype": "AccessDeniedException"}
     http = AWSResponse(request.get("url", ""), status, headers, MockRawResponse(b""))  # type: ignore[arg-type]
     parsed = {
@@ -400,3 +419,12 @@ def _access_denied(model: Any, request: dict[str, Any], message: str) -> tuple[A
         "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": headers},
     }
     return http, parsed
+
+
+def _denied_status(model: Any) -> int:
+    """The HTTP status of the service's AccessDeniedException (400 where its model has none)."""
+    try:
+        shape = model.service_model.shape_for("AccessDeniedException")
+        return int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
+    except Exception:  # a service whose model has no such shape answers 400
+        return 400
