@@ -6,7 +6,9 @@ A connection of team B's account made by hand, or made by repolink for another o
 deleted by a spoke session opened for B, whatever the code asks; one made for B can. A
 CodeArtifact repository B's onboarding made and then handed to another owner (its owner tag
 changed) is refused by IAM at B's offboarding, and the offboarding reports the denial as it
-reports any other, keeping the repository.
+reports any other, keeping the repository. A lost delete answer, whose retry IAM refuses (the
+resource is gone, its tags with it), still counts as removed. Without spokes, the deployment's own
+removal roles delete only what carries repolink's request-id tag.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from repolink_local.engine import LocalEngine
 from repolink_local.standins import LOST_RESPONSE, FaultRule, HandshakePolicy, StandIns
+from repolink_local.template import ACCOUNT_ID, SAMPLE_PARAMETERS
 
 pytestmark = pytest.mark.statemachine
 
@@ -164,3 +167,35 @@ def team_repository(name: str, stack: str) -> dict[str, Any]:
     role = f"arn:aws:iam::{TEAM_B}:role/repolink-git-sync/{stack}"
     config = {"resourceName": stack, "branch": "main", "configFile": "deploy/stack.yaml", "roleArn": role}
     return {"ownerId": "acme", "repositoryName": name, "syncConfigurations": [config]}
+
+
+def test_the_deployments_own_roles_delete_only_what_carries_repolinks_request_id() -> None:
+    """Without spokes the removal roles act in the deployment's account, with no session tags to
+    name an owner by: their deletes are narrowed to what carries repolink's request-id tag, so a
+    connection or domain made there by hand (or reused) is refused by IAM."""
+    standins = StandIns(handshake=HandshakePolicy("after", 1))
+    with LocalEngine(standins, parameters=SAMPLE_PARAMETERS) as running:
+        connections = standins.account(ACCOUNT_ID).apis
+        by_hand = connections["codeconnections"].CreateConnection(
+            {"ConnectionName": "by-hand", "ProviderType": "GitHub", "Tags": []}
+        )["ConnectionArn"]
+        ours = connections["codeconnections"].CreateConnection(
+            {
+                "ConnectionName": "ours",
+                "ProviderType": "GitHub",
+                "Tags": [{"Key": REQUEST_TAG, "Value": "rl-1"}],
+            }
+        )["ConnectionArn"]
+        connections["codeartifact"].CreateDomain({"domain": "by-hand", "tags": []})
+        with running.iam.acting_as_function("RemoveConnectionFunction", "ownership-test"):
+            aws = boto3.client("codeconnections", region_name=running.region)
+            with pytest.raises(ClientError) as denied:
+                aws.delete_connection(ConnectionArn=by_hand)
+            assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+            aws.delete_connection(ConnectionArn=ours)
+        with running.iam.acting_as_function("RemoveCodeArtifactFunction", "ownership-test"):
+            with pytest.raises(ClientError) as denied:
+                boto3.client("codeartifact", region_name=running.region).delete_domain(domain="by-hand")
+            assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert [c.arn for c in standins.connections.list()] == [by_hand]
+    assert "by-hand" in standins.codeartifact.domains
