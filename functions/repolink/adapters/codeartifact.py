@@ -2,7 +2,6 @@
 provisioned, and removed again."""
 
 from dataclasses import field
-from functools import partial
 from typing import Any
 
 from repolink.adapters.aws import call, client, delete_idempotently, pages
@@ -261,10 +260,10 @@ def repositories_in(domain: str, owner: str | None) -> list[str]:
 def delete_repository(domain: str, owner: str | None, name: str) -> None:
     """Delete the repository; one already gone counts as deleted (a lost answer, a retried step)."""
     delete_idempotently(
-        partial(
-            call, client("codeartifact"), "DeleteRepository", domain=domain, repository=name, **_owner(owner)
+        lambda: call(
+            client("codeartifact"), "DeleteRepository", domain=domain, repository=name, **_owner(owner)
         ),
-        partial(describe_repository, domain, owner, name),
+        lambda: describe_repository(domain, owner, name),
     )
 
 
@@ -272,6 +271,6 @@ def delete_domain(domain: str, owner: str | None) -> None:
     """Delete the domain (AWS refuses one that holds repositories: ``ConflictException``); one
     already gone counts as deleted."""
     delete_idempotently(
-        partial(call, client("codeartifact"), "DeleteDomain", domain=domain, **_owner(owner)),
-        partial(describe_domain, domain, owner),
+        lambda: call(client("codeartifact"), "DeleteDomain", domain=domain, **_owner(owner)),
+        lambda: describe_domain(domain, owner),
     )

@@ -10,7 +10,6 @@ AWS service, and its ``OPERATIONS`` are what IAM is checked against.
 """
 
 from dataclasses import field
-from functools import partial
 from typing import Any, Literal, Protocol
 
 from repolink.adapters.aws import call, client, delete_idempotently, pages
@@ -93,7 +92,7 @@ class _SharedConnectionCalls:
 
     def delete(self, arn: str) -> None:
         delete_idempotently(
-            partial(call, self._aws, "DeleteConnection", ConnectionArn=arn), partial(self.tags, arn)
+            lambda: call(self._aws, "DeleteConnection", ConnectionArn=arn), lambda: self.tags(arn)
         )
 
 
@@ -311,9 +310,7 @@ class GitSync(_SharedConnectionCalls):
             if all(link.id != link_id for link in self.links()):
                 raise AwsNotFound(self.service, "ListRepositoryLinks", "NotListed", f"no link {link_id}")
 
-        delete_idempotently(
-            partial(call, self._aws, "DeleteRepositoryLink", RepositoryLinkId=link_id), listed
-        )
+        delete_idempotently(lambda: call(self._aws, "DeleteRepositoryLink", RepositoryLinkId=link_id), listed)
 
     @staticmethod
     def _sync_params(wanted: SyncConfiguration, sync_type: str) -> dict[str, Any]:
@@ -442,8 +439,8 @@ class Hosts(_SharedConnectionCalls):
 
     def delete(self, arn: str) -> None:
         delete_idempotently(
-            partial(call, self._aws, "DeleteHost", HostArn=arn),
-            partial(call, self._aws, "GetHost", HostArn=arn),
+            lambda: call(self._aws, "DeleteHost", HostArn=arn),
+            lambda: call(self._aws, "GetHost", HostArn=arn),
         )
 
     def connections_on(self, arn: str) -> list[str]:
