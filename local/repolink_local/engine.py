@@ -254,6 +254,7 @@ class LocalEngine:
             # a StackSet to the organisation's OUs, with automatic deployment, reaches every member
             self.iam.spoke_in_organization = bool(organization)
         self.iam.spoke_accounts = frozenset(spoke_accounts)
+        self.iam.resource_tags = self.standins.resource_tags
         self.clock = clock or VirtualClock()
         self.lambda_faults = lambda_faults
         self.progress = progress or (lambda _line: None)

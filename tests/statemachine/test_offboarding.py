@@ -178,8 +178,12 @@ def test_a_lost_delete_repository_answer_still_deletes_each_repository_once(
     assert result is not None
     # Then the offboarding succeeds, each repository reported removed once, the domain too
     assert result.status == "SUCCEEDED", result.output
-    # each DeleteRepository was sent twice (the first answer lost), and the second found it gone
-    assert result.api_calls["codeartifact:DeleteRepository"] == 4
+    # each DeleteRepository was sent twice (the first answer lost); IAM refused the second (the
+    # role deletes only what carries repolink's tag, and the repository was gone, its tags with
+    # it), and the read that followed found it gone
+    assert result.api_calls["codeartifact:DeleteRepository"] == 2
+    refused = [d.authorization.action for d in engine.iam.denials]
+    assert refused == ["codeartifact:DeleteRepository"] * 2
     removed = [name for kind, name in kinds(result.output["removed"]) if kind == "codeartifact:repository"]
     assert removed == ["team-python", "pypi-store"]
     assert standins.codeartifact.repositories == {}

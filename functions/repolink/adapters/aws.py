@@ -8,7 +8,7 @@ one of AWS's resource quotas (:mod:`repolink.adapters.quotas`: told by operation
 :class:`QuotaExceeded`, naming the quota and the account it is reached in.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -111,6 +111,29 @@ def call(aws: Any, operation: str, /, **params: Any) -> dict[str, Any]:
     except NETWORK_ERRORS as exc:
         raise TransientAwsError(service, operation, type(exc).__name__, str(exc)) from exc
     return response
+
+
+def delete_idempotently(delete: Callable[[], object], read: Callable[[], object]) -> None:
+    """``delete()`` a resource; one already gone counts as deleted (a lost answer, a retried step).
+
+    Where a delete is allowed only on what carries repolink's ownership tags (the spoke role's
+    ``aws:ResourceTag`` conditions), AWS refuses it with AccessDenied, not NotFound, once the
+    resource is gone: IAM has no tags to read. That is what the SDK's retry of a delete whose
+    answer was lost meets. So a refusal is checked with ``read()`` (any read of the resource that
+    raises :class:`AwsNotFound` when it is gone, unconditioned by tags): gone is deleted, there
+    the refusal stands."""
+    try:
+        delete()
+    except AwsNotFound:
+        return
+    except AwsAccessDenied as denied:
+        try:
+            read()
+        except AwsNotFound:
+            return  # the retry of a delete that took effect
+        except AwsAccessDenied:
+            raise denied from None
+        raise
 
 
 def pages(

@@ -4,7 +4,7 @@ provisioned, and removed again."""
 from dataclasses import field
 from typing import Any
 
-from repolink.adapters.aws import call, client, pages
+from repolink.adapters.aws import call, client, delete_idempotently, pages
 from repolink.errors import AwsNotFound
 from repolink.models.record import record
 
@@ -259,15 +259,18 @@ def repositories_in(domain: str, owner: str | None) -> list[str]:
 
 def delete_repository(domain: str, owner: str | None, name: str) -> None:
     """Delete the repository; one already gone counts as deleted (a lost answer, a retried step)."""
-    try:
-        call(client("codeartifact"), "DeleteRepository", domain=domain, repository=name, **_owner(owner))
-    except AwsNotFound:
-        return
+    delete_idempotently(
+        lambda: call(
+            client("codeartifact"), "DeleteRepository", domain=domain, repository=name, **_owner(owner)
+        ),
+        lambda: describe_repository(domain, owner, name),
+    )
 
 
 def delete_domain(domain: str, owner: str | None) -> None:
-    """Delete the domain (AWS refuses one that holds repositories: ``ConflictException``)."""
-    try:
-        call(client("codeartifact"), "DeleteDomain", domain=domain, **_owner(owner))
-    except AwsNotFound:
-        return
+    """Delete the domain (AWS refuses one that holds repositories: ``ConflictException``); one
+    already gone counts as deleted."""
+    delete_idempotently(
+        lambda: call(client("codeartifact"), "DeleteDomain", domain=domain, **_owner(owner)),
+        lambda: describe_domain(domain, owner),
+    )

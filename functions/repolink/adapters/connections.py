@@ -12,7 +12,7 @@ AWS service, and its ``OPERATIONS`` are what IAM is checked against.
 from dataclasses import field
 from typing import Any, Literal, Protocol
 
-from repolink.adapters.aws import call, client, pages
+from repolink.adapters.aws import call, client, delete_idempotently, pages
 from repolink.errors import AwsNotFound, AwsRequestRejected, ConnectionNotFound, HostNotFound
 from repolink.models.providers import ConnectionService as ServiceName
 from repolink.models.record import record
@@ -91,10 +91,9 @@ class _SharedConnectionCalls:
         return {t["Key"]: t.get("Value", "") for t in raw}
 
     def delete(self, arn: str) -> None:
-        try:
-            call(self._aws, "DeleteConnection", ConnectionArn=arn)
-        except AwsNotFound:
-            return  # already gone: deleting is idempotent
+        delete_idempotently(
+            lambda: call(self._aws, "DeleteConnection", ConnectionArn=arn), lambda: self.tags(arn)
+        )
 
 
 class CodeConnections(_SharedConnectionCalls):
@@ -307,10 +306,11 @@ class GitSync(_SharedConnectionCalls):
         call(self._aws, "UntagResource", ResourceArn=arn, TagKeys=sorted(keys))
 
     def delete_link(self, link_id: str) -> None:
-        try:
-            call(self._aws, "DeleteRepositoryLink", RepositoryLinkId=link_id)
-        except AwsNotFound:
-            return  # already gone: deleting is idempotent
+        def listed() -> None:
+            if all(link.id != link_id for link in self.links()):
+                raise AwsNotFound(self.service, "ListRepositoryLinks", "NotListed", f"no link {link_id}")
+
+        delete_idempotently(lambda: call(self._aws, "DeleteRepositoryLink", RepositoryLinkId=link_id), listed)
 
     @staticmethod
     def _sync_params(wanted: SyncConfiguration, sync_type: str) -> dict[str, Any]:
@@ -438,10 +438,10 @@ class Hosts(_SharedConnectionCalls):
             raise HostNotFound(f"host {arn} does not exist") from exc
 
     def delete(self, arn: str) -> None:
-        try:
-            call(self._aws, "DeleteHost", HostArn=arn)
-        except AwsNotFound:
-            return  # already gone: deleting is idempotent
+        delete_idempotently(
+            lambda: call(self._aws, "DeleteHost", HostArn=arn),
+            lambda: call(self._aws, "GetHost", HostArn=arn),
+        )
 
     def connections_on(self, arn: str) -> list[str]:
         """The ARNs of the connections made on the host (``ListConnections`` by ``HostArnFilter``)."""

@@ -32,6 +32,11 @@ and the bus's resource policies, the platform roles' ``sts:AssumeRole`` statemen
 trust policy are evaluated with real values
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid,
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid).
+
+**Resource tags.** A request naming a resource that exists (in the stand-ins of the account its
+ARN names) carries that resource's tags as ``aws:ResourceTag/KEY``, read at the time of the call
+(:attr:`IamEnforcer.resource_tags`), so the spoke's deletes, untags and changes narrowed by the
+ownership tags are decided as AWS decides them. A create's resource does not exist yet: none.
 """
 
 from __future__ import annotations
@@ -39,12 +44,13 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 from moto.core.botocore_stubber import MockRawResponse
 
 from repolink_local.iam.deployment import Deployment, Role, Spoke
@@ -62,6 +68,8 @@ from repolink_local.patches import HOOK_IAM, add_hook, calling_state_machine, re
 #: the access key moto's Step Functions interpreter signs its service integrations with
 INTERPRETER_ACCESS_KEY = "ak"
 _PARAMS = "repolink_iam_params"
+#: what before-call authorized (principal, model, region), for each retried attempt to be again
+_ASKED = "repolink_iam_asked"
 
 
 #: the organisation of a local run whose deployment names none (``AllowedOrganizationId`` empty)
@@ -166,6 +174,9 @@ class IamEnforcer:
     #: the StackSet deploys to the whole organisation (automatic deployment): every member has the
     #: spoke, besides :attr:`spoke_accounts`
     spoke_in_organization: bool = False
+    #: the tags the resource an ARN names holds now, in its account's state (None: no such
+    #: resource); the engine answers it from its stand-ins (:meth:`StandIns.resource_tags`)
+    resource_tags: Callable[[str], dict[str, str] | None] = field(default=lambda _arn: None)
 
     def __post_init__(self) -> None:
         self._local = threading.local()
@@ -173,6 +184,7 @@ class IamEnforcer:
         self._handlers = [
             ("before-parameter-build", self._keep_params),
             ("before-call", self._authorize),
+            ("before-send", self._authorize_retry),
             ("after-call.sts.AssumeRole", self._session_opened),
         ]
         #: the spoke sessions opened so far, by their access key
@@ -229,6 +241,7 @@ class IamEnforcer:
             "aws:PrincipalArn": principal.arn,
             "aws:RequestedRegion": self.deployment.region,
             "aws:ResourceAccount": authorization.account,
+            **self._resource_tag_context(authorization),
             **authorization.context,
             **(extra_context or {}),
         }
@@ -252,6 +265,14 @@ class IamEnforcer:
             elif not decision.allowed:
                 self.denials.append(Denial(principal.arn, principal.role, authorization, decision))
         return decision
+
+    def _resource_tag_context(self, authorization: Authorization) -> Context:
+        """``aws:ResourceTag/KEY`` for each tag of the resource the request names, when it exists:
+        AWS reads them from the resource itself, so a condition on them decides by what the
+        resource holds at the time of the call (a create's resource, not made yet, has none)
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourcetag)."""
+        tags = self.resource_tags(authorization.resource) if authorization.resource != "*" else None
+        return {f"aws:ResourceTag/{k}": v for k, v in (tags or {}).items()}
 
     def require(
         self,
@@ -328,15 +349,35 @@ class IamEnforcer:
         principal = self._principal(request_signer)
         if principal is None:
             return None  # the engine itself, as the operator
-        service = model.service_model.signing_name
-        api_params = context.get(_PARAMS, {})
         region = context.get("client_region") or self.deployment.region
-        for authorization in authorizations(service, model.name, api_params, principal.account, region):
-            policy = self._resource_policy(authorization)
-            decision = self.decide(principal, authorization, policy)
+        context[_ASKED] = (principal, model, region)
+        denial = self._denial(principal, model, context.get(_PARAMS, {}), region)
+        return None if denial is None else _access_denied(model, params, denial.message)
+
+    def _authorize_retry(self, request: Any, **_: Any) -> None:
+        """AWS authorizes every request it receives, so the SDK's retry of a call (after a lost
+        answer, a throttle) is decided again, on the state of that moment: a delete whose first
+        attempt took effect finds no resource tags the second time. Raised as the attempt's
+        failure (botocore returns an exception raised in ``before-send`` as the attempt's), which
+        the retry handler does not retry: the caller gets AWS's AccessDeniedException."""
+        context = getattr(request, "context", None) or {}
+        asked = context.get(_ASKED)
+        if asked is None or context.get("retries", {}).get("attempt", 1) <= 1:
+            return
+        principal, model, region = asked
+        denial = self._denial(principal, model, context.get(_PARAMS, {}), region)
+        if denial is not None:
+            error = {"Code": "AccessDeniedException", "Message": denial.message}
+            metadata = {"HTTPStatusCode": _denied_status(model)}
+            raise ClientError({"Error": error, "ResponseMetadata": metadata}, model.name)
+
+    def _denial(self, principal: Principal, model: Any, params: dict[str, Any], region: str) -> Denial | None:
+        """The first of the call's authorizations IAM denies, or None when it allows them all."""
+        service = model.service_model.signing_name
+        for authorization in authorizations(service, model.name, params, principal.account, region):
+            decision = self.decide(principal, authorization, self._resource_policy(authorization))
             if not decision.allowed:
-                denial = Denial(principal.arn, principal.role, authorization, decision)
-                return _access_denied(model, params, denial.message)
+                return Denial(principal.arn, principal.role, authorization, decision)
         return None
 
     def _session_opened(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -417,12 +458,7 @@ def default_key_policy(account: str) -> dict[str, Any]:
 
 def _access_denied(model: Any, request: dict[str, Any], message: str) -> tuple[AWSResponse, dict[str, Any]]:
     """AWS's answer to a denied call: the service's AccessDeniedException, parsed as botocore would."""
-    status = 400
-    try:
-        shape = model.service_model.shape_for("AccessDeniedException")
-        status = int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
-    except Exception:  # noqa: S110 - a service whose model has no such shape answers 400
-        pass
+    status = _denied_status(model)
     headers = {"x-amzn-requestid": "local-iam", "x-amzn-errortype": "AccessDeniedException"}
     http = AWSResponse(request.get("url", ""), status, headers, MockRawResponse(b""))  # type: ignore[arg-type]
     parsed = {
@@ -430,3 +466,12 @@ def _access_denied(model: Any, request: dict[str, Any], message: str) -> tuple[A
         "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": headers},
     }
     return http, parsed
+
+
+def _denied_status(model: Any) -> int:
+    """The HTTP status of the service's AccessDeniedException (400 where its model has none)."""
+    try:
+        shape = model.service_model.shape_for("AccessDeniedException")
+        return int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
+    except Exception:  # a service whose model has no such shape answers 400
+        return 400

@@ -80,6 +80,26 @@ class AccountStores:
             "codeartifact": self.codeartifact,
         }
 
+    def tags_of(self, service: str, arn: str) -> dict[str, str] | None:
+        """The tags of the connection, host, repository link, App Runner connection, domain or
+        repository ``arn`` names, or None when this account holds no such resource."""
+        if service == "codeartifact":
+            found = self.codeartifact.tags.get(arn)
+            return None if found is None else dict(found)
+        kind, _, rest = arn.split(":", 5)[5].partition("/")
+        resource_id = rest.rsplit("/", 1)[-1]
+        items: dict[str, Any] = {
+            "host": self.connections.hosts,
+            "repository-link": self.connections.repository_links,
+        }
+        if kind == "connection":
+            try:  # one store for both connection services, by id; App Runner's by ARN
+                return dict(self.connections.get(arn).tags)
+            except KeyError:
+                return None
+        item = items.get(kind, {}).get(resource_id)
+        return None if item is None else dict(item.tags)
+
 
 _CREDENTIAL = re.compile(r"Credential=([A-Z0-9]+)/")
 
@@ -134,6 +154,17 @@ class StandIns:
                     account_id, self.region, self.handshake, lambda: self.connections.clock()
                 )
             return self.accounts[account_id]
+
+    def resource_tags(self, arn: str) -> dict[str, str] | None:
+        """The tags of the resource ``arn`` names, as the stores of the account in the ARN hold
+        them now (what IAM reads as ``aws:ResourceTag``), or None when no stand-in holds it (a
+        pattern such as ``connection/*``, a resource not made yet or deleted)."""
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or "*" in parts[5] or parts[2] not in SERVICES:
+            return None
+        with self._lock:
+            stores = self.accounts.get(parts[4])
+            return None if stores is None else stores.tags_of(parts[2], arn)
 
     def _api(self, request: AWSPreparedRequest, service: str) -> Any:
         """The API of the account the request's credentials belong to."""
