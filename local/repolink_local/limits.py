@@ -158,10 +158,26 @@ def deployment_problems(deployment: Deployment, api_id: str) -> list[str]:
     found.append(API_POLICY.problem("the API", _characters(deployment.api_policy(api_id))))
     if deployment.spoke_role_name:
         spoke = deployment.spoke(template.account_id)
-        found.append(
-            TRUST_POLICY.problem(f"the spoke role {deployment.spoke_role_name}", _characters(spoke.trust))
-        )
+        size = _characters(spoke.trust) + generated_names_growth(spoke.trust)
+        found.append(TRUST_POLICY.problem(f"the spoke role {deployment.spoke_role_name}", size))
     return [problem for problem in found if problem is not None]
+
+
+#: the longest role name IAM takes, and so the longest CloudFormation generates for a role it is
+#: given no name for ("{stack name}-{logical id}-{random suffix}", cut to fit): the platform's
+#: function roles, which the spoke's trust policy names by ARN
+#: (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html, RoleName: "Maximum
+#: length of 64"; https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html)
+GENERATED_ROLE_NAME_MAX = 64
+
+
+def generated_names_growth(trust: Any) -> int:
+    """How much longer ``trust`` is on AWS than here: the local world names the platform's roles
+    by their logical ids (``ApiFunctionRole``), CloudFormation by a generated name of up to
+    :data:`GENERATED_ROLE_NAME_MAX` characters, each time the trust names one."""
+    text = json.dumps(trust)
+    names = re.findall(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+)", text)
+    return sum(GENERATED_ROLE_NAME_MAX - len(name) for name in names)
 
 
 def largest_payload(history: list[dict[str, Any]]) -> tuple[int, str]:

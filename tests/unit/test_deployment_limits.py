@@ -13,6 +13,7 @@ from repolink_local.limits import (
     ROLE_POLICIES,
     DeploymentOverLimit,
     deployment_problems,
+    generated_names_growth,
     parameter_problems,
 )
 from repolink_local.template import ACCOUNT_ID, REGION, SAMPLE_PARAMETERS
@@ -73,3 +74,20 @@ def test_the_sample_a_100_account_list_and_an_organisation_deploy() -> None:
     assert problems() == []
     assert problems(AllowedAccountIds=accounts(100)) == []
     assert problems(AllowedOrganizationId="o-acme000000") == []
+
+
+def test_the_spoke_trust_is_measured_with_the_role_names_cloudformation_generates() -> None:
+    # locally the platform's roles are named by their logical ids; CloudFormation names them
+    # "{stack}-{logical id}-{suffix}", up to 64 characters, and the trust names each by ARN
+    deployment = Deployment(ACCOUNT_ID, REGION, {**SAMPLE_PARAMETERS, "SpokeRoleName": "repolink-spoke"})
+    trust = deployment.spoke("222222222222").trust
+    named = [arn for s in trust["Statement"] for arn in _listed(s["Principal"]["AWS"]) if ":role/" in arn]
+    assert len(named) == 10  # each function role that acts in team accounts, once
+    assert generated_names_growth(trust) == sum(64 - len(arn.split("/")[-1]) for arn in named)
+    # the ten role ARNs named in both statements measured 2,495 characters at those names: over
+    # IAM's 2,048, so the StackSet failed in every account; one statement names them now
+    assert [p for p in problems() if "trust policy" in p] == []
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
