@@ -54,6 +54,12 @@ def test_the_api_loads_the_request_contract() -> None:
     assert loaded_by("repolink.handlers.api") >= REQUEST_CONTRACT
 
 
+def test_the_ingest_does_not_load_the_status_models() -> None:
+    """Only ``GET`` answers a status; the EventBridge ingest never reads one (``workflow.verbs``)."""
+    assert "repolink.models.status" not in loaded_by("repolink.handlers.ingest_event")
+    assert "repolink.models.status" in loaded_by("repolink.handlers.api")
+
+
 def collector_after_import(before: str) -> list[str]:
     """``gc.isenabled()`` and ``gc.get_freeze_count() > 0`` after ``import repolink``, in a fresh
     interpreter that ran ``before`` first."""
