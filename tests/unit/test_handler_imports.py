@@ -52,3 +52,25 @@ def test_a_task_handler_does_not_load_the_request_contract(handler: str) -> None
 def test_the_api_loads_the_request_contract() -> None:
     """The check above can see the contract when it is loaded."""
     assert loaded_by("repolink.handlers.api") >= REQUEST_CONTRACT
+
+
+def test_the_ingest_does_not_load_the_status_models() -> None:
+    """Only ``GET`` answers a status; the EventBridge ingest never reads one (``workflow.verbs``)."""
+    assert "repolink.models.status" not in loaded_by("repolink.handlers.ingest_event")
+    assert "repolink.models.status" in loaded_by("repolink.handlers.api")
+
+
+def collector_after_import(before: str) -> list[str]:
+    """``gc.isenabled()`` and ``gc.get_freeze_count() > 0`` after ``import repolink``, in a fresh
+    interpreter that ran ``before`` first."""
+    script = f"import gc\n{before}\nimport repolink\nprint(gc.isenabled(), gc.get_freeze_count() > 0)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
+def test_importing_repolink_freezes_the_libraries_and_leaves_the_collector_on() -> None:
+    assert collector_after_import("") == ["True", "True"]
+
+
+def test_importing_repolink_leaves_a_paused_collector_paused() -> None:
+    assert collector_after_import("gc.disable()") == ["False", "True"]

@@ -124,6 +124,8 @@ def _kind_of_field() -> Any:
 
     @dataclass(frozen=True, init=False, repr=False, eq=False)  # the least code dataclass() generates
     class One:
+        """Documented, so that dataclass() does not make a docstring with inspect.signature."""
+
         field: int
 
     made: Any = fields(One)[0]

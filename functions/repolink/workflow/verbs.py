@@ -20,7 +20,7 @@ all six. The API serves every verb; the EventBridge ingest never lists, reads a 
 import re
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -39,7 +39,6 @@ from repolink.models.api import ChangeAccepted, LinkAccepted, LinkList, Offboard
 from repolink.models.ids import REQUEST_ID_PATTERN
 from repolink.models.record import record
 from repolink.models.settings import ApiSettings, EntrySettings, RecheckSettings, listed
-from repolink.models.status import LinkStatus
 from repolink.observability import logger, metrics
 from repolink.workflow.accept import (
     KEY_FIELD,
@@ -52,6 +51,9 @@ from repolink.workflow.accept import (
 from repolink.workflow.bounds import partition_of
 from repolink.workflow.idempotency import change_name
 from repolink.workflow.tenancy import may_see
+
+if TYPE_CHECKING:  # only status() answers one, and the ingest never asks: not loaded at import
+    from repolink.models.status import LinkStatus
 
 #: what an onboarding's key reused with another request is refused with
 KEY_REUSED = "this Idempotency-Key was used with a different request; use a new key for a new request"
@@ -157,7 +159,7 @@ def onboard(
     return accepted
 
 
-def status(request_id: str, *, caller: Caller, settings: EntrySettings) -> LinkStatus:
+def status(request_id: str, *, caller: Caller, settings: EntrySettings) -> "LinkStatus":
     """The onboarding as it is now: its latest change's execution once it has finished (a change
     says what the onboarding became), and its offboarding's state once it has one."""
     from repolink.workflow.history import link_status, offboarded
