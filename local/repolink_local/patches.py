@@ -70,6 +70,11 @@ And hooks into moto's Step Functions (paths under ``moto/``):
   program runs), so the state fails with a ``States.Runtime`` error that
   ``asl/eval/environment.py`` ``Environment.set_error`` writes over the stop: the execution ended
   ``FAILED``. Inside the context an error after a stop leaves the execution stopped (``ABORTED``).
+  And a Parallel branch started as the stop lands raises in its first step
+  (``Environment.next_state_name`` refuses a stopped frame), so
+  ``.../state_parallel/branch_worker.py`` ``BranchWorker._thread_routine`` never reported its end
+  and the Parallel state waited for it for ever (``branches_decl.py`` ``BranchWorkerPool.wait``).
+  Inside the context a branch reports its end however it ends.
 - **botocore's event hooks** (:func:`add_hook`). A handler in ``handlers.BUILTIN_HANDLERS`` reaches
   only the sessions made after it was put there, so a client made earlier (cached by the handlers,
   or by a thread of an engine being closed) would go on without it: past the stand-ins to moto
@@ -642,6 +647,7 @@ STOP_WAIT_SECONDS = 60.0
 @contextmanager
 def stopping_executions(wait_seconds: float = STOP_WAIT_SECONDS) -> Iterator[None]:
     """A StopExecution stops an execution whatever it is doing, and it ends ``ABORTED``."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker import BranchWorker
     from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
@@ -662,9 +668,16 @@ def stopping_executions(wait_seconds: float = STOP_WAIT_SECONDS) -> Iterator[Non
             return
         original_set_error(self, error)
 
+    def branch_routine(self: Any) -> None:
+        try:
+            self._program.eval(self.env)
+        finally:
+            self._branch_worker_comm.on_terminated(env=self.env)
+
     with (
         mock.patch.object(ExecutionWorker, "stop", stop),
         mock.patch.object(Environment, "set_error", set_error),
+        mock.patch.object(BranchWorker, "_thread_routine", branch_routine),
     ):
         yield
 

@@ -467,6 +467,29 @@ def test_an_execution_stopped_while_its_definition_is_parsed_is_stopped(aws: Aws
     assert status == "ABORTED"
 
 
+def test_a_parallel_branch_that_raises_still_reports_its_end() -> None:
+    """A branch started as a stop lands raises in its first step; moto's worker then never told
+    its Parallel state, which waited for it for ever (and the execution's threads with it)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker import BranchWorker
+
+    ended: list[object] = []
+
+    class Pool(BranchWorker.BranchWorkerComm):
+        def on_terminated(self, env: Any) -> None:
+            ended.append(env)
+
+    class StoppedProgram:
+        def eval(self, env: Any) -> None:
+            raise RuntimeError("Could not set NextState value when in state 'ProgramStopped'.")
+
+    env = object()
+    with stopping_executions():
+        worker = BranchWorker(Pool(), StoppedProgram(), env)  # type: ignore[arg-type]
+        with pytest.raises(RuntimeError, match="ProgramStopped"):
+            worker._thread_routine()
+    assert ended == [env]
+
+
 def test_virtual_clock_is_monotonic_and_thread_safe() -> None:
     before = time.time()
     assert before <= VirtualClock().now() <= time.time()
