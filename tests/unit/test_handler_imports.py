@@ -74,3 +74,33 @@ def test_importing_repolink_freezes_the_libraries_and_leaves_the_collector_on() 
 
 def test_importing_repolink_leaves_a_paused_collector_paused() -> None:
     assert collector_after_import("gc.disable()") == ["False", "True"]
+
+
+#: what only the checks that read AWS use (a reused connection or host, a CodeArtifact domain),
+#: run by an onboarding or a change: loaded when one runs, not at a cold start's import
+AWS_READING_CHECKS = {
+    "repolink.adapters.connections",
+    "repolink.adapters.codeartifact",
+    "repolink.workflow.connection",
+    "repolink.workflow.hosts",
+    "repolink.workflow.domains",
+}
+
+
+@pytest.mark.parametrize("entry_point", sorted(ENTRY_POINTS))
+def test_an_entry_point_loads_the_checks_that_read_aws_only_when_they_run(entry_point: str) -> None:
+    assert loaded_by(f"repolink.handlers.{entry_point}") & AWS_READING_CHECKS == set()
+
+
+def test_the_checks_load_what_they_read_with() -> None:
+    """The check above can see them: running the connection check loads them."""
+    script = (
+        "import sys\nfrom repolink.workflow import accept\n"
+        "accept.check_connection(accept.Verdict(), lambda service: None, shared=frozenset())\n"
+        "print(*(name for name in sys.modules if name.startswith('repolink')))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert set(done.stdout.split()) >= AWS_READING_CHECKS - {
+        "repolink.workflow.domains",
+        "repolink.adapters.codeartifact",
+    }

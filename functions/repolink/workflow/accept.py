@@ -27,8 +27,8 @@ on DynamoDB). This module imports no handler machinery, so the local tools judge
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import field
+from typing import TYPE_CHECKING
 
-from repolink.adapters.connections import ConnectionService, Hosts
 from repolink.errors import (
     ContractViolation,
     FieldError,
@@ -45,7 +45,6 @@ from repolink.models.record import record
 from repolink.models.request import OnboardingRequest
 from repolink.models.settings import EntrySettings, listed
 from repolink.models.validation import ROOT_FIELD, plain_json, validate_request
-from repolink.workflow import domains, hosts
 from repolink.workflow.backoff import HISTORY_EVENTS_QUOTA, MAX_CHECKS, checks_needed, longest_timeout_hours
 from repolink.workflow.bounds import (
     consumer_problems,
@@ -53,8 +52,10 @@ from repolink.workflow.bounds import (
     out_of_bounds,
     partition_of,
 )
-from repolink.workflow.connection import refusal
 from repolink.workflow.idempotency import StartCommand, canonical, command_for
+
+if TYPE_CHECKING:  # the checks that read AWS load them when they run (a cold start's GET never does)
+    from repolink.adapters.connections import ConnectionService
 
 #: the field a refused Idempotency-Key is reported at (the entry point may rename it)
 KEY_FIELD = "Idempotency-Key"
@@ -309,10 +310,15 @@ def judge(
 
 
 def check_connection(
-    verdict: Verdict, service_for: Callable[[ServiceName], ConnectionService], *, shared: frozenset[str]
+    verdict: Verdict, service_for: Callable[[ServiceName], "ConnectionService"], *, shared: frozenset[str]
 ) -> Verdict:
     """The last check before anything starts, the only one that reads AWS: a connection the
     request reuses (by ARN or by name) must be one the caller may use (``workflow.tenancy``)."""
+    # imported here: only an onboarding or a change runs this check (issue 23's cold start)
+    from repolink.adapters.connections import Hosts
+    from repolink.workflow import hosts
+    from repolink.workflow.connection import refusal
+
     if verdict.command is None or verdict.request is None or verdict.request.connection is None:
         return verdict
     spec = verdict.request.connection
@@ -333,6 +339,8 @@ def check_codeartifact(verdict: Verdict, deployment: Deployment, *, onboarding: 
     (the change runs with it); a new onboarding's is the verdict's own."""
     if verdict.command is None or verdict.request is None or verdict.request.codeartifact is None:
         return verdict
+    from repolink.workflow import domains  # imported here, as in check_connection
+
     refused = domains.refusals(
         verdict.request.codeartifact,
         caller=verdict.command.caller,

@@ -26,7 +26,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from repolink.adapters.accounts import acting_in, domain_owner_of, reach, target_of
-from repolink.adapters.connections import connection_service
 from repolink.adapters.stepfunctions import describe_execution, execution_arn, history_pages, list_executions
 from repolink.errors import (
     FieldError,
@@ -87,6 +86,9 @@ def _verdict(
 ) -> Verdict:
     """The accept path's verdict, the checks that read AWS included (a reused connection or
     host, a CodeArtifact domain and its repositories: whose they are)."""
+    # imported here: only an onboarding or a change reads a connection (issue 23's cold start)
+    from repolink.adapters.connections import connection_service
+
     deployment = Deployment.of(settings, own_account)
     verdict = judge(
         body,
