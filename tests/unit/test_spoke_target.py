@@ -106,6 +106,23 @@ def test_by_organisation_the_deployments_account_may_name_any_account_and_aws_de
     assert refused_fields({**CONNECTION, "account": TEAM_C}, TEAM_B, by_organization) == {"account"}
 
 
+def test_by_organisation_a_delegated_account_may_be_named_as_the_target() -> None:
+    # AccountDelegations in a deployment that admits its teams by organisation alone: the delegate
+    # is admitted the way any member is (the spoke's AssumeRole, allowed only in the
+    # organisation, refuses an outsider at accept), not ignored for being in no account list
+    by_organization = Deployment(
+        account=OWN,
+        region="us-east-1",
+        allowed_organization_id="o-acme000000",
+        delegations={TEAM_B: frozenset({FRIEND})},
+        spoke_role_name="repolink-spoke",
+    )
+    answer = verdict({**CONNECTION, "account": FRIEND}, TEAM_B, by_organization)
+    assert answer.command is not None and answer.command.target == FRIEND
+    # and one not delegated stays refused
+    assert refused_fields({**CONNECTION, "account": TEAM_C}, TEAM_B, by_organization) == {"account"}
+
+
 def test_with_a_spoke_role_git_sync_roles_are_the_target_accounts() -> None:
     # no GitSyncRoleArns needed: the spoke's own template names the roles it may pass there
     assert verdict(git_sync(TEAM_B), TEAM_B).command is not None

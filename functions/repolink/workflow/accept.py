@@ -131,12 +131,15 @@ class Deployment:
         if account == caller:
             return []
         reachable = self.reachable_by(caller)
-        if caller == self.account:
-            if self.allowed_organization_id:
-                # an account of the organisation is admitted too, and only AWS knows the members:
-                # the spoke's AssumeRole is allowed only there (aws:ResourceOrgID), so one outside
-                # is refused at accept, before anything starts (SpokeRoleUnavailable)
+        if self.allowed_organization_id:
+            # an account of the organisation is admitted too, and only AWS knows the members: the
+            # spoke's AssumeRole is allowed only there (aws:ResourceOrgID), so one outside is
+            # refused at accept, before anything starts (SpokeRoleUnavailable). So the
+            # deployment's account may name any, and a delegate counts though it is in no list
+            if caller == self.account:
                 return []
+            reachable |= self.delegations.get(caller, frozenset())
+        if caller == self.account:
             reachable |= self.allowed_account_ids
         if account in reachable:
             return []
