@@ -8,8 +8,9 @@ moto's handler (moto answers these services' URLs with "not yet implemented" oth
 the stores of the account its credentials belong to (the access key of its ``Authorization``
 header, asked of moto, whose STS ``AssumeRole`` makes a key of the role's account). The
 deployment's own account is served by :attr:`StandIns.connections` and :attr:`StandIns.codeartifact`
-as before; :meth:`StandIns.account` gives any other's (``repolink local`` simulates an
-organisation: every account of ``AllowedAccountIds`` is one).
+as before; :meth:`StandIns.account` gives any other's, made on first use (which accounts the
+organisation holds, and which have the spoke, is the IAM enforcer's to say:
+``repolink_local.iam.enforcer.Organization``, ``--spoke-accounts``, ``--outside-organization``).
 
 The same handler injects faults (:mod:`repolink_local.standins.faults`). A lost response is
 served first, by the stand-in or, for the services moto serves (DynamoDB, EventBridge, Step
