@@ -316,6 +316,14 @@ class LocalTemplate:
         )
 
 
+def powertools_environment(path: Path = TEMPLATE) -> dict[str, str]:
+    """The Powertools variables the template's ``Globals`` give every function (its service name,
+    metrics namespace, log level): plain values, as Lambda sets them before the handler's import."""
+    variables = _parsed(path, path.stat().st_mtime_ns).get("Globals", {}).get("Function", {})
+    variables = variables.get("Environment", {}).get("Variables", {})
+    return {k: v for k, v in variables.items() if k.startswith("POWERTOOLS_") and isinstance(v, str)}
+
+
 def key_id(account_id: str, region: str, logical_id: str) -> str:
     """The id of a template's KMS key in a local deployment: a UUID, as KMS gives one, that every
     reader of the template (the engine that creates the key in moto, the IAM evaluator, a function's
