@@ -279,7 +279,7 @@ class LocalTemplate:
 
     def functions(self) -> list[FunctionSpec]:
         glob = self.raw.get("Globals", {}).get("Function", {})
-        global_env = glob.get("Environment", {}).get("Variables", {})
+        global_env = _global_variables(self.raw)
         specs = []
         for logical_id, resource in self.resources_of_type("AWS::Serverless::Function").items():
             props = resource.get("Properties", {})
@@ -319,9 +319,13 @@ class LocalTemplate:
 def powertools_environment(path: Path = TEMPLATE) -> dict[str, str]:
     """The Powertools variables the template's ``Globals`` give every function (its service name,
     metrics namespace, log level): plain values, as Lambda sets them before the handler's import."""
-    variables = _parsed(path, path.stat().st_mtime_ns).get("Globals", {}).get("Function", {})
-    variables = variables.get("Environment", {}).get("Variables", {})
+    variables = _global_variables(_parsed(path, path.stat().st_mtime_ns))
     return {k: v for k, v in variables.items() if k.startswith("POWERTOOLS_") and isinstance(v, str)}
+
+
+def _global_variables(raw: dict[str, Any]) -> dict[str, Any]:
+    """The environment variables SAM's ``Globals: Function`` gives every function, unresolved."""
+    return dict(raw.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
 
 
 def key_id(account_id: str, region: str, logical_id: str) -> str:

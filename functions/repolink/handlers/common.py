@@ -30,12 +30,12 @@ def task_handler(fn: TaskHandler) -> TaskHandler:
     @wraps(fn)
     def wrapped(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         own_account = context.invoked_function_arn.split(":")[4]
-        if "target" not in event:
-            with acting_in(None, own_account):
-                return fn(event, context)
-        target, rest = event["target"], {k: v for k, v in event.items() if k != "target"}
+        target, rest = None, event
+        if "target" in event:
+            target = _target(event["target"], event, own_account)
+            rest = {k: v for k, v in event.items() if k != "target"}
         # within it, each service's creations count where that service acts (adapters.aws.owner)
-        with acting_in(_target(target, event, own_account), own_account):
+        with acting_in(target, own_account):
             return fn(rest, context)
 
     return wrapped
