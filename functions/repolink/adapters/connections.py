@@ -438,10 +438,9 @@ class Hosts(_SharedConnectionCalls):
             raise HostNotFound(f"host {arn} does not exist") from exc
 
     def delete(self, arn: str) -> None:
-        delete_idempotently(
-            lambda: call(self._aws, "DeleteHost", HostArn=arn),
-            lambda: call(self._aws, "GetHost", HostArn=arn),
-        )
+        # read again with the tags, as a connection is: the one read both roles that delete hosts
+        # (the cleanup's and the offboarding's) are granted on host/*
+        delete_idempotently(lambda: call(self._aws, "DeleteHost", HostArn=arn), lambda: self.tags(arn))
 
     def connections_on(self, arn: str) -> list[str]:
         """The ARNs of the connections made on the host (``ListConnections`` by ``HostArnFilter``)."""

@@ -31,6 +31,7 @@ from repolink_local.iam.deployment import SPOKE_ROLE, Deployment
 from repolink_local.iam.enforcer import DeploymentDenied
 from repolink_local.patches import LambdaServiceError
 from repolink_local.standins import FaultRule, HandshakePolicy, StandIns
+from repolink_local.standins.faults import LOST_RESPONSE
 from repolink_local.template import ACCOUNT_ID, REGION, ROOT, SAMPLE_PARAMETERS
 
 SAMPLE = ROOT / "events" / "onboarding.json"
@@ -239,10 +240,18 @@ def _reuse(service: str) -> Callable[[LocalEngine], None]:
     return drive
 
 
+def _lose_the_first_answer(engine: LocalEngine, operation: str) -> None:
+    """The first ``operation``'s answer is lost: it takes effect, and the SDK's retry finds the
+    resource gone, which the deleting role's tag condition refuses; the role reads it again (its
+    tags, or the listing) to see it deleted (``adapters/aws.delete_idempotently``)."""
+    engine.standins.faults = [FaultRule(LOST_RESPONSE, operation, 1.0, times=1)]
+
+
 def _cleanup(service: str) -> Callable[[LocalEngine], None]:
     def drive(engine: LocalEngine) -> None:
         request = sample(connection=_connection(service, "abandoned"), git_sync=None, codeartifact=None)
         request |= {"handshakeTimeoutHours": 1, "cleanupOnTimeout": True}
+        _lose_the_first_answer(engine, f"{service}:DeleteConnection")
         code, _, answer = engine.api("POST", "/links", json.dumps(request), headers=JSON)
         result = engine.wait(answer["executionArn"], deadline_seconds=60)
         (failed,) = result.events_of("RepositoryLinkFailed")
@@ -322,6 +331,7 @@ def _abandoned_host(service: str) -> Callable[[LocalEngine], None]:
             connection=_host_connection(service, f"abandoned-{service}"), git_sync=None, codeartifact=None
         )
         request |= {"handshakeTimeoutHours": 1, "cleanupOnTimeout": True}
+        _lose_the_first_answer(engine, f"{service}:DeleteHost")
         code, _, answer = engine.api("POST", "/links", json.dumps(request), headers=JSON)
         result = engine.wait(answer["executionArn"], deadline_seconds=60)
         (failed,) = result.events_of("RepositoryLinkFailed")
@@ -559,6 +569,8 @@ def _offboarding(service: str) -> Callable[[LocalEngine], None]:
 
     def drive(engine: LocalEngine) -> None:
         connection = _connection(service, f"offboarded-{service}")
+        if service != "apprunner":  # the offboarding's link delete, its answer lost
+            _lose_the_first_answer(engine, f"{service}:DeleteRepositoryLink")
         if service == "codeconnections":
             _offboard(engine, _post_and_wait(engine, sample(connection=connection)), removed=6)
         elif service == "apprunner":
