@@ -51,6 +51,7 @@ from repolink_local.patches import (
     VirtualClock,
     execution_history,
     execution_history_pages,
+    execution_status,
     history_quota,
     hook,
     in_process_lambdas,
@@ -61,7 +62,9 @@ from repolink_local.patches import (
     logs_to_stderr,
     metrics_one_at_a_time,
     sdk_retry_sleeps,
+    shared_service_models,
     stopping_executions,
+    symmetric_keys_without_rsa,
     virtual_callbacks,
     virtual_time,
 )
@@ -313,6 +316,8 @@ class LocalEngine:
             environment["POWERTOOLS_LOG_LEVEL"] = self.log_level
         stack.enter_context(_environment(environment))
         stack.enter_context(_quiet_interpreter())
+        stack.enter_context(shared_service_models())
+        stack.enter_context(symmetric_keys_without_rsa())
         stack.enter_context(hook("before-send", self.counter, HOOK_COUNTER))
         stack.enter_context(
             mock_aws(
@@ -754,7 +759,7 @@ class LocalEngine:
         events_seen = len(self._events)
         give_up = time.monotonic() + deadline_seconds
         while True:
-            status = sfn.describe_execution(executionArn=execution_arn)["status"]
+            status = execution_status(self.account, self.region, execution_arn)
             if self._follow or status != "RUNNING":
                 history = self._history(execution_arn)
                 for entry in history[seen:]:

@@ -59,6 +59,11 @@ And hooks into moto's Step Functions (paths under ``moto/``):
   definition it has already found valid once per process, not once per engine;
   ``backend/execution_worker.py`` ``ExecutionWorker._get_evaluation_entrypoint`` parses a
   definition once per context and builds each execution's components from that tree.
+- **Shared service models** (:func:`shared_service_models`). ``botocore/session.py``
+  ``Session._register_data_loader`` makes every session its own loader, which parses botocore's
+  service models again; inside the context sessions share one loader per data path.
+- **Symmetric KMS keys** (:func:`symmetric_keys_without_rsa`). ``kms/models.py`` ``Key.__init__``
+  generates an RSA key for every key; inside the context a symmetric key shares one, unread.
 - **Reading a history** (:func:`execution_history`): from moto's backend, not its serialiser.
 - **Stopping an execution** (:func:`stopping_executions`), at any moment, as AWS does.
   ``backend/execution_worker.py`` ``ExecutionWorker.stop`` calls ``self.env.set_stop``, but the
@@ -90,6 +95,7 @@ And hooks into moto's Step Functions (paths under ``moto/``):
 
 from __future__ import annotations
 
+import copy
 import datetime
 import functools
 import json
@@ -551,6 +557,11 @@ def metrics_one_at_a_time() -> Iterator[None]:
 
 #: the state machine definitions moto's parser has accepted in this process (:func:`interpreter_caches`)
 _VALID_DEFINITIONS: set[str] = set()
+#: the ANTLR parse tree of each definition an execution ran in this process (:func:`interpreter_caches`)
+_PARSE_TREES: dict[str, Any] = {}
+#: how many trees are kept (an engine's few definitions, and the variants a test run deploys)
+PARSE_TREES_KEPT = 64
+_PARSE_TREES_LOCK = threading.Lock()
 
 
 @contextmanager
@@ -572,9 +583,10 @@ def interpreter_caches() -> Iterator[None]:
     - ``stepfunctions/parser/backend/execution_worker.py``
       ``ExecutionWorker._get_evaluation_entrypoint`` parses the whole ASL again for every
       execution (a sixth of a 500-team burst's time, ``bench/scale.py``). The ANTLR parse tree of
-      a definition is kept (the preprocessor only reads it) and each execution still gets its own
-      components, built from it by a new ``Preprocessor``: nothing is shared between executions
-      that was not shared before.
+      a definition is kept for the process (the preprocessor only reads it; every engine deploys
+      the same few definitions, whose first parse was a sixth of a test's time) and each execution
+      still gets its own components, built from it by a new ``Preprocessor``: nothing is shared
+      between executions that was not shared before.
     """
     import importlib
 
@@ -618,13 +630,15 @@ def interpreter_caches() -> Iterator[None]:
             validate(definition)
             _VALID_DEFINITIONS.add(definition)
 
-    trees: dict[str, Any] = {}
-
     def entrypoint(worker: Any) -> Any:
         definition = worker._evaluation_details.state_machine_details.definition
-        tree = trees.get(definition)
+        tree = _PARSE_TREES.get(definition)
         if tree is None:
-            program, trees[definition] = AmazonStateLanguageParser.parse(definition)
+            program, tree = AmazonStateLanguageParser.parse(definition)
+            with _PARSE_TREES_LOCK:
+                while len(_PARSE_TREES) >= PARSE_TREES_KEPT:  # the oldest goes first
+                    del _PARSE_TREES[next(iter(_PARSE_TREES))]
+                _PARSE_TREES[definition] = tree
             return program
         return Preprocessor().visit(tree)
 
@@ -638,6 +652,78 @@ def interpreter_caches() -> Iterator[None]:
         stack.enter_context(mock.patch.object(json_path, "parse", cached_parse))
         stack.enter_context(mock.patch.object(result_path, "parse", cached_parse))
         yield
+
+
+#: botocore's loader of each data path, shared by the sessions made in this process
+#: (:func:`shared_service_models`)
+_LOADERS: dict[str | None, Any] = {}
+_LOADERS_LOCK = threading.Lock()
+
+
+class _SearchPaths(list[str]):
+    """A shared loader's search paths, each once: boto3's ``session.py`` ``Session._setup_loader``
+    appends boto3's own ``data`` directory to its session's loader, once for every session."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+@contextmanager
+def shared_service_models() -> Iterator[None]:
+    """Sessions made inside the context share one botocore loader per data path, for the process.
+
+    ``botocore/session.py`` ``Session._register_data_loader`` gives every session its own
+    ``loaders.Loader`` (``create_loader``), which reads and parses the service models, endpoint
+    rules and partitions (JSON files of up to megabytes) again and caches them on itself. A Lambda
+    container makes its sessions once. The local world makes new ones for every engine, since
+    the handlers' clients are forgotten between tests (``engine.reset_app_caches``): reading the
+    models again was a quarter of a test's time. A shared loader hands out the same parsed
+    documents, which the clients of one session share already; nothing else of a session is shared.
+    """
+    import botocore.session
+
+    original = botocore.session.create_loader
+
+    def create_loader(search_path_string: str | None = None) -> Any:
+        with _LOADERS_LOCK:
+            loader = _LOADERS.get(search_path_string)
+            if loader is None:
+                loader = original(search_path_string)
+                loader._search_paths = _SearchPaths(loader.search_paths)
+                _LOADERS[search_path_string] = loader
+            return loader
+
+    with mock.patch.object(botocore.session, "create_loader", create_loader):
+        yield
+
+
+@contextmanager
+def symmetric_keys_without_rsa() -> Iterator[None]:
+    """A symmetric KMS key, created inside the context, costs no RSA key generation.
+
+    moto 5.2.5's ``kms/models.py`` ``Key.__init__`` calls ``kms/utils.py`` ``generate_private_key``
+    for every key, and its fallback for a symmetric (or HMAC) key spec generates an RSA-2048 key:
+    a sixteenth of a test's time. Only Sign, Verify and GetPublicKey read it, and AWS refuses those
+    on a symmetric key. Inside the context such a key is given one RSA key generated once for the
+    process; an asymmetric key (``RSA_*``, ``ECC_*``) still gets a key of its own.
+    """
+    from moto.kms import models
+
+    original = models.generate_private_key
+
+    def generate(key_spec: str) -> Any:
+        if key_spec.startswith(("RSA_", "ECC_")):
+            return original(key_spec)
+        return _unused_private_key(original)
+
+    with mock.patch.object(models, "generate_private_key", generate):
+        yield
+
+
+@functools.cache
+def _unused_private_key(generate: Callable[[str], Any]) -> Any:
+    return generate("SYMMETRIC_DEFAULT")
 
 
 #: how long a StopExecution waits for an execution's program to start running
@@ -745,6 +831,15 @@ def history_quota(limit: int = HISTORY_EVENTS_QUOTA) -> Iterator[None]:
         yield
 
 
+def execution_status(account: str, region: str, execution_arn: str) -> str:
+    """A local execution's status, read from moto's backend (``stepfunctions/parser/backend/
+    execution.py`` ``Execution.status``): what an engine following an execution asks every 20 ms,
+    where a DescribeExecution call (signed, hooked, parsed) was a twentieth of a test's time."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    return str(stepfunctions_parser_backends[account][region].describe_execution(execution_arn).status)
+
+
 def execution_history(account: str, region: str, execution_arn: str) -> list[dict[str, Any]]:
     """Every history event of a local execution, oldest first, as boto3 would return them.
 
@@ -823,6 +918,17 @@ def _history_page(
     return page, token_out
 
 
+def _recorded_events(execution: Any) -> list[dict[str, Any]]:
+    """An execution's history events as its event manager holds them, oldest first, not copied
+    (``asl/eval/event/event_manager.py`` ``EventManager.get_event_history`` deep-copies them)."""
+    env = execution.exec_worker.env
+    if env is None:  # the execution has not started yet
+        return []
+    manager = env.event_manager
+    with manager._mutex:
+        return list(manager._history_event_list)
+
+
 @contextmanager
 def execution_history_pages() -> Iterator[None]:
     """GetExecutionHistory as AWS answers it: ``maxResults`` pages (default 100, at most 1000),
@@ -837,13 +943,16 @@ def execution_history_pages() -> Iterator[None]:
 
     def get_execution_history(self: StepFunctionResponse) -> ActionResult:
         arn = self._get_param("executionArn")
-        history = self.stepfunction_backend.get_execution_history(arn)
+        execution = self.stepfunction_backend.describe_execution(arn)
         params = {
             key: self._get_param(key)
             for key in ("maxResults", "reverseOrder", "nextToken", "includeExecutionData")
         }
-        events, token = _history_page(list(history["events"]), arn, params)
-        return ActionResult({"events": events, **({"nextToken": token} if token else {})})
+        events, token = _history_page(_recorded_events(execution), arn, params)
+        # the page is copied, as moto copies the whole history (``Execution.to_history_output``
+        # deep-copies every event, for every page: a quarter of a long wait's GETs)
+        page = copy.deepcopy(events)
+        return ActionResult({"events": page, **({"nextToken": token} if token else {})})
 
     with mock.patch.object(StepFunctionResponse, "get_execution_history", get_execution_history):
         yield

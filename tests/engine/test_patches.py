@@ -7,6 +7,7 @@ import io
 import json
 import threading
 import time
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -753,13 +754,63 @@ def test_an_execution_reuses_its_definitions_parse_tree_and_gets_components_of_i
 
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    # a definition no other test of this process ran: its tree is kept for the process
+    done = {"Type": "Pass", "End": True, "Comment": str(uuid.uuid4())}
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": done}})
     details = SimpleNamespace(state_machine_details=SimpleNamespace(definition=definition))
     worker = SimpleNamespace(_evaluation_details=details)
     original = ExecutionWorker._get_evaluation_entrypoint
     with interpreter_caches():
         first = ExecutionWorker._get_evaluation_entrypoint(worker)  # type: ignore[arg-type]
         second = ExecutionWorker._get_evaluation_entrypoint(worker)  # type: ignore[arg-type]
+    with interpreter_caches():  # another engine of the same process
+        third = ExecutionWorker._get_evaluation_entrypoint(worker)  # type: ignore[arg-type]
     assert parsed == [definition]
     assert first is not second and type(first) is type(second)
+    assert third is not first and type(third) is type(first)
     assert ExecutionWorker._get_evaluation_entrypoint is original
+
+
+def test_sessions_made_inside_the_context_share_one_loader_whose_paths_do_not_grow() -> None:
+    from repolink_local.patches import shared_service_models
+
+    with shared_service_models():
+        sessions = [boto3.session.Session(region_name="us-east-1") for _ in range(3)]
+        loaders = {id(s._loader) for s in sessions}
+        paths = list(sessions[0]._loader.search_paths)
+        clients = [s.client("sts") for s in sessions]
+        models = {id(c.meta.service_model._service_description) for c in clients}
+    outside = boto3.session.Session(region_name="us-east-1")
+    assert len(loaders) == 1 and len(models) == 1
+    assert len(paths) == len(set(paths))  # boto3 appended its data directory once, not three times
+    assert outside._loader is not sessions[0]._loader
+
+
+def test_a_symmetric_key_generates_no_rsa_key_inside_the_context_and_an_asymmetric_one_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from moto.kms import models
+    from moto.kms.models import kms_backends
+
+    from repolink_local.patches import symmetric_keys_without_rsa
+
+    generated: list[str] = []
+    generate = models.generate_private_key
+
+    def counting(key_spec: str) -> Any:
+        generated.append(key_spec)
+        return generate(key_spec)
+
+    monkeypatch.setattr(models, "generate_private_key", counting)
+    with mock_aws():
+        kms = boto3.client("kms", region_name="us-east-1")
+        kms.create_key()  # moto as it is: an RSA key for a symmetric one
+        assert generated == ["SYMMETRIC_DEFAULT"]
+        with symmetric_keys_without_rsa():
+            made = [kms.create_key()["KeyMetadata"]["KeyId"] for _ in range(3)]
+            signing = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        keys = kms_backends["123456789012"]["us-east-1"].keys
+        assert len({id(keys[k].private_key) for k in made}) == 1
+        assert keys[signing].private_key is not keys[made[0]].private_key
+        assert generated.count("RSA_2048") == 1 and generated.count("SYMMETRIC_DEFAULT") <= 2
+        assert kms.sign(KeyId=signing, Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
