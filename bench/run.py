@@ -8,7 +8,15 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["cost_of_waiting.py", "cold_start.py", "burst.py", "scale.py", "faults.py", "least_privilege.py"]
+SCRIPTS = [
+    "cost_of_waiting.py",
+    "cold_start.py",
+    "burst.py",
+    "scale.py",
+    "faults.py",
+    "workflow.py",
+    "least_privilege.py",
+]
 
 
 def main() -> int:

@@ -170,22 +170,28 @@ class _CallCounter:
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        #: the same requests by the function that made them (its logical id)
+        self.by_function: dict[str, Counter[str]] = {}
         self.active = threading.local()
         self._lock = threading.Lock()
 
     def __call__(self, event_name: str = "", **_: Any) -> None:
-        if getattr(self.active, "depth", 0) > 0:
+        functions: list[str] = getattr(self.active, "functions", [])
+        if functions:
             _, service, operation = event_name.split(".", 2)
             with self._lock:
                 self.calls[f"{service}:{operation}"] += 1
+                self.by_function.setdefault(functions[-1], Counter())[f"{service}:{operation}"] += 1
 
     @contextmanager
-    def counting(self) -> Iterator[None]:
-        self.active.depth = getattr(self.active, "depth", 0) + 1
+    def counting(self, function: str) -> Iterator[None]:
+        if not hasattr(self.active, "functions"):
+            self.active.functions = []
+        self.active.functions.append(function)
         try:
             yield
         finally:
-            self.active.depth -= 1
+            self.active.functions.pop()
 
 
 def _stub_zip() -> bytes:
@@ -499,7 +505,7 @@ class LocalEngine:
         )
         with (
             self._environments[function_name],
-            self.counter.counting(),
+            self.counter.counting(spec.logical_id),
             self.iam.acting_as_function(spec.logical_id, spec.name),
         ):
             return self._handler(function_name)(event, context)
