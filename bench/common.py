@@ -10,6 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+# first, before any script imports repolink: it sets the template's Powertools variables
+# (POWERTOOLS_METRICS_NAMESPACE among them), which repolink reads when it is imported. A script
+# that imported repolink first failed at its first handler ("Must contain a metric namespace").
+import repolink_local  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "events" / "onboarding.json"
 

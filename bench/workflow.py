@@ -32,7 +32,6 @@ from typing import Any
 import boto3
 from common import machine, sample_request, table
 
-import repolink_local  # noqa: F401  (first: it sets the template's Powertools variables repolink reads on import)
 from repolink.models.validation import validate_request
 from repolink.workflow.backoff import (
     EVENTS_OUTSIDE_THE_WAIT,
