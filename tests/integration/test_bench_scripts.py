@@ -9,12 +9,11 @@ when ``repolink_local`` is imported, which ``bench/common.py`` does first). ``bu
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from helpers.process import fresh_process
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -25,15 +24,6 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
     ids=lambda arguments: arguments[0],
 )
 def test_a_bench_script_runs_in_a_fresh_process_at_its_smallest_size(arguments: list[str]) -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
-    done = subprocess.run(
-        [sys.executable, *arguments],
-        cwd=BENCH,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = fresh_process(arguments, BENCH)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Duplicated resources: 0" in done.stdout or "Peak memory" in done.stdout, done.stdout[-2000:]

@@ -346,21 +346,10 @@ def test_the_demo_runs_in_a_fresh_process_with_only_what_the_template_sets() -> 
     """``make demo`` as a person runs it: a new process whose environment has no Powertools
     variables (the test session's conftest sets them; Lambda sets the template's before importing
     a handler). Importing repolink creates Powertools' Metrics, which needs its namespace then."""
-    import os
-    import subprocess
-    import sys
+    from helpers.process import fresh_process
 
     root = Path(__file__).resolve().parents[2]
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
     script = "import sys; from repolink_client.cli import main; sys.exit(main())"
-    done = subprocess.run(
-        [sys.executable, "-c", script, "local", "run", "events/onboarding.json"],
-        cwd=root,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = fresh_process(["-c", script, "local", "run", "events/onboarding.json"], root)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)["status"] == "SUCCEEDED"
