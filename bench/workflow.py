@@ -26,7 +26,6 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -45,7 +44,7 @@ from repolink.workflow.backoff import (
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
 from repolink_local.limits import STATE_BYTES_MAX, largest_payload, largest_request
-from repolink_local.measure import HOUR, PausingClock, counted
+from repolink_local.measure import HOUR, PausingClock, get_counted
 from repolink_local.patches import execution_history
 from repolink_local.standins import HandshakePolicy, StandIns
 from repolink_local.template import SAMPLE_PARAMETERS
@@ -162,8 +161,7 @@ def get_at_30_hours(request: dict[str, Any], *, timed_out: bool) -> tuple[Any, .
         body = normalized(request | {"handshakeTimeoutHours": 30, "cleanupOnTimeout": True})
         with engine(HandshakePolicy("never")) as running:
             result = running.run(request_id_of(body), body, deadline_seconds=600)
-            with counted() as reads:
-                code, _, answer = running.api("GET", f"/links/{request_id_of(body)}")
+            answer, reads = get_counted(running, request_id_of(body))
             history = execution_history(running.account, running.region, result.execution_arn)
     else:
         body = normalized(request | {"handshakeTimeoutHours": 168})
@@ -172,12 +170,10 @@ def get_at_30_hours(request: dict[str, Any], *, timed_out: bool) -> tuple[Any, .
             arn = running.start(request_id_of(body), body)
             clock.reached()
             try:
-                with counted() as reads:
-                    code, _, answer = running.api("GET", f"/links/{request_id_of(body)}")
+                answer, reads = get_counted(running, request_id_of(body))
                 history = execution_history(running.account, running.region, arn)
             finally:
                 clock.resume(for_good=True)
-    assert code == 200, answer
     status = f"{answer['status']} ({len(answer['resources'])} resources)"
     return (
         f"{compact(body) / 1000:.0f} KB",
@@ -229,11 +225,6 @@ class Calls:
             if new:
                 out[function] = dict(sorted(new.items()))
         return out
-
-
-def measured(running: LocalEngine, action: Callable[[], Any]) -> tuple[Any, dict[str, dict[str, int]]]:
-    calls = Calls(running)
-    return action(), calls.made()
 
 
 def report(title: str, code: int, result: ExecutionResult | None, calls: dict[str, dict[str, int]]) -> None:
@@ -298,10 +289,9 @@ def offboarding_and_listing() -> None:
             )
             follow(running, code, answer)
         for who, caller in (("a team", TEAM), ("the deployment's account", None)):
-            (code, page), made = measured(
-                running, lambda c=caller: api(running, "GET", "/links?limit=3", caller=c)
-            )
-            report(f"GET /links?limit=3 by {who} ({len(page['links'])} links)", code, None, made)
+            calls = Calls(running)
+            code, page = api(running, "GET", "/links?limit=3", caller=caller)
+            report(f"GET /links?limit=3 by {who} ({len(page['links'])} links)", code, None, calls.made())
 
 
 def change_in_place() -> None:
@@ -333,8 +323,9 @@ def change_in_place() -> None:
             calls = Calls(running)
             code, answer = api(running, "PUT", f"/links/{request_id}", body)
             report(title, code, follow(running, code, answer), calls.made())
-        (code, _), made = measured(running, lambda: api(running, "GET", f"/links/{request_id}"))
-        report("GET of the changed onboarding", code, None, made)
+        calls = Calls(running)
+        code, _ = api(running, "GET", f"/links/{request_id}")
+        report("GET of the changed onboarding", code, None, calls.made())
 
 
 def main() -> int:

@@ -3,7 +3,7 @@
 - :class:`PausingClock` holds the workflow in a Wait state once given amounts of virtual time have
   passed, so that GET is asked of an onboarding still waiting (after 30 hours, after 72).
 - :func:`counted` counts the Step Functions calls of the API function's client, and the events and
-  bytes they answered: what a GET reads of a long history.
+  bytes they answered: what a GET reads of a long history; :func:`get_counted` asks one GET so.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repolink_local.patches import VirtualClock
+
+if TYPE_CHECKING:
+    from repolink_local.engine import LocalEngine
 
 HOUR = 3600
 
@@ -87,3 +90,11 @@ def counted() -> Iterator[HistoryReads]:
     finally:
         events.unregister("provide-client-params.sfn.GetExecutionHistory", reads.before)
         events.unregister("after-call.sfn", reads.after)
+
+
+def get_counted(engine: LocalEngine, request_id: str) -> tuple[dict[str, Any], HistoryReads]:
+    """``GET /links/{request_id}``'s answer, which must be a 200, and the reads it made."""
+    with counted() as reads:
+        code, _, answer = engine.api("GET", f"/links/{request_id}")
+    assert code == 200, answer
+    return answer, reads

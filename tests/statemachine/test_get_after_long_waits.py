@@ -17,7 +17,7 @@ import pytest
 from repolink.workflow import history as get_status
 from repolink_local.deployment import request_id_of
 from repolink_local.engine import ExecutionResult, LocalEngine
-from repolink_local.measure import HOUR, HistoryReads, PausingClock, counted
+from repolink_local.measure import HOUR, HistoryReads, PausingClock, get_counted
 from repolink_local.patches import execution_history
 from repolink_local.standins import HandshakePolicy, StandIns
 from repolink_local.template import SAMPLE_PARAMETERS
@@ -33,13 +33,6 @@ MAX_BYTES = 1_000_000
 #: the generic cause of the Fail state: GET names the real one
 GENERIC_CAUSE = "See the RepositoryLinkFailed event"
 WAIT = "Wait before checking the handshake"
-
-
-def get(engine: LocalEngine, request_id: str) -> tuple[dict[str, Any], HistoryReads]:
-    with counted() as reads:
-        code, _, answer = engine.api("GET", f"/links/{request_id}")
-    assert code == 200, answer
-    return answer, reads
 
 
 def assert_bounded(reads: HistoryReads, *, finished: bool = False) -> None:
@@ -128,13 +121,13 @@ def test_get_at_30_and_72_hours_pending_then_after_completing_at_72(request_body
             for hours in (30, 72):
                 # When GET is asked while it waits, after `hours`
                 assert clock.reached() >= hours
-                answer, reads = get(engine, request_id)
+                answer, reads = get_counted(engine, request_id)
                 asked[hours] = (answer, reads, *history_size(engine, arn))
                 clock.resume()
         finally:
             clock.resume(for_good=True)
         result = engine.wait(arn, deadline_seconds=240)
-        answer, reads = get(engine, request_id)
+        answer, reads = get_counted(engine, request_id)
     for hours, (pending, pending_reads, events, size) in asked.items():
         # Then it is pending, read from a bounded part of a long history
         assert_pending(pending, pending_reads)
@@ -150,7 +143,7 @@ def test_get_after_completing_at_30_hours(request_body: dict[str, Any]) -> None:
     standins = StandIns(handshake=HandshakePolicy("at", seconds=30 * HOUR))
     with LocalEngine(standins, log_level="WARNING", parameters=SAMPLE_PARAMETERS) as engine:
         result = engine.run(request_id, body, deadline_seconds=240)
-        answer, reads = get(engine, request_id)
+        answer, reads = get_counted(engine, request_id)
     assert result.status == "SUCCEEDED" and sum(result.waits) >= 30 * HOUR
     assert len(result.history) >= 100 * 30
     assert_succeeded(answer, reads, result)
@@ -166,7 +159,7 @@ def test_get_after_the_handshake_times_out_and_the_connection_is_deleted(
     never = StandIns(handshake=HandshakePolicy("never"))
     with LocalEngine(never, log_level="WARNING", parameters=SAMPLE_PARAMETERS) as engine:
         result = engine.run(request_id, body, deadline_seconds=240)
-        answer, reads = get(engine, request_id)
+        answer, reads = get_counted(engine, request_id)
     assert result.status == "FAILED" and "Delete the pending connection" in result.states_entered
     assert len(result.history) >= 100 * hours
     failed = result.events_of("RepositoryLinkFailed")[0]
@@ -199,12 +192,12 @@ def test_get_while_a_host_waits_then_its_handshake_waits_then_after_both(sample_
         try:
             for hours in (10, 30):
                 assert clock.reached() >= hours
-                asked.append(get(engine, request_id))
+                asked.append(get_counted(engine, request_id))
                 clock.resume()
         finally:
             clock.resume(for_good=True)
         result = engine.wait(arn, deadline_seconds=240)
-        answer, reads = get(engine, request_id)
+        answer, reads = get_counted(engine, request_id)
     (host,) = standins.connections.hosts.values()
     (at_10, reads_10), (at_30, reads_30) = asked
     # Then at 10 hours it waits for the host: its status and its console page, no connection yet
